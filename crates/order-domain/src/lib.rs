@@ -1,0 +1,4 @@
+//! The pure core of the order service.
+pub mod ids;
+pub mod money;
+pub mod pricing;

@@ -1,0 +1,5 @@
+//! PostgreSQL adapters (sqlx): repositories, unit of work with audit and outbox rows, inbox, migrations runner.
+//!
+//! This crate is a shell for now: it implements ports of [`order_domain::ports`] once its
+//! issue lands (see this crate's README). It depends on `order-domain` and never on another
+//! adapter.
