@@ -1,4 +1,8 @@
 //! The pure core of the order service.
+pub mod actor;
+pub mod audit;
+pub mod events;
 pub mod ids;
 pub mod money;
+pub mod order;
 pub mod pricing;

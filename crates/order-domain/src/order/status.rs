@@ -1,0 +1,232 @@
+//! Order statuses and the transition table of SPEC §5 — the only place that decides which status
+//! may follow which.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Created; nothing held yet.
+    Pending,
+    /// Tickets or stock held until the reservation expires.
+    Reserved,
+    /// Paid.
+    Confirmed,
+    /// Being picked and packed (goods).
+    Processing,
+    /// Handed to the carrier (goods).
+    Shipped,
+    /// Arrived (goods).
+    Delivered,
+    /// Cancelled by the customer, an admin, a failed payment or a cancelled event.
+    Cancelled,
+    /// The hold or payment window ran out.
+    Expired,
+    /// Sent back by the customer (goods).
+    Returned,
+    /// Paid back in full.
+    Refunded,
+}
+
+impl OrderStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [OrderStatus; 10] = [
+        Self::Pending,
+        Self::Reserved,
+        Self::Confirmed,
+        Self::Processing,
+        Self::Shipped,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Returned,
+        Self::Refunded,
+    ];
+
+    /// The wire name (`PENDING`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Reserved => "RESERVED",
+            Self::Confirmed => "CONFIRMED",
+            Self::Processing => "PROCESSING",
+            Self::Shipped => "SHIPPED",
+            Self::Delivered => "DELIVERED",
+            Self::Cancelled => "CANCELLED",
+            Self::Expired => "EXPIRED",
+            Self::Returned => "RETURNED",
+            Self::Refunded => "REFUNDED",
+        }
+    }
+
+    /// Not yet paid: the hold or payment window is still running.
+    pub fn is_unpaid(self) -> bool {
+        matches!(self, Self::Pending | Self::Reserved)
+    }
+
+    /// Counts toward the per-user, per-event active order limit (SPEC §7).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Pending | Self::Reserved | Self::Confirmed)
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OrderStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// Text that names no [`OrderStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+/// The two kinds of order (SPEC §4); some transitions exist for one kind only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderKind {
+    /// Event tickets held by a time-limited reservation.
+    Ticket,
+    /// Physical goods from a cart, fulfilled by shipping.
+    Goods,
+}
+
+impl OrderKind {
+    /// The wire name (`TICKET`, `GOODS`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ticket => "TICKET",
+            Self::Goods => "GOODS",
+        }
+    }
+}
+
+/// A transition the table does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {kind:?} order cannot go from {from} to {to}")]
+pub struct InvalidTransition {
+    /// The order's kind.
+    pub kind: OrderKind,
+    /// Its current status.
+    pub from: OrderStatus,
+    /// The status that was asked for.
+    pub to: OrderStatus,
+}
+
+/// SPEC §5's transition table.
+///
+/// Ticket orders end at CONFIRMED, CANCELLED, EXPIRED or REFUNDED; fulfillment and returns are
+/// goods-only, and CONFIRMED → REFUNDED is tickets-only (goods are refunded through a return).
+#[allow(clippy::match_like_matches_macro)] // a table reads better as match arms than as one `matches!`
+pub fn transition_allowed(kind: OrderKind, from: OrderStatus, to: OrderStatus) -> bool {
+    use OrderKind::{Goods, Ticket};
+    use OrderStatus::*;
+    match (kind, from, to) {
+        (_, Pending, Reserved) | (_, Reserved, Reserved) => true,
+        (_, Pending | Reserved, Confirmed | Cancelled | Expired) => true,
+        (_, Confirmed, Cancelled) => true,
+        (Ticket, Confirmed, Refunded) => true,
+        (Goods, Confirmed, Processing) => true,
+        (Goods, Processing, Cancelled | Shipped) => true,
+        (Goods, Shipped, Delivered) => true,
+        (Goods, Shipped | Delivered, Returned) => true,
+        (Goods, Returned, Refunded) => true,
+        _ => false,
+    }
+}
+
+/// Checks one transition.
+///
+/// # Errors
+/// [`InvalidTransition`] naming both statuses when the table does not allow it.
+pub fn check_transition(
+    kind: OrderKind,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<(), InvalidTransition> {
+    if transition_allowed(kind, from, to) {
+        Ok(())
+    } else {
+        Err(InvalidTransition { kind, from, to })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_allows_exactly_the_spec_transitions() {
+        use OrderStatus::*;
+        let ticket: &[(OrderStatus, OrderStatus)] = &[
+            (Pending, Reserved),
+            (Reserved, Reserved),
+            (Pending, Confirmed),
+            (Reserved, Confirmed),
+            (Pending, Cancelled),
+            (Reserved, Cancelled),
+            (Pending, Expired),
+            (Reserved, Expired),
+            (Confirmed, Cancelled),
+            (Confirmed, Refunded),
+        ];
+        let goods: &[(OrderStatus, OrderStatus)] = &[
+            (Pending, Reserved),
+            (Reserved, Reserved),
+            (Pending, Confirmed),
+            (Reserved, Confirmed),
+            (Pending, Cancelled),
+            (Reserved, Cancelled),
+            (Pending, Expired),
+            (Reserved, Expired),
+            (Confirmed, Processing),
+            (Confirmed, Cancelled),
+            (Processing, Cancelled),
+            (Processing, Shipped),
+            (Shipped, Delivered),
+            (Shipped, Returned),
+            (Delivered, Returned),
+            (Returned, Refunded),
+        ];
+        for (kind, allowed) in [(OrderKind::Ticket, ticket), (OrderKind::Goods, goods)] {
+            for from in OrderStatus::ALL {
+                for to in OrderStatus::ALL {
+                    let expected = allowed.contains(&(from, to));
+                    assert_eq!(
+                        transition_allowed(kind, from, to),
+                        expected,
+                        "{kind:?} {from} → {to}"
+                    );
+                    let checked = check_transition(kind, from, to);
+                    if expected {
+                        assert_eq!(checked, Ok(()));
+                    } else {
+                        assert_eq!(checked, Err(InvalidTransition { kind, from, to }));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_parse_from_their_wire_names() {
+        for status in OrderStatus::ALL {
+            assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
+        }
+        assert!("SHIPPING".parse::<OrderStatus>().is_err());
+    }
+}
