@@ -1,8 +1,10 @@
 //! The pure core of the order service.
 pub mod actor;
 pub mod audit;
+pub mod cart;
 pub mod events;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod policy;
 pub mod pricing;

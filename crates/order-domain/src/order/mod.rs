@@ -1102,4 +1102,4 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,44 @@
+//! Business rules with their configuration: order limits, reservation durations, cancellation,
+//! refund and return terms. [`DomainConfig::default`] gives every SPEC default.
+
+mod limits;
+mod refund;
+mod reservation;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::limits::{FieldError, LineQuantity, OrderLimits, QuotaExceeded, Violations};
+pub use self::refund::{RefundDenied, RefundPolicy, RefundReason};
+pub use self::reservation::ReservationPolicy;
+use crate::pricing::FeeSchedule;
+
+/// Everything the use cases are configured with; the API fills it from the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainConfig {
+    /// SPEC §7.
+    pub limits: OrderLimits,
+    /// SPEC §8 reservations.
+    pub reservation: ReservationPolicy,
+    /// SPEC §8 cancellation, refunds and returns.
+    pub refund: RefundPolicy,
+    /// Fees of ticket orders.
+    pub ticket_fees: FeeSchedule,
+    /// Fees of goods orders.
+    pub goods_fees: FeeSchedule,
+    /// Days an untouched cart lives (30).
+    pub cart_ttl_days: i64,
+}
+
+impl Default for DomainConfig {
+    fn default() -> Self {
+        Self {
+            limits: OrderLimits::default(),
+            reservation: ReservationPolicy::default(),
+            refund: RefundPolicy::default(),
+            ticket_fees: FeeSchedule::tickets(),
+            goods_fees: FeeSchedule::goods(),
+            cart_ttl_days: 30,
+        }
+    }
+}
