@@ -7,4 +7,6 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod policy;
+pub mod ports;
 pub mod pricing;
+pub mod use_cases;

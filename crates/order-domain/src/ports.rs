@@ -1,0 +1,905 @@
+//! Ports: the traits the adapters implement and the use cases call.
+//!
+//! Every port is `Send + Sync` and object-safe: the API holds each as an `Arc<dyn Port>` shared
+//! by all request handlers and workers, so implementations keep their own interior mutability
+//! (a connection pool, a client). Async methods use `#[async_trait]` so that mockall can mock
+//! them (`MockOrderRepository`, … behind the `mocks` feature) and trait objects stay possible.
+//!
+//! Each port has its own error type. Contracts are written as "MUST": adapters are tested
+//! against them, and use cases rely on them.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::AuditEntry;
+use crate::cart::{Cart, CartOwner};
+use crate::events::EventEnvelope;
+use crate::ids::{
+    CartId, DomainEventId, EventId, HoldId, OrderId, PaymentIntentId, ProductId, RefundId,
+    TenantId, TicketId, TicketPricingId, TicketTypeId, UserId,
+};
+use crate::money::{Currency, Money};
+use crate::order::{Address, Order, OrderStatus, Refund, RefundStatus};
+use crate::pricing::goods::{PromoCode, Promotion};
+
+// ---------------------------------------------------------------------------------------------
+// Storage
+// ---------------------------------------------------------------------------------------------
+
+/// Why a storage operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// Someone else saved first: the stored version is not the one this change was based on.
+    #[error("the record was changed concurrently (expected version {expected})")]
+    Conflict {
+        /// The version the change expected.
+        expected: u64,
+    },
+    /// A unique key is taken (order number, idempotent insert).
+    #[error("duplicate {what}")]
+    Duplicate {
+        /// Which key.
+        what: String,
+    },
+    /// A stored record breaks a domain invariant.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or failed; retrying may help.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Limit and offset of a list query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    /// At most this many rows (1..=100).
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+/// Filters of `GET /orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrderFilter {
+    /// Only this user's orders (owners); `None` for the whole tenant (admins).
+    pub user_id: Option<UserId>,
+    /// Only this status.
+    pub status: Option<OrderStatus>,
+    /// Only this event's orders.
+    pub event_id: Option<EventId>,
+    /// Created at or after.
+    pub created_from: Option<OffsetDateTime>,
+    /// Created before.
+    pub created_to: Option<OffsetDateTime>,
+}
+
+/// One page of orders and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    /// Newest first.
+    pub orders: Vec<Order>,
+    /// All matching orders.
+    pub total: u64,
+}
+
+/// An order whose reservation or payment window has ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiringOrder {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Order.
+    pub order_id: OrderId,
+    /// Its status (PENDING or RESERVED).
+    pub status: OrderStatus,
+    /// When its window ends.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Reads of orders. Writes go through [`UnitOfWork`].
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderRepository: Send + Sync {
+    /// The order with `id` in `tenant`.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)`, not an error, when no such order exists in this tenant (including
+    /// when it exists in another one).
+    async fn find(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, RepositoryError>;
+
+    /// One page of the tenant's orders matching `filter`, newest first; `total` counts only
+    /// matching rows.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<OrderPage, RepositoryError>;
+
+    /// PENDING or RESERVED orders of every tenant whose window ended before `before`, oldest
+    /// first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn expiring(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringOrder>, RepositoryError>;
+
+    /// Ids of the tenant's orders for `event` that are not yet in a final state (PENDING,
+    /// RESERVED, CONFIRMED), at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn active_for_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, RepositoryError>;
+
+    /// How many orders `user` created since `since`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn count_created_since(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> Result<u32, RepositoryError>;
+
+    /// How many of `user`'s orders for `event` are active (PENDING, RESERVED, CONFIRMED).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn count_active_for_event(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        event: EventId,
+    ) -> Result<u32, RepositoryError>;
+
+    /// The order's audit trail, oldest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn audit_trail(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<AuditEntry>, RepositoryError>;
+}
+
+/// A refund together with its order, for the admin review queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundView {
+    /// The order it belongs to.
+    pub order_id: OrderId,
+    /// The order's owner.
+    pub user_id: UserId,
+    /// Currency of the amount.
+    pub currency: Currency,
+    /// The refund.
+    pub refund: Refund,
+}
+
+/// Refund queries across orders.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RefundRepository: Send + Sync {
+    /// The tenant's refunds in `status`, oldest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn list_by_status(
+        &self,
+        tenant: TenantId,
+        status: RefundStatus,
+        page: PageRequest,
+    ) -> Result<Vec<RefundView>, RepositoryError>;
+
+    /// The order a refund belongs to.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)` when the refund does not exist in this tenant.
+    async fn order_of(
+        &self,
+        tenant: TenantId,
+        refund: RefundId,
+    ) -> Result<Option<OrderId>, RepositoryError>;
+}
+
+/// Carts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CartRepository: Send + Sync {
+    /// The owner's cart, if any (expired carts included; the caller decides).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn find_by_owner(
+        &self,
+        tenant: TenantId,
+        owner: &CartOwner,
+    ) -> Result<Option<Cart>, RepositoryError>;
+
+    /// Inserts (version 0) or updates the cart.
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::Conflict`] when the stored version differs from
+    /// `cart.version()`.
+    async fn save(&self, cart: &Cart) -> Result<(), RepositoryError>;
+
+    /// Deletes a cart (after a merge).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn delete(&self, tenant: TenantId, id: CartId) -> Result<(), RepositoryError>;
+}
+
+/// Promotions and promo codes of a tenant.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PromotionRepository: Send + Sync {
+    /// Promotions that run at `now`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn active_promotions(
+        &self,
+        tenant: TenantId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Promotion>, RepositoryError>;
+
+    /// The code (already normalised) and how often `user` has used it.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)` when the code does not exist.
+    async fn find_code(
+        &self,
+        tenant: TenantId,
+        code: &str,
+        user: UserId,
+    ) -> Result<Option<(PromoCode, u32)>, RepositoryError>;
+}
+
+/// A promo code use to record with the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromoRedemption {
+    /// The code, normalised.
+    pub code: String,
+    /// Who used it.
+    pub user_id: UserId,
+}
+
+/// A consumed message to record with its effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// The consumer (queue) that handled it.
+    pub consumer: String,
+    /// The message id.
+    pub message_id: String,
+}
+
+/// One atomic change: the order's new state, its audit entries and outbox events, and whatever
+/// else must be written with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderChange {
+    /// The order after the command. Its `version()` is the version it was loaded with (0 for a
+    /// new order).
+    pub order: Order,
+    /// One entry per domain event.
+    pub audit: Vec<AuditEntry>,
+    /// One envelope per domain event.
+    pub outbox: Vec<EventEnvelope>,
+    /// The cart the order was created from, emptied in the same transaction.
+    pub consumed_cart: Option<(CartId, u64)>,
+    /// A promo code use to count.
+    pub promo_redemption: Option<PromoRedemption>,
+    /// The message whose effect this is (exactly-once consumption).
+    pub inbox: Option<InboxMessage>,
+}
+
+/// Writes an [`OrderChange`] in one database transaction.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Stores everything in `change` or nothing.
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::Conflict`] when the stored order's version is not
+    /// `change.order.version()` (or, for version 0, when the order already exists) and
+    /// [`RepositoryError::Duplicate`] when the inbox message was already recorded; nothing is
+    /// written then.
+    async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError>;
+}
+
+/// A stored outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    /// Monotonic position (publish order).
+    pub position: i64,
+    /// The event.
+    pub envelope: EventEnvelope,
+}
+
+/// The transactional outbox, read by the relay.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Up to `limit` unpublished rows in position order, locked for this caller so that other
+    /// relays skip them until [`Outbox::mark_published`] or a timeout.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn claim_unpublished(&self, limit: u32) -> Result<Vec<OutboxRecord>, RepositoryError>;
+
+    /// Marks rows as published (after the broker confirmed them).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn mark_published(&self, ids: &[DomainEventId]) -> Result<(), RepositoryError>;
+}
+
+/// Message ids already consumed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Whether `consumer` already applied `message_id`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn contains(&self, consumer: &str, message_id: &str) -> Result<bool, RepositoryError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request guards: idempotency, rate limits, locks
+// ---------------------------------------------------------------------------------------------
+
+/// Why a guard's store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    /// The store (Redis) could not be reached.
+    #[error("guard store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A response kept for idempotent replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// What [`IdempotencyStore::begin`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First use: the caller runs the request and then completes or abandons the key.
+    Started,
+    /// Done before with the same request: replay this.
+    Replay(StoredResponse),
+    /// The same key is running right now.
+    InFlight,
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+/// `Idempotency-Key` storage.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` (already scoped to tenant + caller) for a request with `fingerprint`.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`]; the claim MUST be atomic (two concurrent calls: one
+    /// `Started`, the other `InFlight`).
+    async fn begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        ttl: Duration,
+    ) -> Result<IdempotencyBegin, GuardError>;
+
+    /// Stores the response of a finished request.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`].
+    async fn complete(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        ttl: Duration,
+    ) -> Result<(), GuardError>;
+
+    /// Frees the key of a request that failed (5xx) so that it may be retried.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`].
+    async fn abandon(&self, key: &str) -> Result<(), GuardError>;
+}
+
+/// The outcome of one rate-limited attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateDecision {
+    /// Whether the attempt is admitted.
+    pub allowed: bool,
+    /// The limit.
+    pub limit: u32,
+    /// Attempts left in the window.
+    pub remaining: u32,
+    /// Until the window resets.
+    pub reset_after: Duration,
+}
+
+/// Fixed-window counters.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one attempt under `key`.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`]. Counting MUST be atomic: never more than `limit` admitted per
+    /// window, however many callers race.
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> Result<RateDecision, GuardError>;
+}
+
+/// A held lock; release it with [`DistributedLock::release`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockGuard {
+    /// The lock key (`order:lock:{orderId}`).
+    pub key: String,
+    /// Random owner token: only the holder can release.
+    pub token: String,
+}
+
+/// Short mutual exclusion across replicas.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DistributedLock: Send + Sync {
+    /// Tries to take `key` for `ttl`, retrying a few times; `None` when someone else holds it.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`].
+    async fn acquire(&self, key: &str, ttl: Duration) -> Result<Option<LockGuard>, GuardError>;
+
+    /// Releases the lock if `guard` still owns it; `false` when it had expired or been taken.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`].
+    async fn release(&self, guard: &LockGuard) -> Result<bool, GuardError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream services
+// ---------------------------------------------------------------------------------------------
+
+/// Why an upstream call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// Timed out, refused, 5xx, or the circuit breaker is open; retry later.
+    #[error("{service} unavailable: {detail}")]
+    Unavailable {
+        /// Which upstream.
+        service: &'static str,
+        /// What happened (for logs, never for clients).
+        detail: String,
+    },
+    /// The upstream refused the request (4xx) for the given reason.
+    #[error("{service} rejected the request: {detail}")]
+    Rejected {
+        /// Which upstream.
+        service: &'static str,
+        /// The upstream's reason.
+        detail: String,
+    },
+    /// The thing asked about does not exist upstream.
+    #[error("{service}: not found")]
+    NotFound {
+        /// Which upstream.
+        service: &'static str,
+    },
+}
+
+/// One line of a ticket request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketLine {
+    /// Ticket type.
+    pub ticket_type_id: TicketTypeId,
+    /// Price point.
+    pub ticket_pricing_id: TicketPricingId,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// A ticket price from the ticket service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketPrice {
+    /// Ticket type.
+    pub ticket_type_id: TicketTypeId,
+    /// Price point.
+    pub ticket_pricing_id: TicketPricingId,
+    /// Price of one ticket.
+    pub price: Money,
+    /// Tickets still available of this type.
+    pub available: u32,
+}
+
+/// A hold placed upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// Upstream id.
+    pub hold_id: HoldId,
+    /// When the upstream lets it go by itself.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why tickets could not be held.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HoldError {
+    /// Not enough tickets left.
+    #[error("sold out: {available} left of ticket type {ticket_type_id}")]
+    SoldOut {
+        /// The type that ran out.
+        ticket_type_id: TicketTypeId,
+        /// How many are left.
+        available: u32,
+    },
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The ticket service (seed 002).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TicketService: Send + Sync {
+    /// Current prices and availability of the requested lines.
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when a ticket type or price point does not exist.
+    async fn prices(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        lines: &[TicketLine],
+    ) -> Result<Vec<TicketPrice>, UpstreamError>;
+
+    /// Holds the tickets of `order` until `expires_at`. Idempotent per order: holding again
+    /// returns the existing hold.
+    ///
+    /// # Errors
+    /// [`HoldError::SoldOut`] when any line cannot be held; nothing is held then.
+    async fn hold(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError>;
+
+    /// Moves a hold's expiry.
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the hold has already expired.
+    async fn extend(
+        &self,
+        hold: &HoldId,
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, UpstreamError>;
+
+    /// Lets a hold go. Idempotent: releasing an unknown or released hold succeeds.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn release(&self, hold: &HoldId) -> Result<(), UpstreamError>;
+
+    /// Turns a hold into sold tickets (after payment).
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the hold expired meanwhile.
+    async fn commit(&self, hold: &HoldId) -> Result<Vec<TicketId>, UpstreamError>;
+}
+
+/// One product line for stock checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockLine {
+    /// Product.
+    pub product_id: ProductId,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// Why stock could not be reserved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StockError {
+    /// Not enough units.
+    #[error("insufficient stock of product {product_id}: {available} left")]
+    Insufficient {
+        /// The product.
+        product_id: ProductId,
+        /// Units left.
+        available: u32,
+    },
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The inventory service (seed 000: `/check-availability`, `/reserve`, `/release/{orderId}`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait InventoryService: Send + Sync {
+    /// Reserves stock for `order` until `expires_at`; all lines or none.
+    ///
+    /// # Errors
+    /// [`StockError::Insufficient`] naming the first short product.
+    async fn reserve(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        lines: &[StockLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, StockError>;
+
+    /// Releases the order's reservation. Idempotent.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+
+    /// Deducts the reserved stock (after payment).
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the reservation expired.
+    async fn commit(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+}
+
+/// A product as the catalog sells it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    /// Product.
+    pub id: ProductId,
+    /// Display name.
+    pub name: String,
+    /// Current price of one unit.
+    pub price: Money,
+    /// Whether it can be ordered.
+    pub active: bool,
+}
+
+/// The product service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductCatalog: Send + Sync {
+    /// The requested products; unknown ids are left out of the answer.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn products(
+        &self,
+        tenant: TenantId,
+        ids: &[ProductId],
+    ) -> Result<Vec<Product>, UpstreamError>;
+}
+
+/// A payment intent created upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentIntent {
+    /// Upstream id.
+    pub id: PaymentIntentId,
+    /// Handed to the front end to complete payment.
+    pub client_secret: Option<String>,
+}
+
+/// Why a payment call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// The payment service declined (card, limits).
+    #[error("payment declined: {0}")]
+    Declined(String),
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The payment service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// Creates an intent for `amount`; `idempotency_key` (the order id) makes retries safe.
+    ///
+    /// # Errors
+    /// [`PaymentError`].
+    async fn create_intent(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, PaymentError>;
+
+    /// Confirms an intent server-side (confirm-payment flow).
+    ///
+    /// # Errors
+    /// [`PaymentError::Declined`] when the payment fails.
+    async fn confirm_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError>;
+
+    /// Cancels an unpaid intent. Idempotent.
+    ///
+    /// # Errors
+    /// [`PaymentError`].
+    async fn cancel_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError>;
+
+    /// Pays `amount` back; `refund` is the idempotency key. Returns the upstream reference.
+    ///
+    /// # Errors
+    /// [`PaymentError::Declined`] when the refund is refused.
+    async fn refund(
+        &self,
+        intent: &PaymentIntentId,
+        refund: RefundId,
+        amount: Money,
+    ) -> Result<String, PaymentError>;
+}
+
+/// An event's lifecycle state upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    /// On sale.
+    Scheduled,
+    /// Cancelled by the organiser.
+    Cancelled,
+    /// Over.
+    Completed,
+}
+
+/// What the order service needs to know about an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventInfo {
+    /// Event.
+    pub id: EventId,
+    /// Start time (refund cutoff).
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    /// State.
+    pub status: EventStatus,
+    /// Currency tickets are sold in.
+    pub currency: Currency,
+}
+
+/// The event service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventCatalog: Send + Sync {
+    /// The event, or `None` when it does not exist.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+    ) -> Result<Option<EventInfo>, UpstreamError>;
+}
+
+/// A message to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Recipient.
+    pub user_id: UserId,
+    /// The order.
+    pub order_id: OrderId,
+    /// Template (the domain event's name).
+    pub template: String,
+}
+
+/// The notification service. Best effort: a failure never undoes an order change.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends one notification.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn notify(&self, notification: &Notification) -> Result<(), UpstreamError>;
+}
+
+/// A shipping rate quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingRate {
+    /// Method code.
+    pub method: String,
+    /// Price.
+    pub price: Money,
+    /// Business days in transit.
+    pub transit_days: u16,
+}
+
+/// A created shipping label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingLabel {
+    /// Carrier.
+    pub carrier: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Label document.
+    pub label_url: String,
+}
+
+/// The shipping service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ShippingService: Send + Sync {
+    /// Rates to `destination`.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn rates(
+        &self,
+        tenant: TenantId,
+        destination: &Address,
+    ) -> Result<Vec<ShippingRate>, UpstreamError>;
+
+    /// Buys a label for the order; `order` is the idempotency key.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn create_label(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        destination: &Address,
+        method: &str,
+    ) -> Result<ShippingLabel, UpstreamError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time and identity
+// ---------------------------------------------------------------------------------------------
+
+/// The current time (tests fix it).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Fresh identifiers (UUID v7 in production, fixed sequences in tests).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A new unique id.
+    fn uuid(&self) -> Uuid;
+    /// 30 random bits for an order number.
+    fn order_number_entropy(&self) -> u32;
+}

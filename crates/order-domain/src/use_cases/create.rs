@@ -1,0 +1,472 @@
+//! Order creation: the ticket-order and goods-order sagas (hold → payment intent → persist,
+//! compensated in reverse).
+
+use std::collections::BTreeMap;
+
+use time::{OffsetDateTime, Time};
+
+use super::{Extras, OrderService, UseCaseError};
+use crate::actor::RequestContext;
+use crate::cart::CartOwner;
+use crate::ids::{EventId, OrderId, OrderItemId, OrderNumber, TicketPricingId, TicketTypeId};
+use crate::money::Money;
+use crate::order::{Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind};
+use crate::policy::{FieldError, LineQuantity, Violations};
+use crate::ports::{EventStatus, Hold, StockLine, TicketLine};
+use crate::pricing::goods::{
+    GoodsPricingInput, PromoCode, PromoCodeError, PromoCodeUse, TaxDestination, price_goods,
+};
+use crate::pricing::{PricingLine, PricingRequest, price_order};
+
+/// One requested ticket line; the quantity is signed so that a negative one is reported as a
+/// field error rather than rejected by the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketItemRequest {
+    /// Ticket type.
+    pub ticket_type_id: TicketTypeId,
+    /// Price point.
+    pub ticket_pricing_id: TicketPricingId,
+    /// Units asked for.
+    pub quantity: i64,
+}
+
+/// `POST /orders` for tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTicketOrder {
+    /// The event.
+    pub event_id: EventId,
+    /// The lines.
+    pub items: Vec<TicketItemRequest>,
+}
+
+/// `POST /orders` from the caller's cart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateGoodsOrder {
+    /// Destination.
+    pub shipping_address: Address,
+    /// Invoice address (the shipping address when absent).
+    pub billing_address: Option<Address>,
+    /// Shipping method code.
+    pub shipping_method: String,
+    /// Promo code as typed.
+    pub promo_code: Option<String>,
+    /// Notes for the shop.
+    pub notes: Option<String>,
+    /// Payment method label.
+    pub payment_method: Option<String>,
+}
+
+/// A created order and what the front end needs to pay it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedOrder {
+    /// The order, RESERVED.
+    pub order: Order,
+    /// The payment intent's client secret.
+    pub client_secret: Option<String>,
+}
+
+impl OrderService {
+    /// Creates a RESERVED ticket order: limits, event and quotas are checked, prices come from the
+    /// ticket service, then hold → payment intent → persist.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Validation`] (with field paths), [`UseCaseError::Quota`],
+    /// [`UseCaseError::SoldOut`], [`UseCaseError::PaymentDeclined`], [`UseCaseError::Upstream`]
+    /// or a storage error; nothing is left held or charged after an error.
+    pub async fn create_ticket_order(
+        &self,
+        ctx: &RequestContext,
+        request: CreateTicketOrder,
+    ) -> Result<CreatedOrder, UseCaseError> {
+        let user = ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?;
+        let limits = &self.config.limits;
+        let quantities: Vec<_> = request
+            .items
+            .iter()
+            .map(|i| LineQuantity {
+                group: i.ticket_type_id,
+                quantity: i.quantity,
+            })
+            .collect();
+        limits.check_lines(&quantities)?;
+        let now = self.now();
+
+        let event = self
+            .ports
+            .events
+            .event(ctx.tenant_id, request.event_id)
+            .await?
+            .ok_or_else(|| field("eventId", "unknown_event", "no such event"))?;
+        if event.status != EventStatus::Scheduled || event.starts_at <= now {
+            return Err(field("eventId", "not_on_sale", "the event is not on sale").into());
+        }
+        let orders_today = self
+            .ports
+            .orders
+            .count_created_since(ctx.tenant_id, user, start_of_day(now))
+            .await?;
+        let active = self
+            .ports
+            .orders
+            .count_active_for_event(ctx.tenant_id, user, request.event_id)
+            .await?;
+        limits.check_quotas(orders_today, Some(active))?;
+
+        let lines: Vec<TicketLine> = request
+            .items
+            .iter()
+            .map(|i| TicketLine {
+                ticket_type_id: i.ticket_type_id,
+                ticket_pricing_id: i.ticket_pricing_id,
+                // check_lines bounded it to 1..=max_quantity_per_item.
+                quantity: u32::try_from(i.quantity).unwrap_or(0),
+            })
+            .collect();
+        let prices = self
+            .ports
+            .tickets
+            .prices(ctx.tenant_id, request.event_id, &lines)
+            .await?;
+        let mut unit_prices = Vec::with_capacity(lines.len());
+        let mut wanted_per_type: BTreeMap<TicketTypeId, u32> = BTreeMap::new();
+        for (index, line) in lines.iter().enumerate() {
+            let price = prices
+                .iter()
+                .find(|p| {
+                    p.ticket_type_id == line.ticket_type_id
+                        && p.ticket_pricing_id == line.ticket_pricing_id
+                })
+                .ok_or_else(|| {
+                    field(
+                        format!("items[{index}].ticketPricingId"),
+                        "unknown_price",
+                        "no such ticket price",
+                    )
+                })?;
+            if price.price.currency() != event.currency {
+                return Err(field(
+                    format!("items[{index}].ticketPricingId"),
+                    "currency_mismatch",
+                    "price in another currency",
+                )
+                .into());
+            }
+            let wanted = wanted_per_type.entry(line.ticket_type_id).or_default();
+            *wanted += line.quantity;
+            if *wanted > price.available {
+                return Err(UseCaseError::SoldOut {
+                    ticket_type_id: line.ticket_type_id,
+                    available: price.available,
+                });
+            }
+            unit_prices.push(price.price.minor());
+        }
+        let priced = price_order(
+            &self.config.ticket_fees,
+            &PricingRequest {
+                currency: event.currency,
+                lines: lines
+                    .iter()
+                    .zip(&unit_prices)
+                    .map(|(l, p)| PricingLine {
+                        unit_price: *p,
+                        quantity: l.quantity,
+                    })
+                    .collect(),
+                discount: 0,
+                shipping: 0,
+                tax_rate: None,
+            },
+        )?;
+        limits.check_total(priced.order.total().minor())?;
+
+        let order_id = OrderId::from_uuid(self.ports.ids.uuid());
+        let items = lines
+            .iter()
+            .zip(&unit_prices)
+            .map(|(line, unit_price)| NewOrderItem {
+                id: OrderItemId::from_uuid(self.ports.ids.uuid()),
+                product: ItemProduct::Ticket {
+                    ticket_type_id: line.ticket_type_id,
+                    ticket_pricing_id: line.ticket_pricing_id,
+                },
+                quantity: line.quantity,
+                unit_price: *unit_price,
+            })
+            .collect();
+        let expires_at =
+            self.config
+                .reservation
+                .expires_at(OrderKind::Ticket, ctx.actor.is_vip(), now);
+        let (order, events) = Order::create(NewOrder {
+            id: order_id,
+            tenant_id: ctx.tenant_id,
+            number: OrderNumber::new(now.date(), self.ports.ids.order_number_entropy()),
+            user_id: user,
+            kind: OrderKind::Ticket,
+            event_id: Some(request.event_id),
+            items,
+            priced,
+            goods: GoodsDetails::default(),
+            expires_at,
+            now,
+        })?;
+
+        // Saga step 1: hold. Nothing to undo when it fails.
+        let hold = self
+            .ports
+            .tickets
+            .hold(
+                ctx.tenant_id,
+                order_id,
+                request.event_id,
+                &lines,
+                expires_at,
+            )
+            .await?;
+        self.finish_creation(ctx, order, events, hold, Extras::default())
+            .await
+    }
+
+    /// Creates a RESERVED goods order from the caller's cart: current catalog prices, promotions,
+    /// promo code, tax by destination and shipping; then stock reservation → payment intent →
+    /// persist (which also empties the cart and counts the promo code).
+    ///
+    /// # Errors
+    /// As [`OrderService::create_ticket_order`], plus [`UseCaseError::PromoCode`] and
+    /// [`UseCaseError::OutOfStock`].
+    pub async fn create_goods_order(
+        &self,
+        ctx: &RequestContext,
+        request: CreateGoodsOrder,
+    ) -> Result<CreatedOrder, UseCaseError> {
+        let user = ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?;
+        let limits = &self.config.limits;
+        let now = self.now();
+        let cart = self
+            .ports
+            .carts
+            .find_by_owner(ctx.tenant_id, &CartOwner::User(user))
+            .await?
+            .filter(|c| !c.is_expired(now) && !c.lines().is_empty())
+            .ok_or_else(|| field("cart", "empty", "the cart is empty"))?;
+        let quantities: Vec<_> = cart
+            .lines()
+            .iter()
+            .map(|l| LineQuantity {
+                group: l.product_id,
+                quantity: i64::from(l.quantity),
+            })
+            .collect();
+        limits.check_lines(&quantities)?;
+        let method = self
+            .goods
+            .shipping_methods
+            .iter()
+            .find(|m| m.code == request.shipping_method)
+            .ok_or_else(|| field("shippingMethod", "unknown", "no such shipping method"))?;
+        let orders_today = self
+            .ports
+            .orders
+            .count_created_since(ctx.tenant_id, user, start_of_day(now))
+            .await?;
+        limits.check_quotas(orders_today, None)?;
+
+        let ids: Vec<_> = cart.lines().iter().map(|l| l.product_id).collect();
+        let products = self.ports.products.products(ctx.tenant_id, &ids).await?;
+        let mut violations = Violations::default();
+        let mut priced_lines = Vec::with_capacity(cart.lines().len());
+        let mut names = Vec::with_capacity(cart.lines().len());
+        for (index, line) in cart.lines().iter().enumerate() {
+            match products.iter().find(|p| p.id == line.product_id) {
+                Some(p) if p.active && p.price.currency() == cart.currency() => {
+                    priced_lines.push(PricingLine {
+                        unit_price: p.price.minor(),
+                        quantity: line.quantity,
+                    });
+                    names.push(p.name.clone());
+                }
+                _ => violations.push(FieldError::new(
+                    format!("items[{index}].productId"),
+                    "unavailable",
+                    "this product can no longer be ordered",
+                )),
+            }
+        }
+        violations.into_result()?;
+
+        let promotions = self
+            .ports
+            .promotions
+            .active_promotions(ctx.tenant_id, now)
+            .await?;
+        let code: Option<(PromoCode, u32)> = match &request.promo_code {
+            Some(typed) => Some(
+                self.ports
+                    .promotions
+                    .find_code(ctx.tenant_id, &PromoCode::normalize(typed), user)
+                    .await?
+                    .ok_or(UseCaseError::PromoCode(PromoCodeError::Unknown))?,
+            ),
+            None => None,
+        };
+        let quote = price_goods(
+            &self.config.goods_fees,
+            &self.goods.taxes,
+            &GoodsPricingInput {
+                currency: cart.currency(),
+                lines: priced_lines.clone(),
+                promotions: &promotions,
+                promo_code: code.as_ref().map(|(code, uses)| PromoCodeUse {
+                    code,
+                    uses_by_user: *uses,
+                }),
+                shipping: method,
+                destination: TaxDestination {
+                    country: &request.shipping_address.country,
+                    region: request.shipping_address.region.as_deref(),
+                },
+                now,
+            },
+        )?;
+        limits.check_total(quote.priced.order.total().minor())?;
+
+        let order_id = OrderId::from_uuid(self.ports.ids.uuid());
+        let items = cart
+            .lines()
+            .iter()
+            .zip(priced_lines.iter().zip(names))
+            .map(|(line, (priced, name))| NewOrderItem {
+                id: OrderItemId::from_uuid(self.ports.ids.uuid()),
+                product: ItemProduct::Goods {
+                    product_id: line.product_id,
+                    name,
+                    attributes: line.attributes.clone(),
+                },
+                quantity: line.quantity,
+                unit_price: priced.unit_price,
+            })
+            .collect();
+        let expires_at = self
+            .config
+            .reservation
+            .expires_at(OrderKind::Goods, false, now);
+        let (order, events) = Order::create(NewOrder {
+            id: order_id,
+            tenant_id: ctx.tenant_id,
+            number: OrderNumber::new(now.date(), self.ports.ids.order_number_entropy()),
+            user_id: user,
+            kind: OrderKind::Goods,
+            event_id: None,
+            items,
+            priced: quote.priced,
+            goods: GoodsDetails {
+                billing_address: Some(
+                    request
+                        .billing_address
+                        .unwrap_or_else(|| request.shipping_address.clone()),
+                ),
+                shipping_address: Some(request.shipping_address),
+                shipping_method: Some(request.shipping_method),
+                promo_code: quote.promo_code.clone(),
+                notes: request.notes,
+                payment_method: request.payment_method,
+            },
+            expires_at,
+            now,
+        })?;
+        let stock: Vec<StockLine> = cart
+            .lines()
+            .iter()
+            .map(|l| StockLine {
+                product_id: l.product_id,
+                quantity: l.quantity,
+            })
+            .collect();
+        // Saga step 1: reserve stock. Nothing to undo when it fails.
+        let hold = self
+            .ports
+            .inventory
+            .reserve(ctx.tenant_id, order_id, &stock, expires_at)
+            .await?;
+        let extras = Extras {
+            consumed_cart: Some((cart.id(), cart.version())),
+            promo_redemption: quote.promo_code.map(|code| crate::ports::PromoRedemption {
+                code,
+                user_id: user,
+            }),
+            inbox: None,
+        };
+        self.finish_creation(ctx, order, events, hold, extras).await
+    }
+
+    /// Saga steps 2 and 3 after a successful hold: payment intent, then persist; each failure
+    /// undoes the steps before it.
+    async fn finish_creation(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        mut events: Vec<crate::events::OrderEvent>,
+        hold: Hold,
+        extras: Extras,
+    ) -> Result<CreatedOrder, UseCaseError> {
+        let now = self.now();
+        events.extend(order.reserve(
+            hold.hold_id.clone(),
+            hold.expires_at.min(order.expires_at()),
+            now,
+        )?);
+        let amount = Money::new(order.total(), order.currency());
+        let intent = match self
+            .ports
+            .payments
+            .create_intent(ctx.tenant_id, order.id(), amount, &order.id().to_string())
+            .await
+        {
+            Ok(intent) => intent,
+            Err(error) => {
+                self.release_hold(&order).await;
+                return Err(error.into());
+            }
+        };
+        order.attach_payment_intent(intent.id.clone())?;
+        if let Err(error) = self.persist(ctx, &mut order, events, extras).await {
+            // Best effort: an intent that is never confirmed and a hold that is never committed
+            // both expire upstream if these calls fail too.
+            let _ = self.ports.payments.cancel_intent(&intent.id).await;
+            self.release_hold(&order).await;
+            return Err(error);
+        }
+        Ok(CreatedOrder {
+            order,
+            client_secret: intent.client_secret,
+        })
+    }
+
+    /// Releases the order's upstream hold; failures are left to the upstream TTL.
+    pub(super) async fn release_hold(&self, order: &Order) {
+        match order.kind() {
+            OrderKind::Ticket => {
+                if let Some(hold) = order.hold_id() {
+                    let _ = self.ports.tickets.release(hold).await;
+                }
+            }
+            OrderKind::Goods => {
+                let _ = self
+                    .ports
+                    .inventory
+                    .release(order.tenant_id(), order.id())
+                    .await;
+            }
+        }
+    }
+}
+
+/// Midnight UTC of `now`'s day: the per-day order quota counts from here.
+fn start_of_day(now: OffsetDateTime) -> OffsetDateTime {
+    now.replace_time(Time::MIDNIGHT)
+}
+
+fn field(path: impl Into<String>, code: &str, message: &str) -> Violations {
+    Violations(vec![FieldError::new(path, code, message)])
+}

@@ -1,0 +1,397 @@
+//! Reservation, confirmation, cancellation and expiry of existing orders.
+
+use time::Duration;
+
+use super::{Extras, OrderService, UseCaseError};
+use crate::actor::{Actor, RequestContext};
+use crate::ids::{EventId, OrderId, PaymentIntentId, RefundId, TicketId};
+use crate::order::{Order, OrderKind, OrderStatus, check_transition};
+use crate::policy::RefundReason;
+use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine};
+
+/// How long the per-order lock lives (seed 002: 30 s).
+const ORDER_LOCK_TTL: Duration = Duration::seconds(30);
+
+/// A cancelled order and the refund it started, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelOutcome {
+    /// The order, CANCELLED.
+    pub order: Order,
+    /// The refund started for a paid order.
+    pub refund_id: Option<RefundId>,
+}
+
+/// One order's result in a bulk cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkCancelResult {
+    /// The order.
+    pub order_id: OrderId,
+    /// Its new status, or why it could not be cancelled.
+    pub outcome: Result<OrderStatus, UseCaseError>,
+}
+
+impl OrderService {
+    /// `POST /orders/{id}/reserve`: holds a PENDING order's tickets or stock, or extends a
+    /// RESERVED order's hold, under the order's distributed lock.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Locked`] when another request holds the lock; [`UseCaseError::NotFound`],
+    /// [`UseCaseError::InvalidTransition`], [`UseCaseError::SoldOut`] or upstream/storage errors.
+    pub async fn reserve(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+        let lock_key = format!("order:lock:{id}");
+        let guard = self
+            .ports
+            .locks
+            .acquire(&lock_key, ORDER_LOCK_TTL)
+            .await?
+            .ok_or(UseCaseError::Locked)?;
+        let result = self.reserve_locked(ctx, id).await;
+        // The lock expires by itself if this fails.
+        let _ = self.ports.locks.release(&guard).await;
+        result
+    }
+
+    async fn reserve_locked(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Order, UseCaseError> {
+        let mut order = self.load_visible(ctx, id).await?;
+        check_transition(order.kind(), order.status(), OrderStatus::Reserved)?;
+        let now = self.now();
+        let vip = ctx.actor.is_vip();
+        let expires_at = self.config.reservation.expires_at(order.kind(), vip, now);
+        let was_pending = order.status() == OrderStatus::Pending;
+        let hold = match (order.kind(), order.hold_id().cloned()) {
+            (OrderKind::Ticket, Some(hold)) if !was_pending => {
+                self.ports.tickets.extend(&hold, expires_at).await?
+            }
+            (OrderKind::Ticket, _) => {
+                let event = order
+                    .event_id()
+                    .ok_or(UseCaseError::NotFound { what: "event" })?;
+                let lines = ticket_lines(&order);
+                self.ports
+                    .tickets
+                    .hold(ctx.tenant_id, order.id(), event, &lines, expires_at)
+                    .await?
+            }
+            (OrderKind::Goods, _) => {
+                let lines = stock_lines(&order);
+                self.ports
+                    .inventory
+                    .reserve(ctx.tenant_id, order.id(), &lines, expires_at)
+                    .await?
+            }
+        };
+        let events = order.reserve(hold.hold_id, hold.expires_at.min(expires_at), now)?;
+        if let Err(error) = self
+            .persist(ctx, &mut order, events, Extras::default())
+            .await
+        {
+            if was_pending {
+                self.release_hold(&order).await;
+            }
+            return Err(error);
+        }
+        Ok(order)
+    }
+
+    /// Payment succeeded (internal confirm, `payment.succeeded`, confirm-payment): the hold is
+    /// committed upstream, then the order is CONFIRMED with its tickets.
+    ///
+    /// # Errors
+    /// [`UseCaseError::InvalidTransition`] unless PENDING/RESERVED; [`UseCaseError::Order`]
+    /// when the intent is not the order's; upstream/storage errors (the order is unchanged and
+    /// the caller may retry).
+    pub async fn confirm(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        intent: PaymentIntentId,
+        inbox: Option<InboxMessage>,
+    ) -> Result<Order, UseCaseError> {
+        let mut order = self.load_visible(ctx, id).await?;
+        let now = self.now();
+        // The aggregate decides first (status, intent), so upstream is only called for a valid
+        // confirmation; nothing is stored unless upstream agreed.
+        let mut events = order.confirm(&intent, now)?;
+        let tickets: Vec<TicketId> = match order.kind() {
+            OrderKind::Ticket => match order.hold_id() {
+                Some(hold) => self.ports.tickets.commit(hold).await?,
+                None => Vec::new(),
+            },
+            OrderKind::Goods => {
+                self.ports
+                    .inventory
+                    .commit(ctx.tenant_id, order.id())
+                    .await?;
+                Vec::new()
+            }
+        };
+        if !tickets.is_empty() {
+            events.extend(order.attach_tickets(tickets, now)?);
+        }
+        self.persist(
+            ctx,
+            &mut order,
+            events,
+            Extras {
+                inbox,
+                ..Extras::default()
+            },
+        )
+        .await?;
+        Ok(order)
+    }
+
+    /// `ticket.allocated`: records the issued tickets on a CONFIRMED ticket order.
+    ///
+    /// # Errors
+    /// [`UseCaseError::InvalidTransition`] unless CONFIRMED; storage errors.
+    pub async fn attach_tickets(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        tickets: Vec<TicketId>,
+        inbox: Option<InboxMessage>,
+    ) -> Result<Order, UseCaseError> {
+        let mut order = self.load_visible(ctx, id).await?;
+        let events = order.attach_tickets(tickets, self.now())?;
+        self.persist(
+            ctx,
+            &mut order,
+            events,
+            Extras {
+                inbox,
+                ..Extras::default()
+            },
+        )
+        .await?;
+        Ok(order)
+    }
+
+    /// `POST /orders/{id}/cancel` by its owner or an admin, or `payment.failed`. Unpaid orders
+    /// cancel freely; paid ticket orders follow the refund policy (cutoff, retention); paid goods
+    /// orders are refunded in full. Holds are released and refunds paid after the commit.
+    ///
+    /// # Errors
+    /// [`UseCaseError::RefundDenied`] past the cutoff; [`UseCaseError::InvalidTransition`];
+    /// [`UseCaseError::NotFound`]; upstream/storage errors.
+    pub async fn cancel(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        reason: &str,
+    ) -> Result<CancelOutcome, UseCaseError> {
+        let order = self.load_visible(ctx, id).await?;
+        // Warehouse staff see orders but only owners and admins (or services) cancel them.
+        if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
+            return Err(UseCaseError::Forbidden);
+        }
+        self.cancel_loaded(ctx, order, reason, None).await
+    }
+
+    async fn cancel_loaded(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        reason: &str,
+        forced: Option<RefundReason>,
+    ) -> Result<CancelOutcome, UseCaseError> {
+        check_transition(order.kind(), order.status(), OrderStatus::Cancelled)?;
+        let now = self.now();
+        let was_unpaid = order.status().is_unpaid();
+        let terms = if was_unpaid {
+            None
+        } else {
+            let starts_at = self.event_start(&order).await?;
+            match forced {
+                Some(reason) => Some(self.config.refund.terms(&order, reason, starts_at, now)?),
+                None => self.config.refund.cancellation_terms(
+                    &order,
+                    ctx.actor.is_privileged(),
+                    starts_at,
+                    now,
+                )?,
+            }
+        };
+        let refund_id = terms.map(|_| RefundId::from_uuid(self.ports.ids.uuid()));
+        let requester = Self::actor_label(ctx);
+        let events = order.cancel(
+            reason,
+            refund_id
+                .zip(terms)
+                .map(|(id, terms)| (id, terms, requester.as_str())),
+            now,
+        )?;
+        let started = refund_id.filter(|id| order.refund(*id).is_some());
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        if was_unpaid {
+            self.release_hold(&order).await;
+            if let Some(intent) = order.payment_intent_id() {
+                let _ = self.ports.payments.cancel_intent(intent).await;
+            }
+        }
+        if let Some(refund) = started {
+            order = self.pay_refund(ctx, order, refund).await?;
+        }
+        Ok(CancelOutcome {
+            order,
+            refund_id: started,
+        })
+    }
+
+    /// Expires one PENDING/RESERVED order whose window has ended, and releases its hold.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Order`] (`NotYetExpired`) before the window ends;
+    /// [`UseCaseError::InvalidTransition`] from other statuses; storage errors.
+    pub async fn expire(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+        let mut order = self.load_visible(ctx, id).await?;
+        let events = order.expire(self.now())?;
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        self.release_hold(&order).await;
+        if let Some(intent) = order.payment_intent_id() {
+            let _ = self.ports.payments.cancel_intent(intent).await;
+        }
+        Ok(order)
+    }
+
+    /// `GET /internal/v1/orders/expiring`: orders whose window ends within `within`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn list_expiring(
+        &self,
+        within: Duration,
+        limit: u32,
+    ) -> Result<Vec<ExpiringOrder>, UseCaseError> {
+        Ok(self
+            .ports
+            .orders
+            .expiring(self.now() + within, limit)
+            .await?)
+    }
+
+    /// The expiry job's batch: expires up to `limit` orders past their window plus grace.
+    /// Per-order failures (a concurrent confirm wins → conflict) are reported, not fatal.
+    ///
+    /// # Errors
+    /// Storage errors while listing.
+    pub async fn expire_due(
+        &self,
+        job: &str,
+        limit: u32,
+    ) -> Result<Vec<(OrderId, Result<(), UseCaseError>)>, UseCaseError> {
+        let due = self
+            .ports
+            .orders
+            .expiring(self.config.reservation.due_before(self.now()), limit)
+            .await?;
+        let mut results = Vec::with_capacity(due.len());
+        for order in due {
+            let ctx = RequestContext {
+                tenant_id: order.tenant_id,
+                actor: Actor::System {
+                    name: job.to_owned(),
+                },
+                ip: None,
+            };
+            let outcome = self.expire(&ctx, order.order_id).await.map(|_| ());
+            results.push((order.order_id, outcome));
+        }
+        Ok(results)
+    }
+
+    /// `POST /internal/v1/orders/bulk/cancel`: the organiser cancelled the event; every active
+    /// order is cancelled and paid ones are refunded in full. One result per order.
+    ///
+    /// # Errors
+    /// Storage errors while listing; per-order failures are in the results.
+    pub async fn bulk_cancel_event(
+        &self,
+        ctx: &RequestContext,
+        event: EventId,
+        reason: &str,
+    ) -> Result<Vec<BulkCancelResult>, UseCaseError> {
+        if !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
+        }
+        const BATCH: u32 = 100;
+        let mut results: Vec<BulkCancelResult> = Vec::new();
+        // Orders that failed stay active; remembering every attempted id ends the loop.
+        let mut attempted = std::collections::BTreeSet::new();
+        loop {
+            let ids = self
+                .ports
+                .orders
+                .active_for_event(ctx.tenant_id, event, BATCH)
+                .await?;
+            let fresh: Vec<OrderId> = ids.into_iter().filter(|id| attempted.insert(*id)).collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for order_id in fresh {
+                let outcome = match self.load_visible(ctx, order_id).await {
+                    Ok(order) => self
+                        .cancel_loaded(ctx, order, reason, Some(RefundReason::EventCancelled))
+                        .await
+                        .map(|done| done.order.status()),
+                    Err(error) => Err(error),
+                };
+                results.push(BulkCancelResult { order_id, outcome });
+            }
+        }
+        Ok(results)
+    }
+
+    async fn event_start(
+        &self,
+        order: &Order,
+    ) -> Result<Option<time::OffsetDateTime>, UseCaseError> {
+        match order.event_id() {
+            Some(event) => Ok(self
+                .ports
+                .events
+                .event(order.tenant_id(), event)
+                .await?
+                .map(|e| e.starts_at)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn ticket_lines(order: &Order) -> Vec<TicketLine> {
+    order
+        .items()
+        .iter()
+        .filter_map(|item| match &item.product {
+            crate::order::ItemProduct::Ticket {
+                ticket_type_id,
+                ticket_pricing_id,
+            } => Some(TicketLine {
+                ticket_type_id: *ticket_type_id,
+                ticket_pricing_id: *ticket_pricing_id,
+                quantity: item.quantity,
+            }),
+            crate::order::ItemProduct::Goods { .. } => None,
+        })
+        .collect()
+}
+
+fn stock_lines(order: &Order) -> Vec<StockLine> {
+    order
+        .items()
+        .iter()
+        .filter_map(|item| match &item.product {
+            crate::order::ItemProduct::Goods { product_id, .. } => Some(StockLine {
+                product_id: *product_id,
+                quantity: item.quantity,
+            }),
+            crate::order::ItemProduct::Ticket { .. } => None,
+        })
+        .collect()
+}

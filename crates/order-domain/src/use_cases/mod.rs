@@ -1,0 +1,201 @@
+//! Use cases: the application services the API, the consumers and the jobs call.
+//!
+//! [`OrderService`] depends on the ports only (as `Arc<dyn Port>`). Each use case loads what it
+//! needs, calls upstream services *outside* any database transaction, lets the aggregate decide,
+//! and stores the new state with its audit entries and outbox events in one
+//! [`UnitOfWork::commit`](crate::ports::UnitOfWork::commit).
+//!
+//! Creation is a saga (SPEC §11): hold → payment intent → persist; a failing step undoes the
+//! earlier ones in reverse. After a commit, releasing holds and paying refunds are follow-ups whose
+//! failure never undoes the stored change (holds expire upstream; a failed refund stays FAILED
+//! and retryable).
+
+mod create;
+mod error;
+mod fulfillment;
+mod lifecycle;
+mod queries;
+mod refunds;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+pub use self::create::{CreateGoodsOrder, CreateTicketOrder, CreatedOrder, TicketItemRequest};
+pub use self::error::UseCaseError;
+pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
+use crate::actor::RequestContext;
+use crate::audit::AuditEntry;
+use crate::events::{EventEnvelope, OrderEvent};
+use crate::ids::{AuditEntryId, DomainEventId, OrderId};
+use crate::order::Order;
+use crate::policy::DomainConfig;
+use crate::ports::{
+    CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, InboxMessage,
+    InventoryService, OrderChange, OrderRepository, PaymentGateway, ProductCatalog,
+    PromoRedemption, PromotionRepository, RefundRepository, ShippingService, TicketService,
+    UnitOfWork,
+};
+use crate::pricing::goods::{ShippingMethod, TaxTable};
+
+/// The ports the use cases need, shared by every request.
+#[derive(Clone)]
+#[allow(missing_docs)]
+pub struct Ports {
+    pub orders: Arc<dyn OrderRepository>,
+    pub refunds: Arc<dyn RefundRepository>,
+    pub carts: Arc<dyn CartRepository>,
+    pub promotions: Arc<dyn PromotionRepository>,
+    pub unit_of_work: Arc<dyn UnitOfWork>,
+    pub locks: Arc<dyn DistributedLock>,
+    pub tickets: Arc<dyn TicketService>,
+    pub inventory: Arc<dyn InventoryService>,
+    pub products: Arc<dyn ProductCatalog>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub events: Arc<dyn EventCatalog>,
+    pub shipping: Arc<dyn ShippingService>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+/// Goods-pricing tables besides the fee schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoodsCatalogConfig {
+    /// Tax rates by destination.
+    pub taxes: TaxTable,
+    /// Shipping methods offered.
+    pub shipping_methods: Vec<ShippingMethod>,
+}
+
+impl Default for GoodsCatalogConfig {
+    fn default() -> Self {
+        Self {
+            taxes: TaxTable::new(crate::money::Rate::from_basis_points(800)),
+            shipping_methods: ShippingMethod::defaults(),
+        }
+    }
+}
+
+/// Every use case of the order service.
+#[derive(Debug, Clone)]
+pub struct OrderService {
+    ports: Ports,
+    config: Arc<DomainConfig>,
+    goods: Arc<GoodsCatalogConfig>,
+}
+
+/// Extra writes that go into the same transaction as an order change.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    pub(crate) consumed_cart: Option<(crate::ids::CartId, u64)>,
+    pub(crate) promo_redemption: Option<PromoRedemption>,
+    pub(crate) inbox: Option<InboxMessage>,
+}
+
+impl OrderService {
+    /// A service over `ports` with `config`.
+    pub fn new(ports: Ports, config: DomainConfig, goods: GoodsCatalogConfig) -> Self {
+        Self {
+            ports,
+            config: Arc::new(config),
+            goods: Arc::new(goods),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &DomainConfig {
+        &self.config
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.ports.clock.now()
+    }
+
+    /// Loads an order the caller may see; another user's or tenant's order is "not found" so
+    /// that ids leak nothing.
+    async fn load_visible(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+        let order = self
+            .ports
+            .orders
+            .find(ctx.tenant_id, id)
+            .await?
+            .ok_or(UseCaseError::NotFound { what: "order" })?;
+        if ctx.actor.can_see_order_of(order.user_id()) {
+            Ok(order)
+        } else {
+            Err(UseCaseError::NotFound { what: "order" })
+        }
+    }
+
+    /// Stores `order` with one audit entry and one outbox event per domain event, atomically.
+    async fn persist(
+        &self,
+        ctx: &RequestContext,
+        order: &mut Order,
+        events: Vec<OrderEvent>,
+        extras: Extras,
+    ) -> Result<(), UseCaseError> {
+        let now = self.now();
+        let audit = events
+            .iter()
+            .map(|event| {
+                let (from_status, to_status) = event
+                    .status_change()
+                    .map_or((None, None), |(f, t)| (Some(f), Some(t)));
+                AuditEntry {
+                    id: AuditEntryId::from_uuid(self.ports.ids.uuid()),
+                    tenant_id: order.tenant_id(),
+                    order_id: order.id(),
+                    event_type: event.name().to_owned(),
+                    from_status,
+                    to_status,
+                    actor: ctx.actor.clone(),
+                    ip: ctx.ip,
+                    metadata: event.payload(),
+                    occurred_at: now,
+                }
+            })
+            .collect();
+        let outbox = events
+            .into_iter()
+            .map(|event| {
+                EventEnvelope::new(
+                    DomainEventId::from_uuid(self.ports.ids.uuid()),
+                    order.tenant_id(),
+                    order.id(),
+                    now,
+                    event,
+                )
+            })
+            .collect();
+        let change = OrderChange {
+            order: order.clone(),
+            audit,
+            outbox,
+            consumed_cart: extras.consumed_cart,
+            promo_redemption: extras.promo_redemption,
+            inbox: extras.inbox,
+        };
+        self.ports.unit_of_work.commit(&change).await?;
+        order.mark_committed();
+        Ok(())
+    }
+
+    fn actor_label(ctx: &RequestContext) -> String {
+        match &ctx.actor {
+            crate::actor::Actor::User { id, .. } => id.to_string(),
+            crate::actor::Actor::Service { name } | crate::actor::Actor::System { name } => {
+                name.clone()
+            }
+        }
+    }
+}

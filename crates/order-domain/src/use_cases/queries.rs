@@ -1,0 +1,56 @@
+//! Reads: one order, a page of orders, an order's history.
+
+use super::{OrderService, UseCaseError};
+use crate::actor::{RequestContext, Role};
+use crate::audit::AuditEntry;
+use crate::ids::OrderId;
+use crate::order::Order;
+use crate::ports::{OrderFilter, OrderPage, PageRequest};
+
+impl OrderService {
+    /// `GET /orders/{id}`: the owner's order, or any order of the tenant for admins.
+    ///
+    /// # Errors
+    /// [`UseCaseError::NotFound`] when absent or not visible.
+    pub async fn get_order(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Order, UseCaseError> {
+        self.load_visible(ctx, id).await
+    }
+
+    /// `GET /orders`: customers see their own orders whatever the filter says; admins and
+    /// warehouse staff the tenant's.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn list_orders(
+        &self,
+        ctx: &RequestContext,
+        mut filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<OrderPage, UseCaseError> {
+        if !(ctx.actor.is_privileged() || ctx.actor.has_role(Role::Warehouse)) {
+            filter.user_id = Some(ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?);
+        }
+        Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
+    }
+
+    /// `GET /orders/{id}/events`: the audit trail.
+    ///
+    /// # Errors
+    /// [`UseCaseError::NotFound`] when the order is absent or not visible.
+    pub async fn order_history(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Vec<AuditEntry>, UseCaseError> {
+        let order = self.load_visible(ctx, id).await?;
+        Ok(self
+            .ports
+            .orders
+            .audit_trail(ctx.tenant_id, order.id())
+            .await?)
+    }
+}

@@ -1,0 +1,248 @@
+//! Refund requests, admin review and payout.
+
+use super::{Extras, OrderService, UseCaseError};
+use crate::actor::{RequestContext, Role};
+use crate::ids::{OrderId, RefundId};
+use crate::money::Money;
+use crate::order::{Order, OrderKind, RefundRequest, RefundScope, RefundStatus};
+use crate::policy::RefundReason;
+use crate::ports::{PageRequest, PaymentError, RefundView};
+
+impl OrderService {
+    /// `POST /orders/{id}/refund`: a partial or full refund of a CONFIRMED ticket order under
+    /// the refund policy. Below the auto-approval threshold it is paid at once; otherwise it waits
+    /// for an admin.
+    ///
+    /// # Errors
+    /// [`UseCaseError::RefundDenied`] past the cutoff, [`UseCaseError::Order`] when the amount
+    /// exceeds what is left, [`UseCaseError::InvalidTransition`] in other statuses.
+    pub async fn request_refund(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        scope: RefundScope,
+        reason: &str,
+    ) -> Result<(Order, RefundId), UseCaseError> {
+        let mut order = self.load_visible(ctx, id).await?;
+        if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
+            return Err(UseCaseError::Forbidden);
+        }
+        let now = self.now();
+        let starts_at = match order.event_id() {
+            Some(event) => self
+                .ports
+                .events
+                .event(ctx.tenant_id, event)
+                .await?
+                .map(|e| e.starts_at),
+            None => None,
+        };
+        let reason_kind = if ctx.actor.is_privileged() {
+            RefundReason::Admin
+        } else {
+            RefundReason::Customer
+        };
+        let terms = self
+            .config
+            .refund
+            .terms(&order, reason_kind, starts_at, now)?;
+        let refund_id = RefundId::from_uuid(self.ports.ids.uuid());
+        let events = order.request_refund(
+            RefundRequest {
+                id: refund_id,
+                scope,
+                reason: reason.to_owned(),
+                requested_by: Self::actor_label(ctx),
+                auto_approve_below: self.config.refund.auto_approve_below,
+            },
+            terms,
+            now,
+        )?;
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        if order
+            .refund(refund_id)
+            .is_some_and(|r| r.status == RefundStatus::Approved)
+        {
+            order = self.pay_refund(ctx, order, refund_id).await?;
+        }
+        Ok((order, refund_id))
+    }
+
+    /// `POST /admin/refunds/{id}/approve`: approves a PENDING refund and pays it.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] for non-admins; [`UseCaseError::NotFound`];
+    /// [`UseCaseError::Order`] when the refund is not PENDING.
+    pub async fn approve_refund(
+        &self,
+        ctx: &RequestContext,
+        refund: RefundId,
+    ) -> Result<Order, UseCaseError> {
+        let mut order = self.load_refund_order(ctx, refund).await?;
+        let events = order.approve_refund(refund, &Self::actor_label(ctx), self.now())?;
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        self.pay_refund(ctx, order, refund).await
+    }
+
+    /// `POST /admin/refunds/{id}/reject`.
+    ///
+    /// # Errors
+    /// As [`OrderService::approve_refund`].
+    pub async fn reject_refund(
+        &self,
+        ctx: &RequestContext,
+        refund: RefundId,
+        reason: &str,
+    ) -> Result<Order, UseCaseError> {
+        let mut order = self.load_refund_order(ctx, refund).await?;
+        let events = order.reject_refund(refund, &Self::actor_label(ctx), reason, self.now())?;
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        Ok(order)
+    }
+
+    /// Retries the payout of a FAILED refund (admin or the retry job).
+    ///
+    /// # Errors
+    /// As [`OrderService::approve_refund`].
+    pub async fn retry_refund(
+        &self,
+        ctx: &RequestContext,
+        refund: RefundId,
+    ) -> Result<Order, UseCaseError> {
+        let order = self.load_refund_order(ctx, refund).await?;
+        if order.refund(refund).map(|r| r.status) != Some(RefundStatus::Failed) {
+            return Err(crate::order::OrderError::Refund(
+                crate::order::RefundError::InvalidState {
+                    from: order
+                        .refund(refund)
+                        .map_or(RefundStatus::Pending, |r| r.status),
+                    to: RefundStatus::Completed,
+                },
+            )
+            .into());
+        }
+        self.pay_refund(ctx, order, refund).await
+    }
+
+    /// `GET /admin/refunds?status=…`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] for non-admins; storage errors.
+    pub async fn list_refunds(
+        &self,
+        ctx: &RequestContext,
+        status: RefundStatus,
+        page: PageRequest,
+    ) -> Result<Vec<RefundView>, UseCaseError> {
+        if !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
+        }
+        Ok(self
+            .ports
+            .refunds
+            .list_by_status(ctx.tenant_id, status, page)
+            .await?)
+    }
+
+    /// `POST /orders/{id}/returns/complete` (warehouse received the goods): refunds a RETURNED
+    /// goods order in full except shipping, which makes it REFUNDED.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] unless warehouse or admin; [`UseCaseError::InvalidTransition`]
+    /// unless RETURNED.
+    pub async fn complete_return_refund(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Order, UseCaseError> {
+        if !(ctx.actor.is_privileged() || ctx.actor.has_role(Role::Warehouse)) {
+            return Err(UseCaseError::Forbidden);
+        }
+        let mut order = self.load_visible(ctx, id).await?;
+        if order.kind() != OrderKind::Goods {
+            return Err(crate::order::OrderError::WrongKind {
+                expected: OrderKind::Goods,
+            }
+            .into());
+        }
+        let now = self.now();
+        let terms = self
+            .config
+            .refund
+            .terms(&order, RefundReason::Return, None, now)?;
+        let refund_id = RefundId::from_uuid(self.ports.ids.uuid());
+        let events = order.request_refund(
+            RefundRequest {
+                id: refund_id,
+                scope: RefundScope::Remaining,
+                reason: order
+                    .record()
+                    .return_reason
+                    .clone()
+                    .unwrap_or_else(|| "return".to_owned()),
+                requested_by: Self::actor_label(ctx),
+                // Receiving the goods is the approval.
+                auto_approve_below: i64::MAX,
+            },
+            terms,
+            now,
+        )?;
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        self.pay_refund(ctx, order, refund_id).await
+    }
+
+    async fn load_refund_order(
+        &self,
+        ctx: &RequestContext,
+        refund: RefundId,
+    ) -> Result<Order, UseCaseError> {
+        if !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
+        }
+        let order_id = self
+            .ports
+            .refunds
+            .order_of(ctx.tenant_id, refund)
+            .await?
+            .ok_or(UseCaseError::NotFound { what: "refund" })?;
+        self.load_visible(ctx, order_id).await
+    }
+
+    /// Pays an APPROVED or FAILED refund out and records the result (COMPLETED, or FAILED to be
+    /// retried). The payment call happens outside any transaction; the refund id is its
+    /// idempotency key, so a retry after a crash cannot pay twice.
+    pub(super) async fn pay_refund(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        refund: RefundId,
+    ) -> Result<Order, UseCaseError> {
+        let amount = order
+            .refund(refund)
+            .map(|r| r.amount)
+            .ok_or(UseCaseError::NotFound { what: "refund" })?;
+        let now = self.now();
+        let events = match order.payment_intent_id().cloned() {
+            Some(intent) => match self
+                .ports
+                .payments
+                .refund(&intent, refund, Money::new(amount, order.currency()))
+                .await
+            {
+                Ok(reference) => order.complete_refund(refund, &reference, now)?,
+                Err(PaymentError::Declined(reason)) => order.fail_refund(refund, &reason, now)?,
+                Err(PaymentError::Upstream(error)) => {
+                    order.fail_refund(refund, &error.to_string(), now)?
+                }
+            },
+            None => order.fail_refund(refund, "the order has no payment to refund", now)?,
+        };
+        self.persist(ctx, &mut order, events, Extras::default())
+            .await?;
+        Ok(order)
+    }
+}
