@@ -367,7 +367,7 @@ fn partial_refunds_add_up_to_at_most_the_refundable_maximum() {
 fn refunds_above_the_threshold_wait_for_an_admin_and_rejected_ones_free_the_amount() {
     let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
     let terms = terms_full(&order);
-    // The order's total (26 293) is above a threshold of 10 000: the refund waits.
+    // The order total is above a threshold of 10 000: the refund waits.
     let events = request_with_threshold(&mut order, 1, RefundScope::Remaining, terms, 10_000)
         .expect("requested");
     assert_eq!(names(&events), ["refund.requested"]);

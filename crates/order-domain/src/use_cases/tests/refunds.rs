@@ -1,0 +1,300 @@
+//! Refund requests, admin review, payout and return refunds.
+
+use time::Duration;
+
+use super::*;
+use crate::ids::RefundId;
+use crate::order::{OrderError, RefundError, RefundScope, RefundStatus};
+use crate::use_cases::UseCaseError;
+
+fn paying(h: &mut Harness, times: usize) {
+    h.payments
+        .expect_refund()
+        .times(times)
+        .returning(|_, _, _| Ok("re_ok".into()));
+}
+
+#[tokio::test]
+async fn a_small_refund_is_approved_and_paid_at_once() {
+    let mut h = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))
+        .with_event(Duration::days(5), EventStatus::Scheduled);
+    paying(&mut h, 1);
+    let (service, commits) = h.committing().build();
+    let (order, id) = service
+        .request_refund(
+            &customer(),
+            order_id(),
+            RefundScope::Amount(5_000),
+            "one ticket",
+        )
+        .await
+        .expect("refunded");
+    assert_eq!(
+        order.refund(id).map(|r| r.status),
+        Some(RefundStatus::Completed)
+    );
+    assert_eq!(
+        order.status(),
+        OrderStatus::Confirmed,
+        "a partial refund keeps the order"
+    );
+    let commits = commits.lock().expect("lock");
+    assert_eq!(
+        event_names(&commits[0]),
+        ["refund.requested", "refund.approved"]
+    );
+    assert_eq!(event_names(&commits[1]), ["refund.completed"]);
+}
+
+#[tokio::test]
+async fn a_refund_above_the_threshold_waits_for_an_admin() {
+    let mut h = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))
+        .with_event(Duration::days(5), EventStatus::Scheduled);
+    h.config.refund.auto_approve_below = 1_000;
+    let (service, _) = h.committing().build();
+    let (order, id) = service
+        .request_refund(&customer(), order_id(), RefundScope::Remaining, "all")
+        .await
+        .expect("requested");
+    assert_eq!(
+        order.refund(id).map(|r| r.status),
+        Some(RefundStatus::Pending)
+    );
+}
+
+#[tokio::test]
+async fn a_refund_beyond_the_refundable_maximum_is_refused() {
+    let order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
+    let max = order.total() - 593;
+    let (service, _) = Harness::new()
+        .with_order(order)
+        .with_event(Duration::days(5), EventStatus::Scheduled)
+        .build();
+    let result = service
+        .request_refund(
+            &customer(),
+            order_id(),
+            RefundScope::Amount(max + 1),
+            "too much",
+        )
+        .await;
+    assert_eq!(
+        result.map(|_| ()),
+        Err(UseCaseError::Order(OrderError::Refund(
+            RefundError::ExceedsRefundable {
+                requested: max + 1,
+                remaining: max
+            }
+        )))
+    );
+}
+
+#[tokio::test]
+async fn refunds_of_pending_orders_are_invalid_transitions() {
+    let (service, _) = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Reserved))
+        .with_event(Duration::days(5), EventStatus::Scheduled)
+        .build();
+    let result = service
+        .request_refund(&customer(), order_id(), RefundScope::Remaining, "x")
+        .await;
+    assert!(
+        matches!(result, Err(UseCaseError::InvalidTransition(t)) if t.to == OrderStatus::Refunded)
+    );
+}
+
+/// A CONFIRMED order with one PENDING refund of everything refundable, and its refund id.
+fn order_with_pending_refund() -> (Order, RefundId) {
+    let mut order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
+    let id = RefundId::from_uuid(uuid(555));
+    let terms = crate::order::RefundTerms {
+        refundable_max: order.total(),
+        retained: 0,
+    };
+    order
+        .request_refund(
+            crate::order::RefundRequest {
+                id,
+                scope: RefundScope::Remaining,
+                reason: "all".into(),
+                requested_by: "user".into(),
+                auto_approve_below: 0,
+            },
+            terms,
+            T0,
+        )
+        .expect("pending");
+    (order, id)
+}
+
+fn refund_index(h: &mut Harness, id: RefundId) {
+    h.refunds
+        .expect_order_of()
+        .returning(move |_, refund| Ok((refund == id).then(order_id)));
+}
+
+#[tokio::test]
+async fn an_admin_approval_pays_the_refund_and_completes_the_order() {
+    let (order, id) = order_with_pending_refund();
+    let mut h = Harness::new().with_order(order);
+    refund_index(&mut h, id);
+    paying(&mut h, 1);
+    let (service, commits) = h.committing().build();
+    let order = service
+        .approve_refund(&admin(), id)
+        .await
+        .expect("approved");
+    assert_eq!(
+        order.refund(id).map(|r| r.status),
+        Some(RefundStatus::Completed)
+    );
+    assert_eq!(order.status(), OrderStatus::Refunded);
+    let commits = commits.lock().expect("lock");
+    assert_eq!(event_names(&commits[0]), ["refund.approved"]);
+    assert_eq!(
+        event_names(&commits[1]),
+        ["refund.completed", "order.refunded"]
+    );
+}
+
+#[tokio::test]
+async fn only_admins_review_refunds() {
+    let (service, _) = Harness::new().build();
+    let id = RefundId::from_uuid(uuid(555));
+    assert_eq!(
+        service.approve_refund(&customer(), id).await.map(|_| ()),
+        Err(UseCaseError::Forbidden)
+    );
+    assert_eq!(
+        service
+            .reject_refund(&customer(), id, "no")
+            .await
+            .map(|_| ()),
+        Err(UseCaseError::Forbidden)
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_refund_is_recorded_with_its_reason() {
+    let (order, id) = order_with_pending_refund();
+    let mut h = Harness::new().with_order(order);
+    refund_index(&mut h, id);
+    let (service, _) = h.committing().build();
+    let order = service
+        .reject_refund(&admin(), id, "used tickets")
+        .await
+        .expect("rejected");
+    let refund = order.refund(id).expect("refund");
+    assert_eq!(refund.status, RefundStatus::Rejected);
+    assert_eq!(refund.decision_note.as_deref(), Some("used tickets"));
+}
+
+#[tokio::test]
+async fn an_unknown_refund_is_not_found() {
+    let mut h = Harness::new();
+    refund_index(&mut h, RefundId::from_uuid(uuid(1)));
+    let (service, _) = h.build();
+    let result = service
+        .approve_refund(&admin(), RefundId::from_uuid(uuid(2)))
+        .await;
+    assert_eq!(
+        result.map(|_| ()),
+        Err(UseCaseError::NotFound { what: "refund" })
+    );
+}
+
+#[tokio::test]
+async fn a_failed_payout_can_be_retried() {
+    let (mut order, id) = order_with_pending_refund();
+    order.approve_refund(id, "admin", T0).expect("approved");
+    order.fail_refund(id, "timeout", T0).expect("failed");
+    let mut h = Harness::new().with_order(order);
+    refund_index(&mut h, id);
+    paying(&mut h, 1);
+    let (service, _) = h.committing().build();
+    let order = service.retry_refund(&admin(), id).await.expect("retried");
+    assert_eq!(
+        order.refund(id).map(|r| r.status),
+        Some(RefundStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn the_admin_queue_lists_refunds_by_status() {
+    let mut h = Harness::new();
+    h.refunds
+        .expect_list_by_status()
+        .withf(|_, status, _| *status == RefundStatus::Pending)
+        .times(1)
+        .returning(|_, _, _| Ok(Vec::new()));
+    let (service, _) = h.build();
+    let page = PageRequest {
+        limit: 50,
+        offset: 0,
+    };
+    assert_eq!(
+        service
+            .list_refunds(&admin(), RefundStatus::Pending, page)
+            .await,
+        Ok(Vec::new())
+    );
+    assert_eq!(
+        service
+            .list_refunds(&customer(), RefundStatus::Pending, page)
+            .await,
+        Err(UseCaseError::Forbidden)
+    );
+}
+
+#[tokio::test]
+async fn a_returned_goods_order_is_refunded_except_shipping() {
+    let delivered = stored(OrderKind::Goods, OrderStatus::Delivered);
+    let expected = delivered.total() - delivered.pricing().shipping().minor();
+    let (service, _) = Harness::new().with_order(delivered).committing().build();
+    let returned = service
+        .request_return(&customer(), order_id(), "too small")
+        .await
+        .expect("returned");
+    assert_eq!(returned.status(), OrderStatus::Returned);
+
+    let mut h = Harness::new().with_order(returned);
+    h.payments
+        .expect_refund()
+        .withf(move |_, _, amount| amount.minor() == expected)
+        .times(1)
+        .returning(|_, _, _| Ok("re_ret".into()));
+    let (service, commits) = h.committing().build();
+    assert_eq!(
+        service
+            .complete_return_refund(&customer(), order_id())
+            .await
+            .map(|_| ()),
+        Err(UseCaseError::Forbidden)
+    );
+    let refunded = service
+        .complete_return_refund(&warehouse(), order_id())
+        .await
+        .expect("refunded");
+    assert_eq!(refunded.status(), OrderStatus::Refunded);
+    let commits = commits.lock().expect("lock");
+    assert_eq!(
+        event_names(&commits[1]),
+        ["refund.completed", "order.refunded"]
+    );
+}
+
+#[tokio::test]
+async fn returns_close_thirty_days_after_delivery() {
+    let mut h = Harness::new().with_order(stored(OrderKind::Goods, OrderStatus::Delivered));
+    h.now = T0 + Duration::days(31);
+    let (service, _) = h.build();
+    let result = service
+        .request_return(&customer(), order_id(), "late")
+        .await;
+    assert!(matches!(
+        result,
+        Err(UseCaseError::Order(OrderError::ReturnWindowClosed { .. }))
+    ));
+}
