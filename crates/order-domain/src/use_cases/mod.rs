@@ -3,7 +3,7 @@
 //! [`OrderService`] depends on the ports only (as `Arc<dyn Port>`). Each use case loads what it
 //! needs, calls upstream services *outside* any database transaction, lets the aggregate decide,
 //! and stores the new state with its audit entries and outbox events in one
-//! [`UnitOfWork::commit`](crate::ports::UnitOfWork::commit).
+//! [`UnitOfWork::commit`].
 //!
 //! Creation is a saga (SPEC §11): hold → payment intent → persist; a failing step undoes the
 //! earlier ones in reverse. After a commit, releasing holds and paying refunds are follow-ups whose
