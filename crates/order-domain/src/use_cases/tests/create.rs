@@ -636,3 +636,91 @@ async fn a_failed_goods_persist_cancels_the_intent_and_releases_the_stock() {
         .await;
     assert_eq!(result, Err(UseCaseError::Conflict));
 }
+
+#[tokio::test]
+async fn an_unknown_event_is_a_field_error() {
+    let mut h = Harness::new();
+    h.events.expect_event().returning(|_, _| Ok(None));
+    let (service, _) = h.build();
+    let Err(UseCaseError::Validation(v)) = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await
+    else {
+        panic!("validation error expected");
+    };
+    assert_eq!(
+        (v.0[0].path.as_str(), v.0[0].code.as_str()),
+        ("eventId", "unknown_event")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_ticket_price_is_a_field_error_on_its_line() {
+    let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
+    h.orders
+        .expect_count_created_since()
+        .returning(|_, _, _| Ok(0));
+    h.orders
+        .expect_count_active_for_event()
+        .returning(|_, _, _| Ok(0));
+    h.tickets
+        .expect_prices()
+        .returning(|_, _, _| Ok(Vec::new()));
+    let (service, _) = h.build();
+    let Err(UseCaseError::Validation(v)) = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await
+    else {
+        panic!("validation error expected");
+    };
+    assert_eq!(v.0[0].path, "items[0].ticketPricingId");
+}
+
+#[tokio::test]
+async fn the_active_orders_per_event_quota_is_enforced() {
+    let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
+    h.orders
+        .expect_count_created_since()
+        .returning(|_, _, _| Ok(0));
+    h.orders
+        .expect_count_active_for_event()
+        .returning(|_, _, _| Ok(5));
+    let (service, _) = h.build();
+    let result = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await;
+    assert_eq!(
+        result,
+        Err(UseCaseError::Quota(
+            crate::policy::QuotaExceeded::ActiveOrdersPerEvent { limit: 5 }
+        ))
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_ticket_service_is_an_upstream_error_with_nothing_held() {
+    let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
+    h.orders
+        .expect_count_created_since()
+        .returning(|_, _, _| Ok(0));
+    h.orders
+        .expect_count_active_for_event()
+        .returning(|_, _, _| Ok(0));
+    h.tickets.expect_prices().returning(|_, _, _| {
+        Err(UpstreamError::Unavailable {
+            service: "tickets",
+            detail: "circuit open".into(),
+        })
+    });
+    let (service, _) = h.build();
+    let result = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await;
+    assert!(matches!(
+        result,
+        Err(UseCaseError::Upstream(UpstreamError::Unavailable {
+            service: "tickets",
+            ..
+        }))
+    ));
+}

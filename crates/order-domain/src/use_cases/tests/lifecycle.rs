@@ -597,3 +597,140 @@ async fn the_history_of_an_invisible_order_is_not_found() {
         Err(UseCaseError::NotFound { what: "order" })
     );
 }
+
+#[tokio::test]
+async fn reserving_a_pending_goods_order_reserves_its_stock() {
+    let mut h = Harness::new().with_order(stored(OrderKind::Goods, OrderStatus::Pending));
+    locking(&mut h);
+    h.inventory
+        .expect_reserve()
+        .times(1)
+        .returning(|_, _, lines, expires_at| {
+            assert_eq!(lines.len(), 2);
+            Ok(Hold {
+                hold_id: HoldId::new("stock-2"),
+                expires_at,
+            })
+        });
+    let (service, _) = h.committing().build();
+    let order = service
+        .reserve(&customer(), order_id())
+        .await
+        .expect("reserved");
+    assert_eq!(
+        order.expires_at(),
+        T0 + Duration::minutes(30),
+        "goods get the payment window"
+    );
+}
+
+#[tokio::test]
+async fn confirming_a_goods_order_deducts_the_reserved_stock() {
+    let mut h = Harness::new().with_order(stored(OrderKind::Goods, OrderStatus::Reserved));
+    h.inventory
+        .expect_commit()
+        .with(eq(tenant()), eq(order_id()))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let (service, commits) = h.committing().build();
+    let order = service
+        .confirm(
+            &service_caller(),
+            order_id(),
+            PaymentIntentId::new("pi-1"),
+            None,
+        )
+        .await
+        .expect("confirmed");
+    assert_eq!(order.status(), OrderStatus::Confirmed);
+    assert_eq!(
+        event_names(&commits.lock().expect("lock")[0]),
+        ["order.confirmed"]
+    );
+}
+
+#[tokio::test]
+async fn allocated_tickets_are_attached_once_per_message() {
+    let (service, commits) = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))
+        .committing()
+        .build();
+    let inbox = InboxMessage {
+        consumer: "ticket.allocated".into(),
+        message_id: "m-7".into(),
+    };
+    let order = service
+        .attach_tickets(
+            &service_caller(),
+            order_id(),
+            vec![TicketId::new("t-9")],
+            Some(inbox.clone()),
+        )
+        .await
+        .expect("attached");
+    assert_eq!(order.record().ticket_ids, vec![TicketId::new("t-9")]);
+    let commits = commits.lock().expect("lock");
+    assert_eq!(event_names(&commits[0]), ["order.tickets_allocated"]);
+    assert_eq!(commits[0].inbox, Some(inbox));
+}
+
+#[tokio::test]
+async fn cancelling_a_paid_goods_order_refunds_it_in_full() {
+    let order = stored(OrderKind::Goods, OrderStatus::Processing);
+    let total = order.total();
+    let mut h = Harness::new().with_order(order);
+    h.payments
+        .expect_refund()
+        .withf(move |_, _, amount| amount.minor() == total)
+        .times(1)
+        .returning(|_, _, _| Ok("re_goods".into()));
+    let (service, _) = h.committing().build();
+    let outcome = service
+        .cancel(&customer(), order_id(), "changed my mind")
+        .await
+        .expect("cancelled");
+    assert_eq!(outcome.order.status(), OrderStatus::Cancelled);
+    assert_eq!(outcome.order.completed_refunds(), total);
+}
+
+#[tokio::test]
+async fn a_failed_label_purchase_leaves_the_order_processing() {
+    let mut order = stored(OrderKind::Goods, OrderStatus::Processing).into_record();
+    order.goods.shipping_address = Some(crate::order::Address {
+        name: "Ada".into(),
+        line1: "1 Main".into(),
+        line2: None,
+        city: "X".into(),
+        region: None,
+        postal_code: "1".into(),
+        country: "US".into(),
+    });
+    let mut h = Harness::new().with_order(Order::restore(order).expect("valid"));
+    h.shipping
+        .expect_create_label()
+        .times(1)
+        .returning(|_, _, _, _| {
+            Err(UpstreamError::Unavailable {
+                service: "shipping",
+                detail: "timeout".into(),
+            })
+        });
+    let (service, _) = h.build();
+    let result = service.ship(&warehouse(), order_id()).await;
+    assert!(matches!(result, Err(UseCaseError::Upstream(_))));
+}
+
+#[tokio::test]
+async fn the_history_of_a_visible_order_is_its_audit_trail() {
+    let mut h = Harness::new().with_order(stored(OrderKind::Ticket, OrderStatus::Pending));
+    h.orders
+        .expect_audit_trail()
+        .with(eq(tenant()), eq(order_id()))
+        .times(1)
+        .returning(|_, _| Ok(Vec::new()));
+    let (service, _) = h.build();
+    assert_eq!(
+        service.order_history(&customer(), order_id()).await,
+        Ok(Vec::new())
+    );
+}

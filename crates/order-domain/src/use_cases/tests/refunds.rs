@@ -298,3 +298,72 @@ async fn returns_close_thirty_days_after_delivery() {
         Err(UseCaseError::Order(OrderError::ReturnWindowClosed { .. }))
     ));
 }
+
+#[tokio::test]
+async fn customers_cannot_refund_inside_the_cutoff_but_admins_can() {
+    let mut h = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))
+        .with_event(Duration::hours(12), EventStatus::Scheduled);
+    paying(&mut h, 1);
+    let (service, _) = h.committing().build();
+    let result = service
+        .request_refund(&customer(), order_id(), RefundScope::Amount(1_000), "late")
+        .await;
+    assert!(matches!(result, Err(UseCaseError::RefundDenied(_))));
+    let (order, id) = service
+        .request_refund(&admin(), order_id(), RefundScope::Amount(1_000), "goodwill")
+        .await
+        .expect("admin refund");
+    assert_eq!(
+        order.refund(id).map(|r| r.status),
+        Some(RefundStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn a_line_refund_pays_back_exactly_that_lines_share() {
+    let order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
+    let policy = crate::policy::RefundPolicy::default();
+    let retained = policy.retention(&order);
+    let terms = crate::order::RefundTerms {
+        refundable_max: order.total() - retained,
+        retained,
+    };
+    let (line, share) = order.line_refund_amounts(terms)[1];
+    let mut h = Harness::new()
+        .with_order(order)
+        .with_event(Duration::days(5), EventStatus::Scheduled);
+    h.payments
+        .expect_refund()
+        .withf(move |_, _, amount| amount.minor() == share)
+        .times(1)
+        .returning(|_, _, _| Ok("re_line".into()));
+    let (service, _) = h.committing().build();
+    let (order, id) = service
+        .request_refund(
+            &customer(),
+            order_id(),
+            RefundScope::Items(vec![line]),
+            "one line",
+        )
+        .await
+        .expect("refunded");
+    assert_eq!(
+        order.refund(id).map(|r| (r.amount, r.items.clone())),
+        Some((share, vec![line]))
+    );
+}
+
+#[tokio::test]
+async fn strangers_cannot_ask_for_refunds_of_other_orders() {
+    let (service, _) = Harness::new()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))
+        .build();
+    let result = service
+        .request_refund(&stranger(), order_id(), RefundScope::Remaining, "x")
+        .await;
+    assert_eq!(
+        result.map(|_| ()),
+        Err(UseCaseError::NotFound { what: "order" })
+    );
+}
