@@ -93,10 +93,10 @@ impl OrderEvent {
         }
     }
 
-    /// `(from, to)` when the event changed the order's status.
+    /// `(from, to)` when the event moved the order from one status to another (creation has no
+    /// `from`: it is not a transition).
     pub fn status_change(&self) -> Option<(OrderStatus, OrderStatus)> {
         let change = match self {
-            Self::Created(_) => return Some((OrderStatus::Pending, OrderStatus::Pending)),
             Self::Reserved(e) => e.change,
             Self::Confirmed(e) => e.change,
             Self::Cancelled(e) => e.change,
@@ -105,7 +105,13 @@ impl OrderEvent {
             Self::FulfillmentStarted(e) | Self::Delivered(e) => *e,
             Self::Shipped(e) => e.change,
             Self::Returned(e) => e.change,
-            _ => return None,
+            Self::Created(_)
+            | Self::TicketsAllocated(_)
+            | Self::RefundRequested(_)
+            | Self::RefundApproved(_)
+            | Self::RefundRejected(_)
+            | Self::RefundCompleted(_)
+            | Self::RefundFailed(_) => return None,
         };
         Some((change.from, change.to))
     }

@@ -125,6 +125,20 @@ async fn a_ticket_order_is_priced_held_paid_for_and_stored_in_one_change() {
         ["order.created", "order.reserved"]
     );
     assert_eq!(commits[0].audit[0].ip, customer().ip);
+    assert_eq!(
+        (
+            commits[0].audit[0].from_status,
+            commits[0].audit[0].to_status
+        ),
+        (None, Some(OrderStatus::Pending))
+    );
+    assert_eq!(
+        (
+            commits[0].audit[1].from_status,
+            commits[0].audit[1].to_status
+        ),
+        (Some(OrderStatus::Pending), Some(OrderStatus::Reserved))
+    );
     assert_eq!(commits[0].order.version(), 0, "a new order is inserted");
 }
 
