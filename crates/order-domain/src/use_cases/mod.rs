@@ -148,9 +148,11 @@ impl OrderService {
         let audit = events
             .iter()
             .map(|event| {
-                let (from_status, to_status) = event
-                    .status_change()
-                    .map_or((None, None), |(f, t)| (Some(f), Some(t)));
+                let (from_status, to_status) = match (event, event.status_change()) {
+                    (OrderEvent::Created(_), _) => (None, Some(crate::order::OrderStatus::Pending)),
+                    (_, Some((from, to))) => (Some(from), Some(to)),
+                    (_, None) => (None, None),
+                };
                 AuditEntry {
                     id: AuditEntryId::from_uuid(self.ports.ids.uuid()),
                     tenant_id: order.tenant_id(),
