@@ -2,13 +2,33 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Run every check CI runs: formatting, lints, all tests (unit, property, doc), docs, purity.
-test: fmt-check lint
-    @echo "==> cargo test --workspace (unit, property and doc tests)"
+# Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
+# integration against the real servers), docs, domain purity.
+test: services-up fmt-check lint
+    @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+    just drop-test-databases
     just doc
     just domain-deps
+
+# Install (when missing) and start PostgreSQL, Redis and RabbitMQ on loopback; idempotent.
+services-up:
+    @echo "==> deploy/local/services.sh up"
+    deploy/local/services.sh up
+
+# Stop the servers `services-up` started (by their pid files).
+services-down:
+    deploy/local/services.sh down
+
+# Drop the per-test databases the integration tests created.
+drop-test-databases:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    psql="/usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p ${LOCAL_PG_PORT:-55432} -U postgres -d postgres -qtA"
+    for db in $($psql -c "SELECT datname FROM pg_database WHERE datname LIKE 'order\_test\_%'"); do
+        $psql -c "DROP DATABASE \"$db\" WITH (FORCE)"
+    done
 
 # Clippy over every target; any warning fails.
 lint:

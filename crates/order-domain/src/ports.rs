@@ -353,11 +353,16 @@ pub trait Outbox: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Inbox: Send + Sync {
-    /// Whether `consumer` already applied `message_id`.
+    /// Whether `consumer` already applied `message_id` for `tenant`.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn contains(&self, consumer: &str, message_id: &str) -> Result<bool, RepositoryError>;
+    async fn contains(
+        &self,
+        tenant: TenantId,
+        consumer: &str,
+        message_id: &str,
+    ) -> Result<bool, RepositoryError>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,333 @@
+//! Order reads: one order, pages, expiring orders, counts, the audit trail; refund queries; inbox.
+
+use async_trait::async_trait;
+use order_domain::audit::AuditEntry;
+use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
+use order_domain::order::{Order, OrderRecord, Refund, RefundStatus};
+use order_domain::ports::{
+    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, RefundRepository,
+    RefundView, RepositoryError,
+};
+use sqlx::Row;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{PgStore, corrupt, storage, to_i64};
+
+/// The JSON of one order (alias `o`) in the shape of `OrderRecord`, items and refunds included.
+macro_rules! order_json {
+    () => {
+        "jsonb_build_object(
+            'id', o.id, 'tenantId', o.tenant_id, 'number', o.order_number, 'userId', o.user_id,
+            'kind', o.kind, 'status', o.status, 'version', o.version, 'eventId', o.event_id,
+            'items', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                    'id', i.id, 'product', i.product, 'quantity', i.quantity, 'unitPrice', i.unit_price,
+                    'pricing', jsonb_build_object('currency', o.currency, 'subtotal', i.subtotal,
+                        'discount', i.discount, 'platformFee', i.platform_fee,
+                        'processingFee', i.processing_fee, 'shipping', i.shipping, 'tax', i.tax,
+                        'total', i.total)) ORDER BY i.position), '[]'::jsonb)
+                FROM order_items i WHERE i.order_id = o.id),
+            'pricing', jsonb_build_object('currency', o.currency, 'subtotal', o.subtotal,
+                'discount', o.discount, 'platformFee', o.platform_fee, 'processingFee', o.processing_fee,
+                'shipping', o.shipping, 'tax', o.tax, 'total', o.total),
+            'goods', o.goods, 'holdId', o.hold_id, 'expiresAt', o.expires_at,
+            'paymentIntentId', o.payment_intent_id, 'shipment', o.shipment, 'ticketIds', o.ticket_ids,
+            'refunds', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                    'id', r.id, 'amount', r.amount, 'status', r.status, 'items', r.items,
+                    'reason', r.reason, 'requestedBy', r.requested_by, 'requestedAt', r.requested_at,
+                    'decidedBy', r.decided_by, 'decidedAt', r.decided_at, 'decisionNote', r.decision_note,
+                    'paymentReference', r.payment_reference, 'failureReason', r.failure_reason,
+                    'attempts', r.attempts, 'completedAt', r.completed_at)
+                    ORDER BY r.requested_at, r.id), '[]'::jsonb)
+                FROM order_refunds r WHERE r.order_id = o.id),
+            'refundableMax', o.refundable_max, 'cancellationReason', o.cancellation_reason,
+            'returnReason', o.return_reason, 'milestones', o.milestones)"
+    };
+}
+pub(crate) fn order_from_json(value: serde_json::Value) -> Result<Order, RepositoryError> {
+    let record: OrderRecord = serde_json::from_value(value).map_err(corrupt)?;
+    Order::restore(record).map_err(corrupt)
+}
+
+/// Filters shared by the page and its count; `$1` is the tenant.
+macro_rules! order_filter {
+    () => {
+        "o.tenant_id = $1
+           AND ($2::uuid IS NULL OR o.user_id = $2)
+           AND ($3::text IS NULL OR o.status = $3)
+           AND ($4::uuid IS NULL OR o.event_id = $4)
+           AND ($5::timestamptz IS NULL OR o.created_at >= $5)
+           AND ($6::timestamptz IS NULL OR o.created_at < $6)"
+    };
+}
+
+#[async_trait]
+impl OrderRepository for PgStore {
+    async fn find(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: Option<serde_json::Value> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            order_json!(),
+            " FROM orders o WHERE o.id = $1 AND o.tenant_id = $2"
+        ))
+        .bind(id.as_uuid())
+        .bind(tenant.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        row.map(order_from_json).transpose()
+    }
+
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<OrderPage, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_json!(),
+            " AS body, count(*) OVER () AS total FROM orders o WHERE ",
+            order_filter!(),
+            " ORDER BY o.created_at DESC, o.id DESC LIMIT $7 OFFSET $8"
+        ))
+        .bind(tenant.as_uuid())
+        .bind(filter.user_id.map(|u| *u.as_uuid()))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.event_id.map(|e| *e.as_uuid()))
+        .bind(filter.created_from)
+        .bind(filter.created_to)
+        .bind(to_i64(page.limit))
+        .bind(to_i64(page.offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("total").map_err(storage)?,
+            // Past the last page the window count is unavailable; count directly.
+            None => sqlx::query_scalar(concat!(
+                "SELECT count(*) FROM orders o WHERE ",
+                order_filter!()
+            ))
+            .bind(tenant.as_uuid())
+            .bind(filter.user_id.map(|u| *u.as_uuid()))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.event_id.map(|e| *e.as_uuid()))
+            .bind(filter.created_from)
+            .bind(filter.created_to)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage)?,
+        };
+        tx.commit().await.map_err(storage)?;
+        let orders = rows
+            .into_iter()
+            .map(|row| {
+                row.try_get::<serde_json::Value, _>("body")
+                    .map_err(storage)
+                    .and_then(order_from_json)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(OrderPage {
+            orders,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn expiring(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringOrder>, RepositoryError> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, order_id, status, expires_at FROM orders_expiring($1, $2)",
+        )
+        .bind(before)
+        .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                let status: String = row.try_get("status").map_err(storage)?;
+                Ok(ExpiringOrder {
+                    tenant_id: TenantId::from_uuid(row.try_get("tenant_id").map_err(storage)?),
+                    order_id: OrderId::from_uuid(row.try_get("order_id").map_err(storage)?),
+                    status: status.parse().map_err(corrupt)?,
+                    expires_at: row.try_get("expires_at").map_err(storage)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn active_for_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
+               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
+             ORDER BY created_at, id LIMIT $3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(event.as_uuid())
+        .bind(to_i64(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(ids.into_iter().map(OrderId::from_uuid).collect())
+    }
+
+    async fn count_created_since(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> Result<u32, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE tenant_id = $1 AND user_id = $2 AND created_at >= $3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn count_active_for_event(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        event: EventId,
+    ) -> Result<u32, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE tenant_id = $1 AND user_id = $2 AND event_id = $3
+               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(event.as_uuid())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn audit_trail(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<AuditEntry>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+            "SELECT jsonb_build_object('id', id, 'tenantId', tenant_id, 'orderId', order_id,
+                    'eventType', event_type, 'fromStatus', from_status, 'toStatus', to_status,
+                    'actor', actor, 'ip', host(ip), 'metadata', metadata, 'occurredAt', occurred_at)
+             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
+        )
+        .bind(tenant.as_uuid())
+        .bind(order.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| serde_json::from_value(row).map_err(corrupt))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl RefundRepository for PgStore {
+    async fn list_by_status(
+        &self,
+        tenant: TenantId,
+        status: RefundStatus,
+        page: PageRequest,
+    ) -> Result<Vec<RefundView>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query(
+            "SELECT r.order_id, o.user_id, o.currency,
+                    jsonb_build_object('id', r.id, 'amount', r.amount, 'status', r.status, 'items', r.items,
+                        'reason', r.reason, 'requestedBy', r.requested_by, 'requestedAt', r.requested_at,
+                        'decidedBy', r.decided_by, 'decidedAt', r.decided_at, 'decisionNote', r.decision_note,
+                        'paymentReference', r.payment_reference, 'failureReason', r.failure_reason,
+                        'attempts', r.attempts, 'completedAt', r.completed_at) AS refund
+             FROM order_refunds r JOIN orders o ON o.id = r.order_id
+             WHERE r.tenant_id = $1 AND r.status = $2
+             ORDER BY r.requested_at, r.id LIMIT $3 OFFSET $4",
+        )
+        .bind(tenant.as_uuid())
+        .bind(status.as_str())
+        .bind(to_i64(page.limit))
+        .bind(to_i64(page.offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                let currency: String = row.try_get("currency").map_err(storage)?;
+                let refund: serde_json::Value = row.try_get("refund").map_err(storage)?;
+                Ok(RefundView {
+                    order_id: OrderId::from_uuid(row.try_get("order_id").map_err(storage)?),
+                    user_id: UserId::from_uuid(row.try_get("user_id").map_err(storage)?),
+                    currency: currency.trim().parse().map_err(corrupt)?,
+                    refund: serde_json::from_value::<Refund>(refund).map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn order_of(
+        &self,
+        tenant: TenantId,
+        refund: RefundId,
+    ) -> Result<Option<OrderId>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "SELECT order_id FROM order_refunds WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(refund.as_uuid())
+        .bind(tenant.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(id.map(OrderId::from_uuid))
+    }
+}
+
+#[async_trait]
+impl Inbox for PgStore {
+    async fn contains(
+        &self,
+        tenant: TenantId,
+        consumer: &str,
+        message_id: &str,
+    ) -> Result<bool, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let seen: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)",
+        )
+        .bind(consumer)
+        .bind(message_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(seen)
+    }
+}

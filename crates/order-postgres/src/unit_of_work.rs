@@ -1,0 +1,168 @@
+//! The unit of work: an order's new state, its audit entries, outbox events, and the cart,
+//! promo-code and inbox writes that belong to it, in one statement of one transaction.
+
+use async_trait::async_trait;
+use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
+use sqlx::Row;
+
+use crate::{PgStore, corrupt, storage};
+
+/// Everything written after the order row: refunds, audit, outbox, cart, promo code, inbox.
+/// Each part only runs when the order row was written (`o` returned a row).
+macro_rules! change_tail {
+    () => {
+        ",
+        refunds AS (
+            INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, items, reason, requested_by,
+                requested_at, decided_by, decided_at, decision_note, payment_reference, failure_reason,
+                attempts, completed_at)
+            SELECT (f->>'id')::uuid, o.tenant_id, o.id, (f->>'amount')::bigint, f->>'status', f->'items',
+                f->>'reason', f->>'requestedBy', (f->>'requestedAt')::timestamptz, f->>'decidedBy',
+                (f->>'decidedAt')::timestamptz, f->>'decisionNote', f->>'paymentReference',
+                f->>'failureReason', (f->>'attempts')::integer, (f->>'completedAt')::timestamptz
+            FROM o, input, jsonb_array_elements(input.r->'refunds') AS t(f)
+            ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
+                decided_at = EXCLUDED.decided_at, decision_note = EXCLUDED.decision_note,
+                payment_reference = EXCLUDED.payment_reference, failure_reason = EXCLUDED.failure_reason,
+                attempts = EXCLUDED.attempts, completed_at = EXCLUDED.completed_at
+        ),
+        audit AS (
+            INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor, ip,
+                metadata, occurred_at)
+            SELECT (a->>'id')::uuid, o.tenant_id, o.id, a->>'eventType', a->>'fromStatus', a->>'toStatus',
+                a->'actor', (a->>'ip')::inet, a->'metadata', (a->>'occurredAt')::timestamptz
+            FROM o, input, jsonb_array_elements(input.audit) AS t(a)
+        ),
+        events AS (
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+            SELECT (e->>'id')::uuid, o.tenant_id, o.id, e->>'type', e, (e->>'occurredAt')::timestamptz
+            FROM o, input, jsonb_array_elements(input.outbox) WITH ORDINALITY AS t(e, n)
+            ORDER BY n
+        ),
+        cart_lines AS (
+            DELETE FROM cart_items WHERE cart_id = $4 AND EXISTS (SELECT 1 FROM o)
+        ),
+        cart AS (
+            UPDATE shopping_carts SET version = version + 1, updated_at = now()
+            WHERE id = $4 AND version = $5 AND EXISTS (SELECT 1 FROM o)
+            RETURNING id
+        ),
+        promo_use AS (
+            INSERT INTO promo_code_usages (tenant_id, code, user_id, order_id)
+            SELECT o.tenant_id, $6, $7, o.id FROM o WHERE $6::text IS NOT NULL
+        ),
+        promo AS (
+            UPDATE promo_codes SET times_used = times_used + 1
+            WHERE code = $6 AND tenant_id = (SELECT tenant_id FROM o)
+              AND (usage_limit IS NULL OR times_used < usage_limit)
+            RETURNING code
+        ),
+        inbox_row AS (
+            INSERT INTO inbox (tenant_id, consumer, message_id)
+            SELECT o.tenant_id, $8, $9 FROM o WHERE $8::text IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM o) AS saved,
+               ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS cart_ok,
+               ($6::text IS NULL OR EXISTS (SELECT 1 FROM promo)) AS promo_ok"
+    };
+}
+
+const INSERT_ORDER: &str = concat!(
+    "WITH input AS (SELECT $1::jsonb AS r, $2::jsonb AS audit, $3::jsonb AS outbox),
+    o AS (
+        INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id, currency,
+            subtotal, discount, platform_fee, processing_fee, shipping, tax, total, hold_id, expires_at,
+            payment_intent_id, goods, shipment, ticket_ids, refundable_max, cancellation_reason,
+            return_reason, milestones, created_at, updated_at)
+        SELECT (r->>'id')::uuid, (r->>'tenantId')::uuid, r->>'number', (r->>'userId')::uuid, r->>'kind',
+            r->>'status', 1, (r->>'eventId')::uuid, r->'pricing'->>'currency',
+            (r->'pricing'->>'subtotal')::bigint, (r->'pricing'->>'discount')::bigint,
+            (r->'pricing'->>'platformFee')::bigint, (r->'pricing'->>'processingFee')::bigint,
+            (r->'pricing'->>'shipping')::bigint, (r->'pricing'->>'tax')::bigint,
+            (r->'pricing'->>'total')::bigint, r->>'holdId', (r->>'expiresAt')::timestamptz,
+            r->>'paymentIntentId', r->'goods', NULLIF(r->'shipment', 'null'::jsonb), r->'ticketIds',
+            (r->>'refundableMax')::bigint, r->>'cancellationReason', r->>'returnReason', r->'milestones',
+            (r->'milestones'->>'createdAt')::timestamptz, (r->'milestones'->>'updatedAt')::timestamptz
+        FROM input
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, tenant_id
+    ),
+    items AS (
+        INSERT INTO order_items (id, tenant_id, order_id, position, product, quantity, unit_price, subtotal,
+            discount, platform_fee, processing_fee, shipping, tax, total)
+        SELECT (i->>'id')::uuid, o.tenant_id, o.id, p::integer, i->'product', (i->>'quantity')::integer,
+            (i->>'unitPrice')::bigint, (i->'pricing'->>'subtotal')::bigint, (i->'pricing'->>'discount')::bigint,
+            (i->'pricing'->>'platformFee')::bigint, (i->'pricing'->>'processingFee')::bigint,
+            (i->'pricing'->>'shipping')::bigint, (i->'pricing'->>'tax')::bigint, (i->'pricing'->>'total')::bigint
+        FROM o, input, jsonb_array_elements(input.r->'items') WITH ORDINALITY AS t(i, p)
+    )",
+    change_tail!()
+);
+
+// Items never change after creation, so an update writes the order row and what follows it.
+const UPDATE_ORDER: &str = concat!(
+    "WITH input AS (SELECT $1::jsonb AS r, $2::jsonb AS audit, $3::jsonb AS outbox),
+    o AS (
+        UPDATE orders SET status = r->>'status', version = orders.version + 1, hold_id = r->>'holdId',
+            expires_at = (r->>'expiresAt')::timestamptz, payment_intent_id = r->>'paymentIntentId',
+            goods = r->'goods', shipment = NULLIF(r->'shipment', 'null'::jsonb), ticket_ids = r->'ticketIds',
+            refundable_max = (r->>'refundableMax')::bigint, cancellation_reason = r->>'cancellationReason',
+            return_reason = r->>'returnReason', milestones = r->'milestones',
+            updated_at = (r->'milestones'->>'updatedAt')::timestamptz
+        FROM input
+        WHERE orders.id = (r->>'id')::uuid AND orders.tenant_id = (r->>'tenantId')::uuid
+          AND orders.version = (r->>'version')::bigint
+        RETURNING orders.id, orders.tenant_id
+    )",
+    change_tail!()
+);
+
+#[async_trait]
+impl UnitOfWork for PgStore {
+    async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
+        let order = change.order.record();
+        let record = serde_json::to_value(order).map_err(corrupt)?;
+        let audit = serde_json::to_value(&change.audit).map_err(corrupt)?;
+        let outbox = serde_json::to_value(&change.outbox).map_err(corrupt)?;
+        let (cart_id, cart_version) = change.consumed_cart.map_or((None, None), |(id, version)| {
+            (
+                Some(*id.as_uuid()),
+                Some(i64::try_from(version).unwrap_or(i64::MAX)),
+            )
+        });
+        let statement = if order.version == 0 {
+            INSERT_ORDER
+        } else {
+            UPDATE_ORDER
+        };
+        let mut tx = self.tenant_tx(order.tenant_id).await?;
+        let row = sqlx::query(statement)
+            .bind(record)
+            .bind(audit)
+            .bind(outbox)
+            .bind(cart_id)
+            .bind(cart_version)
+            .bind(change.promo_redemption.as_ref().map(|p| p.code.clone()))
+            .bind(
+                change
+                    .promo_redemption
+                    .as_ref()
+                    .map(|p| *p.user_id.as_uuid()),
+            )
+            .bind(change.inbox.as_ref().map(|m| m.consumer.clone()))
+            .bind(change.inbox.as_ref().map(|m| m.message_id.clone()))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage)?;
+        let saved: i64 = row.try_get("saved").map_err(storage)?;
+        let cart_ok: bool = row.try_get("cart_ok").map_err(storage)?;
+        let promo_ok: bool = row.try_get("promo_ok").map_err(storage)?;
+        if saved != 1 || !cart_ok || !promo_ok {
+            // Dropping the transaction rolls everything back.
+            return Err(RepositoryError::Conflict {
+                expected: order.version,
+            });
+        }
+        tx.commit().await.map_err(storage)
+    }
+}

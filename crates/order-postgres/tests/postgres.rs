@@ -1,0 +1,752 @@
+//! Integration tests against the real PostgreSQL server that `just services-up` starts.
+//! Each test gets a fresh database, migrated by the owner, and talks to it as the application's
+//! login role (member of `order_app`: no ownership, no BYPASSRLS).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use order_domain::actor::{Actor, Role};
+use order_domain::audit::AuditEntry;
+use order_domain::cart::{Cart, CartLimits, CartOwner};
+use order_domain::events::EventEnvelope;
+use order_domain::ids::*;
+use order_domain::money::Currency;
+use order_domain::order::{
+    GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind, OrderStatus,
+    RefundRequest, RefundScope, RefundStatus, RefundTerms,
+};
+use order_domain::ports::*;
+use order_domain::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
+use order_postgres::PgStore;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+const APP_ROLE: &str = "order_api_test";
+
+/// Setup touches cluster-wide roles: one test at a time.
+static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".into())
+}
+
+struct TestDb {
+    store: PgStore,
+    /// Owner connection to the same database (bypasses RLS), for checks behind the store's back.
+    owner: PgPool,
+    /// The application role's own pool, for hand-written queries.
+    app: PgPool,
+}
+
+async fn fresh_db() -> TestDb {
+    let _guard = SETUP.lock().await;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(&admin_url())
+        .await
+        .expect("PostgreSQL is not reachable: run `just services-up` first");
+    let name = format!("order_test_{}", Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let base: PgConnectOptions = admin_url().parse().expect("admin url");
+    let owner = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(base.clone().database(&name))
+        .await
+        .expect("owner connection");
+    order_postgres::migrate(&owner).await.expect("migrations");
+    order_postgres::ensure_login_role(&owner, APP_ROLE, None)
+        .await
+        .expect("login role");
+    let app = PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(base.database(&name).username(APP_ROLE))
+        .await
+        .expect("app connection");
+    TestDb {
+        store: PgStore::from_pool(app.clone()),
+        owner,
+        app,
+    }
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn tenant_a() -> TenantId {
+    TenantId::from_uuid(id(0xA))
+}
+fn tenant_b() -> TenantId {
+    TenantId::from_uuid(id(0xB))
+}
+
+/// A new ticket order (10 000 × 2 and 2 500 × 1) of `tenant`, `n` making its ids unique.
+fn new_order(tenant: TenantId, n: u128, user: u128, event: u128) -> Order {
+    let lines = [(10_000i64, 2u32), (2_500, 1)];
+    let priced = price_order(
+        &FeeSchedule::tickets(),
+        &PricingRequest {
+            currency: Currency::Usd,
+            lines: lines
+                .iter()
+                .map(|&(unit_price, quantity)| PricingLine {
+                    unit_price,
+                    quantity,
+                })
+                .collect(),
+            discount: 0,
+            shipping: 0,
+            tax_rate: None,
+        },
+    )
+    .expect("priced");
+    let items = lines
+        .iter()
+        .enumerate()
+        .map(|(i, &(unit_price, quantity))| NewOrderItem {
+            id: OrderItemId::from_uuid(id(n * 1_000 + i as u128)),
+            product: ItemProduct::Ticket {
+                ticket_type_id: TicketTypeId::from_uuid(id(500)),
+                ticket_pricing_id: TicketPricingId::from_uuid(id(501)),
+            },
+            quantity,
+            unit_price,
+        })
+        .collect();
+    let (order, _) = Order::create(NewOrder {
+        id: OrderId::from_uuid(id(n)),
+        tenant_id: tenant,
+        number: OrderNumber::new(NOW.date(), u32::try_from(n).expect("small")),
+        user_id: UserId::from_uuid(id(user)),
+        kind: OrderKind::Ticket,
+        event_id: Some(EventId::from_uuid(id(event))),
+        items,
+        priced,
+        goods: GoodsDetails::default(),
+        expires_at: NOW + Duration::minutes(15),
+        now: NOW,
+    })
+    .expect("created");
+    order
+}
+
+fn actor() -> Actor {
+    Actor::User {
+        id: UserId::from_uuid(id(7)),
+        roles: vec![Role::Customer],
+        vip: false,
+    }
+}
+
+/// A change carrying one audit entry and one outbox event per domain event.
+fn change(order: &Order, events: Vec<order_domain::events::OrderEvent>, seed: u128) -> OrderChange {
+    let ip: IpAddr = "198.51.100.4".parse().expect("ip");
+    let audit = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| AuditEntry {
+            id: AuditEntryId::from_uuid(id(seed + i as u128)),
+            tenant_id: order.tenant_id(),
+            order_id: order.id(),
+            event_type: e.name().to_owned(),
+            from_status: e.status_change().map(|(f, _)| f),
+            to_status: e.status_change().map(|(_, t)| t),
+            actor: actor(),
+            ip: Some(ip),
+            metadata: e.payload(),
+            occurred_at: NOW,
+        })
+        .collect();
+    let outbox = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            EventEnvelope::new(
+                DomainEventId::from_uuid(id(seed + 100 + i as u128)),
+                order.tenant_id(),
+                order.id(),
+                NOW,
+                e,
+            )
+        })
+        .collect();
+    OrderChange {
+        order: order.clone(),
+        audit,
+        outbox,
+        consumed_cart: None,
+        promo_redemption: None,
+        inbox: None,
+    }
+}
+
+/// Stores a new RESERVED order and returns it as stored (version 1).
+async fn store_reserved(db: &TestDb, tenant: TenantId, n: u128, user: u128, event: u128) -> Order {
+    let mut order = new_order(tenant, n, user, event);
+    let events = order
+        .reserve(
+            HoldId::new(format!("hold-{n}")),
+            NOW + Duration::minutes(15),
+            NOW,
+        )
+        .expect("reserved");
+    db.store
+        .commit(&change(&order, events, n * 10_000))
+        .await
+        .expect("commit");
+    order.mark_committed();
+    order
+}
+
+#[tokio::test]
+async fn an_order_round_trips_with_its_items_audit_and_outbox_rows() {
+    let db = fresh_db().await;
+    let order = store_reserved(&db, tenant_a(), 1, 7, 9).await;
+    let loaded = db
+        .store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(loaded, order);
+    assert_eq!(loaded.version(), 1);
+    let (audit, outbox): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM order_events), (SELECT count(*) FROM outbox WHERE published_at IS NULL)",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .expect("counts");
+    assert_eq!((audit, outbox), (1, 1));
+    let trail = db
+        .store
+        .audit_trail(tenant_a(), order.id())
+        .await
+        .expect("trail");
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].event_type, "order.reserved");
+    assert_eq!(trail[0].ip, Some("198.51.100.4".parse().expect("ip")));
+    assert_eq!(trail[0].actor, actor());
+}
+
+#[tokio::test]
+async fn a_stale_version_is_a_conflict_and_writes_nothing() {
+    let db = fresh_db().await;
+    let order = store_reserved(&db, tenant_a(), 2, 7, 9).await;
+    let mut first = order.clone();
+    let events = first
+        .confirm(&PaymentIntentId::new("pi"), NOW)
+        .expect("confirm");
+    db.store
+        .commit(&change(&first, events, 20_500))
+        .await
+        .expect("first writer wins");
+    let mut second = order.clone();
+    let events = second.expire(NOW + Duration::hours(1)).expect("expire");
+    let result = db.store.commit(&change(&second, events, 20_600)).await;
+    assert!(matches!(
+        result,
+        Err(RepositoryError::Conflict { expected: 1 })
+    ));
+    let stored = db
+        .store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(stored.status(), OrderStatus::Confirmed);
+    assert_eq!(stored.version(), 2);
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM order_events")
+        .fetch_one(&db.owner)
+        .await
+        .expect("count");
+    assert_eq!(audit, 2, "the losing change left no audit entry");
+    // Inserting the same new order twice is a conflict too.
+    let again = new_order(tenant_a(), 2, 7, 9);
+    let result = db.store.commit(&change(&again, Vec::new(), 20_700)).await;
+    assert!(matches!(
+        result,
+        Err(RepositoryError::Conflict { expected: 0 })
+    ));
+}
+
+#[tokio::test]
+async fn refunds_round_trip_through_their_states() {
+    let db = fresh_db().await;
+    let mut order = store_reserved(&db, tenant_a(), 3, 7, 9).await;
+    let mut events = order
+        .confirm(&PaymentIntentId::new("pi"), NOW)
+        .expect("confirm");
+    let refund = RefundId::from_uuid(id(33));
+    let terms = RefundTerms {
+        refundable_max: order.total(),
+        retained: 0,
+    };
+    events.extend(
+        order
+            .request_refund(
+                RefundRequest {
+                    id: refund,
+                    scope: RefundScope::Amount(1_000),
+                    reason: "one".into(),
+                    requested_by: "u".into(),
+                    auto_approve_below: 0,
+                },
+                terms,
+                NOW,
+            )
+            .expect("requested"),
+    );
+    db.store
+        .commit(&change(&order, events, 30_500))
+        .await
+        .expect("commit");
+    order.mark_committed();
+    let pending = db
+        .store
+        .list_by_status(
+            tenant_a(),
+            RefundStatus::Pending,
+            PageRequest {
+                limit: 10,
+                offset: 0,
+            },
+        )
+        .await
+        .expect("queue");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].refund.amount, 1_000);
+    assert_eq!(
+        db.store
+            .order_of(tenant_a(), refund)
+            .await
+            .expect("order_of"),
+        Some(order.id())
+    );
+    assert_eq!(
+        db.store
+            .order_of(tenant_b(), refund)
+            .await
+            .expect("order_of"),
+        None
+    );
+
+    let mut events = order.approve_refund(refund, "admin", NOW).expect("approve");
+    events.extend(
+        order
+            .complete_refund(refund, "re_1", NOW)
+            .expect("complete"),
+    );
+    db.store
+        .commit(&change(&order, events, 31_000))
+        .await
+        .expect("commit");
+    order.mark_committed();
+    let loaded = db
+        .store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(loaded, order);
+    assert_eq!(
+        loaded.refund(refund).map(|r| r.status),
+        Some(RefundStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn tenant_a_never_sees_tenant_b_even_with_a_hand_written_select() {
+    let db = fresh_db().await;
+    let a = store_reserved(&db, tenant_a(), 4, 7, 9).await;
+    let b = store_reserved(&db, tenant_b(), 5, 7, 9).await;
+    assert_eq!(db.store.find(tenant_a(), b.id()).await.expect("find"), None);
+    assert_eq!(db.store.find(tenant_b(), a.id()).await.expect("find"), None);
+
+    let mut tx = db.app.begin().await.expect("tx");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant_a().to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("tenant");
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM orders")
+        .fetch_all(&mut *tx)
+        .await
+        .expect("select");
+    assert_eq!(ids, vec![*a.id().as_uuid()]);
+    let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("outbox");
+    assert_eq!(outbox, 1);
+    // Writing a row for another tenant is refused by the policy's WITH CHECK.
+    let foreign = sqlx::query("UPDATE orders SET tenant_id = $1 WHERE id = $2")
+        .bind(tenant_b().as_uuid())
+        .bind(a.id().as_uuid())
+        .execute(&mut *tx)
+        .await;
+    assert!(foreign.is_err());
+    drop(tx);
+
+    // Without a tenant, nothing is visible at all.
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&db.app)
+        .await
+        .expect("count");
+    assert_eq!(none, 0);
+    let role: (bool, bool) =
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&db.app)
+            .await
+            .expect("role");
+    assert_eq!(role, (false, false));
+}
+
+#[tokio::test]
+async fn a_message_is_recorded_once_with_its_effect() {
+    let db = fresh_db().await;
+    let order = store_reserved(&db, tenant_a(), 6, 7, 9).await;
+    let message = InboxMessage {
+        consumer: "payment.succeeded".into(),
+        message_id: "msg-1".into(),
+    };
+    let mut confirmed = order.clone();
+    let events = confirmed
+        .confirm(&PaymentIntentId::new("pi"), NOW)
+        .expect("confirm");
+    let mut first = change(&confirmed, events.clone(), 60_500);
+    first.inbox = Some(message.clone());
+    db.store.commit(&first).await.expect("first delivery");
+    assert!(
+        db.store
+            .contains(tenant_a(), "payment.succeeded", "msg-1")
+            .await
+            .expect("inbox")
+    );
+    assert!(
+        !db.store
+            .contains(tenant_b(), "payment.succeeded", "msg-1")
+            .await
+            .expect("inbox")
+    );
+
+    confirmed.mark_committed();
+    let mut attached = confirmed.clone();
+    let events = attached
+        .attach_tickets(vec![TicketId::new("t")], NOW)
+        .expect("attach");
+    let mut duplicate = change(&attached, events, 61_000);
+    duplicate.inbox = Some(message);
+    let result = db.store.commit(&duplicate).await;
+    assert!(matches!(result, Err(RepositoryError::Duplicate { .. })));
+    let stored = db
+        .store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(stored.version(), 2, "the duplicate changed nothing");
+}
+
+#[tokio::test]
+async fn lists_filter_page_and_count_only_matching_rows() {
+    let db = fresh_db().await;
+    for n in 10..15 {
+        store_reserved(&db, tenant_a(), n, 7, 9).await;
+    }
+    store_reserved(&db, tenant_a(), 15, 8, 9).await;
+    store_reserved(&db, tenant_a(), 16, 7, 10).await;
+    store_reserved(&db, tenant_b(), 17, 7, 9).await;
+    let page = PageRequest {
+        limit: 2,
+        offset: 0,
+    };
+    let mine = OrderFilter {
+        user_id: Some(UserId::from_uuid(id(7))),
+        ..OrderFilter::default()
+    };
+    let result = db.store.list(tenant_a(), &mine, page).await.expect("list");
+    assert_eq!((result.orders.len(), result.total), (2, 6));
+    let event = OrderFilter {
+        event_id: Some(EventId::from_uuid(id(10))),
+        status: Some(OrderStatus::Reserved),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        db.store
+            .list(tenant_a(), &event, page)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+    let past_end = db
+        .store
+        .list(
+            tenant_a(),
+            &mine,
+            PageRequest {
+                limit: 2,
+                offset: 50,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!((past_end.orders.len(), past_end.total), (0, 6));
+    let none = OrderFilter {
+        status: Some(OrderStatus::Confirmed),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        db.store
+            .list(tenant_a(), &none, page)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+
+    let user = UserId::from_uuid(id(7));
+    let event9 = EventId::from_uuid(id(9));
+    assert_eq!(
+        db.store
+            .count_created_since(tenant_a(), user, NOW)
+            .await
+            .expect("count"),
+        6
+    );
+    assert_eq!(
+        db.store
+            .count_active_for_event(tenant_a(), user, event9)
+            .await
+            .expect("count"),
+        5
+    );
+    assert_eq!(
+        db.store
+            .active_for_event(tenant_a(), event9, 100)
+            .await
+            .expect("active")
+            .len(),
+        6
+    );
+    // The expiry query spans tenants: all eight are due after their 15 minutes.
+    let due = db
+        .store
+        .expiring(NOW + Duration::minutes(16), 100)
+        .await
+        .expect("expiring");
+    assert_eq!(due.len(), 8);
+    assert!(
+        db.store
+            .expiring(NOW, 100)
+            .await
+            .expect("expiring")
+            .is_empty()
+    );
+}
+
+fn limits() -> CartLimits {
+    CartLimits {
+        max_lines: 50,
+        max_quantity: 10,
+    }
+}
+
+#[tokio::test]
+async fn carts_round_trip_and_stale_saves_conflict() {
+    let db = fresh_db().await;
+    let owner = CartOwner::Session(SessionId::new("sess-42"));
+    let mut cart = Cart::new(
+        CartId::from_uuid(id(70)),
+        tenant_a(),
+        owner.clone(),
+        Currency::Eur,
+        Duration::days(30),
+        NOW,
+    );
+    cart.add(
+        CartLineId::from_uuid(id(71)),
+        ProductId::from_uuid(id(72)),
+        BTreeMap::from([("size".to_owned(), "M".to_owned())]),
+        2,
+        1_999,
+        Currency::Eur,
+        limits(),
+        Duration::days(30),
+        NOW,
+    )
+    .expect("add");
+    db.store.save(&cart).await.expect("insert");
+    cart.mark_committed();
+    let loaded = db
+        .store
+        .find_by_owner(tenant_a(), &owner)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(loaded, cart);
+    assert_eq!(
+        db.store
+            .find_by_owner(tenant_b(), &owner)
+            .await
+            .expect("find"),
+        None
+    );
+
+    let mut stale = loaded.clone();
+    cart.set_quantity(
+        CartLineId::from_uuid(id(71)),
+        5,
+        limits(),
+        Duration::days(30),
+        NOW,
+    )
+    .expect("qty");
+    db.store.save(&cart).await.expect("update");
+    stale.clear(Duration::days(30), NOW);
+    assert!(matches!(
+        db.store.save(&stale).await,
+        Err(RepositoryError::Conflict { expected: 1 })
+    ));
+    let loaded = db
+        .store
+        .find_by_owner(tenant_a(), &owner)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(loaded.lines()[0].quantity, 5);
+    db.store
+        .delete(tenant_a(), cart.id())
+        .await
+        .expect("delete");
+    assert_eq!(
+        db.store
+            .find_by_owner(tenant_a(), &owner)
+            .await
+            .expect("find"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn checkout_empties_the_cart_and_counts_the_promo_code_in_the_same_transaction() {
+    let db = fresh_db().await;
+    let user = UserId::from_uuid(id(7));
+    let owner = CartOwner::User(user);
+    let mut cart = Cart::new(
+        CartId::from_uuid(id(80)),
+        tenant_a(),
+        owner.clone(),
+        Currency::Usd,
+        Duration::days(30),
+        NOW,
+    );
+    cart.add(
+        CartLineId::from_uuid(id(81)),
+        ProductId::from_uuid(id(82)),
+        BTreeMap::new(),
+        1,
+        5_000,
+        Currency::Usd,
+        limits(),
+        Duration::days(30),
+        NOW,
+    )
+    .expect("add");
+    db.store.save(&cart).await.expect("insert");
+    cart.mark_committed();
+    sqlx::query(
+        "INSERT INTO promo_codes (tenant_id, code, rule, valid_from, usage_limit, per_user_limit)
+         VALUES ($1, 'SAVE10', '{\"type\":\"fixed\",\"value\":500}', $2, 1, 1)",
+    )
+    .bind(tenant_a().as_uuid())
+    .bind(NOW - Duration::days(1))
+    .execute(&db.owner)
+    .await
+    .expect("promo code");
+    let (code, uses) = db
+        .store
+        .find_code(tenant_a(), "SAVE10", user)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!((code.usage_limit, uses), (Some(1), 0));
+
+    let order = new_order(tenant_a(), 90, 7, 9);
+    let mut checkout = change(&order, Vec::new(), 90_000);
+    checkout.consumed_cart = Some((cart.id(), cart.version()));
+    checkout.promo_redemption = Some(PromoRedemption {
+        code: "SAVE10".into(),
+        user_id: user,
+    });
+    db.store.commit(&checkout).await.expect("checkout");
+    let emptied = db
+        .store
+        .find_by_owner(tenant_a(), &owner)
+        .await
+        .expect("find")
+        .expect("present");
+    assert!(emptied.lines().is_empty());
+    let (code, uses) = db
+        .store
+        .find_code(tenant_a(), "SAVE10", user)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!((code.times_used, uses), (1, 1));
+
+    // The code is used up: a second checkout with it rolls back entirely.
+    let second = new_order(tenant_a(), 91, 7, 9);
+    let mut again = change(&second, Vec::new(), 91_000);
+    again.promo_redemption = Some(PromoRedemption {
+        code: "SAVE10".into(),
+        user_id: user,
+    });
+    assert!(matches!(
+        db.store.commit(&again).await,
+        Err(RepositoryError::Conflict { .. })
+    ));
+    assert_eq!(
+        db.store.find(tenant_a(), second.id()).await.expect("find"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn active_promotions_respect_their_window() {
+    let db = fresh_db().await;
+    sqlx::query(
+        "INSERT INTO promotions (id, tenant_id, name, rule, min_subtotal, starts_at, ends_at) VALUES
+            (gen_random_uuid(), $1, 'running', '{\"type\":\"percentage\",\"value\":100000}', 0, $2, NULL),
+            (gen_random_uuid(), $1, 'over', '{\"type\":\"fixed\",\"value\":100}', 0, NULL, $2)",
+    )
+    .bind(tenant_a().as_uuid())
+    .bind(NOW - Duration::days(1))
+    .execute(&db.owner)
+    .await
+    .expect("promotions");
+    let active = db
+        .store
+        .active_promotions(tenant_a(), NOW)
+        .await
+        .expect("promotions");
+    assert_eq!(
+        active.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["running"]
+    );
+    assert!(
+        db.store
+            .active_promotions(tenant_b(), NOW)
+            .await
+            .expect("promotions")
+            .is_empty()
+    );
+}
