@@ -1,0 +1,133 @@
+//! The payment service: intents (create, confirm, cancel) and refunds.
+
+use async_trait::async_trait;
+use order_domain::ids::{OrderId, PaymentIntentId, RefundId, TenantId};
+use order_domain::money::Money;
+use order_domain::ports::{PaymentError, PaymentGateway, PaymentIntent};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{Failure, Upstream, UpstreamConfig};
+
+/// [`PaymentGateway`] over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpPaymentGateway {
+    upstream: Upstream,
+}
+
+impl HttpPaymentGateway {
+    /// A client for the payment service.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS setup).
+    pub fn new(config: UpstreamConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            upstream: Upstream::new("payments", config)?,
+        })
+    }
+
+    /// 402 and 422 answers are the payment service's "no", everything else a failure to answer.
+    fn error(&self, failure: Failure) -> PaymentError {
+        match failure.status {
+            Some(s)
+                if s == reqwest::StatusCode::PAYMENT_REQUIRED
+                    || s == reqwest::StatusCode::UNPROCESSABLE_ENTITY =>
+            {
+                PaymentError::Declined(
+                    failure
+                        .body
+                        .get("code")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or("declined")
+                        .to_owned(),
+                )
+            }
+            _ => PaymentError::Upstream(self.upstream.error(failure)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IntentBody {
+    id: String,
+    client_secret: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefundBody {
+    reference: String,
+}
+
+#[async_trait]
+impl PaymentGateway for HttpPaymentGateway {
+    async fn create_intent(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, PaymentError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/payments/intents")
+            .header("idempotency-key", idempotency_key)
+            .json(&json!({
+                "tenantId": tenant,
+                "orderId": order,
+                "amount": amount.minor(),
+                "currency": amount.currency().code(),
+            }));
+        let body: IntentBody = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(|f| self.error(f))?;
+        Ok(PaymentIntent {
+            id: PaymentIntentId::new(body.id),
+            client_secret: body.client_secret,
+        })
+    }
+
+    async fn confirm_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/payments/intents/{intent}/confirm"));
+        self.upstream
+            .send::<serde_json::Value>(request)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.error(f))
+    }
+
+    async fn cancel_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/payments/intents/{intent}/cancel"));
+        self.upstream
+            .send::<serde_json::Value>(request)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.error(f))
+    }
+
+    async fn refund(
+        &self,
+        intent: &PaymentIntentId,
+        refund: RefundId,
+        amount: Money,
+    ) -> Result<String, PaymentError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/payments/intents/{intent}/refunds"))
+            .header("idempotency-key", refund.to_string())
+            .json(&json!({ "refundId": refund, "amount": amount.minor() }));
+        let body: RefundBody = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(|f| self.error(f))?;
+        Ok(body.reference)
+    }
+}

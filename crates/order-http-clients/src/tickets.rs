@@ -1,0 +1,189 @@
+//! The ticket service: prices and availability, holds (create, extend, commit, release).
+
+use async_trait::async_trait;
+use order_domain::ids::{EventId, HoldId, OrderId, TenantId, TicketId, TicketTypeId};
+use order_domain::money::Money;
+use order_domain::ports::{Hold, HoldError, TicketLine, TicketPrice, TicketService, UpstreamError};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::{Upstream, UpstreamConfig, rfc3339};
+
+/// [`TicketService`] over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpTicketService {
+    upstream: Upstream,
+}
+
+impl HttpTicketService {
+    /// A client for the ticket service.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS setup).
+    pub fn new(config: UpstreamConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            upstream: Upstream::new("tickets", config)?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PriceBody {
+    ticket_type_id: TicketTypeId,
+    ticket_pricing_id: order_domain::ids::TicketPricingId,
+    amount: i64,
+    currency: String,
+    available: u32,
+}
+
+#[derive(Deserialize)]
+struct PricesBody {
+    prices: Vec<PriceBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldBody {
+    hold_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    #[serde(default)]
+    ticket_ids: Vec<String>,
+}
+
+fn lines_json(lines: &[TicketLine]) -> serde_json::Value {
+    serde_json::to_value(lines).unwrap_or_default()
+}
+
+#[async_trait]
+impl TicketService for HttpTicketService {
+    async fn prices(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        lines: &[TicketLine],
+    ) -> Result<Vec<TicketPrice>, UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/tickets/prices")
+            .json(&json!({
+                "tenantId": tenant,
+                "eventId": event,
+                "lines": lines_json(lines),
+            }));
+        let body: PricesBody = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(|f| self.upstream.error(f))?;
+        body.prices
+            .into_iter()
+            .map(|p| {
+                let currency = p.currency.parse().map_err(|_| UpstreamError::Rejected {
+                    service: "tickets",
+                    detail: format!("unsupported currency {}", p.currency),
+                })?;
+                Ok(TicketPrice {
+                    ticket_type_id: p.ticket_type_id,
+                    ticket_pricing_id: p.ticket_pricing_id,
+                    price: Money::new(p.amount, currency),
+                    available: p.available,
+                })
+            })
+            .collect()
+    }
+
+    async fn hold(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/tickets/holds")
+            .json(&json!({
+                "tenantId": tenant,
+                "orderId": order,
+                "eventId": event,
+                "lines": lines_json(lines),
+                "expiresAt": rfc3339(expires_at),
+            }));
+        match self.upstream.send::<HoldBody>(request).await {
+            Ok(body) => Ok(Hold {
+                hold_id: HoldId::new(body.hold_id),
+                expires_at: body.expires_at,
+            }),
+            Err(failure)
+                if failure.body.get("code").and_then(|c| c.as_str()) == Some("sold_out") =>
+            {
+                let ticket_type_id = failure
+                    .body
+                    .get("ticketTypeId")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .or_else(|| lines.first().map(|l| l.ticket_type_id));
+                match ticket_type_id {
+                    Some(ticket_type_id) => Err(HoldError::SoldOut {
+                        ticket_type_id,
+                        available: failure
+                            .body
+                            .get("available")
+                            .and_then(serde_json::Value::as_u64)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .unwrap_or(0),
+                    }),
+                    None => Err(HoldError::Upstream(self.upstream.error(failure))),
+                }
+            }
+            Err(failure) => Err(HoldError::Upstream(self.upstream.error(failure))),
+        }
+    }
+
+    async fn extend(
+        &self,
+        hold: &HoldId,
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/tickets/holds/{hold}/extend"))
+            .json(&json!({ "expiresAt": rfc3339(expires_at) }));
+        let body: HoldBody = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(|f| self.upstream.error(f))?;
+        Ok(Hold {
+            hold_id: HoldId::new(body.hold_id),
+            expires_at: body.expires_at,
+        })
+    }
+
+    async fn release(&self, hold: &HoldId) -> Result<(), UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::DELETE, &format!("/tickets/holds/{hold}"));
+        self.upstream
+            .send::<serde_json::Value>(request)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.upstream.error(f))
+    }
+
+    async fn commit(&self, hold: &HoldId) -> Result<Vec<TicketId>, UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/tickets/holds/{hold}/commit"));
+        let body: HoldBody = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(|f| self.upstream.error(f))?;
+        Ok(body.ticket_ids.into_iter().map(TicketId::new).collect())
+    }
+}

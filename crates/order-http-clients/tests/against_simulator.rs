@@ -1,0 +1,277 @@
+//! The HTTP clients against the upstream simulator, served in-process on a loopback port.
+
+use futures_util::future::join_all;
+use order_domain::ids::*;
+use order_domain::money::{Currency, Money};
+use order_domain::ports::*;
+use order_http_clients::{HttpEventCatalog, HttpPaymentGateway, HttpTicketService, UpstreamConfig};
+use order_simulator::{Catalog, SeedEvent, SeedPrice, SeedTicketType, Simulator};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const KEY: &str = "test-service-key";
+
+fn tenant() -> TenantId {
+    TenantId::from_uuid(Uuid::from_u128(1))
+}
+fn event() -> EventId {
+    EventId::from_uuid(Uuid::from_u128(2))
+}
+fn ticket_type() -> TicketTypeId {
+    TicketTypeId::from_uuid(Uuid::from_u128(3))
+}
+fn pricing() -> TicketPricingId {
+    TicketPricingId::from_uuid(Uuid::from_u128(4))
+}
+
+fn catalog(quota: u32) -> Catalog {
+    Catalog {
+        events: vec![SeedEvent {
+            tenant_id: *tenant().as_uuid(),
+            id: *event().as_uuid(),
+            name: "Concert".into(),
+            starts_at: OffsetDateTime::now_utc() + Duration::days(30),
+            status: "SCHEDULED".into(),
+            currency: "EUR".into(),
+            ticket_types: vec![SeedTicketType {
+                id: *ticket_type().as_uuid(),
+                name: "GA".into(),
+                quota,
+                prices: vec![SeedPrice {
+                    id: *pricing().as_uuid(),
+                    name: "standard".into(),
+                    amount: 10_000,
+                }],
+            }],
+        }],
+    }
+}
+
+fn config(base: &str) -> UpstreamConfig {
+    UpstreamConfig {
+        service_key: Some(KEY.into()),
+        ..UpstreamConfig::new(base)
+    }
+}
+
+async fn simulator(quota: u32) -> String {
+    let (addr, _handle) = order_simulator::start(
+        "127.0.0.1:0",
+        Simulator::new(catalog(quota), Some(KEY.into())),
+    )
+    .expect("simulator");
+    format!("http://{addr}")
+}
+
+fn line(quantity: u32) -> TicketLine {
+    TicketLine {
+        ticket_type_id: ticket_type(),
+        ticket_pricing_id: pricing(),
+        quantity,
+    }
+}
+
+#[tokio::test]
+async fn events_are_found_by_tenant_and_id() {
+    let base = simulator(10).await;
+    let events = HttpEventCatalog::new(config(&base)).expect("client");
+    let info = events
+        .event(tenant(), event())
+        .await
+        .expect("call")
+        .expect("found");
+    assert_eq!(
+        (info.status, info.currency),
+        (EventStatus::Scheduled, Currency::Eur)
+    );
+    let other_tenant = TenantId::from_uuid(Uuid::from_u128(9));
+    assert_eq!(
+        events.event(other_tenant, event()).await.expect("call"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_hold_is_priced_extended_committed_and_released() {
+    let base = simulator(10).await;
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let prices = tickets
+        .prices(tenant(), event(), &[line(2)])
+        .await
+        .expect("prices");
+    assert_eq!(prices[0].price, Money::new(10_000, Currency::Eur));
+    assert_eq!(prices[0].available, 10);
+
+    let order = OrderId::from_uuid(Uuid::from_u128(100));
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    let hold = tickets
+        .hold(tenant(), order, event(), &[line(4)], expires)
+        .await
+        .expect("hold");
+    let again = tickets
+        .hold(tenant(), order, event(), &[line(4)], expires)
+        .await
+        .expect("idempotent");
+    assert_eq!(
+        hold.hold_id, again.hold_id,
+        "holding again per order returns the same hold"
+    );
+    assert_eq!(
+        tickets
+            .prices(tenant(), event(), &[line(1)])
+            .await
+            .expect("prices")[0]
+            .available,
+        6
+    );
+
+    let later = expires + Duration::minutes(15);
+    let extended = tickets.extend(&hold.hold_id, later).await.expect("extend");
+    assert_eq!(extended.expires_at.unix_timestamp(), later.unix_timestamp());
+    let sold = tickets.commit(&hold.hold_id).await.expect("commit");
+    assert_eq!(sold.len(), 4);
+    assert_eq!(
+        tickets.commit(&hold.hold_id).await.expect("commit again"),
+        sold
+    );
+
+    let other = tickets
+        .hold(
+            tenant(),
+            OrderId::from_uuid(Uuid::from_u128(101)),
+            event(),
+            &[line(6)],
+            expires,
+        )
+        .await
+        .expect("the rest");
+    tickets.release(&other.hold_id).await.expect("release");
+    tickets
+        .release(&other.hold_id)
+        .await
+        .expect("release is idempotent");
+    assert_eq!(
+        tickets
+            .prices(tenant(), event(), &[line(1)])
+            .await
+            .expect("prices")[0]
+            .available,
+        6
+    );
+    let gone = tickets.extend(&other.hold_id, later).await;
+    assert_eq!(gone, Err(UpstreamError::NotFound { service: "tickets" }));
+}
+
+#[tokio::test]
+async fn concurrent_holds_never_exceed_the_quota() {
+    let base = simulator(10).await;
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    let attempts = (0..50u128).map(|n| {
+        let tickets = tickets.clone();
+        async move {
+            tickets
+                .hold(
+                    tenant(),
+                    OrderId::from_uuid(Uuid::from_u128(1_000 + n)),
+                    event(),
+                    &[line(1)],
+                    expires,
+                )
+                .await
+        }
+    });
+    let results = join_all(attempts).await;
+    let held = results.iter().filter(|r| r.is_ok()).count();
+    let sold_out = results
+        .iter()
+        .filter(|r| matches!(r, Err(HoldError::SoldOut { available: 0, .. })))
+        .count();
+    assert_eq!((held, sold_out), (10, 40));
+}
+
+#[tokio::test]
+async fn payments_are_created_once_per_key_confirmed_and_refunded_once_per_refund() {
+    let base = simulator(10).await;
+    let payments = HttpPaymentGateway::new(config(&base)).expect("client");
+    let order = OrderId::from_uuid(Uuid::from_u128(200));
+    let amount = Money::new(23_370, Currency::Usd);
+    let intent = payments
+        .create_intent(tenant(), order, amount, "order-200")
+        .await
+        .expect("intent");
+    let same = payments
+        .create_intent(tenant(), order, amount, "order-200")
+        .await
+        .expect("intent");
+    assert_eq!(intent.id, same.id);
+    assert!(intent.client_secret.is_some());
+
+    let refund = RefundId::from_uuid(Uuid::from_u128(300));
+    let unpaid = payments
+        .refund(&intent.id, refund, Money::new(100, Currency::Usd))
+        .await;
+    assert!(matches!(unpaid, Err(PaymentError::Declined(_))));
+    payments.confirm_intent(&intent.id).await.expect("confirm");
+    let reference = payments
+        .refund(&intent.id, refund, Money::new(10_000, Currency::Usd))
+        .await
+        .expect("refund");
+    let again = payments
+        .refund(&intent.id, refund, Money::new(10_000, Currency::Usd))
+        .await
+        .expect("refund");
+    assert_eq!(reference, again, "the refund id makes a retry safe");
+    let too_much = payments
+        .refund(
+            &intent.id,
+            RefundId::from_uuid(Uuid::from_u128(301)),
+            Money::new(20_000, Currency::Usd),
+        )
+        .await;
+    assert_eq!(
+        too_much,
+        Err(PaymentError::Declined("refund_exceeds_payment".into()))
+    );
+
+    let other = payments
+        .create_intent(
+            tenant(),
+            OrderId::from_uuid(Uuid::from_u128(201)),
+            amount,
+            "order-201",
+        )
+        .await
+        .expect("intent");
+    payments.cancel_intent(&other.id).await.expect("cancel");
+}
+
+#[tokio::test]
+async fn a_wrong_service_key_is_rejected_and_a_dead_upstream_is_unavailable() {
+    let base = simulator(10).await;
+    let wrong = UpstreamConfig {
+        service_key: Some("nope".into()),
+        ..UpstreamConfig::new(&base)
+    };
+    let events = HttpEventCatalog::new(wrong).expect("client");
+    assert!(matches!(
+        events.event(tenant(), event()).await,
+        Err(UpstreamError::Rejected {
+            service: "events",
+            ..
+        })
+    ));
+    // Nothing listens on port 9 of loopback.
+    let dead = UpstreamConfig {
+        timeout: std::time::Duration::from_millis(500),
+        ..UpstreamConfig::new("http://127.0.0.1:9")
+    };
+    let events = HttpEventCatalog::new(dead).expect("client");
+    assert!(matches!(
+        events.event(tenant(), event()).await,
+        Err(UpstreamError::Unavailable {
+            service: "events",
+            ..
+        })
+    ));
+}

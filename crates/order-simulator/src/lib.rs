@@ -1,0 +1,750 @@
+//! An in-memory simulator of the upstream services: events, ticket types with prices and quotas
+//! (holds that expire, commit and release), and payment intents.
+//!
+//! One mutex guards the whole state: a hold checks availability and takes the tickets under the
+//! same lock, so concurrent holds can never exceed a quota. The contracts are documented in
+//! `docs/upstreams.md`, the seed format in `docs/simulator.md`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The catalog a simulator serves (`PUT /_admin/seed`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Catalog {
+    /// Events with their ticket types.
+    pub events: Vec<SeedEvent>,
+}
+
+/// One event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedEvent {
+    /// Tenant that sells it.
+    pub tenant_id: Uuid,
+    /// Event id.
+    pub id: Uuid,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Start time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    /// `SCHEDULED`, `CANCELLED` or `COMPLETED`.
+    #[serde(default = "scheduled")]
+    pub status: String,
+    /// ISO currency of its prices.
+    #[serde(default = "usd")]
+    pub currency: String,
+    /// What can be bought.
+    pub ticket_types: Vec<SeedTicketType>,
+}
+
+fn scheduled() -> String {
+    "SCHEDULED".into()
+}
+fn usd() -> String {
+    "USD".into()
+}
+
+/// A ticket type with its quota and price points.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedTicketType {
+    /// Ticket type id.
+    pub id: Uuid,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Tickets for sale in all.
+    pub quota: u32,
+    /// Price points.
+    pub prices: Vec<SeedPrice>,
+}
+
+/// A price point, in minor units.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedPrice {
+    /// Price point id.
+    pub id: Uuid,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Price of one ticket, minor units.
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldLine {
+    ticket_type_id: Uuid,
+    ticket_pricing_id: Uuid,
+    quantity: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum HoldStatus {
+    Held,
+    Committed,
+    Released,
+    Expired,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hold {
+    id: String,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    event_id: Uuid,
+    lines: Vec<HoldLine>,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    status: HoldStatus,
+    ticket_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum PaymentStatus {
+    RequiresConfirmation,
+    Succeeded,
+    Canceled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Payment {
+    id: String,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    amount: i64,
+    currency: String,
+    status: PaymentStatus,
+    refunds: Vec<PaymentRefund>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentRefund {
+    refund_id: Uuid,
+    amount: i64,
+    reference: String,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    catalog: Catalog,
+    holds: HashMap<String, Hold>,
+    payments: HashMap<String, Payment>,
+    /// Idempotency keys of created intents.
+    intent_keys: HashMap<String, String>,
+    /// Tickets sold per ticket type.
+    sold: HashMap<Uuid, u32>,
+}
+
+impl State {
+    /// Marks holds past their expiry as expired (their tickets become available again).
+    fn expire_holds(&mut self, now: OffsetDateTime) {
+        for hold in self.holds.values_mut() {
+            if hold.status == HoldStatus::Held && hold.expires_at <= now {
+                hold.status = HoldStatus::Expired;
+            }
+        }
+    }
+
+    fn held(&self, ticket_type: Uuid) -> u32 {
+        self.holds
+            .values()
+            .filter(|h| h.status == HoldStatus::Held)
+            .flat_map(|h| &h.lines)
+            .filter(|l| l.ticket_type_id == ticket_type)
+            .map(|l| l.quantity)
+            .sum()
+    }
+
+    fn available(&self, ticket_type: &SeedTicketType) -> u32 {
+        ticket_type
+            .quota
+            .saturating_sub(self.sold.get(&ticket_type.id).copied().unwrap_or(0))
+            .saturating_sub(self.held(ticket_type.id))
+    }
+
+    fn event(&self, tenant: Uuid, event: Uuid) -> Option<&SeedEvent> {
+        self.catalog
+            .events
+            .iter()
+            .find(|e| e.tenant_id == tenant && e.id == event)
+    }
+}
+
+/// Shared simulator state and its optional service key.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    state: Arc<Mutex<State>>,
+    service_key: Option<String>,
+}
+
+impl Simulator {
+    /// A simulator serving `catalog`; when `service_key` is set, every non-admin request must send
+    /// `Authorization: Service-Key <key>`.
+    pub fn new(catalog: Catalog, service_key: Option<String>) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                catalog,
+                ..State::default()
+            })),
+            service_key,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a handler panicked; the state itself stays consistent
+        // because every handler mutates it in one go.
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.expire_holds(OffsetDateTime::now_utc());
+        guard
+    }
+
+    fn authorized(&self, request: &HttpRequest) -> bool {
+        match &self.service_key {
+            None => true,
+            Some(key) => request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Service-Key "))
+                .is_some_and(|given| given == key),
+        }
+    }
+}
+
+/// Registers every route on an actix-web app.
+pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(simulator))
+            .app_data(web::JsonConfig::default().limit(4 * 1024 * 1024))
+            .route("/events/{tenant}/{event}", web::get().to(get_event))
+            .route("/tickets/prices", web::post().to(ticket_prices))
+            .route("/tickets/holds", web::post().to(create_hold))
+            .route("/tickets/holds/{hold}/extend", web::post().to(extend_hold))
+            .route("/tickets/holds/{hold}/commit", web::post().to(commit_hold))
+            .route("/tickets/holds/{hold}", web::delete().to(release_hold))
+            .route("/payments/intents", web::post().to(create_intent))
+            .route(
+                "/payments/intents/{intent}/confirm",
+                web::post().to(confirm_intent),
+            )
+            .route(
+                "/payments/intents/{intent}/cancel",
+                web::post().to(cancel_intent),
+            )
+            .route(
+                "/payments/intents/{intent}/refunds",
+                web::post().to(refund_intent),
+            )
+            .route("/_admin/seed", web::put().to(put_seed))
+            .route("/_admin/state", web::get().to(get_state));
+    }
+}
+
+/// Binds `addr` (port 0 for any free port) and serves in the background.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn start(addr: &str, simulator: Simulator) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let server = HttpServer::new(move || App::new().configure(configure(simulator.clone())))
+        .workers(1)
+        .bind(addr)?;
+    let bound = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other("no address bound"))?;
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok((bound, handle))
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "code": code, "message": message }))
+}
+
+fn unauthorized() -> HttpResponse {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing or wrong service key",
+    )
+}
+
+async fn get_event(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let (tenant, event) = path.into_inner();
+    let state = sim.lock();
+    match state.event(tenant, event) {
+        Some(e) => HttpResponse::Ok().json(json!({
+            "id": e.id,
+            "name": e.name,
+            "startsAt": e.starts_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "status": e.status,
+            "currency": e.currency,
+        })),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such event"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineRequest {
+    ticket_type_id: Uuid,
+    ticket_pricing_id: Uuid,
+    quantity: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PricesRequest {
+    tenant_id: Uuid,
+    event_id: Uuid,
+    lines: Vec<LineRequest>,
+}
+
+async fn ticket_prices(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    body: web::Json<PricesRequest>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let state = sim.lock();
+    let Some(event) = state.event(body.tenant_id, body.event_id) else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such event");
+    };
+    let mut prices = Vec::new();
+    for line in &body.lines {
+        let found = event
+            .ticket_types
+            .iter()
+            .find(|t| t.id == line.ticket_type_id)
+            .and_then(|t| {
+                t.prices
+                    .iter()
+                    .find(|p| p.id == line.ticket_pricing_id)
+                    .map(|p| (t, p))
+            });
+        if let Some((ticket_type, price)) = found {
+            prices.push(json!({
+                "ticketTypeId": ticket_type.id,
+                "ticketPricingId": price.id,
+                "amount": price.amount,
+                "currency": event.currency,
+                "available": state.available(ticket_type),
+            }));
+        }
+    }
+    HttpResponse::Ok().json(json!({ "prices": prices }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldRequest {
+    tenant_id: Uuid,
+    order_id: Uuid,
+    event_id: Uuid,
+    lines: Vec<LineRequest>,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+}
+
+fn hold_json(hold: &Hold) -> serde_json::Value {
+    json!({
+        "holdId": hold.id,
+        "expiresAt": hold.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "status": hold.status,
+        "ticketIds": hold.ticket_ids,
+    })
+}
+
+async fn create_hold(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    body: web::Json<HoldRequest>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    // Idempotent per order: the active hold of the order is returned again.
+    if let Some(existing) = state
+        .holds
+        .values()
+        .find(|h| h.order_id == body.order_id && h.status == HoldStatus::Held)
+    {
+        return HttpResponse::Ok().json(hold_json(existing));
+    }
+    let Some(event) = state.event(body.tenant_id, body.event_id).cloned() else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such event");
+    };
+    let mut wanted: HashMap<Uuid, u32> = HashMap::new();
+    for line in &body.lines {
+        let Some(ticket_type) = event
+            .ticket_types
+            .iter()
+            .find(|t| t.id == line.ticket_type_id)
+        else {
+            return error(StatusCode::NOT_FOUND, "not_found", "no such ticket type");
+        };
+        if !ticket_type
+            .prices
+            .iter()
+            .any(|p| p.id == line.ticket_pricing_id)
+        {
+            return error(StatusCode::NOT_FOUND, "not_found", "no such ticket price");
+        }
+        let total = wanted.entry(ticket_type.id).or_default();
+        *total += line.quantity;
+        let available = state.available(ticket_type);
+        if *total > available {
+            return HttpResponse::Conflict().json(json!({
+                "code": "sold_out",
+                "message": "not enough tickets left",
+                "ticketTypeId": ticket_type.id,
+                "available": available,
+            }));
+        }
+    }
+    let hold = Hold {
+        id: format!("hold_{}", Uuid::new_v4().simple()),
+        tenant_id: body.tenant_id,
+        order_id: body.order_id,
+        event_id: body.event_id,
+        lines: body
+            .lines
+            .iter()
+            .map(|l| HoldLine {
+                ticket_type_id: l.ticket_type_id,
+                ticket_pricing_id: l.ticket_pricing_id,
+                quantity: l.quantity,
+            })
+            .collect(),
+        expires_at: body.expires_at,
+        status: HoldStatus::Held,
+        ticket_ids: Vec::new(),
+    };
+    let response = hold_json(&hold);
+    state.holds.insert(hold.id.clone(), hold);
+    HttpResponse::Created().json(response)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExtendRequest {
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+}
+
+async fn extend_hold(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ExtendRequest>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    match state.holds.get_mut(path.as_str()) {
+        Some(hold) if hold.status == HoldStatus::Held => {
+            hold.expires_at = body.expires_at;
+            HttpResponse::Ok().json(hold_json(hold))
+        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no active hold with that id",
+        ),
+    }
+}
+
+async fn commit_hold(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    let Some(hold) = state.holds.get(path.as_str()).cloned() else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no hold with that id");
+    };
+    match hold.status {
+        // Committing twice returns the same tickets.
+        HoldStatus::Committed => HttpResponse::Ok().json(hold_json(&hold)),
+        HoldStatus::Held => {
+            let mut tickets = Vec::new();
+            for line in &hold.lines {
+                *state.sold.entry(line.ticket_type_id).or_default() += line.quantity;
+                for _ in 0..line.quantity {
+                    tickets.push(format!("tkt_{}", Uuid::new_v4().simple()));
+                }
+            }
+            let stored = state.holds.get_mut(path.as_str()).map(|h| {
+                h.status = HoldStatus::Committed;
+                h.ticket_ids = tickets;
+                hold_json(h)
+            });
+            HttpResponse::Ok().json(stored)
+        }
+        HoldStatus::Released | HoldStatus::Expired => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the hold has expired or was released",
+        ),
+    }
+}
+
+async fn release_hold(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    if let Some(hold) = state
+        .holds
+        .get_mut(path.as_str())
+        .filter(|h| h.status == HoldStatus::Held)
+    {
+        hold.status = HoldStatus::Released;
+    }
+    // Releasing is idempotent: unknown or already released holds are fine.
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IntentRequest {
+    tenant_id: Uuid,
+    order_id: Uuid,
+    amount: i64,
+    currency: String,
+}
+
+fn payment_json(payment: &Payment) -> serde_json::Value {
+    json!({
+        "id": payment.id,
+        "clientSecret": format!("{}_secret", payment.id),
+        "status": payment.status,
+        "amount": payment.amount,
+        "currency": payment.currency,
+    })
+}
+
+async fn create_intent(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    body: web::Json<IntentRequest>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    if body.amount <= 0 {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_amount",
+            "amount must be positive",
+        );
+    }
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut state = sim.lock();
+    if let Some(existing) = key
+        .as_ref()
+        .and_then(|k| state.intent_keys.get(k))
+        .and_then(|id| state.payments.get(id))
+    {
+        return HttpResponse::Ok().json(payment_json(existing));
+    }
+    let payment = Payment {
+        id: format!("pi_{}", Uuid::new_v4().simple()),
+        tenant_id: body.tenant_id,
+        order_id: body.order_id,
+        amount: body.amount,
+        currency: body.currency.clone(),
+        status: PaymentStatus::RequiresConfirmation,
+        refunds: Vec::new(),
+    };
+    let response = payment_json(&payment);
+    if let Some(key) = key {
+        state.intent_keys.insert(key, payment.id.clone());
+    }
+    state.payments.insert(payment.id.clone(), payment);
+    HttpResponse::Created().json(response)
+}
+
+async fn confirm_intent(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) if p.status != PaymentStatus::Canceled => {
+            p.status = PaymentStatus::Succeeded;
+            HttpResponse::Ok().json(payment_json(p))
+        }
+        Some(_) => error(
+            StatusCode::CONFLICT,
+            "payment_canceled",
+            "the intent was canceled",
+        ),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}
+
+async fn cancel_intent(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) if p.status == PaymentStatus::Succeeded => error(
+            StatusCode::CONFLICT,
+            "payment_succeeded",
+            "a paid intent is refunded, not canceled",
+        ),
+        Some(p) => {
+            p.status = PaymentStatus::Canceled;
+            HttpResponse::Ok().json(payment_json(p))
+        }
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundRequest {
+    refund_id: Uuid,
+    amount: i64,
+}
+
+async fn refund_intent(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<RefundRequest>,
+) -> HttpResponse {
+    if !sim.authorized(&request) {
+        return unauthorized();
+    }
+    let mut state = sim.lock();
+    let Some(payment) = state.payments.get_mut(path.as_str()) else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such payment intent");
+    };
+    // The refund id is the idempotency key: the same refund is never paid twice.
+    if let Some(done) = payment
+        .refunds
+        .iter()
+        .find(|r| r.refund_id == body.refund_id)
+    {
+        return HttpResponse::Ok()
+            .json(json!({ "reference": done.reference, "amount": done.amount }));
+    }
+    if payment.status != PaymentStatus::Succeeded {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_paid",
+            "only a paid intent can be refunded",
+        );
+    }
+    let refunded: i64 = payment.refunds.iter().map(|r| r.amount).sum();
+    if body.amount <= 0 || refunded + body.amount > payment.amount {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refund_exceeds_payment",
+            "refunds would exceed the payment",
+        );
+    }
+    let reference = format!("re_{}", Uuid::new_v4().simple());
+    payment.refunds.push(PaymentRefund {
+        refund_id: body.refund_id,
+        amount: body.amount,
+        reference: reference.clone(),
+    });
+    HttpResponse::Created().json(json!({ "reference": reference, "amount": body.amount }))
+}
+
+async fn put_seed(sim: web::Data<Simulator>, body: web::Json<Catalog>) -> HttpResponse {
+    let mut state = sim.lock();
+    *state = State {
+        catalog: body.into_inner(),
+        ..State::default()
+    };
+    HttpResponse::NoContent().finish()
+}
+
+async fn get_state(sim: web::Data<Simulator>) -> HttpResponse {
+    let state = sim.lock();
+    let mut holds: Vec<&Hold> = state.holds.values().collect();
+    holds.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut payments: Vec<&Payment> = state.payments.values().collect();
+    payments.sort_by(|a, b| a.id.cmp(&b.id));
+    let availability: Vec<_> = state
+        .catalog
+        .events
+        .iter()
+        .flat_map(|e| e.ticket_types.iter().map(move |t| (e, t)))
+        .map(|(e, t)| {
+            json!({
+                "eventId": e.id,
+                "ticketTypeId": t.id,
+                "quota": t.quota,
+                "sold": state.sold.get(&t.id).copied().unwrap_or(0),
+                "held": state.held(t.id),
+                "available": state.available(t),
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "catalog": state.catalog,
+        "availability": availability,
+        "holds": holds,
+        "payments": payments,
+    }))
+}

@@ -1,0 +1,44 @@
+//! `order-simulator`: serves the upstream contracts on `SIMULATOR_ADDR` (default
+//! 127.0.0.1:3010) with the catalog of `SIMULATOR_SEED_FILE`.
+
+use std::process::ExitCode;
+
+use order_simulator::{Catalog, Simulator};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .init();
+    let addr = std::env::var("SIMULATOR_ADDR").unwrap_or_else(|_| "127.0.0.1:3010".into());
+    let catalog = match std::env::var("SIMULATOR_SEED_FILE") {
+        Ok(path) => match std::fs::read_to_string(&path)
+            .map(|text| serde_json::from_str::<Catalog>(&text))
+        {
+            Ok(Ok(catalog)) => catalog,
+            Ok(Err(e)) => {
+                eprintln!("error: SIMULATOR_SEED_FILE {path} is not a valid catalog: {e}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read SIMULATOR_SEED_FILE {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => Catalog::default(),
+    };
+    let key = std::env::var("SIMULATOR_SERVICE_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let (bound, handle) = match order_simulator::start(&addr, Simulator::new(catalog, key)) {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr} ({e}); set SIMULATOR_ADDR to a free address");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(%bound, "upstream simulator listening");
+    let _ = tokio::signal::ctrl_c().await;
+    handle.stop(true).await;
+    ExitCode::SUCCESS
+}
