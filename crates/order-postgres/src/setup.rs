@@ -66,3 +66,86 @@ pub async fn ensure_login_role(
     }
     Ok(())
 }
+
+/// A fresh, migrated database for integration tests (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+    /// The login role tests connect as: a member of `order_app`, nothing more.
+    pub const APP_ROLE: &str = "order_api_test";
+
+    /// Setup touches cluster-wide roles: one database at a time.
+    static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+    /// The owner's URL: `TEST_DATABASE_ADMIN_URL`, or the server `just services-up` starts.
+    pub fn admin_url() -> String {
+        std::env::var("TEST_DATABASE_ADMIN_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".into())
+    }
+
+    /// A new database: migrated by the owner, with [`APP_ROLE`] able to log in.
+    #[derive(Debug, Clone)]
+    pub struct TestDatabase {
+        /// Owner pool (bypasses RLS) for checks behind the application's back.
+        pub owner: PgPool,
+        /// Connection options of the application role.
+        pub app_options: PgConnectOptions,
+        /// The same as a URL (for configuration under test).
+        pub app_url: String,
+    }
+
+    impl TestDatabase {
+        /// A pool of the application role.
+        ///
+        /// # Panics
+        /// When the database cannot be reached (tests only).
+        pub async fn app_pool(&self, max_connections: u32) -> PgPool {
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(self.app_options.clone())
+                .await
+                .expect("application role connects")
+        }
+    }
+
+    /// Creates, migrates and opens a fresh database.
+    ///
+    /// # Panics
+    /// When PostgreSQL is not reachable: run `just services-up` first.
+    pub async fn fresh_database() -> TestDatabase {
+        let _guard = SETUP.lock().await;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(&admin_url())
+            .await
+            .expect("PostgreSQL is not reachable: run `just services-up` first");
+        let name = format!("order_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let base: PgConnectOptions = admin_url().parse().expect("admin url");
+        let owner = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(base.clone().database(&name))
+            .await
+            .expect("owner connection");
+        super::migrate(&owner).await.expect("migrations");
+        super::ensure_login_role(&owner, APP_ROLE, None)
+            .await
+            .expect("login role");
+        let app_url = format!(
+            "postgres://{APP_ROLE}@{}:{}/{name}",
+            base.get_host(),
+            base.get_port()
+        );
+        TestDatabase {
+            owner,
+            app_options: base.database(&name).username(APP_ROLE),
+            app_url,
+        }
+    }
+}

@@ -18,22 +18,12 @@ use order_domain::order::{
 use order_domain::ports::*;
 use order_domain::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
 use order_postgres::PgStore;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
-const APP_ROLE: &str = "order_api_test";
-
-/// Setup touches cluster-wide roles: one test at a time.
-static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".into())
-}
-
 struct TestDb {
     store: PgStore,
     /// Owner connection to the same database (bypasses RLS), for checks behind the store's back.
@@ -43,36 +33,11 @@ struct TestDb {
 }
 
 async fn fresh_db() -> TestDb {
-    let _guard = SETUP.lock().await;
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect(&admin_url())
-        .await
-        .expect("PostgreSQL is not reachable: run `just services-up` first");
-    let name = format!("order_test_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let base: PgConnectOptions = admin_url().parse().expect("admin url");
-    let owner = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(base.clone().database(&name))
-        .await
-        .expect("owner connection");
-    order_postgres::migrate(&owner).await.expect("migrations");
-    order_postgres::ensure_login_role(&owner, APP_ROLE, None)
-        .await
-        .expect("login role");
-    let app = PgPoolOptions::new()
-        .max_connections(5)
-        .connect_with(base.database(&name).username(APP_ROLE))
-        .await
-        .expect("app connection");
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let app = db.app_pool(5).await;
     TestDb {
         store: PgStore::from_pool(app.clone()),
-        owner,
+        owner: db.owner,
         app,
     }
 }

@@ -37,6 +37,8 @@ pub struct CreateTicketOrder {
     pub event_id: EventId,
     /// The lines.
     pub items: Vec<TicketItemRequest>,
+    /// The currency the buyer expects; must be the event's when given.
+    pub currency: Option<crate::money::Currency>,
 }
 
 /// `POST /orders` from the caller's cart.
@@ -99,6 +101,14 @@ impl OrderService {
             .ok_or_else(|| field("eventId", "unknown_event", "no such event"))?;
         if event.status != EventStatus::Scheduled || event.starts_at <= now {
             return Err(field("eventId", "not_on_sale", "the event is not on sale").into());
+        }
+        if request.currency.is_some_and(|c| c != event.currency) {
+            return Err(field(
+                "currency",
+                "mismatch",
+                "the event is sold in another currency",
+            )
+            .into());
         }
         let orders_today = self
             .ports
@@ -212,7 +222,10 @@ impl OrderService {
             now,
         })?;
 
-        // Saga step 1: hold. Nothing to undo when it fails.
+        // Saga step 1: hold. Nothing to undo when it fails. The upstream hold outlives the
+        // reservation by the grace period so that a payment in the grace window can still
+        // commit it (decision 0012).
+        let hold_until = expires_at + self.config.reservation.grace;
         let hold = self
             .ports
             .tickets
@@ -221,7 +234,7 @@ impl OrderService {
                 order_id,
                 request.event_id,
                 &lines,
-                expires_at,
+                hold_until,
             )
             .await?;
         self.finish_creation(ctx, order, events, hold, Extras::default())
@@ -383,11 +396,13 @@ impl OrderService {
                 quantity: l.quantity,
             })
             .collect();
-        // Saga step 1: reserve stock. Nothing to undo when it fails.
+        // Saga step 1: reserve stock. Nothing to undo when it fails; held through the grace
+        // period like ticket holds (decision 0012).
+        let hold_until = expires_at + self.config.reservation.grace;
         let hold = self
             .ports
             .inventory
-            .reserve(ctx.tenant_id, order_id, &stock, expires_at)
+            .reserve(ctx.tenant_id, order_id, &stock, hold_until)
             .await?;
         let extras = Extras {
             consumed_cart: Some((cart.id(), cart.version())),

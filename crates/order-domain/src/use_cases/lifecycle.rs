@@ -61,10 +61,12 @@ impl OrderService {
         let now = self.now();
         let vip = ctx.actor.is_vip();
         let expires_at = self.config.reservation.expires_at(order.kind(), vip, now);
+        // Upstream holds outlive the reservation by the grace period (decision 0012).
+        let hold_until = expires_at + self.config.reservation.grace;
         let was_pending = order.status() == OrderStatus::Pending;
         let hold = match (order.kind(), order.hold_id().cloned()) {
             (OrderKind::Ticket, Some(hold)) if !was_pending => {
-                self.ports.tickets.extend(&hold, expires_at).await?
+                self.ports.tickets.extend(&hold, hold_until).await?
             }
             (OrderKind::Ticket, _) => {
                 let event = order
@@ -73,14 +75,14 @@ impl OrderService {
                 let lines = ticket_lines(&order);
                 self.ports
                     .tickets
-                    .hold(ctx.tenant_id, order.id(), event, &lines, expires_at)
+                    .hold(ctx.tenant_id, order.id(), event, &lines, hold_until)
                     .await?
             }
             (OrderKind::Goods, _) => {
                 let lines = stock_lines(&order);
                 self.ports
                     .inventory
-                    .reserve(ctx.tenant_id, order.id(), &lines, expires_at)
+                    .reserve(ctx.tenant_id, order.id(), &lines, hold_until)
                     .await?
             }
         };

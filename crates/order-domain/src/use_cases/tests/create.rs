@@ -28,6 +28,7 @@ fn two_tickets() -> CreateTicketOrder {
             ticket_pricing_id: ticket_pricing(),
             quantity: 2,
         }],
+        currency: None,
     }
 }
 
@@ -737,4 +738,47 @@ async fn an_unreachable_ticket_service_is_an_upstream_error_with_nothing_held() 
             ..
         }))
     ));
+}
+
+#[tokio::test]
+async fn a_currency_other_than_the_events_is_a_field_error() {
+    let (service, _) = Harness::new()
+        .with_event(Duration::days(1), EventStatus::Scheduled)
+        .build();
+    let mut request = two_tickets();
+    request.currency = Some(Currency::Eur);
+    let Err(UseCaseError::Validation(v)) = service.create_ticket_order(&customer(), request).await
+    else {
+        panic!("validation error expected");
+    };
+    assert_eq!(
+        (v.0[0].path.as_str(), v.0[0].code.as_str()),
+        ("currency", "mismatch")
+    );
+}
+
+#[tokio::test]
+async fn the_upstream_hold_lasts_through_the_grace_period() {
+    let mut h = ticket_harness(10_000, 100);
+    h.tickets
+        .expect_hold()
+        .withf(|_, _, _, _, until| *until == T0 + Duration::minutes(17))
+        .times(1)
+        .returning(|_, _, _, _, expires_at| {
+            Ok(Hold {
+                hold_id: HoldId::new("hold-9"),
+                expires_at,
+            })
+        });
+    creating_intent(&mut h);
+    let (service, _) = h.committing().build();
+    let created = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await
+        .expect("created");
+    assert_eq!(
+        created.order.expires_at(),
+        T0 + Duration::minutes(15),
+        "the buyer sees the reservation itself"
+    );
 }

@@ -1,0 +1,423 @@
+//! Configuration from the environment (seed 002's variable names, SPEC defaults). A missing or
+//! malformed value stops start-up with one line naming the variable.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use order_domain::money::{Rate, RoundingMode};
+use order_domain::policy::DomainConfig;
+
+/// A variable that is missing or cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable} {problem}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// HS256 with `JWT_SECRET`.
+    Hs256(String),
+    /// RS256 with the PEM public key in `JWT_PUBLIC_KEY`.
+    Rs256(String),
+}
+
+/// JWT settings.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// Verification key.
+    pub key: JwtKey,
+    /// Required `iss`, when set (`JWT_ISSUER`).
+    pub issuer: Option<String>,
+    /// Required `aud`, when set (`JWT_AUDIENCE`).
+    pub audience: Option<String>,
+    /// HS256 secret used by `dev-token` (the same as the verification secret).
+    pub signing_secret: Option<String>,
+}
+
+/// A service allowed on `/internal/v1/*`.
+#[derive(Debug, Clone)]
+pub struct ServiceKey {
+    /// Name recorded as the actor.
+    pub name: String,
+    /// The key it sends as `Authorization: Service-Key <key>`.
+    pub key: String,
+}
+
+/// Everything `order-api` is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `PORT` (3004).
+    pub port: u16,
+    /// `HOST` (127.0.0.1; 0.0.0.0 in containers).
+    pub host: String,
+    /// `DATABASE_URL`: the application's login role.
+    pub database_url: String,
+    /// `DATABASE_ADMIN_URL`: the owner, for `order-api migrate` (defaults to `DATABASE_URL`).
+    pub database_admin_url: String,
+    /// `DATABASE_MAX_CONNECTIONS` (20).
+    pub database_max_connections: u32,
+    /// JWT verification.
+    pub jwt: JwtConfig,
+    /// `SERVICE_API_KEYS`: `name:key,name:key`.
+    pub service_keys: Vec<ServiceKey>,
+    /// `TICKET_SERVICE_URL`.
+    pub ticket_service_url: String,
+    /// `PAYMENT_SERVICE_URL`.
+    pub payment_service_url: String,
+    /// `EVENT_SERVICE_URL`.
+    pub event_service_url: String,
+    /// `UPSTREAM_SERVICE_KEY`: what this service sends upstream.
+    pub upstream_service_key: Option<String>,
+    /// `UPSTREAM_TIMEOUT_MS` (5000).
+    pub upstream_timeout: Duration,
+    /// `MAX_BODY_BYTES` (65536).
+    pub max_body_bytes: usize,
+    /// `LOG_LEVEL` (info) — or `RUST_LOG` for per-module filters.
+    pub log_level: String,
+    /// `LOG_FORMAT`: `json` or `text` (text).
+    pub log_json: bool,
+    /// Business rules.
+    pub domain: DomainConfig,
+}
+
+/// Reads variables through `lookup` (the process environment in production, a map in tests).
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> std::fmt::Debug for Env<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Env")
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, variable: &'static str) -> Option<String> {
+        (self.0)(variable)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, variable: &'static str) -> Result<String, ConfigError> {
+        self.get(variable).ok_or(ConfigError {
+            variable,
+            problem: "is required".into(),
+        })
+    }
+
+    fn parsed<T: FromStr>(
+        &self,
+        variable: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(variable) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| ConfigError {
+                variable,
+                problem: format!("must be {what}, got {text:?}"),
+            }),
+        }
+    }
+
+    fn rate(&self, variable: &'static str, default: Rate) -> Result<Rate, ConfigError> {
+        match self.get(variable) {
+            None => Ok(default),
+            Some(text) => Rate::parse_percent(&text).map_err(|_| ConfigError {
+                variable,
+                problem: format!("must be a percentage like 2.9, got {text:?}"),
+            }),
+        }
+    }
+
+    fn minutes(
+        &self,
+        variable: &'static str,
+        default: time::Duration,
+    ) -> Result<time::Duration, ConfigError> {
+        let minutes: i64 = self.parsed(
+            variable,
+            default.whole_minutes(),
+            "a whole number of minutes",
+        )?;
+        if minutes <= 0 {
+            return Err(ConfigError {
+                variable,
+                problem: "must be positive".into(),
+            });
+        }
+        Ok(time::Duration::minutes(minutes))
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// The first missing or malformed variable.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Self::from_env(&Env(|name| std::env::var(name).ok()))
+    }
+
+    /// Reads variables through `env`.
+    ///
+    /// # Errors
+    /// The first missing or malformed variable.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let database_url = env.required("DATABASE_URL")?;
+        let secret = env.get("JWT_SECRET");
+        let public_key = env.get("JWT_PUBLIC_KEY");
+        let key = match (&secret, public_key) {
+            (_, Some(pem)) => JwtKey::Rs256(pem),
+            (Some(secret), None) if secret.len() >= 32 => JwtKey::Hs256(secret.clone()),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    problem: "must be at least 32 characters".into(),
+                });
+            }
+            (None, None) => {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    problem: "is required (or JWT_PUBLIC_KEY for RS256)".into(),
+                });
+            }
+        };
+        let service_keys = match env.get("SERVICE_API_KEYS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|entry| {
+                    let (name, key) = entry.trim().split_once(':').ok_or(ConfigError {
+                        variable: "SERVICE_API_KEYS",
+                        problem: "must be a list of name:key pairs separated by commas".into(),
+                    })?;
+                    if key.len() < 16 {
+                        return Err(ConfigError {
+                            variable: "SERVICE_API_KEYS",
+                            problem: format!("the key of {name:?} must be at least 16 characters"),
+                        });
+                    }
+                    Ok(ServiceKey {
+                        name: name.to_owned(),
+                        key: key.to_owned(),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let defaults = DomainConfig::default();
+        let mut domain = defaults.clone();
+        domain.limits.max_order_value = env.parsed(
+            "MAX_ORDER_VALUE_CENTS",
+            defaults.limits.max_order_value,
+            "an amount in minor units",
+        )?;
+        domain.limits.min_order_value = env.parsed(
+            "MIN_ORDER_VALUE_CENTS",
+            defaults.limits.min_order_value,
+            "an amount in minor units",
+        )?;
+        domain.limits.max_line_items = env.parsed(
+            "MAX_ITEMS_PER_ORDER",
+            defaults.limits.max_line_items,
+            "a count",
+        )?;
+        domain.limits.max_quantity_per_item = env.parsed(
+            "MAX_QUANTITY_PER_ITEM",
+            defaults.limits.max_quantity_per_item,
+            "a count",
+        )?;
+        domain.limits.max_per_ticket_type = env.parsed(
+            "MAX_TICKETS_PER_TYPE",
+            defaults.limits.max_per_ticket_type,
+            "a count",
+        )?;
+        domain.limits.max_total_quantity = env.parsed(
+            "MAX_TOTAL_QUANTITY",
+            defaults.limits.max_total_quantity,
+            "a count",
+        )?;
+        domain.limits.max_orders_per_user_per_day = env.parsed(
+            "MAX_ORDERS_PER_USER_PER_DAY",
+            defaults.limits.max_orders_per_user_per_day,
+            "a count",
+        )?;
+        domain.limits.max_active_orders_per_user_per_event = env.parsed(
+            "MAX_ACTIVE_ORDERS_PER_EVENT",
+            defaults.limits.max_active_orders_per_user_per_event,
+            "a count",
+        )?;
+        domain.limits.max_cart_lines =
+            env.parsed("MAX_CART_ITEMS", defaults.limits.max_cart_lines, "a count")?;
+        domain.reservation.ticket_hold = env.minutes(
+            "RESERVATION_DURATION_MINUTES",
+            defaults.reservation.ticket_hold,
+        )?;
+        domain.reservation.vip_ticket_hold = env.minutes(
+            "VIP_RESERVATION_DURATION_MINUTES",
+            defaults.reservation.vip_ticket_hold,
+        )?;
+        domain.reservation.grace = env.minutes(
+            "RESERVATION_GRACE_PERIOD_MINUTES",
+            defaults.reservation.grace,
+        )?;
+        domain.reservation.goods_payment_window = env.minutes(
+            "ORDER_TIMEOUT_MINUTES",
+            defaults.reservation.goods_payment_window,
+        )?;
+        let cutoff_hours: i64 = env.parsed("REFUND_CUTOFF_HOURS", 24, "a whole number of hours")?;
+        domain.refund.cutoff = time::Duration::hours(cutoff_hours);
+        domain.refund.retention_rate = env.rate(
+            "REFUND_PROCESSING_FEE_RETENTION",
+            defaults.refund.retention_rate,
+        )?;
+        domain.refund.auto_approve_below = env.parsed(
+            "REFUND_AUTO_APPROVE_THRESHOLD_CENTS",
+            defaults.refund.auto_approve_below,
+            "an amount in minor units",
+        )?;
+        domain.ticket_fees.platform_rate =
+            env.rate("PLATFORM_FEE_PERCENT", defaults.ticket_fees.platform_rate)?;
+        domain.ticket_fees.processing_rate = env.rate(
+            "PROCESSING_FEE_PERCENT",
+            defaults.ticket_fees.processing_rate,
+        )?;
+        domain.ticket_fees.processing_fixed = env.parsed(
+            "PROCESSING_FEE_FIXED_CENTS",
+            defaults.ticket_fees.processing_fixed,
+            "an amount in minor units",
+        )?;
+        domain.ticket_fees.default_tax_rate =
+            env.rate("TAX_RATE_PERCENT", defaults.ticket_fees.default_tax_rate)?;
+        domain.ticket_fees.rounding = env.parsed::<RoundingMode>(
+            "ROUNDING_MODE",
+            defaults.ticket_fees.rounding,
+            "half_up, half_even or floor",
+        )?;
+        let log_format = env.get("LOG_FORMAT").unwrap_or_else(|| "text".into());
+        if log_format != "text" && log_format != "json" {
+            return Err(ConfigError {
+                variable: "LOG_FORMAT",
+                problem: format!("must be text or json, got {log_format:?}"),
+            });
+        }
+        Ok(Self {
+            port: env.parsed("PORT", 3004, "a port number")?,
+            host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            database_admin_url: env
+                .get("DATABASE_ADMIN_URL")
+                .unwrap_or_else(|| database_url.clone()),
+            database_url,
+            database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 20, "a count")?,
+            jwt: JwtConfig {
+                key,
+                issuer: env.get("JWT_ISSUER"),
+                audience: env.get("JWT_AUDIENCE"),
+                signing_secret: secret,
+            },
+            service_keys,
+            ticket_service_url: env.required("TICKET_SERVICE_URL")?,
+            payment_service_url: env.required("PAYMENT_SERVICE_URL")?,
+            event_service_url: env.required("EVENT_SERVICE_URL")?,
+            upstream_service_key: env.get("UPSTREAM_SERVICE_KEY"),
+            upstream_timeout: Duration::from_millis(env.parsed(
+                "UPSTREAM_TIMEOUT_MS",
+                5_000,
+                "milliseconds",
+            )?),
+            max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024, "a size in bytes")?,
+            log_level: env.get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            log_json: log_format == "json",
+            domain,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_env(&Env(move |name| map.get(name).cloned()))
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://order_api@localhost/orders"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("TICKET_SERVICE_URL", "http://localhost:3001"),
+        ("PAYMENT_SERVICE_URL", "http://localhost:3002"),
+        ("EVENT_SERVICE_URL", "http://localhost:3005"),
+    ];
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let config = env(BASE).expect("valid");
+        assert_eq!(config.port, 3004);
+        assert_eq!(config.domain, DomainConfig::default());
+        assert_eq!(config.upstream_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_missing_or_malformed_variable_is_named() {
+        let missing: Vec<_> = BASE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "DATABASE_URL")
+            .collect();
+        assert_eq!(
+            env(&missing).map(|_| ()).expect_err("missing").variable,
+            "DATABASE_URL"
+        );
+        let mut bad = BASE.to_vec();
+        bad.push(("PORT", "eighty"));
+        let error = env(&bad).map(|_| ()).expect_err("malformed");
+        assert_eq!(error.variable, "PORT");
+        assert!(error.to_string().contains("eighty"));
+        let mut bad = BASE.to_vec();
+        bad.push(("PLATFORM_FEE_PERCENT", "five"));
+        assert_eq!(
+            env(&bad).map(|_| ()).expect_err("rate").variable,
+            "PLATFORM_FEE_PERCENT"
+        );
+        let mut short = BASE.to_vec();
+        short.retain(|(k, _)| *k != "JWT_SECRET");
+        short.push(("JWT_SECRET", "short"));
+        assert_eq!(
+            env(&short).map(|_| ()).expect_err("short").variable,
+            "JWT_SECRET"
+        );
+    }
+
+    #[test]
+    fn rules_and_service_keys_come_from_the_environment() {
+        let mut vars = BASE.to_vec();
+        vars.push(("PLATFORM_FEE_PERCENT", "4.5"));
+        vars.push(("ROUNDING_MODE", "floor"));
+        vars.push(("RESERVATION_DURATION_MINUTES", "10"));
+        vars.push((
+            "SERVICE_API_KEYS",
+            "payment:aaaaaaaaaaaaaaaa,scheduler:bbbbbbbbbbbbbbbb",
+        ));
+        let config = env(&vars).expect("valid");
+        assert_eq!(
+            config.domain.ticket_fees.platform_rate,
+            Rate::from_basis_points(450)
+        );
+        assert_eq!(config.domain.ticket_fees.rounding, RoundingMode::Floor);
+        assert_eq!(
+            config.domain.reservation.ticket_hold,
+            time::Duration::minutes(10)
+        );
+        assert_eq!(config.service_keys.len(), 2);
+        assert_eq!(config.service_keys[1].name, "scheduler");
+    }
+}

@@ -1,0 +1,208 @@
+//! The one error type of the API and its RFC 9457 problem+json bodies.
+//!
+//! Every variant documents its status. 5xx bodies carry a fixed message; causes go to the log.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use order_domain::order::{OrderError, RefundError};
+use order_domain::policy::{FieldError, Violations};
+use order_domain::ports::{RepositoryError, UpstreamError};
+use order_domain::use_cases::UseCaseError;
+use serde::Serialize;
+
+/// An API failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `unauthorized`.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 404 `not_found`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 400 `malformed_json`: the body is not JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// 415 `unsupported_media_type`.
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    /// 413 `payload_too_large`.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 422 `validation_failed` with field paths.
+    #[error("the request is invalid")]
+    Validation(Violations),
+    /// Whatever the use case said; see [`ApiError::status`] for the mapping.
+    #[error(transparent)]
+    UseCase(#[from] UseCaseError),
+    /// 500 `internal_error`.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A single field violation (422).
+    pub fn field(path: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(Violations(vec![FieldError::new(path, code, message)]))
+    }
+
+    /// Status and stable problem code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized"),
+            Self::NotFound(_) => (S::NOT_FOUND, "not_found"),
+            Self::MalformedJson(_) => (S::BAD_REQUEST, "malformed_json"),
+            Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            Self::UseCase(error) => match error {
+                UseCaseError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed"),
+                UseCaseError::NotFound { .. } => (S::NOT_FOUND, "not_found"),
+                UseCaseError::Forbidden => (S::FORBIDDEN, "forbidden"),
+                UseCaseError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
+                UseCaseError::Conflict => (S::CONFLICT, "conflict"),
+                UseCaseError::Locked => (S::CONFLICT, "order_locked"),
+                UseCaseError::Quota(_) => (S::UNPROCESSABLE_ENTITY, "limit_exceeded"),
+                UseCaseError::SoldOut { .. } => (S::CONFLICT, "sold_out"),
+                UseCaseError::OutOfStock { .. } => (S::CONFLICT, "out_of_stock"),
+                UseCaseError::RefundDenied(_) => (S::UNPROCESSABLE_ENTITY, "refund_not_allowed"),
+                UseCaseError::PromoCode(_) => (S::UNPROCESSABLE_ENTITY, "promo_code_invalid"),
+                UseCaseError::Cart(_) => (S::UNPROCESSABLE_ENTITY, "cart_invalid"),
+                UseCaseError::PaymentDeclined(_) => (S::PAYMENT_REQUIRED, "payment_declined"),
+                UseCaseError::Order(order) => match order {
+                    OrderError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
+                    OrderError::PaymentIntentMismatch { .. } => {
+                        (S::CONFLICT, "payment_intent_mismatch")
+                    }
+                    OrderError::NotYetExpired { .. } => (S::CONFLICT, "not_yet_expired"),
+                    OrderError::ReturnWindowClosed { .. } => {
+                        (S::UNPROCESSABLE_ENTITY, "return_window_closed")
+                    }
+                    OrderError::WrongKind { .. } => (S::UNPROCESSABLE_ENTITY, "wrong_order_kind"),
+                    OrderError::PricingMismatch | OrderError::NoItems => {
+                        (S::UNPROCESSABLE_ENTITY, "validation_failed")
+                    }
+                    OrderError::Refund(refund) => match refund {
+                        RefundError::NotFound(_) => (S::NOT_FOUND, "not_found"),
+                        RefundError::InvalidState { .. } => (S::CONFLICT, "invalid_transition"),
+                        RefundError::ExceedsRefundable { .. } => {
+                            (S::UNPROCESSABLE_ENTITY, "refund_exceeds_maximum")
+                        }
+                        RefundError::NothingToRefund => {
+                            (S::UNPROCESSABLE_ENTITY, "nothing_to_refund")
+                        }
+                        RefundError::InvalidAmount => {
+                            (S::UNPROCESSABLE_ENTITY, "validation_failed")
+                        }
+                        RefundError::UnknownItem(_) => {
+                            (S::UNPROCESSABLE_ENTITY, "validation_failed")
+                        }
+                        RefundError::ItemAlreadyRefunded(_) => {
+                            (S::CONFLICT, "item_already_refunded")
+                        }
+                    },
+                },
+                UseCaseError::Upstream(UpstreamError::Unavailable { .. }) => {
+                    (S::SERVICE_UNAVAILABLE, "upstream_unavailable")
+                }
+                UseCaseError::Upstream(_) => (S::BAD_GATEWAY, "upstream_error"),
+                UseCaseError::Guard(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
+                UseCaseError::Storage(RepositoryError::Unavailable(_)) => {
+                    (S::SERVICE_UNAVAILABLE, "storage_unavailable")
+                }
+                UseCaseError::Storage(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            },
+        }
+    }
+
+    fn detail(&self) -> String {
+        let (status, _) = self.status_and_code();
+        if status.is_server_error() {
+            // Never leak causes (SQL, upstream bodies) to clients.
+            return match status {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "a service this request needs is unavailable; retry shortly".into()
+                }
+                StatusCode::BAD_GATEWAY => "an upstream service refused the request".into(),
+                _ => "an internal error occurred; it has been logged".into(),
+            };
+        }
+        match self {
+            Self::UseCase(UseCaseError::InvalidTransition(t)) => {
+                format!("the order cannot go from {} to {}", t.from, t.to)
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn errors(&self) -> Option<&[FieldError]> {
+        match self {
+            Self::Validation(v) | Self::UseCase(UseCaseError::Validation(v)) => Some(&v.0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Problem<'a> {
+    r#type: String,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_status: Option<&'static str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, code, "request failed");
+        }
+        let transition = match self {
+            Self::UseCase(UseCaseError::InvalidTransition(t)) => {
+                Some((t.from.as_str(), t.to.as_str()))
+            }
+            _ => None,
+        };
+        let problem = Problem {
+            r#type: format!("https://order-service.dev/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            code,
+            detail: self.detail(),
+            errors: self.errors(),
+            from_status: transition.map(|(f, _)| f),
+            to_status: transition.map(|(_, t)| t),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        response.body(body)
+    }
+}

@@ -1,0 +1,95 @@
+//! Request parsing that answers with problem+json: JSON bodies (content type, size, syntax, field
+//! paths), query strings and path ids.
+
+use actix_web::HttpRequest;
+use actix_web::web;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Reads and parses a JSON body of at most `limit` bytes. An empty body parses as `{}` when
+/// `empty_ok` (for commands whose fields are all optional).
+///
+/// # Errors
+/// 415 for another content type, 413 above the limit, 400 for broken JSON, 422 with the field path
+/// for JSON of the wrong shape (unknown fields, wrong types, huge numbers).
+pub async fn json_body<T: DeserializeOwned>(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    empty_ok: bool,
+) -> Result<T, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::MalformedJson("the body could not be read".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) && empty_ok {
+        return parse(b"{}");
+    }
+    let content_type = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "application/json" && !media.ends_with("+json") {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse(&body)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_data() {
+            let path = if path == "." { "body".to_owned() } else { path };
+            ApiError::field(path, "invalid", clean_message(&inner))
+        } else {
+            ApiError::MalformedJson(clean_message(&inner))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(clean_message(&e)))?;
+    Ok(value)
+}
+
+/// serde's message without the " at line 1 column 42" suffix.
+fn clean_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(index) => text[..index].to_owned(),
+        None => text,
+    }
+}
+
+/// Parses the query string.
+///
+/// # Errors
+/// 422 naming the query parameter.
+pub fn query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> {
+    web::Query::<T>::from_query(request.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| ApiError::field("query", "invalid", e.to_string()))
+}
+
+/// Parses an id from the path; an id that cannot exist is "not found".
+///
+/// # Errors
+/// 404 when the text is not an id.
+pub fn path_id<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, ApiError> {
+    text.parse().map_err(|_| ApiError::NotFound(what))
+}

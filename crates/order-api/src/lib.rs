@@ -1,0 +1,16 @@
+//! The order service's HTTP API: configuration, authentication, routes, errors, OpenAPI and
+//! start-up. `main.rs` only parses the command line.
+
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
+pub mod auth;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod system;
+pub mod telemetry;

@@ -1,0 +1,96 @@
+//! `/api/v1/admin/refunds…`: the refund review queue.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use order_domain::ids::RefundId;
+use order_domain::order::RefundStatus;
+use order_domain::ports::PageRequest;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use crate::dto::{OrderResponse, RefundResponse, RejectBody, reason};
+use crate::error::ApiError;
+use crate::extract::{json_body, path_id, query};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefundQuery {
+    status: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+pub(super) async fn list_refunds(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let q: RefundQuery = query(&request)?;
+    let status = q
+        .status
+        .as_deref()
+        .unwrap_or("PENDING")
+        .parse::<RefundStatus>()
+        .map_err(|_| ApiError::field("query.status", "invalid", "not a refund status"))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field(
+            "query.limit",
+            "out_of_range",
+            "between 1 and 100",
+        ));
+    }
+    let page = PageRequest {
+        limit,
+        offset: q.offset.unwrap_or(0),
+    };
+    let refunds = state.service.list_refunds(&ctx, status, page).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "refunds": refunds.iter().map(RefundResponse::from).collect::<Vec<_>>(),
+    })))
+}
+
+pub(super) async fn approve(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: RefundId = path_id(&path, "refund")?;
+    let order = state.service.approve_refund(&ctx, id).await?;
+    refund_answer(&order, id)
+}
+
+pub(super) async fn reject(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: RefundId = path_id(&path, "refund")?;
+    let body: RejectBody = json_body(&request, payload, state.max_body_bytes, false).await?;
+    let why = reason(Some(body.reason), "reason", "")?;
+    if why.is_empty() {
+        return Err(ApiError::field(
+            "reason",
+            "required",
+            "a rejection needs a reason",
+        ));
+    }
+    let order = state.service.reject_refund(&ctx, id, &why).await?;
+    refund_answer(&order, id)
+}
+
+fn refund_answer(
+    order: &order_domain::order::Order,
+    id: RefundId,
+) -> Result<HttpResponse, ApiError> {
+    let refund = order
+        .refund(id)
+        .ok_or_else(|| ApiError::Internal("refund missing after review".into()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "refund": RefundResponse::new(order, refund),
+        "order": OrderResponse::new(order, None),
+    })))
+}

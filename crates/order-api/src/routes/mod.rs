@@ -1,0 +1,63 @@
+//! The HTTP routes. Handlers only translate: authenticate, parse, call one use case, shape the
+//! answer. Business rules live in `order-domain`.
+
+mod admin;
+mod health;
+mod internal;
+mod orders;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use order_domain::use_cases::OrderService;
+use order_postgres::PgStore;
+
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub service: OrderService,
+    /// Token and service-key verification.
+    pub auth: Authenticator,
+    /// For readiness checks.
+    pub store: PgStore,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+}
+
+/// Every route of the API; `openapi::ROUTES` lists the same ones (a test keeps them in step).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/orders", web::post().to(orders::create))
+            .route("/orders", web::get().to(orders::list))
+            .route("/orders/{id}", web::get().to(orders::get))
+            .route("/orders/{id}/reserve", web::post().to(orders::reserve))
+            .route("/orders/{id}/cancel", web::post().to(orders::cancel))
+            .route("/orders/{id}/refund", web::post().to(orders::refund))
+            .route("/orders/{id}/events", web::get().to(orders::history))
+            .route("/admin/refunds", web::get().to(admin::list_refunds))
+            .route(
+                "/admin/refunds/{id}/approve",
+                web::post().to(admin::approve),
+            )
+            .route("/admin/refunds/{id}/reject", web::post().to(admin::reject)),
+    )
+    .service(
+        web::scope("/internal/v1/orders")
+            .route("/expiring", web::get().to(internal::expiring))
+            .route("/bulk/cancel", web::post().to(internal::bulk_cancel))
+            .route("/{id}/confirm", web::post().to(internal::confirm))
+            .route("/{id}/expire", web::post().to(internal::expire)),
+    )
+    .route("/health/liveness", web::get().to(health::liveness))
+    .route("/health/readiness", web::get().to(health::readiness))
+    .route("/openapi.json", web::get().to(health::openapi))
+    .route("/docs", web::get().to(health::docs));
+}
+
+/// Unknown routes answer like everything else: problem+json.
+pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("route"))
+}

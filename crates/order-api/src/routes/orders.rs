@@ -1,0 +1,231 @@
+//! `/api/v1/orders…`: the ticket buyer's routes.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use order_domain::ids::{OrderId, OrderItemId};
+use order_domain::order::{OrderStatus, RefundScope};
+use order_domain::ports::{OrderFilter, PageRequest};
+use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::AppState;
+use crate::dto::{
+    CreateOrderBody, HistoryEntry, OrderResponse, ReasonBody, RefundBody, RefundResponse, reason,
+};
+use crate::error::ApiError;
+use crate::extract::{json_body, path_id, query};
+
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let body: CreateOrderBody = json_body(&request, payload, state.max_body_bytes, false).await?;
+    let currency = body
+        .currency
+        .as_deref()
+        .map(str::parse::<order_domain::money::Currency>)
+        .transpose()
+        .map_err(|_| {
+            ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
+        })?;
+    let created = state
+        .service
+        .create_ticket_order(
+            &ctx,
+            CreateTicketOrder {
+                event_id: body.event_id,
+                items: body
+                    .items
+                    .iter()
+                    .map(|i| TicketItemRequest {
+                        ticket_type_id: i.ticket_type_id,
+                        ticket_pricing_id: i.ticket_pricing_id,
+                        quantity: i.quantity,
+                    })
+                    .collect(),
+                currency,
+            },
+        )
+        .await?;
+    let id = created.order.id();
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/api/v1/orders/{id}")))
+        .json(OrderResponse::new(&created.order, created.client_secret)))
+}
+
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state.service.get_order(&ctx, id).await?;
+    Ok(HttpResponse::Ok().json(OrderResponse::new(&order, None)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    event_id: Option<order_domain::ids::EventId>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    from: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    to: Option<OffsetDateTime>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let q: ListQuery = query(&request)?;
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<OrderStatus>)
+        .transpose()
+        .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field(
+            "query.limit",
+            "out_of_range",
+            "between 1 and 100",
+        ));
+    }
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=1_000_000).contains(&offset) {
+        return Err(ApiError::field(
+            "query.offset",
+            "out_of_range",
+            "between 0 and 1000000",
+        ));
+    }
+    let page = PageRequest {
+        limit: u32::try_from(limit).unwrap_or(50),
+        offset: u32::try_from(offset).unwrap_or(0),
+    };
+    let filter = OrderFilter {
+        user_id: None,
+        status,
+        event_id: q.event_id,
+        created_from: q.from,
+        created_to: q.to,
+    };
+    let result = state.service.list_orders(&ctx, filter, page).await?;
+    let shown = u64::try_from(result.orders.len()).unwrap_or(0);
+    Ok(HttpResponse::Ok().json(json!({
+        "orders": result.orders.iter().map(|o| OrderResponse::new(o, None)).collect::<Vec<_>>(),
+        "pagination": {
+            "total": result.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "hasMore": u64::from(page.offset) + shown < result.total,
+        },
+    })))
+}
+
+pub(super) async fn reserve(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state.service.reserve(&ctx, id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "orderId": order.id(),
+        "status": order.status(),
+        "reservationExpiresAt": rfc3339(order.expires_at()),
+        "reservedAt": order.record().milestones.reserved_at.map(rfc3339),
+        "order": OrderResponse::new(&order, None),
+    })))
+}
+
+pub(super) async fn cancel(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: OrderId = path_id(&path, "order")?;
+    let body: ReasonBody = json_body(&request, payload, state.max_body_bytes, true).await?;
+    let why = reason(body.reason, "reason", "cancelled by the customer")?;
+    let outcome = state.service.cancel(&ctx, id, &why).await?;
+    let refund = outcome.refund_id.and_then(|r| outcome.order.refund(r));
+    Ok(HttpResponse::Ok().json(json!({
+        "orderId": outcome.order.id(),
+        "status": outcome.order.status(),
+        "cancelledAt": outcome.order.record().milestones.cancelled_at.map(rfc3339),
+        "refundStatus": refund.map_or("NONE", |r| match r.status {
+            order_domain::order::RefundStatus::Completed => "COMPLETED",
+            order_domain::order::RefundStatus::Failed => "FAILED",
+            _ => "INITIATED",
+        }),
+        "refund": refund.map(|r| RefundResponse::new(&outcome.order, r)),
+    })))
+}
+
+pub(super) async fn refund(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: OrderId = path_id(&path, "order")?;
+    let body: RefundBody = json_body(&request, payload, state.max_body_bytes, true).await?;
+    let why = reason(body.reason, "reason", "requested by the customer")?;
+    let scope = match (body.amount, body.item_ids) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "itemIds",
+                "exclusive",
+                "give either amount or itemIds",
+            ));
+        }
+        (Some(amount), None) if amount <= 0 => {
+            return Err(ApiError::field(
+                "amount",
+                "out_of_range",
+                "must be positive",
+            ));
+        }
+        (Some(amount), None) => RefundScope::Amount(amount),
+        (None, Some(items)) if items.is_empty() => {
+            return Err(ApiError::field("itemIds", "too_few", "at least one item"));
+        }
+        (None, Some(items)) => RefundScope::Items(items.into_iter().collect::<Vec<OrderItemId>>()),
+        (None, None) => RefundScope::Remaining,
+    };
+    let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
+    let refund = order
+        .refund(refund_id)
+        .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
+    Ok(HttpResponse::Ok().json(RefundResponse::new(&order, refund)))
+}
+
+pub(super) async fn history(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: OrderId = path_id(&path, "order")?;
+    let entries = state.service.order_history(&ctx, id).await?;
+    let events: Vec<HistoryEntry> = entries.into_iter().map(HistoryEntry::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "events": events })))
+}
+
+pub(super) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,135 @@
+//! Building the application: adapters → ports → `OrderService` → HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use order_domain::use_cases::{GoodsCatalogConfig, OrderService, Ports};
+use order_http_clients::{
+    HttpEventCatalog, HttpPaymentGateway, HttpTicketService, NotConfigured, UpstreamConfig,
+};
+use order_postgres::PgStore;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::routes::{self, AppState};
+use crate::system::{ProcessLock, SystemClock, UuidV7Ids};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database is unreachable or refused us.
+    #[error("cannot connect to the database (DATABASE_URL): {0}")]
+    Database(#[from] sqlx::Error),
+    /// An HTTP client could not be built.
+    #[error("cannot build the upstream clients: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The JWT key is unusable.
+    #[error("JWT_PUBLIC_KEY is not a valid RSA public key in PEM: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    /// The port is taken.
+    #[error("cannot listen on {address}: {source}; set PORT to a free port")]
+    Listen {
+        /// Host and port.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built application: its port and the server future.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+fn upstream(url: &str, config: &Config) -> UpstreamConfig {
+    UpstreamConfig {
+        service_key: config.upstream_service_key.clone(),
+        timeout: config.upstream_timeout,
+        ..UpstreamConfig::new(url)
+    }
+}
+
+impl Application {
+    /// Connects the adapters and binds the listener (`PORT` 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`StartError`] naming what failed and what to set.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = PgStore::connect(&config.database_url, config.database_max_connections).await?;
+        let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, &config))?;
+        let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, &config))?;
+        let events = HttpEventCatalog::new(upstream(&config.event_service_url, &config))?;
+        let store_arc = Arc::new(store.clone());
+        let ports = Ports {
+            orders: store_arc.clone(),
+            refunds: store_arc.clone(),
+            carts: store_arc.clone(),
+            promotions: store_arc.clone(),
+            unit_of_work: store_arc,
+            locks: Arc::new(ProcessLock::default()),
+            tickets: Arc::new(tickets),
+            inventory: Arc::new(NotConfigured::new("inventory")),
+            products: Arc::new(NotConfigured::new("products")),
+            payments: Arc::new(payments),
+            events: Arc::new(events),
+            shipping: Arc::new(NotConfigured::new("shipping")),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidV7Ids),
+        };
+        let state = AppState {
+            service: OrderService::new(ports, config.domain.clone(), GoodsCatalogConfig::default()),
+            auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
+            store,
+            max_body_bytes: config.max_body_bytes,
+        };
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartError::Listen {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen { address, source })?
+            .port();
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Listen {
+            address: format!("port {port}"),
+            source,
+        })?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is asked to stop (actix handles SIGINT/SIGTERM gracefully).
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
