@@ -1,0 +1,306 @@
+//! `spawn_app()`: the API on port 0 with a fresh database and its own simulator; typed helpers.
+
+use std::time::Duration as StdDuration;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use order_api::auth::Claims;
+use order_api::config::{Config, JwtConfig, JwtKey, ServiceKey};
+use order_api::startup::Application;
+use order_domain::actor::Role;
+use order_domain::ids::{TenantId, UserId};
+use order_domain::policy::DomainConfig;
+use order_simulator::{Catalog, SeedEvent, SeedPrice, SeedTicketType, Simulator};
+use reqwest::Response;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub(crate) const SECRET: &str = "test-secret-0123456789abcdef0123456789";
+pub(crate) const SERVICE_KEY: &str = "payment-service-key-0123456789";
+pub(crate) const UPSTREAM_KEY: &str = "upstream-key-0123456789";
+
+pub(crate) fn tenant_a() -> TenantId {
+    TenantId::from_uuid(Uuid::from_u128(0xA))
+}
+pub(crate) fn tenant_b() -> TenantId {
+    TenantId::from_uuid(Uuid::from_u128(0xB))
+}
+pub(crate) const EVENT: Uuid = Uuid::from_u128(0xE1);
+pub(crate) const TICKET_TYPE: Uuid = Uuid::from_u128(0x71);
+pub(crate) const PRICING: Uuid = Uuid::from_u128(0x72);
+
+/// Options for one test app.
+pub(crate) struct Setup {
+    pub(crate) quota: u32,
+    pub(crate) price: i64,
+    pub(crate) event_starts_in: Duration,
+    pub(crate) domain: DomainConfig,
+    /// Point the ticket service at a dead port.
+    pub(crate) dead_ticket_service: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            quota: 1_000,
+            price: 10_000,
+            event_starts_in: Duration::days(30),
+            domain: DomainConfig::default(),
+            dead_ticket_service: false,
+        }
+    }
+}
+
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) simulator: String,
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_with(Setup::default()).await
+}
+
+pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let catalog = Catalog {
+        events: vec![SeedEvent {
+            tenant_id: *tenant_a().as_uuid(),
+            id: EVENT,
+            name: "Concert".into(),
+            starts_at: OffsetDateTime::now_utc() + setup.event_starts_in,
+            status: "SCHEDULED".into(),
+            currency: "USD".into(),
+            ticket_types: vec![SeedTicketType {
+                id: TICKET_TYPE,
+                name: "GA".into(),
+                quota: setup.quota,
+                prices: vec![SeedPrice {
+                    id: PRICING,
+                    name: "standard".into(),
+                    amount: setup.price,
+                }],
+            }],
+        }],
+    };
+    let (sim_addr, _sim) = order_simulator::start(
+        "127.0.0.1:0",
+        Simulator::new(catalog, Some(UPSTREAM_KEY.into())),
+    )
+    .expect("simulator");
+    let simulator = format!("http://{sim_addr}");
+    let ticket_url = if setup.dead_ticket_service {
+        "http://127.0.0.1:9".to_owned()
+    } else {
+        simulator.clone()
+    };
+    let config = Config {
+        port: 0,
+        host: "127.0.0.1".into(),
+        database_url: db.app_url.clone(),
+        database_admin_url: db.app_url.clone(),
+        database_max_connections: 20,
+        jwt: JwtConfig {
+            key: JwtKey::Hs256(SECRET.into()),
+            issuer: None,
+            audience: None,
+            signing_secret: Some(SECRET.into()),
+        },
+        service_keys: vec![ServiceKey {
+            name: "payment".into(),
+            key: SERVICE_KEY.into(),
+        }],
+        ticket_service_url: ticket_url,
+        payment_service_url: simulator.clone(),
+        event_service_url: simulator.clone(),
+        upstream_service_key: Some(UPSTREAM_KEY.into()),
+        upstream_timeout: StdDuration::from_secs(2),
+        max_body_bytes: 16 * 1024,
+        log_level: "warn".into(),
+        log_json: false,
+        domain: setup.domain,
+    };
+    if std::env::var("TEST_LOG").is_ok() {
+        order_api::telemetry::init("info", false);
+    }
+    let app = Application::build(config).await.expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        simulator,
+    }
+}
+
+pub(crate) fn token_with(
+    tenant: TenantId,
+    user: UserId,
+    roles: &[Role],
+    exp: OffsetDateTime,
+) -> String {
+    let claims = Claims {
+        sub: user,
+        tenant_id: tenant,
+        roles: roles.to_vec(),
+        vip: false,
+        exp: exp.unix_timestamp(),
+        iss: None,
+        aud: None,
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("token")
+}
+
+pub(crate) fn user(n: u128) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(0x1000 + n))
+}
+
+pub(crate) fn customer(n: u128) -> String {
+    token_with(
+        tenant_a(),
+        user(n),
+        &[Role::Customer],
+        OffsetDateTime::now_utc() + Duration::hours(1),
+    )
+}
+
+pub(crate) fn admin() -> String {
+    token_with(
+        tenant_a(),
+        user(999),
+        &[Role::Admin],
+        OffsetDateTime::now_utc() + Duration::hours(1),
+    )
+}
+
+pub(crate) fn order_body(quantity: i64) -> Value {
+    json!({
+        "eventId": EVENT,
+        "items": [{ "ticketTypeId": TICKET_TYPE, "ticketPricingId": PRICING, "quantity": quantity }]
+    })
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) async fn create_order(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/orders"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub(crate) async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub(crate) async fn get(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub(crate) async fn internal(
+        &self,
+        path: &str,
+        tenant: Option<TenantId>,
+        body: &Value,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("authorization", format!("Service-Key {SERVICE_KEY}"))
+            .json(body);
+        if let Some(tenant) = tenant {
+            request = request.header("x-tenant-id", tenant.to_string());
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates an order for customer `n` and returns its JSON (asserting 201).
+    pub(crate) async fn new_order(&self, n: u128, quantity: i64) -> Value {
+        let response = self.create_order(&customer(n), &order_body(quantity)).await;
+        assert_eq!(
+            response.status(),
+            201,
+            "create: {:?}",
+            response.text().await
+        );
+        response.json().await.expect("json")
+    }
+
+    /// Confirms `order` as the payment service.
+    pub(crate) async fn confirm(&self, order: &Value) -> Response {
+        self.internal(
+            &format!(
+                "/internal/v1/orders/{}/confirm",
+                order["id"].as_str().expect("id")
+            ),
+            Some(tenant_a()),
+            &json!({ "paymentIntentId": order["paymentIntentId"] }),
+        )
+        .await
+    }
+
+    /// Marks the order's intent paid in the simulator (so refunds can be paid back).
+    pub(crate) async fn pay(&self, order: &Value) {
+        let intent = order["paymentIntentId"].as_str().expect("intent");
+        let response = self
+            .client
+            .post(format!(
+                "{}/payments/intents/{intent}/confirm",
+                self.simulator
+            ))
+            .header("authorization", format!("Service-Key {UPSTREAM_KEY}"))
+            .send()
+            .await
+            .expect("simulator");
+        assert!(response.status().is_success());
+    }
+
+    pub(crate) async fn simulator_state(&self) -> Value {
+        self.client
+            .get(format!("{}/_admin/state", self.simulator))
+            .send()
+            .await
+            .expect("simulator")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub(crate) async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], code, "problem: {body}");
+    assert_eq!(body["status"], status);
+    body
+}

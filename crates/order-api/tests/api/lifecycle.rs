@@ -1,0 +1,282 @@
+//! The whole life of a ticket order through HTTP.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_fee_worked_example_comes_out_of_a_seeded_price_of_10000_times_2() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 2).await;
+    assert_eq!(order["status"], "RESERVED");
+    assert_eq!(order["currency"], "USD");
+    assert_eq!(
+        order["pricing"],
+        json!({ "subtotal": 20000, "discount": 0, "platformFee": 1000, "processingFee": 639, "shipping": 0, "tax": 1731, "total": 23370 })
+    );
+    assert!(
+        order["paymentIntentId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pi_"))
+    );
+    assert!(order["reservationExpiresAt"].is_string());
+    assert!(
+        order["orderNumber"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("ORD-"))
+    );
+    let state = app.simulator_state().await;
+    assert_eq!(state["availability"][0]["held"], 2);
+}
+
+#[tokio::test]
+async fn create_reserve_confirm_refund_is_recorded_step_by_step() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 2).await;
+    let id = order["id"].as_str().expect("id").to_owned();
+
+    let reserved = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/reserve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(reserved.status(), 200);
+    let reserved: Value = reserved.json().await.expect("json");
+    assert_eq!(reserved["status"], "RESERVED");
+
+    app.pay(&order).await;
+    let confirmed = app.confirm(&order).await;
+    assert_eq!(confirmed.status(), 200);
+    let confirmed: Value = confirmed.json().await.expect("json");
+    assert_eq!(confirmed["status"], "CONFIRMED");
+    assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
+
+    let refund = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "reason": "cannot come" }),
+        )
+        .await;
+    assert_eq!(refund.status(), 200);
+    let refund: Value = refund.json().await.expect("json");
+    // 23 370 − (2.5 % of 20 000 + 30) = 22 840, below the auto-approval threshold: paid at once.
+    assert_eq!(refund["amount"], 22840);
+    assert_eq!(refund["status"], "COMPLETED");
+
+    let stored: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["status"], "REFUNDED");
+    assert_eq!(stored["refundedAmount"], 22840);
+
+    let history: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "order.created",
+            "order.reserved",
+            "order.reserved",
+            "order.confirmed",
+            "order.tickets_allocated",
+            "refund.requested",
+            "refund.approved",
+            "refund.completed",
+            "order.refunded"
+        ]
+    );
+    assert_eq!(history["events"][0]["ipAddress"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn cancelling_an_unpaid_order_releases_its_tickets() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 3).await;
+    let id = order["id"].as_str().expect("id");
+    let cancelled = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/cancel"),
+            &json!({ "reason": "changed my mind" }),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+    let body: Value = cancelled.json().await.expect("json");
+    assert_eq!(
+        (body["status"].as_str(), body["refundStatus"].as_str()),
+        (Some("CANCELLED"), Some("NONE"))
+    );
+    assert_eq!(app.simulator_state().await["availability"][0]["held"], 0);
+}
+
+#[tokio::test]
+async fn large_refunds_wait_for_an_admin_who_approves_or_rejects_them() {
+    let mut setup = Setup::default();
+    setup.domain.refund.auto_approve_below = 1_000;
+    let app = spawn_with(setup).await;
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    app.pay(&order).await;
+    assert_eq!(app.confirm(&order).await.status(), 200);
+    let refund: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "amount": 5000 }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refund["status"], "PENDING");
+    let queue: Value = app
+        .get(&admin(), "/api/v1/admin/refunds?status=PENDING")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["refunds"].as_array().map(Vec::len), Some(1));
+    let refund_id = refund["refundId"].as_str().expect("refund id");
+
+    let forbidden = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/admin/refunds/{refund_id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_problem(forbidden, 403, "forbidden").await;
+    let approved = app
+        .post(
+            &admin(),
+            &format!("/api/v1/admin/refunds/{refund_id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let approved: Value = approved.json().await.expect("json");
+    assert_eq!(approved["refund"]["status"], "COMPLETED");
+
+    let second: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "amount": 2000 }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let second_id = second["refundId"].as_str().expect("refund id");
+    let rejected = app
+        .post(
+            &admin(),
+            &format!("/api/v1/admin/refunds/{second_id}/reject"),
+            &json!({ "reason": "duplicate" }),
+        )
+        .await;
+    let rejected: Value = rejected.json().await.expect("json");
+    assert_eq!(rejected["refund"]["status"], "REJECTED");
+}
+
+#[tokio::test]
+async fn orders_are_listed_with_filters_and_pagination() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.new_order(1, 1).await;
+    }
+    app.new_order(2, 1).await;
+    let page: Value = app
+        .get(&customer(1), "/api/v1/orders?limit=2&status=RESERVED")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["orders"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        page["pagination"],
+        json!({ "total": 3, "limit": 2, "offset": 0, "hasMore": true })
+    );
+    let all: Value = app
+        .get(&admin(), &format!("/api/v1/orders?eventId={EVENT}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["pagination"]["total"], 4);
+    let none: Value = app
+        .get(&customer(1), "/api/v1/orders?status=CONFIRMED")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(none["pagination"]["total"], 0);
+}
+
+#[tokio::test]
+async fn internal_routes_expire_list_and_bulk_cancel() {
+    let mut setup = Setup::default();
+    setup.domain.reservation.ticket_hold = time::Duration::seconds(1);
+    let app = spawn_with(setup).await;
+    let paid = app.new_order(1, 1).await;
+    app.pay(&paid).await;
+    assert_eq!(app.confirm(&paid).await.status(), 200);
+    let unpaid = app.new_order(2, 1).await;
+
+    let expiring: Value = app
+        .client
+        .get(app.url("/internal/v1/orders/expiring?minutes=5&limit=10"))
+        .header("authorization", format!("Service-Key {SERVICE_KEY}"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(expiring["orders"].as_array().map(Vec::len), Some(1));
+    assert_eq!(expiring["orders"][0]["id"], unpaid["id"]);
+
+    let bulk = app
+        .internal(
+            "/internal/v1/orders/bulk/cancel",
+            Some(tenant_a()),
+            &json!({ "eventId": EVENT, "reason": "storm" }),
+        )
+        .await;
+    assert_eq!(bulk.status(), 200);
+    let bulk: Value = bulk.json().await.expect("json");
+    assert_eq!(
+        (bulk["total"].as_u64(), bulk["succeeded"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let refunded: Value = app
+        .get(
+            &customer(1),
+            &format!("/api/v1/orders/{}", paid["id"].as_str().expect("id")),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refunded["status"], "CANCELLED");
+    assert_eq!(
+        refunded["refundedAmount"], paid["pricing"]["total"],
+        "a cancelled event refunds everything"
+    );
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests through HTTP: the API with a fresh real database and the upstream simulator,
+//! both on loopback ports.
+
+mod helpers;
+
+mod concurrency;
+mod errors;
+mod lifecycle;
