@@ -118,17 +118,26 @@ impl OrderService {
         // The aggregate decides first (status, intent), so upstream is only called for a valid
         // confirmation; nothing is stored unless upstream agreed.
         let mut events = order.confirm(&intent, now)?;
-        let tickets: Vec<TicketId> = match order.kind() {
+        let committed = match order.kind() {
             OrderKind::Ticket => match order.hold_id() {
-                Some(hold) => self.ports.tickets.commit(hold).await?,
-                None => Vec::new(),
+                Some(hold) => self.ports.tickets.commit(hold).await,
+                None => Ok(Vec::new()),
             },
-            OrderKind::Goods => {
-                self.ports
-                    .inventory
-                    .commit(ctx.tenant_id, order.id())
-                    .await?;
-                Vec::new()
+            OrderKind::Goods => self
+                .ports
+                .inventory
+                .commit(ctx.tenant_id, order.id())
+                .await
+                .map(|()| Vec::new()),
+        };
+        let tickets: Vec<TicketId> = match committed {
+            Ok(tickets) => tickets,
+            Err(error) => {
+                // A concurrent expiry or cancellation may have released the hold meanwhile:
+                // then the answer is that transition's conflict, not an upstream failure.
+                let current = self.load_visible(ctx, id).await?;
+                check_transition(current.kind(), current.status(), OrderStatus::Confirmed)?;
+                return Err(error.into());
             }
         };
         if !tickets.is_empty() {

@@ -734,3 +734,37 @@ async fn the_history_of_a_visible_order_is_its_audit_trail() {
         Ok(Vec::new())
     );
 }
+
+#[tokio::test]
+async fn a_hold_released_by_a_concurrent_expiry_makes_confirm_an_invalid_transition() {
+    let reserved = stored(OrderKind::Ticket, OrderStatus::Reserved);
+    let expired = stored(OrderKind::Ticket, OrderStatus::Expired);
+    let mut h = Harness::new();
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    // First load: RESERVED; after the failed commit, the reload sees EXPIRED.
+    h.orders.expect_find().returning(move |_, _| {
+        let first = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+        Ok(Some(if first {
+            reserved.clone()
+        } else {
+            expired.clone()
+        }))
+    });
+    h.tickets
+        .expect_commit()
+        .times(1)
+        .returning(|_| Err(UpstreamError::NotFound { service: "tickets" }));
+    let (service, _) = h.build();
+    let result = service
+        .confirm(
+            &service_caller(),
+            order_id(),
+            PaymentIntentId::new("pi-1"),
+            None,
+        )
+        .await;
+    assert!(matches!(
+        result,
+        Err(UseCaseError::InvalidTransition(t)) if t.from == OrderStatus::Expired && t.to == OrderStatus::Confirmed
+    ));
+}
