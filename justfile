@@ -2,6 +2,10 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# Run the whole system: servers, migrations, the upstream simulator with demo data, order-api.
+run:
+    deploy/local/run.sh
+
 # Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
 # integration against the real servers), docs, domain purity.
 test: services-up fmt-check lint

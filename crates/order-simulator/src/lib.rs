@@ -267,8 +267,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
 /// # Errors
 /// When the address cannot be bound.
 pub fn start(addr: &str, simulator: Simulator) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    // The caller owns shutdown (signals in the binary, the runtime's end in tests).
     let server = HttpServer::new(move || App::new().configure(configure(simulator.clone())))
         .workers(1)
+        .disable_signals()
         .bind(addr)?;
     let bound = server
         .addrs()

@@ -38,7 +38,23 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(%bound, "upstream simulator listening");
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
     handle.stop(true).await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }
