@@ -32,7 +32,7 @@ pub enum ApiError {
     /// 422 `validation_failed` with field paths.
     #[error("the request is invalid")]
     Validation(Violations),
-    /// Whatever the use case said; see [`ApiError::status`] for the mapping.
+    /// Whatever the use case said; see [`ApiError::status_and_code`] for the mapping.
     #[error(transparent)]
     UseCase(#[from] UseCaseError),
     /// 500 `internal_error`.
