@@ -341,11 +341,17 @@ async fn tenant_a_never_sees_tenant_b_even_with_a_hand_written_select() {
         .execute(&mut *tx)
         .await
         .expect("tenant");
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM orders")
+    let rows = sqlx::query("SELECT * FROM orders")
         .fetch_all(&mut *tx)
         .await
         .expect("select");
+    let ids: Vec<Uuid> = rows.iter().map(|r| sqlx::Row::get(r, "id")).collect();
     assert_eq!(ids, vec![*a.id().as_uuid()]);
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM order_items")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("items");
+    assert_eq!(items, 2, "only tenant A's two lines");
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(&mut *tx)
         .await
