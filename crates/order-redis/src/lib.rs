@@ -1,5 +1,293 @@
-//! Redis adapters (deadpool-redis): idempotency store, rate limiter, distributed lock, cache.
+//! Redis adapters: [`RedisGuards`] implements the idempotency store, the rate limiter and the
+//! distributed lock over one connection pool.
 //!
-//! This crate is a shell for now: it implements ports of [`order_domain::ports`] once its
-//! issue lands (see this crate's README). It depends on `order-domain` and never on another
-//! adapter.
+//! Every multi-step operation is a Lua script, so Redis runs it atomically: two racing requests
+//! can never both claim an idempotency key, pass a full rate-limit window, or take a lock.
+
+use async_trait::async_trait;
+use deadpool_redis::redis::{RedisError, Script};
+use deadpool_redis::{Config, Connection, Pool, Runtime};
+use order_domain::ports::{
+    DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateDecision,
+    RateLimiter, StoredResponse,
+};
+use time::Duration;
+
+/// How long a claimed key stays in flight before a crashed request stops pinning it.
+const IN_FLIGHT_TTL_SECONDS: i64 = 60;
+
+/// Lock acquisition: 3 attempts, 100 ms apart (seed 002).
+const LOCK_ATTEMPTS: u32 = 3;
+const LOCK_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+
+const BEGIN: &str = r"
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then
+  redis.call('HSET', KEYS[1], 'state', 'in_flight', 'fingerprint', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return {'started'}
+end
+if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then
+  return {'mismatch'}
+end
+if state == 'in_flight' then
+  return {'in_flight'}
+end
+return {'done', redis.call('HGET', KEYS[1], 'status'), redis.call('HGET', KEYS[1], 'body')}
+";
+
+const COMPLETE: &str = r"
+if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+";
+
+const ABANDON: &str = r"
+if redis.call('HGET', KEYS[1], 'state') == 'in_flight' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+// Fixed window: the first hit of a window starts its expiry; INCR is atomic, so no more than
+// `limit` hits are ever admitted per window.
+const HIT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {count, ttl}
+";
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// The Redis-backed guards.
+#[derive(Clone)]
+pub struct RedisGuards {
+    pool: Pool,
+    begin: Script,
+    complete: Script,
+    abandon: Script,
+    hit: Script,
+    release: Script,
+}
+
+impl std::fmt::Debug for RedisGuards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisGuards").finish_non_exhaustive()
+    }
+}
+
+impl RedisGuards {
+    /// A pool for `url` (`redis://host:port`); connections are made on first use.
+    ///
+    /// # Errors
+    /// When the URL is malformed.
+    pub fn connect(url: &str, max_connections: usize) -> Result<Self, String> {
+        let mut config = Config::from_url(url);
+        config.pool = Some(deadpool_redis::PoolConfig {
+            max_size: max_connections,
+            timeouts: deadpool_redis::Timeouts {
+                wait: Some(std::time::Duration::from_secs(2)),
+                create: Some(std::time::Duration::from_secs(2)),
+                recycle: Some(std::time::Duration::from_secs(2)),
+            },
+            ..deadpool_redis::PoolConfig::default()
+        });
+        let pool = config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            pool,
+            begin: Script::new(BEGIN),
+            complete: Script::new(COMPLETE),
+            abandon: Script::new(ABANDON),
+            hit: Script::new(HIT),
+            release: Script::new(RELEASE),
+        })
+    }
+
+    /// Whether Redis answers (`/health/readiness`).
+    pub async fn ping(&self) -> bool {
+        match self.connection().await {
+            Ok(mut conn) => deadpool_redis::redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    async fn connection(&self) -> Result<Connection, GuardError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| GuardError::Unavailable(e.to_string()))
+    }
+}
+
+fn unavailable(error: RedisError) -> GuardError {
+    GuardError::Unavailable(error.to_string())
+}
+
+fn seconds(duration: Duration) -> i64 {
+    duration.whole_seconds().max(1)
+}
+
+#[async_trait]
+impl IdempotencyStore for RedisGuards {
+    async fn begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        _ttl: Duration,
+    ) -> Result<IdempotencyBegin, GuardError> {
+        let mut conn = self.connection().await?;
+        let answer: Vec<Vec<u8>> = self
+            .begin
+            .key(key)
+            .arg(fingerprint)
+            .arg(IN_FLIGHT_TTL_SECONDS)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        match answer.first().map(Vec::as_slice) {
+            Some(b"started") => Ok(IdempotencyBegin::Started),
+            Some(b"mismatch") => Ok(IdempotencyBegin::Mismatch),
+            Some(b"in_flight") => Ok(IdempotencyBegin::InFlight),
+            Some(b"done") => {
+                let status = answer
+                    .get(1)
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| GuardError::Unavailable("stored status unreadable".into()))?;
+                Ok(IdempotencyBegin::Replay(StoredResponse {
+                    status,
+                    body: answer.get(2).cloned().unwrap_or_default(),
+                }))
+            }
+            _ => Err(GuardError::Unavailable(
+                "unexpected idempotency answer".into(),
+            )),
+        }
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        response: &StoredResponse,
+        ttl: Duration,
+    ) -> Result<(), GuardError> {
+        let mut conn = self.connection().await?;
+        let _: i64 = self
+            .complete
+            .key(key)
+            .arg(fingerprint)
+            .arg(response.status)
+            .arg(response.body.as_slice())
+            .arg(seconds(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn abandon(&self, key: &str) -> Result<(), GuardError> {
+        let mut conn = self.connection().await?;
+        let _: i64 = self
+            .abandon
+            .key(key)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisGuards {
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> Result<RateDecision, GuardError> {
+        let mut conn = self.connection().await?;
+        let window_ms = i64::try_from(window.whole_milliseconds())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let (count, ttl_ms): (i64, i64) = self
+            .hit
+            .key(key)
+            .arg(limit)
+            .arg(window_ms)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        Ok(RateDecision {
+            allowed: count <= limit,
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset_after: Duration::milliseconds(ttl_ms.max(0)),
+        })
+    }
+}
+
+#[async_trait]
+impl DistributedLock for RedisGuards {
+    async fn acquire(&self, key: &str, ttl: Duration) -> Result<Option<LockGuard>, GuardError> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let ttl_ms = i64::try_from(ttl.whole_milliseconds())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        for attempt in 0..LOCK_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(LOCK_RETRY_DELAY).await;
+            }
+            let mut conn = self.connection().await?;
+            let taken: Option<String> = deadpool_redis::redis::cmd("SET")
+                .arg(key)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            if taken.is_some() {
+                return Ok(Some(LockGuard {
+                    key: key.to_owned(),
+                    token,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn release(&self, guard: &LockGuard) -> Result<bool, GuardError> {
+        let mut conn = self.connection().await?;
+        let deleted: i64 = self
+            .release
+            .key(&guard.key)
+            .arg(&guard.token)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(deleted == 1)
+    }
+}

@@ -1,0 +1,178 @@
+//! Against the real Redis server `just services-up` starts.
+
+use futures_util::future::join_all;
+use order_domain::ports::*;
+use order_redis::RedisGuards;
+use time::Duration;
+
+fn guards() -> RedisGuards {
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    RedisGuards::connect(&url, 16).expect("redis url")
+}
+
+fn key(name: &str) -> String {
+    format!("test:{}:{name}", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_replayed_and_bound_to_its_request() {
+    let redis = guards();
+    assert!(
+        redis.ping().await,
+        "Redis is not reachable: run `just services-up` first"
+    );
+    let k = key("idem");
+    let ttl = Duration::minutes(30);
+    assert_eq!(
+        redis.begin(&k, "fp-1", ttl).await,
+        Ok(IdempotencyBegin::Started)
+    );
+    assert_eq!(
+        redis.begin(&k, "fp-1", ttl).await,
+        Ok(IdempotencyBegin::InFlight)
+    );
+    assert_eq!(
+        redis.begin(&k, "fp-2", ttl).await,
+        Ok(IdempotencyBegin::Mismatch)
+    );
+    let response = StoredResponse {
+        status: 201,
+        body: br#"{"id":"x"}"#.to_vec(),
+    };
+    redis
+        .complete(&k, "fp-1", &response, ttl)
+        .await
+        .expect("complete");
+    assert_eq!(
+        redis.begin(&k, "fp-1", ttl).await,
+        Ok(IdempotencyBegin::Replay(response))
+    );
+    assert_eq!(
+        redis.begin(&k, "fp-2", ttl).await,
+        Ok(IdempotencyBegin::Mismatch)
+    );
+}
+
+#[tokio::test]
+async fn an_abandoned_key_can_be_used_again() {
+    let redis = guards();
+    let k = key("abandon");
+    let ttl = Duration::minutes(30);
+    assert_eq!(
+        redis.begin(&k, "fp", ttl).await,
+        Ok(IdempotencyBegin::Started)
+    );
+    redis.abandon(&k).await.expect("abandon");
+    assert_eq!(
+        redis.begin(&k, "fp", ttl).await,
+        Ok(IdempotencyBegin::Started)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_key_start_exactly_one_request() {
+    let redis = guards();
+    let k = key("race");
+    let attempts = (0..50).map(|_| redis.begin(&k, "fp", Duration::minutes(30)));
+    let results = join_all(attempts).await;
+    let started = results
+        .iter()
+        .filter(|r| **r == Ok(IdempotencyBegin::Started))
+        .count();
+    let in_flight = results
+        .iter()
+        .filter(|r| **r == Ok(IdempotencyBegin::InFlight))
+        .count();
+    assert_eq!((started, in_flight), (1, 49));
+}
+
+#[tokio::test]
+async fn the_rate_limit_admits_exactly_the_limit_under_concurrency() {
+    let redis = guards();
+    let k = key("rate");
+    let attempts = (0..50).map(|_| redis.hit(&k, 10, Duration::minutes(1)));
+    let results = join_all(attempts).await;
+    let allowed = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|d| d.allowed))
+        .count();
+    assert_eq!(allowed, 10);
+    let decision = redis.hit(&k, 10, Duration::minutes(1)).await.expect("hit");
+    assert!(!decision.allowed);
+    assert_eq!(decision.remaining, 0);
+    assert!(decision.reset_after > Duration::ZERO && decision.reset_after <= Duration::minutes(1));
+}
+
+#[tokio::test]
+async fn a_new_window_admits_again() {
+    let redis = guards();
+    let k = key("window");
+    let window = Duration::milliseconds(300);
+    assert!(redis.hit(&k, 1, window).await.expect("hit").allowed);
+    assert!(!redis.hit(&k, 1, window).await.expect("hit").allowed);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(redis.hit(&k, 1, window).await.expect("hit").allowed);
+}
+
+#[tokio::test]
+async fn one_of_many_contenders_gets_the_lock_and_only_the_owner_releases_it() {
+    let redis = guards();
+    let k = key("order:lock");
+    let attempts = (0..10).map(|_| redis.acquire(&k, Duration::seconds(30)));
+    let results = join_all(attempts).await;
+    let winners: Vec<&LockGuard> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().and_then(Option::as_ref))
+        .collect();
+    assert_eq!(winners.len(), 1);
+    let owner = winners[0].clone();
+    let impostor = LockGuard {
+        key: k.clone(),
+        token: "not-the-owner".into(),
+    };
+    assert_eq!(redis.release(&impostor).await, Ok(false));
+    assert_eq!(redis.release(&owner).await, Ok(true));
+    assert!(
+        redis
+            .acquire(&k, Duration::seconds(30))
+            .await
+            .expect("acquire")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_lock_expires_after_its_ttl() {
+    let redis = guards();
+    let k = key("ttl");
+    let first = redis
+        .acquire(&k, Duration::milliseconds(150))
+        .await
+        .expect("acquire")
+        .expect("free");
+    // The three attempts 100 ms apart outlast the 150 ms TTL.
+    let second = redis
+        .acquire(&k, Duration::seconds(30))
+        .await
+        .expect("acquire");
+    assert!(second.is_some());
+    assert_eq!(
+        redis.release(&first).await,
+        Ok(false),
+        "an expired owner cannot release the new holder's lock"
+    );
+}
+
+#[tokio::test]
+async fn redis_down_is_a_guard_error_not_a_panic() {
+    let redis = RedisGuards::connect("redis://127.0.0.1:9", 2).expect("url");
+    assert!(matches!(
+        redis.hit("k", 1, Duration::minutes(1)).await,
+        Err(GuardError::Unavailable(_))
+    ));
+    assert!(matches!(
+        redis.begin("k", "fp", Duration::minutes(1)).await,
+        Err(GuardError::Unavailable(_))
+    ));
+    assert!(!redis.ping().await);
+}
