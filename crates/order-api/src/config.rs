@@ -48,6 +48,30 @@ pub struct ServiceKey {
     pub key: String,
 }
 
+/// Per-user limits of seed 002's table, per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `POST /orders`.
+    pub orders: u32,
+    /// `POST /orders/{id}/reserve`.
+    pub reserve: u32,
+    /// `POST /orders/{id}/cancel`.
+    pub cancel: u32,
+    /// `POST /orders/{id}/refund`.
+    pub refund: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            orders: 10,
+            reserve: 5,
+            cancel: 5,
+            refund: 3,
+        }
+    }
+}
+
 /// Everything `order-api` is configured with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -75,6 +99,16 @@ pub struct Config {
     pub upstream_service_key: Option<String>,
     /// `UPSTREAM_TIMEOUT_MS` (5000).
     pub upstream_timeout: Duration,
+    /// `REDIS_URL`, or `redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT` (seed 002's names).
+    pub redis_url: String,
+    /// Requests per minute and user: `RATE_LIMIT_ORDERS_PER_MINUTE` (10),
+    /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),
+    /// `RATE_LIMIT_REFUND_PER_MINUTE` (3).
+    pub rate_limits: RateLimits,
+    /// `REDIS_KEY_PREFIX` (`order-service`): namespaces our keys in a shared Redis.
+    pub redis_key_prefix: String,
+    /// `IDEMPOTENCY_TTL_MINUTES` (30).
+    pub idempotency_ttl: time::Duration,
     /// `MAX_BODY_BYTES` (65536).
     pub max_body_bytes: usize,
     /// `LOG_LEVEL` (info) — or `RUST_LOG` for per-module filters.
@@ -328,6 +362,27 @@ impl Config {
                 5_000,
                 "milliseconds",
             )?),
+            redis_url: match env.get("REDIS_URL") {
+                Some(url) => url,
+                None => {
+                    let host = env.get("REDIS_HOST").unwrap_or_else(|| "127.0.0.1".into());
+                    let port: u16 = env.parsed("REDIS_PORT", 6379, "a port number")?;
+                    match env.get("REDIS_PASSWORD") {
+                        Some(password) => format!("redis://:{password}@{host}:{port}"),
+                        None => format!("redis://{host}:{port}"),
+                    }
+                }
+            },
+            rate_limits: RateLimits {
+                orders: env.parsed("RATE_LIMIT_ORDERS_PER_MINUTE", 10, "a count")?,
+                reserve: env.parsed("RATE_LIMIT_RESERVE_PER_MINUTE", 5, "a count")?,
+                cancel: env.parsed("RATE_LIMIT_CANCEL_PER_MINUTE", 5, "a count")?,
+                refund: env.parsed("RATE_LIMIT_REFUND_PER_MINUTE", 3, "a count")?,
+            },
+            redis_key_prefix: env
+                .get("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| "order-service".into()),
+            idempotency_ttl: env.minutes("IDEMPOTENCY_TTL_MINUTES", time::Duration::minutes(30))?,
             max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024, "a size in bytes")?,
             log_level: env.get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_json: log_format == "json",

@@ -35,6 +35,23 @@ pub enum ApiError {
     /// Whatever the use case said; see [`ApiError::status_and_code`] for the mapping.
     #[error(transparent)]
     UseCase(#[from] UseCaseError),
+    /// 409 `idempotency_in_flight`: the same key is still being processed.
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyInFlight,
+    /// 422 `idempotency_key_reused`: the key was used with another request.
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    /// 429 `rate_limited`.
+    #[error("at most {limit} requests per minute; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// The limit.
+        limit: u32,
+        /// Seconds until the window resets.
+        retry_after_seconds: u64,
+    },
+    /// 503 `guard_unavailable`: the idempotency store is down and this command fails closed.
+    #[error("the idempotency store is unavailable: {0}")]
+    GuardUnavailable(order_domain::ports::GuardError),
     /// 500 `internal_error`.
     #[error("internal error: {0}")]
     Internal(String),
@@ -57,6 +74,10 @@ impl ApiError {
             Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            Self::IdempotencyInFlight => (S::CONFLICT, "idempotency_in_flight"),
+            Self::IdempotencyKeyReused => (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::GuardUnavailable(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
             Self::UseCase(error) => match error {
                 UseCaseError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed"),
                 UseCaseError::NotFound { .. } => (S::NOT_FOUND, "not_found"),
@@ -202,6 +223,16 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
             _ => {}
+        }
+        if let Self::RateLimited {
+            limit,
+            retry_after_seconds,
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            response.insert_header(("RateLimit-Limit", limit.to_string()));
+            response.insert_header(("RateLimit-Remaining", "0"));
+            response.insert_header(("RateLimit-Reset", retry_after_seconds.to_string()));
         }
         response.body(body)
     }

@@ -8,18 +8,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// Reads and parses a JSON body of at most `limit` bytes. An empty body parses as `{}` when
-/// `empty_ok` (for commands whose fields are all optional).
+/// Reads a body of at most `limit` bytes.
 ///
 /// # Errors
-/// 415 for another content type, 413 above the limit, 400 for broken JSON, 422 with the field path
-/// for JSON of the wrong shape (unknown fields, wrong types, huge numbers).
-pub async fn json_body<T: DeserializeOwned>(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-    empty_ok: bool,
-) -> Result<T, ApiError> {
+/// 413 above the limit; 400 when the body cannot be read.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
@@ -29,6 +22,20 @@ pub async fn json_body<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
+    Ok(body.freeze())
+}
+
+/// Parses a JSON body. An empty body parses as `{}` when `empty_ok` (for commands whose fields
+/// are all optional).
+///
+/// # Errors
+/// 415 for another content type, 400 for broken JSON, 422 with the field path for JSON of the
+/// wrong shape (unknown fields, wrong types, huge numbers).
+pub fn json<T: DeserializeOwned>(
+    request: &HttpRequest,
+    body: &[u8],
+    empty_ok: bool,
+) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) && empty_ok {
         return parse(b"{}");
     }
@@ -46,7 +53,7 @@ pub async fn json_body<T: DeserializeOwned>(
     if media != "application/json" && !media.ends_with("+json") {
         return Err(ApiError::UnsupportedMediaType);
     }
-    parse(&body)
+    parse(body)
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod guards;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

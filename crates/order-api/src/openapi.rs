@@ -262,6 +262,16 @@ fn operation(route: &Route) -> Value {
         }),
     );
     let mut codes: Vec<(u16, &str)> = route.errors.to_vec();
+    if route.method == "post" && route.security != Security::Open {
+        codes.push((409, "idempotency_in_flight"));
+        codes.push((422, "idempotency_key_reused"));
+    }
+    if route.security == Security::Bearer
+        && route.method == "post"
+        && !route.path.contains("/admin/")
+    {
+        codes.push((429, "rate_limited"));
+    }
     match route.security {
         Security::Bearer | Security::ServiceKey => {
             codes.push((401, "unauthorized"));
@@ -298,7 +308,7 @@ fn operation(route: &Route) -> Value {
     }
     if route.method == "post" && route.security != Security::Open {
         parameters.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" },
-            "description": "Accepted now; replay semantics arrive with the Redis idempotency store" }));
+            "description": "Same key + same body replays the stored answer (Idempotent-Replayed: true); another body is 422 idempotency_key_reused; a key in flight is 409 idempotency_in_flight. 30 min, per tenant and caller." }));
     }
     if route.path == "/api/v1/orders" && route.method == "get" {
         for (name, schema) in [
@@ -442,6 +452,9 @@ pub const PROBLEM_CODES: &[&str] = &[
     "upstream_unavailable",
     "upstream_error",
     "guard_unavailable",
+    "idempotency_in_flight",
+    "idempotency_key_reused",
+    "rate_limited",
     "storage_unavailable",
     "internal_error",
 ];

@@ -10,12 +10,13 @@ use order_http_clients::{
     HttpEventCatalog, HttpPaymentGateway, HttpTicketService, NotConfigured, UpstreamConfig,
 };
 use order_postgres::PgStore;
+use order_redis::RedisGuards;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::routes::{self, AppState};
-use crate::system::{ProcessLock, SystemClock, UuidV7Ids};
+use crate::system::{FailOpenLock, SystemClock, UuidV7Ids};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,9 @@ pub enum StartError {
     /// An HTTP client could not be built.
     #[error("cannot build the upstream clients: {0}")]
     Http(#[from] reqwest::Error),
+    /// The Redis URL is malformed.
+    #[error("REDIS_URL is not a valid Redis URL: {0}")]
+    Redis(String),
     /// The JWT key is unusable.
     #[error("JWT_PUBLIC_KEY is not a valid RSA public key in PEM: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
@@ -71,6 +75,8 @@ impl Application {
         let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, &config))?;
         let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, &config))?;
         let events = HttpEventCatalog::new(upstream(&config.event_service_url, &config))?;
+        let redis =
+            Arc::new(RedisGuards::connect(&config.redis_url, 32).map_err(StartError::Redis)?);
         let store_arc = Arc::new(store.clone());
         let ports = Ports {
             orders: store_arc.clone(),
@@ -78,7 +84,7 @@ impl Application {
             carts: store_arc.clone(),
             promotions: store_arc.clone(),
             unit_of_work: store_arc,
-            locks: Arc::new(ProcessLock::default()),
+            locks: Arc::new(FailOpenLock::new((*redis).clone())),
             tickets: Arc::new(tickets),
             inventory: Arc::new(NotConfigured::new("inventory")),
             products: Arc::new(NotConfigured::new("products")),
@@ -93,6 +99,11 @@ impl Application {
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
             store,
             max_body_bytes: config.max_body_bytes,
+            idempotency: redis.clone(),
+            idempotency_ttl: config.idempotency_ttl,
+            rate_limiter: redis,
+            rate_limits: config.rate_limits,
+            redis_key_prefix: config.redis_key_prefix.clone(),
         };
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartError::Listen {

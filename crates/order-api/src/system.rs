@@ -1,8 +1,5 @@
-//! Process-local adapters: the system clock, UUID v7 ids, and the in-process order lock used
-//! until the Redis lock (issue 4) replaces it.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Process-local adapters: the system clock, UUID v7 ids, and the fail-open wrapper of the
+//! order lock.
 
 use async_trait::async_trait;
 use order_domain::ports::{Clock, DistributedLock, GuardError, IdGenerator, LockGuard};
@@ -37,46 +34,49 @@ impl IdGenerator for UuidV7Ids {
     }
 }
 
-/// A lock table inside this process: correct for one replica; issue 4 brings the Redis lock
-/// that spans replicas. Entries expire after their TTL like the Redis keys will.
-#[derive(Debug, Default)]
-pub struct ProcessLock {
-    held: Mutex<HashMap<String, (String, OffsetDateTime)>>,
+/// The order lock with Redis's failure mode decided: when Redis cannot be reached the command
+/// runs without the lock (fail open). That is safe because every write checks the order's
+/// version; the lock only spares concurrent requests wasted upstream calls (decision 0014).
+pub struct FailOpenLock<L> {
+    inner: L,
 }
 
+impl<L> FailOpenLock<L> {
+    /// Wraps `inner`.
+    pub fn new(inner: L) -> Self {
+        Self { inner }
+    }
+}
+
+impl<L> std::fmt::Debug for FailOpenLock<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FailOpenLock")
+    }
+}
+
+/// The token of a lock taken while Redis was down: releasing it does nothing.
+const UNLOCKED: &str = "unlocked-redis-down";
+
 #[async_trait]
-impl DistributedLock for ProcessLock {
+impl<L: DistributedLock> DistributedLock for FailOpenLock<L> {
     async fn acquire(&self, key: &str, ttl: Duration) -> Result<Option<LockGuard>, GuardError> {
-        let now = OffsetDateTime::now_utc();
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if held.get(key).is_some_and(|(_, until)| *until > now) {
-            return Ok(None);
+        match self.inner.acquire(key, ttl).await {
+            Ok(guard) => Ok(guard),
+            Err(error) => {
+                tracing::warn!(%error, key, "lock store unavailable; continuing without the lock");
+                Ok(Some(LockGuard {
+                    key: key.to_owned(),
+                    token: UNLOCKED.to_owned(),
+                }))
+            }
         }
-        let token = Uuid::new_v4().to_string();
-        held.insert(key.to_owned(), (token.clone(), now + ttl));
-        Ok(Some(LockGuard {
-            key: key.to_owned(),
-            token,
-        }))
     }
 
     async fn release(&self, guard: &LockGuard) -> Result<bool, GuardError> {
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if held
-            .get(&guard.key)
-            .is_some_and(|(token, _)| *token == guard.token)
-        {
-            held.remove(&guard.key);
-            Ok(true)
-        } else {
-            Ok(false)
+        if guard.token == UNLOCKED {
+            return Ok(false);
         }
+        self.inner.release(guard).await
     }
 }
 
@@ -84,44 +84,26 @@ impl DistributedLock for ProcessLock {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn only_the_owner_releases_and_a_held_lock_is_refused() {
-        let lock = ProcessLock::default();
-        let guard = lock
-            .acquire("order:lock:1", Duration::seconds(30))
-            .await
-            .expect("ok")
-            .expect("free");
-        assert_eq!(
-            lock.acquire("order:lock:1", Duration::seconds(30)).await,
-            Ok(None)
-        );
-        let stranger = LockGuard {
-            key: guard.key.clone(),
-            token: "other".into(),
-        };
-        assert_eq!(lock.release(&stranger).await, Ok(false));
-        assert_eq!(lock.release(&guard).await, Ok(true));
-        assert!(
-            lock.acquire("order:lock:1", Duration::seconds(30))
-                .await
-                .expect("ok")
-                .is_some()
-        );
+    struct Down;
+
+    #[async_trait]
+    impl DistributedLock for Down {
+        async fn acquire(&self, _: &str, _: Duration) -> Result<Option<LockGuard>, GuardError> {
+            Err(GuardError::Unavailable("connection refused".into()))
+        }
+        async fn release(&self, _: &LockGuard) -> Result<bool, GuardError> {
+            Err(GuardError::Unavailable("connection refused".into()))
+        }
     }
 
     #[tokio::test]
-    async fn an_expired_lock_can_be_taken_again() {
-        let lock = ProcessLock::default();
-        lock.acquire("k", Duration::seconds(-1))
+    async fn a_lock_store_that_is_down_lets_the_command_run() {
+        let lock = FailOpenLock::new(Down);
+        let guard = lock
+            .acquire("order:lock:1", Duration::seconds(30))
             .await
-            .expect("ok")
-            .expect("free");
-        assert!(
-            lock.acquire("k", Duration::seconds(30))
-                .await
-                .expect("ok")
-                .is_some()
-        );
+            .expect("fail open")
+            .expect("guard");
+        assert_eq!(lock.release(&guard).await, Ok(false));
     }
 }

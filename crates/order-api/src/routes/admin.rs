@@ -10,7 +10,8 @@ use serde_json::json;
 use super::AppState;
 use crate::dto::{OrderResponse, RefundResponse, RejectBody, reason};
 use crate::error::ApiError;
-use crate::extract::{json_body, path_id, query};
+use crate::extract::{json, path_id, query, read_body};
+use crate::guards::{WhenStoreDown, caller_scope, idempotent};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -54,11 +55,23 @@ pub(super) async fn approve(
     state: web::Data<AppState>,
     request: HttpRequest,
     path: web::Path<String>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: RefundId = path_id(&path, "refund")?;
-    let order = state.service.approve_refund(&ctx, id).await?;
-    refund_answer(&order, id)
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let order = state.service.approve_refund(&ctx, id).await?;
+            refund_answer(&order, id)
+        },
+    )
+    .await
 }
 
 pub(super) async fn reject(
@@ -69,17 +82,28 @@ pub(super) async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: RefundId = path_id(&path, "refund")?;
-    let body: RejectBody = json_body(&request, payload, state.max_body_bytes, false).await?;
-    let why = reason(Some(body.reason), "reason", "")?;
-    if why.is_empty() {
-        return Err(ApiError::field(
-            "reason",
-            "required",
-            "a rejection needs a reason",
-        ));
-    }
-    let order = state.service.reject_refund(&ctx, id, &why).await?;
-    refund_answer(&order, id)
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let body: RejectBody = json(&request, &raw, false)?;
+            let why = reason(Some(body.reason), "reason", "")?;
+            if why.is_empty() {
+                return Err(ApiError::field(
+                    "reason",
+                    "required",
+                    "a rejection needs a reason",
+                ));
+            }
+            let order = state.service.reject_refund(&ctx, id, &why).await?;
+            refund_answer(&order, id)
+        },
+    )
+    .await
 }
 
 fn refund_answer(

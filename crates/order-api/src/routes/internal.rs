@@ -12,7 +12,8 @@ use super::AppState;
 use super::orders::rfc3339;
 use crate::dto::{BulkCancelBody, ConfirmBody, ReasonBody, reason};
 use crate::error::ApiError;
-use crate::extract::{json_body, path_id, query};
+use crate::extract::{json, path_id, query, read_body};
+use crate::guards::{WhenStoreDown, caller_scope, idempotent};
 
 /// The calling service as an actor of `tenant` (from `X-Tenant-Id`).
 fn service_context(state: &AppState, request: &HttpRequest) -> Result<RequestContext, ApiError> {
@@ -39,24 +40,35 @@ pub(super) async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = service_context(&state, &request)?;
     let id: OrderId = path_id(&path, "order")?;
-    let body: ConfirmBody = json_body(&request, payload, state.max_body_bytes, false).await?;
-    if body.payment_intent_id.trim().is_empty() || body.payment_intent_id.len() > 200 {
-        return Err(ApiError::field(
-            "paymentIntentId",
-            "invalid",
-            "a payment intent id",
-        ));
-    }
-    let order = state
-        .service
-        .confirm(&ctx, id, PaymentIntentId::new(body.payment_intent_id), None)
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "orderId": order.id(),
-        "status": order.status(),
-        "confirmedAt": order.record().milestones.confirmed_at.map(rfc3339),
-        "ticketIds": order.record().ticket_ids,
-    })))
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let body: ConfirmBody = json(&request, &raw, false)?;
+            if body.payment_intent_id.trim().is_empty() || body.payment_intent_id.len() > 200 {
+                return Err(ApiError::field(
+                    "paymentIntentId",
+                    "invalid",
+                    "a payment intent id",
+                ));
+            }
+            let order = state
+                .service
+                .confirm(&ctx, id, PaymentIntentId::new(body.payment_intent_id), None)
+                .await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "orderId": order.id(),
+                "status": order.status(),
+                "confirmedAt": order.record().milestones.confirmed_at.map(rfc3339),
+                "ticketIds": order.record().ticket_ids,
+            })))
+        },
+    )
+    .await
 }
 
 pub(super) async fn expire(
@@ -67,14 +79,25 @@ pub(super) async fn expire(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = service_context(&state, &request)?;
     let id: OrderId = path_id(&path, "order")?;
-    let body: ReasonBody = json_body(&request, payload, state.max_body_bytes, true).await?;
-    reason(body.reason, "reason", "reservation expired")?;
-    let order = state.service.expire(&ctx, id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "message": "Order expired successfully",
-        "orderId": order.id(),
-        "status": order.status(),
-    })))
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let body: ReasonBody = json(&request, &raw, true)?;
+            reason(body.reason, "reason", "reservation expired")?;
+            let order = state.service.expire(&ctx, id).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "message": "Order expired successfully",
+                "orderId": order.id(),
+                "status": order.status(),
+            })))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,35 +151,39 @@ pub(super) async fn bulk_cancel(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = service_context(&state, &request)?;
-    let body: BulkCancelBody = json_body(&request, payload, state.max_body_bytes, false).await?;
-    let why = reason(body.reason, "reason", "event cancelled by the organiser")?;
-    let results = state
-        .service
-        .bulk_cancel_event(&ctx, body.event_id, &why)
-        .await?;
-    let succeeded = results.iter().filter(|r| r.outcome.is_ok()).count();
-    let failed = results.len() - succeeded;
-    // 200 when every order was cancelled, 207 when some were, 500 when none could be.
-    let status = match (succeeded, failed) {
-        (_, 0) => StatusCode::OK,
-        (0, _) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::MULTI_STATUS,
-    };
-    let rendered: Vec<_> = results
-        .iter()
-        .map(|r| match &r.outcome {
-            Ok(status) => json!({ "orderId": r.order_id, "success": true, "status": status }),
-            Err(error) => {
-                let (status, code) = ApiError::UseCase(error.clone()).status_and_code();
-                json!({ "orderId": r.order_id, "success": false, "status": status.as_u16(), "code": code })
-            }
-        })
-        .collect();
-    Ok(HttpResponse::build(status).json(json!({
-        "eventId": body.event_id,
-        "total": results.len(),
-        "succeeded": succeeded,
-        "failed": failed,
-        "results": rendered,
-    })))
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(&state, &request, &caller_scope(&ctx), &raw, WhenStoreDown::FailOpen, || async {
+    let body: BulkCancelBody = json(&request, &raw, false)?;
+        let why = reason(body.reason, "reason", "event cancelled by the organiser")?;
+        let results = state
+            .service
+            .bulk_cancel_event(&ctx, body.event_id, &why)
+            .await?;
+        let succeeded = results.iter().filter(|r| r.outcome.is_ok()).count();
+        let failed = results.len() - succeeded;
+        // 200 when every order was cancelled, 207 when some were, 500 when none could be.
+        let status = match (succeeded, failed) {
+            (_, 0) => StatusCode::OK,
+            (0, _) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::MULTI_STATUS,
+        };
+        let rendered: Vec<_> = results
+            .iter()
+            .map(|r| match &r.outcome {
+                Ok(status) => json!({ "orderId": r.order_id, "success": true, "status": status }),
+                Err(error) => {
+                    let (status, code) = ApiError::UseCase(error.clone()).status_and_code();
+                    json!({ "orderId": r.order_id, "success": false, "status": status.as_u16(), "code": code })
+                }
+            })
+            .collect();
+        Ok(HttpResponse::build(status).json(json!({
+            "eventId": body.event_id,
+            "total": results.len(),
+            "succeeded": succeeded,
+            "failed": failed,
+            "results": rendered,
+        })))
+    })
+    .await
 }

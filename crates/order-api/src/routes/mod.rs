@@ -14,7 +14,7 @@ use crate::auth::Authenticator;
 use crate::error::ApiError;
 
 /// What every handler shares.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     /// The use cases.
     pub service: OrderService,
@@ -24,6 +24,22 @@ pub struct AppState {
     pub store: PgStore,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// `Idempotency-Key` storage.
+    pub idempotency: std::sync::Arc<dyn order_domain::ports::IdempotencyStore>,
+    /// How long answers are kept for replay.
+    pub idempotency_ttl: time::Duration,
+    /// Per-user request limits.
+    pub rate_limiter: std::sync::Arc<dyn order_domain::ports::RateLimiter>,
+    /// The limits.
+    pub rate_limits: crate::config::RateLimits,
+    /// Namespace of our Redis keys.
+    pub redis_key_prefix: String,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
 }
 
 /// Every route of the API; `openapi::ROUTES` lists the same ones (a test keeps them in step).

@@ -14,7 +14,8 @@ use crate::dto::{
     CreateOrderBody, HistoryEntry, OrderResponse, ReasonBody, RefundBody, RefundResponse, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{json_body, path_id, query};
+use crate::extract::{json, path_id, query, read_body};
+use crate::guards::{WhenStoreDown, caller_scope, idempotent, rate_limit};
 
 pub(super) async fn create(
     state: web::Data<AppState>,
@@ -22,38 +23,50 @@ pub(super) async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
-    let body: CreateOrderBody = json_body(&request, payload, state.max_body_bytes, false).await?;
-    let currency = body
-        .currency
-        .as_deref()
-        .map(str::parse::<order_domain::money::Currency>)
-        .transpose()
-        .map_err(|_| {
-            ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
-        })?;
-    let created = state
-        .service
-        .create_ticket_order(
-            &ctx,
-            CreateTicketOrder {
-                event_id: body.event_id,
-                items: body
-                    .items
-                    .iter()
-                    .map(|i| TicketItemRequest {
-                        ticket_type_id: i.ticket_type_id,
-                        ticket_pricing_id: i.ticket_pricing_id,
-                        quantity: i.quantity,
-                    })
-                    .collect(),
-                currency,
-            },
-        )
-        .await?;
-    let id = created.order.id();
-    Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/api/v1/orders/{id}")))
-        .json(OrderResponse::new(&created.order, created.client_secret)))
+    rate_limit(&state, &ctx, "orders", state.rate_limits.orders).await?;
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailClosed,
+        || async {
+            let body: CreateOrderBody = json(&request, &raw, false)?;
+            let currency = body
+                .currency
+                .as_deref()
+                .map(str::parse::<order_domain::money::Currency>)
+                .transpose()
+                .map_err(|_| {
+                    ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
+                })?;
+            let created = state
+                .service
+                .create_ticket_order(
+                    &ctx,
+                    CreateTicketOrder {
+                        event_id: body.event_id,
+                        items: body
+                            .items
+                            .iter()
+                            .map(|i| TicketItemRequest {
+                                ticket_type_id: i.ticket_type_id,
+                                ticket_pricing_id: i.ticket_pricing_id,
+                                quantity: i.quantity,
+                            })
+                            .collect(),
+                        currency,
+                    },
+                )
+                .await?;
+            let id = created.order.id();
+            Ok(HttpResponse::Created()
+                .insert_header(("location", format!("/api/v1/orders/{id}")))
+                .json(OrderResponse::new(&created.order, created.client_secret)))
+        },
+    )
+    .await
 }
 
 pub(super) async fn get(
@@ -136,17 +149,30 @@ pub(super) async fn reserve(
     state: web::Data<AppState>,
     request: HttpRequest,
     path: web::Path<String>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    let order = state.service.reserve(&ctx, id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "orderId": order.id(),
-        "status": order.status(),
-        "reservationExpiresAt": rfc3339(order.expires_at()),
-        "reservedAt": order.record().milestones.reserved_at.map(rfc3339),
-        "order": OrderResponse::new(&order, None),
-    })))
+    rate_limit(&state, &ctx, "reserve", state.rate_limits.reserve).await?;
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let order = state.service.reserve(&ctx, id).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "orderId": order.id(),
+                "status": order.status(),
+                "reservationExpiresAt": rfc3339(order.expires_at()),
+                "reservedAt": order.record().milestones.reserved_at.map(rfc3339),
+                "order": OrderResponse::new(&order, None),
+            })))
+        },
+    )
+    .await
 }
 
 pub(super) async fn cancel(
@@ -157,21 +183,33 @@ pub(super) async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    let body: ReasonBody = json_body(&request, payload, state.max_body_bytes, true).await?;
-    let why = reason(body.reason, "reason", "cancelled by the customer")?;
-    let outcome = state.service.cancel(&ctx, id, &why).await?;
-    let refund = outcome.refund_id.and_then(|r| outcome.order.refund(r));
-    Ok(HttpResponse::Ok().json(json!({
-        "orderId": outcome.order.id(),
-        "status": outcome.order.status(),
-        "cancelledAt": outcome.order.record().milestones.cancelled_at.map(rfc3339),
-        "refundStatus": refund.map_or("NONE", |r| match r.status {
-            order_domain::order::RefundStatus::Completed => "COMPLETED",
-            order_domain::order::RefundStatus::Failed => "FAILED",
-            _ => "INITIATED",
-        }),
-        "refund": refund.map(|r| RefundResponse::new(&outcome.order, r)),
-    })))
+    rate_limit(&state, &ctx, "cancel", state.rate_limits.cancel).await?;
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailOpen,
+        || async {
+            let body: ReasonBody = json(&request, &raw, true)?;
+            let why = reason(body.reason, "reason", "cancelled by the customer")?;
+            let outcome = state.service.cancel(&ctx, id, &why).await?;
+            let refund = outcome.refund_id.and_then(|r| outcome.order.refund(r));
+            Ok(HttpResponse::Ok().json(json!({
+                "orderId": outcome.order.id(),
+                "status": outcome.order.status(),
+                "cancelledAt": outcome.order.record().milestones.cancelled_at.map(rfc3339),
+                "refundStatus": refund.map_or("NONE", |r| match r.status {
+                    order_domain::order::RefundStatus::Completed => "COMPLETED",
+                    order_domain::order::RefundStatus::Failed => "FAILED",
+                    _ => "INITIATED",
+                }),
+                "refund": refund.map(|r| RefundResponse::new(&outcome.order, r)),
+            })))
+        },
+    )
+    .await
 }
 
 pub(super) async fn refund(
@@ -182,35 +220,49 @@ pub(super) async fn refund(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    let body: RefundBody = json_body(&request, payload, state.max_body_bytes, true).await?;
-    let why = reason(body.reason, "reason", "requested by the customer")?;
-    let scope = match (body.amount, body.item_ids) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::field(
-                "itemIds",
-                "exclusive",
-                "give either amount or itemIds",
-            ));
-        }
-        (Some(amount), None) if amount <= 0 => {
-            return Err(ApiError::field(
-                "amount",
-                "out_of_range",
-                "must be positive",
-            ));
-        }
-        (Some(amount), None) => RefundScope::Amount(amount),
-        (None, Some(items)) if items.is_empty() => {
-            return Err(ApiError::field("itemIds", "too_few", "at least one item"));
-        }
-        (None, Some(items)) => RefundScope::Items(items.into_iter().collect::<Vec<OrderItemId>>()),
-        (None, None) => RefundScope::Remaining,
-    };
-    let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
-    let refund = order
-        .refund(refund_id)
-        .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
-    Ok(HttpResponse::Ok().json(RefundResponse::new(&order, refund)))
+    rate_limit(&state, &ctx, "refund", state.rate_limits.refund).await?;
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &caller_scope(&ctx),
+        &raw,
+        WhenStoreDown::FailClosed,
+        || async {
+            let body: RefundBody = json(&request, &raw, true)?;
+            let why = reason(body.reason, "reason", "requested by the customer")?;
+            let scope = match (body.amount, body.item_ids) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::field(
+                        "itemIds",
+                        "exclusive",
+                        "give either amount or itemIds",
+                    ));
+                }
+                (Some(amount), None) if amount <= 0 => {
+                    return Err(ApiError::field(
+                        "amount",
+                        "out_of_range",
+                        "must be positive",
+                    ));
+                }
+                (Some(amount), None) => RefundScope::Amount(amount),
+                (None, Some(items)) if items.is_empty() => {
+                    return Err(ApiError::field("itemIds", "too_few", "at least one item"));
+                }
+                (None, Some(items)) => {
+                    RefundScope::Items(items.into_iter().collect::<Vec<OrderItemId>>())
+                }
+                (None, None) => RefundScope::Remaining,
+            };
+            let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
+            let refund = order
+                .refund(refund_id)
+                .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
+            Ok(HttpResponse::Ok().json(RefundResponse::new(&order, refund)))
+        },
+    )
+    .await
 }
 
 pub(super) async fn history(

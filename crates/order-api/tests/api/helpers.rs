@@ -4,7 +4,7 @@ use std::time::Duration as StdDuration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use order_api::auth::Claims;
-use order_api::config::{Config, JwtConfig, JwtKey, ServiceKey};
+use order_api::config::{Config, JwtConfig, JwtKey, RateLimits, ServiceKey};
 use order_api::startup::Application;
 use order_domain::actor::Role;
 use order_domain::ids::{TenantId, UserId};
@@ -37,6 +37,10 @@ pub(crate) struct Setup {
     pub(crate) domain: DomainConfig,
     /// Point the ticket service at a dead port.
     pub(crate) dead_ticket_service: bool,
+    /// Point Redis at a dead port.
+    pub(crate) dead_redis: bool,
+    /// Per-user limits per minute.
+    pub(crate) rate_limits: RateLimits,
 }
 
 impl Default for Setup {
@@ -47,6 +51,14 @@ impl Default for Setup {
             event_starts_in: Duration::days(30),
             domain: DomainConfig::default(),
             dead_ticket_service: false,
+            dead_redis: false,
+            // High enough that only the rate-limit tests meet them.
+            rate_limits: RateLimits {
+                orders: 1_000,
+                reserve: 1_000,
+                cancel: 1_000,
+                refund: 1_000,
+            },
         }
     }
 }
@@ -115,6 +127,14 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         event_service_url: simulator.clone(),
         upstream_service_key: Some(UPSTREAM_KEY.into()),
         upstream_timeout: StdDuration::from_secs(2),
+        redis_url: if setup.dead_redis {
+            "redis://127.0.0.1:9".into()
+        } else {
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+        },
+        rate_limits: setup.rate_limits,
+        redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        idempotency_ttl: Duration::minutes(30),
         max_body_bytes: 16 * 1024,
         log_level: "warn".into(),
         log_json: false,

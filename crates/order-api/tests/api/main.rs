@@ -5,4 +5,5 @@ mod helpers;
 
 mod concurrency;
 mod errors;
+mod guards;
 mod lifecycle;

@@ -1,0 +1,177 @@
+//! Request guards in front of the use cases: `Idempotency-Key` replay and per-user rate limits.
+//!
+//! What happens when Redis is down is decided per feature (docs/idempotency-and-rate-limits.md):
+//! idempotency fails closed for commands that create money movements (order creation, refund
+//! requests) and open for commands the state machine already makes idempotent; rate limits fail
+//! open.
+
+use std::future::Future;
+
+use actix_web::body::to_bytes;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use order_domain::actor::RequestContext;
+use order_domain::ports::{GuardError, IdempotencyBegin, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+/// How a command behaves when the idempotency store is unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenStoreDown {
+    /// Refuse with 503: a retried request could otherwise create a second order or refund.
+    FailClosed,
+    /// Run the command: the state machine rejects a repeated transition anyway.
+    FailOpen,
+}
+
+/// The caller part of idempotency and rate-limit keys: tenant plus user or service.
+pub fn caller_scope(ctx: &RequestContext) -> String {
+    let who = match &ctx.actor {
+        order_domain::actor::Actor::User { id, .. } => format!("user:{id}"),
+        order_domain::actor::Actor::Service { name }
+        | order_domain::actor::Actor::System { name } => format!("service:{name}"),
+    };
+    format!("{}:{who}", ctx.tenant_id)
+}
+
+/// Runs `command` at most once per `Idempotency-Key` (scoped to tenant + caller): the same key
+/// and body replay the stored answer with `Idempotent-Replayed: true`; the same key with another
+/// body is 422; a key still running is 409. A 5xx answer does not pin its key.
+///
+/// # Errors
+/// 422 for an unusable key; the guard errors above.
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    request: &HttpRequest,
+    scope: &str,
+    body: &[u8],
+    when_down: WhenStoreDown,
+    command: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let Some(raw) = request.headers().get("idempotency-key") else {
+        return command().await;
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::field(
+                "header.Idempotency-Key",
+                "invalid",
+                "1 to 255 visible ASCII characters",
+            )
+        })?;
+    let store_key = format!("{}:idem:{scope}:{key}", state.redis_key_prefix);
+    let mut hasher = Sha256::new();
+    hasher.update(request.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(request.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    let fingerprint: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let ttl = state.idempotency_ttl;
+    match state.idempotency.begin(&store_key, &fingerprint, ttl).await {
+        Ok(IdempotencyBegin::Started) => {}
+        Ok(IdempotencyBegin::Replay(stored)) => return Ok(replay(&stored)),
+        Ok(IdempotencyBegin::InFlight) => return Err(ApiError::IdempotencyInFlight),
+        Ok(IdempotencyBegin::Mismatch) => return Err(ApiError::IdempotencyKeyReused),
+        Err(error) => {
+            return match when_down {
+                WhenStoreDown::FailClosed => Err(ApiError::GuardUnavailable(error)),
+                WhenStoreDown::FailOpen => {
+                    tracing::warn!(%error, "idempotency store unavailable; running the command without it");
+                    command().await
+                }
+            };
+        }
+    }
+    let response = match command().await {
+        Ok(response) => response,
+        Err(error) => error.error_response(),
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = to_bytes(response.into_body()).await.unwrap_or_default();
+    let outcome = if status.is_server_error() {
+        state.idempotency.abandon(&store_key).await
+    } else {
+        let stored = StoredResponse {
+            status: status.as_u16(),
+            body: bytes.to_vec(),
+        };
+        state
+            .idempotency
+            .complete(&store_key, &fingerprint, &stored, ttl)
+            .await
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "could not record the idempotent response");
+    }
+    let mut rebuilt = HttpResponse::build(status);
+    for (name, value) in &headers {
+        rebuilt.append_header((name.clone(), value.clone()));
+    }
+    Ok(rebuilt.body(bytes))
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    HttpResponse::build(status)
+        .insert_header(("content-type", content_type))
+        .insert_header((
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        ))
+        .body(stored.body.clone())
+}
+
+/// Counts one `action` of the caller against its per-minute limit.
+///
+/// # Errors
+/// 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when the window is full.
+/// When Redis is down the request passes (fail open) and a warning is logged.
+pub async fn rate_limit(
+    state: &AppState,
+    ctx: &RequestContext,
+    action: &str,
+    limit: u32,
+) -> Result<(), ApiError> {
+    let key = format!(
+        "{}:rl:{}:{action}",
+        state.redis_key_prefix,
+        caller_scope(ctx)
+    );
+    match state
+        .rate_limiter
+        .hit(&key, limit, time::Duration::minutes(1))
+        .await
+    {
+        Ok(decision) if decision.allowed => Ok(()),
+        Ok(decision) => Err(ApiError::RateLimited {
+            limit: decision.limit,
+            retry_after_seconds: u64::try_from(decision.reset_after.whole_seconds().max(1))
+                .unwrap_or(1),
+        }),
+        Err(GuardError::Unavailable(error)) => {
+            tracing::warn!(%error, action, "rate limiter unavailable; admitting the request");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Idempotency keys and rate limits through HTTP, against the real Redis server.
+
+use futures_util::future::join_all;
+use order_api::config::RateLimits;
+use reqwest::Response;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn create_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> Response {
+    app.client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn unique_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_replay_the_first_answer() {
+    let app = spawn_app().await;
+    let key = unique_key();
+    let first = create_with_key(&app, &customer(1), &key, &order_body(2)).await;
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.expect("json");
+    let again = create_with_key(&app, &customer(1), &key, &order_body(2)).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again, first);
+    let listed: Value = app
+        .get(&customer(1), "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listed["pagination"]["total"], 1,
+        "one order, however often it is sent"
+    );
+
+    let other_body = create_with_key(&app, &customer(1), &key, &order_body(3)).await;
+    assert_problem(other_body, 422, "idempotency_key_reused").await;
+    // Keys are scoped per caller: another user may use the same key.
+    assert_eq!(
+        create_with_key(&app, &customer(2), &key, &order_body(2))
+            .await
+            .status(),
+        201
+    );
+    // Errors are replayed too (4xx pins the key), so a retry cannot turn into a second attempt.
+    let bad_key = unique_key();
+    assert_problem(
+        create_with_key(&app, &customer(3), &bad_key, &order_body(0)).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let replayed = create_with_key(&app, &customer(3), &bad_key, &order_body(0)).await;
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_duplicates_create_one_order() {
+    let app = spawn_app().await;
+    let key = unique_key();
+    let token = customer(1);
+    let body = order_body(1);
+    let attempts = (0..100).map(|_| create_with_key(&app, &token, &key, &body));
+    let responses = join_all(attempts).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "statuses: {statuses:?}"
+    );
+    assert!(statuses.contains(&201));
+    let listed: Value = app
+        .get(&token, "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["pagination"]["total"], 1);
+    let state = app.simulator_state().await;
+    assert_eq!(state["availability"][0]["held"], 1, "one hold upstream");
+}
+
+#[tokio::test]
+async fn the_order_rate_limit_admits_exactly_its_limit_with_headers_on_429() {
+    let mut setup = Setup {
+        rate_limits: RateLimits {
+            orders: 10,
+            ..Setup::default().rate_limits
+        },
+        ..Setup::default()
+    };
+    setup.domain.limits.max_active_orders_per_user_per_event = 1_000;
+    setup.domain.limits.max_orders_per_user_per_day = 1_000;
+    let app = spawn_with(setup).await;
+    let token = customer(1);
+    let body = order_body(1);
+    let attempts = (0..50).map(|_| app.create_order(&token, &body));
+    let responses = join_all(attempts).await;
+    let created = responses.iter().filter(|r| r.status() == 201).count();
+    let limited: Vec<&Response> = responses.iter().filter(|r| r.status() == 429).collect();
+    assert_eq!((created, limited.len()), (10, 40));
+    let headers = limited[0].headers();
+    assert!(headers.get("retry-after").is_some());
+    assert_eq!(
+        headers.get("ratelimit-limit").and_then(|v| v.to_str().ok()),
+        Some("10")
+    );
+    assert_eq!(
+        headers
+            .get("ratelimit-remaining")
+            .and_then(|v| v.to_str().ok()),
+        Some("0")
+    );
+    // Another user has a window of their own.
+    assert_eq!(app.create_order(&customer(2), &body).await.status(), 201);
+}
+
+#[tokio::test]
+async fn with_redis_down_creation_fails_closed_and_other_commands_fail_open() {
+    let app = spawn_with(Setup {
+        dead_redis: true,
+        ..Setup::default()
+    })
+    .await;
+    // Without a key, creation does not need the store; rate limits fail open.
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    // With a key, creation refuses rather than risk a duplicate order.
+    let keyed = create_with_key(&app, &customer(1), &unique_key(), &order_body(1)).await;
+    assert_problem(keyed, 503, "guard_unavailable").await;
+    // Reserve takes the order lock: Redis being down does not block it.
+    let reserved = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{id}/reserve")))
+        .bearer_auth(customer(1))
+        .header("idempotency-key", unique_key())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(reserved.status(), 200);
+    let cancelled = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+}
