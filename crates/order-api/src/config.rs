@@ -105,6 +105,12 @@ pub struct Config {
     /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),
     /// `RATE_LIMIT_REFUND_PER_MINUTE` (3).
     pub rate_limits: RateLimits,
+    /// `EXPIRATION_CHECK_INTERVAL_MINUTES` (1).
+    pub expiry_interval: std::time::Duration,
+    /// `EXPIRY_BATCH_SIZE` (500).
+    pub expiry_batch_size: u32,
+    /// `RUN_JOBS` (true): run the background jobs inside the API process.
+    pub run_jobs: bool,
     /// `REDIS_KEY_PREFIX` (`order-service`): namespaces our keys in a shared Redis.
     pub redis_key_prefix: String,
     /// `IDEMPOTENCY_TTL_MINUTES` (30).
@@ -379,6 +385,18 @@ impl Config {
                 cancel: env.parsed("RATE_LIMIT_CANCEL_PER_MINUTE", 5, "a count")?,
                 refund: env.parsed("RATE_LIMIT_REFUND_PER_MINUTE", 3, "a count")?,
             },
+            expiry_interval: Duration::from_secs(
+                u64::try_from(
+                    env.minutes(
+                        "EXPIRATION_CHECK_INTERVAL_MINUTES",
+                        time::Duration::minutes(1),
+                    )?
+                    .whole_seconds(),
+                )
+                .unwrap_or(60),
+            ),
+            expiry_batch_size: env.parsed("EXPIRY_BATCH_SIZE", 500, "a count")?,
+            run_jobs: env.parsed("RUN_JOBS", true, "true or false")?,
             redis_key_prefix: env
                 .get("REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "order-service".into()),

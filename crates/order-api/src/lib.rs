@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod guards;
+pub mod jobs;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

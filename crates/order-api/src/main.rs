@@ -9,6 +9,7 @@ use order_domain::actor::Role;
 
 const USAGE: &str = "usage:
   order-api                      serve the API (configuration from the environment)
+  order-api worker               run the background jobs only (expiry), no HTTP
   order-api migrate              apply migrations as DATABASE_ADMIN_URL and let DATABASE_URL's role log in
   order-api dev-token --tenant <uuid> --user <uuid> [--roles customer,admin,warehouse] [--vip] [--minutes 60]
                                  print a JWT signed with JWT_SECRET";
@@ -26,6 +27,16 @@ async fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(config).await,
         Some("migrate") => migrate(&config).await,
+        Some("worker") => {
+            order_api::telemetry::init(&config.log_level, config.log_json);
+            match order_api::startup::run_worker(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("dev-token") => dev_token(&config, &args[1..]),
         Some(_) => {
             eprintln!("{USAGE}");

@@ -43,10 +43,20 @@ pub enum StartError {
     },
 }
 
-/// A built application: its port and the server future.
+/// A built application: its port, the server future and the use cases (for the jobs).
 pub struct Application {
     port: u16,
     server: Server,
+    service: OrderService,
+    jobs: JobSettings,
+}
+
+/// How the background jobs run.
+#[derive(Debug, Clone, Copy)]
+struct JobSettings {
+    enabled: bool,
+    interval: std::time::Duration,
+    batch_size: u32,
 }
 
 impl std::fmt::Debug for Application {
@@ -71,31 +81,9 @@ impl Application {
     /// # Errors
     /// [`StartError`] naming what failed and what to set.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let store = PgStore::connect(&config.database_url, config.database_max_connections).await?;
-        let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, &config))?;
-        let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, &config))?;
-        let events = HttpEventCatalog::new(upstream(&config.event_service_url, &config))?;
-        let redis =
-            Arc::new(RedisGuards::connect(&config.redis_url, 32).map_err(StartError::Redis)?);
-        let store_arc = Arc::new(store.clone());
-        let ports = Ports {
-            orders: store_arc.clone(),
-            refunds: store_arc.clone(),
-            carts: store_arc.clone(),
-            promotions: store_arc.clone(),
-            unit_of_work: store_arc,
-            locks: Arc::new(FailOpenLock::new((*redis).clone())),
-            tickets: Arc::new(tickets),
-            inventory: Arc::new(NotConfigured::new("inventory")),
-            products: Arc::new(NotConfigured::new("products")),
-            payments: Arc::new(payments),
-            events: Arc::new(events),
-            shipping: Arc::new(NotConfigured::new("shipping")),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(UuidV7Ids),
-        };
+        let (service, store, redis) = build_service(&config).await?;
         let state = AppState {
-            service: OrderService::new(ports, config.domain.clone(), GoodsCatalogConfig::default()),
+            service: service.clone(),
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
             store,
             max_body_bytes: config.max_body_bytes,
@@ -128,7 +116,21 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            service,
+            jobs: JobSettings {
+                enabled: config.run_jobs,
+                interval: config.expiry_interval,
+                batch_size: config.expiry_batch_size,
+            },
+        })
+    }
+
+    /// The use cases this application serves (for jobs and tests).
+    pub fn service(&self) -> &OrderService {
+        &self.service
     }
 
     /// The bound port.
@@ -136,11 +138,88 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop (actix handles SIGINT/SIGTERM gracefully).
+    /// Serves (and runs the jobs, unless `RUN_JOBS=false`) until the process is asked to stop:
+    /// actix finishes in-flight requests on SIGINT/SIGTERM, then the jobs stop after their
+    /// current order.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let jobs = self.jobs.enabled.then(|| {
+            tokio::spawn(crate::jobs::run_expiry(
+                self.service.clone(),
+                self.jobs.interval,
+                self.jobs.batch_size,
+                stopped,
+            ))
+        });
+        let result = self.server.await;
+        let _ = stop.send(true);
+        if let Some(jobs) = jobs {
+            let _ = jobs.await;
+        }
+        result
     }
+}
+
+/// The adapters wired into the use cases, shared by the API and `order-api worker`.
+///
+/// # Errors
+/// [`StartError`] naming what failed.
+pub async fn build_service(
+    config: &Config,
+) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
+    let store = PgStore::connect(&config.database_url, config.database_max_connections).await?;
+    let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
+    let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
+    let events = HttpEventCatalog::new(upstream(&config.event_service_url, config))?;
+    let redis = Arc::new(RedisGuards::connect(&config.redis_url, 32).map_err(StartError::Redis)?);
+    let store_arc = Arc::new(store.clone());
+    let ports = Ports {
+        orders: store_arc.clone(),
+        refunds: store_arc.clone(),
+        carts: store_arc.clone(),
+        promotions: store_arc.clone(),
+        unit_of_work: store_arc,
+        locks: Arc::new(FailOpenLock::new((*redis).clone())),
+        tickets: Arc::new(tickets),
+        inventory: Arc::new(NotConfigured::new("inventory")),
+        products: Arc::new(NotConfigured::new("products")),
+        payments: Arc::new(payments),
+        events: Arc::new(events),
+        shipping: Arc::new(NotConfigured::new("shipping")),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    };
+    let service = OrderService::new(ports, config.domain.clone(), GoodsCatalogConfig::default());
+    Ok((service, store, redis))
+}
+
+/// `order-api worker`: the background jobs alone, until SIGINT or SIGTERM.
+///
+/// # Errors
+/// [`StartError`] when the adapters cannot be built.
+pub async fn run_worker(config: Config) -> Result<(), StartError> {
+    let (service, _store, _redis) = build_service(&config).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(crate::jobs::run_expiry(
+        service,
+        config.expiry_interval,
+        config.expiry_batch_size,
+        stopped,
+    ));
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|source| StartError::Listen {
+        address: "signals".into(),
+        source,
+    })?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("worker stopping after the current order");
+    let _ = stop.send(true);
+    let _ = jobs.await;
+    Ok(())
 }

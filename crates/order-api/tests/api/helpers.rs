@@ -67,6 +67,10 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) client: reqwest::Client,
     pub(crate) simulator: String,
+    /// The use cases of the served app.
+    pub(crate) service: order_domain::use_cases::OrderService,
+    /// A second, independent instance on the same database: another replica.
+    pub(crate) replica: order_domain::use_cases::OrderService,
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
@@ -134,6 +138,10 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         },
         rate_limits: setup.rate_limits,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        expiry_interval: StdDuration::from_secs(60),
+        expiry_batch_size: 500,
+        // Tests run the jobs themselves, deterministically.
+        run_jobs: false,
         idempotency_ttl: Duration::minutes(30),
         max_body_bytes: 16 * 1024,
         log_level: "warn".into(),
@@ -143,13 +151,19 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         order_api::telemetry::init("info", false);
     }
+    let (replica, _, _) = order_api::startup::build_service(&config)
+        .await
+        .expect("replica builds");
     let app = Application::build(config).await.expect("app builds");
+    let service = app.service().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: reqwest::Client::new(),
         simulator,
+        service,
+        replica,
     }
 }
 

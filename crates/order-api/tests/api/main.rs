@@ -6,4 +6,5 @@ mod helpers;
 mod concurrency;
 mod errors;
 mod guards;
+mod jobs;
 mod lifecycle;

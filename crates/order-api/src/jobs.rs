@@ -1,0 +1,98 @@
+//! Background jobs: reservation expiry. They run inside `order-api` by default (`RUN_JOBS=true`)
+//! or alone (`order-api worker`), and stop between batches when asked to shut down.
+
+use std::time::Duration;
+
+use order_domain::use_cases::{OrderService, UseCaseError};
+use tokio::sync::watch;
+
+/// What one expiry pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    /// Orders this worker expired.
+    pub expired: usize,
+    /// Orders another worker (or a payment) changed first: skipped, not an error.
+    pub lost_races: usize,
+    /// Orders that failed for another reason; retried on the next pass.
+    pub failed: usize,
+}
+
+/// Expires every order past its reservation + grace, `batch_size` at a time, so that a backlog
+/// of 100 000 orders never becomes one giant transaction: each order is its own small commit.
+/// Safe with several workers at once: the version check lets exactly one of them expire an order.
+pub async fn expire_due_orders(
+    service: &OrderService,
+    batch_size: u32,
+    stop: &watch::Receiver<bool>,
+) -> ExpiryReport {
+    let mut report = ExpiryReport::default();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let results = match service.expire_due("expiry-job", batch_size).await {
+            Ok(results) => results,
+            Err(error) => {
+                tracing::warn!(%error, "expiry job could not list due orders");
+                report.failed += 1;
+                break;
+            }
+        };
+        let seen = results.len();
+        let mut progressed = 0;
+        for (order, outcome) in results {
+            match outcome {
+                Ok(()) => {
+                    report.expired += 1;
+                    progressed += 1;
+                }
+                Err(UseCaseError::Conflict | UseCaseError::InvalidTransition(_)) => {
+                    report.lost_races += 1;
+                    progressed += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(%order, %error, "expiry failed; retried on the next pass");
+                    report.failed += 1;
+                }
+            }
+        }
+        // A short batch means the backlog is done; a batch without progress would repeat itself.
+        if seen < usize::try_from(batch_size).unwrap_or(usize::MAX) || progressed == 0 {
+            break;
+        }
+    }
+    report
+}
+
+/// Runs [`expire_due_orders`] every `interval` until `stop` turns true.
+pub async fn run_expiry(
+    service: OrderService,
+    interval: Duration,
+    batch_size: u32,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(
+        interval_secs = interval.as_secs(),
+        batch_size,
+        "expiry job started"
+    );
+    loop {
+        let report = expire_due_orders(&service, batch_size, &stop).await;
+        if report != ExpiryReport::default() {
+            tracing::info!(
+                expired = report.expired,
+                lost_races = report.lost_races,
+                failed = report.failed,
+                "expiry pass"
+            );
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("expiry job stopped");
+            return;
+        }
+    }
+}

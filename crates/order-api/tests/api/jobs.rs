@@ -1,0 +1,71 @@
+//! The expiry job, with two workers racing over the same orders.
+
+use order_api::jobs::expire_due_orders;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn two_expiry_workers_expire_each_due_order_exactly_once() {
+    let mut setup = Setup::default();
+    setup.domain.reservation.ticket_hold = time::Duration::seconds(1);
+    setup.domain.reservation.grace = time::Duration::seconds(1);
+    let app = spawn_with(setup).await;
+    let mut ids = Vec::new();
+    for n in 0..20u128 {
+        let order = app.new_order(n, 1).await;
+        ids.push((n, order["id"].as_str().expect("id").to_owned()));
+    }
+    let fresh = app.new_order(99, 1).await;
+    assert_eq!(app.simulator_state().await["availability"][0]["held"], 21);
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    let still_fresh = app.new_order(100, 1).await;
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    // Small batches: the workers loop several times and overlap on the same rows.
+    let (a, b) = tokio::join!(
+        expire_due_orders(&app.service, 5, &stopped),
+        expire_due_orders(&app.replica, 5, &stopped)
+    );
+    assert_eq!(
+        a.expired + b.expired,
+        21,
+        "20 + the first fresh one, now past expiry: {a:?} {b:?}"
+    );
+    assert_eq!(a.failed + b.failed, 0);
+
+    for (n, id) in &ids {
+        let history: Value = app
+            .get(&customer(*n), &format!("/api/v1/orders/{id}/events"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let expired = history["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["eventType"] == "order.expired")
+            .count();
+        assert_eq!(expired, 1, "order {id} expired once");
+    }
+    let _ = fresh;
+    let still: Value = app
+        .get(
+            &customer(100),
+            &format!("/api/v1/orders/{}", still_fresh["id"].as_str().expect("id")),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        still["status"], "RESERVED",
+        "orders inside their window are left alone"
+    );
+    assert_eq!(
+        app.simulator_state().await["availability"][0]["held"],
+        1,
+        "expired holds were released"
+    );
+}
