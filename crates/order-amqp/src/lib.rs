@@ -1,5 +1,217 @@
-//! RabbitMQ adapters (lapin): outbox relay with publisher confirms, consumers with an inbox and a dead-letter queue.
+//! RabbitMQ adapters: the [`OutboxRelay`] and its [`EventPublisher`].
 //!
-//! This crate is a shell for now: it implements ports of [`order_domain::ports`] once its
-//! issue lands (see this crate's README). It depends on `order-domain` and never on another
-//! adapter.
+//! The relay leases a batch of outbox rows (`Outbox::claim_unpublished`), publishes them in
+//! order, each persistent, with `message_id` = event id and routing key = event type, waits for
+//! the broker's confirm, and only then marks them published. If RabbitMQ is down the rows wait;
+//! nothing is lost. Delivery is at least once: consumers deduplicate by message id.
+
+use std::sync::Arc;
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use order_domain::events::EventEnvelope;
+use order_domain::ids::DomainEventId;
+use order_domain::ports::{Outbox, RepositoryError};
+use tokio::sync::watch;
+
+/// The exchange every order event is published to.
+pub const EXCHANGE: &str = "order.events";
+
+/// Why publishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The broker is unreachable or refused the message.
+    #[error("broker: {0}")]
+    Broker(String),
+    /// The outbox could not be read or updated.
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
+impl From<lapin::Error> for RelayError {
+    fn from(error: lapin::Error) -> Self {
+        Self::Broker(error.to_string())
+    }
+}
+
+/// A confirm-mode channel to the broker with the exchange declared.
+pub struct EventPublisher {
+    _connection: Connection,
+    channel: Channel,
+}
+
+impl std::fmt::Debug for EventPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventPublisher")
+    }
+}
+
+impl EventPublisher {
+    /// Connects, enables publisher confirms and declares the durable topic exchange.
+    ///
+    /// # Errors
+    /// [`RelayError::Broker`] when RabbitMQ cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, RelayError> {
+        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        channel
+            .exchange_declare(
+                EXCHANGE.into(),
+                ExchangeKind::Topic,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        Ok(Self {
+            _connection: connection,
+            channel,
+        })
+    }
+
+    /// Publishes one event and waits for the broker's confirm.
+    ///
+    /// # Errors
+    /// [`RelayError::Broker`] when the broker nacks or the connection fails.
+    pub async fn publish(&self, envelope: &EventEnvelope) -> Result<(), RelayError> {
+        let payload =
+            serde_json::to_vec(envelope).map_err(|e| RelayError::Broker(e.to_string()))?;
+        let properties = BasicProperties::default()
+            .with_message_id(envelope.id.to_string().into())
+            .with_content_type("application/json".into())
+            .with_type(envelope.event_type().into())
+            // 2 = persistent: the message survives a broker restart once confirmed.
+            .with_delivery_mode(2);
+        let confirmation = self
+            .channel
+            .basic_publish(
+                EXCHANGE.into(),
+                envelope.event_type().into(),
+                BasicPublishOptions::default(),
+                &payload,
+                properties,
+            )
+            .await?
+            .await?;
+        if confirmation.is_ack() {
+            Ok(())
+        } else {
+            Err(RelayError::Broker(format!(
+                "broker refused event {}",
+                envelope.id
+            )))
+        }
+    }
+}
+
+/// Moves outbox rows to the broker.
+#[derive(Clone)]
+pub struct OutboxRelay {
+    outbox: Arc<dyn Outbox>,
+    batch_size: u32,
+    lease: time::Duration,
+}
+
+impl std::fmt::Debug for OutboxRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRelay")
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutboxRelay {
+    /// A relay over `outbox`, leasing `batch_size` rows at a time for `lease`.
+    pub fn new(outbox: Arc<dyn Outbox>, batch_size: u32, lease: time::Duration) -> Self {
+        Self {
+            outbox,
+            batch_size,
+            lease,
+        }
+    }
+
+    /// Publishes one leased batch in order; stops at the first failure and marks what was
+    /// confirmed, so the rest is published again once its lease runs out.
+    ///
+    /// # Errors
+    /// [`RelayError`] when the outbox or the broker fails; confirmed rows are marked first.
+    pub async fn relay_once(&self, publisher: &EventPublisher) -> Result<usize, RelayError> {
+        let batch = self
+            .outbox
+            .claim_unpublished(self.batch_size, self.lease)
+            .await?;
+        let mut confirmed: Vec<DomainEventId> = Vec::with_capacity(batch.len());
+        let mut failure = None;
+        for record in &batch {
+            match publisher.publish(&record.envelope).await {
+                Ok(()) => confirmed.push(record.envelope.id),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        if !confirmed.is_empty() {
+            self.outbox.mark_published(&confirmed).await?;
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(confirmed.len()),
+        }
+    }
+
+    /// Relays until `stop` turns true, reconnecting to `url` with growing pauses while the
+    /// broker is away.
+    pub async fn run(
+        self,
+        url: String,
+        idle: std::time::Duration,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut publisher: Option<EventPublisher> = None;
+        let mut backoff = std::time::Duration::from_millis(500);
+        while !*stop.borrow() {
+            if publisher.is_none() {
+                match EventPublisher::connect(&url).await {
+                    Ok(connected) => {
+                        tracing::info!("outbox relay connected to the broker");
+                        publisher = Some(connected);
+                        backoff = std::time::Duration::from_millis(500);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "broker unreachable; outbox rows wait");
+                        wait(&mut stop, backoff).await;
+                        backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+                        continue;
+                    }
+                }
+            }
+            let Some(current) = &publisher else { continue };
+            match self.relay_once(current).await {
+                Ok(0) => wait(&mut stop, idle).await,
+                Ok(_) => {}
+                Err(RelayError::Broker(error)) => {
+                    tracing::warn!(%error, "publishing failed; reconnecting");
+                    publisher = None;
+                }
+                Err(RelayError::Storage(error)) => {
+                    tracing::warn!(%error, "outbox unavailable");
+                    wait(&mut stop, backoff).await;
+                }
+            }
+        }
+    }
+}
+
+async fn wait(stop: &mut watch::Receiver<bool>, pause: std::time::Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => {}
+        _ = stop.changed() => {}
+    }
+}

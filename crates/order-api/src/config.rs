@@ -105,6 +105,10 @@ pub struct Config {
     /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),
     /// `RATE_LIMIT_REFUND_PER_MINUTE` (3).
     pub rate_limits: RateLimits,
+    /// `RABBITMQ_URL` (amqp://guest:guest@127.0.0.1:5672/%2f).
+    pub rabbitmq_url: String,
+    /// `OUTBOX_BATCH_SIZE` (100): rows leased per relay pass.
+    pub outbox_batch_size: u32,
     /// `EXPIRATION_CHECK_INTERVAL_MINUTES` (1).
     pub expiry_interval: std::time::Duration,
     /// `EXPIRY_BATCH_SIZE` (500).
@@ -385,6 +389,10 @@ impl Config {
                 cancel: env.parsed("RATE_LIMIT_CANCEL_PER_MINUTE", 5, "a count")?,
                 refund: env.parsed("RATE_LIMIT_REFUND_PER_MINUTE", 3, "a count")?,
             },
+            rabbitmq_url: env
+                .get("RABBITMQ_URL")
+                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            outbox_batch_size: env.parsed("OUTBOX_BATCH_SIZE", 100, "a count")?,
             expiry_interval: Duration::from_secs(
                 u64::try_from(
                     env.minutes(

@@ -48,15 +48,36 @@ pub struct Application {
     port: u16,
     server: Server,
     service: OrderService,
-    jobs: JobSettings,
+    store: PgStore,
+    config: Config,
+    run_jobs: bool,
 }
 
-/// How the background jobs run.
-#[derive(Debug, Clone, Copy)]
-struct JobSettings {
-    enabled: bool,
-    interval: std::time::Duration,
-    batch_size: u32,
+/// Starts every background job: the expiry job and the outbox relay.
+fn spawn_jobs(
+    service: &OrderService,
+    store: &PgStore,
+    config: &Config,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let relay = order_amqp::OutboxRelay::new(
+        Arc::new(store.clone()),
+        config.outbox_batch_size,
+        time::Duration::seconds(30),
+    );
+    vec![
+        tokio::spawn(crate::jobs::run_expiry(
+            service.clone(),
+            config.expiry_interval,
+            config.expiry_batch_size,
+            stopped.clone(),
+        )),
+        tokio::spawn(relay.run(
+            config.rabbitmq_url.clone(),
+            std::time::Duration::from_millis(200),
+            stopped.clone(),
+        )),
+    ]
 }
 
 impl std::fmt::Debug for Application {
@@ -82,6 +103,7 @@ impl Application {
     /// [`StartError`] naming what failed and what to set.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let (service, store, redis) = build_service(&config).await?;
+        let store_for_jobs = store.clone();
         let state = AppState {
             service: service.clone(),
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
@@ -120,11 +142,9 @@ impl Application {
             port,
             server,
             service,
-            jobs: JobSettings {
-                enabled: config.run_jobs,
-                interval: config.expiry_interval,
-                batch_size: config.expiry_batch_size,
-            },
+            store: store_for_jobs,
+            config: config.clone(),
+            run_jobs: config.run_jobs,
         })
     }
 
@@ -146,18 +166,15 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let jobs = self.jobs.enabled.then(|| {
-            tokio::spawn(crate::jobs::run_expiry(
-                self.service.clone(),
-                self.jobs.interval,
-                self.jobs.batch_size,
-                stopped,
-            ))
-        });
+        let jobs = if self.run_jobs {
+            spawn_jobs(&self.service, &self.store, &self.config, &stopped)
+        } else {
+            Vec::new()
+        };
         let result = self.server.await;
         let _ = stop.send(true);
-        if let Some(jobs) = jobs {
-            let _ = jobs.await;
+        for job in jobs {
+            let _ = job.await;
         }
         result
     }
@@ -201,14 +218,9 @@ pub async fn build_service(
 /// # Errors
 /// [`StartError`] when the adapters cannot be built.
 pub async fn run_worker(config: Config) -> Result<(), StartError> {
-    let (service, _store, _redis) = build_service(&config).await?;
+    let (service, store, _redis) = build_service(&config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(crate::jobs::run_expiry(
-        service,
-        config.expiry_interval,
-        config.expiry_batch_size,
-        stopped,
-    ));
+    let jobs = spawn_jobs(&service, &store, &config, &stopped);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| StartError::Listen {
         address: "signals".into(),
@@ -220,6 +232,8 @@ pub async fn run_worker(config: Config) -> Result<(), StartError> {
     }
     tracing::info!("worker stopping after the current order");
     let _ = stop.send(true);
-    let _ = jobs.await;
+    for job in jobs {
+        let _ = job.await;
+    }
     Ok(())
 }

@@ -335,12 +335,18 @@ pub struct OutboxRecord {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Up to `limit` unpublished rows in position order, locked for this caller so that other
-    /// relays skip them until [`Outbox::mark_published`] or a timeout.
+    /// Leases up to `limit` unpublished rows, in position order, for `lease`: other relays skip
+    /// them until [`Outbox::mark_published`] or until the lease runs out. Rows of an order whose
+    /// earlier events are leased to another relay are not returned, so one order's events are
+    /// never published out of order.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn claim_unpublished(&self, limit: u32) -> Result<Vec<OutboxRecord>, RepositoryError>;
+    async fn claim_unpublished(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxRecord>, RepositoryError>;
 
     /// Marks rows as published (after the broker confirmed them).
     ///

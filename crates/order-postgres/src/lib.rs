@@ -8,6 +8,7 @@
 
 mod carts;
 mod orders;
+mod outbox;
 mod promotions;
 pub mod setup;
 mod unit_of_work;

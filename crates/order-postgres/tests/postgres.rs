@@ -721,3 +721,58 @@ async fn active_promotions_respect_their_window() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn relays_lease_outbox_rows_in_order_and_never_overtake_an_order() {
+    let db = fresh_db().await;
+    let mut x = store_reserved(&db, tenant_a(), 40, 7, 9).await;
+    let events = x
+        .confirm(&PaymentIntentId::new("pi"), NOW)
+        .expect("confirm");
+    db.store
+        .commit(&change(&x, events, 40_500))
+        .await
+        .expect("second event of x");
+    let y = store_reserved(&db, tenant_b(), 41, 7, 9).await;
+    let lease = Duration::seconds(30);
+
+    // Relay A takes x's first event; relay B must not overtake it with x's second.
+    let a = db.store.claim_unpublished(1, lease).await.expect("claim");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].envelope.order_id, x.id());
+    assert_eq!(a[0].envelope.event_type(), "order.reserved");
+    let b = db.store.claim_unpublished(10, lease).await.expect("claim");
+    assert_eq!(
+        b.iter().map(|r| r.envelope.order_id).collect::<Vec<_>>(),
+        vec![y.id()]
+    );
+
+    db.store
+        .mark_published(&[a[0].envelope.id])
+        .await
+        .expect("published");
+    let next = db.store.claim_unpublished(10, lease).await.expect("claim");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].envelope.event_type(), "order.confirmed");
+
+    // A relay that dies lets its lease run out: the rows come back.
+    let expired = db.store.claim_unpublished(10, Duration::ZERO).await;
+    assert!(
+        expired.expect("claim").is_empty(),
+        "everything is leased for 30 s"
+    );
+    sqlx::query(
+        "UPDATE outbox SET claimed_until = now() - interval '1 second' WHERE published_at IS NULL",
+    )
+    .execute(&db.owner)
+    .await
+    .expect("expire leases");
+    assert_eq!(
+        db.store
+            .claim_unpublished(10, lease)
+            .await
+            .expect("claim")
+            .len(),
+        2
+    );
+}

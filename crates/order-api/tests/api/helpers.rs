@@ -138,6 +138,9 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         },
         rate_limits: setup.rate_limits,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        rabbitmq_url: std::env::var("TEST_AMQP_URL")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:56720/%2f".into()),
+        outbox_batch_size: 100,
         expiry_interval: StdDuration::from_secs(60),
         expiry_batch_size: 500,
         // Tests run the jobs themselves, deterministically.
