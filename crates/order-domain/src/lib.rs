@@ -68,6 +68,7 @@ pub mod audit;
 pub mod cart;
 pub mod events;
 pub mod ids;
+pub mod messages;
 pub mod money;
 pub mod order;
 pub mod policy;

@@ -590,7 +590,102 @@ impl Order {
         intent: &PaymentIntentId,
         now: OffsetDateTime,
     ) -> Result<Vec<OrderEvent>, OrderError> {
-        check_transition(self.kind(), self.status(), OrderStatus::Confirmed)?;
+        // Closed orders take the late-payment path instead (`recover_late_payment`).
+        if !self.status().is_unpaid() {
+            return Err(self.invalid(OrderStatus::Confirmed).into());
+        }
+        self.confirm_paid(intent, now)
+    }
+
+    /// Whether a payment for this order would arrive too late: the order EXPIRED, or was
+    /// CANCELLED before anything was paid (decision 0015).
+    pub fn closed_unpaid(&self) -> bool {
+        match self.status() {
+            OrderStatus::Expired => true,
+            OrderStatus::Cancelled => self.record.milestones.confirmed_at.is_none(),
+            _ => false,
+        }
+    }
+
+    /// EXPIRED, or CANCELLED before payment → CONFIRMED: the payment arrived after the window
+    /// closed and the tickets or stock were held again under `hold_id` (decision 0015).
+    ///
+    /// # Errors
+    /// [`OrderError::InvalidTransition`] unless [`Order::closed_unpaid`];
+    /// [`OrderError::PaymentIntentMismatch`] when the intent is not this order's.
+    pub fn recover_late_payment(
+        &mut self,
+        intent: &PaymentIntentId,
+        hold_id: HoldId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if !self.closed_unpaid() {
+            return Err(self.invalid(OrderStatus::Confirmed).into());
+        }
+        let events = self.confirm_paid(intent, now)?;
+        self.record.hold_id = Some(hold_id);
+        Ok(events)
+    }
+
+    /// A payment that arrived after the order closed and cannot be honoured (nothing left to
+    /// hold): an APPROVED refund of the whole payment, to be paid out at once (decision 0015).
+    /// The order keeps its status.
+    ///
+    /// # Errors
+    /// [`OrderError::InvalidTransition`] unless [`Order::closed_unpaid`];
+    /// [`OrderError::PaymentIntentMismatch`] when the intent is not this order's;
+    /// [`RefundError::NothingToRefund`] when this payment is already being refunded.
+    pub fn refund_late_payment(
+        &mut self,
+        refund_id: RefundId,
+        intent: &PaymentIntentId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if !self.closed_unpaid() {
+            return Err(self.invalid(OrderStatus::Refunded).into());
+        }
+        self.check_intent(intent)?;
+        if self.committed_refunds() > 0 {
+            return Err(RefundError::NothingToRefund.into());
+        }
+        let amount = self.total();
+        let reason = format!("late payment for a {} order", self.status());
+        self.record.payment_intent_id = Some(intent.clone());
+        self.record.refundable_max = Some(amount);
+        self.record.refunds.push(Refund {
+            id: refund_id,
+            amount,
+            status: RefundStatus::Approved,
+            items: Vec::new(),
+            reason: reason.clone(),
+            requested_by: "system".to_owned(),
+            requested_at: now,
+            decided_by: Some("late-payment policy".to_owned()),
+            decided_at: Some(now),
+            decision_note: Some("nothing left to hold; the payment is returned".to_owned()),
+            payment_reference: None,
+            failure_reason: None,
+            attempts: 0,
+            completed_at: None,
+        });
+        self.record.milestones.updated_at = now;
+        Ok(vec![
+            OrderEvent::RefundRequested(RefundRequested {
+                refund_id,
+                amount,
+                status: RefundStatus::Approved,
+                items: Vec::new(),
+                reason,
+            }),
+            OrderEvent::RefundApproved(RefundDecided {
+                refund_id,
+                amount,
+                note: Some("late payment refunded in full".to_owned()),
+            }),
+        ])
+    }
+
+    fn check_intent(&self, intent: &PaymentIntentId) -> Result<(), OrderError> {
         if self
             .record
             .payment_intent_id
@@ -601,6 +696,16 @@ impl Order {
                 received: intent.clone(),
             });
         }
+        Ok(())
+    }
+
+    fn confirm_paid(
+        &mut self,
+        intent: &PaymentIntentId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        check_transition(self.kind(), self.status(), OrderStatus::Confirmed)?;
+        self.check_intent(intent)?;
         let change = self.transition(OrderStatus::Confirmed, now)?;
         self.record.payment_intent_id = Some(intent.clone());
         Ok(vec![OrderEvent::Confirmed(OrderConfirmed {

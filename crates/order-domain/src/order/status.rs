@@ -131,6 +131,7 @@ pub struct InvalidTransition {
 ///
 /// Ticket orders end at CONFIRMED, CANCELLED, EXPIRED or REFUNDED; fulfillment and returns are
 /// goods-only, and CONFIRMED → REFUNDED is tickets-only (goods are refunded through a return).
+/// EXPIRED/CANCELLED → CONFIRMED is the late-payment recovery of decision 0015.
 #[allow(clippy::match_like_matches_macro)] // a table reads better as match arms than as one `matches!`
 pub fn transition_allowed(kind: OrderKind, from: OrderStatus, to: OrderStatus) -> bool {
     use OrderKind::{Goods, Ticket};
@@ -138,6 +139,9 @@ pub fn transition_allowed(kind: OrderKind, from: OrderStatus, to: OrderStatus) -
     match (kind, from, to) {
         (_, Pending, Reserved) | (_, Reserved, Reserved) => true,
         (_, Pending | Reserved, Confirmed | Cancelled | Expired) => true,
+        // A payment that arrives after the window closed: the order is held again and confirmed
+        // (`Order::recover_late_payment`, which also refuses orders cancelled after payment).
+        (_, Expired | Cancelled, Confirmed) => true,
         (_, Confirmed, Cancelled) => true,
         (Ticket, Confirmed, Refunded) => true,
         (Goods, Confirmed, Processing) => true,
@@ -183,6 +187,8 @@ mod tests {
             (Reserved, Expired),
             (Confirmed, Cancelled),
             (Confirmed, Refunded),
+            (Expired, Confirmed),
+            (Cancelled, Confirmed),
         ];
         let goods: &[(OrderStatus, OrderStatus)] = &[
             (Pending, Reserved),
@@ -193,6 +199,8 @@ mod tests {
             (Reserved, Cancelled),
             (Pending, Expired),
             (Reserved, Expired),
+            (Expired, Confirmed),
+            (Cancelled, Confirmed),
             (Confirmed, Processing),
             (Confirmed, Cancelled),
             (Processing, Cancelled),

@@ -138,6 +138,9 @@ fn command_to(order: &mut Order, to: OrderStatus) -> Result<Vec<OrderEvent>, Ord
         OrderStatus::Reserved => {
             order.reserve(HoldId::new("hold-1"), T0 + Duration::minutes(15), T0)
         }
+        OrderStatus::Confirmed if order.closed_unpaid() => {
+            order.recover_late_payment(&PaymentIntentId::new("pi-1"), HoldId::new("hold-2"), T0)
+        }
         OrderStatus::Confirmed => order.confirm(&PaymentIntentId::new("pi-1"), T0),
         OrderStatus::Cancelled => {
             let terms = terms_full(order);
@@ -475,4 +478,90 @@ fn stored_orders_are_checked_when_restored() {
     let mut broken = record;
     broken.items.pop();
     assert!(Order::restore(broken).is_err());
+}
+
+#[test]
+fn confirm_refuses_closed_orders_which_take_the_late_payment_path() {
+    let mut expired = order_in(OrderKind::Ticket, OrderStatus::Expired).expect("expired");
+    let refused = expired.confirm(&PaymentIntentId::new("pi-1"), T0);
+    assert_eq!(
+        refused,
+        Err(OrderError::InvalidTransition(InvalidTransition {
+            kind: OrderKind::Ticket,
+            from: OrderStatus::Expired,
+            to: OrderStatus::Confirmed,
+        }))
+    );
+    let events = expired
+        .recover_late_payment(&PaymentIntentId::new("pi-1"), HoldId::new("hold-2"), T0)
+        .expect("recovered");
+    assert_eq!(names(&events), ["order.confirmed"]);
+    assert_eq!(expired.status(), OrderStatus::Confirmed);
+    assert_eq!(expired.hold_id(), Some(&HoldId::new("hold-2")));
+}
+
+#[test]
+fn an_order_cancelled_after_payment_is_not_recovered_by_a_late_payment() {
+    let mut paid = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("confirmed");
+    command_to(&mut paid, OrderStatus::Cancelled).expect("cancelled with refund");
+    assert!(!paid.closed_unpaid());
+    let before = paid.clone();
+    let intent = PaymentIntentId::new("pi-1");
+    assert!(matches!(
+        paid.recover_late_payment(&intent, HoldId::new("hold-3"), T0),
+        Err(OrderError::InvalidTransition(_))
+    ));
+    assert!(matches!(
+        paid.refund_late_payment(RefundId::from_uuid(uuid(950)), &intent, T0),
+        Err(OrderError::InvalidTransition(_))
+    ));
+    assert_eq!(paid, before);
+}
+
+#[test]
+fn a_late_payment_that_cannot_be_honoured_is_refunded_in_full_once() {
+    let mut expired = order_in(OrderKind::Ticket, OrderStatus::Expired).expect("expired");
+    let refund = RefundId::from_uuid(uuid(951));
+    let intent = PaymentIntentId::new("pi-late");
+    let events = expired
+        .refund_late_payment(refund, &intent, T0)
+        .expect("refund recorded");
+    assert_eq!(names(&events), ["refund.requested", "refund.approved"]);
+    assert_eq!(expired.status(), OrderStatus::Expired);
+    let recorded = expired.refund(refund).expect("refund");
+    assert_eq!(recorded.amount, expired.total());
+    assert_eq!(recorded.status, RefundStatus::Approved);
+    assert_eq!(expired.payment_intent_id(), Some(&intent));
+    assert_eq!(
+        expired.refund_late_payment(RefundId::from_uuid(uuid(952)), &intent, T0),
+        Err(OrderError::Refund(RefundError::NothingToRefund))
+    );
+    // Paying it out completes the refund; the order stays EXPIRED (no table row to REFUNDED).
+    let completed = expired.complete_refund(refund, "re-1", T0).expect("paid");
+    assert_eq!(names(&completed), ["refund.completed"]);
+    assert_eq!(expired.status(), OrderStatus::Expired);
+}
+
+#[test]
+fn a_late_payment_with_another_orders_intent_is_refused() {
+    let mut cancelled = order_in(OrderKind::Goods, OrderStatus::Cancelled).expect("cancelled");
+    cancelled
+        .attach_payment_intent(PaymentIntentId::new("pi-own"))
+        .expect_err("closed orders take no new intent");
+    let mut reserved = order_in(OrderKind::Goods, OrderStatus::Reserved).expect("reserved");
+    reserved
+        .attach_payment_intent(PaymentIntentId::new("pi-own"))
+        .expect("intent");
+    command_to(&mut reserved, OrderStatus::Cancelled).expect("cancelled unpaid");
+    let other = PaymentIntentId::new("pi-other");
+    assert_eq!(
+        reserved.recover_late_payment(&other, HoldId::new("h"), T0),
+        Err(OrderError::PaymentIntentMismatch {
+            received: other.clone()
+        })
+    );
+    assert_eq!(
+        reserved.refund_late_payment(RefundId::from_uuid(uuid(953)), &other, T0),
+        Err(OrderError::PaymentIntentMismatch { received: other })
+    );
 }

@@ -79,6 +79,19 @@ pub enum UseCaseError {
     Storage(RepositoryError),
 }
 
+impl UseCaseError {
+    /// Whether trying again later may succeed: storage, guard or upstream outages and lost
+    /// races. Everything else fails the same way every time.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Conflict | Self::Locked | Self::Guard(_) => true,
+            Self::Storage(error) => matches!(error, RepositoryError::Unavailable(_)),
+            Self::Upstream(error) => matches!(error, UpstreamError::Unavailable { .. }),
+            _ => false,
+        }
+    }
+}
+
 impl From<OrderError> for UseCaseError {
     fn from(error: OrderError) -> Self {
         match error {

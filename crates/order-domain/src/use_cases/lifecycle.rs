@@ -5,7 +5,7 @@ use time::Duration;
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::{Actor, RequestContext};
 use crate::ids::{EventId, OrderId, PaymentIntentId, RefundId, TicketId};
-use crate::order::{Order, OrderKind, OrderStatus, check_transition};
+use crate::order::{InvalidTransition, Order, OrderKind, OrderStatus, check_transition};
 use crate::policy::RefundReason;
 use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine};
 
@@ -136,7 +136,13 @@ impl OrderService {
                 // A concurrent expiry or cancellation may have released the hold meanwhile:
                 // then the answer is that transition's conflict, not an upstream failure.
                 let current = self.load_visible(ctx, id).await?;
-                check_transition(current.kind(), current.status(), OrderStatus::Confirmed)?;
+                if !current.status().is_unpaid() {
+                    return Err(UseCaseError::InvalidTransition(InvalidTransition {
+                        kind: current.kind(),
+                        from: current.status(),
+                        to: OrderStatus::Confirmed,
+                    }));
+                }
                 return Err(error.into());
             }
         };
@@ -200,15 +206,16 @@ impl OrderService {
         if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
             return Err(UseCaseError::Forbidden);
         }
-        self.cancel_loaded(ctx, order, reason, None).await
+        self.cancel_loaded(ctx, order, reason, None, None).await
     }
 
-    async fn cancel_loaded(
+    pub(super) async fn cancel_loaded(
         &self,
         ctx: &RequestContext,
         mut order: Order,
         reason: &str,
         forced: Option<RefundReason>,
+        inbox: Option<InboxMessage>,
     ) -> Result<CancelOutcome, UseCaseError> {
         check_transition(order.kind(), order.status(), OrderStatus::Cancelled)?;
         let now = self.now();
@@ -237,8 +244,16 @@ impl OrderService {
             now,
         )?;
         let started = refund_id.filter(|id| order.refund(*id).is_some());
-        self.persist(ctx, &mut order, events, Extras::default())
-            .await?;
+        self.persist(
+            ctx,
+            &mut order,
+            events,
+            Extras {
+                inbox,
+                ..Extras::default()
+            },
+        )
+        .await?;
         if was_unpaid {
             self.release_hold(&order).await;
             if let Some(intent) = order.payment_intent_id() {
@@ -348,7 +363,7 @@ impl OrderService {
             for order_id in fresh {
                 let outcome = match self.load_visible(ctx, order_id).await {
                     Ok(order) => self
-                        .cancel_loaded(ctx, order, reason, Some(RefundReason::EventCancelled))
+                        .cancel_loaded(ctx, order, reason, Some(RefundReason::EventCancelled), None)
                         .await
                         .map(|done| done.order.status()),
                     Err(error) => Err(error),
@@ -375,7 +390,7 @@ impl OrderService {
     }
 }
 
-fn ticket_lines(order: &Order) -> Vec<TicketLine> {
+pub(super) fn ticket_lines(order: &Order) -> Vec<TicketLine> {
     order
         .items()
         .iter()
@@ -393,7 +408,7 @@ fn ticket_lines(order: &Order) -> Vec<TicketLine> {
         .collect()
 }
 
-fn stock_lines(order: &Order) -> Vec<StockLine> {
+pub(super) fn stock_lines(order: &Order) -> Vec<StockLine> {
     order
         .items()
         .iter()

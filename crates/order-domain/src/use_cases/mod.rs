@@ -14,6 +14,7 @@ mod create;
 mod error;
 mod fulfillment;
 mod lifecycle;
+mod messages;
 mod queries;
 mod refunds;
 
@@ -34,7 +35,7 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, InboxMessage,
+    CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, Inbox, InboxMessage,
     InventoryService, OrderChange, OrderRepository, PaymentGateway, ProductCatalog,
     PromoRedemption, PromotionRepository, RefundRepository, ShippingService, TicketService,
     UnitOfWork,
@@ -50,6 +51,7 @@ pub struct Ports {
     pub carts: Arc<dyn CartRepository>,
     pub promotions: Arc<dyn PromotionRepository>,
     pub unit_of_work: Arc<dyn UnitOfWork>,
+    pub inbox: Arc<dyn Inbox>,
     pub locks: Arc<dyn DistributedLock>,
     pub tickets: Arc<dyn TicketService>,
     pub inventory: Arc<dyn InventoryService>,

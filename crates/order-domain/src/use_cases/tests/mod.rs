@@ -3,6 +3,7 @@
 
 mod create;
 mod lifecycle;
+mod messages;
 mod refunds;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,6 +162,7 @@ pub(super) struct Harness {
     pub(super) carts: MockCartRepository,
     pub(super) promotions: MockPromotionRepository,
     pub(super) unit_of_work: MockUnitOfWork,
+    pub(super) inbox: MockInbox,
     pub(super) locks: MockDistributedLock,
     pub(super) tickets: MockTicketService,
     pub(super) inventory: MockInventoryService,
@@ -181,6 +183,7 @@ impl Harness {
             carts: MockCartRepository::new(),
             promotions: MockPromotionRepository::new(),
             unit_of_work: MockUnitOfWork::new(),
+            inbox: MockInbox::new(),
             locks: MockDistributedLock::new(),
             tickets: MockTicketService::new(),
             inventory: MockInventoryService::new(),
@@ -243,6 +246,7 @@ impl Harness {
             carts: Arc::new(self.carts),
             promotions: Arc::new(self.promotions),
             unit_of_work: Arc::new(self.unit_of_work),
+            inbox: Arc::new(self.inbox),
             locks: Arc::new(self.locks),
             tickets: Arc::new(self.tickets),
             inventory: Arc::new(self.inventory),
