@@ -16,6 +16,8 @@ set -a
 source deploy/local/local.env
 set +a
 export SIMULATOR_SEED_FILE="$ROOT/deploy/local/simulator-seed.json"
+# The simulator announces payment.* and ticket.* on the same broker the API consumes from.
+export SIMULATOR_AMQP_URL="${SIMULATOR_AMQP_URL:-$RABBITMQ_URL}"
 
 log "building order-api and order-simulator"
 cargo build --quiet -p order-api -p order-simulator

@@ -181,5 +181,10 @@ case "${1:-up}" in
         postgres_down
         ;;
     env) print_env ;;
-    *) die "usage: $0 up|down|env" ;;
+    # For the broker-restart test: a real stop and start of the RabbitMQ node.
+    restart-rabbitmq)
+        rabbit_down
+        rabbit_up
+        ;;
+    *) die "usage: $0 up|down|env|restart-rabbitmq" ;;
 esac

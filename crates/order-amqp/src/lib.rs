@@ -1,9 +1,12 @@
-//! RabbitMQ adapters: the [`OutboxRelay`] and its [`EventPublisher`].
+//! RabbitMQ adapters: the [`OutboxRelay`] and its [`EventPublisher`], and the
+//! [`consumers`] of the messages other services send.
 //!
 //! The relay leases a batch of outbox rows (`Outbox::claim_unpublished`), publishes them in
 //! order, each persistent, with `message_id` = event id and routing key = event type, waits for
 //! the broker's confirm, and only then marks them published. If RabbitMQ is down the rows wait;
 //! nothing is lost. Delivery is at least once: consumers deduplicate by message id.
+
+pub mod consumers;
 
 use std::sync::Arc;
 

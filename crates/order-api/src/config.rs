@@ -109,6 +109,12 @@ pub struct Config {
     pub rabbitmq_url: String,
     /// `OUTBOX_BATCH_SIZE` (100): rows leased per relay pass.
     pub outbox_batch_size: u32,
+    /// The consumed queues: `AMQP_QUEUE_PREFIX` (`order-service`) and `CONSUMER_MAX_ATTEMPTS`
+    /// (5) deliveries before the dead-letter queue.
+    pub consumers: order_amqp::consumers::ConsumerTopology,
+    /// `CONSUMER_RETRY_DELAY_MS` (1000): the first pause before a failed message is retried;
+    /// it doubles with each delivery.
+    pub consumer_retry_delay: Duration,
     /// `EXPIRATION_CHECK_INTERVAL_MINUTES` (1).
     pub expiry_interval: std::time::Duration,
     /// `EXPIRY_BATCH_SIZE` (500).
@@ -393,6 +399,25 @@ impl Config {
                 .get("RABBITMQ_URL")
                 .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
             outbox_batch_size: env.parsed("OUTBOX_BATCH_SIZE", 100, "a count")?,
+            consumers: order_amqp::consumers::ConsumerTopology {
+                prefix: env
+                    .get("AMQP_QUEUE_PREFIX")
+                    .unwrap_or_else(|| "order-service".into()),
+                max_attempts: match env.parsed("CONSUMER_MAX_ATTEMPTS", 5u32, "a count")? {
+                    0 => {
+                        return Err(ConfigError {
+                            variable: "CONSUMER_MAX_ATTEMPTS",
+                            problem: "must be at least 1".into(),
+                        });
+                    }
+                    attempts => attempts,
+                },
+            },
+            consumer_retry_delay: Duration::from_millis(env.parsed(
+                "CONSUMER_RETRY_DELAY_MS",
+                1_000,
+                "a number of milliseconds",
+            )?),
             expiry_interval: Duration::from_secs(
                 u64::try_from(
                     env.minutes(

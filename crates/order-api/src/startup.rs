@@ -77,6 +77,14 @@ fn spawn_jobs(
             std::time::Duration::from_millis(200),
             stopped.clone(),
         )),
+        tokio::spawn(
+            order_amqp::consumers::Consumers::new(
+                config.consumers.clone(),
+                Arc::new(service.clone()),
+                config.consumer_retry_delay,
+            )
+            .run(config.rabbitmq_url.clone(), stopped.clone()),
+        ),
     ]
 }
 

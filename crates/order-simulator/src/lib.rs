@@ -4,6 +4,16 @@
 //! One mutex guards the whole state: a hold checks availability and takes the tickets under the
 //! same lock, so concurrent holds can never exceed a quota. The contracts are documented in
 //! `docs/upstreams.md`, the seed format in `docs/simulator.md`.
+//!
+//! With [`Simulator::with_events`] it also announces `payment.succeeded`, `payment.failed` and
+//! `ticket.allocated` on RabbitMQ, and `PUT /_admin/faults` makes a service fail or slow down.
+
+mod faults;
+mod publisher;
+
+pub use self::faults::{Fault, Faults};
+use self::publisher::{Announcer, Outgoing};
+pub use self::publisher::{PAYMENT_EXCHANGE, TICKET_EXCHANGE};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -121,6 +131,7 @@ enum PaymentStatus {
     RequiresConfirmation,
     Succeeded,
     Canceled,
+    Failed,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,6 +205,8 @@ impl State {
 pub struct Simulator {
     state: Arc<Mutex<State>>,
     service_key: Option<String>,
+    announcer: Option<Announcer>,
+    faults: Faults,
 }
 
 impl Simulator {
@@ -206,7 +219,38 @@ impl Simulator {
                 ..State::default()
             })),
             service_key,
+            announcer: None,
+            faults: Faults::default(),
         }
+    }
+
+    /// Also announces payment and ticket messages on the RabbitMQ at `amqp_url`. Call inside a
+    /// tokio runtime.
+    #[must_use]
+    pub fn with_events(mut self, amqp_url: impl Into<String>) -> Self {
+        self.announcer = Some(Announcer::start(amqp_url.into()));
+        self
+    }
+
+    fn announce(&self, message: Outgoing) {
+        if let Some(announcer) = &self.announcer {
+            announcer.announce(message);
+        }
+    }
+
+    fn payment_message(
+        &self,
+        routing_key: &'static str,
+        payment: &Payment,
+        data: serde_json::Value,
+    ) {
+        self.announce(Outgoing::new(
+            PAYMENT_EXCHANGE,
+            routing_key,
+            payment.tenant_id,
+            payment.order_id,
+            data,
+        ));
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -218,6 +262,25 @@ impl Simulator {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.expire_holds(OffsetDateTime::now_utc());
         guard
+    }
+
+    /// Checks the service key, then applies `service`'s injected latency and errors; `Some` is
+    /// the answer to send instead of serving the request.
+    async fn admit(&self, request: &HttpRequest, service: &str) -> Option<HttpResponse> {
+        if !self.authorized(request) {
+            return Some(unauthorized());
+        }
+        let fault = self.faults.next(service);
+        if !fault.latency.is_zero() {
+            tokio::time::sleep(fault.latency).await;
+        }
+        fault.fail.then(|| {
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "injected_fault",
+                "fault injected by PUT /_admin/faults",
+            )
+        })
     }
 
     fn authorized(&self, request: &HttpRequest) -> bool {
@@ -257,6 +320,16 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 "/payments/intents/{intent}/refunds",
                 web::post().to(refund_intent),
             )
+            .route(
+                "/_admin/payments/{intent}/succeed",
+                web::post().to(admin_succeed_payment),
+            )
+            .route(
+                "/_admin/payments/{intent}/fail",
+                web::post().to(admin_fail_payment),
+            )
+            .route("/_admin/faults", web::put().to(faults::put_faults))
+            .route("/_admin/faults", web::get().to(faults::get_faults))
             .route("/_admin/seed", web::put().to(put_seed))
             .route("/_admin/state", web::get().to(get_state));
     }
@@ -300,8 +373,8 @@ async fn get_event(
     request: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "events").await {
+        return refused;
     }
     let (tenant, event) = path.into_inner();
     let state = sim.lock();
@@ -338,8 +411,8 @@ async fn ticket_prices(
     request: HttpRequest,
     body: web::Json<PricesRequest>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
     }
     let state = sim.lock();
     let Some(event) = state.event(body.tenant_id, body.event_id) else {
@@ -395,16 +468,14 @@ async fn create_hold(
     request: HttpRequest,
     body: web::Json<HoldRequest>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
     }
     let mut state = sim.lock();
-    // Idempotent per order: the active hold of the order is returned again.
-    if let Some(existing) = state
-        .holds
-        .values()
-        .find(|h| h.order_id == body.order_id && h.status == HoldStatus::Held)
-    {
+    // Idempotent per order: the order's active or sold hold is returned again.
+    if let Some(existing) = state.holds.values().find(|h| {
+        h.order_id == body.order_id && matches!(h.status, HoldStatus::Held | HoldStatus::Committed)
+    }) {
         return HttpResponse::Ok().json(hold_json(existing));
     }
     let Some(event) = state.event(body.tenant_id, body.event_id).cloned() else {
@@ -474,8 +545,8 @@ async fn extend_hold(
     path: web::Path<String>,
     body: web::Json<ExtendRequest>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
     }
     let mut state = sim.lock();
     match state.holds.get_mut(path.as_str()) {
@@ -496,8 +567,8 @@ async fn commit_hold(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
     }
     let mut state = sim.lock();
     let Some(hold) = state.holds.get(path.as_str()).cloned() else {
@@ -516,9 +587,16 @@ async fn commit_hold(
             }
             let stored = state.holds.get_mut(path.as_str()).map(|h| {
                 h.status = HoldStatus::Committed;
-                h.ticket_ids = tickets;
+                h.ticket_ids = tickets.clone();
                 hold_json(h)
             });
+            sim.announce(Outgoing::new(
+                TICKET_EXCHANGE,
+                "ticket.allocated",
+                hold.tenant_id,
+                hold.order_id,
+                json!({ "ticketIds": tickets }),
+            ));
             HttpResponse::Ok().json(stored)
         }
         HoldStatus::Released | HoldStatus::Expired => error(
@@ -534,8 +612,8 @@ async fn release_hold(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
     }
     let mut state = sim.lock();
     if let Some(hold) = state
@@ -573,8 +651,8 @@ async fn create_intent(
     request: HttpRequest,
     body: web::Json<IntentRequest>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "payments").await {
+        return refused;
     }
     if body.amount <= 0 {
         return error(
@@ -618,13 +696,15 @@ async fn confirm_intent(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "payments").await {
+        return refused;
     }
     let mut state = sim.lock();
     match state.payments.get_mut(path.as_str()) {
+        Some(p) if p.status == PaymentStatus::Succeeded => HttpResponse::Ok().json(payment_json(p)),
         Some(p) if p.status != PaymentStatus::Canceled => {
             p.status = PaymentStatus::Succeeded;
+            sim.payment_message("payment.succeeded", p, succeeded_data(p));
             HttpResponse::Ok().json(payment_json(p))
         }
         Some(_) => error(
@@ -641,8 +721,8 @@ async fn cancel_intent(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "payments").await {
+        return refused;
     }
     let mut state = sim.lock();
     match state.payments.get_mut(path.as_str()) {
@@ -672,8 +752,8 @@ async fn refund_intent(
     path: web::Path<String>,
     body: web::Json<RefundRequest>,
 ) -> HttpResponse {
-    if !sim.authorized(&request) {
-        return unauthorized();
+    if let Some(refused) = sim.admit(&request, "payments").await {
+        return refused;
     }
     let mut state = sim.lock();
     let Some(payment) = state.payments.get_mut(path.as_str()) else {
@@ -710,6 +790,47 @@ async fn refund_intent(
         reference: reference.clone(),
     });
     HttpResponse::Created().json(json!({ "reference": reference, "amount": body.amount }))
+}
+
+fn succeeded_data(payment: &Payment) -> serde_json::Value {
+    json!({
+        "paymentIntentId": payment.id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+    })
+}
+
+/// The buyer paid outside our service (e.g. in the browser), possibly after the intent was
+/// canceled: the late payment of decision 0015. Announces `payment.succeeded`.
+async fn admin_succeed_payment(sim: web::Data<Simulator>, path: web::Path<String>) -> HttpResponse {
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) => {
+            p.status = PaymentStatus::Succeeded;
+            sim.payment_message("payment.succeeded", p, succeeded_data(p));
+            HttpResponse::Ok().json(payment_json(p))
+        }
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}
+
+/// The payment failed for good. Announces `payment.failed`.
+async fn admin_fail_payment(sim: web::Data<Simulator>, path: web::Path<String>) -> HttpResponse {
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) if p.status != PaymentStatus::Succeeded => {
+            p.status = PaymentStatus::Failed;
+            let data = json!({ "paymentIntentId": p.id, "reason": "card_declined" });
+            sim.payment_message("payment.failed", p, data);
+            HttpResponse::Ok().json(payment_json(p))
+        }
+        Some(_) => error(
+            StatusCode::CONFLICT,
+            "payment_succeeded",
+            "the intent is already paid",
+        ),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
 }
 
 async fn put_seed(sim: web::Data<Simulator>, body: web::Json<Catalog>) -> HttpResponse {

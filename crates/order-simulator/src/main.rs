@@ -1,5 +1,6 @@
 //! `order-simulator`: serves the upstream contracts on `SIMULATOR_ADDR` (default
-//! 127.0.0.1:3010) with the catalog of `SIMULATOR_SEED_FILE`.
+//! 127.0.0.1:3010) with the catalog of `SIMULATOR_SEED_FILE`, announcing payment and ticket
+//! messages on `SIMULATOR_AMQP_URL` when it is set.
 
 use std::process::ExitCode;
 
@@ -30,7 +31,11 @@ async fn main() -> ExitCode {
     let key = std::env::var("SIMULATOR_SERVICE_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    let (bound, handle) = match order_simulator::start(&addr, Simulator::new(catalog, key)) {
+    let mut simulator = Simulator::new(catalog, key);
+    if let Ok(url) = std::env::var("SIMULATOR_AMQP_URL") {
+        simulator = simulator.with_events(url);
+    }
+    let (bound, handle) = match order_simulator::start(&addr, simulator) {
         Ok(started) => started,
         Err(e) => {
             eprintln!("error: cannot listen on {addr} ({e}); set SIMULATOR_ADDR to a free address");

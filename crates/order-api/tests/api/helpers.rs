@@ -41,6 +41,8 @@ pub(crate) struct Setup {
     pub(crate) dead_redis: bool,
     /// Per-user limits per minute.
     pub(crate) rate_limits: RateLimits,
+    /// The simulator announces payment and ticket messages and the app consumes them.
+    pub(crate) messaging: bool,
 }
 
 impl Default for Setup {
@@ -59,6 +61,7 @@ impl Default for Setup {
                 cancel: 1_000,
                 refund: 1_000,
             },
+            messaging: false,
         }
     }
 }
@@ -71,6 +74,24 @@ pub(crate) struct TestApp {
     pub(crate) service: order_domain::use_cases::OrderService,
     /// A second, independent instance on the same database: another replica.
     pub(crate) replica: order_domain::use_cases::OrderService,
+    /// Dropping it stops the consumers.
+    _stop_consumers: tokio::sync::watch::Sender<bool>,
+}
+
+pub(crate) fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:56720/%2f".into())
+}
+
+/// Declares the app's queues before anything is published, so no message is routed nowhere.
+async fn declare_queues(topology: &order_amqp::consumers::ConsumerTopology) {
+    let connection =
+        lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ is not reachable: run `just services-up` first");
+    let channel = connection.create_channel().await.expect("channel");
+    topology.declare(&channel).await.expect("topology");
+    let _ = connection.close(200, "declared".into()).await;
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
@@ -99,11 +120,11 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
             }],
         }],
     };
-    let (sim_addr, _sim) = order_simulator::start(
-        "127.0.0.1:0",
-        Simulator::new(catalog, Some(UPSTREAM_KEY.into())),
-    )
-    .expect("simulator");
+    let mut simulator = Simulator::new(catalog, Some(UPSTREAM_KEY.into()));
+    if setup.messaging {
+        simulator = simulator.with_events(amqp_url());
+    }
+    let (sim_addr, _sim) = order_simulator::start("127.0.0.1:0", simulator).expect("simulator");
     let simulator = format!("http://{sim_addr}");
     let ticket_url = if setup.dead_ticket_service {
         "http://127.0.0.1:9".to_owned()
@@ -138,9 +159,13 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         },
         rate_limits: setup.rate_limits,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
-        rabbitmq_url: std::env::var("TEST_AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:56720/%2f".into()),
+        rabbitmq_url: amqp_url(),
         outbox_batch_size: 100,
+        consumers: order_amqp::consumers::ConsumerTopology {
+            prefix: format!("test-{}", Uuid::new_v4().simple()),
+            max_attempts: 3,
+        },
+        consumer_retry_delay: StdDuration::from_millis(50),
         expiry_interval: StdDuration::from_secs(60),
         expiry_batch_size: 500,
         // Tests run the jobs themselves, deterministically.
@@ -157,11 +182,25 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     let (replica, _, _) = order_api::startup::build_service(&config)
         .await
         .expect("replica builds");
+    let consumers = config.consumers.clone();
     let app = Application::build(config).await.expect("app builds");
     let service = app.service().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    let (stop_consumers, stopped) = tokio::sync::watch::channel(false);
+    if setup.messaging {
+        declare_queues(&consumers).await;
+        tokio::spawn(
+            order_amqp::consumers::Consumers::new(
+                consumers.clone(),
+                std::sync::Arc::new(service.clone()),
+                StdDuration::from_millis(50),
+            )
+            .run(amqp_url(), stopped),
+        );
+    }
     TestApp {
+        _stop_consumers: stop_consumers,
         base,
         client: reqwest::Client::new(),
         simulator,

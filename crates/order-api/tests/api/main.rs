@@ -8,3 +8,4 @@ mod errors;
 mod guards;
 mod jobs;
 mod lifecycle;
+mod messages;

@@ -797,7 +797,8 @@ impl Order {
         })])
     }
 
-    /// Records the tickets the ticket service issued (ticket orders, CONFIRMED).
+    /// Records the tickets the ticket service issued (ticket orders, CONFIRMED); tickets it
+    /// already has produce no event.
     ///
     /// # Errors
     /// [`OrderError::WrongKind`] for goods; [`OrderError::InvalidTransition`] unless CONFIRMED.
@@ -810,14 +811,20 @@ impl Order {
         if self.status() != OrderStatus::Confirmed {
             return Err(self.invalid(OrderStatus::Confirmed).into());
         }
-        for id in &ticket_ids {
-            if !self.record.ticket_ids.contains(id) {
-                self.record.ticket_ids.push(id.clone());
+        let mut new_ids: Vec<TicketId> = Vec::new();
+        for id in ticket_ids {
+            if !self.record.ticket_ids.contains(&id) && !new_ids.contains(&id) {
+                new_ids.push(id);
             }
         }
+        if new_ids.is_empty() {
+            // Already known (the confirmation attached them): nothing happened.
+            return Ok(Vec::new());
+        }
+        self.record.ticket_ids.extend(new_ids.iter().cloned());
         self.record.milestones.updated_at = now;
         Ok(vec![OrderEvent::TicketsAllocated(TicketsAllocated {
-            ticket_ids,
+            ticket_ids: new_ids,
         })])
     }
 

@@ -565,3 +565,22 @@ fn a_late_payment_with_another_orders_intent_is_refused() {
         Err(OrderError::PaymentIntentMismatch { received: other })
     );
 }
+
+#[test]
+fn tickets_already_attached_produce_no_event() {
+    let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("confirmed");
+    let first = order
+        .attach_tickets(vec![TicketId::new("t-1"), TicketId::new("t-1")], T0)
+        .expect("attached");
+    assert_eq!(
+        first,
+        vec![OrderEvent::TicketsAllocated(TicketsAllocated {
+            ticket_ids: vec![TicketId::new("t-1")]
+        })]
+    );
+    let again = order
+        .attach_tickets(vec![TicketId::new("t-1")], T0)
+        .expect("idempotent");
+    assert!(again.is_empty());
+    assert_eq!(order.record().ticket_ids, [TicketId::new("t-1")]);
+}

@@ -1,0 +1,450 @@
+//! Consumers of `payment.succeeded`, `payment.failed` and `ticket.allocated` (SPEC §10).
+//!
+//! Each message type has its own durable quorum queue bound to the exchange its producer
+//! publishes to. Messages are acknowledged by hand after their effect committed; the
+//! [`MessageHandler`] records the message id in the inbox in the same transaction, so a
+//! redelivery changes nothing. Failures that may pass (storage or upstream outages, lost races,
+//! "not yet") go back to the queue after a growing pause; the broker counts deliveries and moves
+//! a message to the dead-letter queue once it has been tried `max_attempts` times. Messages that
+//! can never succeed (unreadable, unknown order) go to the dead-letter queue at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use order_domain::messages::{InboundMessage, MessageOutcome};
+use order_domain::use_cases::{OrderService, UseCaseError};
+use tokio::sync::watch;
+
+use crate::RelayError;
+
+/// The exchange the payment service publishes `payment.*` to.
+pub const PAYMENT_EXCHANGE: &str = "payment.events";
+/// The exchange the ticket service publishes `ticket.*` to.
+pub const TICKET_EXCHANGE: &str = "ticket.events";
+
+/// Applies one consumed message.
+#[async_trait]
+pub trait MessageHandler: Send + Sync {
+    /// Applies `message` for the consumer `queue`, exactly once.
+    ///
+    /// # Errors
+    /// [`UseCaseError`]; [`UseCaseError::is_retryable`] decides between retry and dead letter.
+    async fn handle(
+        &self,
+        queue: &str,
+        message: &InboundMessage,
+    ) -> Result<MessageOutcome, UseCaseError>;
+}
+
+#[async_trait]
+impl MessageHandler for OrderService {
+    async fn handle(
+        &self,
+        queue: &str,
+        message: &InboundMessage,
+    ) -> Result<MessageOutcome, UseCaseError> {
+        self.apply_message(queue, message).await
+    }
+}
+
+/// One consumed queue: its name and where it is bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueBinding {
+    /// Queue name (`{prefix}.{routing key}`); also the inbox's consumer name.
+    pub queue: String,
+    /// The exchange it is bound to.
+    pub exchange: &'static str,
+    /// The routing key (= message type).
+    pub routing_key: &'static str,
+}
+
+/// Queue names and retry limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerTopology {
+    /// Prefix of every queue name (`AMQP_QUEUE_PREFIX`, `order-service`).
+    pub prefix: String,
+    /// Deliveries before a message is dead-lettered (`CONSUMER_MAX_ATTEMPTS`, 5).
+    pub max_attempts: u32,
+}
+
+impl ConsumerTopology {
+    /// The three consumed queues.
+    pub fn bindings(&self) -> Vec<QueueBinding> {
+        [
+            (PAYMENT_EXCHANGE, "payment.succeeded"),
+            (PAYMENT_EXCHANGE, "payment.failed"),
+            (TICKET_EXCHANGE, "ticket.allocated"),
+        ]
+        .into_iter()
+        .map(|(exchange, routing_key)| QueueBinding {
+            queue: format!("{}.{routing_key}", self.prefix),
+            exchange,
+            routing_key,
+        })
+        .collect()
+    }
+
+    /// The dead-letter exchange and queue (same name).
+    pub fn dead_letter(&self) -> String {
+        format!("{}.dead-letter", self.prefix)
+    }
+
+    /// Declares the exchanges, the dead-letter queue and the consumed queues; idempotent.
+    ///
+    /// # Errors
+    /// [`RelayError::Broker`] when the broker refuses (e.g. a queue exists with other
+    /// arguments).
+    pub async fn declare(&self, channel: &Channel) -> Result<(), RelayError> {
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        for exchange in [PAYMENT_EXCHANGE, TICKET_EXCHANGE] {
+            channel
+                .exchange_declare(
+                    exchange.into(),
+                    ExchangeKind::Topic,
+                    durable,
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        let dead_letter = self.dead_letter();
+        channel
+            .exchange_declare(
+                dead_letter.as_str().into(),
+                ExchangeKind::Fanout,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
+        let durable_queue = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        channel
+            .queue_declare(
+                dead_letter.as_str().into(),
+                durable_queue,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .queue_bind(
+                dead_letter.as_str().into(),
+                dead_letter.as_str().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        for binding in self.bindings() {
+            let mut arguments = FieldTable::default();
+            // Quorum queues count deliveries and dead-letter past the limit by themselves.
+            arguments.insert(
+                "x-queue-type".into(),
+                AMQPValue::LongString("quorum".into()),
+            );
+            let redeliveries = i64::from(self.max_attempts.saturating_sub(1));
+            arguments.insert(
+                "x-delivery-limit".into(),
+                AMQPValue::LongLongInt(redeliveries),
+            );
+            arguments.insert(
+                "x-dead-letter-exchange".into(),
+                AMQPValue::LongString(dead_letter.as_str().into()),
+            );
+            channel
+                .queue_declare(binding.queue.as_str().into(), durable_queue, arguments)
+                .await?;
+            channel
+                .queue_bind(
+                    binding.queue.as_str().into(),
+                    binding.exchange.into(),
+                    binding.routing_key.into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What to do with a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done (applied, duplicate or nothing to do).
+    Ack,
+    /// Try again later.
+    Retry,
+    /// Never going to work: to the dead-letter queue.
+    DeadLetter,
+}
+
+/// Decides a delivery's fate from the handler's answer.
+pub fn disposition(result: &Result<MessageOutcome, UseCaseError>) -> Disposition {
+    match result {
+        Ok(MessageOutcome::NotYet(_)) => Disposition::Retry,
+        Ok(_) => Disposition::Ack,
+        Err(error) if error.is_retryable() => Disposition::Retry,
+        Err(_) => Disposition::DeadLetter,
+    }
+}
+
+/// Reads a delivery: the envelope from the body, the id from the AMQP `message_id` when set.
+///
+/// # Errors
+/// A description of what is wrong with the body.
+pub fn parse_delivery(
+    message_id: Option<&str>,
+    body: &[u8],
+) -> Result<InboundMessage, serde_json::Error> {
+    let mut message: InboundMessage = serde_json::from_slice(body)?;
+    if let Some(id) = message_id.filter(|id| !id.is_empty()) {
+        message.id = id.to_owned();
+    }
+    Ok(message)
+}
+
+/// Runs the consumers until `stop` turns true.
+pub struct Consumers {
+    topology: ConsumerTopology,
+    handler: Arc<dyn MessageHandler>,
+    retry_delay: Duration,
+}
+
+impl std::fmt::Debug for Consumers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumers")
+            .field("topology", &self.topology)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Consumers {
+    /// Consumers of `topology`'s queues applying messages with `handler`; a retried message waits
+    /// `retry_delay` × 2^(deliveries so far), at most 30 s, before it goes back to its queue.
+    pub fn new(
+        topology: ConsumerTopology,
+        handler: Arc<dyn MessageHandler>,
+        retry_delay: Duration,
+    ) -> Self {
+        Self {
+            topology,
+            handler,
+            retry_delay,
+        }
+    }
+
+    /// Consumes until `stop` turns true, reconnecting with growing pauses while the broker is
+    /// away. The message in hand is finished before stopping; unacknowledged ones return to
+    /// their queue when the connection closes.
+    pub async fn run(self, url: String, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(500);
+        while !*stop.borrow() {
+            match self.consume(&url, &mut stop).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "consumers lost the broker; reconnecting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// One connection's worth of consuming; `Ok` only when asked to stop.
+    async fn consume(&self, url: &str, stop: &mut watch::Receiver<bool>) -> Result<(), RelayError> {
+        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        let setup = connection.create_channel().await?;
+        self.topology.declare(&setup).await?;
+        let mut streams = Vec::new();
+        for binding in self.topology.bindings() {
+            let channel = connection.create_channel().await?;
+            // One message at a time per queue keeps each queue's order.
+            channel.basic_qos(1, BasicQosOptions::default()).await?;
+            let consumer = channel
+                .basic_consume(
+                    binding.queue.as_str().into(),
+                    "".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            let queue = binding.queue.clone();
+            streams.push(
+                consumer
+                    .map(move |delivery| (queue.clone(), delivery))
+                    .boxed(),
+            );
+        }
+        tracing::info!(queues = ?self.topology.bindings().iter().map(|b| &b.queue).collect::<Vec<_>>(), "consumers started");
+        let mut all = futures_util::stream::select_all(streams);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => {
+                    if *stop.borrow() {
+                        let _ = connection.close(200, "shutting down".into()).await;
+                        return Ok(());
+                    }
+                }
+                next = all.next() => match next {
+                    Some((queue, Ok(delivery))) => self.process(&queue, delivery).await?,
+                    Some((_, Err(error))) => return Err(error.into()),
+                    None => return Err(RelayError::Broker("the consumers were cancelled".into())),
+                },
+            }
+        }
+    }
+
+    async fn process(&self, queue: &str, delivery: Delivery) -> Result<(), RelayError> {
+        let message_id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(ToString::to_string);
+        let message = match parse_delivery(message_id.as_deref(), &delivery.data) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::error!(queue, ?message_id, %error, "unreadable message; dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+                return Ok(());
+            }
+        };
+        let result = self.handler.handle(queue, &message).await;
+        match disposition(&result) {
+            Disposition::Ack => {
+                tracing::debug!(queue, id = %message.id, outcome = ?result, "message applied");
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
+            Disposition::Retry => {
+                let deliveries = delivery_count(&delivery);
+                tracing::warn!(queue, id = %message.id, deliveries, outcome = ?result, "message will be retried");
+                let pause = self
+                    .retry_delay
+                    .saturating_mul(2u32.saturating_pow(deliveries.min(16)))
+                    .min(Duration::from_secs(30));
+                tokio::time::sleep(pause).await;
+                delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    })
+                    .await?;
+            }
+            Disposition::DeadLetter => {
+                tracing::error!(queue, id = %message.id, outcome = ?result, "message cannot be applied; dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many times the broker delivered this message before (`x-delivery-count`).
+fn delivery_count(delivery: &Delivery) -> u32 {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|headers| headers.inner().get("x-delivery-count"))
+        .and_then(|value| match value {
+            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongUInt(n) => Some(*n),
+            AMQPValue::ShortInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::ShortShortInt(n) => u32::try_from(*n).ok(),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use order_domain::ports::{RepositoryError, UpstreamError};
+
+    use super::*;
+
+    #[test]
+    fn outcomes_and_errors_decide_ack_retry_or_dead_letter() {
+        assert_eq!(disposition(&Ok(MessageOutcome::Applied)), Disposition::Ack);
+        assert_eq!(
+            disposition(&Ok(MessageOutcome::Duplicate)),
+            Disposition::Ack
+        );
+        assert_eq!(
+            disposition(&Ok(MessageOutcome::Ignored("closed"))),
+            Disposition::Ack
+        );
+        assert_eq!(
+            disposition(&Ok(MessageOutcome::NotYet("unpaid"))),
+            Disposition::Retry
+        );
+        assert_eq!(
+            disposition(&Err(UseCaseError::Storage(RepositoryError::Unavailable(
+                "down".into()
+            )))),
+            Disposition::Retry
+        );
+        assert_eq!(
+            disposition(&Err(UseCaseError::Upstream(UpstreamError::Unavailable {
+                service: "tickets",
+                detail: "timeout".into()
+            }))),
+            Disposition::Retry
+        );
+        assert_eq!(
+            disposition(&Err(UseCaseError::NotFound { what: "order" })),
+            Disposition::DeadLetter
+        );
+    }
+
+    #[test]
+    fn the_amqp_message_id_is_the_inbox_key() {
+        let body =
+            br#"{"id":"body-id","type":"ticket.allocated","occurredAt":"2026-11-22T10:00:00Z",
+            "tenantId":"00000000-0000-0000-0000-000000000001",
+            "orderId":"00000000-0000-0000-0000-000000000002","data":{"ticketIds":["t-1"]}}"#;
+        assert_eq!(
+            parse_delivery(Some("amqp-id"), body).expect("parses").id,
+            "amqp-id"
+        );
+        assert_eq!(parse_delivery(None, body).expect("parses").id, "body-id");
+        assert!(parse_delivery(None, b"not json").is_err());
+    }
+
+    #[test]
+    fn queues_are_named_after_the_prefix_and_message_type() {
+        let topology = ConsumerTopology {
+            prefix: "orders".into(),
+            max_attempts: 5,
+        };
+        let names: Vec<String> = topology.bindings().into_iter().map(|b| b.queue).collect();
+        assert_eq!(
+            names,
+            [
+                "orders.payment.succeeded",
+                "orders.payment.failed",
+                "orders.ticket.allocated"
+            ]
+        );
+        assert_eq!(topology.dead_letter(), "orders.dead-letter");
+    }
+}

@@ -1,0 +1,242 @@
+//! The asynchronous flow end to end: the simulator announces payments and tickets on the real
+//! RabbitMQ, the app's consumers apply them to the real database — once each, late payments
+//! included.
+
+use std::time::Duration as StdDuration;
+
+use lapin::options::BasicPublishOptions;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use order_api::jobs::expire_due_orders;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+fn messaging() -> Setup {
+    Setup {
+        messaging: true,
+        ..Setup::default()
+    }
+}
+
+/// Orders whose hold runs out after a second and whose grace period is a second.
+fn messaging_with_short_holds() -> Setup {
+    let mut setup = messaging();
+    setup.domain.reservation.ticket_hold = time::Duration::seconds(1);
+    setup.domain.reservation.grace = time::Duration::seconds(1);
+    setup
+}
+
+impl TestApp {
+    async fn order_of(&self, n: u128, order: &Value) -> Value {
+        self.get(
+            &customer(n),
+            &format!("/api/v1/orders/{}", order["id"].as_str().expect("id")),
+        )
+        .await
+        .json()
+        .await
+        .expect("json")
+    }
+
+    /// Polls customer `n`'s `order` until `done` holds (10 s at most).
+    async fn eventually(&self, n: u128, order: &Value, done: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..200 {
+            let current = self.order_of(n, order).await;
+            if done(&current) {
+                return current;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!("order never got there: {}", self.order_of(n, order).await);
+    }
+
+    async fn history(&self, n: u128, order: &Value) -> Vec<Value> {
+        let history: Value = self
+            .get(
+                &customer(n),
+                &format!(
+                    "/api/v1/orders/{}/events",
+                    order["id"].as_str().expect("id")
+                ),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        history["events"].as_array().expect("events").clone()
+    }
+
+    async fn simulator_admin(&self, order: &Value, action: &str) {
+        let intent = order["paymentIntentId"].as_str().expect("intent");
+        let response = self
+            .client
+            .post(format!(
+                "{}/_admin/payments/{intent}/{action}",
+                self.simulator
+            ))
+            .send()
+            .await
+            .expect("simulator");
+        assert!(response.status().is_success(), "simulator {action}");
+    }
+
+    async fn expire_due(&self) {
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let report = expire_due_orders(&self.service, 100, &stopped).await;
+        assert_eq!(report.failed, 0, "{report:?}");
+    }
+}
+
+fn count(history: &[Value], event_type: &str) -> usize {
+    history
+        .iter()
+        .filter(|e| e["eventType"] == event_type)
+        .count()
+}
+
+/// Publishes `payment.succeeded` for `order` with message id `id`, as the payment service would.
+async fn publish_payment_succeeded(order: &Value, id: &str) {
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let body = json!({
+        "id": id,
+        "type": "payment.succeeded",
+        "version": 1,
+        "occurredAt": "2026-11-22T10:00:00Z",
+        "tenantId": tenant_a(),
+        "orderId": order["id"],
+        "data": { "paymentIntentId": order["paymentIntentId"] },
+    });
+    channel
+        .basic_publish(
+            "payment.events".into(),
+            "payment.succeeded".into(),
+            BasicPublishOptions::default(),
+            &serde_json::to_vec(&body).expect("json"),
+            BasicProperties::default().with_message_id(id.into()),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("published");
+    let _ = connection.close(200, "done".into()).await;
+}
+
+#[tokio::test]
+async fn a_payment_announced_by_the_payment_service_confirms_the_order() {
+    let app = spawn_with(messaging()).await;
+    let order = app.new_order(1, 2).await;
+    // The buyer pays; the simulated payment service announces payment.succeeded.
+    app.pay(&order).await;
+    let confirmed = app
+        .eventually(1, &order, |o| o["status"] == "CONFIRMED")
+        .await;
+    assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
+    // The ticket service's ticket.allocated for the same tickets adds nothing.
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    let history = app.history(1, &order).await;
+    assert_eq!(count(&history, "order.confirmed"), 1);
+    assert_eq!(count(&history, "order.tickets_allocated"), 1);
+}
+
+#[tokio::test]
+async fn a_duplicated_payment_succeeded_confirms_once() {
+    let app = spawn_with(messaging()).await;
+    let order = app.new_order(1, 1).await;
+    app.pay(&order).await;
+    let id = format!("dup-{}", Uuid::new_v4());
+    publish_payment_succeeded(&order, &id).await;
+    publish_payment_succeeded(&order, &id).await;
+    app.eventually(1, &order, |o| o["status"] == "CONFIRMED")
+        .await;
+    // Let the second copy (and the simulator's own announcement) be consumed too.
+    tokio::time::sleep(StdDuration::from_millis(800)).await;
+    let history = app.history(1, &order).await;
+    assert_eq!(count(&history, "order.confirmed"), 1, "{history:?}");
+    let state = app.simulator_state().await;
+    assert_eq!(
+        state["availability"][0]["sold"], 1,
+        "the hold was committed once"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_payment_cancels_the_order_and_releases_its_tickets() {
+    let app = spawn_with(messaging()).await;
+    let order = app.new_order(1, 3).await;
+    assert_eq!(app.simulator_state().await["availability"][0]["held"], 3);
+    app.simulator_admin(&order, "fail").await;
+    let cancelled = app
+        .eventually(1, &order, |o| o["status"] == "CANCELLED")
+        .await;
+    assert_eq!(
+        cancelled["cancellationReason"],
+        "payment failed: card_declined"
+    );
+    assert_eq!(app.simulator_state().await["availability"][0]["held"], 0);
+}
+
+#[tokio::test]
+async fn a_late_payment_is_held_again_and_confirmed_while_tickets_are_left() {
+    let app = spawn_with(messaging_with_short_holds()).await;
+    let order = app.new_order(1, 2).await;
+    tokio::time::sleep(StdDuration::from_millis(2_200)).await;
+    app.expire_due().await;
+    assert_eq!(app.order_of(1, &order).await["status"], "EXPIRED");
+    assert_eq!(app.simulator_state().await["availability"][0]["held"], 0);
+
+    // The buyer's payment went through anyway.
+    app.simulator_admin(&order, "succeed").await;
+    let recovered = app
+        .eventually(1, &order, |o| o["status"] == "CONFIRMED")
+        .await;
+    assert_eq!(recovered["ticketIds"].as_array().map(Vec::len), Some(2));
+    assert_eq!(recovered["refundedAmount"], 0);
+    let history = app.history(1, &order).await;
+    let confirmed = history
+        .iter()
+        .find(|e| e["eventType"] == "order.confirmed")
+        .expect("confirmed");
+    assert_eq!(confirmed["fromStatus"], "EXPIRED");
+    assert_eq!(app.simulator_state().await["availability"][0]["sold"], 2);
+}
+
+#[tokio::test]
+async fn a_late_payment_is_refunded_in_full_when_the_tickets_are_gone() {
+    let mut setup = messaging_with_short_holds();
+    setup.quota = 1;
+    let app = spawn_with(setup).await;
+    let late = app.new_order(1, 1).await;
+    tokio::time::sleep(StdDuration::from_millis(2_200)).await;
+    app.expire_due().await;
+    // Someone else buys the last ticket.
+    let other = app.new_order(2, 1).await;
+    app.pay(&other).await;
+    assert_eq!(app.confirm(&other).await.status(), 200);
+
+    app.simulator_admin(&late, "succeed").await;
+    let total = late["pricing"]["total"].clone();
+    let refunded = app
+        .eventually(1, &late, |o| o["refundedAmount"] == total)
+        .await;
+    assert_eq!(refunded["status"], "EXPIRED", "the order stays closed");
+    let history = app.history(1, &late).await;
+    assert_eq!(count(&history, "refund.requested"), 1);
+    assert_eq!(count(&history, "refund.completed"), 1);
+    assert_eq!(count(&history, "order.confirmed"), 0);
+    let state = app.simulator_state().await;
+    let payment = state["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .find(|p| p["id"] == late["paymentIntentId"])
+        .expect("the late payment");
+    assert_eq!(payment["refunds"][0]["amount"], total);
+    assert_eq!(
+        state["availability"][0]["sold"], 1,
+        "no ticket was oversold"
+    );
+}
