@@ -99,6 +99,11 @@ pub struct Config {
     pub upstream_service_key: Option<String>,
     /// `UPSTREAM_TIMEOUT_MS` (5000).
     pub upstream_timeout: Duration,
+    /// Circuit breaker and retries of every upstream: `CIRCUIT_BREAKER_FAILURE_RATE_PERCENT`
+    /// (50), `CIRCUIT_BREAKER_REQUEST_VOLUME` (10), `CIRCUIT_BREAKER_WINDOW_MS` (60000),
+    /// `CIRCUIT_BREAKER_RESET_TIMEOUT_MS` (30000), `UPSTREAM_MAX_RETRIES` (3),
+    /// `UPSTREAM_RETRY_BASE_MS` (100).
+    pub upstream_resilience: order_http_clients::Resilience,
     /// `REDIS_URL`, or `redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT` (seed 002's names).
     pub redis_url: String,
     /// Requests per minute and user: `RATE_LIMIT_ORDERS_PER_MINUTE` (10),
@@ -378,6 +383,38 @@ impl Config {
                 5_000,
                 "milliseconds",
             )?),
+            upstream_resilience: order_http_clients::Resilience {
+                failure_percent: match env.parsed(
+                    "CIRCUIT_BREAKER_FAILURE_RATE_PERCENT",
+                    50u8,
+                    "a percentage 1-100",
+                )? {
+                    percent @ 1..=100 => percent,
+                    _ => {
+                        return Err(ConfigError {
+                            variable: "CIRCUIT_BREAKER_FAILURE_RATE_PERCENT",
+                            problem: "must be between 1 and 100".into(),
+                        });
+                    }
+                },
+                minimum_calls: env.parsed("CIRCUIT_BREAKER_REQUEST_VOLUME", 10, "a count")?,
+                window: Duration::from_millis(env.parsed(
+                    "CIRCUIT_BREAKER_WINDOW_MS",
+                    60_000,
+                    "a number of milliseconds",
+                )?),
+                open_for: Duration::from_millis(env.parsed(
+                    "CIRCUIT_BREAKER_RESET_TIMEOUT_MS",
+                    30_000,
+                    "a number of milliseconds",
+                )?),
+                max_retries: env.parsed("UPSTREAM_MAX_RETRIES", 3, "a count")?,
+                retry_base: Duration::from_millis(env.parsed(
+                    "UPSTREAM_RETRY_BASE_MS",
+                    100,
+                    "a number of milliseconds",
+                )?),
+            },
             redis_url: match env.get("REDIS_URL") {
                 Some(url) => url,
                 None => {

@@ -125,9 +125,9 @@ impl ApiError {
                         }
                     },
                 },
-                UseCaseError::Upstream(UpstreamError::Unavailable { .. }) => {
-                    (S::SERVICE_UNAVAILABLE, "upstream_unavailable")
-                }
+                UseCaseError::Upstream(
+                    UpstreamError::Unavailable { .. } | UpstreamError::CircuitOpen { .. },
+                ) => (S::SERVICE_UNAVAILABLE, "upstream_unavailable"),
                 UseCaseError::Upstream(_) => (S::BAD_GATEWAY, "upstream_error"),
                 UseCaseError::Guard(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
                 UseCaseError::Storage(RepositoryError::Unavailable(_)) => {
@@ -155,6 +155,21 @@ impl ApiError {
                 format!("the order cannot go from {} to {}", t.from, t.to)
             }
             other => other.to_string(),
+        }
+    }
+
+    /// `Retry-After` of a 503: when an open circuit breaker lets calls through again (whole
+    /// seconds, rounded up), otherwise 5 s.
+    fn retry_after_seconds(&self) -> String {
+        match self {
+            Self::UseCase(UseCaseError::Upstream(UpstreamError::CircuitOpen {
+                retry_after,
+                ..
+            })) => {
+                let whole = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                whole.max(1).to_string()
+            }
+            _ => "5".to_owned(),
         }
     }
 
@@ -220,7 +235,7 @@ impl ResponseError for ApiError {
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+                response.insert_header((header::RETRY_AFTER, self.retry_after_seconds()));
             }
             _ => {}
         }

@@ -100,6 +100,7 @@ fn upstream(url: &str, config: &Config) -> UpstreamConfig {
     UpstreamConfig {
         service_key: config.upstream_service_key.clone(),
         timeout: config.upstream_timeout,
+        resilience: config.upstream_resilience.clone(),
         ..UpstreamConfig::new(url)
     }
 }

@@ -511,6 +511,14 @@ pub enum UpstreamError {
         /// What happened (for logs, never for clients).
         detail: String,
     },
+    /// The upstream's circuit breaker is open: no call was made. Retry after `retry_after`.
+    #[error("{service} unavailable: circuit breaker open")]
+    CircuitOpen {
+        /// Which upstream.
+        service: &'static str,
+        /// How long until the breaker lets calls through again.
+        retry_after: std::time::Duration,
+    },
     /// The upstream refused the request (4xx) for the given reason.
     #[error("{service} rejected the request: {detail}")]
     Rejected {
@@ -741,7 +749,8 @@ pub enum PaymentError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    /// Creates an intent for `amount`; `idempotency_key` (the order id) makes retries safe.
+    /// Creates an intent for `amount` that lapses unless confirmed by `expires_at` (the order's
+    /// window and grace, like its hold); `idempotency_key` (the order id) makes retries safe.
     ///
     /// # Errors
     /// [`PaymentError`].
@@ -750,6 +759,7 @@ pub trait PaymentGateway: Send + Sync {
         tenant: TenantId,
         order: OrderId,
         amount: Money,
+        expires_at: OffsetDateTime,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, PaymentError>;
 

@@ -5,7 +5,7 @@ use order_domain::ids::{EventId, TenantId};
 use order_domain::ports::{EventCatalog, EventInfo, EventStatus, UpstreamError};
 use serde::Deserialize;
 
-use crate::{Upstream, UpstreamConfig};
+use crate::{Repeat, Upstream, UpstreamConfig};
 
 /// [`EventCatalog`] over HTTP.
 #[derive(Debug, Clone)]
@@ -22,6 +22,11 @@ impl HttpEventCatalog {
         Ok(Self {
             upstream: Upstream::new("events", config)?,
         })
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn breaker_state(&self) -> crate::BreakerState {
+        self.upstream.breaker_state()
     }
 }
 
@@ -45,7 +50,7 @@ impl EventCatalog for HttpEventCatalog {
         let request = self
             .upstream
             .request(reqwest::Method::GET, &format!("/events/{tenant}/{event}"));
-        match self.upstream.send::<EventBody>(request).await {
+        match self.upstream.send::<EventBody>(request, Repeat::Safe).await {
             Ok(body) => Ok(Some(EventInfo {
                 id: body.id,
                 starts_at: body.starts_at,

@@ -1,13 +1,15 @@
 //! HTTP adapters for the upstream services: [`HttpTicketService`], [`HttpPaymentGateway`] and
 //! [`HttpEventCatalog`] implement the domain's ports over the contracts of `docs/upstreams.md`.
 //!
-//! Every client has a timeout and sends `Authorization: Service-Key <key>` when a key is
-//! configured. Upstream bodies never reach our clients: failures become [`UpstreamError`]s whose
-//! detail is for logs.
+//! Every client has a timeout, a circuit breaker of its own and, for calls that are safe to
+//! repeat, retries with exponential backoff and jitter ([`Resilience`]); it sends
+//! `Authorization: Service-Key <key>` when a key is configured. Upstream bodies never reach our
+//! clients: failures become [`UpstreamError`]s whose detail is for logs.
 
 mod events;
 mod not_configured;
 mod payments;
+mod resilience;
 mod tickets;
 
 use std::time::Duration;
@@ -18,6 +20,8 @@ use serde::de::DeserializeOwned;
 pub use self::events::HttpEventCatalog;
 pub use self::not_configured::NotConfigured;
 pub use self::payments::HttpPaymentGateway;
+use self::resilience::Breaker;
+pub use self::resilience::{BreakerState, Repeat, Resilience};
 pub use self::tickets::HttpTicketService;
 
 /// Where an upstream lives and how to talk to it.
@@ -29,6 +33,8 @@ pub struct UpstreamConfig {
     pub service_key: Option<String>,
     /// Per-request timeout (5 s by default).
     pub timeout: Duration,
+    /// Circuit breaker and retries.
+    pub resilience: Resilience,
 }
 
 impl UpstreamConfig {
@@ -38,16 +44,18 @@ impl UpstreamConfig {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             service_key: None,
             timeout: Duration::from_secs(5),
+            resilience: Resilience::default(),
         }
     }
 }
 
-/// One HTTP client per upstream, with its base URL and key.
+/// One HTTP client per upstream, with its base URL, key and circuit breaker.
 #[derive(Debug, Clone)]
 struct Upstream {
     service: &'static str,
     client: reqwest::Client,
     config: UpstreamConfig,
+    breaker: Breaker,
 }
 
 /// A non-success answer, kept for mapping to the port's error.
@@ -56,6 +64,29 @@ struct Failure {
     status: Option<reqwest::StatusCode>,
     body: serde_json::Value,
     detail: String,
+    /// Set when the open breaker refused the call: how long until it lets calls through.
+    circuit_open: Option<Duration>,
+}
+
+impl Failure {
+    fn transport(status: Option<reqwest::StatusCode>, detail: String) -> Self {
+        Self {
+            status,
+            body: serde_json::Value::Null,
+            detail,
+            circuit_open: None,
+        }
+    }
+
+    /// An outage rather than an answer: trips the breaker and may be retried.
+    fn is_outage(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(status) => {
+                status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            }
+        }
+    }
 }
 
 impl Upstream {
@@ -68,8 +99,14 @@ impl Upstream {
         Ok(Self {
             service,
             client,
+            breaker: Breaker::new(&config.resilience),
             config,
         })
+    }
+
+    /// The breaker's state, for health reports.
+    fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -82,30 +119,72 @@ impl Upstream {
         request
     }
 
-    /// Sends and decodes a JSON answer; non-2xx answers become a [`Failure`].
+    /// Sends through the breaker and decodes a JSON answer; non-2xx answers become a
+    /// [`Failure`]. A [`Repeat::Safe`] call is retried after outages with backoff, while the
+    /// breaker allows.
     async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
+        repeat: Repeat,
     ) -> Result<T, Failure> {
-        let response = request.send().await.map_err(|e| Failure {
-            status: None,
-            body: serde_json::Value::Null,
-            detail: e.to_string(),
-        })?;
+        let retries = match repeat {
+            Repeat::Safe => self.config.resilience.max_retries,
+            Repeat::Once => 0,
+        };
+        let mut retry = 0;
+        loop {
+            // Keep the original for the last attempt; a body that cannot be cloned (a stream)
+            // gets one attempt only.
+            let spare = if retry < retries {
+                request.try_clone()
+            } else {
+                None
+            };
+            let Some(this_try) = spare else {
+                return self.send_once(request).await;
+            };
+            match self.send_once(this_try).await {
+                Err(failure) if failure.is_outage() && failure.circuit_open.is_none() => {
+                    tokio::time::sleep(self.config.resilience.backoff(retry)).await;
+                    retry += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt through the breaker.
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, Failure> {
+        if let Err(retry_after) = self.breaker.permit() {
+            return Err(Failure {
+                circuit_open: Some(retry_after),
+                ..Failure::transport(None, "circuit breaker open".into())
+            });
+        }
+        let result = Self::exchange(request).await;
+        self.breaker
+            .record(result.as_ref().err().is_some_and(Failure::is_outage));
+        result
+    }
+
+    async fn exchange<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, Failure> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::transport(None, e.to_string()))?;
         let status = response.status();
         if status.is_success() {
-            let bytes = response.bytes().await.map_err(|e| Failure {
-                status: Some(status),
-                body: serde_json::Value::Null,
-                detail: e.to_string(),
-            })?;
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| Failure::transport(Some(status), e.to_string()))?;
             // 204 answers decode from `null`.
             let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            serde_json::from_slice(text).map_err(|e| Failure {
-                status: Some(status),
-                body: serde_json::Value::Null,
-                detail: format!("unexpected body: {e}"),
-            })
+            serde_json::from_slice(text)
+                .map_err(|e| Failure::transport(Some(status), format!("unexpected body: {e}")))
         } else {
             let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
             Err(Failure {
@@ -115,12 +194,19 @@ impl Upstream {
                     body.get("code").and_then(|c| c.as_str()).unwrap_or("")
                 ),
                 body,
+                circuit_open: None,
             })
         }
     }
 
     /// The port error for a failure that has no more specific meaning.
     fn error(&self, failure: Failure) -> UpstreamError {
+        if let Some(retry_after) = failure.circuit_open {
+            return UpstreamError::CircuitOpen {
+                service: self.service,
+                retry_after,
+            };
+        }
         match failure.status {
             Some(s) if s == reqwest::StatusCode::NOT_FOUND => UpstreamError::NotFound {
                 service: self.service,

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{Failure, Upstream, UpstreamConfig};
+use crate::{Failure, Repeat, Upstream, UpstreamConfig};
 
 /// [`PaymentGateway`] over HTTP.
 #[derive(Debug, Clone)]
@@ -25,6 +25,11 @@ impl HttpPaymentGateway {
         Ok(Self {
             upstream: Upstream::new("payments", config)?,
         })
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn breaker_state(&self) -> crate::BreakerState {
+        self.upstream.breaker_state()
     }
 
     /// 402 and 422 answers are the payment service's "no", everything else a failure to answer.
@@ -67,6 +72,7 @@ impl PaymentGateway for HttpPaymentGateway {
         tenant: TenantId,
         order: OrderId,
         amount: Money,
+        expires_at: time::OffsetDateTime,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, PaymentError> {
         let request = self
@@ -78,10 +84,11 @@ impl PaymentGateway for HttpPaymentGateway {
                 "orderId": order,
                 "amount": amount.minor(),
                 "currency": amount.currency().code(),
+                "expiresAt": crate::rfc3339(expires_at),
             }));
         let body: IntentBody = self
             .upstream
-            .send(request)
+            .send(request, Repeat::Safe)
             .await
             .map_err(|f| self.error(f))?;
         Ok(PaymentIntent {
@@ -95,7 +102,7 @@ impl PaymentGateway for HttpPaymentGateway {
             .upstream
             .request(Method::POST, &format!("/payments/intents/{intent}/confirm"));
         self.upstream
-            .send::<serde_json::Value>(request)
+            .send::<serde_json::Value>(request, Repeat::Once)
             .await
             .map(|_| ())
             .map_err(|f| self.error(f))
@@ -106,7 +113,7 @@ impl PaymentGateway for HttpPaymentGateway {
             .upstream
             .request(Method::POST, &format!("/payments/intents/{intent}/cancel"));
         self.upstream
-            .send::<serde_json::Value>(request)
+            .send::<serde_json::Value>(request, Repeat::Safe)
             .await
             .map(|_| ())
             .map_err(|f| self.error(f))
@@ -125,7 +132,7 @@ impl PaymentGateway for HttpPaymentGateway {
             .json(&json!({ "refundId": refund, "amount": amount.minor() }));
         let body: RefundBody = self
             .upstream
-            .send(request)
+            .send(request, Repeat::Safe)
             .await
             .map_err(|f| self.error(f))?;
         Ok(body.reference)

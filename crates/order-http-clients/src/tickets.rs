@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::{Upstream, UpstreamConfig, rfc3339};
+use crate::{Repeat, Upstream, UpstreamConfig, rfc3339};
 
 /// [`TicketService`] over HTTP.
 #[derive(Debug, Clone)]
@@ -26,6 +26,11 @@ impl HttpTicketService {
         Ok(Self {
             upstream: Upstream::new("tickets", config)?,
         })
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn breaker_state(&self) -> crate::BreakerState {
+        self.upstream.breaker_state()
     }
 }
 
@@ -76,7 +81,7 @@ impl TicketService for HttpTicketService {
             }));
         let body: PricesBody = self
             .upstream
-            .send(request)
+            .send(request, Repeat::Safe)
             .await
             .map_err(|f| self.upstream.error(f))?;
         body.prices
@@ -114,7 +119,7 @@ impl TicketService for HttpTicketService {
                 "lines": lines_json(lines),
                 "expiresAt": rfc3339(expires_at),
             }));
-        match self.upstream.send::<HoldBody>(request).await {
+        match self.upstream.send::<HoldBody>(request, Repeat::Safe).await {
             Ok(body) => Ok(Hold {
                 hold_id: HoldId::new(body.hold_id),
                 expires_at: body.expires_at,
@@ -155,7 +160,7 @@ impl TicketService for HttpTicketService {
             .json(&json!({ "expiresAt": rfc3339(expires_at) }));
         let body: HoldBody = self
             .upstream
-            .send(request)
+            .send(request, Repeat::Safe)
             .await
             .map_err(|f| self.upstream.error(f))?;
         Ok(Hold {
@@ -169,7 +174,7 @@ impl TicketService for HttpTicketService {
             .upstream
             .request(Method::DELETE, &format!("/tickets/holds/{hold}"));
         self.upstream
-            .send::<serde_json::Value>(request)
+            .send::<serde_json::Value>(request, Repeat::Safe)
             .await
             .map(|_| ())
             .map_err(|f| self.upstream.error(f))
@@ -181,7 +186,7 @@ impl TicketService for HttpTicketService {
             .request(Method::POST, &format!("/tickets/holds/{hold}/commit"));
         let body: HoldBody = self
             .upstream
-            .send(request)
+            .send(request, Repeat::Safe)
             .await
             .map_err(|f| self.upstream.error(f))?;
         Ok(body.ticket_ids.into_iter().map(TicketId::new).collect())

@@ -1,75 +1,16 @@
 //! The HTTP clients against the upstream simulator, served in-process on a loopback port.
 
+mod common;
+
 use futures_util::future::join_all;
 use order_domain::ids::*;
 use order_domain::money::{Currency, Money};
 use order_domain::ports::*;
 use order_http_clients::{HttpEventCatalog, HttpPaymentGateway, HttpTicketService, UpstreamConfig};
-use order_simulator::{Catalog, SeedEvent, SeedPrice, SeedTicketType, Simulator};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-const KEY: &str = "test-service-key";
-
-fn tenant() -> TenantId {
-    TenantId::from_uuid(Uuid::from_u128(1))
-}
-fn event() -> EventId {
-    EventId::from_uuid(Uuid::from_u128(2))
-}
-fn ticket_type() -> TicketTypeId {
-    TicketTypeId::from_uuid(Uuid::from_u128(3))
-}
-fn pricing() -> TicketPricingId {
-    TicketPricingId::from_uuid(Uuid::from_u128(4))
-}
-
-fn catalog(quota: u32) -> Catalog {
-    Catalog {
-        events: vec![SeedEvent {
-            tenant_id: *tenant().as_uuid(),
-            id: *event().as_uuid(),
-            name: "Concert".into(),
-            starts_at: OffsetDateTime::now_utc() + Duration::days(30),
-            status: "SCHEDULED".into(),
-            currency: "EUR".into(),
-            ticket_types: vec![SeedTicketType {
-                id: *ticket_type().as_uuid(),
-                name: "GA".into(),
-                quota,
-                prices: vec![SeedPrice {
-                    id: *pricing().as_uuid(),
-                    name: "standard".into(),
-                    amount: 10_000,
-                }],
-            }],
-        }],
-    }
-}
-
-fn config(base: &str) -> UpstreamConfig {
-    UpstreamConfig {
-        service_key: Some(KEY.into()),
-        ..UpstreamConfig::new(base)
-    }
-}
-
-async fn simulator(quota: u32) -> String {
-    let (addr, _handle) = order_simulator::start(
-        "127.0.0.1:0",
-        Simulator::new(catalog(quota), Some(KEY.into())),
-    )
-    .expect("simulator");
-    format!("http://{addr}")
-}
-
-fn line(quantity: u32) -> TicketLine {
-    TicketLine {
-        ticket_type_id: ticket_type(),
-        ticket_pricing_id: pricing(),
-        quantity,
-    }
-}
+use common::*;
 
 #[tokio::test]
 async fn events_are_found_by_tenant_and_id() {
@@ -197,11 +138,11 @@ async fn payments_are_created_once_per_key_confirmed_and_refunded_once_per_refun
     let order = OrderId::from_uuid(Uuid::from_u128(200));
     let amount = Money::new(23_370, Currency::Usd);
     let intent = payments
-        .create_intent(tenant(), order, amount, "order-200")
+        .create_intent(tenant(), order, amount, in_an_hour(), "order-200")
         .await
         .expect("intent");
     let same = payments
-        .create_intent(tenant(), order, amount, "order-200")
+        .create_intent(tenant(), order, amount, in_an_hour(), "order-200")
         .await
         .expect("intent");
     assert_eq!(intent.id, same.id);
@@ -239,6 +180,7 @@ async fn payments_are_created_once_per_key_confirmed_and_refunded_once_per_refun
             tenant(),
             OrderId::from_uuid(Uuid::from_u128(201)),
             amount,
+            in_an_hour(),
             "order-201",
         )
         .await
@@ -274,4 +216,29 @@ async fn a_wrong_service_key_is_rejected_and_a_dead_upstream_is_unavailable() {
             ..
         })
     ));
+}
+
+fn in_an_hour() -> OffsetDateTime {
+    OffsetDateTime::now_utc() + Duration::hours(1)
+}
+
+#[tokio::test]
+async fn an_intent_left_unconfirmed_lapses_at_its_expiry() {
+    let base = simulator(10).await;
+    let payments = HttpPaymentGateway::new(config(&base)).expect("client");
+    let intent = payments
+        .create_intent(
+            tenant(),
+            OrderId::from_uuid(Uuid::from_u128(202)),
+            Money::new(1_000, Currency::Usd),
+            OffsetDateTime::now_utc() + Duration::milliseconds(200),
+            "order-202",
+        )
+        .await
+        .expect("intent");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        payments.confirm_intent(&intent.id).await.is_err(),
+        "a lapsed intent cannot be paid"
+    );
 }

@@ -25,6 +25,17 @@ pub struct Fault {
     pub latency_ms: u64,
 }
 
+/// A service's faults and how many requests it has served since they were set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultStatus {
+    /// The faults.
+    #[serde(flatten)]
+    pub fault: Fault,
+    /// Requests seen since `PUT /_admin/faults`.
+    pub requests: u64,
+}
+
 /// What one request gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Injected {
@@ -32,7 +43,8 @@ pub(crate) struct Injected {
     pub(crate) fail: bool,
 }
 
-/// Faults per service (`events`, `tickets`, `payments`) and a request counter for each.
+/// Faults per service (`events`, `tickets`, `payments`) and a request counter for each. A
+/// service without faults still counts its requests.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     inner: Arc<Mutex<HashMap<String, (Fault, u64)>>>,
@@ -53,22 +65,25 @@ impl Faults {
             .collect();
     }
 
-    /// The current faults.
-    pub fn current(&self) -> HashMap<String, Fault> {
+    /// The current faults and request counts.
+    pub fn current(&self) -> HashMap<String, FaultStatus> {
         self.lock()
             .iter()
-            .map(|(service, (fault, _))| (service.clone(), *fault))
+            .map(|(service, (fault, requests))| {
+                (
+                    service.clone(),
+                    FaultStatus {
+                        fault: *fault,
+                        requests: *requests,
+                    },
+                )
+            })
             .collect()
     }
 
     pub(crate) fn next(&self, service: &str) -> Injected {
         let mut faults = self.lock();
-        let Some((fault, count)) = faults.get_mut(service) else {
-            return Injected {
-                latency: Duration::ZERO,
-                fail: false,
-            };
-        };
+        let (fault, count) = faults.entry(service.to_owned()).or_default();
         let position = *count % 100;
         *count += 1;
         Injected {

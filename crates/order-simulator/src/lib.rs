@@ -11,7 +11,7 @@
 mod faults;
 mod publisher;
 
-pub use self::faults::{Fault, Faults};
+pub use self::faults::{Fault, FaultStatus, Faults};
 use self::publisher::{Announcer, Outgoing};
 pub use self::publisher::{PAYMENT_EXCHANGE, TICKET_EXCHANGE};
 
@@ -143,6 +143,9 @@ struct Payment {
     amount: i64,
     currency: String,
     status: PaymentStatus,
+    /// An intent not confirmed by then is canceled by the simulator.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
     refunds: Vec<PaymentRefund>,
 }
 
@@ -166,11 +169,18 @@ struct State {
 }
 
 impl State {
-    /// Marks holds past their expiry as expired (their tickets become available again).
+    /// Marks holds past their expiry as expired (their tickets become available again) and
+    /// cancels intents left unconfirmed past theirs.
     fn expire_holds(&mut self, now: OffsetDateTime) {
         for hold in self.holds.values_mut() {
             if hold.status == HoldStatus::Held && hold.expires_at <= now {
                 hold.status = HoldStatus::Expired;
+            }
+        }
+        for payment in self.payments.values_mut() {
+            let lapsed = payment.expires_at.is_some_and(|at| at <= now);
+            if payment.status == PaymentStatus::RequiresConfirmation && lapsed {
+                payment.status = PaymentStatus::Canceled;
             }
         }
     }
@@ -634,6 +644,8 @@ struct IntentRequest {
     order_id: Uuid,
     amount: i64,
     currency: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
 }
 
 fn payment_json(payment: &Payment) -> serde_json::Value {
@@ -681,6 +693,7 @@ async fn create_intent(
         amount: body.amount,
         currency: body.currency.clone(),
         status: PaymentStatus::RequiresConfirmation,
+        expires_at: body.expires_at,
         refunds: Vec::new(),
     };
     let response = payment_json(&payment);

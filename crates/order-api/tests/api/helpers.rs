@@ -43,6 +43,8 @@ pub(crate) struct Setup {
     pub(crate) rate_limits: RateLimits,
     /// The simulator announces payment and ticket messages and the app consumes them.
     pub(crate) messaging: bool,
+    /// Circuit breakers and retries of the upstream clients.
+    pub(crate) resilience: order_http_clients::Resilience,
 }
 
 impl Default for Setup {
@@ -62,6 +64,11 @@ impl Default for Setup {
                 refund: 1_000,
             },
             messaging: false,
+            resilience: order_http_clients::Resilience {
+                // Quick retries keep the dead-upstream tests fast.
+                retry_base: StdDuration::from_millis(5),
+                ..order_http_clients::Resilience::default()
+            },
         }
     }
 }
@@ -98,8 +105,8 @@ pub(crate) async fn spawn_app() -> TestApp {
     spawn_with(Setup::default()).await
 }
 
-pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
-    let db = order_postgres::setup::testing::fresh_database().await;
+/// The simulator serving the test event, on a free loopback port; returns its base URL.
+pub(crate) fn start_simulator(setup: &Setup) -> String {
     let catalog = Catalog {
         events: vec![SeedEvent {
             tenant_id: *tenant_a().as_uuid(),
@@ -126,16 +133,21 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     }
     let (sim_addr, _sim) = order_simulator::start("127.0.0.1:0", simulator).expect("simulator");
     let simulator = format!("http://{sim_addr}");
+    simulator
+}
+
+/// The app's configuration for `setup`, on `database_url` with the simulator at `simulator`.
+pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) -> Config {
     let ticket_url = if setup.dead_ticket_service {
         "http://127.0.0.1:9".to_owned()
     } else {
-        simulator.clone()
+        simulator.to_owned()
     };
-    let config = Config {
+    Config {
         port: 0,
         host: "127.0.0.1".into(),
-        database_url: db.app_url.clone(),
-        database_admin_url: db.app_url.clone(),
+        database_url: database_url.to_owned(),
+        database_admin_url: database_url.to_owned(),
         database_max_connections: 20,
         jwt: JwtConfig {
             key: JwtKey::Hs256(SECRET.into()),
@@ -148,10 +160,11 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
             key: SERVICE_KEY.into(),
         }],
         ticket_service_url: ticket_url,
-        payment_service_url: simulator.clone(),
-        event_service_url: simulator.clone(),
+        payment_service_url: simulator.to_owned(),
+        event_service_url: simulator.to_owned(),
         upstream_service_key: Some(UPSTREAM_KEY.into()),
         upstream_timeout: StdDuration::from_secs(2),
+        upstream_resilience: setup.resilience.clone(),
         redis_url: if setup.dead_redis {
             "redis://127.0.0.1:9".into()
         } else {
@@ -174,8 +187,14 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         max_body_bytes: 16 * 1024,
         log_level: "warn".into(),
         log_json: false,
-        domain: setup.domain,
-    };
+        domain: setup.domain.clone(),
+    }
+}
+
+pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let simulator = start_simulator(&setup);
+    let config = test_config(&setup, &db.app_url, &simulator);
     if std::env::var("TEST_LOG").is_ok() {
         order_api::telemetry::init("info", false);
     }

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod concurrency;
+mod crash;
 mod errors;
 mod guards;
 mod jobs;
 mod lifecycle;
 mod messages;
+mod resilience;

@@ -435,7 +435,13 @@ impl OrderService {
         let intent = match self
             .ports
             .payments
-            .create_intent(ctx.tenant_id, order.id(), amount, &order.id().to_string())
+            .create_intent(
+                ctx.tenant_id,
+                order.id(),
+                amount,
+                hold.expires_at,
+                &order.id().to_string(),
+            )
             .await
         {
             Ok(intent) => intent,

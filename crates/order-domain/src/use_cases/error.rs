@@ -86,7 +86,10 @@ impl UseCaseError {
         match self {
             Self::Conflict | Self::Locked | Self::Guard(_) => true,
             Self::Storage(error) => matches!(error, RepositoryError::Unavailable(_)),
-            Self::Upstream(error) => matches!(error, UpstreamError::Unavailable { .. }),
+            Self::Upstream(error) => matches!(
+                error,
+                UpstreamError::Unavailable { .. } | UpstreamError::CircuitOpen { .. }
+            ),
             _ => false,
         }
     }

@@ -72,7 +72,7 @@ fn creating_intent(h: &mut Harness) {
     h.payments
         .expect_create_intent()
         .times(1)
-        .returning(|_, _, _, _| {
+        .returning(|_, _, _, _, _| {
             Ok(PaymentIntent {
                 id: PaymentIntentId::new("pi-9"),
                 client_secret: Some("secret".into()),
@@ -275,7 +275,7 @@ async fn when_the_payment_intent_fails_the_hold_is_released() {
     h.payments
         .expect_create_intent()
         .times(1)
-        .returning(|_, _, _, _| Err(PaymentError::Declined("card".into())));
+        .returning(|_, _, _, _, _| Err(PaymentError::Declined("card".into())));
     h.tickets
         .expect_release()
         .with(eq(HoldId::new("hold-9")))
@@ -608,7 +608,7 @@ async fn a_failed_goods_payment_intent_releases_the_stock() {
     h.payments
         .expect_create_intent()
         .times(1)
-        .returning(|_, _, _, _| {
+        .returning(|_, _, _, _, _| {
             Err(PaymentError::Upstream(UpstreamError::Unavailable {
                 service: "payment",
                 detail: "timeout".into(),

@@ -1,0 +1,181 @@
+//! Saga crash safety (decision 0016): the API "process" is a tokio runtime of its own, and a crash
+//! is that runtime shut down at once — every task stops where it is, no compensation runs, its
+//! connections drop. The database, the simulator and the test stay up, and a new instance is
+//! started on the same database, as a restarted process would be.
+
+use std::time::Duration as StdDuration;
+
+use order_api::jobs::expire_due_orders;
+use order_api::startup::Application;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Orders held for a second plus a second of grace.
+fn short_holds() -> Setup {
+    let mut setup = Setup::default();
+    setup.domain.reservation.ticket_hold = time::Duration::seconds(1);
+    setup.domain.reservation.grace = time::Duration::seconds(1);
+    setup
+}
+
+/// An API instance in a runtime of its own; `crash` kills it mid-flight.
+struct Process {
+    runtime: tokio::runtime::Runtime,
+    base: String,
+}
+
+impl Process {
+    fn start(config: order_api::config::Config) -> Self {
+        // Built on a thread of its own: a runtime cannot be started from inside the test's.
+        let (runtime, port) = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let port = runtime.block_on(async {
+                let app = Application::build(config).await.expect("app builds");
+                let port = app.port();
+                tokio::spawn(app.run_until_stopped());
+                port
+            });
+            (runtime, port)
+        })
+        .join()
+        .expect("process starts");
+        Self {
+            runtime,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn crash(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+async fn simulator_state(simulator: &str) -> Value {
+    reqwest::get(format!("{simulator}/_admin/state"))
+        .await
+        .expect("simulator")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn put_faults(simulator: &str, faults: Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{simulator}/_admin/faults"))
+        .json(&faults)
+        .send()
+        .await
+        .expect("simulator");
+    assert!(response.status().is_success());
+}
+
+async fn count(owner: &sqlx::PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(owner)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_hold_and_intent_leaves_nothing_beyond_the_holds_lifetime() {
+    let setup = short_holds();
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let simulator = start_simulator(&setup);
+    let config = test_config(&setup, &db.app_url, &simulator);
+    // The payment service is slow: the crash comes after the hold, while the intent is created.
+    put_faults(&simulator, json!({"payments": {"latencyMs": 800}})).await;
+    let process = Process::start(config.clone());
+    let request = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/orders", process.base))
+            .bearer_auth(customer(1))
+            .json(&order_body(2))
+            .send(),
+    );
+    for _ in 0..100 {
+        if simulator_state(&simulator).await["availability"][0]["held"] == 2 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    process.crash();
+    assert!(
+        request.await.expect("task").is_err(),
+        "the client never got an answer"
+    );
+    assert_eq!(count(&db.owner, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(count(&db.owner, "SELECT count(*) FROM outbox").await, 0);
+
+    // Left behind upstream: a hold, and the intent the slow payment service still created.
+    tokio::time::sleep(StdDuration::from_millis(1_000)).await;
+    let state = simulator_state(&simulator).await;
+    assert_eq!(state["availability"][0]["held"], 2);
+    assert_eq!(state["payments"].as_array().map(Vec::len), Some(1));
+
+    // Both lapse by themselves at the end of the order's window and grace.
+    tokio::time::sleep(StdDuration::from_millis(1_500)).await;
+    let state = simulator_state(&simulator).await;
+    assert_eq!(state["availability"][0]["held"], 0, "the hold lapsed");
+    assert_eq!(state["holds"][0]["status"], "EXPIRED");
+    assert_eq!(
+        state["payments"][0]["status"], "CANCELED",
+        "the intent lapsed"
+    );
+
+    // The restarted process sells the tickets again.
+    put_faults(&simulator, json!({})).await;
+    let restarted = Process::start(config);
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/v1/orders", restarted.base))
+        .bearer_auth(customer(1))
+        .json(&order_body(2))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    restarted.crash();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_whose_process_crashed_is_expired_by_any_other_instance() {
+    let setup = short_holds();
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let simulator = start_simulator(&setup);
+    let config = test_config(&setup, &db.app_url, &simulator);
+    let process = Process::start(config.clone());
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/v1/orders", process.base))
+        .bearer_auth(customer(1))
+        .json(&order_body(1))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    process.crash();
+
+    // Another instance (a replica, or the restarted process) runs the expiry job.
+    tokio::time::sleep(StdDuration::from_millis(2_200)).await;
+    let (survivor, _, _) = order_api::startup::build_service(&config)
+        .await
+        .expect("service");
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let report = expire_due_orders(&survivor, 100, &stopped).await;
+    assert_eq!(report.expired, 1);
+    assert_eq!(
+        count(
+            &db.owner,
+            "SELECT count(*) FROM orders WHERE status IN ('PENDING', 'RESERVED')"
+        )
+        .await,
+        0,
+        "nothing stuck past its expiry"
+    );
+    let state = simulator_state(&simulator).await;
+    assert_eq!(state["availability"][0]["held"], 0);
+    assert_eq!(state["payments"][0]["status"], "CANCELED");
+}

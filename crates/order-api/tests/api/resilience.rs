@@ -1,0 +1,75 @@
+//! An upstream outage through the API: retries, then the open circuit breaker answering
+//! 503 `upstream_unavailable` at once with `Retry-After`, then recovery.
+
+use std::time::Duration as StdDuration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+impl TestApp {
+    async fn set_faults(&self, faults: Value) {
+        let response = self
+            .client
+            .put(format!("{}/_admin/faults", self.simulator))
+            .json(&faults)
+            .send()
+            .await
+            .expect("simulator");
+        assert!(response.status().is_success());
+    }
+
+    async fn ticket_requests(&self) -> u64 {
+        let faults: Value = self
+            .client
+            .get(format!("{}/_admin/faults", self.simulator))
+            .send()
+            .await
+            .expect("simulator")
+            .json()
+            .await
+            .expect("json");
+        faults["tickets"]["requests"].as_u64().unwrap_or(0)
+    }
+}
+
+#[tokio::test]
+async fn an_open_breaker_answers_503_with_retry_after_without_calling_and_recovers() {
+    let mut setup = Setup::default();
+    setup.resilience.open_for = StdDuration::from_millis(1_500);
+    let app = spawn_with(setup).await;
+    app.set_faults(json!({"tickets": {"errorPercent": 100}}))
+        .await;
+
+    // Each creation tries the ticket service 4 times; the 10th failure opens the breaker.
+    for _ in 0..3 {
+        let response = app.create_order(&customer(1), &order_body(1)).await;
+        assert_problem(response, 503, "upstream_unavailable").await;
+    }
+    let served = app.ticket_requests().await;
+    assert_eq!(served, 10);
+
+    let rejected = app.create_order(&customer(1), &order_body(1)).await;
+    let retry_after: u64 = rejected
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=2).contains(&retry_after), "Retry-After {retry_after}");
+    let body = assert_problem(rejected, 503, "upstream_unavailable").await;
+    assert!(
+        !body["detail"].as_str().unwrap_or("").contains("breaker"),
+        "no internals in the answer"
+    );
+    assert_eq!(app.ticket_requests().await, served, "no upstream call");
+
+    app.set_faults(json!({})).await;
+    tokio::time::sleep(StdDuration::from_millis(1_600)).await;
+    let created = app.create_order(&customer(1), &order_body(1)).await;
+    assert_eq!(
+        created.status(),
+        201,
+        "the probe succeeds and closes the breaker"
+    );
+}
