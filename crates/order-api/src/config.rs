@@ -124,6 +124,10 @@ pub struct Config {
     pub expiry_interval: std::time::Duration,
     /// `EXPIRY_BATCH_SIZE` (500).
     pub expiry_batch_size: u32,
+    /// `METRICS_AGGREGATION_INTERVAL_MINUTES` (5).
+    pub metrics_interval: std::time::Duration,
+    /// `ANALYTICS_WINDOW_DAYS` (30): analytics count orders created this far back.
+    pub analytics_window: time::Duration,
     /// `RUN_JOBS` (true): run the background jobs inside the API process.
     pub run_jobs: bool,
     /// `REDIS_KEY_PREFIX` (`order-service`): namespaces our keys in a shared Redis.
@@ -466,6 +470,29 @@ impl Config {
                 .unwrap_or(60),
             ),
             expiry_batch_size: env.parsed("EXPIRY_BATCH_SIZE", 500, "a count")?,
+            metrics_interval: Duration::from_secs(
+                u64::try_from(
+                    env.minutes(
+                        "METRICS_AGGREGATION_INTERVAL_MINUTES",
+                        time::Duration::minutes(5),
+                    )?
+                    .whole_seconds(),
+                )
+                .unwrap_or(300),
+            ),
+            analytics_window: match env.parsed(
+                "ANALYTICS_WINDOW_DAYS",
+                30i64,
+                "a number of days",
+            )? {
+                days @ 1.. => time::Duration::days(days),
+                _ => {
+                    return Err(ConfigError {
+                        variable: "ANALYTICS_WINDOW_DAYS",
+                        problem: "must be positive".into(),
+                    });
+                }
+            },
             run_jobs: env.parsed("RUN_JOBS", true, "true or false")?,
             redis_key_prefix: env
                 .get("REDIS_KEY_PREFIX")

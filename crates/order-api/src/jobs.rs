@@ -96,3 +96,33 @@ pub async fn run_expiry(
         }
     }
 }
+
+/// Runs [`OrderService::aggregate_metrics`] every `interval` until `stop` turns true: each
+/// tenant's analytics snapshot over the orders created within `window`.
+pub async fn run_metrics(
+    service: OrderService,
+    interval: Duration,
+    window: time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(interval_secs = interval.as_secs(), "metrics job started");
+    loop {
+        match service.aggregate_metrics(window).await {
+            Ok((refreshed, failed)) => {
+                for (tenant, error) in &failed {
+                    tracing::warn!(%tenant, %error, "analytics not refreshed; retried next pass");
+                }
+                tracing::debug!(refreshed, failed = failed.len(), "metrics pass");
+            }
+            Err(error) => tracing::warn!(%error, "metrics pass failed; retried next pass"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("metrics job stopped");
+            return;
+        }
+    }
+}

@@ -124,6 +124,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/admin/analytics",
+        summary: "The tenant's analytics (AOV, conversion, top events, status breakdown, revenue by currency, cancellation and refund rates), admins only",
+        security: Security::Bearer,
+        request: None,
+        response: (200, "Analytics"),
+        errors: &[(403, "forbidden")],
+    },
+    Route {
+        method: "get",
         path: "/api/v1/admin/refunds",
         summary: "Refunds by status (default PENDING), admins only",
         security: Security::Bearer,
@@ -402,6 +411,24 @@ fn schemas() -> Value {
             "id": uuid, "orderId": uuid, "eventType": { "type": "string" }, "fromStatus": schema_ref("OrderStatus"),
             "toStatus": schema_ref("OrderStatus"), "actor": { "type": "object" }, "ipAddress": { "type": "string" },
             "metadata": { "type": "object" }, "createdAt": time } } } } },
+        "Analytics": {
+            "type": "object",
+            "description": "Figures over the orders created since windowStart; money in minor units per currency, rates in basis points (1 % = 100)",
+            "properties": {
+                "windowStart": time, "computedAt": time,
+                "totalOrders": { "type": "integer" },
+                "statusBreakdown": { "type": "object", "additionalProperties": { "type": "integer" } },
+                "revenueByCurrency": { "type": "array", "items": { "type": "object", "properties": {
+                    "currency": { "type": "string" }, "paidOrders": { "type": "integer" },
+                    "gross": money, "refunded": money, "net": money, "averageOrderValue": money } } },
+                "conversion": { "type": "object", "properties": {
+                    "reserved": { "type": "integer" }, "confirmed": { "type": "integer" }, "rateBps": { "type": "integer" } } },
+                "cancellationRateBps": { "type": "integer" },
+                "refundRateBps": { "type": "integer" },
+                "topEvents": { "type": "array", "items": { "type": "object", "properties": {
+                    "eventId": uuid, "currency": { "type": "string" }, "paidOrders": { "type": "integer" }, "revenue": money } } }
+            }
+        },
         "RefundList": { "type": "object", "properties": { "refunds": { "type": "array", "items": schema_ref("Refund") } } },
         "RefundDecision": { "type": "object", "properties": { "refund": schema_ref("Refund"), "order": schema_ref("Order") } },
         "Confirmation": { "type": "object", "properties": { "orderId": uuid, "status": schema_ref("OrderStatus"), "confirmedAt": time, "ticketIds": { "type": "array", "items": { "type": "string" } } } },

@@ -64,6 +64,7 @@
 //! unit tests of code that uses the ports.
 
 pub mod actor;
+pub mod analytics;
 pub mod audit;
 pub mod cart;
 pub mod events;

@@ -371,6 +371,49 @@ pub trait Inbox: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 }
 
+/// Analytics snapshots (the metrics job writes, admins read).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AnalyticsStore: Send + Sync {
+    /// Tenants with orders created since `since`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn tenants_with_orders(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<TenantId>, RepositoryError>;
+
+    /// Counts and sums over `tenant`'s orders created since `since`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn order_stats(
+        &self,
+        tenant: TenantId,
+        since: OffsetDateTime,
+    ) -> Result<crate::analytics::OrderStats, RepositoryError>;
+
+    /// Stores `analytics` as `tenant`'s latest snapshot.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn save_snapshot(
+        &self,
+        tenant: TenantId,
+        analytics: &crate::analytics::Analytics,
+    ) -> Result<(), RepositoryError>;
+
+    /// `tenant`'s latest snapshot.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn latest_snapshot(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<crate::analytics::Analytics>, RepositoryError>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Request guards: idempotency, rate limits, locks
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 //! read and written as JSON in the shape of the domain's serde types (`OrderRecord`), which keeps
 //! one order at one statement per read or write.
 
+mod analytics;
 mod carts;
 mod orders;
 mod outbox;

@@ -776,3 +776,110 @@ async fn relays_lease_outbox_rows_in_order_and_never_overtake_an_order() {
         2
     );
 }
+
+/// Stores order `n` of tenant A for `event`, driven by `steps` after being reserved.
+async fn store_paid(db: &TestDb, n: u128, event: u128, refund: Option<i64>) -> Order {
+    let mut order = store_reserved(db, tenant_a(), n, 7, event).await;
+    let mut events = order
+        .confirm(&PaymentIntentId::new(format!("pi-{n}")), NOW)
+        .expect("confirm");
+    if let Some(amount) = refund {
+        let id = RefundId::from_uuid(id(n * 100));
+        events.extend(
+            order
+                .request_refund(
+                    RefundRequest {
+                        id,
+                        scope: RefundScope::Amount(amount),
+                        reason: "r".into(),
+                        requested_by: "u".into(),
+                        auto_approve_below: i64::MAX,
+                    },
+                    RefundTerms {
+                        refundable_max: order.total(),
+                        retained: 0,
+                    },
+                    NOW,
+                )
+                .expect("refund"),
+        );
+        events.extend(order.complete_refund(id, "re", NOW).expect("paid"));
+    }
+    db.store
+        .commit(&change(&order, events, n * 10_000 + 5_000))
+        .await
+        .expect("commit");
+    order.mark_committed();
+    order
+}
+
+#[tokio::test]
+async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip() {
+    use order_domain::analytics::Analytics;
+
+    let db = fresh_db().await;
+    store_reserved(&db, tenant_a(), 61, 7, 9).await;
+    let paid = store_paid(&db, 62, 9, None).await;
+    store_paid(&db, 63, 9, Some(1_000)).await;
+    let mut cancelled = store_reserved(&db, tenant_a(), 64, 7, 8).await;
+    let events = cancelled.cancel("no", None, NOW).expect("cancel");
+    db.store
+        .commit(&change(&cancelled, events, 640_500))
+        .await
+        .expect("commit");
+    store_reserved(&db, tenant_b(), 65, 7, 9).await;
+
+    let since = NOW - Duration::hours(1);
+    let mut tenants = db.store.tenants_with_orders(since).await.expect("tenants");
+    tenants.sort_by_key(|t| *t.as_uuid());
+    assert_eq!(tenants, [tenant_a(), tenant_b()]);
+    assert!(
+        db.store
+            .tenants_with_orders(NOW + Duration::hours(1))
+            .await
+            .expect("tenants")
+            .is_empty()
+    );
+
+    let stats = db
+        .store
+        .order_stats(tenant_a(), since)
+        .await
+        .expect("stats");
+    assert_eq!(
+        stats.by_status,
+        BTreeMap::from([
+            (OrderStatus::Reserved, 1),
+            (OrderStatus::Confirmed, 2),
+            (OrderStatus::Cancelled, 1),
+        ])
+    );
+    assert_eq!((stats.reserved, stats.reserved_then_confirmed), (4, 2));
+    assert_eq!(stats.revenue.len(), 1);
+    let usd = &stats.revenue[0];
+    assert_eq!(usd.currency, Currency::Usd);
+    assert_eq!(usd.paid_orders, 2);
+    assert_eq!(usd.gross, 2 * paid.total());
+    assert_eq!((usd.refunded, usd.refunded_orders), (1_000, 1));
+    assert_eq!(stats.events.len(), 1, "only event 9 has paid orders");
+    assert_eq!(stats.events[0].event_id, EventId::from_uuid(id(9)));
+    assert_eq!(stats.events[0].revenue, 2 * paid.total() - 1_000);
+
+    let analytics = Analytics::from_stats(stats, since, NOW);
+    db.store
+        .save_snapshot(tenant_a(), &analytics)
+        .await
+        .expect("save");
+    db.store
+        .save_snapshot(tenant_a(), &analytics)
+        .await
+        .expect("save again");
+    assert_eq!(
+        db.store.latest_snapshot(tenant_a()).await.expect("latest"),
+        Some(analytics)
+    );
+    assert_eq!(
+        db.store.latest_snapshot(tenant_b()).await.expect("latest"),
+        None
+    );
+}

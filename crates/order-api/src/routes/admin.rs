@@ -1,4 +1,4 @@
-//! `/api/v1/admin/refunds…`: the refund review queue.
+//! `/api/v1/admin/…`: the refund review queue and the analytics.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use order_domain::ids::RefundId;
@@ -117,4 +117,18 @@ fn refund_answer(
         "refund": RefundResponse::new(order, refund),
         "order": OrderResponse::new(order, None),
     })))
+}
+
+/// `GET /api/v1/admin/analytics`: the tenant's latest figures (computed every
+/// `METRICS_AGGREGATION_INTERVAL_MINUTES`, or now when none exist yet).
+pub(super) async fn analytics(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let analytics = state
+        .service
+        .analytics(&ctx, state.analytics_window)
+        .await?;
+    Ok(HttpResponse::Ok().json(analytics))
 }

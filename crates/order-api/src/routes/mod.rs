@@ -24,6 +24,8 @@ pub struct AppState {
     pub store: PgStore,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// Orders created this far back count in the analytics.
+    pub analytics_window: time::Duration,
     /// `Idempotency-Key` storage.
     pub idempotency: std::sync::Arc<dyn order_domain::ports::IdempotencyStore>,
     /// How long answers are kept for replay.
@@ -53,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders/{id}/cancel", web::post().to(orders::cancel))
             .route("/orders/{id}/refund", web::post().to(orders::refund))
             .route("/orders/{id}/events", web::get().to(orders::history))
+            .route("/admin/analytics", web::get().to(admin::analytics))
             .route("/admin/refunds", web::get().to(admin::list_refunds))
             .route(
                 "/admin/refunds/{id}/approve",

@@ -181,6 +181,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         consumer_retry_delay: StdDuration::from_millis(50),
         expiry_interval: StdDuration::from_secs(60),
         expiry_batch_size: 500,
+        metrics_interval: StdDuration::from_secs(300),
+        analytics_window: Duration::days(30),
         // Tests run the jobs themselves, deterministically.
         run_jobs: false,
         idempotency_ttl: Duration::minutes(30),

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod analytics;
 mod concurrency;
 mod crash;
 mod errors;

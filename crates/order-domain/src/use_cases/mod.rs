@@ -10,6 +10,7 @@
 //! failure never undoes the stored change (holds expire upstream; a failed refund stays FAILED
 //! and retryable).
 
+mod analytics;
 mod create;
 mod error;
 mod fulfillment;
@@ -35,8 +36,8 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, Inbox, InboxMessage,
-    InventoryService, OrderChange, OrderRepository, PaymentGateway, ProductCatalog,
+    AnalyticsStore, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, Inbox,
+    InboxMessage, InventoryService, OrderChange, OrderRepository, PaymentGateway, ProductCatalog,
     PromoRedemption, PromotionRepository, RefundRepository, ShippingService, TicketService,
     UnitOfWork,
 };
@@ -52,6 +53,7 @@ pub struct Ports {
     pub promotions: Arc<dyn PromotionRepository>,
     pub unit_of_work: Arc<dyn UnitOfWork>,
     pub inbox: Arc<dyn Inbox>,
+    pub analytics: Arc<dyn AnalyticsStore>,
     pub locks: Arc<dyn DistributedLock>,
     pub tickets: Arc<dyn TicketService>,
     pub inventory: Arc<dyn InventoryService>,

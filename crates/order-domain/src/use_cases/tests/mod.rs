@@ -1,6 +1,7 @@
 //! Use-case tests against mockall mocks of every port. A mock without an expectation panics
 //! when called, so "nothing persisted" and "no upstream call" are asserted by omission.
 
+mod analytics;
 mod create;
 mod lifecycle;
 mod messages;
@@ -163,6 +164,7 @@ pub(super) struct Harness {
     pub(super) promotions: MockPromotionRepository,
     pub(super) unit_of_work: MockUnitOfWork,
     pub(super) inbox: MockInbox,
+    pub(super) analytics: MockAnalyticsStore,
     pub(super) locks: MockDistributedLock,
     pub(super) tickets: MockTicketService,
     pub(super) inventory: MockInventoryService,
@@ -184,6 +186,7 @@ impl Harness {
             promotions: MockPromotionRepository::new(),
             unit_of_work: MockUnitOfWork::new(),
             inbox: MockInbox::new(),
+            analytics: MockAnalyticsStore::new(),
             locks: MockDistributedLock::new(),
             tickets: MockTicketService::new(),
             inventory: MockInventoryService::new(),
@@ -247,6 +250,7 @@ impl Harness {
             promotions: Arc::new(self.promotions),
             unit_of_work: Arc::new(self.unit_of_work),
             inbox: Arc::new(self.inbox),
+            analytics: Arc::new(self.analytics),
             locks: Arc::new(self.locks),
             tickets: Arc::new(self.tickets),
             inventory: Arc::new(self.inventory),
