@@ -80,6 +80,44 @@ async fn the_same_key_and_body_replay_the_first_answer() {
 }
 
 #[tokio::test]
+async fn the_same_key_while_the_first_request_runs_is_in_flight() {
+    let app = spawn_app().await;
+    // A slow payment service keeps the first creation running.
+    app.set_faults(json!({"payments": {"latencyMs": 600}}))
+        .await;
+    let (key, token, body) = (unique_key(), customer(1), order_body(1));
+    let (first, second) = tokio::join!(create_with_key(&app, &token, &key, &body), async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        create_with_key(&app, &token, &key, &body).await
+    });
+    assert_eq!(first.status(), 201);
+    assert_problem(second, 409, "idempotency_in_flight").await;
+    let replayed = create_with_key(&app, &customer(1), &key, &order_body(1)).await;
+    assert_eq!(replayed.status(), 201);
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_failed_with_5xx_does_not_pin_its_key() {
+    let app = spawn_app().await;
+    app.set_faults(json!({"tickets": {"errorPercent": 100}}))
+        .await;
+    let key = unique_key();
+    let failed = create_with_key(&app, &customer(1), &key, &order_body(1)).await;
+    assert_problem(failed, 503, "upstream_unavailable").await;
+    app.set_faults(json!({})).await;
+    let retried = create_with_key(&app, &customer(1), &key, &order_body(1)).await;
+    assert_eq!(retried.status(), 201, "the retry runs for real");
+    assert!(retried.headers().get("idempotent-replayed").is_none());
+}
+
+#[tokio::test]
 async fn a_hundred_concurrent_duplicates_create_one_order() {
     let app = spawn_app().await;
     let key = unique_key();

@@ -401,3 +401,31 @@ pub(crate) async fn assert_problem(response: Response, status: u16, code: &str) 
     assert_eq!(body["status"], status);
     body
 }
+
+impl TestApp {
+    /// Sets the simulator's injected faults (`PUT /_admin/faults`).
+    pub(crate) async fn set_faults(&self, faults: Value) {
+        let response = self
+            .client
+            .put(format!("{}/_admin/faults", self.simulator))
+            .json(&faults)
+            .send()
+            .await
+            .expect("simulator");
+        assert!(response.status().is_success());
+    }
+
+    /// Ticket-service requests the simulator served since the faults were set.
+    pub(crate) async fn ticket_requests(&self) -> u64 {
+        let faults: Value = self
+            .client
+            .get(format!("{}/_admin/faults", self.simulator))
+            .send()
+            .await
+            .expect("simulator")
+            .json()
+            .await
+            .expect("json");
+        faults["tickets"]["requests"].as_u64().unwrap_or(0)
+    }
+}

@@ -3,35 +3,9 @@
 
 use std::time::Duration as StdDuration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-impl TestApp {
-    async fn set_faults(&self, faults: Value) {
-        let response = self
-            .client
-            .put(format!("{}/_admin/faults", self.simulator))
-            .json(&faults)
-            .send()
-            .await
-            .expect("simulator");
-        assert!(response.status().is_success());
-    }
-
-    async fn ticket_requests(&self) -> u64 {
-        let faults: Value = self
-            .client
-            .get(format!("{}/_admin/faults", self.simulator))
-            .send()
-            .await
-            .expect("simulator")
-            .json()
-            .await
-            .expect("json");
-        faults["tickets"]["requests"].as_u64().unwrap_or(0)
-    }
-}
 
 #[tokio::test]
 async fn an_open_breaker_answers_503_with_retry_after_without_calling_and_recovers() {
