@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -66,22 +65,7 @@ async fn events_arrive_once_in_order_per_order_across_a_broker_restart() {
     task.await.expect("relay stops");
     assert_eq!(unpublished(&db.owner).await, 0);
 
-    let sent: Vec<&EventEnvelope> = before.iter().chain(&after).collect();
-    let ids: HashSet<&String> = received.iter().map(|(id, _, _)| id).collect();
-    assert_eq!(ids.len(), sent.len(), "each event exactly once");
-    for order in sent.iter().map(|e| e.order_id) {
-        let in_order: Vec<String> = sent
-            .iter()
-            .filter(|e| e.order_id == order)
-            .map(|e| e.id.to_string())
-            .collect();
-        let got: Vec<String> = received
-            .iter()
-            .filter(|(_, o, _)| *o == order)
-            .map(|(id, _, _)| id.clone())
-            .collect();
-        assert_eq!(got, in_order, "events of one order arrive in order");
-    }
+    assert_once_in_order_per_order(&all, &received);
 
     let cleanup = Connection::connect(&amqp_url(), ConnectionProperties::default())
         .await

@@ -35,23 +35,7 @@ async fn each_event_is_published_once_in_order_per_order_with_its_id_as_message_
     assert_eq!(published, events.len());
 
     let received = receive(&mut consumer, &events).await;
-    let mut ids: Vec<&String> = received.iter().map(|(id, _, _)| id).collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), events.len(), "each event exactly once");
-    for order in events.iter().map(|e| e.order_id) {
-        let sent: Vec<String> = events
-            .iter()
-            .filter(|e| e.order_id == order)
-            .map(|e| e.id.to_string())
-            .collect();
-        let got: Vec<String> = received
-            .iter()
-            .filter(|(_, o, _)| *o == order)
-            .map(|(id, _, _)| id.clone())
-            .collect();
-        assert_eq!(got, sent, "events of one order arrive in order");
-    }
+    assert_once_in_order_per_order(&events, &received);
     assert!(received.iter().any(|(_, _, key)| key == "order.processing"));
     assert_no_more(&mut consumer, &events).await;
 }

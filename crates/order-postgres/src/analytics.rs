@@ -83,9 +83,8 @@ impl AnalyticsStore for PgStore {
         .map_err(storage)?
         .into_iter()
         .map(|row| {
-            let currency: String = row.try_get("currency").map_err(storage)?;
             Ok(CurrencyTotals {
-                currency: currency.trim().parse().map_err(corrupt)?,
+                currency: currency_of(&row)?,
                 paid_orders: count_of(row.try_get("paid_orders").map_err(storage)?),
                 gross: row.try_get("gross").map_err(storage)?,
                 refunded: row.try_get("refunded").map_err(storage)?,
@@ -107,10 +106,9 @@ impl AnalyticsStore for PgStore {
         .map_err(storage)?
         .into_iter()
         .map(|row| {
-            let currency: String = row.try_get("currency").map_err(storage)?;
             Ok(EventTotals {
                 event_id: EventId::from_uuid(row.try_get("event_id").map_err(storage)?),
-                currency: currency.trim().parse().map_err(corrupt)?,
+                currency: currency_of(&row)?,
                 paid_orders: count_of(row.try_get("paid_orders").map_err(storage)?),
                 revenue: row.try_get("revenue").map_err(storage)?,
             })
@@ -166,6 +164,14 @@ impl AnalyticsStore for PgStore {
             .map(|json| serde_json::from_value(json).map_err(corrupt))
             .transpose()
     }
+}
+
+/// The row's `currency` column (`char(3)`, space-padded by PostgreSQL).
+fn currency_of(
+    row: &sqlx::postgres::PgRow,
+) -> Result<order_domain::money::Currency, RepositoryError> {
+    let currency: String = row.try_get("currency").map_err(storage)?;
+    currency.trim().parse().map_err(corrupt)
 }
 
 /// SQL counts are never negative.

@@ -187,3 +187,29 @@ pub(crate) async fn unpublished(owner: &sqlx::PgPool) -> i64 {
         .await
         .expect("count")
 }
+
+/// Asserts that `received` holds each of `sent` exactly once, every order's events in the order
+/// they were written.
+pub(crate) fn assert_once_in_order_per_order(
+    sent: &[EventEnvelope],
+    received: &[(String, OrderId, String)],
+) {
+    let mut ids: Vec<&String> = received.iter().map(|(id, _, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), received.len(), "no event twice");
+    assert_eq!(ids.len(), sent.len(), "each event exactly once");
+    for order in sent.iter().map(|e| e.order_id) {
+        let in_order: Vec<String> = sent
+            .iter()
+            .filter(|e| e.order_id == order)
+            .map(|e| e.id.to_string())
+            .collect();
+        let got: Vec<String> = received
+            .iter()
+            .filter(|(_, o, _)| *o == order)
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        assert_eq!(got, in_order, "events of one order arrive in order");
+    }
+}

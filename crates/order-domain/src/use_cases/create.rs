@@ -466,20 +466,30 @@ impl OrderService {
 
     /// Releases the order's upstream hold; failures are left to the upstream TTL.
     pub(super) async fn release_hold(&self, order: &Order) {
+        if let Some(hold) = order.hold_id() {
+            self.release_hold_id(order, hold).await;
+        } else if order.kind() == OrderKind::Goods {
+            self.release_stock(order).await;
+        }
+    }
+
+    /// Lets `hold` of `order` go upstream; failures are left to the hold's own expiry.
+    pub(super) async fn release_hold_id(&self, order: &Order, hold: &crate::ids::HoldId) {
         match order.kind() {
             OrderKind::Ticket => {
-                if let Some(hold) = order.hold_id() {
-                    let _ = self.ports.tickets.release(hold).await;
-                }
+                let _ = self.ports.tickets.release(hold).await;
             }
-            OrderKind::Goods => {
-                let _ = self
-                    .ports
-                    .inventory
-                    .release(order.tenant_id(), order.id())
-                    .await;
-            }
+            OrderKind::Goods => self.release_stock(order).await,
         }
+    }
+
+    /// Stock reservations are keyed by order, not by hold.
+    async fn release_stock(&self, order: &Order) {
+        let _ = self
+            .ports
+            .inventory
+            .release(order.tenant_id(), order.id())
+            .await;
     }
 }
 

@@ -149,16 +149,8 @@ impl OrderService {
         if !tickets.is_empty() {
             events.extend(order.attach_tickets(tickets, now)?);
         }
-        self.persist(
-            ctx,
-            &mut order,
-            events,
-            Extras {
-                inbox,
-                ..Extras::default()
-            },
-        )
-        .await?;
+        self.persist(ctx, &mut order, events, Extras::inbox(inbox))
+            .await?;
         Ok(order)
     }
 
@@ -175,16 +167,8 @@ impl OrderService {
     ) -> Result<Order, UseCaseError> {
         let mut order = self.load_visible(ctx, id).await?;
         let events = order.attach_tickets(tickets, self.now())?;
-        self.persist(
-            ctx,
-            &mut order,
-            events,
-            Extras {
-                inbox,
-                ..Extras::default()
-            },
-        )
-        .await?;
+        self.persist(ctx, &mut order, events, Extras::inbox(inbox))
+            .await?;
         Ok(order)
     }
 
@@ -244,16 +228,8 @@ impl OrderService {
             now,
         )?;
         let started = refund_id.filter(|id| order.refund(*id).is_some());
-        self.persist(
-            ctx,
-            &mut order,
-            events,
-            Extras {
-                inbox,
-                ..Extras::default()
-            },
-        )
-        .await?;
+        self.persist(ctx, &mut order, events, Extras::inbox(inbox))
+            .await?;
         if was_unpaid {
             self.release_hold(&order).await;
             if let Some(intent) = order.payment_intent_id() {

@@ -121,16 +121,8 @@ impl OrderService {
                 if !tickets.is_empty() {
                     events.extend(order.attach_tickets(tickets, now)?);
                 }
-                self.persist(
-                    ctx,
-                    &mut order,
-                    events,
-                    Extras {
-                        inbox: Some(inbox),
-                        ..Extras::default()
-                    },
-                )
-                .await?;
+                self.persist(ctx, &mut order, events, Extras::inbox(Some(inbox)))
+                    .await?;
                 Ok(MessageOutcome::LatePaymentRecovered)
             }
             None => {
@@ -143,16 +135,8 @@ impl OrderService {
                     }
                     other => other?,
                 };
-                self.persist(
-                    ctx,
-                    &mut order,
-                    events,
-                    Extras {
-                        inbox: Some(inbox),
-                        ..Extras::default()
-                    },
-                )
-                .await?;
+                self.persist(ctx, &mut order, events, Extras::inbox(Some(inbox)))
+                    .await?;
                 // Paid after the commit: a refused payout is stored as FAILED and retried like any
                 // refund; if even that cannot be stored, the refund stays APPROVED for an admin.
                 let _ = self.pay_refund(ctx, order, refund).await;
@@ -223,21 +207,6 @@ impl OrderService {
                 .commit(order.tenant_id(), order.id())
                 .await
                 .map(|()| Vec::new()),
-        }
-    }
-
-    async fn release_hold_id(&self, order: &Order, hold: &crate::ids::HoldId) {
-        match order.kind() {
-            OrderKind::Ticket => {
-                let _ = self.ports.tickets.release(hold).await;
-            }
-            OrderKind::Goods => {
-                let _ = self
-                    .ports
-                    .inventory
-                    .release(order.tenant_id(), order.id())
-                    .await;
-            }
         }
     }
 

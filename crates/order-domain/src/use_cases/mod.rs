@@ -105,6 +105,16 @@ pub(crate) struct Extras {
     pub(crate) inbox: Option<InboxMessage>,
 }
 
+impl Extras {
+    /// Just the consumed message (if any) whose effect the change is.
+    pub(crate) fn inbox(inbox: Option<InboxMessage>) -> Self {
+        Self {
+            inbox,
+            ..Self::default()
+        }
+    }
+}
+
 impl OrderService {
     /// A service over `ports` with `config`.
     pub fn new(ports: Ports, config: DomainConfig, goods: GoodsCatalogConfig) -> Self {
