@@ -74,6 +74,9 @@ pub struct ConsumerTopology {
     pub prefix: String,
     /// Deliveries before a message is dead-lettered (`CONSUMER_MAX_ATTEMPTS`, 5).
     pub max_attempts: u32,
+    /// When set, the broker deletes the queues once they have had no consumer for this long
+    /// (`x-expires`): for short-lived deployments such as tests, never for production queues.
+    pub idle_expiry: Option<Duration>,
 }
 
 impl ConsumerTopology {
@@ -135,7 +138,7 @@ impl ConsumerTopology {
             .queue_declare(
                 dead_letter.as_str().into(),
                 durable_queue,
-                FieldTable::default(),
+                self.expiry_arguments(),
             )
             .await?;
         channel
@@ -148,7 +151,7 @@ impl ConsumerTopology {
             )
             .await?;
         for binding in self.bindings() {
-            let mut arguments = FieldTable::default();
+            let mut arguments = self.expiry_arguments();
             // Quorum queues count deliveries and dead-letter past the limit by themselves.
             arguments.insert(
                 "x-queue-type".into(),
@@ -177,6 +180,15 @@ impl ConsumerTopology {
                 .await?;
         }
         Ok(())
+    }
+
+    fn expiry_arguments(&self) -> FieldTable {
+        let mut arguments = FieldTable::default();
+        if let Some(expiry) = self.idle_expiry {
+            let millis = i64::try_from(expiry.as_millis()).unwrap_or(i64::MAX).max(1);
+            arguments.insert("x-expires".into(), AMQPValue::LongLongInt(millis));
+        }
+        arguments
     }
 }
 
@@ -435,6 +447,7 @@ mod tests {
         let topology = ConsumerTopology {
             prefix: "orders".into(),
             max_attempts: 5,
+            idle_expiry: None,
         };
         let names: Vec<String> = topology.bindings().into_iter().map(|b| b.queue).collect();
         assert_eq!(

@@ -61,6 +61,7 @@ async fn start(answer: fn() -> Result<MessageOutcome, UseCaseError>) -> Running 
     let topology = ConsumerTopology {
         prefix: format!("test-{}", Uuid::new_v4().simple()),
         max_attempts: 3,
+        idle_expiry: Some(Duration::from_secs(60)),
     };
     let recorder = Arc::new(Recorder {
         answer,

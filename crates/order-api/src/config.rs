@@ -453,6 +453,7 @@ impl Config {
                     }
                     attempts => attempts,
                 },
+                idle_expiry: None,
             },
             consumer_retry_delay: Duration::from_millis(env.parsed(
                 "CONSUMER_RETRY_DELAY_MS",

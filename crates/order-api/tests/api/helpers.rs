@@ -177,6 +177,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         consumers: order_amqp::consumers::ConsumerTopology {
             prefix: format!("test-{}", Uuid::new_v4().simple()),
             max_attempts: 3,
+            // The broker drops this test's queues a minute after it ends.
+            idle_expiry: Some(StdDuration::from_secs(60)),
         },
         consumer_retry_delay: StdDuration::from_millis(50),
         expiry_interval: StdDuration::from_secs(60),
