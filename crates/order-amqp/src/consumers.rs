@@ -340,6 +340,10 @@ impl Consumers {
         };
         let result = self.handler.handle(queue, &message).await;
         match disposition(&result) {
+            Disposition::Ack if matches!(result, Ok(MessageOutcome::Ignored(_))) => {
+                tracing::info!(queue, id = %message.id, outcome = ?result, "message changes nothing");
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
             Disposition::Ack => {
                 tracing::debug!(queue, id = %message.id, outcome = ?result, "message applied");
                 delivery.ack(BasicAckOptions::default()).await?;

@@ -87,6 +87,14 @@ impl OrderService {
         if order.closed_unpaid() {
             return self.late_payment(ctx, order, intent, inbox).await;
         }
+        if order.payment_intent_id().is_some_and(|own| own != intent) {
+            // Intents are created once per order (the order id is their idempotency key), so a
+            // second, different one is not ours to settle: an operator looks at it.
+            return Err(OrderError::PaymentIntentMismatch {
+                received: intent.clone(),
+            }
+            .into());
+        }
         Ok(MessageOutcome::Ignored("the order is already paid"))
     }
 

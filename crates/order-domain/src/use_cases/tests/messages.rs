@@ -94,6 +94,22 @@ async fn a_payment_for_a_confirmed_order_is_acknowledged_without_change() {
 }
 
 #[tokio::test]
+async fn a_payment_with_another_intent_for_a_paid_order_is_a_permanent_failure() {
+    let (service, commits) =
+        fresh(Harness::new().with_order(stored(OrderKind::Ticket, OrderStatus::Confirmed))).build();
+    let error = service
+        .apply_message(CONSUMER, &paid("pi-other"))
+        .await
+        .expect_err("not this order's payment");
+    assert!(matches!(
+        error,
+        UseCaseError::Order(crate::order::OrderError::PaymentIntentMismatch { .. })
+    ));
+    assert!(!error.is_retryable(), "dead-lettered for an operator");
+    assert!(commits.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
 async fn a_late_payment_re_holds_and_confirms_when_tickets_are_left() {
     let mut h = fresh(Harness::new().with_order(stored(OrderKind::Ticket, OrderStatus::Expired)));
     h.tickets
