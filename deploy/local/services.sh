@@ -6,6 +6,7 @@
 #   deploy/local/services.sh up     # install if needed, start, wait until each answers
 #   deploy/local/services.sh down   # stop what this script started (by pid files)
 #   deploy/local/services.sh env    # print the connection variables
+#   deploy/local/services.sh restart-rabbitmq | stop-redis | start-redis   # outage tests
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -102,7 +103,14 @@ redis_down() {
     local pidfile="$STATE_DIR/redis/redis.pid"
     if pid_alive "$pidfile"; then
         log "stopping Redis"
-        kill "$(cat "$pidfile")"
+        local pid
+        pid="$(cat "$pidfile")"
+        kill "$pid"
+        # Wait until it is gone so that a start right after finds the port free.
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
         rm -f "$pidfile"
     fi
 }
@@ -181,10 +189,12 @@ case "${1:-up}" in
         postgres_down
         ;;
     env) print_env ;;
-    # For the broker-restart test: a real stop and start of the RabbitMQ node.
+    # For the outage tests: a real stop and start of one server.
     restart-rabbitmq)
         rabbit_down
         rabbit_up
         ;;
-    *) die "usage: $0 up|down|env|restart-rabbitmq" ;;
+    stop-redis) redis_down ;;
+    start-redis) redis_up ;;
+    *) die "usage: $0 up|down|env|restart-rabbitmq|stop-redis|start-redis" ;;
 esac
