@@ -93,6 +93,37 @@ pub fn query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> 
         .map_err(|e| ApiError::field("query", "invalid", e.to_string()))
 }
 
+/// The page of a list endpoint from its `limit` (1–100, default 50) and `offset` (0–1 000 000,
+/// default 0) query parameters.
+///
+/// # Errors
+/// 422 naming the parameter that is out of range.
+pub fn page(
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> Result<order_domain::ports::PageRequest, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field(
+            "query.limit",
+            "out_of_range",
+            "between 1 and 100",
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if !(0..=1_000_000).contains(&offset) {
+        return Err(ApiError::field(
+            "query.offset",
+            "out_of_range",
+            "between 0 and 1000000",
+        ));
+    }
+    Ok(order_domain::ports::PageRequest {
+        limit: u32::try_from(limit).unwrap_or(50),
+        offset: u32::try_from(offset).unwrap_or(0),
+    })
+}
+
 /// Parses an id from the path; an id that cannot exist is "not found".
 ///
 /// # Errors

@@ -28,7 +28,7 @@ pub enum WhenStoreDown {
 }
 
 /// The caller part of idempotency and rate-limit keys: tenant plus user or service.
-pub fn caller_scope(ctx: &RequestContext) -> String {
+fn caller_scope(ctx: &RequestContext) -> String {
     let who = match &ctx.actor {
         order_domain::actor::Actor::User { id, .. } => format!("user:{id}"),
         order_domain::actor::Actor::Service { name }
@@ -37,7 +37,7 @@ pub fn caller_scope(ctx: &RequestContext) -> String {
     format!("{}:{who}", ctx.tenant_id)
 }
 
-/// Runs `command` at most once per `Idempotency-Key` (scoped to tenant + caller): the same key
+/// Runs `command` at most once per `Idempotency-Key` (scoped to `ctx`'s tenant and caller): the same key
 /// and body replay the stored answer with `Idempotent-Replayed: true`; the same key with another
 /// body is 422; a key still running is 409. A 5xx answer does not pin its key.
 ///
@@ -46,7 +46,7 @@ pub fn caller_scope(ctx: &RequestContext) -> String {
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     request: &HttpRequest,
-    scope: &str,
+    ctx: &RequestContext,
     body: &[u8],
     when_down: WhenStoreDown,
     command: F,
@@ -69,7 +69,11 @@ where
                 "1 to 255 visible ASCII characters",
             )
         })?;
-    let store_key = format!("{}:idem:{scope}:{key}", state.redis_key_prefix);
+    let store_key = format!(
+        "{}:idem:{}:{key}",
+        state.redis_key_prefix,
+        caller_scope(ctx)
+    );
     let mut hasher = Sha256::new();
     hasher.update(request.method().as_str().as_bytes());
     hasher.update(b" ");

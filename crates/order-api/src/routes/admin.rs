@@ -3,22 +3,21 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use order_domain::ids::RefundId;
 use order_domain::order::RefundStatus;
-use order_domain::ports::PageRequest;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
 use crate::dto::{OrderResponse, RefundResponse, RejectBody, reason};
 use crate::error::ApiError;
-use crate::extract::{json, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, caller_scope, idempotent};
+use crate::extract::{json, page, path_id, query, read_body};
+use crate::guards::{WhenStoreDown, idempotent};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RefundQuery {
     status: Option<String>,
-    limit: Option<u32>,
-    offset: Option<u32>,
+    limit: Option<i64>,
+    offset: Option<i64>,
 }
 
 pub(super) async fn list_refunds(
@@ -33,18 +32,7 @@ pub(super) async fn list_refunds(
         .unwrap_or("PENDING")
         .parse::<RefundStatus>()
         .map_err(|_| ApiError::field("query.status", "invalid", "not a refund status"))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field(
-            "query.limit",
-            "out_of_range",
-            "between 1 and 100",
-        ));
-    }
-    let page = PageRequest {
-        limit,
-        offset: q.offset.unwrap_or(0),
-    };
+    let page = page(q.limit, q.offset)?;
     let refunds = state.service.list_refunds(&ctx, status, page).await?;
     Ok(HttpResponse::Ok().json(json!({
         "refunds": refunds.iter().map(RefundResponse::from).collect::<Vec<_>>(),
@@ -63,7 +51,7 @@ pub(super) async fn approve(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {
@@ -86,7 +74,7 @@ pub(super) async fn reject(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {

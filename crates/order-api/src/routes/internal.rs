@@ -13,7 +13,7 @@ use super::orders::rfc3339;
 use crate::dto::{BulkCancelBody, ConfirmBody, ReasonBody, reason};
 use crate::error::ApiError;
 use crate::extract::{json, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, caller_scope, idempotent};
+use crate::guards::{WhenStoreDown, idempotent};
 
 /// The calling service as an actor of `tenant` (from `X-Tenant-Id`).
 fn service_context(state: &AppState, request: &HttpRequest) -> Result<RequestContext, ApiError> {
@@ -44,7 +44,7 @@ pub(super) async fn confirm(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {
@@ -83,7 +83,7 @@ pub(super) async fn expire(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {
@@ -152,7 +152,7 @@ pub(super) async fn bulk_cancel(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = service_context(&state, &request)?;
     let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(&state, &request, &caller_scope(&ctx), &raw, WhenStoreDown::FailOpen, || async {
+    idempotent(&state, &request, &ctx, &raw, WhenStoreDown::FailOpen, || async {
     let body: BulkCancelBody = json(&request, &raw, false)?;
         let why = reason(body.reason, "reason", "event cancelled by the organiser")?;
         let results = state

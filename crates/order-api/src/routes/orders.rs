@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use order_domain::ids::{OrderId, OrderItemId};
 use order_domain::order::{OrderStatus, RefundScope};
-use order_domain::ports::{OrderFilter, PageRequest};
+use order_domain::ports::OrderFilter;
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 use serde::Deserialize;
 use serde_json::json;
@@ -14,8 +14,8 @@ use crate::dto::{
     CreateOrderBody, HistoryEntry, OrderResponse, ReasonBody, RefundBody, RefundResponse, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{json, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, caller_scope, idempotent, rate_limit};
+use crate::extract::{json, page, path_id, query, read_body};
+use crate::guards::{WhenStoreDown, idempotent, rate_limit};
 
 pub(super) async fn create(
     state: web::Data<AppState>,
@@ -28,7 +28,7 @@ pub(super) async fn create(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailClosed,
         || async {
@@ -105,26 +105,7 @@ pub(super) async fn list(
         .map(str::parse::<OrderStatus>)
         .transpose()
         .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field(
-            "query.limit",
-            "out_of_range",
-            "between 1 and 100",
-        ));
-    }
-    let offset = q.offset.unwrap_or(0);
-    if !(0..=1_000_000).contains(&offset) {
-        return Err(ApiError::field(
-            "query.offset",
-            "out_of_range",
-            "between 0 and 1000000",
-        ));
-    }
-    let page = PageRequest {
-        limit: u32::try_from(limit).unwrap_or(50),
-        offset: u32::try_from(offset).unwrap_or(0),
-    };
+    let page = page(q.limit, q.offset)?;
     let filter = OrderFilter {
         user_id: None,
         status,
@@ -158,7 +139,7 @@ pub(super) async fn reserve(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {
@@ -188,7 +169,7 @@ pub(super) async fn cancel(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailOpen,
         || async {
@@ -225,7 +206,7 @@ pub(super) async fn refund(
     idempotent(
         &state,
         &request,
-        &caller_scope(&ctx),
+        &ctx,
         &raw,
         WhenStoreDown::FailClosed,
         || async {
