@@ -145,27 +145,18 @@ pub trait OrderRepository: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError>;
 
-    /// How many orders `user` created since `since`.
+    /// How much of `user`'s order quotas is used, in one read: orders created since `since`
+    /// and, when `event` is given, active orders (PENDING, RESERVED, CONFIRMED) for it.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn count_created_since(
+    async fn quota_usage(
         &self,
         tenant: TenantId,
         user: UserId,
         since: OffsetDateTime,
-    ) -> Result<u32, RepositoryError>;
-
-    /// How many of `user`'s orders for `event` are active (PENDING, RESERVED, CONFIRMED).
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn count_active_for_event(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        event: EventId,
-    ) -> Result<u32, RepositoryError>;
+        event: Option<EventId>,
+    ) -> Result<QuotaUsage, RepositoryError>;
 
     /// The order's audit trail, oldest first.
     ///
@@ -278,6 +269,15 @@ pub struct PromoRedemption {
     pub code: String,
     /// Who used it.
     pub user_id: UserId,
+}
+
+/// What [`OrderRepository::quota_usage`] counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuotaUsage {
+    /// Orders created since the given time.
+    pub created_since: u32,
+    /// Active orders for the given event (`None` when no event was given).
+    pub active_for_event: Option<u32>,
 }
 
 /// A consumed message to record with its effect.

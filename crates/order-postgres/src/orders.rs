@@ -5,8 +5,8 @@ use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::order::{Order, OrderRecord, Refund, RefundStatus};
 use order_domain::ports::{
-    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, RefundRepository,
-    RefundView, RepositoryError,
+    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, QuotaUsage,
+    RefundRepository, RefundView, RepositoryError,
 };
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -184,45 +184,40 @@ impl OrderRepository for PgStore {
         Ok(ids.into_iter().map(OrderId::from_uuid).collect())
     }
 
-    async fn count_created_since(
+    async fn quota_usage(
         &self,
         tenant: TenantId,
         user: UserId,
         since: OffsetDateTime,
-    ) -> Result<u32, RepositoryError> {
+        event: Option<EventId>,
+    ) -> Result<QuotaUsage, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM orders WHERE tenant_id = $1 AND user_id = $2 AND created_at >= $3",
+        // One read for both quotas; each side of the OR has its index.
+        let row = sqlx::query(
+            "SELECT count(*) FILTER (WHERE created_at >= $3) AS created,
+                    count(*) FILTER (WHERE event_id = $4
+                                       AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')) AS active
+             FROM orders
+             WHERE tenant_id = $1 AND user_id = $2
+               AND (created_at >= $3
+                    OR (event_id = $4 AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')))",
         )
         .bind(tenant.as_uuid())
         .bind(user.as_uuid())
         .bind(since)
+        .bind(event.map(|e| *e.as_uuid()))
         .fetch_one(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    async fn count_active_for_event(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        event: EventId,
-    ) -> Result<u32, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM orders WHERE tenant_id = $1 AND user_id = $2 AND event_id = $3
-               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')",
-        )
-        .bind(tenant.as_uuid())
-        .bind(user.as_uuid())
-        .bind(event.as_uuid())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        let count = |column: &str| -> Result<u32, RepositoryError> {
+            let n: i64 = row.try_get(column).map_err(storage)?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        Ok(QuotaUsage {
+            created_since: count("created")?,
+            active_for_event: event.map(|_| count("active")).transpose()?,
+        })
     }
 
     async fn audit_trail(

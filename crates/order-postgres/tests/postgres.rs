@@ -488,17 +488,23 @@ async fn lists_filter_page_and_count_only_matching_rows() {
     let event9 = EventId::from_uuid(id(9));
     assert_eq!(
         db.store
-            .count_created_since(tenant_a(), user, NOW)
+            .quota_usage(tenant_a(), user, NOW, Some(event9))
             .await
             .expect("count"),
-        6
+        QuotaUsage {
+            created_since: 6,
+            active_for_event: Some(5)
+        }
     );
     assert_eq!(
         db.store
-            .count_active_for_event(tenant_a(), user, event9)
+            .quota_usage(tenant_a(), user, NOW + Duration::seconds(1), None)
             .await
             .expect("count"),
-        5
+        QuotaUsage {
+            created_since: 0,
+            active_for_event: None
+        }
     );
     assert_eq!(
         db.store

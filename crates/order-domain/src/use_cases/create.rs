@@ -110,17 +110,17 @@ impl OrderService {
             )
             .into());
         }
-        let orders_today = self
+        let usage = self
             .ports
             .orders
-            .count_created_since(ctx.tenant_id, user, start_of_day(now))
+            .quota_usage(
+                ctx.tenant_id,
+                user,
+                start_of_day(now),
+                Some(request.event_id),
+            )
             .await?;
-        let active = self
-            .ports
-            .orders
-            .count_active_for_event(ctx.tenant_id, user, request.event_id)
-            .await?;
-        limits.check_quotas(orders_today, Some(active))?;
+        limits.check_quotas(usage.created_since, usage.active_for_event)?;
 
         let lines: Vec<TicketLine> = request
             .items
@@ -278,12 +278,12 @@ impl OrderService {
             .iter()
             .find(|m| m.code == request.shipping_method)
             .ok_or_else(|| field("shippingMethod", "unknown", "no such shipping method"))?;
-        let orders_today = self
+        let usage = self
             .ports
             .orders
-            .count_created_since(ctx.tenant_id, user, start_of_day(now))
+            .quota_usage(ctx.tenant_id, user, start_of_day(now), None)
             .await?;
-        limits.check_quotas(orders_today, None)?;
+        limits.check_quotas(usage.created_since, None)?;
 
         let ids: Vec<_> = cart.lines().iter().map(|l| l.product_id).collect();
         let products = self.ports.products.products(ctx.tenant_id, &ids).await?;

@@ -32,16 +32,23 @@ fn two_tickets() -> CreateTicketOrder {
     }
 }
 
+/// The user's order quotas: `created_today` orders today, `active` active ones for the event.
+fn quotas_used(h: &mut Harness, created_today: u32, active: u32) {
+    h.orders
+        .expect_quota_usage()
+        .returning(move |_, _, _, event| {
+            Ok(QuotaUsage {
+                created_since: created_today,
+                active_for_event: event.map(|_| active),
+            })
+        });
+}
+
 /// A harness where the event is on sale, the user has no orders yet, and tickets cost `price`
 /// with `available` left.
 fn ticket_harness(price: i64, available: u32) -> Harness {
     let mut h = Harness::new().with_event(Duration::days(10), EventStatus::Scheduled);
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(0));
-    h.orders
-        .expect_count_active_for_event()
-        .returning(|_, _, _| Ok(0));
+    quotas_used(&mut h, 0, 0);
     h.tickets.expect_prices().returning(move |_, _, lines| {
         Ok(lines
             .iter()
@@ -200,12 +207,7 @@ async fn an_event_that_is_not_on_sale_is_a_field_error() {
 #[tokio::test]
 async fn the_daily_order_quota_is_enforced() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(20));
-    h.orders
-        .expect_count_active_for_event()
-        .returning(|_, _, _| Ok(0));
+    quotas_used(&mut h, 20, 0);
     let (service, _) = h.build();
     let result = service
         .create_ticket_order(&customer(), two_tickets())
@@ -398,9 +400,7 @@ fn goods_harness(second_active: bool) -> Harness {
     h.carts
         .expect_find_by_owner()
         .returning(|_, _| Ok(Some(user_cart())));
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(0));
+    quotas_used(&mut h, 0, 0);
     h.products.expect_products().returning(move |_, _| {
         Ok(vec![
             Product {
@@ -672,12 +672,7 @@ async fn an_unknown_event_is_a_field_error() {
 #[tokio::test]
 async fn an_unknown_ticket_price_is_a_field_error_on_its_line() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(0));
-    h.orders
-        .expect_count_active_for_event()
-        .returning(|_, _, _| Ok(0));
+    quotas_used(&mut h, 0, 0);
     h.tickets
         .expect_prices()
         .returning(|_, _, _| Ok(Vec::new()));
@@ -694,12 +689,7 @@ async fn an_unknown_ticket_price_is_a_field_error_on_its_line() {
 #[tokio::test]
 async fn the_active_orders_per_event_quota_is_enforced() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(0));
-    h.orders
-        .expect_count_active_for_event()
-        .returning(|_, _, _| Ok(5));
+    quotas_used(&mut h, 0, 5);
     let (service, _) = h.build();
     let result = service
         .create_ticket_order(&customer(), two_tickets())
@@ -715,12 +705,7 @@ async fn the_active_orders_per_event_quota_is_enforced() {
 #[tokio::test]
 async fn an_unreachable_ticket_service_is_an_upstream_error_with_nothing_held() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    h.orders
-        .expect_count_created_since()
-        .returning(|_, _, _| Ok(0));
-    h.orders
-        .expect_count_active_for_event()
-        .returning(|_, _, _| Ok(0));
+    quotas_used(&mut h, 0, 0);
     h.tickets.expect_prices().returning(|_, _, _| {
         Err(UpstreamError::Unavailable {
             service: "tickets",
