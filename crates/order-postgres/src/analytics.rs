@@ -14,7 +14,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, storage};
+use crate::{PgStore, corrupt, currency_of, storage};
 
 /// Completed refunds per order, joined to paid orders.
 const PAID: &str = "FROM orders o
@@ -164,14 +164,6 @@ impl AnalyticsStore for PgStore {
             .map(|json| serde_json::from_value(json).map_err(corrupt))
             .transpose()
     }
-}
-
-/// The row's `currency` column (`char(3)`, space-padded by PostgreSQL).
-fn currency_of(
-    row: &sqlx::postgres::PgRow,
-) -> Result<order_domain::money::Currency, RepositoryError> {
-    let currency: String = row.try_get("currency").map_err(storage)?;
-    currency.trim().parse().map_err(corrupt)
 }
 
 /// SQL counts are never negative.

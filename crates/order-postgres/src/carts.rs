@@ -8,7 +8,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, storage};
+use crate::{PgStore, corrupt, currency_of, storage};
 
 #[async_trait]
 impl CartRepository for PgStore {
@@ -35,7 +35,6 @@ impl CartRepository for PgStore {
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         let Some(row) = row else { return Ok(None) };
-        let currency: String = row.try_get("currency").map_err(storage)?;
         let version: i64 = row.try_get("version").map_err(storage)?;
         let lines: Vec<CartLine> =
             serde_json::from_value(row.try_get("lines").map_err(storage)?).map_err(corrupt)?;
@@ -43,7 +42,7 @@ impl CartRepository for PgStore {
             id: CartId::from_uuid(row.try_get("id").map_err(storage)?),
             tenant_id: tenant,
             owner: owner.clone(),
-            currency: currency.trim().parse().map_err(corrupt)?,
+            currency: currency_of(&row)?,
             lines,
             created_at: row
                 .try_get::<OffsetDateTime, _>("created_at")

@@ -71,6 +71,14 @@ impl PgStore {
     }
 }
 
+/// The row's `currency` column (`char(3)`, space-padded by PostgreSQL).
+pub(crate) fn currency_of(
+    row: &sqlx::postgres::PgRow,
+) -> Result<order_domain::money::Currency, RepositoryError> {
+    let currency: String = sqlx::Row::try_get(row, "currency").map_err(storage)?;
+    currency.trim().parse().map_err(corrupt)
+}
+
 /// Maps a sqlx error to the port's error; details go to the message for logs, never to clients.
 fn storage(error: sqlx::Error) -> RepositoryError {
     if let sqlx::Error::Database(db) = &error {

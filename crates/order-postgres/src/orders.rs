@@ -12,7 +12,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, storage, to_i64};
+use crate::{PgStore, corrupt, currency_of, storage, to_i64};
 
 /// The JSON of one order (alias `o`) in the shape of `OrderRecord`, items and refunds included.
 macro_rules! order_json {
@@ -274,12 +274,11 @@ impl RefundRepository for PgStore {
         tx.commit().await.map_err(storage)?;
         rows.into_iter()
             .map(|row| {
-                let currency: String = row.try_get("currency").map_err(storage)?;
                 let refund: serde_json::Value = row.try_get("refund").map_err(storage)?;
                 Ok(RefundView {
                     order_id: OrderId::from_uuid(row.try_get("order_id").map_err(storage)?),
                     user_id: UserId::from_uuid(row.try_get("user_id").map_err(storage)?),
-                    currency: currency.trim().parse().map_err(corrupt)?,
+                    currency: currency_of(&row)?,
                     refund: serde_json::from_value::<Refund>(refund).map_err(corrupt)?,
                 })
             })
