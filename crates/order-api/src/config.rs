@@ -182,6 +182,41 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// Like [`Self::parsed`], and the value must lie in `range` (described as `what`).
+    fn in_range<T, R>(
+        &self,
+        variable: &'static str,
+        default: T,
+        range: R,
+        what: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd,
+        R: std::ops::RangeBounds<T>,
+    {
+        let value = self.parsed(variable, default, what)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError {
+                variable,
+                problem: format!("must be {what}"),
+            })
+        }
+    }
+
+    /// A job interval given in whole minutes.
+    fn interval_minutes(
+        &self,
+        variable: &'static str,
+        default_minutes: i64,
+    ) -> Result<Duration, ConfigError> {
+        let minutes = self.minutes(variable, time::Duration::minutes(default_minutes))?;
+        Ok(Duration::from_secs(
+            u64::try_from(minutes.whole_seconds()).unwrap_or(60),
+        ))
+    }
+
     fn rate(&self, variable: &'static str, default: Rate) -> Result<Rate, ConfigError> {
         match self.get(variable) {
             None => Ok(default),
@@ -388,19 +423,12 @@ impl Config {
                 "milliseconds",
             )?),
             upstream_resilience: order_http_clients::Resilience {
-                failure_percent: match env.parsed(
+                failure_percent: env.in_range(
                     "CIRCUIT_BREAKER_FAILURE_RATE_PERCENT",
                     50u8,
-                    "a percentage 1-100",
-                )? {
-                    percent @ 1..=100 => percent,
-                    _ => {
-                        return Err(ConfigError {
-                            variable: "CIRCUIT_BREAKER_FAILURE_RATE_PERCENT",
-                            problem: "must be between 1 and 100".into(),
-                        });
-                    }
-                },
+                    1..=100,
+                    "a percentage from 1 to 100",
+                )?,
                 minimum_calls: env.parsed("CIRCUIT_BREAKER_REQUEST_VOLUME", 10, "a count")?,
                 window: Duration::from_millis(env.parsed(
                     "CIRCUIT_BREAKER_WINDOW_MS",
@@ -444,15 +472,12 @@ impl Config {
                 prefix: env
                     .get("AMQP_QUEUE_PREFIX")
                     .unwrap_or_else(|| "order-service".into()),
-                max_attempts: match env.parsed("CONSUMER_MAX_ATTEMPTS", 5u32, "a count")? {
-                    0 => {
-                        return Err(ConfigError {
-                            variable: "CONSUMER_MAX_ATTEMPTS",
-                            problem: "must be at least 1".into(),
-                        });
-                    }
-                    attempts => attempts,
-                },
+                max_attempts: env.in_range(
+                    "CONSUMER_MAX_ATTEMPTS",
+                    5u32,
+                    1..,
+                    "a count of at least 1",
+                )?,
                 idle_expiry: None,
             },
             consumer_retry_delay: Duration::from_millis(env.parsed(
@@ -460,40 +485,15 @@ impl Config {
                 1_000,
                 "a number of milliseconds",
             )?),
-            expiry_interval: Duration::from_secs(
-                u64::try_from(
-                    env.minutes(
-                        "EXPIRATION_CHECK_INTERVAL_MINUTES",
-                        time::Duration::minutes(1),
-                    )?
-                    .whole_seconds(),
-                )
-                .unwrap_or(60),
-            ),
+            expiry_interval: env.interval_minutes("EXPIRATION_CHECK_INTERVAL_MINUTES", 1)?,
             expiry_batch_size: env.parsed("EXPIRY_BATCH_SIZE", 500, "a count")?,
-            metrics_interval: Duration::from_secs(
-                u64::try_from(
-                    env.minutes(
-                        "METRICS_AGGREGATION_INTERVAL_MINUTES",
-                        time::Duration::minutes(5),
-                    )?
-                    .whole_seconds(),
-                )
-                .unwrap_or(300),
-            ),
-            analytics_window: match env.parsed(
+            metrics_interval: env.interval_minutes("METRICS_AGGREGATION_INTERVAL_MINUTES", 5)?,
+            analytics_window: time::Duration::days(env.in_range(
                 "ANALYTICS_WINDOW_DAYS",
                 30i64,
-                "a number of days",
-            )? {
-                days @ 1.. => time::Duration::days(days),
-                _ => {
-                    return Err(ConfigError {
-                        variable: "ANALYTICS_WINDOW_DAYS",
-                        problem: "must be positive".into(),
-                    });
-                }
-            },
+                1..=3_650,
+                "a number of days from 1 to 3650",
+            )?),
             run_jobs: env.parsed("RUN_JOBS", true, "true or false")?,
             redis_key_prefix: env
                 .get("REDIS_KEY_PREFIX")
@@ -590,5 +590,31 @@ mod tests {
         );
         assert_eq!(config.service_keys.len(), 2);
         assert_eq!(config.service_keys[1].name, "scheduler");
+    }
+
+    #[test]
+    fn jobs_consumers_and_breakers_have_the_seed_defaults_and_checked_ranges() {
+        let config = env(BASE).expect("valid");
+        assert_eq!(config.expiry_interval, Duration::from_secs(60));
+        assert_eq!(config.metrics_interval, Duration::from_secs(300));
+        assert_eq!(config.analytics_window, time::Duration::days(30));
+        assert_eq!(config.consumers.prefix, "order-service");
+        assert_eq!(config.consumers.max_attempts, 5);
+        assert_eq!(
+            config.upstream_resilience,
+            order_http_clients::Resilience::default()
+        );
+        for (variable, value) in [
+            ("CIRCUIT_BREAKER_FAILURE_RATE_PERCENT", "0"),
+            ("CIRCUIT_BREAKER_FAILURE_RATE_PERCENT", "101"),
+            ("CONSUMER_MAX_ATTEMPTS", "0"),
+            ("ANALYTICS_WINDOW_DAYS", "0"),
+            ("METRICS_AGGREGATION_INTERVAL_MINUTES", "0"),
+        ] {
+            let mut vars = BASE.to_vec();
+            vars.push((variable, value));
+            let error = env(&vars).map(|_| ()).expect_err("out of range");
+            assert_eq!(error.variable, variable, "{variable}={value}");
+        }
     }
 }
