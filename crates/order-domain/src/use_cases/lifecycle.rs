@@ -7,7 +7,7 @@ use crate::actor::{Actor, RequestContext};
 use crate::ids::{EventId, OrderId, PaymentIntentId, RefundId, TicketId};
 use crate::order::{InvalidTransition, Order, OrderKind, OrderStatus, check_transition};
 use crate::policy::RefundReason;
-use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine};
+use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine, UpstreamError};
 
 /// How long the per-order lock lives (seed 002: 30 s).
 const ORDER_LOCK_TTL: Duration = Duration::seconds(30);
@@ -113,29 +113,29 @@ impl OrderService {
         intent: PaymentIntentId,
         inbox: Option<InboxMessage>,
     ) -> Result<Order, UseCaseError> {
-        let mut order = self.load_visible(ctx, id).await?;
+        let order = self.load_visible(ctx, id).await?;
+        self.confirm_loaded(ctx, order, intent, inbox).await
+    }
+
+    /// [`Self::confirm`] of an order already loaded.
+    pub(super) async fn confirm_loaded(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        intent: PaymentIntentId,
+        inbox: Option<InboxMessage>,
+    ) -> Result<Order, UseCaseError> {
         let now = self.now();
         // The aggregate decides first (status, intent), so upstream is only called for a valid
         // confirmation; nothing is stored unless upstream agreed.
         let mut events = order.confirm(&intent, now)?;
-        let committed = match order.kind() {
-            OrderKind::Ticket => match order.hold_id() {
-                Some(hold) => self.ports.tickets.commit(hold).await,
-                None => Ok(Vec::new()),
-            },
-            OrderKind::Goods => self
-                .ports
-                .inventory
-                .commit(ctx.tenant_id, order.id())
-                .await
-                .map(|()| Vec::new()),
-        };
+        let committed = self.commit_upstream(&order, order.hold_id()).await;
         let tickets: Vec<TicketId> = match committed {
             Ok(tickets) => tickets,
             Err(error) => {
                 // A concurrent expiry or cancellation may have released the hold meanwhile:
                 // then the answer is that transition's conflict, not an upstream failure.
-                let current = self.load_visible(ctx, id).await?;
+                let current = self.load_visible(ctx, order.id()).await?;
                 if !current.status().is_unpaid() {
                     return Err(UseCaseError::InvalidTransition(InvalidTransition {
                         kind: current.kind(),
@@ -165,11 +165,40 @@ impl OrderService {
         tickets: Vec<TicketId>,
         inbox: Option<InboxMessage>,
     ) -> Result<Order, UseCaseError> {
-        let mut order = self.load_visible(ctx, id).await?;
+        let order = self.load_visible(ctx, id).await?;
+        self.attach_tickets_loaded(ctx, order, tickets, inbox).await
+    }
+
+    /// [`Self::attach_tickets`] of an order already loaded.
+    pub(super) async fn attach_tickets_loaded(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        tickets: Vec<TicketId>,
+        inbox: Option<InboxMessage>,
+    ) -> Result<Order, UseCaseError> {
         let events = order.attach_tickets(tickets, self.now())?;
         self.persist(ctx, &mut order, events, Extras::inbox(inbox))
             .await?;
         Ok(order)
+    }
+
+    /// Turns the order's hold into sold tickets (or deducted stock) upstream.
+    pub(super) async fn commit_upstream(
+        &self,
+        order: &Order,
+        hold: Option<&crate::ids::HoldId>,
+    ) -> Result<Vec<TicketId>, UpstreamError> {
+        match (order.kind(), hold) {
+            (OrderKind::Ticket, Some(hold)) => self.ports.tickets.commit(hold).await,
+            (OrderKind::Ticket, None) => Ok(Vec::new()),
+            (OrderKind::Goods, _) => self
+                .ports
+                .inventory
+                .commit(order.tenant_id(), order.id())
+                .await
+                .map(|()| Vec::new()),
+        }
     }
 
     /// `POST /orders/{id}/cancel` by its owner or an admin, or `payment.failed`. Unpaid orders

@@ -6,7 +6,7 @@ use super::{Extras, OrderService, UseCaseError};
 use crate::actor::{Actor, RequestContext};
 use crate::ids::{PaymentIntentId, RefundId, TicketId};
 use crate::messages::{InboundEvent, InboundMessage, MessageOutcome};
-use crate::order::{Order, OrderError, OrderKind, OrderStatus, RefundError};
+use crate::order::{Order, OrderError, OrderKind, OrderStatus};
 use crate::ports::{HoldError, InboxMessage, RepositoryError, StockError, UpstreamError};
 
 impl OrderService {
@@ -73,7 +73,7 @@ impl OrderService {
         let order = self.load_visible(ctx, message.order_id).await?;
         if order.status().is_unpaid() {
             match self
-                .confirm(ctx, order.id(), intent.clone(), Some(inbox.clone()))
+                .confirm_loaded(ctx, order, intent.clone(), Some(inbox.clone()))
                 .await
             {
                 Ok(_) => return Ok(MessageOutcome::Applied),
@@ -118,7 +118,7 @@ impl OrderService {
             + self.config.reservation.grace;
         match self.hold_again(&order, hold_until).await? {
             Some(hold) => {
-                let tickets = match self.commit_hold(&order, &hold).await {
+                let tickets = match self.commit_upstream(&order, Some(&hold)).await {
                     Ok(tickets) => tickets,
                     Err(error) => {
                         self.release_hold_id(&order, &hold).await;
@@ -135,14 +135,7 @@ impl OrderService {
             }
             None => {
                 let refund = RefundId::from_uuid(self.ports.ids.uuid());
-                let events = match order.refund_late_payment(refund, intent, now) {
-                    Err(OrderError::Refund(RefundError::NothingToRefund)) => {
-                        return Ok(MessageOutcome::Ignored(
-                            "the late payment is already refunded",
-                        ));
-                    }
-                    other => other?,
-                };
+                let events = order.refund_late_payment(refund, intent, now)?;
                 self.persist(ctx, &mut order, events, Extras::inbox(Some(inbox)))
                     .await?;
                 // Paid after the commit: a refused payout is stored as FAILED and retried like any
@@ -202,22 +195,6 @@ impl OrderService {
         }
     }
 
-    async fn commit_hold(
-        &self,
-        order: &Order,
-        hold: &crate::ids::HoldId,
-    ) -> Result<Vec<TicketId>, UpstreamError> {
-        match order.kind() {
-            OrderKind::Ticket => self.ports.tickets.commit(hold).await,
-            OrderKind::Goods => self
-                .ports
-                .inventory
-                .commit(order.tenant_id(), order.id())
-                .await
-                .map(|()| Vec::new()),
-        }
-    }
-
     async fn payment_failed(
         &self,
         ctx: &RequestContext,
@@ -257,7 +234,7 @@ impl OrderService {
         let order = self.load_visible(ctx, message.order_id).await?;
         match order.status() {
             OrderStatus::Confirmed => {
-                self.attach_tickets(ctx, order.id(), tickets, Some(inbox))
+                self.attach_tickets_loaded(ctx, order, tickets, Some(inbox))
                     .await?;
                 Ok(MessageOutcome::Applied)
             }
