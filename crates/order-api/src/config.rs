@@ -134,6 +134,9 @@ pub struct Config {
     pub redis_key_prefix: String,
     /// `IDEMPOTENCY_TTL_MINUTES` (30).
     pub idempotency_ttl: time::Duration,
+    /// `IDEMPOTENCY_LEASE_SECONDS` (60): how long a request's claim on its key lasts; a
+    /// request that dies holding it stops pinning the key when the lease ends.
+    pub idempotency_lease: time::Duration,
     /// `MAX_BODY_BYTES` (65536).
     pub max_body_bytes: usize,
     /// `LOG_LEVEL` (info) — or `RUST_LOG` for per-module filters.
@@ -499,6 +502,12 @@ impl Config {
                 .get("REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "order-service".into()),
             idempotency_ttl: env.minutes("IDEMPOTENCY_TTL_MINUTES", time::Duration::minutes(30))?,
+            idempotency_lease: time::Duration::seconds(env.in_range(
+                "IDEMPOTENCY_LEASE_SECONDS",
+                60i64,
+                1..=3_600,
+                "a number of seconds from 1 to 3600",
+            )?),
             max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024, "a size in bytes")?,
             log_level: env.get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_json: log_format == "json",

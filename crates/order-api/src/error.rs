@@ -85,6 +85,9 @@ impl ApiError {
                 UseCaseError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
                 UseCaseError::Conflict => (S::CONFLICT, "conflict"),
                 UseCaseError::Locked => (S::CONFLICT, "order_locked"),
+                UseCaseError::IdempotencyKeyReused => {
+                    (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+                }
                 UseCaseError::Quota(_) => (S::UNPROCESSABLE_ENTITY, "limit_exceeded"),
                 UseCaseError::SoldOut { .. } => (S::CONFLICT, "sold_out"),
                 UseCaseError::OutOfStock { .. } => (S::CONFLICT, "out_of_stock"),
@@ -130,9 +133,9 @@ impl ApiError {
                 ) => (S::SERVICE_UNAVAILABLE, "upstream_unavailable"),
                 UseCaseError::Upstream(_) => (S::BAD_GATEWAY, "upstream_error"),
                 UseCaseError::Guard(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
-                UseCaseError::Storage(RepositoryError::Unavailable(_)) => {
-                    (S::SERVICE_UNAVAILABLE, "storage_unavailable")
-                }
+                UseCaseError::Storage(
+                    RepositoryError::Unavailable(_) | RepositoryError::CommitOutcomeUnknown(_),
+                ) => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
                 UseCaseError::Storage(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
             },
         }
@@ -173,9 +176,10 @@ impl ApiError {
         }
     }
 
-    fn errors(&self) -> Option<&[FieldError]> {
+    fn errors(&self) -> Option<Vec<FieldError>> {
         match self {
-            Self::Validation(v) | Self::UseCase(UseCaseError::Validation(v)) => Some(&v.0),
+            Self::Validation(v) | Self::UseCase(UseCaseError::Validation(v)) => Some(v.0.clone()),
+            Self::UseCase(UseCaseError::Quota(quota)) => Some(vec![quota.field_error()]),
             _ => None,
         }
     }
@@ -190,7 +194,7 @@ struct Problem<'a> {
     code: &'a str,
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    errors: Option<Vec<FieldError>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     from_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use order_domain::actor::RequestContext;
-use order_domain::ports::{GuardError, IdempotencyBegin, StoredResponse};
+use order_domain::ports::{GuardError, IdempotencyBegin, RateCheck, RateDecision, StoredResponse};
+use order_domain::use_cases::IdempotencyKey;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -37,26 +38,60 @@ fn caller_scope(ctx: &RequestContext) -> String {
     format!("{}:{who}", ctx.tenant_id)
 }
 
-/// Runs `command` at most once per `Idempotency-Key` (scoped to `ctx`'s tenant and caller): the same key
-/// and body replay the stored answer with `Idempotent-Replayed: true`; the same key with another
-/// body is 422; a key still running is 409. A 5xx answer does not pin its key.
+/// A per-minute limit on one action of a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    action: &'static str,
+    per_minute: u32,
+}
+
+impl Limit {
+    /// At most `per_minute` `action`s per caller and minute.
+    pub fn per_minute(action: &'static str, per_minute: u32) -> Self {
+        Self { action, per_minute }
+    }
+
+    fn check(self, state: &AppState, ctx: &RequestContext) -> RateCheck {
+        RateCheck {
+            key: format!(
+                "{}:rl:{}:{}",
+                state.redis_key_prefix,
+                caller_scope(ctx),
+                self.action
+            ),
+            limit: self.per_minute,
+            window: time::Duration::minutes(1),
+        }
+    }
+}
+
+/// Counts the request against `limit` and runs `command` at most once per `Idempotency-Key`
+/// (scoped to `ctx`'s tenant and caller); both decided in one Redis round trip. The same key and
+/// body replay the stored answer with `Idempotent-Replayed: true`; the same key with another
+/// body is 422; a key still running is 409. A 5xx answer does not pin its key: the retry runs
+/// with [`IdempotencyKey::earlier_attempt`] set, since the failed attempt may have committed.
+/// `command` receives the key (and fingerprint) to store with what it creates.
 ///
 /// # Errors
-/// 422 for an unusable key; the guard errors above.
+/// 422 for an unusable key; 429 over the limit; the guard errors above.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     request: &HttpRequest,
     ctx: &RequestContext,
     body: &[u8],
+    limit: Option<Limit>,
     when_down: WhenStoreDown,
     command: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Option<IdempotencyKey>) -> Fut,
     Fut: Future<Output = Result<HttpResponse, ApiError>>,
 {
     let Some(raw) = request.headers().get("idempotency-key") else {
-        return command().await;
+        if let Some(limit) = limit {
+            rate_limit(state, &limit.check(state, ctx)).await?;
+        }
+        return command(None).await;
     };
     let key = raw
         .to_str()
@@ -74,34 +109,38 @@ where
         state.redis_key_prefix,
         caller_scope(ctx)
     );
-    let mut hasher = Sha256::new();
-    hasher.update(request.method().as_str().as_bytes());
-    hasher.update(b" ");
-    hasher.update(request.path().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(body);
-    let fingerprint: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = fingerprint(request, body);
     let ttl = state.idempotency_ttl;
-    match state.idempotency.begin(&store_key, &fingerprint, ttl).await {
-        Ok(IdempotencyBegin::Started) => {}
+    let rate = limit.map(|l| l.check(state, ctx));
+    let earlier_attempt = match state
+        .idempotency
+        .begin(rate, &store_key, &fingerprint, ttl)
+        .await
+    {
+        Ok(IdempotencyBegin::Started) => false,
+        Ok(IdempotencyBegin::StartedAgain) => true,
+        Ok(IdempotencyBegin::RateLimited(decision)) => return Err(rate_limited(decision)),
         Ok(IdempotencyBegin::Replay(stored)) => return Ok(replay(&stored)),
         Ok(IdempotencyBegin::InFlight) => return Err(ApiError::IdempotencyInFlight),
         Ok(IdempotencyBegin::Mismatch) => return Err(ApiError::IdempotencyKeyReused),
+        // The rate limit fails open; the key follows `when_down`.
         Err(error) => {
             return match when_down {
                 WhenStoreDown::FailClosed => Err(ApiError::GuardUnavailable(error)),
                 WhenStoreDown::FailOpen => {
-                    tracing::warn!(%error, "idempotency store unavailable; running the command without it");
-                    command().await
+                    tracing::warn!(%error, "guard store unavailable; running the command without rate limit or idempotency");
+                    command(None).await
                 }
             };
         }
-    }
-    let response = match command().await {
+    };
+    let claim = IdempotencyKey {
+        key: key.to_owned(),
+        fingerprint: fingerprint.clone(),
+        ttl,
+        earlier_attempt,
+    };
+    let response = match command(Some(claim)).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
     };
@@ -130,6 +169,21 @@ where
     Ok(rebuilt.body(bytes))
 }
 
+/// SHA-256 of method, path and body: what "the same request" means for a key.
+fn fingerprint(request: &HttpRequest, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(request.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(request.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn replay(stored: &StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let content_type = if status.is_success() {
@@ -146,36 +200,30 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
         .body(stored.body.clone())
 }
 
-/// Counts one `action` of the caller against its per-minute limit.
+/// Counts one attempt against `check`.
 ///
 /// # Errors
 /// 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when the window is full.
 /// When Redis is down the request passes (fail open) and a warning is logged.
-pub async fn rate_limit(
-    state: &AppState,
-    ctx: &RequestContext,
-    action: &str,
-    limit: u32,
-) -> Result<(), ApiError> {
-    let key = format!(
-        "{}:rl:{}:{action}",
-        state.redis_key_prefix,
-        caller_scope(ctx)
-    );
+async fn rate_limit(state: &AppState, check: &RateCheck) -> Result<(), ApiError> {
     match state
         .rate_limiter
-        .hit(&key, limit, time::Duration::minutes(1))
+        .hit(&check.key, check.limit, check.window)
         .await
     {
         Ok(decision) if decision.allowed => Ok(()),
-        Ok(decision) => Err(ApiError::RateLimited {
-            limit: decision.limit,
-            retry_after_seconds: u64::try_from(decision.reset_after.whole_seconds().max(1))
-                .unwrap_or(1),
-        }),
+        Ok(decision) => Err(rate_limited(decision)),
         Err(GuardError::Unavailable(error)) => {
-            tracing::warn!(%error, action, "rate limiter unavailable; admitting the request");
+            tracing::warn!(%error, key = %check.key, "rate limiter unavailable; admitting the request");
             Ok(())
         }
+    }
+}
+
+fn rate_limited(decision: RateDecision) -> ApiError {
+    ApiError::RateLimited {
+        limit: decision.limit,
+        retry_after_seconds: u64::try_from(decision.reset_after.whole_seconds().max(1))
+            .unwrap_or(1),
     }
 }

@@ -207,7 +207,11 @@ pub async fn build_service(
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
     let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
     let events = HttpEventCatalog::new(upstream(&config.event_service_url, config))?;
-    let redis = Arc::new(RedisGuards::connect(&config.redis_url, 32).map_err(StartError::Redis)?);
+    let redis = Arc::new(
+        RedisGuards::connect(&config.redis_url, 32)
+            .map_err(StartError::Redis)?
+            .with_in_flight_lease(config.idempotency_lease),
+    );
     let store_arc = Arc::new(store.clone());
     let ports = Ports {
         orders: store_arc.clone(),

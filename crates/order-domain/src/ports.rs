@@ -43,12 +43,22 @@ pub enum RepositoryError {
         /// Which key.
         what: String,
     },
+    /// A quota of the buyer is used up (decided with the write, never by a read before it).
+    #[error(transparent)]
+    QuotaExceeded(#[from] crate::policy::QuotaExceeded),
+    /// Another order was already created with this idempotency key.
+    #[error("an order with this idempotency key exists")]
+    IdempotencyKeyTaken,
     /// A stored record breaks a domain invariant.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     /// The database could not be reached or failed; retrying may help.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The connection failed while the transaction was committing: the change may or may not
+    /// be stored. Read it back before undoing anything.
+    #[error("the commit's outcome is unknown: {0}")]
+    CommitOutcomeUnknown(String),
 }
 
 /// Limit and offset of a list query.
@@ -145,18 +155,18 @@ pub trait OrderRepository: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError>;
 
-    /// How much of `user`'s order quotas is used, in one read: orders created since `since`
-    /// and, when `event` is given, active orders (PENDING, RESERVED, CONFIRMED) for it.
+    /// The order `user` created with idempotency `key`, with the fingerprint of the request
+    /// that created it; only keys younger than `since` count.
     ///
     /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn quota_usage(
+    /// MUST return `Ok(None)` when no order of this tenant and user carries the key.
+    async fn find_by_idempotency_key(
         &self,
         tenant: TenantId,
         user: UserId,
+        key: &str,
         since: OffsetDateTime,
-        event: Option<EventId>,
-    ) -> Result<QuotaUsage, RepositoryError>;
+    ) -> Result<Option<(String, Order)>, RepositoryError>;
 
     /// The order's audit trail, oldest first.
     ///
@@ -271,13 +281,27 @@ pub struct PromoRedemption {
     pub user_id: UserId,
 }
 
-/// What [`OrderRepository::quota_usage`] counted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct QuotaUsage {
-    /// Orders created since the given time.
-    pub created_since: u32,
-    /// Active orders for the given event (`None` when no event was given).
-    pub active_for_event: Option<u32>,
+/// The places a new order takes in its buyer's quotas (SPEC §7), claimed by the unit of work
+/// atomically with the order's insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaClaim {
+    /// The UTC day whose order count the order joins (decision 0011).
+    pub day: time::Date,
+    /// At most this many orders per buyer and day.
+    pub max_orders_per_day: u32,
+    /// The event whose active orders the order joins, and at most how many may be active.
+    pub active_for_event: Option<(EventId, u32)>,
+}
+
+/// The `Idempotency-Key` a new order is created under, stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The key as the client sent it (scoped to the order's tenant and buyer).
+    pub key: String,
+    /// Hash of the request it came with: the same key with another request is refused.
+    pub fingerprint: String,
+    /// A key stored before this instant has outlived its TTL and may be taken over.
+    pub reusable_before: OffsetDateTime,
 }
 
 /// A consumed message to record with its effect.
@@ -306,6 +330,11 @@ pub struct OrderChange {
     pub promo_redemption: Option<PromoRedemption>,
     /// The message whose effect this is (exactly-once consumption).
     pub inbox: Option<InboxMessage>,
+    /// Quota places a new order claims; the commit fails with
+    /// [`RepositoryError::QuotaExceeded`] when one is used up.
+    pub quota: Option<QuotaClaim>,
+    /// The idempotency key a new order is created under.
+    pub idempotency: Option<IdempotencyRecord>,
 }
 
 /// Writes an [`OrderChange`] in one database transaction.
@@ -317,8 +346,13 @@ pub trait UnitOfWork: Send + Sync {
     /// # Errors
     /// MUST return [`RepositoryError::Conflict`] when the stored order's version is not
     /// `change.order.version()` (or, for version 0, when the order already exists) and
-    /// [`RepositoryError::Duplicate`] when the inbox message was already recorded; nothing is
-    /// written then.
+    /// [`RepositoryError::Duplicate`] when the inbox message was already recorded,
+    /// [`RepositoryError::QuotaExceeded`] when `change.quota` cannot be claimed (decided
+    /// atomically: however many commits race, no quota is ever exceeded), and
+    /// [`RepositoryError::IdempotencyKeyTaken`] when another live order holds
+    /// `change.idempotency`'s key; nothing is written then. A failure while committing MUST be
+    /// [`RepositoryError::CommitOutcomeUnknown`], never `Unavailable`. An order leaving the active statuses
+    /// MUST give its place in the per-event quota back in the same transaction.
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError>;
 }
 
@@ -440,6 +474,11 @@ pub struct StoredResponse {
 pub enum IdempotencyBegin {
     /// First use: the caller runs the request and then completes or abandons the key.
     Started,
+    /// An earlier attempt with this key failed (5xx) or vanished (its claim ran out without an
+    /// answer): the caller runs the request again, knowing the earlier one may have committed.
+    StartedAgain,
+    /// The caller's rate limit refused the request; the key was not claimed.
+    RateLimited(RateDecision),
     /// Done before with the same request: replay this.
     Replay(StoredResponse),
     /// The same key is running right now.
@@ -452,13 +491,15 @@ pub enum IdempotencyBegin {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` (already scoped to tenant + caller) for a request with `fingerprint`.
+    /// Counts the request against `rate` (when given) and, when admitted, claims `key` (already
+    /// scoped to tenant + caller) for a request with `fingerprint` — in one round trip.
     ///
     /// # Errors
     /// [`GuardError::Unavailable`]; the claim MUST be atomic (two concurrent calls: one
-    /// `Started`, the other `InFlight`).
+    /// `Started`, the other `InFlight`) and so MUST the count (as [`RateLimiter::hit`]).
     async fn begin(
         &self,
+        rate: Option<RateCheck>,
         key: &str,
         fingerprint: &str,
         ttl: Duration,
@@ -476,11 +517,23 @@ pub trait IdempotencyStore: Send + Sync {
         ttl: Duration,
     ) -> Result<(), GuardError>;
 
-    /// Frees the key of a request that failed (5xx) so that it may be retried.
+    /// Frees the key of a request that failed (5xx) so that it may be retried; the retry's
+    /// [`IdempotencyStore::begin`] answers [`IdempotencyBegin::StartedAgain`].
     ///
     /// # Errors
     /// [`GuardError::Unavailable`].
     async fn abandon(&self, key: &str) -> Result<(), GuardError>;
+}
+
+/// One attempt to count against a per-caller limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateCheck {
+    /// The counter (scoped to tenant, caller and action).
+    pub key: String,
+    /// Attempts admitted per window.
+    pub limit: u32,
+    /// The window.
+    pub window: Duration,
 }
 
 /// The outcome of one rate-limited attempt.

@@ -5,8 +5,8 @@ use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::order::{Order, OrderRecord, Refund, RefundStatus};
 use order_domain::ports::{
-    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, QuotaUsage,
-    RefundRepository, RefundView, RepositoryError,
+    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, RefundRepository,
+    RefundView, RepositoryError,
 };
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -184,40 +184,34 @@ impl OrderRepository for PgStore {
         Ok(ids.into_iter().map(OrderId::from_uuid).collect())
     }
 
-    async fn quota_usage(
+    async fn find_by_idempotency_key(
         &self,
         tenant: TenantId,
         user: UserId,
+        key: &str,
         since: OffsetDateTime,
-        event: Option<EventId>,
-    ) -> Result<QuotaUsage, RepositoryError> {
+    ) -> Result<Option<(String, Order)>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        // One read for both quotas; each side of the OR has its index.
-        let row = sqlx::query(
-            "SELECT count(*) FILTER (WHERE created_at >= $3) AS created,
-                    count(*) FILTER (WHERE event_id = $4
-                                       AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')) AS active
-             FROM orders
-             WHERE tenant_id = $1 AND user_id = $2
-               AND (created_at >= $3
-                    OR (event_id = $4 AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')))",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT k.fingerprint, ",
+            order_json!(),
+            " AS body FROM order_idempotency_keys k JOIN orders o ON o.id = k.order_id
+              WHERE k.tenant_id = $1 AND k.user_id = $2 AND k.key = $3 AND k.created_at >= $4"
+        ))
         .bind(tenant.as_uuid())
         .bind(user.as_uuid())
+        .bind(key)
         .bind(since)
-        .bind(event.map(|e| *e.as_uuid()))
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        let count = |column: &str| -> Result<u32, RepositoryError> {
-            let n: i64 = row.try_get(column).map_err(storage)?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
-        };
-        Ok(QuotaUsage {
-            created_since: count("created")?,
-            active_for_event: event.map(|_| count("active")).transpose()?,
+        row.map(|row| {
+            let fingerprint: String = row.try_get("fingerprint").map_err(storage)?;
+            let body: serde_json::Value = row.try_get("body").map_err(storage)?;
+            Ok((fingerprint, order_from_json(body)?))
         })
+        .transpose()
     }
 
     async fn audit_trail(

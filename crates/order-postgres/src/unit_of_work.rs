@@ -2,6 +2,7 @@
 //! promo-code and inbox writes that belong to it, in one statement of one transaction.
 
 use async_trait::async_trait;
+use order_domain::policy::QuotaExceeded;
 use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
 use sqlx::Row;
 
@@ -60,15 +61,42 @@ macro_rules! change_tail {
         inbox_row AS (
             INSERT INTO inbox (tenant_id, consumer, message_id)
             SELECT o.tenant_id, $8, $9 FROM o WHERE $8::text IS NOT NULL
-        )
-        SELECT (SELECT count(*) FROM o) AS saved,
+        )"
+    };
+}
+
+/// The outcome columns both statements end with.
+macro_rules! change_outcome {
+    () => {
+        "SELECT (SELECT count(*) FROM o) AS saved,
                ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS cart_ok,
                ($6::text IS NULL OR EXISTS (SELECT 1 FROM promo)) AS promo_ok"
     };
 }
 
+// The quota places are claimed first, by conditional upserts on the buyer's counter rows: an
+// upsert that meets a concurrent one waits for it and re-checks the limit against the committed
+// count, so no race can exceed a quota. The order row is only inserted when every claim held.
+// The statement's text is fixed, so every order takes the buyer's rows in the same order (no
+// deadlock between two orders of one buyer).
 const INSERT_ORDER: &str = concat!(
     "WITH input AS (SELECT $1::jsonb AS r, $2::jsonb AS audit, $3::jsonb AS outbox),
+    day_quota AS (
+        INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
+        SELECT (r->>'tenantId')::uuid, (r->>'userId')::uuid, $10::date, 1
+        FROM input WHERE $10::date IS NOT NULL AND $11::integer > 0
+        ON CONFLICT (tenant_id, user_id, day) DO UPDATE SET created = q.created + 1
+            WHERE q.created < $11::integer
+        RETURNING 1
+    ),
+    event_quota AS (
+        INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+        SELECT (r->>'tenantId')::uuid, (r->>'userId')::uuid, $12::uuid, 1
+        FROM input WHERE $12::uuid IS NOT NULL AND $13::integer > 0
+        ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = q.active + 1
+            WHERE q.active < $13::integer
+        RETURNING 1
+    ),
     o AS (
         INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id, currency,
             subtotal, discount, platform_fee, processing_fee, shipping, tax, total, hold_id, expires_at,
@@ -84,8 +112,19 @@ const INSERT_ORDER: &str = concat!(
             (r->>'refundableMax')::bigint, r->>'cancellationReason', r->>'returnReason', r->'milestones',
             (r->'milestones'->>'createdAt')::timestamptz, (r->'milestones'->>'updatedAt')::timestamptz
         FROM input
+        WHERE ($10::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
+          AND ($12::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
         ON CONFLICT (id) DO NOTHING
-        RETURNING id, tenant_id
+        RETURNING id, tenant_id, user_id
+    ),
+    idem AS (
+        INSERT INTO order_idempotency_keys AS k (tenant_id, user_id, key, fingerprint, order_id, created_at)
+        SELECT o.tenant_id, o.user_id, $14, $15, o.id, (r->'milestones'->>'createdAt')::timestamptz
+        FROM o, input WHERE $14::text IS NOT NULL
+        ON CONFLICT (tenant_id, user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
+            order_id = EXCLUDED.order_id, created_at = EXCLUDED.created_at
+            WHERE k.created_at < $16::timestamptz
+        RETURNING 1
     ),
     items AS (
         INSERT INTO order_items (id, tenant_id, order_id, position, product, quantity, unit_price, subtotal,
@@ -96,10 +135,17 @@ const INSERT_ORDER: &str = concat!(
             (i->'pricing'->>'shipping')::bigint, (i->'pricing'->>'tax')::bigint, (i->'pricing'->>'total')::bigint
         FROM o, input, jsonb_array_elements(input.r->'items') WITH ORDINALITY AS t(i, p)
     )",
-    change_tail!()
+    change_tail!(),
+    change_outcome!(),
+    ",
+           ($10::date IS NULL OR EXISTS (SELECT 1 FROM day_quota)) AS day_ok,
+           ($12::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota)) AS event_ok,
+           ($14::text IS NULL OR EXISTS (SELECT 1 FROM idem)) AS idem_ok"
 );
 
 // Items never change after creation, so an update writes the order row and what follows it.
+// An order entering or leaving the active statuses takes or gives back its per-event place
+// ($10: +1, -1 or 0); a late payment re-activates an order without a limit check (it is paid).
 const UPDATE_ORDER: &str = concat!(
     "WITH input AS (SELECT $1::jsonb AS r, $2::jsonb AS audit, $3::jsonb AS outbox),
     o AS (
@@ -112,9 +158,17 @@ const UPDATE_ORDER: &str = concat!(
         FROM input
         WHERE orders.id = (r->>'id')::uuid AND orders.tenant_id = (r->>'tenantId')::uuid
           AND orders.version = (r->>'version')::bigint
-        RETURNING orders.id, orders.tenant_id
+        RETURNING orders.id, orders.tenant_id, orders.user_id, orders.event_id
+    ),
+    event_place AS (
+        INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+        SELECT o.tenant_id, o.user_id, o.event_id, greatest($10::integer, 0)
+        FROM o WHERE o.event_id IS NOT NULL AND $10::integer <> 0
+        ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = greatest(q.active + $10::integer, 0)
     )",
-    change_tail!()
+    change_tail!(),
+    change_outcome!(),
+    ", true AS day_ok, true AS event_ok, true AS idem_ok"
 );
 
 #[async_trait]
@@ -130,13 +184,12 @@ impl UnitOfWork for PgStore {
                 Some(i64::try_from(version).unwrap_or(i64::MAX)),
             )
         });
-        let statement = if order.version == 0 {
+        let query = if order.version == 0 {
             INSERT_ORDER
         } else {
             UPDATE_ORDER
         };
-        let mut tx = self.tenant_tx(order.tenant_id).await?;
-        let row = sqlx::query(statement)
+        let mut statement = sqlx::query(query)
             .bind(record)
             .bind(audit)
             .bind(outbox)
@@ -150,19 +203,67 @@ impl UnitOfWork for PgStore {
                     .map(|p| *p.user_id.as_uuid()),
             )
             .bind(change.inbox.as_ref().map(|m| m.consumer.clone()))
-            .bind(change.inbox.as_ref().map(|m| m.message_id.clone()))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(storage)?;
+            .bind(change.inbox.as_ref().map(|m| m.message_id.clone()));
+        statement = if order.version == 0 {
+            let quota = change.quota.as_ref();
+            let event = quota.and_then(|q| q.active_for_event);
+            let idempotency = change.idempotency.as_ref();
+            statement
+                .bind(quota.map(|q| q.day))
+                .bind(quota.map(|q| to_i32(q.max_orders_per_day)))
+                .bind(event.map(|(id, _)| *id.as_uuid()))
+                .bind(event.map(|(_, max)| to_i32(max)))
+                .bind(idempotency.map(|k| k.key.clone()))
+                .bind(idempotency.map(|k| k.fingerprint.clone()))
+                .bind(idempotency.map(|k| k.reusable_before))
+        } else {
+            statement.bind(event_place_delta(change))
+        };
+        let mut tx = self.tenant_tx(order.tenant_id).await?;
+        let row = statement.fetch_one(&mut *tx).await.map_err(storage)?;
+        let flag = |name: &str| -> Result<bool, RepositoryError> {
+            row.try_get::<bool, _>(name).map_err(storage)
+        };
         let saved: i64 = row.try_get("saved").map_err(storage)?;
-        let cart_ok: bool = row.try_get("cart_ok").map_err(storage)?;
-        let promo_ok: bool = row.try_get("promo_ok").map_err(storage)?;
-        if saved != 1 || !cart_ok || !promo_ok {
-            // Dropping the transaction rolls everything back.
+        // Dropping the transaction without committing rolls every part back.
+        if !flag("day_ok")? {
+            return Err(QuotaExceeded::OrdersPerDay {
+                limit: change.quota.map_or(0, |q| q.max_orders_per_day),
+            }
+            .into());
+        }
+        if !flag("event_ok")? {
+            return Err(QuotaExceeded::ActiveOrdersPerEvent {
+                limit: change
+                    .quota
+                    .and_then(|q| q.active_for_event)
+                    .map_or(0, |(_, max)| max),
+            }
+            .into());
+        }
+        if !flag("idem_ok")? {
+            return Err(RepositoryError::IdempotencyKeyTaken);
+        }
+        if saved != 1 || !flag("cart_ok")? || !flag("promo_ok")? {
             return Err(RepositoryError::Conflict {
                 expected: order.version,
             });
         }
-        tx.commit().await.map_err(storage)
+        // Past this point the server may have committed even if the answer never arrives.
+        tx.commit()
+            .await
+            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))
     }
+}
+
+/// How the change moves the order's place in its buyer's per-event quota: +1 when it enters the
+/// active statuses, -1 when it leaves them.
+fn event_place_delta(change: &OrderChange) -> i32 {
+    let was = change.order.stored_status().is_some_and(|s| s.is_active());
+    let is = change.order.status().is_active();
+    i32::from(is) - i32::from(was)
+}
+
+fn to_i32(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
 }

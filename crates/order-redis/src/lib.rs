@@ -8,30 +8,54 @@ use async_trait::async_trait;
 use deadpool_redis::redis::{RedisError, Script};
 use deadpool_redis::{Config, Connection, Pool, Runtime};
 use order_domain::ports::{
-    DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateDecision,
-    RateLimiter, StoredResponse,
+    DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateCheck,
+    RateDecision, RateLimiter, StoredResponse,
 };
 use time::Duration;
 
 /// How long a claimed key stays in flight before a crashed request stops pinning it.
-const IN_FLIGHT_TTL_SECONDS: i64 = 60;
+const IN_FLIGHT_LEASE_SECONDS: i64 = 60;
 
 /// Lock acquisition: 3 attempts, 100 ms apart (seed 002).
 const LOCK_ATTEMPTS: u32 = 3;
 const LOCK_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
 
+// KEYS[1]: the idempotency key; KEYS[2] (optional): the caller's rate-limit counter.
+// ARGV: fingerprint, in-flight lease (s), ttl (s), rate limit, rate window (ms).
+// A claim is a lease: a request that dies holding it stops pinning the key when the lease ends,
+// and the next attempt learns that the dead one may have committed ('again').
 const BEGIN: &str = r"
+if KEYS[2] then
+  local count = redis.call('INCR', KEYS[2])
+  if count == 1 then
+    redis.call('PEXPIRE', KEYS[2], ARGV[5])
+  end
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[2], ARGV[5])
+    ttl = tonumber(ARGV[5])
+  end
+  if count > tonumber(ARGV[4]) then
+    return {'rate_limited', tostring(count), tostring(ttl)}
+  end
+end
+local now = tonumber(redis.call('TIME')[1])
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
-  redis.call('HSET', KEYS[1], 'state', 'in_flight', 'fingerprint', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('HSET', KEYS[1], 'state', 'in_flight', 'fingerprint', ARGV[1], 'lease_until', now + ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
   return {'started'}
 end
 if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then
   return {'mismatch'}
 end
-if state == 'in_flight' then
+if state == 'in_flight' and tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') > now then
   return {'in_flight'}
+end
+if state == 'in_flight' or state == 'failed' then
+  redis.call('HSET', KEYS[1], 'state', 'in_flight', 'lease_until', now + ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return {'again'}
 end
 return {'done', redis.call('HGET', KEYS[1], 'status'), redis.call('HGET', KEYS[1], 'body')}
 ";
@@ -45,9 +69,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 ";
 
+// The key stays (with its fingerprint) as 'failed', so the retry knows an attempt went before.
 const ABANDON: &str = r"
 if redis.call('HGET', KEYS[1], 'state') == 'in_flight' then
-  return redis.call('DEL', KEYS[1])
+  return redis.call('HSET', KEYS[1], 'state', 'failed')
 end
 return 0
 ";
@@ -78,6 +103,7 @@ return 0
 #[derive(Clone)]
 pub struct RedisGuards {
     pool: Pool,
+    in_flight_lease: Duration,
     begin: Script,
     complete: Script,
     abandon: Script,
@@ -112,12 +138,21 @@ impl RedisGuards {
             .map_err(|e| e.to_string())?;
         Ok(Self {
             pool,
+            in_flight_lease: Duration::seconds(IN_FLIGHT_LEASE_SECONDS),
             begin: Script::new(BEGIN),
             complete: Script::new(COMPLETE),
             abandon: Script::new(ABANDON),
             hit: Script::new(HIT),
             release: Script::new(RELEASE),
         })
+    }
+
+    /// How long a claimed idempotency key stays in flight before a request that died holding it
+    /// stops pinning it (default 60 s).
+    #[must_use]
+    pub fn with_in_flight_lease(mut self, lease: Duration) -> Self {
+        self.in_flight_lease = lease;
+        self
     }
 
     /// Whether Redis answers (`/health/readiness`).
@@ -147,38 +182,71 @@ fn seconds(duration: Duration) -> i64 {
     duration.whole_seconds().max(1)
 }
 
+fn milliseconds(duration: Duration) -> i64 {
+    i64::try_from(duration.whole_milliseconds())
+        .unwrap_or(i64::MAX)
+        .max(1)
+}
+
+/// The decision for the `count`-th hit of a window that ends in `ttl_ms`.
+fn decision(limit: u32, count: i64, ttl_ms: i64) -> RateDecision {
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    RateDecision {
+        allowed: count <= limit,
+        limit,
+        remaining: limit.saturating_sub(count),
+        reset_after: Duration::milliseconds(ttl_ms.max(0)),
+    }
+}
+
 #[async_trait]
 impl IdempotencyStore for RedisGuards {
     async fn begin(
         &self,
+        rate: Option<RateCheck>,
         key: &str,
         fingerprint: &str,
-        _ttl: Duration,
+        ttl: Duration,
     ) -> Result<IdempotencyBegin, GuardError> {
         let mut conn = self.connection().await?;
-        let answer: Vec<Vec<u8>> = self
-            .begin
-            .key(key)
+        let mut invocation = self.begin.key(key);
+        if let Some(rate) = &rate {
+            invocation.key(&rate.key);
+        }
+        let answer: Vec<Vec<u8>> = invocation
             .arg(fingerprint)
-            .arg(IN_FLIGHT_TTL_SECONDS)
+            .arg(seconds(self.in_flight_lease))
+            .arg(seconds(ttl).max(seconds(self.in_flight_lease)))
+            .arg(rate.as_ref().map_or(0, |r| r.limit))
+            .arg(rate.as_ref().map_or(1, |r| milliseconds(r.window)))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
+        let number = |index: usize| -> Result<i64, GuardError> {
+            answer
+                .get(index)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| GuardError::Unavailable("stored number unreadable".into()))
+        };
         match answer.first().map(Vec::as_slice) {
             Some(b"started") => Ok(IdempotencyBegin::Started),
+            Some(b"again") => Ok(IdempotencyBegin::StartedAgain),
             Some(b"mismatch") => Ok(IdempotencyBegin::Mismatch),
             Some(b"in_flight") => Ok(IdempotencyBegin::InFlight),
-            Some(b"done") => {
-                let status = answer
-                    .get(1)
-                    .and_then(|s| std::str::from_utf8(s).ok())
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| GuardError::Unavailable("stored status unreadable".into()))?;
-                Ok(IdempotencyBegin::Replay(StoredResponse {
-                    status,
-                    body: answer.get(2).cloned().unwrap_or_default(),
-                }))
+            Some(b"rate_limited") => {
+                let limit = rate.as_ref().map_or(0, |r| r.limit);
+                Ok(IdempotencyBegin::RateLimited(decision(
+                    limit,
+                    number(1)?,
+                    number(2)?,
+                )))
             }
+            Some(b"done") => Ok(IdempotencyBegin::Replay(StoredResponse {
+                status: u16::try_from(number(1)?)
+                    .map_err(|_| GuardError::Unavailable("stored status unreadable".into()))?,
+                body: answer.get(2).cloned().unwrap_or_default(),
+            })),
             _ => Err(GuardError::Unavailable(
                 "unexpected idempotency answer".into(),
             )),
@@ -227,24 +295,15 @@ impl RateLimiter for RedisGuards {
         window: Duration,
     ) -> Result<RateDecision, GuardError> {
         let mut conn = self.connection().await?;
-        let window_ms = i64::try_from(window.whole_milliseconds())
-            .unwrap_or(i64::MAX)
-            .max(1);
         let (count, ttl_ms): (i64, i64) = self
             .hit
             .key(key)
             .arg(limit)
-            .arg(window_ms)
+            .arg(milliseconds(window))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let count = u32::try_from(count).unwrap_or(u32::MAX);
-        Ok(RateDecision {
-            allowed: count <= limit,
-            limit,
-            remaining: limit.saturating_sub(count),
-            reset_after: Duration::milliseconds(ttl_ms.max(0)),
-        })
+        Ok(decision(limit, count, ttl_ms))
     }
 }
 

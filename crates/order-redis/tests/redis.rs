@@ -24,15 +24,15 @@ async fn an_idempotency_key_is_claimed_once_replayed_and_bound_to_its_request() 
     let k = key("idem");
     let ttl = Duration::minutes(30);
     assert_eq!(
-        redis.begin(&k, "fp-1", ttl).await,
+        redis.begin(None, &k, "fp-1", ttl).await,
         Ok(IdempotencyBegin::Started)
     );
     assert_eq!(
-        redis.begin(&k, "fp-1", ttl).await,
+        redis.begin(None, &k, "fp-1", ttl).await,
         Ok(IdempotencyBegin::InFlight)
     );
     assert_eq!(
-        redis.begin(&k, "fp-2", ttl).await,
+        redis.begin(None, &k, "fp-2", ttl).await,
         Ok(IdempotencyBegin::Mismatch)
     );
     let response = StoredResponse {
@@ -44,27 +44,102 @@ async fn an_idempotency_key_is_claimed_once_replayed_and_bound_to_its_request() 
         .await
         .expect("complete");
     assert_eq!(
-        redis.begin(&k, "fp-1", ttl).await,
+        redis.begin(None, &k, "fp-1", ttl).await,
         Ok(IdempotencyBegin::Replay(response))
     );
     assert_eq!(
-        redis.begin(&k, "fp-2", ttl).await,
+        redis.begin(None, &k, "fp-2", ttl).await,
         Ok(IdempotencyBegin::Mismatch)
     );
 }
 
 #[tokio::test]
-async fn an_abandoned_key_can_be_used_again() {
+async fn an_abandoned_key_runs_again_knowing_an_attempt_went_before() {
     let redis = guards();
     let k = key("abandon");
     let ttl = Duration::minutes(30);
     assert_eq!(
-        redis.begin(&k, "fp", ttl).await,
+        redis.begin(None, &k, "fp", ttl).await,
         Ok(IdempotencyBegin::Started)
     );
     redis.abandon(&k).await.expect("abandon");
     assert_eq!(
-        redis.begin(&k, "fp", ttl).await,
+        redis.begin(None, &k, "fp-other", ttl).await,
+        Ok(IdempotencyBegin::Mismatch),
+        "the failed attempt still binds the key to its request"
+    );
+    assert_eq!(
+        redis.begin(None, &k, "fp", ttl).await,
+        Ok(IdempotencyBegin::StartedAgain)
+    );
+    assert_eq!(
+        redis.begin(None, &k, "fp", ttl).await,
+        Ok(IdempotencyBegin::InFlight)
+    );
+}
+
+#[tokio::test]
+async fn a_claim_whose_request_died_is_taken_over_when_its_lease_ends() {
+    let redis = guards().with_in_flight_lease(Duration::seconds(1));
+    let k = key("lease");
+    let ttl = Duration::minutes(30);
+    assert_eq!(
+        redis.begin(None, &k, "fp", ttl).await,
+        Ok(IdempotencyBegin::Started)
+    );
+    assert_eq!(
+        redis.begin(None, &k, "fp", ttl).await,
+        Ok(IdempotencyBegin::InFlight)
+    );
+    // Redis's own clock decides the lease; it counts whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        redis.begin(None, &k, "fp", ttl).await,
+        Ok(IdempotencyBegin::StartedAgain)
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_and_the_claim_are_decided_in_one_call() {
+    let redis = guards();
+    let rate = RateCheck {
+        key: key("rate+idem"),
+        limit: 10,
+        window: Duration::minutes(1),
+    };
+    let keys: Vec<String> = (0..30).map(|n| key(&format!("idem-{n}"))).collect();
+    let attempts = keys
+        .iter()
+        .map(|k| redis.begin(Some(rate.clone()), k, "fp", Duration::minutes(30)));
+    let results = join_all(attempts).await;
+    let started = results
+        .iter()
+        .filter(|r| **r == Ok(IdempotencyBegin::Started))
+        .count();
+    let limited: Vec<&RateDecision> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(IdempotencyBegin::RateLimited(decision)) => Some(decision),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((started, limited.len()), (10, 20));
+    assert!(
+        limited
+            .iter()
+            .all(|d| !d.allowed && d.remaining == 0 && d.limit == 10)
+    );
+    // A refused request claimed nothing: its key is free once the window allows it.
+    let refused = keys
+        .iter()
+        .zip(&results)
+        .find(|(_, r)| matches!(r, Ok(IdempotencyBegin::RateLimited(_))))
+        .map(|(k, _)| k.clone())
+        .expect("a refused key");
+    assert_eq!(
+        redis
+            .begin(None, &refused, "fp", Duration::minutes(30))
+            .await,
         Ok(IdempotencyBegin::Started)
     );
 }
@@ -73,7 +148,7 @@ async fn an_abandoned_key_can_be_used_again() {
 async fn concurrent_claims_of_one_key_start_exactly_one_request() {
     let redis = guards();
     let k = key("race");
-    let attempts = (0..50).map(|_| redis.begin(&k, "fp", Duration::minutes(30)));
+    let attempts = (0..50).map(|_| redis.begin(None, &k, "fp", Duration::minutes(30)));
     let results = join_all(attempts).await;
     let started = results
         .iter()
@@ -171,7 +246,7 @@ async fn redis_down_is_a_guard_error_not_a_panic() {
         Err(GuardError::Unavailable(_))
     ));
     assert!(matches!(
-        redis.begin("k", "fp", Duration::minutes(1)).await,
+        redis.begin(None, "k", "fp", Duration::minutes(1)).await,
         Err(GuardError::Unavailable(_))
     ));
     assert!(!redis.ping().await);

@@ -53,8 +53,9 @@ pub(super) async fn approve(
         &request,
         &ctx,
         &raw,
+        None,
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let order = state.service.approve_refund(&ctx, id).await?;
             refund_answer(&order, id)
         },
@@ -76,8 +77,9 @@ pub(super) async fn reject(
         &request,
         &ctx,
         &raw,
+        None,
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let body: RejectBody = json(&request, &raw, false)?;
             let why = reason(Some(body.reason), "reason", "")?;
             if why.is_empty() {

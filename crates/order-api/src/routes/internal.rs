@@ -46,8 +46,9 @@ pub(super) async fn confirm(
         &request,
         &ctx,
         &raw,
+        None,
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let body: ConfirmBody = json(&request, &raw, false)?;
             if body.payment_intent_id.trim().is_empty() || body.payment_intent_id.len() > 200 {
                 return Err(ApiError::field(
@@ -85,8 +86,9 @@ pub(super) async fn expire(
         &request,
         &ctx,
         &raw,
+        None,
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let body: ReasonBody = json(&request, &raw, true)?;
             reason(body.reason, "reason", "reservation expired")?;
             let order = state.service.expire(&ctx, id).await?;
@@ -152,7 +154,7 @@ pub(super) async fn bulk_cancel(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = service_context(&state, &request)?;
     let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(&state, &request, &ctx, &raw, WhenStoreDown::FailOpen, || async {
+    idempotent(&state, &request, &ctx, &raw, None, WhenStoreDown::FailOpen, |_| async {
     let body: BulkCancelBody = json(&request, &raw, false)?;
         let why = reason(body.reason, "reason", "event cancelled by the organiser")?;
         let results = state

@@ -15,7 +15,7 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{json, page, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, idempotent, rate_limit};
+use crate::guards::{Limit, WhenStoreDown, idempotent};
 
 pub(super) async fn create(
     state: web::Data<AppState>,
@@ -23,15 +23,15 @@ pub(super) async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
-    rate_limit(&state, &ctx, "orders", state.rate_limits.orders).await?;
     let raw = read_body(payload, state.max_body_bytes).await?;
     idempotent(
         &state,
         &request,
         &ctx,
         &raw,
+        Some(Limit::per_minute("orders", state.rate_limits.orders)),
         WhenStoreDown::FailClosed,
-        || async {
+        |idempotency| async {
             let body: CreateOrderBody = json(&request, &raw, false)?;
             let currency = body
                 .currency
@@ -57,13 +57,17 @@ pub(super) async fn create(
                             })
                             .collect(),
                         currency,
+                        idempotency,
                     },
                 )
                 .await?;
             let id = created.order.id();
-            Ok(HttpResponse::Created()
-                .insert_header(("location", format!("/api/v1/orders/{id}")))
-                .json(OrderResponse::new(&created.order, created.client_secret)))
+            let mut response = HttpResponse::Created();
+            response.insert_header(("location", format!("/api/v1/orders/{id}")));
+            if created.replayed {
+                response.insert_header(("idempotent-replayed", "true"));
+            }
+            Ok(response.json(OrderResponse::new(&created.order, created.client_secret)))
         },
     )
     .await
@@ -134,15 +138,15 @@ pub(super) async fn reserve(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    rate_limit(&state, &ctx, "reserve", state.rate_limits.reserve).await?;
     let raw = read_body(payload, state.max_body_bytes).await?;
     idempotent(
         &state,
         &request,
         &ctx,
         &raw,
+        Some(Limit::per_minute("reserve", state.rate_limits.reserve)),
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let order = state.service.reserve(&ctx, id).await?;
             Ok(HttpResponse::Ok().json(json!({
                 "orderId": order.id(),
@@ -164,15 +168,15 @@ pub(super) async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    rate_limit(&state, &ctx, "cancel", state.rate_limits.cancel).await?;
     let raw = read_body(payload, state.max_body_bytes).await?;
     idempotent(
         &state,
         &request,
         &ctx,
         &raw,
+        Some(Limit::per_minute("cancel", state.rate_limits.cancel)),
         WhenStoreDown::FailOpen,
-        || async {
+        |_| async {
             let body: ReasonBody = json(&request, &raw, true)?;
             let why = reason(body.reason, "reason", "cancelled by the customer")?;
             let outcome = state.service.cancel(&ctx, id, &why).await?;
@@ -201,15 +205,15 @@ pub(super) async fn refund(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: OrderId = path_id(&path, "order")?;
-    rate_limit(&state, &ctx, "refund", state.rate_limits.refund).await?;
     let raw = read_body(payload, state.max_body_bytes).await?;
     idempotent(
         &state,
         &request,
         &ctx,
         &raw,
+        Some(Limit::per_minute("refund", state.rate_limits.refund)),
         WhenStoreDown::FailClosed,
-        || async {
+        |_| async {
             let body: RefundBody = json(&request, &raw, true)?;
             let why = reason(body.reason, "reason", "requested by the customer")?;
             let scope = match (body.amount, body.item_ids) {

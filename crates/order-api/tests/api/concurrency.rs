@@ -29,6 +29,81 @@ async fn fifty_buyers_for_ten_tickets_exactly_ten_succeed_and_nobody_sees_a_5xx(
     assert_eq!(state["availability"][0]["held"], 10);
 }
 
+/// Sends every body at once as buyer 1; answers `(status, body)` in request order.
+async fn all_at_once(app: &TestApp, bodies: &[serde_json::Value]) -> Vec<(u16, serde_json::Value)> {
+    let token = customer(1);
+    join_all(bodies.iter().map(|body| {
+        let token = &token;
+        async move {
+            let response = app.create_order(token, body).await;
+            let status = response.status().as_u16();
+            (status, response.json().await.expect("json"))
+        }
+    }))
+    .await
+}
+
+fn refused_by(answers: &[(u16, serde_json::Value)], path: &str, code: &str) -> usize {
+    answers
+        .iter()
+        .filter(|(status, body)| {
+            *status == 422
+                && body["code"] == "limit_exceeded"
+                && body["errors"][0]["path"] == path
+                && body["errors"][0]["code"] == code
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn one_buyer_sending_twenty_orders_for_one_event_at_once_gets_exactly_five() {
+    let app = spawn_app().await;
+    let bodies = vec![order_body(1); 20];
+    let answers = all_at_once(&app, &bodies).await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused = refused_by(&answers, "eventId", "active_orders_per_event");
+    assert_eq!((created, refused), (5, 15), "answers: {answers:?}");
+    let listed: serde_json::Value = app
+        .get(&customer(1), "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["pagination"]["total"], 5);
+    // A refused order leaves nothing upstream: its hold released, its intent cancelled.
+    let state = app.simulator_state().await;
+    assert_eq!(state["availability"][0]["held"], 5);
+    let payments = state["payments"].as_array().expect("payments");
+    let open = payments
+        .iter()
+        .filter(|p| p["status"] != "CANCELED")
+        .count();
+    assert_eq!(open, 5);
+}
+
+#[tokio::test]
+async fn one_buyer_sending_thirty_orders_over_six_events_at_once_gets_exactly_twenty_today() {
+    let app = spawn_with(Setup {
+        extra_events: 5,
+        ..Setup::default()
+    })
+    .await;
+    // Five per event: the per-event quota alone would admit all thirty.
+    let bodies: Vec<_> = (0..30u128).map(|n| order_body_for(n % 6, 1)).collect();
+    let answers = all_at_once(&app, &bodies).await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused = refused_by(&answers, "", "orders_per_day");
+    assert_eq!((created, refused), (20, 10), "answers: {answers:?}");
+    let state = app.simulator_state().await;
+    let held: u64 = state["availability"]
+        .as_array()
+        .expect("availability")
+        .iter()
+        .map(|a| a["held"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(held, 20);
+}
+
 #[tokio::test]
 async fn a_concurrent_confirm_and_expire_have_exactly_one_winner() {
     let mut setup = Setup::default();

@@ -20,13 +20,13 @@ fn short_holds() -> Setup {
 }
 
 /// An API instance in a runtime of its own; `crash` kills it mid-flight.
-struct Process {
+pub(crate) struct Process {
     runtime: tokio::runtime::Runtime,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Process {
-    fn start(config: order_api::config::Config) -> Self {
+    pub(crate) fn start(config: order_api::config::Config) -> Self {
         // Built on a thread of its own: a runtime cannot be started from inside the test's.
         let (runtime, port) = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -50,12 +50,12 @@ impl Process {
         }
     }
 
-    fn crash(self) {
+    pub(crate) fn crash(self) {
         self.runtime.shutdown_background();
     }
 }
 
-async fn simulator_state(simulator: &str) -> Value {
+pub(crate) async fn simulator_state(simulator: &str) -> Value {
     reqwest::get(format!("{simulator}/_admin/state"))
         .await
         .expect("simulator")
@@ -74,7 +74,7 @@ async fn put_faults(simulator: &str, faults: Value) {
     assert!(response.status().is_success());
 }
 
-async fn count(owner: &sqlx::PgPool, sql: &'static str) -> i64 {
+pub(crate) async fn count(owner: &sqlx::PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(owner)
         .await

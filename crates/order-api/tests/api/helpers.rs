@@ -45,6 +45,8 @@ pub(crate) struct Setup {
     pub(crate) messaging: bool,
     /// Circuit breakers and retries of the upstream clients.
     pub(crate) resilience: order_http_clients::Resilience,
+    /// Events besides [`EVENT`] in the catalog (see [`order_body_for`]).
+    pub(crate) extra_events: u128,
 }
 
 impl Default for Setup {
@@ -64,6 +66,7 @@ impl Default for Setup {
                 refund: 1_000,
             },
             messaging: false,
+            extra_events: 0,
             resilience: order_http_clients::Resilience {
                 // Quick retries keep the dead-upstream tests fast.
                 retry_base: StdDuration::from_millis(5),
@@ -108,24 +111,29 @@ pub(crate) async fn spawn_app() -> TestApp {
 /// The simulator serving the test event, on a free loopback port; returns its base URL.
 pub(crate) fn start_simulator(setup: &Setup) -> String {
     let catalog = Catalog {
-        events: vec![SeedEvent {
-            tenant_id: *tenant_a().as_uuid(),
-            id: EVENT,
-            name: "Concert".into(),
-            starts_at: OffsetDateTime::now_utc() + setup.event_starts_in,
-            status: "SCHEDULED".into(),
-            currency: "USD".into(),
-            ticket_types: vec![SeedTicketType {
-                id: TICKET_TYPE,
-                name: "GA".into(),
-                quota: setup.quota,
-                prices: vec![SeedPrice {
-                    id: PRICING,
-                    name: "standard".into(),
-                    amount: setup.price,
-                }],
-            }],
-        }],
+        events: (0..=setup.extra_events)
+            .map(|n| {
+                let (event, ticket_type, pricing) = event_ids(n);
+                SeedEvent {
+                    tenant_id: *tenant_a().as_uuid(),
+                    id: event,
+                    name: format!("Concert {n}"),
+                    starts_at: OffsetDateTime::now_utc() + setup.event_starts_in,
+                    status: "SCHEDULED".into(),
+                    currency: "USD".into(),
+                    ticket_types: vec![SeedTicketType {
+                        id: ticket_type,
+                        name: "GA".into(),
+                        quota: setup.quota,
+                        prices: vec![SeedPrice {
+                            id: pricing,
+                            name: "standard".into(),
+                            amount: setup.price,
+                        }],
+                    }],
+                }
+            })
+            .collect(),
     };
     let mut simulator = Simulator::new(catalog, Some(UPSTREAM_KEY.into()));
     if setup.messaging {
@@ -188,6 +196,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         // Tests run the jobs themselves, deterministically.
         run_jobs: false,
         idempotency_ttl: Duration::minutes(30),
+        idempotency_lease: Duration::seconds(60),
         max_body_bytes: 16 * 1024,
         log_level: "warn".into(),
         log_json: false,
@@ -278,9 +287,28 @@ pub(crate) fn admin() -> String {
 }
 
 pub(crate) fn order_body(quantity: i64) -> Value {
+    order_body_for(0, quantity)
+}
+
+/// Event, ticket type and price of the `n`-th event of the catalog (0: [`EVENT`]).
+fn event_ids(n: u128) -> (Uuid, Uuid, Uuid) {
+    if n == 0 {
+        (EVENT, TICKET_TYPE, PRICING)
+    } else {
+        (
+            Uuid::from_u128(0xE100 + n),
+            Uuid::from_u128(0x7100 + n),
+            Uuid::from_u128(0x7200 + n),
+        )
+    }
+}
+
+/// An order for `quantity` tickets of the `n`-th event (see [`Setup::extra_events`]).
+pub(crate) fn order_body_for(n: u128, quantity: i64) -> Value {
+    let (event, ticket_type, pricing) = event_ids(n);
     json!({
-        "eventId": EVENT,
-        "items": [{ "ticketTypeId": TICKET_TYPE, "ticketPricingId": PRICING, "quantity": quantity }]
+        "eventId": event,
+        "items": [{ "ticketTypeId": ticket_type, "ticketPricingId": pricing, "quantity": quantity }]
     })
 }
 

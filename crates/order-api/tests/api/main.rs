@@ -4,6 +4,7 @@
 mod helpers;
 
 mod analytics;
+mod commit_cut;
 mod concurrency;
 mod crash;
 mod errors;

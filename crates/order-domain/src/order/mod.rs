@@ -336,10 +336,22 @@ pub struct RefundRequest {
 }
 
 /// The order aggregate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Order {
     record: OrderRecord,
+    /// The status of the stored row this order was loaded from (`None`: never stored). The unit
+    /// of work gives a per-event quota place back when an order leaves the active statuses.
+    stored_status: Option<OrderStatus>,
 }
+
+/// Two orders are equal when their state is; which stored row they came from is bookkeeping.
+impl PartialEq for Order {
+    fn eq(&self, other: &Self) -> bool {
+        self.record == other.record
+    }
+}
+
+impl Eq for Order {}
 
 impl Order {
     /// Creates a PENDING order.
@@ -397,7 +409,10 @@ impl Order {
             return_reason: None,
             milestones: Milestones::new(new.now),
         };
-        let order = Order { record };
+        let order = Order {
+            record,
+            stored_status: None,
+        };
         let event = OrderEvent::Created(OrderCreated {
             order_number: order.record.number.clone(),
             kind: order.record.kind,
@@ -463,7 +478,10 @@ impl Order {
         if sums != expected {
             return Err(invalid("lines do not add up to the order"));
         }
-        let order = Order { record };
+        let order = Order {
+            stored_status: Some(record.status),
+            record,
+        };
         if order.committed_refunds() > order.total() {
             return Err(invalid("refunds exceed the total"));
         }
@@ -503,6 +521,11 @@ impl Order {
     /// Version of the stored row this order was loaded from (0: never stored).
     pub fn version(&self) -> u64 {
         self.record.version
+    }
+    /// The status of the stored row this order was loaded from; `None` before it is first
+    /// stored.
+    pub fn stored_status(&self) -> Option<OrderStatus> {
+        self.stored_status
     }
     /// Currency of every amount.
     pub fn currency(&self) -> Currency {
@@ -544,6 +567,7 @@ impl Order {
     /// Records that the unit of work stored this state: the next save expects the new version.
     pub fn mark_committed(&mut self) {
         self.record.version += 1;
+        self.stored_status = Some(self.record.status);
     }
 
     /// Attaches the payment intent created for this order (before it is first stored).

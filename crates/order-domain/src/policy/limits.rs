@@ -112,6 +112,19 @@ pub enum QuotaExceeded {
     },
 }
 
+impl QuotaExceeded {
+    /// The violation as a field error: the per-event quota at `eventId`, the daily one at the
+    /// request as a whole (path `""`).
+    pub fn field_error(&self) -> FieldError {
+        match self {
+            Self::OrdersPerDay { .. } => FieldError::new("", "orders_per_day", self.to_string()),
+            Self::ActiveOrdersPerEvent { .. } => {
+                FieldError::new("eventId", "active_orders_per_event", self.to_string())
+            }
+        }
+    }
+}
+
 impl OrderLimits {
     /// Checks line count, quantities, per-group and total quantity. Paths are
     /// `items`, `items[i].quantity`, …
@@ -202,29 +215,6 @@ impl OrderLimits {
         }
         Ok(())
     }
-
-    /// Checks a user's quotas given how many orders they placed today and how many are active
-    /// for the event.
-    ///
-    /// # Errors
-    /// The first [`QuotaExceeded`].
-    pub fn check_quotas(
-        &self,
-        orders_today: u32,
-        active_for_event: Option<u32>,
-    ) -> Result<(), QuotaExceeded> {
-        if orders_today >= self.max_orders_per_user_per_day {
-            return Err(QuotaExceeded::OrdersPerDay {
-                limit: self.max_orders_per_user_per_day,
-            });
-        }
-        if active_for_event.is_some_and(|n| n >= self.max_active_orders_per_user_per_event) {
-            return Err(QuotaExceeded::ActiveOrdersPerEvent {
-                limit: self.max_active_orders_per_user_per_event,
-            });
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -294,16 +284,17 @@ mod tests {
     }
 
     #[test]
-    fn quotas() {
-        let limits = OrderLimits::default();
-        assert_eq!(limits.check_quotas(19, Some(4)), Ok(()));
+    fn quota_violations_name_their_field() {
+        let event = QuotaExceeded::ActiveOrdersPerEvent { limit: 5 }.field_error();
         assert_eq!(
-            limits.check_quotas(20, None),
-            Err(QuotaExceeded::OrdersPerDay { limit: 20 })
+            (event.path.as_str(), event.code.as_str()),
+            ("eventId", "active_orders_per_event")
         );
+        let day = QuotaExceeded::OrdersPerDay { limit: 20 }.field_error();
         assert_eq!(
-            limits.check_quotas(0, Some(5)),
-            Err(QuotaExceeded::ActiveOrdersPerEvent { limit: 5 })
+            (day.path.as_str(), day.code.as_str()),
+            ("", "orders_per_day")
         );
+        assert_eq!(day.message, "at most 20 orders per day");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use time::{OffsetDateTime, Time};
+use time::OffsetDateTime;
 
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
@@ -12,7 +12,9 @@ use crate::ids::{EventId, OrderId, OrderItemId, OrderNumber, TicketPricingId, Ti
 use crate::money::Money;
 use crate::order::{Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind};
 use crate::policy::{FieldError, LineQuantity, Violations};
-use crate::ports::{EventStatus, Hold, StockLine, TicketLine};
+use crate::ports::{
+    EventStatus, Hold, IdempotencyRecord, QuotaClaim, RepositoryError, StockLine, TicketLine,
+};
 use crate::pricing::goods::{
     GoodsPricingInput, PromoCode, PromoCodeError, PromoCodeUse, TaxDestination, price_goods,
 };
@@ -39,6 +41,23 @@ pub struct CreateTicketOrder {
     pub items: Vec<TicketItemRequest>,
     /// The currency the buyer expects; must be the event's when given.
     pub currency: Option<crate::money::Currency>,
+    /// The request's `Idempotency-Key`, stored with the order.
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// The `Idempotency-Key` a creation runs under. The key is stored with the order in the same
+/// transaction, so exactly one order exists per key whatever failed in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key as sent (scoped to tenant and buyer).
+    pub key: String,
+    /// Hash of the request: the same key with another request is refused.
+    pub fingerprint: String,
+    /// How long a key is remembered.
+    pub ttl: time::Duration,
+    /// An earlier attempt with this key failed or vanished without an answer, so it may have
+    /// committed: look for its order before calling any upstream.
+    pub earlier_attempt: bool,
 }
 
 /// `POST /orders` from the caller's cart.
@@ -56,6 +75,8 @@ pub struct CreateGoodsOrder {
     pub notes: Option<String>,
     /// Payment method label.
     pub payment_method: Option<String>,
+    /// The request's `Idempotency-Key`, stored with the order.
+    pub idempotency: Option<IdempotencyKey>,
 }
 
 /// A created order and what the front end needs to pay it.
@@ -65,6 +86,8 @@ pub struct CreatedOrder {
     pub order: Order,
     /// The payment intent's client secret.
     pub client_secret: Option<String>,
+    /// The order was created earlier under the same idempotency key and is answered again.
+    pub replayed: bool,
 }
 
 impl OrderService {
@@ -92,6 +115,12 @@ impl OrderService {
             .collect();
         limits.check_lines(&quantities)?;
         let now = self.now();
+        if let Some(replay) = self
+            .replay_earlier_attempt(ctx, request.idempotency.as_ref())
+            .await?
+        {
+            return Ok(replay);
+        }
 
         let event = self
             .ports
@@ -110,18 +139,6 @@ impl OrderService {
             )
             .into());
         }
-        let usage = self
-            .ports
-            .orders
-            .quota_usage(
-                ctx.tenant_id,
-                user,
-                start_of_day(now),
-                Some(request.event_id),
-            )
-            .await?;
-        limits.check_quotas(usage.created_since, usage.active_for_event)?;
-
         let lines: Vec<TicketLine> = request
             .items
             .iter()
@@ -237,8 +254,27 @@ impl OrderService {
                 hold_until,
             )
             .await?;
-        self.finish_creation(ctx, order, events, hold, Extras::default())
-            .await
+        let extras = Extras {
+            quota: Some(QuotaClaim {
+                day: now.date(),
+                max_orders_per_day: limits.max_orders_per_user_per_day,
+                active_for_event: Some((
+                    request.event_id,
+                    limits.max_active_orders_per_user_per_event,
+                )),
+            }),
+            idempotency: idempotency_record(request.idempotency.as_ref(), now),
+            ..Extras::default()
+        };
+        self.finish_creation(
+            ctx,
+            order,
+            events,
+            hold,
+            extras,
+            request.idempotency.as_ref(),
+        )
+        .await
     }
 
     /// Creates a RESERVED goods order from the caller's cart: current catalog prices, promotions,
@@ -256,6 +292,12 @@ impl OrderService {
         let user = ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?;
         let limits = &self.config.limits;
         let now = self.now();
+        if let Some(replay) = self
+            .replay_earlier_attempt(ctx, request.idempotency.as_ref())
+            .await?
+        {
+            return Ok(replay);
+        }
         let cart = self
             .ports
             .carts
@@ -278,13 +320,6 @@ impl OrderService {
             .iter()
             .find(|m| m.code == request.shipping_method)
             .ok_or_else(|| field("shippingMethod", "unknown", "no such shipping method"))?;
-        let usage = self
-            .ports
-            .orders
-            .quota_usage(ctx.tenant_id, user, start_of_day(now), None)
-            .await?;
-        limits.check_quotas(usage.created_since, None)?;
-
         let ids: Vec<_> = cart.lines().iter().map(|l| l.product_id).collect();
         let products = self.ports.products.products(ctx.tenant_id, &ids).await?;
         let mut violations = Violations::default();
@@ -411,12 +446,28 @@ impl OrderService {
                 user_id: user,
             }),
             inbox: None,
+            quota: Some(QuotaClaim {
+                day: now.date(),
+                max_orders_per_day: limits.max_orders_per_user_per_day,
+                active_for_event: None,
+            }),
+            idempotency: idempotency_record(request.idempotency.as_ref(), now),
         };
-        self.finish_creation(ctx, order, events, hold, extras).await
+        self.finish_creation(
+            ctx,
+            order,
+            events,
+            hold,
+            extras,
+            request.idempotency.as_ref(),
+        )
+        .await
     }
 
     /// Saga steps 2 and 3 after a successful hold: payment intent, then persist; each failure
-    /// undoes the steps before it.
+    /// undoes the steps before it. The quotas are claimed by the persist step itself, so a
+    /// request over a quota is undone like any other failed persist. When the idempotency key
+    /// turns out to be taken by an order committed meanwhile, that order is the answer.
     async fn finish_creation(
         &self,
         ctx: &RequestContext,
@@ -424,6 +475,7 @@ impl OrderService {
         mut events: Vec<crate::events::OrderEvent>,
         hold: Hold,
         extras: Extras,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<CreatedOrder, UseCaseError> {
         let now = self.now();
         events.extend(order.reserve(
@@ -452,16 +504,101 @@ impl OrderService {
         };
         order.attach_payment_intent(intent.id.clone())?;
         if let Err(error) = self.persist(ctx, &mut order, events, extras).await {
+            if let UseCaseError::Storage(RepositoryError::CommitOutcomeUnknown(_)) = &error {
+                match self.ports.orders.find(ctx.tenant_id, order.id()).await {
+                    // It was stored after all: the order stands, with its hold and intent.
+                    Ok(Some(stored)) => {
+                        return Ok(CreatedOrder {
+                            order: stored,
+                            client_secret: intent.client_secret,
+                            replayed: false,
+                        });
+                    }
+                    Ok(None) => {}
+                    // Still unknown: undo nothing. If the order was stored, a retry with the
+                    // same key finds it; if not, hold and intent lapse with the order's window
+                    // (decision 0016).
+                    Err(_) => return Err(error),
+                }
+            }
             // Best effort: an intent that is never confirmed and a hold that is never committed
             // both expire upstream if these calls fail too.
             let _ = self.ports.payments.cancel_intent(&intent.id).await;
             self.release_hold(&order).await;
+            if let (UseCaseError::Storage(RepositoryError::IdempotencyKeyTaken), Some(key)) =
+                (&error, idempotency)
+            {
+                return self
+                    .created_under_key(ctx, key)
+                    .await?
+                    .ok_or(UseCaseError::Conflict);
+            }
             return Err(error);
         }
         Ok(CreatedOrder {
             order,
             client_secret: intent.client_secret,
+            replayed: false,
         })
+    }
+
+    /// The order an earlier attempt with the same key committed, when the caller says such an
+    /// attempt may exist.
+    async fn replay_earlier_attempt(
+        &self,
+        ctx: &RequestContext,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Option<CreatedOrder>, UseCaseError> {
+        match idempotency {
+            Some(key) if key.earlier_attempt => self.created_under_key(ctx, key).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The order created under `key` by the caller, answered again: the same request gets the
+    /// same order and, while it is unpaid, the same payment intent (created with the order id as
+    /// its idempotency key, so asking again creates nothing).
+    ///
+    /// # Errors
+    /// [`UseCaseError::IdempotencyKeyReused`] when the key came with another request.
+    async fn created_under_key(
+        &self,
+        ctx: &RequestContext,
+        key: &IdempotencyKey,
+    ) -> Result<Option<CreatedOrder>, UseCaseError> {
+        let user = ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?;
+        let Some((fingerprint, order)) = self
+            .ports
+            .orders
+            .find_by_idempotency_key(ctx.tenant_id, user, &key.key, self.now() - key.ttl)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if fingerprint != key.fingerprint {
+            return Err(UseCaseError::IdempotencyKeyReused);
+        }
+        let client_secret = if order.status().is_unpaid() {
+            let intent = self
+                .ports
+                .payments
+                .create_intent(
+                    order.tenant_id(),
+                    order.id(),
+                    Money::new(order.total(), order.currency()),
+                    order.expires_at() + self.config.reservation.grace,
+                    &order.id().to_string(),
+                )
+                .await?;
+            intent.client_secret
+        } else {
+            None
+        };
+        Ok(Some(CreatedOrder {
+            order,
+            client_secret,
+            replayed: true,
+        }))
     }
 
     /// Releases the order's upstream hold; failures are left to the upstream TTL.
@@ -493,9 +630,16 @@ impl OrderService {
     }
 }
 
-/// Midnight UTC of `now`'s day: the per-day order quota counts from here.
-fn start_of_day(now: OffsetDateTime) -> OffsetDateTime {
-    now.replace_time(Time::MIDNIGHT)
+/// The record stored with a new order for its idempotency key.
+fn idempotency_record(
+    key: Option<&IdempotencyKey>,
+    now: OffsetDateTime,
+) -> Option<IdempotencyRecord> {
+    key.map(|k| IdempotencyRecord {
+        key: k.key.clone(),
+        fingerprint: k.fingerprint.clone(),
+        reusable_before: now - k.ttl,
+    })
 }
 
 fn field(path: impl Into<String>, code: &str, message: &str) -> Violations {

@@ -34,6 +34,9 @@ pub enum UseCaseError {
     /// 409 `conflict`: someone else changed the order first; reload and retry.
     #[error("the order was changed concurrently; reload and retry")]
     Conflict,
+    /// 422 `idempotency_key_reused`: the key created an order for another request.
+    #[error("this idempotency key was used with another request")]
+    IdempotencyKeyReused,
     /// 409 `order_locked`: another request is working on this order.
     #[error("another request is working on this order; retry shortly")]
     Locked,
@@ -85,7 +88,10 @@ impl UseCaseError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Conflict | Self::Locked | Self::Guard(_) => true,
-            Self::Storage(error) => matches!(error, RepositoryError::Unavailable(_)),
+            Self::Storage(error) => matches!(
+                error,
+                RepositoryError::Unavailable(_) | RepositoryError::CommitOutcomeUnknown(_)
+            ),
             Self::Upstream(error) => matches!(
                 error,
                 UpstreamError::Unavailable { .. } | UpstreamError::CircuitOpen { .. }
@@ -108,6 +114,7 @@ impl From<RepositoryError> for UseCaseError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::Conflict { .. } => Self::Conflict,
+            RepositoryError::QuotaExceeded(quota) => Self::Quota(quota),
             other => Self::Storage(other),
         }
     }

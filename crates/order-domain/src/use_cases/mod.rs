@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-pub use self::create::{CreateGoodsOrder, CreateTicketOrder, CreatedOrder, TicketItemRequest};
+pub use self::create::{
+    CreateGoodsOrder, CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest,
+};
 pub use self::error::UseCaseError;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 use crate::actor::RequestContext;
@@ -36,10 +38,10 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    AnalyticsStore, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator, Inbox,
-    InboxMessage, InventoryService, OrderChange, OrderRepository, PaymentGateway, ProductCatalog,
-    PromoRedemption, PromotionRepository, RefundRepository, ShippingService, TicketService,
-    UnitOfWork,
+    AnalyticsStore, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
+    IdempotencyRecord, Inbox, InboxMessage, InventoryService, OrderChange, OrderRepository,
+    PaymentGateway, ProductCatalog, PromoRedemption, PromotionRepository, QuotaClaim,
+    RefundRepository, ShippingService, TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -103,6 +105,8 @@ pub(crate) struct Extras {
     pub(crate) consumed_cart: Option<(crate::ids::CartId, u64)>,
     pub(crate) promo_redemption: Option<PromoRedemption>,
     pub(crate) inbox: Option<InboxMessage>,
+    pub(crate) quota: Option<QuotaClaim>,
+    pub(crate) idempotency: Option<IdempotencyRecord>,
 }
 
 impl Extras {
@@ -200,6 +204,8 @@ impl OrderService {
             consumed_cart: extras.consumed_cart,
             promo_redemption: extras.promo_redemption,
             inbox: extras.inbox,
+            quota: extras.quota,
+            idempotency: extras.idempotency,
         };
         self.ports.unit_of_work.commit(&change).await?;
         order.mark_committed();

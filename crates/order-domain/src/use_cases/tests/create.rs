@@ -20,7 +20,7 @@ fn ticket_pricing() -> TicketPricingId {
     TicketPricingId::from_uuid(uuid(21))
 }
 
-fn two_tickets() -> CreateTicketOrder {
+pub(super) fn two_tickets() -> CreateTicketOrder {
     CreateTicketOrder {
         event_id: event_id(),
         items: vec![TicketItemRequest {
@@ -29,26 +29,14 @@ fn two_tickets() -> CreateTicketOrder {
             quantity: 2,
         }],
         currency: None,
+        idempotency: None,
     }
-}
-
-/// The user's order quotas: `created_today` orders today, `active` active ones for the event.
-fn quotas_used(h: &mut Harness, created_today: u32, active: u32) {
-    h.orders
-        .expect_quota_usage()
-        .returning(move |_, _, _, event| {
-            Ok(QuotaUsage {
-                created_since: created_today,
-                active_for_event: event.map(|_| active),
-            })
-        });
 }
 
 /// A harness where the event is on sale, the user has no orders yet, and tickets cost `price`
 /// with `available` left.
-fn ticket_harness(price: i64, available: u32) -> Harness {
+pub(super) fn ticket_harness(price: i64, available: u32) -> Harness {
     let mut h = Harness::new().with_event(Duration::days(10), EventStatus::Scheduled);
-    quotas_used(&mut h, 0, 0);
     h.tickets.expect_prices().returning(move |_, _, lines| {
         Ok(lines
             .iter()
@@ -63,7 +51,7 @@ fn ticket_harness(price: i64, available: u32) -> Harness {
     h
 }
 
-fn holding(h: &mut Harness) {
+pub(super) fn holding(h: &mut Harness) {
     h.tickets
         .expect_hold()
         .times(1)
@@ -75,7 +63,7 @@ fn holding(h: &mut Harness) {
         });
 }
 
-fn creating_intent(h: &mut Harness) {
+pub(super) fn creating_intent(h: &mut Harness) {
     h.payments
         .expect_create_intent()
         .times(1)
@@ -204,19 +192,56 @@ async fn an_event_that_is_not_on_sale_is_a_field_error() {
     assert_eq!(v.0[0].code, "not_on_sale");
 }
 
+/// The commit refuses the order because `quota` is used up.
+fn over_quota(h: &mut Harness, quota: crate::policy::QuotaExceeded) {
+    h.unit_of_work
+        .expect_commit()
+        .times(1)
+        .returning(move |_| Err(RepositoryError::QuotaExceeded(quota)));
+    h.payments
+        .expect_cancel_intent()
+        .with(eq(PaymentIntentId::new("pi-9")))
+        .times(1)
+        .returning(|_| Ok(()));
+    h.tickets
+        .expect_release()
+        .with(eq(HoldId::new("hold-9")))
+        .times(1)
+        .returning(|_| Ok(()));
+}
+
 #[tokio::test]
-async fn the_daily_order_quota_is_enforced() {
-    let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    quotas_used(&mut h, 20, 0);
+async fn the_daily_order_quota_is_decided_by_the_commit_and_undoes_the_saga() {
+    let mut h = ticket_harness(10_000, 100);
+    holding(&mut h);
+    creating_intent(&mut h);
+    let quota = crate::policy::QuotaExceeded::OrdersPerDay { limit: 20 };
+    over_quota(&mut h, quota);
     let (service, _) = h.build();
     let result = service
         .create_ticket_order(&customer(), two_tickets())
         .await;
+    assert_eq!(result, Err(UseCaseError::Quota(quota)));
+}
+
+#[tokio::test]
+async fn a_ticket_order_claims_its_places_in_both_quotas_with_its_commit() {
+    let mut h = ticket_harness(10_000, 100);
+    holding(&mut h);
+    creating_intent(&mut h);
+    let (service, commits) = h.committing().build();
+    service
+        .create_ticket_order(&customer(), two_tickets())
+        .await
+        .expect("created");
+    let commits = commits.lock().expect("lock");
     assert_eq!(
-        result,
-        Err(UseCaseError::Quota(
-            crate::policy::QuotaExceeded::OrdersPerDay { limit: 20 }
-        ))
+        commits[0].quota,
+        Some(QuotaClaim {
+            day: T0.date(),
+            max_orders_per_day: 20,
+            active_for_event: Some((event_id(), 5)),
+        })
     );
 }
 
@@ -360,6 +385,7 @@ fn checkout(promo: Option<&str>) -> CreateGoodsOrder {
         promo_code: promo.map(str::to_owned),
         notes: Some("leave at the door".into()),
         payment_method: Some("card".into()),
+        idempotency: None,
     }
 }
 
@@ -400,7 +426,6 @@ fn goods_harness(second_active: bool) -> Harness {
     h.carts
         .expect_find_by_owner()
         .returning(|_, _| Ok(Some(user_cart())));
-    quotas_used(&mut h, 0, 0);
     h.products.expect_products().returning(move |_, _| {
         Ok(vec![
             Product {
@@ -672,7 +697,6 @@ async fn an_unknown_event_is_a_field_error() {
 #[tokio::test]
 async fn an_unknown_ticket_price_is_a_field_error_on_its_line() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    quotas_used(&mut h, 0, 0);
     h.tickets
         .expect_prices()
         .returning(|_, _, _| Ok(Vec::new()));
@@ -687,25 +711,22 @@ async fn an_unknown_ticket_price_is_a_field_error_on_its_line() {
 }
 
 #[tokio::test]
-async fn the_active_orders_per_event_quota_is_enforced() {
-    let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    quotas_used(&mut h, 0, 5);
+async fn the_active_orders_per_event_quota_is_decided_by_the_commit_and_undoes_the_saga() {
+    let mut h = ticket_harness(10_000, 100);
+    holding(&mut h);
+    creating_intent(&mut h);
+    let quota = crate::policy::QuotaExceeded::ActiveOrdersPerEvent { limit: 5 };
+    over_quota(&mut h, quota);
     let (service, _) = h.build();
     let result = service
         .create_ticket_order(&customer(), two_tickets())
         .await;
-    assert_eq!(
-        result,
-        Err(UseCaseError::Quota(
-            crate::policy::QuotaExceeded::ActiveOrdersPerEvent { limit: 5 }
-        ))
-    );
+    assert_eq!(result, Err(UseCaseError::Quota(quota)));
 }
 
 #[tokio::test]
 async fn an_unreachable_ticket_service_is_an_upstream_error_with_nothing_held() {
     let mut h = Harness::new().with_event(Duration::days(1), EventStatus::Scheduled);
-    quotas_used(&mut h, 0, 0);
     h.tickets.expect_prices().returning(|_, _, _| {
         Err(UpstreamError::Unavailable {
             service: "tickets",
