@@ -64,6 +64,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/admin/orders",
+        summary: "Admins: search the tenant's orders by status, userId, eventId, orderNumber, from/to",
+        security: Security::Bearer,
+        request: None,
+        response: (200, "OrderPage"),
+        errors: &[(403, "forbidden"), (422, "validation_failed")],
+    },
+    Route {
+        method: "get",
         path: "/api/v1/orders/{id}",
         summary: "One order",
         security: Security::Bearer,
@@ -319,7 +328,16 @@ fn operation(route: &Route) -> Value {
         parameters.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" },
             "description": "Same key + same body replays the stored answer (Idempotent-Replayed: true); another body is 422 idempotency_key_reused; a key in flight is 409 idempotency_in_flight. 30 min, per tenant and caller." }));
     }
-    if route.path == "/api/v1/orders" && route.method == "get" {
+    let admin_search = route.path == "/api/v1/admin/orders";
+    if (route.path == "/api/v1/orders" && route.method == "get") || admin_search {
+        if admin_search {
+            parameters.push(json!({ "name": "userId", "in": "query", "schema": { "type": "string", "format": "uuid" } }));
+            parameters.push(
+                json!({ "name": "orderNumber", "in": "query", "schema": { "type": "string" } }),
+            );
+        }
+        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" },
+            "description": "pagination.nextCursor of the previous page (keyset; exclusive with offset)" }));
         for (name, schema) in [
             (
                 "status",
@@ -334,7 +352,7 @@ fn operation(route: &Route) -> Value {
             ),
             (
                 "offset",
-                json!({ "type": "integer", "minimum": 0, "default": 0 }),
+                json!({ "type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0 }),
             ),
         ] {
             parameters.push(json!({ "name": name, "in": "query", "schema": schema }));
@@ -389,8 +407,11 @@ fn schemas() -> Value {
         "OrderPage": { "type": "object", "properties": {
             "orders": { "type": "array", "items": schema_ref("Order") },
             "pagination": { "type": "object", "properties": {
-                "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" },
-                "hasMore": { "type": "boolean" } } } } },
+                "total": { "type": "integer", "description": "exact up to 1000 matching orders; above, 1000 with totalIsEstimate" },
+                "totalIsEstimate": { "type": "boolean" },
+                "limit": { "type": "integer" }, "offset": { "type": "integer" },
+                "hasMore": { "type": "boolean" },
+                "nextCursor": { "type": ["string", "null"], "description": "pass as cursor for the next page" } } } } },
         "CreateOrder": { "type": "object", "required": ["eventId", "items"], "additionalProperties": false, "properties": {
             "eventId": uuid, "currency": { "type": "string", "enum": ["USD", "EUR", "GBP", "CAD", "AUD"] },
             "metadata": { "type": "object" },

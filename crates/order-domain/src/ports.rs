@@ -70,6 +70,39 @@ pub struct PageRequest {
     pub offset: u32,
 }
 
+/// Where a keyset page of orders starts: after this order, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCursor {
+    /// Creation time of the last order of the previous page.
+    pub created_at: OffsetDateTime,
+    /// Its id (orders created in the same instant are ordered by id).
+    pub id: OrderId,
+}
+
+impl OrderCursor {
+    /// The cursor that continues after `order`.
+    pub fn after(order: &Order) -> Self {
+        Self {
+            created_at: order.record().milestones.created_at,
+            id: order.id(),
+        }
+    }
+}
+
+/// One page of an order list: `limit` orders after `after` (keyset) or after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPageRequest {
+    /// At most this many orders (1..=100).
+    pub limit: u32,
+    /// Orders to skip (seed 002's pagination; deep pages should use `after`).
+    pub offset: u32,
+    /// Start after this order instead of at the newest.
+    pub after: Option<OrderCursor>,
+}
+
+/// Above this many matching orders a list's total is not counted exactly (SPEC §9).
+pub const EXACT_TOTAL_UP_TO: u64 = 1_000;
+
 /// Filters of `GET /orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrderFilter {
@@ -83,6 +116,8 @@ pub struct OrderFilter {
     pub created_from: Option<OffsetDateTime>,
     /// Created before.
     pub created_to: Option<OffsetDateTime>,
+    /// Only the order with this number (`ORD-…`).
+    pub order_number: Option<String>,
 }
 
 /// One page of orders and how many match in all.
@@ -90,8 +125,12 @@ pub struct OrderFilter {
 pub struct OrderPage {
     /// Newest first.
     pub orders: Vec<Order>,
-    /// All matching orders.
+    /// Matching orders in all (ignoring the page), exact up to [`EXACT_TOTAL_UP_TO`].
     pub total: u64,
+    /// More than [`EXACT_TOTAL_UP_TO`] match: `total` is that bound, not the count.
+    pub total_is_estimate: bool,
+    /// Whether orders follow this page (always exact).
+    pub has_more: bool,
 }
 
 /// An order whose reservation or payment window has ended.
@@ -120,8 +159,9 @@ pub trait OrderRepository: Send + Sync {
     /// when it exists in another one).
     async fn find(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, RepositoryError>;
 
-    /// One page of the tenant's orders matching `filter`, newest first; `total` counts only
-    /// matching rows.
+    /// One page of the tenant's orders matching `filter`, newest first (by creation time, then
+    /// id). `total` counts only matching rows and MUST stop counting past
+    /// [`EXACT_TOTAL_UP_TO`]: a list never walks every order of a tenant.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
@@ -129,7 +169,7 @@ pub trait OrderRepository: Send + Sync {
         &self,
         tenant: TenantId,
         filter: &OrderFilter,
-        page: PageRequest,
+        page: OrderPageRequest,
     ) -> Result<OrderPage, RepositoryError>;
 
     /// PENDING or RESERVED orders of every tenant whose window ended before `before`, oldest

@@ -5,10 +5,10 @@ use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::order::{Order, OrderRecord, Refund, RefundStatus};
 use order_domain::ports::{
-    ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderRepository, PageRequest, RefundRepository,
-    RefundView, RepositoryError,
+    EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
+    OrderRepository, PageRequest, RefundRepository, RefundView, RepositoryError,
 };
-use sqlx::Row;
+use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -49,16 +49,68 @@ pub(crate) fn order_from_json(value: serde_json::Value) -> Result<Order, Reposit
     Order::restore(record).map_err(corrupt)
 }
 
-/// Filters shared by the page and its count; `$1` is the tenant.
-macro_rules! order_filter {
-    () => {
-        "o.tenant_id = $1
-           AND ($2::uuid IS NULL OR o.user_id = $2)
-           AND ($3::text IS NULL OR o.status = $3)
-           AND ($4::uuid IS NULL OR o.event_id = $4)
-           AND ($5::timestamptz IS NULL OR o.created_at >= $5)
-           AND ($6::timestamptz IS NULL OR o.created_at < $6)"
-    };
+/// Appends the filter's conditions on `o`; only the filters given are written, so each
+/// combination gets a plan of its own that uses the index serving it (a generic `$n IS NULL OR`
+/// predicate would let a cached plan scan the wrong index).
+fn push_filter(query: &mut QueryBuilder<Postgres>, tenant: TenantId, filter: &OrderFilter) {
+    query.push("o.tenant_id = ").push_bind(*tenant.as_uuid());
+    if let Some(user) = filter.user_id {
+        query.push(" AND o.user_id = ").push_bind(*user.as_uuid());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND o.status = ").push_bind(status.as_str());
+    }
+    if let Some(event) = filter.event_id {
+        query.push(" AND o.event_id = ").push_bind(*event.as_uuid());
+    }
+    if let Some(from) = filter.created_from {
+        query.push(" AND o.created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.created_to {
+        query.push(" AND o.created_at < ").push_bind(to);
+    }
+    if let Some(number) = &filter.order_number {
+        query
+            .push(" AND o.order_number = ")
+            .push_bind(number.clone());
+    }
+}
+
+/// One statement: the page's ids (one more than asked, to know whether more follow), a count
+/// that stops past [`EXACT_TOTAL_UP_TO`], and the page's orders as JSON.
+fn list_query(
+    tenant: TenantId,
+    filter: &OrderFilter,
+    page: OrderPageRequest,
+) -> QueryBuilder<Postgres> {
+    let mut query =
+        QueryBuilder::new("WITH page AS (SELECT o.id, o.created_at FROM orders o WHERE ");
+    push_filter(&mut query, tenant, filter);
+    if let Some(after) = page.after {
+        query
+            .push(" AND (o.created_at, o.id) < (")
+            .push_bind(after.created_at)
+            .push(", ")
+            .push_bind(*after.id.as_uuid())
+            .push(")");
+    }
+    query
+        .push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+        .push_bind(i64::from(page.limit) + 1)
+        .push(" OFFSET ")
+        .push_bind(i64::from(page.offset))
+        .push("), counted AS (SELECT count(*) AS n FROM (SELECT 1 FROM orders o WHERE ");
+    push_filter(&mut query, tenant, filter);
+    query
+        .push(" LIMIT ")
+        .push_bind(i64::try_from(EXACT_TOTAL_UP_TO + 1).unwrap_or(i64::MAX))
+        .push(") capped) SELECT c.n AS total, CASE WHEN o.id IS NULL THEN NULL ELSE ")
+        .push(order_json!())
+        .push(
+            " END AS body FROM counted c LEFT JOIN (page p JOIN orders o ON o.id = p.id) ON true
+             ORDER BY p.created_at DESC, p.id DESC",
+        );
+    query
 }
 
 #[async_trait]
@@ -83,56 +135,36 @@ impl OrderRepository for PgStore {
         &self,
         tenant: TenantId,
         filter: &OrderFilter,
-        page: PageRequest,
+        page: OrderPageRequest,
     ) -> Result<OrderPage, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            order_json!(),
-            " AS body, count(*) OVER () AS total FROM orders o WHERE ",
-            order_filter!(),
-            " ORDER BY o.created_at DESC, o.id DESC LIMIT $7 OFFSET $8"
-        ))
-        .bind(tenant.as_uuid())
-        .bind(filter.user_id.map(|u| *u.as_uuid()))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(filter.event_id.map(|e| *e.as_uuid()))
-        .bind(filter.created_from)
-        .bind(filter.created_to)
-        .bind(to_i64(page.limit))
-        .bind(to_i64(page.offset))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        let total: i64 = match rows.first() {
-            Some(row) => row.try_get("total").map_err(storage)?,
-            // Past the last page the window count is unavailable; count directly.
-            None => sqlx::query_scalar(concat!(
-                "SELECT count(*) FROM orders o WHERE ",
-                order_filter!()
-            ))
-            .bind(tenant.as_uuid())
-            .bind(filter.user_id.map(|u| *u.as_uuid()))
-            .bind(filter.status.map(|s| s.as_str()))
-            .bind(filter.event_id.map(|e| *e.as_uuid()))
-            .bind(filter.created_from)
-            .bind(filter.created_to)
-            .fetch_one(&mut *tx)
+        let rows = list_query(tenant, filter, page)
+            .build()
+            .fetch_all(&mut *tx)
             .await
-            .map_err(storage)?,
-        };
+            .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        let orders = rows
-            .into_iter()
-            .map(|row| {
-                row.try_get::<serde_json::Value, _>("body")
-                    .map_err(storage)
-                    .and_then(order_from_json)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let counted: i64 = match rows.first() {
+            Some(row) => row.try_get("total").map_err(storage)?,
+            None => 0,
+        };
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(body) = row
+                .try_get::<Option<serde_json::Value>, _>("body")
+                .map_err(storage)?
+            {
+                orders.push(order_from_json(body)?);
+            }
+        }
+        let has_more = orders.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);
+        orders.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        let counted = u64::try_from(counted).unwrap_or(0);
         Ok(OrderPage {
             orders,
-            total: u64::try_from(total).unwrap_or(0),
+            total: counted.min(EXACT_TOTAL_UP_TO),
+            total_is_estimate: counted > EXACT_TOTAL_UP_TO,
+            has_more,
         })
     }
 

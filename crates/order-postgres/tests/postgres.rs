@@ -281,9 +281,10 @@ async fn lists_filter_page_and_count_only_matching_rows() {
     store_reserved(&db, tenant_a(), 15, 8, 9).await;
     store_reserved(&db, tenant_a(), 16, 7, 10).await;
     store_reserved(&db, tenant_b(), 17, 7, 9).await;
-    let page = PageRequest {
+    let page = OrderPageRequest {
         limit: 2,
         offset: 0,
+        after: None,
     };
     let mine = OrderFilter {
         user_id: Some(UserId::from_uuid(id(7))),
@@ -291,32 +292,21 @@ async fn lists_filter_page_and_count_only_matching_rows() {
     };
     let result = db.store.list(tenant_a(), &mine, page).await.expect("list");
     assert_eq!((result.orders.len(), result.total), (2, 6));
+    assert!(result.has_more && !result.total_is_estimate);
     let event = OrderFilter {
         event_id: Some(EventId::from_uuid(id(10))),
         status: Some(OrderStatus::Reserved),
         ..OrderFilter::default()
     };
-    assert_eq!(
-        db.store
-            .list(tenant_a(), &event, page)
-            .await
-            .expect("list")
-            .total,
-        1
-    );
+    let one = db.store.list(tenant_a(), &event, page).await.expect("list");
+    assert_eq!((one.total, one.has_more), (1, false));
     let past_end = db
         .store
-        .list(
-            tenant_a(),
-            &mine,
-            PageRequest {
-                limit: 2,
-                offset: 50,
-            },
-        )
+        .list(tenant_a(), &mine, OrderPageRequest { offset: 50, ..page })
         .await
         .expect("list");
     assert_eq!((past_end.orders.len(), past_end.total), (0, 6));
+    assert!(!past_end.has_more);
     let none = OrderFilter {
         status: Some(OrderStatus::Confirmed),
         ..OrderFilter::default()
@@ -329,6 +319,16 @@ async fn lists_filter_page_and_count_only_matching_rows() {
             .total,
         0
     );
+    let by_number = OrderFilter {
+        order_number: Some(result.orders[0].record().number.to_string()),
+        ..OrderFilter::default()
+    };
+    let found = db
+        .store
+        .list(tenant_a(), &by_number, page)
+        .await
+        .expect("list");
+    assert_eq!(found.orders, vec![result.orders[0].clone()]);
 
     let event9 = EventId::from_uuid(id(9));
     assert_eq!(
@@ -713,4 +713,116 @@ async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip()
         db.store.latest_snapshot(tenant_b()).await.expect("latest"),
         None
     );
+}
+
+/// Copies the stored order `template` (and its items) `copies` times, one second apart.
+async fn copy_order(db: &TestDb, template: &Order, copies: i32) {
+    sqlx::query(
+        "WITH o_new AS (
+            INSERT INTO orders
+            SELECT (jsonb_populate_record(o, jsonb_build_object(
+                'id', gen_random_uuid(), 'order_number', 'ORD-20261122-Z' || lpad(g::text, 5, '0'),
+                'created_at', o.created_at + make_interval(secs => g),
+                'milestones', o.milestones || jsonb_build_object(
+                    'createdAt', o.created_at + make_interval(secs => g))))).*
+            FROM orders o, generate_series(1, $2) g WHERE o.id = $1
+            RETURNING id)
+         INSERT INTO order_items
+         SELECT (jsonb_populate_record(i, jsonb_build_object('id', gen_random_uuid(), 'order_id', n.id))).*
+         FROM o_new n, order_items i WHERE i.order_id = $1",
+    )
+    .bind(template.id().as_uuid())
+    .bind(copies)
+    .execute(&db.owner)
+    .await
+    .expect("copies");
+}
+
+#[tokio::test]
+async fn a_long_list_caps_its_total_and_pages_by_cursor_without_gaps_or_repeats() {
+    let db = fresh_db().await;
+    let template = store_reserved(&db, tenant_a(), 1, 7, 9).await;
+    copy_order(&db, &template, 1_100).await;
+    let first = OrderPageRequest {
+        limit: 100,
+        offset: 0,
+        after: None,
+    };
+    let everyone = OrderFilter::default();
+    let mut page = db
+        .store
+        .list(tenant_a(), &everyone, first)
+        .await
+        .expect("list");
+    assert_eq!(
+        (page.total, page.total_is_estimate, page.has_more),
+        (EXACT_TOTAL_UP_TO, true, true)
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    let mut last: Option<OrderCursor> = None;
+    let mut pages = 1;
+    loop {
+        for order in &page.orders {
+            let cursor = OrderCursor::after(order);
+            if let Some(previous) = last {
+                assert!(
+                    (cursor.created_at, cursor.id) < (previous.created_at, previous.id),
+                    "newest first"
+                );
+            }
+            assert!(seen.insert(order.id()), "no order twice");
+            last = Some(cursor);
+        }
+        if !page.has_more {
+            break;
+        }
+        page = db
+            .store
+            .list(
+                tenant_a(),
+                &everyone,
+                OrderPageRequest {
+                    after: last,
+                    ..first
+                },
+            )
+            .await
+            .expect("next page");
+        pages += 1;
+    }
+    assert_eq!((seen.len(), pages), (1_101, 12));
+    // The same filter and offset agree with the cursor.
+    let by_offset = db
+        .store
+        .list(
+            tenant_a(),
+            &everyone,
+            OrderPageRequest {
+                offset: 100,
+                ..first
+            },
+        )
+        .await
+        .expect("offset page");
+    let by_cursor = db
+        .store
+        .list(
+            tenant_a(),
+            &everyone,
+            OrderPageRequest {
+                after: Some(OrderCursor::after(
+                    db.store
+                        .list(tenant_a(), &everyone, first)
+                        .await
+                        .expect("first")
+                        .orders
+                        .last()
+                        .expect("last"),
+                )),
+                ..first
+            },
+        )
+        .await
+        .expect("cursor page");
+    assert_eq!(by_offset.orders, by_cursor.orders);
 }

@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders/{id}/cancel", web::post().to(orders::cancel))
             .route("/orders/{id}/refund", web::post().to(orders::refund))
             .route("/orders/{id}/events", web::get().to(orders::history))
+            .route("/admin/orders", web::get().to(orders::search))
             .route("/admin/analytics", web::get().to(admin::analytics))
             .route("/admin/refunds", web::get().to(admin::list_refunds))
             .route(

@@ -3,13 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use order_domain::ids::{OrderId, OrderItemId};
 use order_domain::order::{OrderStatus, RefundScope};
-use order_domain::ports::OrderFilter;
+use order_domain::ports::{OrderCursor, OrderFilter, OrderPage, OrderPageRequest};
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use super::AppState;
+use crate::cursor;
 use crate::dto::{
     CreateOrderBody, HistoryEntry, OrderResponse, ReasonBody, RefundBody, RefundResponse, reason,
 };
@@ -95,39 +96,101 @@ struct ListQuery {
     to: Option<OffsetDateTime>,
     limit: Option<i64>,
     offset: Option<i64>,
+    cursor: Option<String>,
+    /// Admin search only.
+    user_id: Option<order_domain::ids::UserId>,
+    /// Admin search only.
+    order_number: Option<String>,
 }
 
+impl ListQuery {
+    fn filter(&self) -> Result<OrderFilter, ApiError> {
+        let status = self
+            .status
+            .as_deref()
+            .map(str::parse::<OrderStatus>)
+            .transpose()
+            .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
+        Ok(OrderFilter {
+            user_id: self.user_id,
+            status,
+            event_id: self.event_id,
+            created_from: self.from,
+            created_to: self.to,
+            order_number: self.order_number.clone(),
+        })
+    }
+
+    fn page(&self) -> Result<OrderPageRequest, ApiError> {
+        let page = page(self.limit, self.offset)?;
+        let after = self.cursor.as_deref().map(cursor::decode).transpose()?;
+        if after.is_some() && page.offset > 0 {
+            return Err(ApiError::field(
+                "query.offset",
+                "exclusive",
+                "give either offset or cursor",
+            ));
+        }
+        Ok(OrderPageRequest {
+            limit: page.limit,
+            offset: page.offset,
+            after,
+        })
+    }
+}
+
+/// `GET /orders`: the caller's orders (a buyer's own; the tenant's for admins and warehouse).
 pub(super) async fn list(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let q: ListQuery = query(&request)?;
-    let status = q
-        .status
-        .as_deref()
-        .map(str::parse::<OrderStatus>)
-        .transpose()
-        .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
-    let page = page(q.limit, q.offset)?;
-    let filter = OrderFilter {
-        user_id: None,
-        status,
-        event_id: q.event_id,
-        created_from: q.from,
-        created_to: q.to,
-    };
-    let result = state.service.list_orders(&ctx, filter, page).await?;
-    let shown = u64::try_from(result.orders.len()).unwrap_or(0);
-    Ok(HttpResponse::Ok().json(json!({
+    if q.user_id.is_some() || q.order_number.is_some() {
+        let path = if q.user_id.is_some() {
+            "query.userId"
+        } else {
+            "query.orderNumber"
+        };
+        return Err(ApiError::field(
+            path,
+            "admin_only",
+            "use GET /api/v1/admin/orders",
+        ));
+    }
+    let page = q.page()?;
+    let result = state.service.list_orders(&ctx, q.filter()?, page).await?;
+    Ok(HttpResponse::Ok().json(page_json(&result, page)))
+}
+
+/// `GET /admin/orders`: the tenant-wide search (user, order number, status, event, dates).
+pub(super) async fn search(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let q: ListQuery = query(&request)?;
+    let page = q.page()?;
+    let result = state.service.search_orders(&ctx, q.filter()?, page).await?;
+    Ok(HttpResponse::Ok().json(page_json(&result, page)))
+}
+
+/// seed 002's `{orders, pagination}` plus the keyset cursor and the estimate flag (SPEC §9).
+fn page_json(result: &OrderPage, page: OrderPageRequest) -> serde_json::Value {
+    json!({
         "orders": result.orders.iter().map(|o| OrderResponse::new(o, None)).collect::<Vec<_>>(),
         "pagination": {
             "total": result.total,
+            "totalIsEstimate": result.total_is_estimate,
             "limit": page.limit,
             "offset": page.offset,
-            "hasMore": u64::from(page.offset) + shown < result.total,
+            "hasMore": result.has_more,
+            "nextCursor": result
+                .has_more
+                .then(|| result.orders.last().map(|o| cursor::encode(&OrderCursor::after(o))))
+                .flatten(),
         },
-    })))
+    })
 }
 
 pub(super) async fn reserve(

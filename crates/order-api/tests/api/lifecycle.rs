@@ -209,10 +209,48 @@ async fn orders_are_listed_with_filters_and_pagination() {
         .await
         .expect("json");
     assert_eq!(page["orders"].as_array().map(Vec::len), Some(2));
+    let cursor = page["pagination"]["nextCursor"]
+        .as_str()
+        .expect("a cursor while more follow")
+        .to_owned();
     assert_eq!(
         page["pagination"],
-        json!({ "total": 3, "limit": 2, "offset": 0, "hasMore": true })
+        json!({ "total": 3, "totalIsEstimate": false, "limit": 2, "offset": 0, "hasMore": true,
+                "nextCursor": cursor })
     );
+    let rest: Value = app
+        .get(
+            &customer(1),
+            &format!("/api/v1/orders?limit=2&status=RESERVED&cursor={cursor}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(rest["orders"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["pagination"]["hasMore"], false);
+    assert_eq!(rest["pagination"]["nextCursor"], Value::Null);
+    let mut ids: Vec<&Value> = page["orders"]
+        .as_array()
+        .into_iter()
+        .chain(rest["orders"].as_array())
+        .flatten()
+        .map(|o| &o["id"])
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "the cursor continues where the page ended");
+    let both = app
+        .get(
+            &customer(1),
+            &format!("/api/v1/orders?offset=1&cursor={cursor}"),
+        )
+        .await;
+    assert_problem(both, 422, "validation_failed").await;
+    let bad = app
+        .get(&customer(1), "/api/v1/orders?cursor=nonsense")
+        .await;
+    let problem = assert_problem(bad, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "query.cursor");
     let all: Value = app
         .get(&admin(), &format!("/api/v1/orders?eventId={EVENT}"))
         .await
@@ -227,6 +265,47 @@ async fn orders_are_listed_with_filters_and_pagination() {
         .await
         .expect("json");
     assert_eq!(none["pagination"]["total"], 0);
+}
+
+#[tokio::test]
+async fn admins_search_the_tenant_by_buyer_and_order_number_and_buyers_may_not() {
+    let app = spawn_app().await;
+    let first = app.new_order(1, 1).await;
+    app.new_order(1, 1).await;
+    app.new_order(2, 1).await;
+    let by_buyer: Value = app
+        .get(
+            &admin(),
+            &format!("/api/v1/admin/orders?userId={}", user(1)),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_buyer["pagination"]["total"], 2);
+    let number = first["orderNumber"].as_str().expect("number");
+    let by_number: Value = app
+        .get(
+            &admin(),
+            &format!("/api/v1/admin/orders?orderNumber={number}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_number["orders"][0]["id"], first["id"]);
+    assert_eq!(by_number["pagination"]["total"], 1);
+    assert_problem(
+        app.get(&customer(1), "/api/v1/admin/orders").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let snooping = app
+        .get(&customer(1), &format!("/api/v1/orders?userId={}", user(2)))
+        .await;
+    let problem = assert_problem(snooping, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "admin_only");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::actor::{RequestContext, Role};
 use crate::audit::AuditEntry;
 use crate::ids::OrderId;
 use crate::order::Order;
-use crate::ports::{OrderFilter, OrderPage, PageRequest};
+use crate::ports::{OrderFilter, OrderPage, OrderPageRequest};
 
 impl OrderService {
     /// `GET /orders/{id}`: the owner's order, or any order of the tenant for admins.
@@ -29,10 +29,26 @@ impl OrderService {
         &self,
         ctx: &RequestContext,
         mut filter: OrderFilter,
-        page: PageRequest,
+        page: OrderPageRequest,
     ) -> Result<OrderPage, UseCaseError> {
         if !(ctx.actor.is_privileged() || ctx.actor.has_role(Role::Warehouse)) {
             filter.user_id = Some(ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?);
+        }
+        Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
+    }
+
+    /// `GET /admin/orders`: the tenant-wide search, for admins only.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] for anyone but an admin; storage errors.
+    pub async fn search_orders(
+        &self,
+        ctx: &RequestContext,
+        filter: OrderFilter,
+        page: OrderPageRequest,
+    ) -> Result<OrderPage, UseCaseError> {
+        if !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
         }
         Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
     }

@@ -560,6 +560,8 @@ async fn customers_list_only_their_own_orders() {
             Ok(OrderPage {
                 orders: Vec::new(),
                 total: 0,
+                total_is_estimate: false,
+                has_more: false,
             })
         });
     h.orders
@@ -570,12 +572,15 @@ async fn customers_list_only_their_own_orders() {
             Ok(OrderPage {
                 orders: Vec::new(),
                 total: 0,
+                total_is_estimate: false,
+                has_more: false,
             })
         });
     let (service, _) = h.build();
-    let page = PageRequest {
+    let page = OrderPageRequest {
         limit: 20,
         offset: 0,
+        after: None,
     };
     service
         .list_orders(&customer(), OrderFilter::default(), page)
