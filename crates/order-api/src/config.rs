@@ -95,6 +95,9 @@ pub struct Config {
     pub payment_service_url: String,
     /// `EVENT_SERVICE_URL`.
     pub event_service_url: String,
+    /// `EVENT_CACHE_TTL_SECONDS` (30; 0 turns it off): how long event details are reused for
+    /// the on-sale check of new orders (decision 0022).
+    pub event_cache_ttl: Duration,
     /// `UPSTREAM_SERVICE_KEY`: what this service sends upstream.
     pub upstream_service_key: Option<String>,
     /// `UPSTREAM_TIMEOUT_MS` (5000).
@@ -419,6 +422,12 @@ impl Config {
             ticket_service_url: env.required("TICKET_SERVICE_URL")?,
             payment_service_url: env.required("PAYMENT_SERVICE_URL")?,
             event_service_url: env.required("EVENT_SERVICE_URL")?,
+            event_cache_ttl: Duration::from_secs(env.in_range(
+                "EVENT_CACHE_TTL_SECONDS",
+                30u64,
+                0..=3_600,
+                "a number of seconds from 0 to 3600",
+            )?),
             upstream_service_key: env.get("UPSTREAM_SERVICE_KEY"),
             upstream_timeout: Duration::from_millis(env.parsed(
                 "UPSTREAM_TIMEOUT_MS",

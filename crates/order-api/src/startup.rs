@@ -206,7 +206,10 @@ pub async fn build_service(
     let store = PgStore::connect(&config.database_url, config.database_max_connections).await?;
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
     let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
-    let events = HttpEventCatalog::new(upstream(&config.event_service_url, config))?;
+    let events = HttpEventCatalog::with_cache(
+        upstream(&config.event_service_url, config),
+        config.event_cache_ttl,
+    )?;
     let redis = Arc::new(
         RedisGuards::connect(&config.redis_url, 32)
             .map_err(StartError::Redis)?

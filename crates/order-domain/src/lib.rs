@@ -40,6 +40,10 @@
 //!     async fn event(&self, tenant: TenantId, event: EventId) -> Result<Option<EventInfo>, UpstreamError> {
 //!         Ok(self.0.get(&(tenant, event)).cloned())
 //!     }
+//!     // Nothing to cache in memory: the recent answer is the current one.
+//!     async fn recent_event(&self, tenant: TenantId, event: EventId) -> Result<Option<EventInfo>, UpstreamError> {
+//!         self.event(tenant, event).await
+//!     }
 //! }
 //!
 //! let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));

@@ -719,6 +719,10 @@ pub enum HoldError {
         /// How many are left.
         available: u32,
     },
+    /// The event is not on sale (cancelled, over or started): the ticket service decides at the
+    /// moment of the hold, whatever a cached view of the event said.
+    #[error("the event is not on sale")]
+    NotOnSale,
     /// Any other failure.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
@@ -743,7 +747,8 @@ pub trait TicketService: Send + Sync {
     /// returns the existing hold.
     ///
     /// # Errors
-    /// [`HoldError::SoldOut`] when any line cannot be held; nothing is held then.
+    /// [`HoldError::SoldOut`] when any line cannot be held, [`HoldError::NotOnSale`] when the
+    /// event is not on sale now; nothing is held then.
     async fn hold(
         &self,
         tenant: TenantId,
@@ -954,11 +959,23 @@ pub struct EventInfo {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EventCatalog: Send + Sync {
-    /// The event, or `None` when it does not exist.
+    /// The event as the event service knows it now, or `None` when it does not exist. Used
+    /// where the answer decides money (the refund cutoff).
     ///
     /// # Errors
     /// [`UpstreamError::Unavailable`].
     async fn event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+    ) -> Result<Option<EventInfo>, UpstreamError>;
+
+    /// The event, possibly from a short-lived cache (decision 0022). Used for the on-sale
+    /// pre-check of a new order, where the ticket service's hold has the last word.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`] when nothing is cached and the service cannot be asked.
+    async fn recent_event(
         &self,
         tenant: TenantId,
         event: EventId,

@@ -5,22 +5,37 @@ use order_domain::ids::{EventId, TenantId};
 use order_domain::ports::{EventCatalog, EventInfo, EventStatus, UpstreamError};
 use serde::Deserialize;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event_cache::EventCache;
 use crate::{Repeat, Upstream, UpstreamConfig};
 
-/// [`EventCatalog`] over HTTP.
+/// [`EventCatalog`] over HTTP, with a short-lived cache for [`EventCatalog::recent_event`].
 #[derive(Debug, Clone)]
 pub struct HttpEventCatalog {
     upstream: Upstream,
+    cache: Arc<EventCache>,
 }
 
 impl HttpEventCatalog {
-    /// A client for the event service.
+    /// A client for the event service that caches nothing.
     ///
     /// # Errors
     /// When the HTTP client cannot be built (TLS setup).
     pub fn new(config: UpstreamConfig) -> Result<Self, reqwest::Error> {
+        Self::with_cache(config, Duration::ZERO)
+    }
+
+    /// A client whose [`EventCatalog::recent_event`] answers from a cache for up to `ttl`
+    /// (`EVENT_CACHE_TTL_SECONDS`); zero turns the cache off.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS setup).
+    pub fn with_cache(config: UpstreamConfig, ttl: Duration) -> Result<Self, reqwest::Error> {
         Ok(Self {
             upstream: Upstream::new("events", config)?,
+            cache: Arc::new(EventCache::new(ttl)),
         })
     }
 
@@ -42,6 +57,19 @@ struct EventBody {
 
 #[async_trait]
 impl EventCatalog for HttpEventCatalog {
+    async fn recent_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+    ) -> Result<Option<EventInfo>, UpstreamError> {
+        if let Some(cached) = self.cache.get(tenant, event) {
+            return Ok(cached);
+        }
+        let fresh = self.event(tenant, event).await?;
+        self.cache.put(tenant, event, fresh.clone());
+        Ok(fresh)
+    }
+
     async fn event(
         &self,
         tenant: TenantId,

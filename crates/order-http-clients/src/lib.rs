@@ -6,6 +6,7 @@
 //! `Authorization: Service-Key <key>` when a key is configured. Upstream bodies never reach our
 //! clients: failures become [`UpstreamError`]s whose detail is for logs.
 
+mod event_cache;
 mod events;
 mod not_configured;
 mod payments;

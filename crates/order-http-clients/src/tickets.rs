@@ -125,6 +125,11 @@ impl TicketService for HttpTicketService {
                 expires_at: body.expires_at,
             }),
             Err(failure)
+                if failure.body.get("code").and_then(|c| c.as_str()) == Some("not_on_sale") =>
+            {
+                Err(HoldError::NotOnSale)
+            }
+            Err(failure)
                 if failure.body.get("code").and_then(|c| c.as_str()) == Some("sold_out") =>
             {
                 let ticket_type_id = failure

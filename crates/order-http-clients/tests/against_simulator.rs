@@ -242,3 +242,53 @@ async fn an_intent_left_unconfirmed_lapses_at_its_expiry() {
         "a lapsed intent cannot be paid"
     );
 }
+
+/// Event-service requests the simulator served.
+async fn event_requests(base: &str) -> u64 {
+    let faults: serde_json::Value = reqwest::get(format!("{base}/_admin/faults"))
+        .await
+        .expect("simulator")
+        .json()
+        .await
+        .expect("json");
+    faults["events"]["requests"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn recent_events_come_from_the_cache_and_events_always_from_the_service() {
+    let base = simulator(10).await;
+    let events = HttpEventCatalog::with_cache(config(&base), std::time::Duration::from_secs(60))
+        .expect("client");
+    for _ in 0..5 {
+        let info = events
+            .recent_event(tenant(), event())
+            .await
+            .expect("call")
+            .expect("found");
+        assert_eq!(info.id, event());
+    }
+    assert_eq!(event_requests(&base).await, 1, "one fetch for five reads");
+    events.event(tenant(), event()).await.expect("call");
+    assert_eq!(event_requests(&base).await, 2, "a fresh read always asks");
+}
+
+#[tokio::test]
+async fn the_ticket_service_refuses_holds_for_an_event_that_is_not_on_sale() {
+    let mut seed = catalog(10);
+    seed.events[0].status = "CANCELLED".into();
+    let (addr, _handle) = order_simulator::start(
+        "127.0.0.1:0",
+        order_simulator::Simulator::new(seed, Some(KEY.into())),
+    )
+    .expect("simulator");
+    let base = format!("http://{addr}");
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let order = OrderId::from_uuid(Uuid::from_u128(100));
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    assert_eq!(
+        tickets
+            .hold(tenant(), order, event(), &[line(1)], expires)
+            .await,
+        Err(HoldError::NotOnSale)
+    );
+}

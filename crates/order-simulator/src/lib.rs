@@ -491,6 +491,14 @@ async fn create_hold(
     let Some(event) = state.event(body.tenant_id, body.event_id).cloned() else {
         return error(StatusCode::NOT_FOUND, "not_found", "no such event");
     };
+    // The ticket service has the last word on whether an event is on sale.
+    if event.status != "SCHEDULED" || event.starts_at <= OffsetDateTime::now_utc() {
+        return error(
+            StatusCode::CONFLICT,
+            "not_on_sale",
+            "the event is not on sale",
+        );
+    }
     let mut wanted: HashMap<Uuid, u32> = HashMap::new();
     for line in &body.lines {
         let Some(ticket_type) = event

@@ -170,6 +170,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         ticket_service_url: ticket_url,
         payment_service_url: simulator.to_owned(),
         event_service_url: simulator.to_owned(),
+        event_cache_ttl: StdDuration::from_secs(30),
         upstream_service_key: Some(UPSTREAM_KEY.into()),
         upstream_timeout: StdDuration::from_secs(2),
         upstream_resilience: setup.resilience.clone(),

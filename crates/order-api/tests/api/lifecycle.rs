@@ -359,3 +359,33 @@ async fn internal_routes_expire_list_and_bulk_cancel() {
         "a cancelled event refunds everything"
     );
 }
+
+#[tokio::test]
+async fn an_event_cancelled_while_its_details_are_cached_sells_nothing_more() {
+    let app = spawn_app().await;
+    app.new_order(1, 1).await;
+    // The organiser cancels the event; the API still has it cached as on sale.
+    let mut catalog = app.simulator_state().await["catalog"].clone();
+    catalog["events"][0]["status"] = json!("CANCELLED");
+    let seeded = app
+        .client
+        .put(format!("{}/_admin/seed", app.simulator))
+        .json(&catalog)
+        .send()
+        .await
+        .expect("simulator");
+    assert!(seeded.status().is_success());
+    let refused = app.create_order(&customer(2), &order_body(1)).await;
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    assert_eq!(
+        (&problem["errors"][0]["path"], &problem["errors"][0]["code"]),
+        (&json!("eventId"), &json!("not_on_sale"))
+    );
+    let state = app.simulator_state().await;
+    assert_eq!(state["availability"][0]["held"], 0, "nothing held");
+    assert_eq!(
+        state["payments"].as_array().map(Vec::len),
+        Some(0),
+        "no intent"
+    );
+}

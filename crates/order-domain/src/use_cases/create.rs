@@ -125,7 +125,7 @@ impl OrderService {
         let event = self
             .ports
             .events
-            .event(ctx.tenant_id, request.event_id)
+            .recent_event(ctx.tenant_id, request.event_id)
             .await?
             .ok_or_else(|| field("eventId", "unknown_event", "no such event"))?;
         if event.status != EventStatus::Scheduled || event.starts_at <= now {

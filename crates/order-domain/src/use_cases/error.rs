@@ -130,6 +130,13 @@ impl From<HoldError> for UseCaseError {
                 ticket_type_id,
                 available,
             },
+            HoldError::NotOnSale => {
+                Self::Validation(Violations(vec![crate::policy::FieldError::new(
+                    "eventId",
+                    "not_on_sale",
+                    "the event is not on sale",
+                )]))
+            }
             HoldError::Upstream(e) => Self::Upstream(e),
         }
     }

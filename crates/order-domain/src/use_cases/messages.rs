@@ -170,7 +170,7 @@ impl OrderService {
                     .await
                 {
                     Ok(hold) => Ok(hold),
-                    Err(HoldError::SoldOut { .. }) => return Ok(None),
+                    Err(HoldError::SoldOut { .. } | HoldError::NotOnSale) => return Ok(None),
                     Err(HoldError::Upstream(error)) => Err(error),
                 }
             }

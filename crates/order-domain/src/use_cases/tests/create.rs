@@ -680,7 +680,7 @@ async fn a_failed_goods_persist_cancels_the_intent_and_releases_the_stock() {
 #[tokio::test]
 async fn an_unknown_event_is_a_field_error() {
     let mut h = Harness::new();
-    h.events.expect_event().returning(|_, _| Ok(None));
+    h.events.expect_recent_event().returning(|_, _| Ok(None));
     let (service, _) = h.build();
     let Err(UseCaseError::Validation(v)) = service
         .create_ticket_order(&customer(), two_tickets())

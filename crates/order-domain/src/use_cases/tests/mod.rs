@@ -222,14 +222,18 @@ impl Harness {
     /// The event of the fixtures, on sale, starting in `starts_in`.
     pub(super) fn with_event(mut self, starts_in: Duration, status: EventStatus) -> Self {
         let starts_at = self.now + starts_in;
-        self.events.expect_event().returning(move |_, id| {
-            Ok(Some(EventInfo {
-                id,
-                starts_at,
-                status,
-                currency: Currency::Usd,
-            }))
-        });
+        let info = move |id| EventInfo {
+            id,
+            starts_at,
+            status,
+            currency: Currency::Usd,
+        };
+        self.events
+            .expect_event()
+            .returning(move |_, id| Ok(Some(info(id))));
+        self.events
+            .expect_recent_event()
+            .returning(move |_, id| Ok(Some(info(id))));
         self
     }
 
