@@ -15,7 +15,8 @@ pub use self::faults::{Fault, FaultStatus, Faults};
 use self::publisher::{Announcer, Outgoing};
 pub use self::publisher::{PAYMENT_EXCHANGE, TICKET_EXCHANGE};
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -157,6 +158,9 @@ struct PaymentRefund {
     reference: String,
 }
 
+/// The simulator's memory. Counters and expiry queues keep every request O(log n) in the
+/// number of holds and intents, so that a benchmark with 10^5 orders measures the order service,
+/// not a simulator that rescans everything it ever held.
 #[derive(Debug, Default)]
 struct State {
     catalog: Catalog,
@@ -166,33 +170,50 @@ struct State {
     intent_keys: HashMap<String, String>,
     /// Tickets sold per ticket type.
     sold: HashMap<Uuid, u32>,
+    /// Tickets in HELD holds per ticket type.
+    held_by_type: HashMap<Uuid, u32>,
+    /// The latest hold of each order (holding is idempotent per order).
+    hold_of_order: HashMap<Uuid, String>,
+    /// Holds and intents by expiry time, soonest first; an entry whose hold was extended or
+    /// settled since is skipped when it comes up.
+    hold_expiries: BinaryHeap<Reverse<(OffsetDateTime, String)>>,
+    payment_expiries: BinaryHeap<Reverse<(OffsetDateTime, String)>>,
 }
 
 impl State {
     /// Marks holds past their expiry as expired (their tickets become available again) and
     /// cancels intents left unconfirmed past theirs.
     fn expire_holds(&mut self, now: OffsetDateTime) {
-        for hold in self.holds.values_mut() {
-            if hold.status == HoldStatus::Held && hold.expires_at <= now {
-                hold.status = HoldStatus::Expired;
+        while let Some(Reverse((at, id))) = self.hold_expiries.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.hold_expiries.pop();
+            let due = self
+                .holds
+                .get(&id)
+                .is_some_and(|h| h.status == HoldStatus::Held && h.expires_at <= now);
+            if due {
+                self.settle_hold(&id, HoldStatus::Expired);
             }
         }
-        for payment in self.payments.values_mut() {
-            let lapsed = payment.expires_at.is_some_and(|at| at <= now);
-            if payment.status == PaymentStatus::RequiresConfirmation && lapsed {
+        while let Some(Reverse((at, id))) = self.payment_expiries.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.payment_expiries.pop();
+            if let Some(payment) = self
+                .payments
+                .get_mut(&id)
+                .filter(|p| p.status == PaymentStatus::RequiresConfirmation)
+            {
                 payment.status = PaymentStatus::Canceled;
             }
         }
     }
 
     fn held(&self, ticket_type: Uuid) -> u32 {
-        self.holds
-            .values()
-            .filter(|h| h.status == HoldStatus::Held)
-            .flat_map(|h| &h.lines)
-            .filter(|l| l.ticket_type_id == ticket_type)
-            .map(|l| l.quantity)
-            .sum()
+        self.held_by_type.get(&ticket_type).copied().unwrap_or(0)
     }
 
     fn available(&self, ticket_type: &SeedTicketType) -> u32 {
@@ -200,6 +221,38 @@ impl State {
             .quota
             .saturating_sub(self.sold.get(&ticket_type.id).copied().unwrap_or(0))
             .saturating_sub(self.held(ticket_type.id))
+    }
+
+    fn add_hold(&mut self, hold: Hold) {
+        for line in &hold.lines {
+            *self.held_by_type.entry(line.ticket_type_id).or_default() += line.quantity;
+        }
+        self.hold_expiries
+            .push(Reverse((hold.expires_at, hold.id.clone())));
+        self.hold_of_order.insert(hold.order_id, hold.id.clone());
+        self.holds.insert(hold.id.clone(), hold);
+    }
+
+    /// Moves a HELD hold to `status`, giving its tickets back to the held count.
+    fn settle_hold(&mut self, id: &str, status: HoldStatus) -> Option<&mut Hold> {
+        let hold = self.holds.get_mut(id)?;
+        if hold.status == HoldStatus::Held {
+            for line in &hold.lines {
+                if let Some(held) = self.held_by_type.get_mut(&line.ticket_type_id) {
+                    *held = held.saturating_sub(line.quantity);
+                }
+            }
+            hold.status = status;
+        }
+        Some(hold)
+    }
+
+    fn add_payment(&mut self, payment: Payment) {
+        if let Some(at) = payment.expires_at {
+            self.payment_expiries
+                .push(Reverse((at, payment.id.clone())));
+        }
+        self.payments.insert(payment.id.clone(), payment);
     }
 
     fn event(&self, tenant: Uuid, event: Uuid) -> Option<&SeedEvent> {
@@ -483,9 +536,12 @@ async fn create_hold(
     }
     let mut state = sim.lock();
     // Idempotent per order: the order's active or sold hold is returned again.
-    if let Some(existing) = state.holds.values().find(|h| {
-        h.order_id == body.order_id && matches!(h.status, HoldStatus::Held | HoldStatus::Committed)
-    }) {
+    if let Some(existing) = state
+        .hold_of_order
+        .get(&body.order_id)
+        .and_then(|id| state.holds.get(id))
+        .filter(|h| matches!(h.status, HoldStatus::Held | HoldStatus::Committed))
+    {
         return HttpResponse::Ok().json(hold_json(existing));
     }
     let Some(event) = state.event(body.tenant_id, body.event_id).cloned() else {
@@ -546,7 +602,7 @@ async fn create_hold(
         ticket_ids: Vec::new(),
     };
     let response = hold_json(&hold);
-    state.holds.insert(hold.id.clone(), hold);
+    state.add_hold(hold);
     HttpResponse::Created().json(response)
 }
 
@@ -570,7 +626,11 @@ async fn extend_hold(
     match state.holds.get_mut(path.as_str()) {
         Some(hold) if hold.status == HoldStatus::Held => {
             hold.expires_at = body.expires_at;
-            HttpResponse::Ok().json(hold_json(hold))
+            let answer = HttpResponse::Ok().json(hold_json(hold));
+            state
+                .hold_expiries
+                .push(Reverse((body.expires_at, path.into_inner())));
+            answer
         }
         _ => error(
             StatusCode::NOT_FOUND,
@@ -603,11 +663,12 @@ async fn commit_hold(
                     tickets.push(format!("tkt_{}", Uuid::new_v4().simple()));
                 }
             }
-            let stored = state.holds.get_mut(path.as_str()).map(|h| {
-                h.status = HoldStatus::Committed;
-                h.ticket_ids = tickets.clone();
-                hold_json(h)
-            });
+            let stored = state
+                .settle_hold(path.as_str(), HoldStatus::Committed)
+                .map(|h| {
+                    h.ticket_ids = tickets.clone();
+                    hold_json(h)
+                });
             sim.announce(Outgoing::new(
                 TICKET_EXCHANGE,
                 "ticket.allocated",
@@ -634,13 +695,7 @@ async fn release_hold(
         return refused;
     }
     let mut state = sim.lock();
-    if let Some(hold) = state
-        .holds
-        .get_mut(path.as_str())
-        .filter(|h| h.status == HoldStatus::Held)
-    {
-        hold.status = HoldStatus::Released;
-    }
+    state.settle_hold(path.as_str(), HoldStatus::Released);
     // Releasing is idempotent: unknown or already released holds are fine.
     HttpResponse::NoContent().finish()
 }
@@ -708,7 +763,7 @@ async fn create_intent(
     if let Some(key) = key {
         state.intent_keys.insert(key, payment.id.clone());
     }
-    state.payments.insert(payment.id.clone(), payment);
+    state.add_payment(payment);
     HttpResponse::Created().json(response)
 }
 
@@ -891,4 +946,67 @@ async fn get_state(sim: web::Data<Simulator>) -> HttpResponse {
         "holds": holds,
         "payments": payments,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    const TYPE: Uuid = Uuid::from_u128(7);
+
+    fn hold(n: u128, quantity: u32, expires_at: OffsetDateTime) -> Hold {
+        Hold {
+            id: format!("hold_{n}"),
+            tenant_id: Uuid::from_u128(1),
+            order_id: Uuid::from_u128(n),
+            event_id: Uuid::from_u128(2),
+            lines: vec![HoldLine {
+                ticket_type_id: TYPE,
+                ticket_pricing_id: Uuid::from_u128(8),
+                quantity,
+            }],
+            expires_at,
+            status: HoldStatus::Held,
+            ticket_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn held_tickets_follow_each_hold_through_release_commit_and_expiry() {
+        let now = OffsetDateTime::now_utc();
+        let mut state = State::default();
+        state.add_hold(hold(1, 2, now + Duration::minutes(1)));
+        state.add_hold(hold(2, 3, now + Duration::minutes(2)));
+        state.add_hold(hold(3, 4, now + Duration::minutes(3)));
+        assert_eq!(state.held(TYPE), 9);
+        state.settle_hold("hold_1", HoldStatus::Released);
+        state.settle_hold("hold_1", HoldStatus::Released);
+        assert_eq!(state.held(TYPE), 7, "releasing twice gives back once");
+        state.settle_hold("hold_2", HoldStatus::Committed);
+        assert_eq!(state.held(TYPE), 4);
+        state.expire_holds(now + Duration::minutes(4));
+        assert_eq!(state.held(TYPE), 0);
+        assert_eq!(state.holds["hold_3"].status, HoldStatus::Expired);
+        assert_eq!(state.holds["hold_2"].status, HoldStatus::Committed);
+    }
+
+    #[test]
+    fn an_extended_hold_outlives_its_first_expiry() {
+        let now = OffsetDateTime::now_utc();
+        let mut state = State::default();
+        state.add_hold(hold(1, 2, now + Duration::minutes(1)));
+        let later = now + Duration::minutes(10);
+        if let Some(h) = state.holds.get_mut("hold_1") {
+            h.expires_at = later;
+        }
+        state.hold_expiries.push(Reverse((later, "hold_1".into())));
+        state.expire_holds(now + Duration::minutes(5));
+        assert_eq!(state.holds["hold_1"].status, HoldStatus::Held);
+        assert_eq!(state.held(TYPE), 2);
+        state.expire_holds(later);
+        assert_eq!(state.holds["hold_1"].status, HoldStatus::Expired);
+        assert_eq!(state.held(TYPE), 0);
+    }
 }
