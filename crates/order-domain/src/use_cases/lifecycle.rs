@@ -307,34 +307,33 @@ impl OrderService {
             .await?)
     }
 
-    /// The expiry job's batch: expires up to `limit` orders past their window plus grace.
-    /// Per-order failures (a concurrent confirm wins → conflict) are reported, not fatal.
+    /// The expiry job's next batch: up to `limit` orders past their window plus grace, oldest
+    /// first. The job expires each with [`OrderService::expire_for_job`], several at a time.
     ///
     /// # Errors
-    /// Storage errors while listing.
-    pub async fn expire_due(
-        &self,
-        job: &str,
-        limit: u32,
-    ) -> Result<Vec<(OrderId, Result<(), UseCaseError>)>, UseCaseError> {
-        let due = self
+    /// Storage errors.
+    pub async fn due_for_expiry(&self, limit: u32) -> Result<Vec<ExpiringOrder>, UseCaseError> {
+        Ok(self
             .ports
             .orders
             .expiring(self.config.reservation.due_before(self.now()), limit)
-            .await?;
-        let mut results = Vec::with_capacity(due.len());
-        for order in due {
-            let ctx = RequestContext {
-                tenant_id: order.tenant_id,
-                actor: Actor::System {
-                    name: job.to_owned(),
-                },
-                ip: None,
-            };
-            let outcome = self.expire(&ctx, order.order_id).await.map(|_| ());
-            results.push((order.order_id, outcome));
-        }
-        Ok(results)
+            .await?)
+    }
+
+    /// Expires one due order as the job named `job`. A concurrent confirm that won is a
+    /// [`UseCaseError::Conflict`] or [`UseCaseError::InvalidTransition`], not a failure.
+    ///
+    /// # Errors
+    /// As [`OrderService::expire`].
+    pub async fn expire_for_job(&self, job: &str, due: &ExpiringOrder) -> Result<(), UseCaseError> {
+        let ctx = RequestContext {
+            tenant_id: due.tenant_id,
+            actor: Actor::System {
+                name: job.to_owned(),
+            },
+            ip: None,
+        };
+        self.expire(&ctx, due.order_id).await.map(|_| ())
     }
 
     /// `POST /internal/v1/orders/bulk/cancel`: the organiser cancelled the event; every active

@@ -401,10 +401,13 @@ async fn the_expiry_batch_waits_for_the_grace_period_and_reports_each_order() {
     h.tickets.expect_release().returning(|_| Ok(()));
     h.payments.expect_cancel_intent().returning(|_| Ok(()));
     let (service, _) = h.committing().build();
-    let results = service.expire_due("expiry-job", 500).await.expect("batch");
-    assert_eq!(results.len(), 2);
-    assert_eq!(results[0].1, Ok(()));
-    assert_eq!(results[1].1, Err(UseCaseError::NotFound { what: "order" }));
+    let due = service.due_for_expiry(500).await.expect("batch");
+    assert_eq!(due.len(), 2);
+    assert_eq!(service.expire_for_job("expiry-job", &due[0]).await, Ok(()));
+    assert_eq!(
+        service.expire_for_job("expiry-job", &due[1]).await,
+        Err(UseCaseError::NotFound { what: "order" })
+    );
 }
 
 #[tokio::test]
