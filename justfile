@@ -16,6 +16,12 @@ test: services-up fmt-check lint
     just doc
     just domain-deps
 
+# Measure the order path end to end against a durable PostgreSQL of its own and write
+# docs/benchmarks.md (about 10 minutes after the release build). `just bench --smoke`: a quick run
+# that only proves the harness works.
+bench *args:
+    deploy/bench/run.sh {{args}}
+
 # Install (when missing) and start PostgreSQL, Redis and RabbitMQ on loopback; idempotent.
 services-up:
     @echo "==> deploy/local/services.sh up"

@@ -1,0 +1,622 @@
+#!/usr/bin/env python3
+"""`just bench`: the order path measured end to end against a durable PostgreSQL of its own.
+
+Starts a durable PostgreSQL (fsync and synchronous commit on, pg_stat_statements loaded), the
+upstream simulator and the release order-api with its jobs (the outbox relay runs during the
+load), next to the Redis and RabbitMQ of `just services-up`. wrk drives the load (every request
+another buyer's token and a fresh Idempotency-Key). pgbench measures the same rows and a point
+read in the same run, and every figure is also printed as a ratio to them. The table goes to
+docs/benchmarks.md. Standard library only; run through deploy/bench/run.sh.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BENCH_DIR = os.path.join(ROOT, "deploy", "bench")
+STATE = os.environ.get("STATE_DIR", os.path.join(ROOT, ".state"))
+WORK = os.path.join(STATE, "bench")
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PG_PORT = int(os.environ.get("BENCH_PG_PORT", "55533"))
+API_PORT = int(os.environ.get("BENCH_API_PORT", "3104"))
+SIM_PORT = int(os.environ.get("BENCH_SIMULATOR_PORT", "3110"))
+REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT", "56379"))
+AMQP_PORT = int(os.environ.get("LOCAL_AMQP_PORT", "56720"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+UPSTREAM_KEY = "bench-upstream-key-0123456789"
+TENANT = "00000000-0000-4000-8000-00000000b001"
+LIST_TENANT = "00000000-0000-4000-8000-00000000b002"
+EVENT = "00000000-0000-4000-8000-0000000000e1"
+TICKET_TYPE = "00000000-0000-4000-8000-000000000071"
+PRICING = "00000000-0000-4000-8000-000000000072"
+ORDER_BODY = json.dumps({
+    "eventId": EVENT,
+    "items": [{"ticketTypeId": TICKET_TYPE, "ticketPricingId": PRICING, "quantity": 2}],
+})
+
+FULL = dict(creation_s=20, get_s=15, list_s=10, pgbench_s=15, event_fill=100_000,
+            list_sizes=[10_000, 100_000, 1_000_000], expiry=100_000, clients=[8, 32])
+SMOKE = dict(creation_s=3, get_s=2, list_s=2, pgbench_s=2, event_fill=1_000,
+             list_sizes=[1_000, 2_000, 4_000], expiry=500, clients=[8])
+
+started_at = time.time()
+
+
+def log(message):
+    print(f"==> [{time.time() - started_at:5.0f} s] {message}", flush=True)
+
+
+def die(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+def psql(sql, db="orders"):
+    out = subprocess.run(
+        [f"{PG_BIN}/psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", db,
+         "-qtA", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        capture_output=True, text=True)
+    if out.returncode != 0:
+        die(f"psql failed: {out.stderr.strip()} (SQL: {sql[:200]})")
+    return out.stdout.strip()
+
+
+def start_postgres():
+    pg_dir = os.path.join(WORK, "postgres")
+    data = os.path.join(pg_dir, "data")
+    stop_postgres()
+    shutil.rmtree(pg_dir, ignore_errors=True)
+    os.makedirs(pg_dir)
+    shutil.chown(pg_dir, "postgres")
+    log(f"initialising a durable PostgreSQL in {data} (port {PG_PORT})")
+    run_as_postgres([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                     "--locale=C.UTF-8"])
+    with open(os.path.join(data, "postgresql.conf"), "a") as conf:
+        conf.write(f"""
+listen_addresses = '127.0.0.1'
+port = {PG_PORT}
+unix_socket_directories = '{pg_dir}'
+max_connections = 200
+shared_buffers = '2GB'
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
+pg_stat_statements.track_utility = on
+# Durable: fsync, synchronous_commit and full_page_writes keep their defaults (on).
+""")
+    run_as_postgres([f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(pg_dir, "postgres.log"),
+                     "-w", "-t", "60", "start"])
+    psql("CREATE DATABASE orders", db="postgres")
+    psql("CREATE EXTENSION pg_stat_statements")
+
+
+def stop_postgres():
+    data = os.path.join(WORK, "postgres", "data")
+    if os.path.exists(os.path.join(data, "postmaster.pid")):
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", data, "-m",
+                        "fast", "-w", "stop"], capture_output=True)
+
+
+def run_as_postgres(command):
+    out = subprocess.run(["runuser", "-u", "postgres", "--"] + command, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        die(f"{command[0]} failed: {out.stderr.strip() or out.stdout.strip()}")
+
+
+def postmaster_pid():
+    with open(os.path.join(WORK, "postgres", "data", "postmaster.pid")) as f:
+        return int(f.readline())
+
+
+# --- processes and CPU ------------------------------------------------------------------------
+
+def proc_stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # After the command: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+        return int(fields[1]), [int(x) for x in fields[11:15]]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None, [0, 0, 0, 0]
+
+
+def cpu_ticks(pid, with_children=False):
+    """CPU ticks of `pid` (with its direct children, live and reaped, for PostgreSQL)."""
+    _, (utime, stime, cutime, cstime) = proc_stat(pid)
+    total = utime + stime
+    if with_children:
+        total += cutime + cstime
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                ppid, (u, s, _, _) = proc_stat(int(entry))
+                if ppid == pid:
+                    total += u + s
+    return total
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pid_from_file(path):
+    try:
+        with open(path) as f:
+            return int(f.readline().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class Stack:
+    """The simulator and order-api this run started (stopped by their pids at the end)."""
+
+    def __init__(self, binaries):
+        self.binaries = binaries
+        self.children = []
+        self.env = {
+            **os.environ,
+            "PORT": str(API_PORT),
+            "DATABASE_URL": f"postgres://order_api@127.0.0.1:{PG_PORT}/orders",
+            "DATABASE_ADMIN_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/orders",
+            "DATABASE_MAX_CONNECTIONS": "40",
+            "JWT_SECRET": SECRET,
+            "SERVICE_API_KEYS": "bench:bench-service-key-0123456789",
+            "TICKET_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
+            "PAYMENT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
+            "EVENT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
+            "UPSTREAM_SERVICE_KEY": UPSTREAM_KEY,
+            "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}",
+            "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+            "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/%2f",
+            "AMQP_QUEUE_PREFIX": "order-bench",
+            "RUN_JOBS": "true",
+            # The measured expiry pass runs alone (`order-api expire-due`), not inside the API.
+            "EXPIRATION_CHECK_INTERVAL_MINUTES": "60",
+            "RATE_LIMIT_ORDERS_PER_MINUTE": "100000000",
+            "LOG_LEVEL": "warn",
+            "SIMULATOR_ADDR": f"127.0.0.1:{SIM_PORT}",
+            "SIMULATOR_SERVICE_KEY": UPSTREAM_KEY,
+            "SIMULATOR_SEED_FILE": os.path.join(WORK, "seed.json"),
+        }
+        self.env.pop("SIMULATOR_AMQP_URL", None)
+
+    def run(self, *args):
+        out = subprocess.run([os.path.join(self.binaries, "order-api"), *args], env=self.env,
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            die(f"order-api {' '.join(args)} failed: {out.stderr.strip() or out.stdout.strip()}")
+        return out.stdout.strip()
+
+    def start(self):
+        seed = {"events": [{
+            "tenantId": TENANT, "id": EVENT, "name": "Benchmark", "startsAt": "2030-06-01T20:00:00Z",
+            "status": "SCHEDULED", "currency": "USD",
+            "ticketTypes": [{"id": TICKET_TYPE, "name": "GA", "quota": 100_000_000,
+                             "prices": [{"id": PRICING, "name": "Standard", "amount": 10_000}]}],
+        }]}
+        with open(self.env["SIMULATOR_SEED_FILE"], "w") as f:
+            json.dump(seed, f)
+        log("migrating the benchmark database")
+        self.run("migrate")
+        for port in (SIM_PORT, API_PORT):
+            if port_open(port):
+                die(f"port {port} is taken; set BENCH_API_PORT / BENCH_SIMULATOR_PORT")
+        self.simulator = self.spawn("order-simulator", "simulator.log")
+        wait_for(f"http://127.0.0.1:{SIM_PORT}/_admin/state", "the simulator")
+        self.api = self.spawn("order-api", "api.log")
+        wait_for(f"http://127.0.0.1:{API_PORT}/health/readiness", "order-api")
+
+    def spawn(self, name, logfile):
+        log(f"starting {name}")
+        out = open(os.path.join(WORK, logfile), "w")
+        child = subprocess.Popen([os.path.join(self.binaries, name)], env=self.env, stdout=out,
+                                 stderr=subprocess.STDOUT)
+        self.children.append(child)
+        return child
+
+    def stop(self):
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in self.children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def port_open(port):
+    import socket
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(url, what, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    die(f"{what} did not answer at {url} within {seconds} s; see {WORK}/*.log")
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(tenant, user, roles=("customer",)):
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"sub": user, "tenant_id": tenant, "roles": list(roles), "vip": False,
+                             "exp": int(time.time()) + 6 * 3600}).encode())
+    signature = hmac.new(SECRET.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{b64(signature)}"
+
+
+def token_file(count, name):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        for _ in range(count):
+            f.write(token(TENANT, str(uuid.uuid4())) + "\n")
+    return path
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+def statements():
+    return int(psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"))
+
+
+class Snapshot:
+    def __init__(self, stack):
+        self.at = time.time()
+        self.cpu = {
+            "order-api": cpu_ticks(stack.api.pid),
+            "simulator": cpu_ticks(stack.simulator.pid),
+            "PostgreSQL": cpu_ticks(postmaster_pid(), with_children=True),
+            "Redis": cpu_ticks(pid_from_file(os.path.join(STATE, "redis", "redis.pid")) or 0),
+            "RabbitMQ": cpu_ticks(pid_from_file(os.path.join(STATE, "rabbitmq", "rabbitmq.pid")) or 0),
+        }
+        self.statements = statements()
+
+
+def wrk(script, connections, seconds, args):
+    """Runs wrk; returns its result line and its own CPU seconds."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+               "-s", os.path.join(BENCH_DIR, script), f"http://127.0.0.1:{API_PORT}", "--", *args]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={**os.environ, "BENCH_DIR": BENCH_DIR})
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = status
+    for line in output.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:]), usage.ru_utime + usage.ru_stime
+    die(f"wrk gave no result:\n{output}")
+
+
+def outbox_backlog():
+    row = psql("SELECT count(*), coalesce(extract(epoch FROM now() - min(occurred_at)), 0) "
+               "FROM outbox WHERE published_at IS NULL")
+    count, age = row.split("|")
+    return int(count), float(age)
+
+
+def outbox_drain_seconds(limit=120):
+    start = time.time()
+    while time.time() - start < limit:
+        if outbox_backlog()[0] == 0:
+            return time.time() - start
+        time.sleep(0.25)
+    return float("nan")
+
+
+def creation(stack, clients, seconds, label):
+    tokens = token_file(max(4_000, clients * seconds * 250), f"tokens-{label}.txt")
+    in_event = int(psql(f"SELECT count(*) FROM orders WHERE event_id = '{EVENT}'"))
+    log(f"creation at {clients} clients for {seconds} s, {in_event} orders already in the event")
+    before = Snapshot(stack)
+    result, wrk_cpu = wrk("create.lua", clients, seconds, [tokens, label, "2", ORDER_BODY])
+    after = Snapshot(stack)
+    backlog, lag = outbox_backlog()
+    drain = outbox_drain_seconds()
+    created = result["statuses"].get("201", 0)
+    elapsed = result["duration_us"] / 1e6
+    cpu = {name: (after.cpu[name] - before.cpu[name]) / CLK_TCK for name in before.cpu}
+    cpu["wrk"] = wrk_cpu
+    others = {k: v for k, v in result["statuses"].items() if k != "201"}
+    row = {
+        "label": label, "clients": clients, "in_event": in_event, "created": created,
+        "rate": created / elapsed, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+        "statements_per_order": (after.statements - before.statements - 1) / max(created, 1),
+        "cpu_ms_per_order": {k: 1000 * v / max(created, 1) for k, v in cpu.items()},
+        "other_statuses": others, "socket_errors": result["socket_errors"],
+        "api_rss_mib": rss_mib(stack.api.pid), "outbox_backlog": backlog, "outbox_lag_s": lag,
+        "outbox_drain_s": drain,
+    }
+    log(f"  {row['rate']:.0f} orders/s, p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
+        f"{row['statements_per_order']:.2f} statements/order, other answers {others}")
+    if created == 0:
+        die(f"no order was created (answers {others}); see {WORK}/api.log")
+    return row
+
+
+def template_order():
+    return psql(f"SELECT id FROM orders WHERE tenant_id = '{TENANT}' AND status = 'RESERVED' "
+                "ORDER BY created_at LIMIT 1")
+
+
+def copy_orders(template, count, tenant, status=None, due=False, chunk=100_000):
+    """Copies the template order (and its items) `count` times as other buyers' orders."""
+    base = int(psql("SELECT coalesce(max(n), 0) FROM pgb.copies"))
+    done = 0
+    while done < count:
+        n = min(chunk, count - done)
+        first = base + done
+        extra = f", 'status', '{status}'" if status else ""
+        if due:
+            extra += (", 'expires_at', now() - interval '1 hour', 'hold_id', 'hold_bench_' || g, "
+                      "'payment_intent_id', 'pi_bench_' || g")
+        psql(f"""
+WITH o_new AS (
+    INSERT INTO orders
+    SELECT (jsonb_populate_record(o, jsonb_build_object(
+        'id', gen_random_uuid(), 'tenant_id', '{tenant}', 'user_id', gen_random_uuid(),
+        'order_number', 'ORD-20200101-' || upper(lpad(to_hex(g), 6, '0')),
+        'created_at', o.created_at - make_interval(secs => g / 1000.0),
+        'milestones', o.milestones || jsonb_build_object(
+            'createdAt', o.created_at - make_interval(secs => g / 1000.0)){extra}))).*
+    FROM orders o, generate_series({first + 1}, {first + n}) g WHERE o.id = '{template}'
+    RETURNING id, tenant_id)
+INSERT INTO order_items
+SELECT (jsonb_populate_record(i, jsonb_build_object(
+    'id', gen_random_uuid(), 'order_id', c.id, 'tenant_id', c.tenant_id))).*
+FROM o_new c, order_items i WHERE i.order_id = '{template}'""")
+        done += n
+        psql(f"INSERT INTO pgb.copies VALUES ({first + n})")
+        if count > chunk:
+            log(f"  {done}/{count} orders copied")
+
+
+def get_phase(stack, seconds):
+    pairs = psql(f"SELECT user_id || ' ' || id FROM orders WHERE tenant_id = '{TENANT}' "
+                 "AND order_number NOT LIKE 'ORD-20200101-%' LIMIT 2000").splitlines()
+    path = os.path.join(WORK, "get.txt")
+    with open(path, "w") as f:
+        for pair in pairs:
+            user, order = pair.split()
+            f.write(f"{token(TENANT, user)} /api/v1/orders/{order}\n")
+    log(f"GET of one order at 8 clients for {seconds} s")
+    before = Snapshot(stack)
+    result, _ = wrk("get.lua", 8, seconds, [path, "2"])
+    after = Snapshot(stack)
+    ok = result["statuses"].get("200", 0)
+    row = {"rate": ok / (result["duration_us"] / 1e6), "p50_ms": result["p50_us"] / 1000,
+           "p99_ms": result["p99_us"] / 1000,
+           "statements_per_read": (after.statements - before.statements - 1) / max(ok, 1),
+           "other_statuses": {k: v for k, v in result["statuses"].items() if k != "200"}}
+    log(f"  {row['rate']:.0f} reads/s, p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms")
+    return row
+
+
+def list_phase(stack, sizes, seconds, template):
+    admin = token(LIST_TENANT, str(uuid.uuid4()), roles=("admin",))
+    rows = []
+    have = 0
+    for size in sizes:
+        log(f"filling the list tenant to {size} orders")
+        copy_orders(template, size - have, LIST_TENANT)
+        have = size
+        for name, path in [("first page", "/api/v1/orders?limit=50"),
+                           ("status filter", "/api/v1/orders?limit=50&status=RESERVED")]:
+            file = os.path.join(WORK, "list.txt")
+            with open(file, "w") as f:
+                f.write(f"{admin} {path}\n")
+            result, _ = wrk("get.lua", 4, seconds, [file, "2"])
+            ok = result["statuses"].get("200", 0)
+            row = {"size": size, "query": name, "rate": ok / (result["duration_us"] / 1e6),
+                   "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000}
+            log(f"  {size} orders, {name}: p50 {row['p50_ms']:.2f} ms, {row['rate']:.0f}/s")
+            rows.append(row)
+    return rows
+
+
+def expiry_phase(stack, count, template):
+    log(f"expiry of {count} due orders by one worker (order-api expire-due)")
+    copy_orders(template, count, TENANT, status="RESERVED", due=True)
+    start = time.time()
+    report = stack.run("expire-due")
+    elapsed = time.time() - start
+    left = int(psql("SELECT count(*) FROM orders WHERE status IN ('PENDING', 'RESERVED') "
+                    "AND expires_at < now() - interval '5 minutes'"))
+    log(f"  {report}; {left} still due")
+    return {"orders": count, "seconds": elapsed, "rate": count / elapsed, "left": left,
+            "report": report}
+
+
+def pgbench_phase(seconds):
+    log(f"pgbench: the same rows as separate statements, 8 clients, {seconds} s")
+    psql("CREATE SCHEMA IF NOT EXISTS pgb")
+    for table in ("orders", "order_items", "order_events", "outbox"):
+        psql(f"CREATE TABLE IF NOT EXISTS pgb.{table} (LIKE public.{table} INCLUDING ALL)")
+    write = run_pgbench(os.path.join(BENCH_DIR, "pgbench-order.sql"), seconds, [])
+    ids = int(psql("SELECT count(*) FROM pgb.ids"))
+    log(f"pgbench: point read of one order with its items, 8 clients, {seconds} s")
+    read = run_pgbench(os.path.join(BENCH_DIR, "pgbench-read.sql"), seconds, ["-D", f"ids={ids}"])
+    log(f"  {write:.0f} order transactions/s, {read:.0f} point reads/s")
+    return {"write_tps": write, "read_tps": read}
+
+
+def run_pgbench(script, seconds, extra):
+    out = subprocess.run(
+        [f"{PG_BIN}/pgbench", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-n",
+         "-M", "prepared", "-c", "8", "-j", "2", "-T", str(seconds), "-f", script, *extra, "orders"],
+        capture_output=True, text=True)
+    if out.returncode != 0:
+        die(f"pgbench failed: {out.stderr.strip()}")
+    for line in out.stdout.splitlines():
+        if line.startswith("tps ="):
+            return float(line.split()[2])
+    die(f"pgbench gave no tps:\n{out.stdout}")
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def report(results, smoke):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    pg = results["pgbench"]
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Latest `just bench{' --smoke' if smoke else ''}`: {when}, commit `{commit}`"
+        f"{' (with uncommitted changes)' if dirty else ''}, {os.cpu_count()} cores. "
+        "Durable PostgreSQL 15 of its own (fsync and synchronous commit on), "
+        f"{'debug (smoke run: the figures mean nothing)' if smoke else 'release'} `order-api` "
+        "with its jobs running, the simulator for the upstream services, wrk with 2 threads; "
+        "every request another buyer's token and a fresh `Idempotency-Key`. Ratios compare "
+        "with pgbench on the same server in the same run. Figures drift by about ±20 % between "
+        "runs on this machine kind: compare ratios, not absolute numbers across runs.",
+        "",
+        "## Ceilings (pgbench, same run)",
+        "",
+        "| what | rate |",
+        "|---|---|",
+        f"| one order + 2 items + audit + outbox, 5 statements in one transaction, 8 clients | {pg['write_tps']:.0f} tx/s |",
+        f"| one order with its items by primary key, 8 clients | {pg['read_tps']:.0f} reads/s |",
+        "",
+        "## Ticket-order creation (`POST /api/v1/orders`)",
+        "",
+        "| clients | orders in the event | orders/s | vs pgbench | p50 | p99 | SQL statements / order | other answers | API RSS | outbox after the run |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results["creation"]:
+        lines.append(
+            f"| {row['clients']} | {row['in_event']} | {row['rate']:.0f} | "
+            f"{100 * row['rate'] / pg['write_tps']:.0f} % | {row['p50_ms']:.1f} ms | "
+            f"{row['p99_ms']:.1f} ms | {row['statements_per_order']:.2f} | "
+            f"{row['other_statuses'] or 'none'}{', socket errors ' + str(row['socket_errors']) if row['socket_errors'] else ''} | "
+            f"{row['api_rss_mib']:.0f} MiB | {row['outbox_backlog']} unpublished, oldest "
+            f"{row['outbox_lag_s']:.1f} s, drained in {row['outbox_drain_s']:.1f} s |")
+    lines += ["", "CPU per created order, by process (ms):", "",
+              "| clients | orders in the event | " + " | ".join(results["creation"][0]["cpu_ms_per_order"]) + " |",
+              "|---|---|" + "---|" * len(results["creation"][0]["cpu_ms_per_order"])]
+    for row in results["creation"]:
+        lines.append(f"| {row['clients']} | {row['in_event']} | " +
+                     " | ".join(f"{v:.2f}" for v in row["cpu_ms_per_order"].values()) + " |")
+    first, last = results["creation"][0], results["creation"][-1]
+    flat = [r for r in results["creation"] if r["clients"] == first["clients"]]
+    if len(flat) == 2:
+        lines += ["", f"Cost from {flat[0]['in_event']} to {flat[1]['in_event']} orders in the event "
+                  f"at {first['clients']} clients: {flat[0]['rate'] / flat[1]['rate']:.2f}× "
+                  "(orders/s before ÷ after; 1.0 is flat)."]
+    g = results["get"]
+    lines += [
+        "",
+        "## Reads",
+        "",
+        "| what | rate | vs pgbench | p50 | p99 | SQL statements / request |",
+        "|---|---|---|---|---|---|",
+        f"| `GET /api/v1/orders/{{id}}` as its buyer, 8 clients | {g['rate']:.0f}/s | "
+        f"{100 * g['rate'] / pg['read_tps']:.0f} % | {g['p50_ms']:.2f} ms | {g['p99_ms']:.2f} ms | "
+        f"{g['statements_per_read']:.2f} |",
+        "",
+        "Admin list (`GET /api/v1/orders?limit=50`, 4 clients) as the tenant grows:",
+        "",
+        "| orders in the tenant | query | requests/s | p50 | p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["list"]:
+        lines.append(f"| {row['size']} | {row['query']} | {row['rate']:.0f} | {row['p50_ms']:.2f} ms | "
+                     f"{row['p99_ms']:.2f} ms |")
+    by_query = {}
+    for row in results["list"]:
+        by_query.setdefault(row["query"], []).append(row["p50_ms"])
+    for query, p50s in by_query.items():
+        lines.append("")
+        lines.append(f"{query}: p50 at the largest size ÷ at the smallest = {p50s[-1] / p50s[0]:.2f}×.")
+    e = results["expiry"]
+    lines += [
+        "",
+        "## Expiry",
+        "",
+        f"{e['orders']} due orders expired by one `order-api expire-due` pass in {e['seconds']:.1f} s "
+        f"({e['rate']:.0f}/s; {e['left']} left due). Its report: {e['report']}",
+        "",
+        "Reproduce: `just bench` (about 10 minutes after the release build); `just bench --smoke` "
+        "checks the harness in about a minute. Raw figures: `.state/bench/results.json`.",
+        "",
+    ]
+    text = "\n".join(lines)
+    if not smoke:
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
+            f.write(text)
+        log("wrote docs/benchmarks.md")
+    print(text)
+
+
+def main():
+    smoke = "--smoke" in sys.argv[1:]
+    binaries = sys.argv[sys.argv.index("--bin") + 1] if "--bin" in sys.argv else os.path.join(ROOT, "target", "release")
+    plan = SMOKE if smoke else FULL
+    os.makedirs(WORK, exist_ok=True)
+    start_postgres()
+    stack = Stack(binaries)
+    results = {}
+    try:
+        stack.start()
+        psql("CREATE SCHEMA pgb")
+        psql("CREATE TABLE pgb.copies (n bigint NOT NULL)")
+        psql("SELECT pg_stat_statements_reset()")
+        results["creation"] = []
+        for clients in plan["clients"]:
+            results["creation"].append(creation(stack, clients, plan["creation_s"], f"c{clients}-empty"))
+        template = template_order()
+        log(f"filling the event with {plan['event_fill']} orders")
+        copy_orders(template, plan["event_fill"], TENANT, status="CONFIRMED")
+        for clients in plan["clients"]:
+            results["creation"].append(creation(stack, clients, plan["creation_s"], f"c{clients}-full"))
+        results["get"] = get_phase(stack, plan["get_s"])
+        results["list"] = list_phase(stack, plan["list_sizes"], plan["list_s"], template)
+        results["expiry"] = expiry_phase(stack, plan["expiry"], template)
+        psql("CREATE TABLE pgb.ids AS SELECT row_number() OVER () AS n, id FROM orders LIMIT 100000")
+        psql("ALTER TABLE pgb.ids ADD PRIMARY KEY (n)")
+        results["pgbench"] = pgbench_phase(plan["pgbench_s"])
+    finally:
+        stack.stop()
+        stop_postgres()
+    with open(os.path.join(WORK, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    report(results, smoke)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
