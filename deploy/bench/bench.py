@@ -370,32 +370,43 @@ def template_order():
                 "ORDER BY created_at LIMIT 1")
 
 
+def columns(table):
+    return psql(f"SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
+                f"information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"
+                ).split(",")
+
+
 def copy_orders(template, count, tenant, status=None, due=False, chunk=100_000):
     """Copies the template order (and its items) `count` times as other buyers' orders."""
     base = int(psql("SELECT coalesce(max(n), 0) FROM pgb.copies"))
+    created = "o.created_at - make_interval(secs => g / 1000.0)"
+    overrides = {
+        "id": "md5('copy-' || g)::uuid", "tenant_id": f"'{tenant}'::uuid",
+        "user_id": "md5('buyer-' || g)::uuid",
+        "order_number": "'ORD-20200101-' || upper(lpad(to_hex(g), 6, '0'))",
+        "created_at": created,
+        "milestones": f"o.milestones || jsonb_build_object('createdAt', {created})",
+    }
+    if status:
+        overrides["status"] = f"'{status}'"
+    if due:
+        overrides.update({"expires_at": "now() - interval '1 hour'",
+                          "hold_id": "'hold_bench_' || g", "payment_intent_id": "'pi_bench_' || g"})
+    order_columns = columns("orders")
+    item_columns = columns("order_items")
+    order_select = ", ".join(overrides.get(c, f"o.{c}") for c in order_columns)
+    item_select = ", ".join({"id": "md5('item-' || g || '-' || i.position)::uuid",
+                             "order_id": "md5('copy-' || g)::uuid",
+                             "tenant_id": f"'{tenant}'::uuid"}.get(c, f"i.{c}") for c in item_columns)
     done = 0
     while done < count:
         n = min(chunk, count - done)
         first = base + done
-        extra = f", 'status', '{status}'" if status else ""
-        if due:
-            extra += (", 'expires_at', now() - interval '1 hour', 'hold_id', 'hold_bench_' || g, "
-                      "'payment_intent_id', 'pi_bench_' || g")
-        psql(f"""
-WITH o_new AS (
-    INSERT INTO orders
-    SELECT (jsonb_populate_record(o, jsonb_build_object(
-        'id', gen_random_uuid(), 'tenant_id', '{tenant}', 'user_id', gen_random_uuid(),
-        'order_number', 'ORD-20200101-' || upper(lpad(to_hex(g), 6, '0')),
-        'created_at', o.created_at - make_interval(secs => g / 1000.0),
-        'milestones', o.milestones || jsonb_build_object(
-            'createdAt', o.created_at - make_interval(secs => g / 1000.0)){extra}))).*
-    FROM orders o, generate_series({first + 1}, {first + n}) g WHERE o.id = '{template}'
-    RETURNING id, tenant_id)
-INSERT INTO order_items
-SELECT (jsonb_populate_record(i, jsonb_build_object(
-    'id', gen_random_uuid(), 'order_id', c.id, 'tenant_id', c.tenant_id))).*
-FROM o_new c, order_items i WHERE i.order_id = '{template}'""")
+        series = f"generate_series({first + 1}, {first + n}) g"
+        psql(f"INSERT INTO orders ({', '.join(order_columns)}) SELECT {order_select} "
+             f"FROM orders o, {series} WHERE o.id = '{template}'")
+        psql(f"INSERT INTO order_items ({', '.join(item_columns)}) SELECT {item_select} "
+             f"FROM order_items i, {series} WHERE i.order_id = '{template}'")
         done += n
         psql(f"INSERT INTO pgb.copies VALUES ({first + n})")
         if count > chunk:

@@ -46,6 +46,9 @@ pub enum RepositoryError {
     /// A quota of the buyer is used up (decided with the write, never by a read before it).
     #[error(transparent)]
     QuotaExceeded(#[from] crate::policy::QuotaExceeded),
+    /// The new order's number is taken in its tenant (numbers are random): draw another.
+    #[error("the order number is taken")]
+    OrderNumberTaken,
     /// Another order was already created with this idempotency key.
     #[error("an order with this idempotency key exists")]
     IdempotencyKeyTaken,
@@ -389,6 +392,7 @@ pub trait UnitOfWork: Send + Sync {
     /// [`RepositoryError::Duplicate`] when the inbox message was already recorded,
     /// [`RepositoryError::QuotaExceeded`] when `change.quota` cannot be claimed (decided
     /// atomically: however many commits race, no quota is ever exceeded), and
+    /// [`RepositoryError::OrderNumberTaken`] when a new order's number exists in its tenant,
     /// [`RepositoryError::IdempotencyKeyTaken`] when another live order holds
     /// `change.idempotency`'s key; nothing is written then. A failure while committing MUST be
     /// [`RepositoryError::CommitOutcomeUnknown`], never `Unavailable`. An order leaving the active statuses

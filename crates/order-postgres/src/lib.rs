@@ -83,6 +83,9 @@ pub(crate) fn currency_of(
 fn storage(error: sqlx::Error) -> RepositoryError {
     if let sqlx::Error::Database(db) = &error {
         if db.code().as_deref() == Some("23505") {
+            if db.constraint() == Some("orders_tenant_number_key") {
+                return RepositoryError::OrderNumberTaken;
+            }
             return RepositoryError::Duplicate {
                 what: db.constraint().unwrap_or("unique key").to_owned(),
             };

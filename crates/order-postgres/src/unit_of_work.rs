@@ -146,7 +146,10 @@ const INSERT_ORDER: &str = concat!(
 // Items never change after creation, so an update writes the order row and what follows it.
 // An order entering or leaving the active statuses takes or gives back its per-event place
 // ($10: +1, -1 or 0); a late payment re-activates an order without a limit check (it is paid).
-const UPDATE_ORDER: &str = concat!(
+// The row is found by typed parameters ($11–$13), never by values read out of the JSON input:
+// under row-level security the planner may only use leakproof conditions as index conditions,
+// and `(r->>'id')::uuid` is not one, so it would scan the tenant's every order.
+pub(crate) const UPDATE_ORDER: &str = concat!(
     "WITH input AS (SELECT $1::jsonb AS r, $2::jsonb AS audit, $3::jsonb AS outbox),
     o AS (
         UPDATE orders SET status = r->>'status', version = orders.version + 1, hold_id = r->>'holdId',
@@ -156,8 +159,7 @@ const UPDATE_ORDER: &str = concat!(
             return_reason = r->>'returnReason', milestones = r->'milestones',
             updated_at = (r->'milestones'->>'updatedAt')::timestamptz
         FROM input
-        WHERE orders.id = (r->>'id')::uuid AND orders.tenant_id = (r->>'tenantId')::uuid
-          AND orders.version = (r->>'version')::bigint
+        WHERE orders.id = $11 AND orders.tenant_id = $12 AND orders.version = $13
         RETURNING orders.id, orders.tenant_id, orders.user_id, orders.event_id
     ),
     event_place AS (
@@ -217,7 +219,11 @@ impl UnitOfWork for PgStore {
                 .bind(idempotency.map(|k| k.fingerprint.clone()))
                 .bind(idempotency.map(|k| k.reusable_before))
         } else {
-            statement.bind(event_place_delta(change))
+            statement
+                .bind(event_place_delta(change))
+                .bind(order.id.as_uuid())
+                .bind(order.tenant_id.as_uuid())
+                .bind(i64::try_from(order.version).unwrap_or(i64::MAX))
         };
         let mut tx = self.tenant_tx(order.tenant_id).await?;
         let row = statement.fetch_one(&mut *tx).await.map_err(storage)?;

@@ -826,3 +826,41 @@ async fn a_long_list_caps_its_total_and_pages_by_cursor_without_gaps_or_repeats(
         .expect("cursor page");
     assert_eq!(by_offset.orders, by_cursor.orders);
 }
+
+#[tokio::test]
+async fn an_order_update_looks_its_row_up_by_id_under_row_level_security_in_a_generic_plan() {
+    let db = fresh_db().await;
+    let order = store_reserved(&db, tenant_a(), 1, 7, 9).await;
+    let mut conn = db.app.acquire().await.expect("connection");
+    sqlx::query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await
+        .expect("generic plans");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(tenant_a().to_string())
+        .execute(&mut *conn)
+        .await
+        .expect("tenant");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PREPARE upd(jsonb, jsonb, jsonb, uuid, bigint, text, uuid, text, text, integer, uuid, uuid, bigint) AS {}",
+        order_postgres::setup::testing::order_update_statement()
+    )))
+    .execute(&mut *conn)
+    .await
+    .expect("prepare");
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN EXECUTE upd('{{}}', '[]', '[]', NULL, NULL, NULL, NULL, NULL, NULL, 0, '{}', '{}', 1)",
+        order.id(),
+        tenant_a()
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .expect("explain");
+    let plan = plan.join("\n");
+    // Not a filter over the tenant's orders: the id is an index condition.
+    assert!(
+        plan.lines()
+            .any(|line| line.contains("Index Cond:") && line.contains("id = $11")),
+        "the update must look its row up by its id:\n{plan}"
+    );
+}

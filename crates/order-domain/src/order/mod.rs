@@ -564,6 +564,22 @@ impl Order {
         self.record.event_id
     }
 
+    /// Gives a new order another number (its first was taken: numbers carry 30 random bits per
+    /// tenant and day, so a busy day meets a collision now and then) and the creation event
+    /// among `events` the same. A stored order keeps its number: `false` then, nothing changed.
+    pub fn renumber(&mut self, number: OrderNumber, events: &mut [OrderEvent]) -> bool {
+        if self.record.version != 0 {
+            return false;
+        }
+        for event in events.iter_mut() {
+            if let OrderEvent::Created(created) = event {
+                created.order_number = number.clone();
+            }
+        }
+        self.record.number = number;
+        true
+    }
+
     /// Records that the unit of work stored this state: the next save expects the new version.
     pub fn mark_committed(&mut self) {
         self.record.version += 1;

@@ -503,7 +503,7 @@ impl OrderService {
             }
         };
         order.attach_payment_intent(intent.id.clone())?;
-        if let Err(error) = self.persist(ctx, &mut order, events, extras).await {
+        if let Err(error) = self.persist_numbered(ctx, &mut order, events, extras).await {
             if let UseCaseError::Storage(RepositoryError::CommitOutcomeUnknown(_)) = &error {
                 match self.ports.orders.find(ctx.tenant_id, order.id()).await {
                     // It was stored after all: the order stands, with its hold and intent.
@@ -540,6 +540,32 @@ impl OrderService {
             client_secret: intent.client_secret,
             replayed: false,
         })
+    }
+
+    /// Persists a new order, drawing another order number when its number is taken (a few
+    /// tries; every other failure is returned at once).
+    async fn persist_numbered(
+        &self,
+        ctx: &RequestContext,
+        order: &mut Order,
+        mut events: Vec<crate::events::OrderEvent>,
+        extras: Extras,
+    ) -> Result<(), UseCaseError> {
+        const ATTEMPTS: usize = 3;
+        for _ in 1..ATTEMPTS {
+            match self
+                .persist(ctx, order, events.clone(), extras.clone())
+                .await
+            {
+                Err(UseCaseError::Storage(RepositoryError::OrderNumberTaken)) => {
+                    let number =
+                        OrderNumber::new(self.now().date(), self.ports.ids.order_number_entropy());
+                    order.renumber(number, &mut events);
+                }
+                other => return other,
+            }
+        }
+        self.persist(ctx, order, events, extras).await
     }
 
     /// The order an earlier attempt with the same key committed, when the caller says such an

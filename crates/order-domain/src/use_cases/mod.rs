@@ -100,7 +100,7 @@ pub struct OrderService {
 }
 
 /// Extra writes that go into the same transaction as an order change.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Extras {
     pub(crate) consumed_cart: Option<(crate::ids::CartId, u64)>,
     pub(crate) promo_redemption: Option<PromoRedemption>,

@@ -196,3 +196,45 @@ async fn an_unknown_commit_that_stored_nothing_is_undone() {
         ))
     ));
 }
+
+#[tokio::test]
+async fn a_taken_order_number_is_drawn_again_and_the_creation_event_follows() {
+    let mut h = ticket_harness(10_000, 100);
+    holding(&mut h);
+    creating_intent(&mut h);
+    let mut seq = mockall::Sequence::new();
+    let first: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
+    let taken = first.clone();
+    h.unit_of_work
+        .expect_commit()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |change| {
+            *taken.lock().expect("lock") = Some(change.order.record().number.to_string());
+            Err(RepositoryError::OrderNumberTaken)
+        });
+    let stored: std::sync::Arc<std::sync::Mutex<Option<OrderChange>>> = Default::default();
+    let keep = stored.clone();
+    h.unit_of_work
+        .expect_commit()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |change| {
+            *keep.lock().expect("lock") = Some(change.clone());
+            Ok(())
+        });
+    let (service, _) = h.build();
+    let created = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await
+        .expect("created with another number");
+    let change = stored.lock().expect("lock").clone().expect("second commit");
+    let number = created.order.record().number.clone();
+    let crate::events::OrderEvent::Created(event) = &change.outbox[0].event else {
+        panic!("the first event is the creation");
+    };
+    assert_eq!(event.order_number, number);
+    assert_eq!(change.order.record().number, number);
+    let taken = first.lock().expect("lock").clone().expect("first commit");
+    assert_ne!(number.to_string(), taken, "a new number was drawn");
+}

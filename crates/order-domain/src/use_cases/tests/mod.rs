@@ -246,8 +246,10 @@ impl Harness {
         ids.expect_uuid().returning(move || {
             Uuid::from_u128(u128::from(counter.fetch_add(1, Ordering::Relaxed)))
         });
+        // Every draw another number, so that a redrawn number is visibly new.
+        let entropy = AtomicU64::new(0x1234_5678);
         ids.expect_order_number_entropy()
-            .return_const(0x1234_5678u32);
+            .returning(move || u32::try_from(entropy.fetch_add(1, Ordering::Relaxed)).unwrap_or(0));
         let ports = Ports {
             orders: Arc::new(self.orders),
             refunds: Arc::new(self.refunds),
