@@ -14,34 +14,11 @@ use uuid::Uuid;
 
 use crate::{PgStore, corrupt, currency_of, storage, to_i64};
 
-/// The JSON of one order (alias `o`) in the shape of `OrderRecord`, items and refunds included.
+/// The JSON of one order (alias `o`) in the shape of `OrderRecord`, items and refunds included
+/// (the SQL function `order_json` of migration 0006).
 macro_rules! order_json {
     () => {
-        "jsonb_build_object(
-            'id', o.id, 'tenantId', o.tenant_id, 'number', o.order_number, 'userId', o.user_id,
-            'kind', o.kind, 'status', o.status, 'version', o.version, 'eventId', o.event_id,
-            'items', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                    'id', i.id, 'product', i.product, 'quantity', i.quantity, 'unitPrice', i.unit_price,
-                    'pricing', jsonb_build_object('currency', o.currency, 'subtotal', i.subtotal,
-                        'discount', i.discount, 'platformFee', i.platform_fee,
-                        'processingFee', i.processing_fee, 'shipping', i.shipping, 'tax', i.tax,
-                        'total', i.total)) ORDER BY i.position), '[]'::jsonb)
-                FROM order_items i WHERE i.order_id = o.id),
-            'pricing', jsonb_build_object('currency', o.currency, 'subtotal', o.subtotal,
-                'discount', o.discount, 'platformFee', o.platform_fee, 'processingFee', o.processing_fee,
-                'shipping', o.shipping, 'tax', o.tax, 'total', o.total),
-            'goods', o.goods, 'holdId', o.hold_id, 'expiresAt', o.expires_at,
-            'paymentIntentId', o.payment_intent_id, 'shipment', o.shipment, 'ticketIds', o.ticket_ids,
-            'refunds', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                    'id', r.id, 'amount', r.amount, 'status', r.status, 'items', r.items,
-                    'reason', r.reason, 'requestedBy', r.requested_by, 'requestedAt', r.requested_at,
-                    'decidedBy', r.decided_by, 'decidedAt', r.decided_at, 'decisionNote', r.decision_note,
-                    'paymentReference', r.payment_reference, 'failureReason', r.failure_reason,
-                    'attempts', r.attempts, 'completedAt', r.completed_at)
-                    ORDER BY r.requested_at, r.id), '[]'::jsonb)
-                FROM order_refunds r WHERE r.order_id = o.id),
-            'refundableMax', o.refundable_max, 'cancellationReason', o.cancellation_reason,
-            'returnReason', o.return_reason, 'milestones', o.milestones)"
+        "order_json(o)"
     };
 }
 pub(crate) fn order_from_json(value: serde_json::Value) -> Result<Order, RepositoryError> {
@@ -116,18 +93,13 @@ fn list_query(
 #[async_trait]
 impl OrderRepository for PgStore {
     async fn find(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let row: Option<serde_json::Value> = sqlx::query_scalar(concat!(
-            "SELECT ",
-            order_json!(),
-            " FROM orders o WHERE o.id = $1 AND o.tenant_id = $2"
-        ))
-        .bind(id.as_uuid())
-        .bind(tenant.as_uuid())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
+        // One statement, its own transaction: the function sets the tenant and reads.
+        let row: Option<serde_json::Value> = sqlx::query_scalar("SELECT order_find($1, $2)")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(storage)?;
         row.map(order_from_json).transpose()
     }
 
