@@ -4,9 +4,11 @@
 -- (SECURITY INVOKER), so row-level security still applies.
 
 -- One order row as the JSON the adapter restores the aggregate from: items and refunds included.
+-- PL/pgSQL rather than SQL: a SQL function with sub-selects is not inlined and would be planned
+-- again for every statement that calls it; PL/pgSQL keeps its plans for the session.
 CREATE FUNCTION order_json(o orders) RETURNS jsonb
-    LANGUAGE sql STABLE
-    AS $$ SELECT jsonb_build_object(
+    LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN jsonb_build_object(
             'id', o.id, 'tenantId', o.tenant_id, 'number', o.order_number, 'userId', o.user_id,
             'kind', o.kind, 'status', o.status, 'version', o.version, 'eventId', o.event_id,
             'items', (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -30,7 +32,7 @@ CREATE FUNCTION order_json(o orders) RETURNS jsonb
                     ORDER BY r.requested_at, r.id), '[]'::jsonb)
                 FROM order_refunds r WHERE r.order_id = o.id),
             'refundableMax', o.refundable_max, 'cancellationReason', o.cancellation_reason,
-            'returnReason', o.return_reason, 'milestones', o.milestones) $$;
+            'returnReason', o.return_reason, 'milestones', o.milestones); END $$;
 
 -- The order `p_id` of tenant `p_tenant`, or NULL.
 CREATE FUNCTION order_find(p_tenant uuid, p_id uuid) RETURNS jsonb

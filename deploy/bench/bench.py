@@ -101,6 +101,7 @@ max_wal_size = '16GB'
 checkpoint_timeout = '30min'
 pg_stat_statements.track = top
 pg_stat_statements.track_utility = on
+pg_stat_statements.track_planning = on
 # Durable: fsync, synchronous_commit and full_page_writes keep their defaults (on).
 """)
     run_as_postgres([f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(pg_dir, "postgres.log"),
@@ -292,7 +293,10 @@ def token_file(count, name):
 # --- measuring --------------------------------------------------------------------------------
 
 def statements():
-    return int(psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"))
+    """Statements run so far and the milliseconds spent planning them."""
+    calls, planning = psql("SELECT coalesce(sum(calls), 0), coalesce(sum(total_plan_time), 0) "
+                           "FROM pg_stat_statements").split("|")
+    return int(calls), float(planning)
 
 
 class Snapshot:
@@ -305,7 +309,7 @@ class Snapshot:
             "Redis": cpu_ticks(pid_from_file(os.path.join(STATE, "redis", "redis.pid")) or 0),
             "RabbitMQ": cpu_ticks(pid_from_file(os.path.join(STATE, "rabbitmq", "rabbitmq.pid")) or 0),
         }
-        self.statements = statements()
+        self.statements, self.planning_ms = statements()
 
 
 def wrk(script, connections, seconds, args):
@@ -357,13 +361,15 @@ def creation(stack, clients, seconds, label):
         "label": label, "clients": clients, "in_event": in_event, "created": created,
         "rate": created / elapsed, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
         "statements_per_order": (after.statements - before.statements - 1) / max(created, 1),
+        "planning_ms_per_order": (after.planning_ms - before.planning_ms) / max(created, 1),
         "cpu_ms_per_order": {k: 1000 * v / max(created, 1) for k, v in cpu.items()},
         "other_statuses": others, "socket_errors": result["socket_errors"],
         "api_rss_mib": rss_mib(stack.api.pid), "outbox_backlog": backlog, "outbox_lag_s": lag,
         "outbox_drain_s": drain,
     }
     log(f"  {row['rate']:.0f} orders/s, p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
-        f"{row['statements_per_order']:.2f} statements/order, other answers {others}")
+        f"{row['statements_per_order']:.2f} statements/order "
+        f"({row['planning_ms_per_order']:.3f} ms planning), other answers {others}")
     if created == 0:
         die(f"no order was created (answers {others}); see {WORK}/api.log")
     return row
@@ -532,14 +538,15 @@ def report(results, smoke):
         "",
         "## Ticket-order creation (`POST /api/v1/orders`)",
         "",
-        "| clients | orders in the event | orders/s | vs pgbench | p50 | p99 | SQL statements / order | other answers | API RSS | outbox after the run |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| clients | orders in the event | orders/s | vs pgbench | p50 | p99 | SQL statements / order | planning / order | other answers | API RSS | outbox after the run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["creation"]:
         lines.append(
             f"| {row['clients']} | {row['in_event']} | {row['rate']:.0f} | "
             f"{100 * row['rate'] / pg['write_tps']:.0f} % | {row['p50_ms']:.1f} ms | "
             f"{row['p99_ms']:.1f} ms | {row['statements_per_order']:.2f} | "
+            f"{row['planning_ms_per_order']:.3f} ms | "
             f"{row['other_statuses'] or 'none'}{', socket errors ' + str(row['socket_errors']) if row['socket_errors'] else ''} | "
             f"{row['api_rss_mib']:.0f} MiB | {row['outbox_backlog']} unpublished, oldest "
             f"{row['outbox_lag_s']:.1f} s, drained in {row['outbox_drain_s']:.1f} s |")

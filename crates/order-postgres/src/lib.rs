@@ -16,7 +16,7 @@ mod unit_of_work;
 
 use order_domain::ids::TenantId;
 use order_domain::ports::RepositoryError;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 pub use self::setup::{MIGRATOR, ensure_login_role, migrate};
@@ -33,10 +33,11 @@ impl PgStore {
     /// # Errors
     /// When the server cannot be reached or refuses the credentials.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .connect_with(with_generic_plans(options))
             .await?;
         Ok(Self { pool })
     }
@@ -69,6 +70,15 @@ impl PgStore {
             .map_err(storage)?;
         Ok(tx)
     }
+}
+
+/// Every statement of this adapter is written so that one plan serves all its parameters (only
+/// the filters given are written into list queries; lookups go by keys). PostgreSQL would
+/// otherwise keep planning the big unit-of-work statement afresh for each order, because a plan
+/// for given parameters can prune branches and so looks cheaper than the generic one; that
+/// planning cost more CPU than running the statement.
+pub fn with_generic_plans(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("plan_cache_mode", "force_generic_plan")])
 }
 
 /// The row's `currency` column (`char(3)`, space-padded by PostgreSQL).

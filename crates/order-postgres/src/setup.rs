@@ -108,7 +108,7 @@ pub mod testing {
         pub async fn app_pool(&self, max_connections: u32) -> PgPool {
             PgPoolOptions::new()
                 .max_connections(max_connections)
-                .connect_with(self.app_options.clone())
+                .connect_with(crate::with_generic_plans(self.app_options.clone()))
                 .await
                 .expect("application role connects")
         }
