@@ -71,16 +71,19 @@ fn list_query(
             .push_bind(*after.id.as_uuid())
             .push(")");
     }
+    // Limits are written into the text, not bound: a generic plan for an unknown LIMIT expects
+    // to read a tenth of the table and sorts instead of walking the index (measured: 440 ms at
+    // 10^5 orders against 12 ms). They are integers, so nothing can be injected.
     query
-        .push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
-        .push_bind(i64::from(page.limit) + 1)
-        .push(" OFFSET ")
-        .push_bind(i64::from(page.offset))
+        .push(format_args!(
+            " ORDER BY o.created_at DESC, o.id DESC LIMIT {} OFFSET {}",
+            u64::from(page.limit) + 1,
+            page.offset
+        ))
         .push("), counted AS (SELECT count(*) AS n FROM (SELECT 1 FROM orders o WHERE ");
     push_filter(&mut query, tenant, filter);
     query
-        .push(" LIMIT ")
-        .push_bind(i64::try_from(EXACT_TOTAL_UP_TO + 1).unwrap_or(i64::MAX))
+        .push(format_args!(" LIMIT {}", EXACT_TOTAL_UP_TO + 1))
         .push(") capped) SELECT c.n AS total, CASE WHEN o.id IS NULL THEN NULL ELSE ")
         .push(order_json!())
         .push(
