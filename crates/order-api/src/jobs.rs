@@ -20,14 +20,16 @@ pub struct ExpiryReport {
     pub failed: usize,
 }
 
-/// Orders of one batch expired at once: each is a few round trips to PostgreSQL and two
-/// upstream calls, so one at a time would leave a 100 000-order backlog for minutes.
-const EXPIRY_CONCURRENCY: usize = 16;
+/// Orders read and stored by one statement each (and released by one upstream call).
+const EXPIRY_CHUNK: usize = 100;
+
+/// Chunks of a batch in flight at once.
+const EXPIRY_CONCURRENCY: usize = 4;
 
 /// Expires every order past its reservation + grace, `batch_size` at a time, so that a backlog
-/// of 100 000 orders never becomes one giant transaction: each order is its own small commit,
-/// [`EXPIRY_CONCURRENCY`] of them in flight. Safe with several workers at once: the version
-/// check lets exactly one of them expire an order.
+/// of 100 000 orders never becomes one giant transaction: each chunk of [`EXPIRY_CHUNK`] orders
+/// is one read and one commit, [`EXPIRY_CONCURRENCY`] chunks in flight. Safe with several
+/// workers at once: the version check lets exactly one of them expire an order.
 pub async fn expire_due_orders(
     service: &OrderService,
     batch_size: u32,
@@ -47,9 +49,11 @@ pub async fn expire_due_orders(
             }
         };
         let seen = due.len();
-        let outcomes: Vec<_> = stream::iter(due)
-            .map(|order| expire_one(service.clone(), order))
+        // Chunks of a batch are stored by their own statements, a few at a time.
+        let outcomes: Vec<_> = stream::iter(due.chunks(EXPIRY_CHUNK).map(<[_]>::to_vec))
+            .map(|chunk| expire_chunk(service.clone(), chunk))
             .buffer_unordered(EXPIRY_CONCURRENCY)
+            .flat_map(stream::iter)
             .collect()
             .await;
         let mut progressed = 0;
@@ -77,12 +81,11 @@ pub async fn expire_due_orders(
     report
 }
 
-async fn expire_one(
+async fn expire_chunk(
     service: OrderService,
-    order: ExpiringOrder,
-) -> (OrderId, Result<(), UseCaseError>) {
-    let outcome = service.expire_for_job("expiry-job", &order).await;
-    (order.order_id, outcome)
+    chunk: Vec<ExpiringOrder>,
+) -> Vec<(OrderId, Result<(), UseCaseError>)> {
+    service.expire_batch("expiry-job", &chunk).await
 }
 
 /// Runs [`expire_due_orders`] every `interval` until `stop` turns true.

@@ -175,6 +175,16 @@ pub trait OrderRepository: Send + Sync {
         page: OrderPageRequest,
     ) -> Result<OrderPage, RepositoryError>;
 
+    /// The tenant's orders among `ids` (missing ones are left out), in one read.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn find_many(
+        &self,
+        tenant: TenantId,
+        ids: &[OrderId],
+    ) -> Result<Vec<Order>, RepositoryError>;
+
     /// PENDING or RESERVED orders of every tenant whose window ended before `before`, oldest
     /// first, at most `limit`.
     ///
@@ -398,6 +408,16 @@ pub trait UnitOfWork: Send + Sync {
     /// [`RepositoryError::CommitOutcomeUnknown`], never `Unavailable`. An order leaving the active statuses
     /// MUST give its place in the per-event quota back in the same transaction.
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError>;
+
+    /// Stores many changes of stored orders of one tenant in one transaction, each under its
+    /// own version check: the answer says, per change, whether it was stored (`false`: the
+    /// order changed meanwhile, and nothing of that change was written). Only order state,
+    /// audit and outbox are written (the expiry job's batches): a change carrying a cart, promo
+    /// code, message, quota or idempotency key MUST be refused.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] (nothing stored) or [`RepositoryError::Corrupt`].
+    async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError>;
 }
 
 /// A stored outbox row.
@@ -777,6 +797,13 @@ pub trait TicketService: Send + Sync {
     /// # Errors
     /// [`UpstreamError::Unavailable`].
     async fn release(&self, hold: &HoldId) -> Result<(), UpstreamError>;
+
+    /// Lets many holds go in one call (the expiry job's batches). Idempotent like
+    /// [`TicketService::release`].
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`]; the holds then lapse by their own expiry.
+    async fn release_all(&self, holds: &[HoldId]) -> Result<(), UpstreamError>;
 
     /// Turns a hold into sold tickets (after payment).
     ///

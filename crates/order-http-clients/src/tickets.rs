@@ -185,6 +185,18 @@ impl TicketService for HttpTicketService {
             .map_err(|f| self.upstream.error(f))
     }
 
+    async fn release_all(&self, holds: &[HoldId]) -> Result<(), UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/tickets/holds/release")
+            .json(&json!({ "holdIds": holds }));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.upstream.error(f))
+    }
+
     async fn commit(&self, hold: &HoldId) -> Result<Vec<TicketId>, UpstreamError> {
         let request = self
             .upstream

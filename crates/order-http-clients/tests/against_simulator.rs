@@ -292,3 +292,37 @@ async fn the_ticket_service_refuses_holds_for_an_event_that_is_not_on_sale() {
         Err(HoldError::NotOnSale)
     );
 }
+
+#[tokio::test]
+async fn many_holds_are_released_in_one_call_and_unknown_ones_are_fine() {
+    let base = simulator(10).await;
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    let mut holds = Vec::new();
+    for n in 0..3u128 {
+        let order = OrderId::from_uuid(Uuid::from_u128(200 + n));
+        let hold = tickets
+            .hold(tenant(), order, event(), &[line(3)], expires)
+            .await
+            .expect("hold");
+        holds.push(hold.hold_id);
+    }
+    let available = |tickets: &HttpTicketService| {
+        let tickets = tickets.clone();
+        async move {
+            tickets
+                .prices(tenant(), event(), &[line(1)])
+                .await
+                .expect("prices")[0]
+                .available
+        }
+    };
+    assert_eq!(available(&tickets).await, 1);
+    holds.push(HoldId::new("hold_unknown"));
+    tickets.release_all(&holds).await.expect("released");
+    assert_eq!(available(&tickets).await, 10);
+    tickets
+        .release_all(&holds)
+        .await
+        .expect("releasing again is fine");
+}

@@ -106,6 +106,25 @@ impl OrderRepository for PgStore {
         row.map(order_from_json).transpose()
     }
 
+    async fn find_many(
+        &self,
+        tenant: TenantId,
+        ids: &[OrderId],
+    ) -> Result<Vec<Order>, RepositoryError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+            "SELECT order_json(o) FROM orders o WHERE o.tenant_id = $1 AND o.id = ANY($2)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter().map(order_from_json).collect()
+    }
+
     async fn list(
         &self,
         tenant: TenantId,

@@ -173,6 +173,71 @@ pub(crate) const UPDATE_ORDER: &str = concat!(
     ", true AS day_ok, true AS event_ok, true AS idem_ok"
 );
 
+// Many stored orders of one tenant at once (the expiry job): typed ids and versions find the
+// rows (index conditions under row-level security), each order's JSON state, audit and outbox
+// ride along in parallel arrays. Per-event quota places move by the sum of each buyer's changes,
+// since one buyer may have several orders in a batch.
+const UPDATE_BATCH: &str = "
+    WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::integer[])
+            AS t(id, version, r, audit, outbox, delta)
+    ),
+    o AS (
+        UPDATE orders SET status = i.r->>'status', version = orders.version + 1, hold_id = i.r->>'holdId',
+            expires_at = (i.r->>'expiresAt')::timestamptz, payment_intent_id = i.r->>'paymentIntentId',
+            goods = i.r->'goods', shipment = NULLIF(i.r->'shipment', 'null'::jsonb), ticket_ids = i.r->'ticketIds',
+            refundable_max = (i.r->>'refundableMax')::bigint, cancellation_reason = i.r->>'cancellationReason',
+            return_reason = i.r->>'returnReason', milestones = i.r->'milestones',
+            updated_at = (i.r->'milestones'->>'updatedAt')::timestamptz
+        FROM input i
+        WHERE orders.id = i.id AND orders.tenant_id = $7 AND orders.version = i.version
+        RETURNING orders.id, orders.tenant_id, orders.user_id, orders.event_id
+    ),
+    places AS (
+        SELECT o.tenant_id, o.user_id, o.event_id, sum(i.delta)::integer AS delta
+        FROM o JOIN input i ON i.id = o.id
+        WHERE o.event_id IS NOT NULL AND i.delta <> 0
+        GROUP BY 1, 2, 3
+    ),
+    places_given_back AS (
+        UPDATE buyer_event_orders q SET active = greatest(q.active + p.delta, 0)
+        FROM places p
+        WHERE p.delta < 0 AND q.tenant_id = p.tenant_id AND q.user_id = p.user_id AND q.event_id = p.event_id
+    ),
+    places_taken AS (
+        INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+        SELECT tenant_id, user_id, event_id, delta FROM places WHERE delta > 0
+        ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = q.active + EXCLUDED.active
+    ),
+    refunds AS (
+        INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, items, reason, requested_by,
+            requested_at, decided_by, decided_at, decision_note, payment_reference, failure_reason,
+            attempts, completed_at)
+        SELECT (f->>'id')::uuid, o.tenant_id, o.id, (f->>'amount')::bigint, f->>'status', f->'items',
+            f->>'reason', f->>'requestedBy', (f->>'requestedAt')::timestamptz, f->>'decidedBy',
+            (f->>'decidedAt')::timestamptz, f->>'decisionNote', f->>'paymentReference',
+            f->>'failureReason', (f->>'attempts')::integer, (f->>'completedAt')::timestamptz
+        FROM o JOIN input i ON i.id = o.id, jsonb_array_elements(i.r->'refunds') AS t(f)
+        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
+            decided_at = EXCLUDED.decided_at, decision_note = EXCLUDED.decision_note,
+            payment_reference = EXCLUDED.payment_reference, failure_reason = EXCLUDED.failure_reason,
+            attempts = EXCLUDED.attempts, completed_at = EXCLUDED.completed_at
+    ),
+    audit AS (
+        INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor, ip,
+            metadata, occurred_at)
+        SELECT (a->>'id')::uuid, o.tenant_id, o.id, a->>'eventType', a->>'fromStatus', a->>'toStatus',
+            a->'actor', (a->>'ip')::inet, a->'metadata', (a->>'occurredAt')::timestamptz
+        FROM o JOIN input i ON i.id = o.id, jsonb_array_elements(i.audit) AS t(a)
+    ),
+    events AS (
+        INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+        SELECT (e->>'id')::uuid, o.tenant_id, o.id, e->>'type', e, (e->>'occurredAt')::timestamptz
+        FROM o JOIN input i ON i.id = o.id, jsonb_array_elements(i.outbox) WITH ORDINALITY AS t(e, n)
+        ORDER BY o.id, n
+    )
+    SELECT coalesce(array_agg(id), '{}') FROM o";
+
 #[async_trait]
 impl UnitOfWork for PgStore {
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
@@ -260,6 +325,84 @@ impl UnitOfWork for PgStore {
             .await
             .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))
     }
+
+    async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
+        let Some(first) = changes.first() else {
+            return Ok(Vec::new());
+        };
+        let tenant = first.order.tenant_id();
+        if changes.iter().any(|c| c.order.tenant_id() != tenant) {
+            return Err(RepositoryError::Corrupt(
+                "a batch stores one tenant's orders".into(),
+            ));
+        }
+        let batch = batch_of(changes)?;
+        let mut tx = self.tenant_tx(tenant).await?;
+        let stored: Vec<uuid::Uuid> = sqlx::query_scalar(UPDATE_BATCH)
+            .bind(&batch.ids)
+            .bind(&batch.versions)
+            .bind(&batch.records)
+            .bind(&batch.audits)
+            .bind(&batch.outboxes)
+            .bind(&batch.deltas)
+            .bind(tenant.as_uuid())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(storage)?;
+        tx.commit()
+            .await
+            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))?;
+        Ok(batch.ids.iter().map(|id| stored.contains(id)).collect())
+    }
+}
+
+/// The arrays of a batch, one element per change.
+struct Batch {
+    ids: Vec<uuid::Uuid>,
+    versions: Vec<i64>,
+    records: Vec<serde_json::Value>,
+    audits: Vec<serde_json::Value>,
+    outboxes: Vec<serde_json::Value>,
+    deltas: Vec<i32>,
+}
+
+fn batch_of(changes: &[OrderChange]) -> Result<Batch, RepositoryError> {
+    let mut batch = Batch {
+        ids: Vec::with_capacity(changes.len()),
+        versions: Vec::with_capacity(changes.len()),
+        records: Vec::with_capacity(changes.len()),
+        audits: Vec::with_capacity(changes.len()),
+        outboxes: Vec::with_capacity(changes.len()),
+        deltas: Vec::with_capacity(changes.len()),
+    };
+    for change in changes {
+        let order = change.order.record();
+        let extras = change.consumed_cart.is_some()
+            || change.promo_redemption.is_some()
+            || change.inbox.is_some()
+            || change.quota.is_some()
+            || change.idempotency.is_some();
+        if extras || order.version == 0 {
+            return Err(RepositoryError::Corrupt(
+                "a batch stores changes of stored orders without extras only".into(),
+            ));
+        }
+        batch.ids.push(*order.id.as_uuid());
+        batch
+            .versions
+            .push(i64::try_from(order.version).unwrap_or(i64::MAX));
+        batch
+            .records
+            .push(serde_json::to_value(order).map_err(corrupt)?);
+        batch
+            .audits
+            .push(serde_json::to_value(&change.audit).map_err(corrupt)?);
+        batch
+            .outboxes
+            .push(serde_json::to_value(&change.outbox).map_err(corrupt)?);
+        batch.deltas.push(event_place_delta(change));
+    }
+    Ok(batch)
 }
 
 /// How the change moves the order's place in its buyer's per-event quota: +1 when it enters the

@@ -367,6 +367,7 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/events/{tenant}/{event}", web::get().to(get_event))
             .route("/tickets/prices", web::post().to(ticket_prices))
             .route("/tickets/holds", web::post().to(create_hold))
+            .route("/tickets/holds/release", web::post().to(release_holds))
             .route("/tickets/holds/{hold}/extend", web::post().to(extend_hold))
             .route("/tickets/holds/{hold}/commit", web::post().to(commit_hold))
             .route("/tickets/holds/{hold}", web::delete().to(release_hold))
@@ -697,6 +698,28 @@ async fn release_hold(
     let mut state = sim.lock();
     state.settle_hold(path.as_str(), HoldStatus::Released);
     // Releasing is idempotent: unknown or already released holds are fine.
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseRequest {
+    hold_ids: Vec<String>,
+}
+
+/// Many holds let go at once (the expiry job's batches); idempotent like one.
+async fn release_holds(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    body: web::Json<ReleaseRequest>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
+    }
+    let mut state = sim.lock();
+    for hold in &body.hold_ids {
+        state.settle_hold(hold, HoldStatus::Released);
+    }
     HttpResponse::NoContent().finish()
 }
 

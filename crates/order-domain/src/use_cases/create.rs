@@ -647,7 +647,7 @@ impl OrderService {
     }
 
     /// Stock reservations are keyed by order, not by hold.
-    async fn release_stock(&self, order: &Order) {
+    pub(super) async fn release_stock(&self, order: &Order) {
         let _ = self
             .ports
             .inventory

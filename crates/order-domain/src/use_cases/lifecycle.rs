@@ -3,7 +3,7 @@
 use time::Duration;
 
 use super::{Extras, OrderService, UseCaseError};
-use crate::actor::{Actor, RequestContext};
+use crate::actor::RequestContext;
 use crate::ids::{EventId, OrderId, PaymentIntentId, RefundId, TicketId};
 use crate::order::{InvalidTransition, Order, OrderKind, OrderStatus, check_transition};
 use crate::policy::RefundReason;
@@ -305,35 +305,6 @@ impl OrderService {
             .orders
             .expiring(self.now() + within, limit)
             .await?)
-    }
-
-    /// The expiry job's next batch: up to `limit` orders past their window plus grace, oldest
-    /// first. The job expires each with [`OrderService::expire_for_job`], several at a time.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub async fn due_for_expiry(&self, limit: u32) -> Result<Vec<ExpiringOrder>, UseCaseError> {
-        Ok(self
-            .ports
-            .orders
-            .expiring(self.config.reservation.due_before(self.now()), limit)
-            .await?)
-    }
-
-    /// Expires one due order as the job named `job`. A concurrent confirm that won is a
-    /// [`UseCaseError::Conflict`] or [`UseCaseError::InvalidTransition`], not a failure.
-    ///
-    /// # Errors
-    /// As [`OrderService::expire`].
-    pub async fn expire_for_job(&self, job: &str, due: &ExpiringOrder) -> Result<(), UseCaseError> {
-        let ctx = RequestContext {
-            tenant_id: due.tenant_id,
-            actor: Actor::System {
-                name: job.to_owned(),
-            },
-            ip: None,
-        };
-        self.expire(&ctx, due.order_id).await.map(|_| ())
     }
 
     /// `POST /internal/v1/orders/bulk/cancel`: the organiser cancelled the event; every active

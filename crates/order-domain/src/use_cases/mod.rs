@@ -13,6 +13,7 @@
 mod analytics;
 mod create;
 mod error;
+mod expiry;
 mod fulfillment;
 mod lifecycle;
 mod messages;
@@ -162,6 +163,21 @@ impl OrderService {
         events: Vec<OrderEvent>,
         extras: Extras,
     ) -> Result<(), UseCaseError> {
+        let change = self.change_for(ctx, order, events, extras);
+        self.ports.unit_of_work.commit(&change).await?;
+        order.mark_committed();
+        Ok(())
+    }
+
+    /// The change that stores `order` with one audit entry and one outbox event per domain
+    /// event, and `extras`.
+    fn change_for(
+        &self,
+        ctx: &RequestContext,
+        order: &Order,
+        events: Vec<OrderEvent>,
+        extras: Extras,
+    ) -> OrderChange {
         let now = self.now();
         let audit = events
             .iter()
@@ -197,7 +213,7 @@ impl OrderService {
                 )
             })
             .collect();
-        let change = OrderChange {
+        OrderChange {
             order: order.clone(),
             audit,
             outbox,
@@ -206,10 +222,7 @@ impl OrderService {
             inbox: extras.inbox,
             quota: extras.quota,
             idempotency: extras.idempotency,
-        };
-        self.ports.unit_of_work.commit(&change).await?;
-        order.mark_committed();
-        Ok(())
+        }
     }
 
     fn actor_label(ctx: &RequestContext) -> String {

@@ -3,6 +3,7 @@
 
 mod analytics;
 mod create;
+mod expiry;
 mod idempotency;
 mod lifecycle;
 mod messages;
