@@ -82,8 +82,14 @@ fn list_query(
         ))
         .push("), counted AS (SELECT count(*) AS n FROM (SELECT 1 FROM orders o WHERE ");
     push_filter(&mut query, tenant, filter);
+    // The count walks the page's own index: without an order, the planner expects matching
+    // rows everywhere and reads the table from the start, which for a tenant whose orders sit at
+    // the end of the heap is every row of the others (measured: 517 ms at 10^5 orders).
     query
-        .push(format_args!(" LIMIT {}", EXACT_TOTAL_UP_TO + 1))
+        .push(format_args!(
+            " ORDER BY o.created_at DESC, o.id DESC LIMIT {}",
+            EXACT_TOTAL_UP_TO + 1
+        ))
         .push(") capped) SELECT c.n AS total, CASE WHEN o.id IS NULL THEN NULL ELSE ")
         .push(order_json!())
         .push(
