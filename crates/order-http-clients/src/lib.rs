@@ -79,12 +79,16 @@ impl Failure {
         }
     }
 
-    /// An outage rather than an answer: trips the breaker and may be retried.
+    /// An outage rather than an answer: trips the breaker and may be retried. 408 is the
+    /// server giving up on a request it did not get in time — typically a pooled connection it
+    /// was closing as we sent on it (seen under load in the bench) — so it is not a refusal.
     fn is_outage(&self) -> bool {
         match self.status {
             None => true,
             Some(status) => {
-                status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                status.is_server_error()
+                    || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    || status == reqwest::StatusCode::REQUEST_TIMEOUT
             }
         }
     }
@@ -229,4 +233,27 @@ impl Upstream {
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(status: u16) -> Failure {
+        Failure::transport(
+            Some(reqwest::StatusCode::from_u16(status).expect("status")),
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn outages_are_5xx_408_429_and_no_answer_while_other_4xx_are_answers() {
+        for status in [500, 502, 503, 504, 408, 429] {
+            assert!(failure(status).is_outage(), "{status}");
+        }
+        for status in [400, 404, 409, 422] {
+            assert!(!failure(status).is_outage(), "{status}");
+        }
+        assert!(Failure::transport(None, "refused".into()).is_outage());
+    }
 }
