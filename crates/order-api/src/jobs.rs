@@ -27,9 +27,9 @@ const EXPIRY_CHUNK: usize = 100;
 const EXPIRY_CONCURRENCY: usize = 4;
 
 /// Expires every order past its reservation + grace, `batch_size` at a time, so that a backlog
-/// of 100 000 orders never becomes one giant transaction: each chunk of [`EXPIRY_CHUNK`] orders
-/// is one read and one commit, [`EXPIRY_CONCURRENCY`] chunks in flight. Safe with several
-/// workers at once: the version check lets exactly one of them expire an order.
+/// of 100 000 orders never becomes one giant transaction: each chunk of 100 orders is one read
+/// and one commit, four chunks in flight. Safe with several workers at once: the version check
+/// lets exactly one of them expire an order.
 pub async fn expire_due_orders(
     service: &OrderService,
     batch_size: u32,
