@@ -23,17 +23,6 @@ impl OrderService {
             .await?)
     }
 
-    /// Expires one due order as the job named `job`. A concurrent confirm that won is a
-    /// [`UseCaseError::Conflict`] or [`UseCaseError::InvalidTransition`], not a failure.
-    ///
-    /// # Errors
-    /// As [`OrderService::expire`].
-    pub async fn expire_for_job(&self, job: &str, due: &ExpiringOrder) -> Result<(), UseCaseError> {
-        self.expire(&job_context(job, due.tenant_id), due.order_id)
-            .await
-            .map(|_| ())
-    }
-
     /// Expires a batch of due orders as the job named `job`: per tenant, the orders are read in
     /// one statement, each is expired by the aggregate, all are stored in one transaction (each
     /// under its own version check), and their ticket holds are released in one call. One
