@@ -8,7 +8,7 @@ run:
 
 # Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
 # integration against the real servers), docs, domain purity.
-test: services-up fmt-check lint
+test: services-up fmt-check lint sqlx-check
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
@@ -26,6 +26,14 @@ bench *args:
 services-up:
     @echo "==> deploy/local/services.sh up"
     deploy/local/services.sh up
+
+# Fail when the compile-time query data in .sqlx/ no longer matches the queries and migrations.
+sqlx-check: services-up
+    deploy/local/sqlx.sh check
+
+# Regenerate .sqlx/ after changing a query or a migration (then commit it).
+sqlx-prepare: services-up
+    deploy/local/sqlx.sh prepare
 
 # Stop the servers `services-up` started (by their pid files).
 services-down:

@@ -1,7 +1,9 @@
 //! [`AnalyticsStore`]: the metrics job's aggregate queries and the per-tenant snapshot.
 //!
 //! Every figure is read inside the tenant's transaction, so row-level security scopes it; only
-//! the list of tenants to visit comes through a cross-tenant function.
+//! the list of tenants to visit comes through a cross-tenant function. The snapshot is stored as
+//! the document it is served as: a cache of a computed report, replaced whole and never queried
+//! by its fields.
 
 use std::collections::BTreeMap;
 
@@ -10,18 +12,9 @@ use order_domain::analytics::{Analytics, CurrencyTotals, EventTotals, OrderStats
 use order_domain::ids::{EventId, TenantId};
 use order_domain::order::OrderStatus;
 use order_domain::ports::{AnalyticsStore, RepositoryError};
-use sqlx::Row;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use crate::{PgStore, corrupt, currency_of, storage};
-
-/// Completed refunds per order, joined to paid orders.
-const PAID: &str = "FROM orders o
-     LEFT JOIN (SELECT order_id, sum(amount) AS refunded
-                FROM order_refunds WHERE status = 'COMPLETED' GROUP BY order_id) r
-       ON r.order_id = o.id
-     WHERE o.created_at >= $1 AND o.milestones->>'confirmedAt' IS NOT NULL";
+use crate::{PgStore, corrupt, currency, storage};
 
 #[async_trait]
 impl AnalyticsStore for PgStore {
@@ -29,12 +22,13 @@ impl AnalyticsStore for PgStore {
         &self,
         since: OffsetDateTime,
     ) -> Result<Vec<TenantId>, RepositoryError> {
-        let ids: Vec<Uuid> =
-            sqlx::query_scalar("SELECT tenant_id FROM tenants_with_orders_since($1)")
-                .bind(since)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(storage)?;
+        let ids = sqlx::query_scalar!(
+            r#"SELECT tenant_id AS "tenant_id!" FROM tenants_with_orders_since($1)"#,
+            since
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
         Ok(ids.into_iter().map(TenantId::from_uuid).collect())
     }
 
@@ -45,80 +39,79 @@ impl AnalyticsStore for PgStore {
     ) -> Result<OrderStats, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let mut by_status = BTreeMap::new();
-        for row in sqlx::query(
-            "SELECT status, count(*) AS n FROM orders WHERE created_at >= $1 GROUP BY status",
+        for row in sqlx::query!(
+            r#"SELECT status, count(*) AS "n!" FROM orders WHERE created_at >= $1 GROUP BY status"#,
+            since
         )
-        .bind(since)
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?
         {
-            let status: String = row.try_get("status").map_err(storage)?;
-            let count: i64 = row.try_get("n").map_err(storage)?;
             by_status.insert(
-                status.parse::<OrderStatus>().map_err(corrupt)?,
-                count_of(count),
+                row.status.parse::<OrderStatus>().map_err(corrupt)?,
+                count_of(row.n),
             );
         }
-        let conversion = sqlx::query(
-            "SELECT count(*) FILTER (WHERE milestones->>'reservedAt' IS NOT NULL) AS reserved,
-                    count(*) FILTER (WHERE milestones->>'reservedAt' IS NOT NULL
-                                       AND milestones->>'confirmedAt' IS NOT NULL) AS confirmed
-             FROM orders WHERE created_at >= $1",
+        let conversion = sqlx::query!(
+            r#"SELECT count(*) FILTER (WHERE reserved_at IS NOT NULL) AS "reserved!",
+                    count(*) FILTER (WHERE reserved_at IS NOT NULL AND confirmed_at IS NOT NULL)
+                        AS "confirmed!"
+             FROM orders WHERE created_at >= $1"#,
+            since
         )
-        .bind(since)
         .fetch_one(&mut *tx)
         .await
         .map_err(storage)?;
-        let revenue = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT o.currency, count(*) AS paid_orders, sum(o.total)::bigint AS gross,
-                    coalesce(sum(r.refunded), 0)::bigint AS refunded,
-                    count(r.order_id) AS refunded_orders
-             {PAID}
-             GROUP BY o.currency"
-        )))
-        .bind(since)
+        let revenue = sqlx::query!(
+            r#"SELECT currency AS "currency!", count(*) AS "paid_orders!",
+                    sum(total)::bigint AS "gross!", coalesce(sum(refunded), 0)::bigint AS "refunded!",
+                    count(refunded) AS "refunded_orders!"
+             FROM paid_orders WHERE created_at >= $1
+             GROUP BY currency"#,
+            since
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?
         .into_iter()
         .map(|row| {
             Ok(CurrencyTotals {
-                currency: currency_of(&row)?,
-                paid_orders: count_of(row.try_get("paid_orders").map_err(storage)?),
-                gross: row.try_get("gross").map_err(storage)?,
-                refunded: row.try_get("refunded").map_err(storage)?,
-                refunded_orders: count_of(row.try_get("refunded_orders").map_err(storage)?),
+                currency: currency(&row.currency)?,
+                paid_orders: count_of(row.paid_orders),
+                gross: row.gross,
+                refunded: row.refunded,
+                refunded_orders: count_of(row.refunded_orders),
             })
         })
         .collect::<Result<Vec<_>, RepositoryError>>()?;
-        let events = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT o.event_id, o.currency, count(*) AS paid_orders,
-                    (sum(o.total) - coalesce(sum(r.refunded), 0))::bigint AS revenue
-             {PAID} AND o.event_id IS NOT NULL
-             GROUP BY o.event_id, o.currency
-             ORDER BY revenue DESC, o.event_id
-             LIMIT {TOP_EVENTS}"
-        )))
-        .bind(since)
+        let events = sqlx::query!(
+            r#"SELECT event_id AS "event_id!", currency AS "currency!", count(*) AS "paid_orders!",
+                    (sum(total) - coalesce(sum(refunded), 0))::bigint AS "revenue!"
+             FROM paid_orders WHERE created_at >= $1 AND event_id IS NOT NULL
+             GROUP BY event_id, currency
+             ORDER BY 4 DESC, event_id
+             LIMIT $2"#,
+            since,
+            i64::try_from(TOP_EVENTS).unwrap_or(i64::MAX),
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?
         .into_iter()
         .map(|row| {
             Ok(EventTotals {
-                event_id: EventId::from_uuid(row.try_get("event_id").map_err(storage)?),
-                currency: currency_of(&row)?,
-                paid_orders: count_of(row.try_get("paid_orders").map_err(storage)?),
-                revenue: row.try_get("revenue").map_err(storage)?,
+                event_id: EventId::from_uuid(row.event_id),
+                currency: currency(&row.currency)?,
+                paid_orders: count_of(row.paid_orders),
+                revenue: row.revenue,
             })
         })
         .collect::<Result<Vec<_>, RepositoryError>>()?;
         tx.commit().await.map_err(storage)?;
         Ok(OrderStats {
             by_status,
-            reserved: count_of(conversion.try_get("reserved").map_err(storage)?),
-            reserved_then_confirmed: count_of(conversion.try_get("confirmed").map_err(storage)?),
+            reserved: count_of(conversion.reserved),
+            reserved_then_confirmed: count_of(conversion.confirmed),
             revenue,
             events,
         })
@@ -131,17 +124,17 @@ impl AnalyticsStore for PgStore {
     ) -> Result<(), RepositoryError> {
         let snapshot = serde_json::to_value(analytics).map_err(corrupt)?;
         let mut tx = self.tenant_tx(tenant).await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO order_metrics (tenant_id, window_start, computed_at, snapshot)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant_id) DO UPDATE
              SET window_start = EXCLUDED.window_start, computed_at = EXCLUDED.computed_at,
                  snapshot = EXCLUDED.snapshot",
+            tenant.as_uuid(),
+            analytics.window_start,
+            analytics.computed_at,
+            snapshot,
         )
-        .bind(tenant.as_uuid())
-        .bind(analytics.window_start)
-        .bind(analytics.computed_at)
-        .bind(snapshot)
         .execute(&mut *tx)
         .await
         .map_err(storage)?;
@@ -153,12 +146,13 @@ impl AnalyticsStore for PgStore {
         tenant: TenantId,
     ) -> Result<Option<Analytics>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let snapshot: Option<serde_json::Value> =
-            sqlx::query_scalar("SELECT snapshot FROM order_metrics WHERE tenant_id = $1")
-                .bind(tenant.as_uuid())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(storage)?;
+        let snapshot = sqlx::query_scalar!(
+            "SELECT snapshot FROM order_metrics WHERE tenant_id = $1",
+            tenant.as_uuid()
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         snapshot
             .map(|json| serde_json::from_value(json).map_err(corrupt))

@@ -3,27 +3,50 @@
 use async_trait::async_trait;
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
-use order_domain::order::{Order, OrderRecord, Refund, RefundStatus};
+use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
     EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
     OrderRepository, PageRequest, RefundRepository, RefundView, RepositoryError,
 };
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, currency_of, storage, to_i64};
+use crate::rows::{AuditRow, ItemRow, OrderRow, RefundRow};
+use crate::{PgStore, corrupt, currency, storage, to_i64};
 
-/// The JSON of one order (alias `o`) in the shape of `OrderRecord`, items and refunds included
-/// (the SQL function `order_json` of migration 0006).
-macro_rules! order_json {
-    () => {
-        "order_json(o)"
-    };
-}
-pub(crate) fn order_from_json(value: serde_json::Value) -> Result<Order, RepositoryError> {
-    let record: OrderRecord = serde_json::from_value(value).map_err(corrupt)?;
-    Order::restore(record).map_err(corrupt)
+impl PgStore {
+    /// The orders `ids` of `tenant`, in no particular order: one statement, its own transaction
+    /// (the function sets the tenant for row-level security and reads).
+    async fn orders_by_id(
+        &self,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> Result<Vec<Order>, RepositoryError> {
+        let rows = sqlx::query_as!(
+            OrderRow,
+            r#"SELECT id AS "id!", tenant_id AS "tenant_id!", order_number AS "order_number!",
+                user_id AS "user_id!", kind AS "kind!", status AS "status!", version AS "version!",
+                event_id, currency AS "currency!", subtotal AS "subtotal!", discount AS "discount!",
+                platform_fee AS "platform_fee!", processing_fee AS "processing_fee!",
+                shipping AS "shipping!", tax AS "tax!", total AS "total!", hold_id,
+                expires_at AS "expires_at!", payment_intent_id, tickets AS "tickets!", refundable_max,
+                cancellation_reason, return_reason, created_at AS "created_at!",
+                updated_at AS "updated_at!", reserved_at, confirmed_at, processing_at, shipped_at,
+                delivered_at, cancelled_at, expired_at, returned_at, refunded_at, carrier,
+                tracking_number, label_url, estimated_delivery,
+                shipping_address AS "shipping_address: _", billing_address AS "billing_address: _",
+                shipping_method, promo_code, notes, payment_method,
+                items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
+            FROM orders_by_id($1, $2)"#,
+            tenant.as_uuid(),
+            ids,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        rows.into_iter().map(OrderRow::into_order).collect()
+    }
 }
 
 /// Appends the filter's conditions on `o`; only the filters given are written, so each
@@ -54,7 +77,10 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, tenant: TenantId, filter: &Or
 }
 
 /// One statement: the page's ids (one more than asked, to know whether more follow), a count
-/// that stops past [`EXACT_TOTAL_UP_TO`], and the page's orders as JSON.
+/// that stops past [`EXACT_TOTAL_UP_TO`], and the page's orders as rows of the `order_rows` view.
+/// The one query of this adapter built at run time (only the filters given are written, see
+/// [`push_filter`]), so the compiler cannot check it: its columns are the view's, decoded into
+/// the same [`OrderRow`] as the checked reads, and the tests page through every filter.
 fn list_query(
     tenant: TenantId,
     filter: &OrderFilter,
@@ -90,10 +116,9 @@ fn list_query(
             " ORDER BY o.created_at DESC, o.id DESC LIMIT {}",
             EXACT_TOTAL_UP_TO + 1
         ))
-        .push(") capped) SELECT c.n AS total, CASE WHEN o.id IS NULL THEN NULL ELSE ")
-        .push(order_json!())
         .push(
-            " END AS body FROM counted c LEFT JOIN (page p JOIN orders o ON o.id = p.id) ON true
+            ") capped) SELECT c.n AS matching, r.* FROM counted c
+             LEFT JOIN (page p JOIN order_rows r ON r.id = p.id) ON true
              ORDER BY p.created_at DESC, p.id DESC",
         );
     query
@@ -102,14 +127,7 @@ fn list_query(
 #[async_trait]
 impl OrderRepository for PgStore {
     async fn find(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, RepositoryError> {
-        // One statement, its own transaction: the function sets the tenant and reads.
-        let row: Option<serde_json::Value> = sqlx::query_scalar("SELECT order_find($1, $2)")
-            .bind(tenant.as_uuid())
-            .bind(id.as_uuid())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(storage)?;
-        row.map(order_from_json).transpose()
+        Ok(self.orders_by_id(tenant, &[*id.as_uuid()]).await?.pop())
     }
 
     async fn find_many(
@@ -118,17 +136,7 @@ impl OrderRepository for PgStore {
         ids: &[OrderId],
     ) -> Result<Vec<Order>, RepositoryError> {
         let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
-        let mut tx = self.tenant_tx(tenant).await?;
-        let rows: Vec<serde_json::Value> = sqlx::query_scalar(
-            "SELECT order_json(o) FROM orders o WHERE o.tenant_id = $1 AND o.id = ANY($2)",
-        )
-        .bind(tenant.as_uuid())
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        rows.into_iter().map(order_from_json).collect()
+        self.orders_by_id(tenant, &ids).await
     }
 
     async fn list(
@@ -145,16 +153,18 @@ impl OrderRepository for PgStore {
             .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         let counted: i64 = match rows.first() {
-            Some(row) => row.try_get("total").map_err(storage)?,
+            Some(row) => row.try_get("matching").map_err(storage)?,
             None => 0,
         };
         let mut orders = Vec::with_capacity(rows.len());
         for row in rows {
-            if let Some(body) = row
-                .try_get::<Option<serde_json::Value>, _>("body")
+            // An empty page is one row with the count and no order.
+            if row
+                .try_get::<Option<Uuid>, _>("id")
                 .map_err(storage)?
+                .is_some()
             {
-                orders.push(order_from_json(body)?);
+                orders.push(OrderRow::from_row(&row).map_err(storage)?.into_order()?);
             }
         }
         let has_more = orders.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);
@@ -173,22 +183,23 @@ impl OrderRepository for PgStore {
         before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<ExpiringOrder>, RepositoryError> {
-        let rows = sqlx::query(
-            "SELECT tenant_id, order_id, status, expires_at FROM orders_expiring($1, $2)",
+        let rows = sqlx::query!(
+            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!", status AS "status!",
+                expires_at AS "expires_at!"
+            FROM orders_expiring($1, $2)"#,
+            before,
+            i32::try_from(limit).unwrap_or(i32::MAX),
         )
-        .bind(before)
-        .bind(i32::try_from(limit).unwrap_or(i32::MAX))
         .fetch_all(&self.pool)
         .await
         .map_err(storage)?;
         rows.into_iter()
             .map(|row| {
-                let status: String = row.try_get("status").map_err(storage)?;
                 Ok(ExpiringOrder {
-                    tenant_id: TenantId::from_uuid(row.try_get("tenant_id").map_err(storage)?),
-                    order_id: OrderId::from_uuid(row.try_get("order_id").map_err(storage)?),
-                    status: status.parse().map_err(corrupt)?,
-                    expires_at: row.try_get("expires_at").map_err(storage)?,
+                    tenant_id: TenantId::from_uuid(row.tenant_id),
+                    order_id: OrderId::from_uuid(row.order_id),
+                    status: row.status.parse().map_err(corrupt)?,
+                    expires_at: row.expires_at,
                 })
             })
             .collect()
@@ -201,14 +212,14 @@ impl OrderRepository for PgStore {
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let ids: Vec<Uuid> = sqlx::query_scalar(
+        let ids = sqlx::query_scalar!(
             "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
                AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
              ORDER BY created_at, id LIMIT $3",
+            tenant.as_uuid(),
+            event.as_uuid(),
+            to_i64(limit),
         )
-        .bind(tenant.as_uuid())
-        .bind(event.as_uuid())
-        .bind(to_i64(limit))
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?;
@@ -223,27 +234,27 @@ impl OrderRepository for PgStore {
         key: &str,
         since: OffsetDateTime,
     ) -> Result<Option<(String, Order)>, RepositoryError> {
+        // Two statements on a rare path (a retry after a failure): the key, then its order.
         let mut tx = self.tenant_tx(tenant).await?;
-        let row = sqlx::query(concat!(
-            "SELECT k.fingerprint, ",
-            order_json!(),
-            " AS body FROM order_idempotency_keys k JOIN orders o ON o.id = k.order_id
-              WHERE k.tenant_id = $1 AND k.user_id = $2 AND k.key = $3 AND k.created_at >= $4"
-        ))
-        .bind(tenant.as_uuid())
-        .bind(user.as_uuid())
-        .bind(key)
-        .bind(since)
+        let found = sqlx::query!(
+            "SELECT fingerprint, order_id FROM order_idempotency_keys
+             WHERE tenant_id = $1 AND user_id = $2 AND key = $3 AND created_at >= $4",
+            tenant.as_uuid(),
+            user.as_uuid(),
+            key,
+            since,
+        )
         .fetch_optional(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        row.map(|row| {
-            let fingerprint: String = row.try_get("fingerprint").map_err(storage)?;
-            let body: serde_json::Value = row.try_get("body").map_err(storage)?;
-            Ok((fingerprint, order_from_json(body)?))
-        })
-        .transpose()
+        let Some(found) = found else { return Ok(None) };
+        let order = self
+            .orders_by_id(tenant, &[found.order_id])
+            .await?
+            .pop()
+            .ok_or_else(|| corrupt("an idempotency key names a missing order"))?;
+        Ok(Some((found.fingerprint, order)))
     }
 
     async fn audit_trail(
@@ -252,21 +263,19 @@ impl OrderRepository for PgStore {
         order: OrderId,
     ) -> Result<Vec<AuditEntry>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let rows: Vec<serde_json::Value> = sqlx::query_scalar(
-            "SELECT jsonb_build_object('id', id, 'tenantId', tenant_id, 'orderId', order_id,
-                    'eventType', event_type, 'fromStatus', from_status, 'toStatus', to_status,
-                    'actor', actor, 'ip', host(ip), 'metadata', metadata, 'occurredAt', occurred_at)
+        let rows = sqlx::query_as!(
+            AuditRow,
+            "SELECT id, tenant_id, order_id, event_type, from_status, to_status, actor_kind, actor_name,
+                    actor_roles, actor_vip, host(ip) AS ip, metadata, occurred_at
              FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
+            tenant.as_uuid(),
+            order.as_uuid(),
         )
-        .bind(tenant.as_uuid())
-        .bind(order.as_uuid())
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        rows.into_iter()
-            .map(|row| serde_json::from_value(row).map_err(corrupt))
-            .collect()
+        rows.into_iter().map(AuditRow::into_entry).collect()
     }
 }
 
@@ -279,33 +288,45 @@ impl RefundRepository for PgStore {
         page: PageRequest,
     ) -> Result<Vec<RefundView>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let rows = sqlx::query(
-            "SELECT r.order_id, o.user_id, o.currency,
-                    jsonb_build_object('id', r.id, 'amount', r.amount, 'status', r.status, 'items', r.items,
-                        'reason', r.reason, 'requestedBy', r.requested_by, 'requestedAt', r.requested_at,
-                        'decidedBy', r.decided_by, 'decidedAt', r.decided_at, 'decisionNote', r.decision_note,
-                        'paymentReference', r.payment_reference, 'failureReason', r.failure_reason,
-                        'attempts', r.attempts, 'completedAt', r.completed_at) AS refund
+        let rows = sqlx::query!(
+            "SELECT r.order_id, o.user_id, o.currency, r.id, r.amount, r.status, r.item_ids, r.reason,
+                    r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
+                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at
              FROM order_refunds r JOIN orders o ON o.id = r.order_id
              WHERE r.tenant_id = $1 AND r.status = $2
              ORDER BY r.requested_at, r.id LIMIT $3 OFFSET $4",
+            tenant.as_uuid(),
+            status.as_str(),
+            to_i64(page.limit),
+            to_i64(page.offset),
         )
-        .bind(tenant.as_uuid())
-        .bind(status.as_str())
-        .bind(to_i64(page.limit))
-        .bind(to_i64(page.offset))
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         rows.into_iter()
             .map(|row| {
-                let refund: serde_json::Value = row.try_get("refund").map_err(storage)?;
+                let refund = RefundRow {
+                    id: row.id,
+                    amount: row.amount,
+                    status: row.status,
+                    item_ids: row.item_ids,
+                    reason: row.reason,
+                    requested_by: row.requested_by,
+                    requested_at: row.requested_at,
+                    decided_by: row.decided_by,
+                    decided_at: row.decided_at,
+                    decision_note: row.decision_note,
+                    payment_reference: row.payment_reference,
+                    failure_reason: row.failure_reason,
+                    attempts: row.attempts,
+                    completed_at: row.completed_at,
+                };
                 Ok(RefundView {
-                    order_id: OrderId::from_uuid(row.try_get("order_id").map_err(storage)?),
-                    user_id: UserId::from_uuid(row.try_get("user_id").map_err(storage)?),
-                    currency: currency_of(&row)?,
-                    refund: serde_json::from_value::<Refund>(refund).map_err(corrupt)?,
+                    order_id: OrderId::from_uuid(row.order_id),
+                    user_id: UserId::from_uuid(row.user_id),
+                    currency: currency(&row.currency)?,
+                    refund: refund.into_refund()?,
                 })
             })
             .collect()
@@ -317,11 +338,11 @@ impl RefundRepository for PgStore {
         refund: RefundId,
     ) -> Result<Option<OrderId>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let id: Option<Uuid> = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "SELECT order_id FROM order_refunds WHERE id = $1 AND tenant_id = $2",
+            refund.as_uuid(),
+            tenant.as_uuid(),
         )
-        .bind(refund.as_uuid())
-        .bind(tenant.as_uuid())
         .fetch_optional(&mut *tx)
         .await
         .map_err(storage)?;
@@ -339,11 +360,11 @@ impl Inbox for PgStore {
         message_id: &str,
     ) -> Result<bool, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let seen: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)",
+        let seen = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2) AS "seen!""#,
+            consumer,
+            message_id,
         )
-        .bind(consumer)
-        .bind(message_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(storage)?;

@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use order_domain::events::EventEnvelope;
 use order_domain::ids::DomainEventId;
 use order_domain::ports::{Outbox, OutboxRecord, RepositoryError};
-use sqlx::Row;
 use sqlx::postgres::types::PgInterval;
 use time::Duration;
 use uuid::Uuid;
@@ -24,19 +23,21 @@ impl Outbox for PgStore {
             microseconds: i64::try_from(lease.whole_microseconds()).unwrap_or(i64::MAX),
         };
         // The function spans tenants on purpose (one relay for all) and returns only payloads.
-        let rows =
-            sqlx::query("SELECT position, payload FROM outbox_claim($1, $2) ORDER BY position")
-                .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-                .bind(lease)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(storage)?;
+        let rows = sqlx::query!(
+            r#"SELECT position AS "position!", payload AS "payload!"
+            FROM outbox_claim($1, $2) ORDER BY position"#,
+            i32::try_from(limit).unwrap_or(i32::MAX),
+            lease,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
         rows.into_iter()
             .map(|row| {
-                let payload: serde_json::Value = row.try_get("payload").map_err(storage)?;
                 Ok(OutboxRecord {
-                    position: row.try_get("position").map_err(storage)?,
-                    envelope: serde_json::from_value::<EventEnvelope>(payload).map_err(corrupt)?,
+                    position: row.position,
+                    envelope: serde_json::from_value::<EventEnvelope>(row.payload)
+                        .map_err(corrupt)?,
                 })
             })
             .collect()
@@ -44,8 +45,7 @@ impl Outbox for PgStore {
 
     async fn mark_published(&self, ids: &[DomainEventId]) -> Result<(), RepositoryError> {
         let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
-        sqlx::query("SELECT outbox_mark_published($1)")
-            .bind(ids)
+        sqlx::query!("SELECT outbox_mark_published($1)", &ids)
             .execute(&self.pool)
             .await
             .map_err(storage)?;

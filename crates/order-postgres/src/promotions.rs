@@ -1,13 +1,29 @@
-//! Promotions and promo codes.
+//! Promotions and promo codes. A discount rule is two columns: its kind and its value (parts per
+//! million for a percentage, minor units for a fixed amount).
 
 use async_trait::async_trait;
 use order_domain::ids::{TenantId, UserId};
+use order_domain::money::Rate;
 use order_domain::ports::{PromotionRepository, RepositoryError};
-use order_domain::pricing::goods::{PromoCode, Promotion};
-use sqlx::Row;
+use order_domain::pricing::goods::{DiscountRule, PromoCode, Promotion};
 use time::OffsetDateTime;
 
 use crate::{PgStore, corrupt, storage};
+
+/// The rule stored as `(discount_kind, discount_value)`.
+fn discount_rule(kind: &str, value: i64) -> Result<DiscountRule, RepositoryError> {
+    match kind {
+        "percentage" => Ok(DiscountRule::Percentage(Rate::from_ppm(
+            u32::try_from(value).map_err(corrupt)?,
+        ))),
+        "fixed" => Ok(DiscountRule::Fixed(value)),
+        other => Err(corrupt(format!("unknown discount kind {other:?}"))),
+    }
+}
+
+fn count(value: Option<i32>) -> Result<Option<u32>, RepositoryError> {
+    value.map(|v| u32::try_from(v).map_err(corrupt)).transpose()
+}
 
 #[async_trait]
 impl PromotionRepository for PgStore {
@@ -17,21 +33,28 @@ impl PromotionRepository for PgStore {
         now: OffsetDateTime,
     ) -> Result<Vec<Promotion>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let rows: Vec<serde_json::Value> = sqlx::query_scalar(
-            "SELECT jsonb_build_object('name', name, 'rule', rule, 'minSubtotal', min_subtotal,
-                    'startsAt', starts_at, 'endsAt', ends_at)
+        let rows = sqlx::query!(
+            "SELECT name, discount_kind, discount_value, min_subtotal, starts_at, ends_at
              FROM promotions
              WHERE tenant_id = $1 AND (starts_at IS NULL OR starts_at <= $2) AND (ends_at IS NULL OR ends_at > $2)
              ORDER BY name",
+            tenant.as_uuid(),
+            now,
         )
-        .bind(tenant.as_uuid())
-        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         rows.into_iter()
-            .map(|row| serde_json::from_value(row).map_err(corrupt))
+            .map(|row| {
+                Ok(Promotion {
+                    name: row.name,
+                    rule: discount_rule(&row.discount_kind, row.discount_value)?,
+                    min_subtotal: row.min_subtotal,
+                    starts_at: row.starts_at,
+                    ends_at: row.ends_at,
+                })
+            })
             .collect()
     }
 
@@ -42,25 +65,31 @@ impl PromotionRepository for PgStore {
         user: UserId,
     ) -> Result<Option<(PromoCode, u32)>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let row = sqlx::query(
-            "SELECT jsonb_build_object('code', c.code, 'rule', c.rule, 'minSubtotal', c.min_subtotal,
-                    'validFrom', c.valid_from, 'validUntil', c.valid_until, 'usageLimit', c.usage_limit,
-                    'timesUsed', c.times_used, 'perUserLimit', c.per_user_limit) AS code,
+        let row = sqlx::query!(
+            r#"SELECT c.code, c.discount_kind, c.discount_value, c.min_subtotal, c.valid_from,
+                    c.valid_until, c.usage_limit, c.times_used, c.per_user_limit,
                     (SELECT count(*) FROM promo_code_usages u
-                      WHERE u.tenant_id = c.tenant_id AND u.code = c.code AND u.user_id = $3) AS uses
-             FROM promo_codes c WHERE c.tenant_id = $1 AND c.code = $2",
+                      WHERE u.tenant_id = c.tenant_id AND u.code = c.code AND u.user_id = $3) AS "uses!"
+             FROM promo_codes c WHERE c.tenant_id = $1 AND c.code = $2"#,
+            tenant.as_uuid(),
+            code,
+            user.as_uuid(),
         )
-        .bind(tenant.as_uuid())
-        .bind(code)
-        .bind(user.as_uuid())
         .fetch_optional(&mut *tx)
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         let Some(row) = row else { return Ok(None) };
-        let code: PromoCode =
-            serde_json::from_value(row.try_get("code").map_err(storage)?).map_err(corrupt)?;
-        let uses: i64 = row.try_get("uses").map_err(storage)?;
-        Ok(Some((code, u32::try_from(uses).unwrap_or(u32::MAX))))
+        let code = PromoCode {
+            code: row.code,
+            rule: discount_rule(&row.discount_kind, row.discount_value)?,
+            min_subtotal: row.min_subtotal,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            usage_limit: count(row.usage_limit)?,
+            times_used: u32::try_from(row.times_used).map_err(corrupt)?,
+            per_user_limit: count(row.per_user_limit)?,
+        };
+        Ok(Some((code, u32::try_from(row.uses).unwrap_or(u32::MAX))))
     }
 }

@@ -72,11 +72,6 @@ pub async fn ensure_login_role(
 pub mod testing {
     use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-    /// The statement that stores a changed order, for plan checks.
-    pub fn order_update_statement() -> &'static str {
-        crate::unit_of_work::UPDATE_ORDER
-    }
-
     /// The login role tests connect as: a member of `order_app`, nothing more.
     pub const APP_ROLE: &str = "order_api_test";
 

@@ -178,6 +178,38 @@ impl Milestones {
         }
     }
 
+    /// When the order reached `status`; `created_at` for PENDING, where every order starts.
+    pub fn reached(&self, status: OrderStatus) -> Option<OffsetDateTime> {
+        match status {
+            OrderStatus::Pending => Some(self.created_at),
+            OrderStatus::Reserved => self.reserved_at,
+            OrderStatus::Confirmed => self.confirmed_at,
+            OrderStatus::Processing => self.processing_at,
+            OrderStatus::Shipped => self.shipped_at,
+            OrderStatus::Delivered => self.delivered_at,
+            OrderStatus::Cancelled => self.cancelled_at,
+            OrderStatus::Expired => self.expired_at,
+            OrderStatus::Returned => self.returned_at,
+            OrderStatus::Refunded => self.refunded_at,
+        }
+    }
+
+    /// The first milestone that contradicts `status`: the status itself not reached, or a
+    /// milestone outside `created_at..=updated_at`.
+    fn contradiction(&self, status: OrderStatus) -> Option<&'static str> {
+        if self.updated_at < self.created_at {
+            return Some("updated before it was created");
+        }
+        if self.reached(status).is_none() {
+            return Some("status without its milestone");
+        }
+        let outside = OrderStatus::ALL
+            .into_iter()
+            .filter_map(|s| self.reached(s))
+            .any(|at| at < self.created_at || at > self.updated_at);
+        outside.then_some("a milestone outside the order's lifetime")
+    }
+
     fn reach(&mut self, status: OrderStatus, now: OffsetDateTime) {
         self.updated_at = now;
         let slot = match status {
@@ -440,12 +472,32 @@ impl Order {
     /// Rebuilds a stored order, checking its invariants.
     ///
     /// # Errors
-    /// [`InvalidOrderRecord`] when the lines do not add up to the order or refunds exceed it.
+    /// [`InvalidOrderRecord`] when the lines do not add up to the order, refunds exceed it, the
+    /// status has no milestone or a milestone lies outside the order's lifetime, or the kind does
+    /// not match the event and the lines.
     pub fn restore(record: OrderRecord) -> Result<Order, InvalidOrderRecord> {
         let order_id = record.id;
         let invalid = |problem| InvalidOrderRecord { order_id, problem };
         if record.items.is_empty() {
             return Err(invalid("no items"));
+        }
+        if let Some(problem) = record.milestones.contradiction(record.status) {
+            return Err(invalid(problem));
+        }
+        if (record.kind == OrderKind::Ticket) != record.event_id.is_some() {
+            return Err(invalid(
+                "a ticket order needs its event, a goods order has none",
+            ));
+        }
+        let lines_fit_kind = record.items.iter().all(|item| {
+            matches!(
+                (&item.product, record.kind),
+                (ItemProduct::Ticket { .. }, OrderKind::Ticket)
+                    | (ItemProduct::Goods { .. }, OrderKind::Goods)
+            )
+        });
+        if !lines_fit_kind {
+            return Err(invalid("a line of the other kind of order"));
         }
         let order_parts = record.pricing.components();
         let mut sums = [0i64; 6];

@@ -115,6 +115,22 @@ impl OrderKind {
     }
 }
 
+impl std::str::FromStr for OrderKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Ticket, Self::Goods]
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+/// Text that names no [`OrderKind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order kind {0:?}")]
+pub struct UnknownKind(pub String);
+
 /// A transition the table does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a {kind:?} order cannot go from {from} to {to}")]

@@ -475,9 +475,31 @@ fn stored_orders_are_checked_when_restored() {
     let order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
     let record = order.clone().into_record();
     assert_eq!(Order::restore(record.clone()), Ok(order));
-    let mut broken = record;
-    broken.items.pop();
-    assert!(Order::restore(broken).is_err());
+    let problem = |change: &dyn Fn(&mut OrderRecord)| {
+        let mut broken = record.clone();
+        change(&mut broken);
+        Order::restore(broken).map(|_| ()).map_err(|e| e.problem)
+    };
+    assert_eq!(
+        problem(&|r| drop(r.items.pop())),
+        Err("lines do not add up to the order")
+    );
+    assert_eq!(
+        problem(&|r| r.milestones.confirmed_at = None),
+        Err("status without its milestone")
+    );
+    assert_eq!(
+        problem(&|r| r.milestones.reserved_at = Some(T0 + Duration::days(1))),
+        Err("a milestone outside the order's lifetime")
+    );
+    assert_eq!(
+        problem(&|r| r.event_id = None),
+        Err("a ticket order needs its event, a goods order has none")
+    );
+    assert_eq!(
+        problem(&|r| r.kind = OrderKind::Goods),
+        Err("a ticket order needs its event, a goods order has none")
+    );
 }
 
 #[test]

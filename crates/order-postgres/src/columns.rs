@@ -1,0 +1,281 @@
+//! The adapter's column arrays for writing: the rows one unit of work adds or changes, one array
+//! per column, bound as typed parameters and spread into rows by `unnest` (one statement, one
+//! round trip, however many rows).
+//!
+//! A child list of an element (a refund's lines, an audit actor's roles)
+//! cannot be an element of a PostgreSQL array parameter (arrays of arrays must be rectangular),
+//! so it travels as `(parent id, value)` pairs that the statement aggregates back.
+
+use order_domain::actor::Actor;
+use order_domain::audit::AuditEntry;
+use order_domain::events::EventEnvelope;
+use order_domain::order::{ItemProduct, Order, OrderItem, Refund};
+use order_domain::ports::RepositoryError;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::rows::{AddressDocument, role_name};
+use crate::{corrupt, to_i32};
+
+/// The lines of a new order.
+#[derive(Default)]
+pub(crate) struct ItemColumns {
+    pub id: Vec<Uuid>,
+    pub ticket_type_id: Vec<Option<Uuid>>,
+    pub ticket_pricing_id: Vec<Option<Uuid>>,
+    pub product_id: Vec<Option<Uuid>>,
+    pub product_name: Vec<Option<String>>,
+    pub attributes: Vec<Option<serde_json::Value>>,
+    pub quantity: Vec<i32>,
+    pub unit_price: Vec<i64>,
+    pub subtotal: Vec<i64>,
+    pub discount: Vec<i64>,
+    pub platform_fee: Vec<i64>,
+    pub processing_fee: Vec<i64>,
+    pub shipping: Vec<i64>,
+    pub tax: Vec<i64>,
+    pub total: Vec<i64>,
+}
+
+impl ItemColumns {
+    pub(crate) fn of(items: &[OrderItem]) -> Result<Self, RepositoryError> {
+        let mut columns = Self::default();
+        for item in items {
+            let (ticket_type, ticket_pricing, product, name, attributes) = match &item.product {
+                ItemProduct::Ticket {
+                    ticket_type_id,
+                    ticket_pricing_id,
+                } => (
+                    Some(*ticket_type_id.as_uuid()),
+                    Some(*ticket_pricing_id.as_uuid()),
+                    None,
+                    None,
+                    None,
+                ),
+                ItemProduct::Goods {
+                    product_id,
+                    name,
+                    attributes,
+                } => (
+                    None,
+                    None,
+                    Some(*product_id.as_uuid()),
+                    Some(name.clone()),
+                    Some(serde_json::to_value(attributes).map_err(corrupt)?),
+                ),
+            };
+            let parts = item.pricing.components();
+            columns.id.push(*item.id.as_uuid());
+            columns.ticket_type_id.push(ticket_type);
+            columns.ticket_pricing_id.push(ticket_pricing);
+            columns.product_id.push(product);
+            columns.product_name.push(name);
+            columns.attributes.push(attributes);
+            columns.quantity.push(to_i32(item.quantity));
+            columns.unit_price.push(item.unit_price);
+            columns.subtotal.push(parts.subtotal);
+            columns.discount.push(parts.discount);
+            columns.platform_fee.push(parts.platform_fee);
+            columns.processing_fee.push(parts.processing_fee);
+            columns.shipping.push(parts.shipping);
+            columns.tax.push(parts.tax);
+            columns.total.push(item.pricing.total().minor());
+        }
+        Ok(columns)
+    }
+}
+
+/// Status changes of stored, unpaid orders (a batch): status, window, payment intent, reasons and
+/// milestones. Refunds, tickets and shipments never change in a batch.
+#[derive(Default)]
+pub(crate) struct OrderUpdates {
+    pub id: Vec<Uuid>,
+    pub version: Vec<i64>,
+    pub status: Vec<&'static str>,
+    pub hold_id: Vec<Option<String>>,
+    pub expires_at: Vec<OffsetDateTime>,
+    pub payment_intent_id: Vec<Option<String>>,
+    pub refundable_max: Vec<Option<i64>>,
+    pub cancellation_reason: Vec<Option<String>>,
+    pub return_reason: Vec<Option<String>>,
+    pub updated_at: Vec<OffsetDateTime>,
+    pub reserved_at: Vec<Option<OffsetDateTime>>,
+    pub confirmed_at: Vec<Option<OffsetDateTime>>,
+    pub processing_at: Vec<Option<OffsetDateTime>>,
+    pub shipped_at: Vec<Option<OffsetDateTime>>,
+    pub delivered_at: Vec<Option<OffsetDateTime>>,
+    pub cancelled_at: Vec<Option<OffsetDateTime>>,
+    pub expired_at: Vec<Option<OffsetDateTime>>,
+    pub returned_at: Vec<Option<OffsetDateTime>>,
+    pub refunded_at: Vec<Option<OffsetDateTime>>,
+    /// How the order moves its buyer's per-event quota: +1 entering the active statuses, -1
+    /// leaving them.
+    pub place_delta: Vec<i32>,
+}
+
+impl OrderUpdates {
+    pub(crate) fn push(&mut self, order: &Order, place_delta: i32) -> Result<(), RepositoryError> {
+        let record = order.record();
+        let milestones = &record.milestones;
+        self.id.push(*record.id.as_uuid());
+        self.version
+            .push(i64::try_from(record.version).map_err(corrupt)?);
+        self.status.push(record.status.as_str());
+        self.hold_id
+            .push(record.hold_id.as_ref().map(|h| h.as_str().to_owned()));
+        self.expires_at.push(record.expires_at);
+        self.payment_intent_id.push(
+            record
+                .payment_intent_id
+                .as_ref()
+                .map(|p| p.as_str().to_owned()),
+        );
+        self.refundable_max.push(record.refundable_max);
+        self.cancellation_reason
+            .push(record.cancellation_reason.clone());
+        self.return_reason.push(record.return_reason.clone());
+        self.updated_at.push(milestones.updated_at);
+        self.reserved_at.push(milestones.reserved_at);
+        self.confirmed_at.push(milestones.confirmed_at);
+        self.processing_at.push(milestones.processing_at);
+        self.shipped_at.push(milestones.shipped_at);
+        self.delivered_at.push(milestones.delivered_at);
+        self.cancelled_at.push(milestones.cancelled_at);
+        self.expired_at.push(milestones.expired_at);
+        self.returned_at.push(milestones.returned_at);
+        self.refunded_at.push(milestones.refunded_at);
+        self.place_delta.push(place_delta);
+        Ok(())
+    }
+}
+
+/// The refunds of one stored order (inserted, or updated when they exist).
+#[derive(Default)]
+pub(crate) struct RefundColumns {
+    pub id: Vec<Uuid>,
+    pub amount: Vec<i64>,
+    pub status: Vec<&'static str>,
+    pub reason: Vec<String>,
+    pub requested_by: Vec<String>,
+    pub requested_at: Vec<OffsetDateTime>,
+    pub decided_by: Vec<Option<String>>,
+    pub decided_at: Vec<Option<OffsetDateTime>>,
+    pub decision_note: Vec<Option<String>>,
+    pub payment_reference: Vec<Option<String>>,
+    pub failure_reason: Vec<Option<String>>,
+    pub attempts: Vec<i32>,
+    pub completed_at: Vec<Option<OffsetDateTime>>,
+    /// The refunds' lines as `(refund id, item id)` pairs.
+    pub line_refund: Vec<Uuid>,
+    pub line_item: Vec<Uuid>,
+}
+
+impl RefundColumns {
+    pub(crate) fn push(&mut self, order: &Order) {
+        for refund in &order.record().refunds {
+            self.push_one(refund);
+        }
+    }
+
+    fn push_one(&mut self, refund: &Refund) {
+        self.id.push(*refund.id.as_uuid());
+        self.amount.push(refund.amount);
+        self.status.push(refund.status.as_str());
+        self.reason.push(refund.reason.clone());
+        self.requested_by.push(refund.requested_by.clone());
+        self.requested_at.push(refund.requested_at);
+        self.decided_by.push(refund.decided_by.clone());
+        self.decided_at.push(refund.decided_at);
+        self.decision_note.push(refund.decision_note.clone());
+        self.payment_reference
+            .push(refund.payment_reference.clone());
+        self.failure_reason.push(refund.failure_reason.clone());
+        self.attempts.push(to_i32(refund.attempts));
+        self.completed_at.push(refund.completed_at);
+        for item in &refund.items {
+            self.line_refund.push(*refund.id.as_uuid());
+            self.line_item.push(*item.as_uuid());
+        }
+    }
+}
+
+/// Audit entries.
+#[derive(Default)]
+pub(crate) struct AuditColumns {
+    pub order_id: Vec<Uuid>,
+    pub id: Vec<Uuid>,
+    pub event_type: Vec<String>,
+    pub from_status: Vec<Option<&'static str>>,
+    pub to_status: Vec<Option<&'static str>>,
+    pub actor_kind: Vec<&'static str>,
+    pub actor_name: Vec<String>,
+    pub actor_vip: Vec<bool>,
+    pub ip: Vec<Option<String>>,
+    pub metadata: Vec<serde_json::Value>,
+    pub occurred_at: Vec<OffsetDateTime>,
+    /// The actors' roles as `(audit entry id, role)` pairs.
+    pub role_entry: Vec<Uuid>,
+    pub role: Vec<&'static str>,
+}
+
+impl AuditColumns {
+    pub(crate) fn push(&mut self, entries: &[AuditEntry]) {
+        for entry in entries {
+            let (kind, name, vip) = match &entry.actor {
+                Actor::User { id, roles, vip } => {
+                    for role in roles {
+                        self.role_entry.push(*entry.id.as_uuid());
+                        self.role.push(role_name(*role));
+                    }
+                    ("user", id.to_string(), *vip)
+                }
+                Actor::Service { name } => ("service", name.clone(), false),
+                Actor::System { name } => ("system", name.clone(), false),
+            };
+            self.order_id.push(*entry.order_id.as_uuid());
+            self.id.push(*entry.id.as_uuid());
+            self.event_type.push(entry.event_type.clone());
+            self.from_status.push(entry.from_status.map(|s| s.as_str()));
+            self.to_status.push(entry.to_status.map(|s| s.as_str()));
+            self.actor_kind.push(kind);
+            self.actor_name.push(name);
+            self.actor_vip.push(vip);
+            self.ip.push(entry.ip.map(|ip| ip.to_string()));
+            self.metadata.push(entry.metadata.clone());
+            self.occurred_at.push(entry.occurred_at);
+        }
+    }
+}
+
+/// Outbox messages, in the order they are to be published. The payload is the message itself
+/// (SPEC §10's envelope), which the relay publishes as stored.
+#[derive(Default)]
+pub(crate) struct OutboxColumns {
+    pub order_id: Vec<Uuid>,
+    pub id: Vec<Uuid>,
+    pub event_type: Vec<&'static str>,
+    pub payload: Vec<serde_json::Value>,
+    pub occurred_at: Vec<OffsetDateTime>,
+}
+
+impl OutboxColumns {
+    pub(crate) fn push(&mut self, envelopes: &[EventEnvelope]) -> Result<(), RepositoryError> {
+        for envelope in envelopes {
+            self.order_id.push(*envelope.order_id.as_uuid());
+            self.id.push(*envelope.id.as_uuid());
+            self.event_type.push(envelope.event_type());
+            self.payload
+                .push(serde_json::to_value(envelope).map_err(corrupt)?);
+            self.occurred_at.push(envelope.occurred_at);
+        }
+        Ok(())
+    }
+}
+
+/// A postal address column.
+pub(crate) fn address_column(
+    address: Option<&order_domain::order::Address>,
+) -> Option<Json<AddressDocument>> {
+    address.map(|a| Json(AddressDocument::from(a)))
+}

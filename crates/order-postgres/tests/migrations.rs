@@ -1,0 +1,198 @@
+//! Migrating a database that holds orders in the earlier document columns (before migration
+//! 0008) keeps every order readable and equal to what was stored.
+
+mod common;
+
+use common::*;
+use order_domain::ids::*;
+use order_domain::order::{Order, RefundRequest, RefundScope, RefundTerms};
+use order_domain::ports::OrderRepository;
+use order_postgres::PgStore;
+use order_postgres::setup::testing::admin_url;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// A database migrated up to (and including) migration `last`.
+async fn database_at(last: i64) -> PgPool {
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin_url())
+        .await
+        .expect("PostgreSQL is not reachable: run `just services-up` first");
+    let name = format!("order_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let options: PgConnectOptions = admin_url().parse().expect("admin url");
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options.database(&name))
+        .await
+        .expect("connect");
+    let folder = std::env::temp_dir().join(format!("{name}_migrations"));
+    std::fs::create_dir_all(&folder).expect("folder");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
+    for entry in std::fs::read_dir(root).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let file = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let version: i64 = file[..4].parse().expect("numbered");
+        if version <= last {
+            std::fs::copy(&path, folder.join(&file)).expect("copy");
+        }
+    }
+    Migrator::new(folder.as_path())
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("earlier migrations");
+    std::fs::remove_dir_all(&folder).expect("clean up");
+    pool
+}
+
+/// A confirmed ticket order with tickets and a refund of one line, never stored.
+fn confirmed_order_with_a_refund() -> Order {
+    let mut order = new_order(tenant_a(), 1, 7, 9);
+    order
+        .reserve(
+            HoldId::new("hold-1"),
+            NOW + time::Duration::minutes(15),
+            NOW,
+        )
+        .expect("reserve");
+    order
+        .confirm(&PaymentIntentId::new("pi-1"), NOW)
+        .expect("confirm");
+    order
+        .attach_tickets(vec![TicketId::new("t-1"), TicketId::new("t-2")], NOW)
+        .expect("tickets");
+    let line = order.items()[0].id;
+    order
+        .request_refund(
+            RefundRequest {
+                id: RefundId::from_uuid(id(33)),
+                scope: RefundScope::Items(vec![line]),
+                reason: "one line".into(),
+                requested_by: "u".into(),
+                auto_approve_below: i64::MAX,
+            },
+            RefundTerms {
+                refundable_max: order.total(),
+                retained: 0,
+            },
+            NOW,
+        )
+        .expect("refund");
+    order
+}
+
+/// Writes `order` the way the service did before migration 0008: documents in the domain's
+/// serde shape.
+async fn insert_in_the_earlier_shape(db: &PgPool, order: &Order) {
+    let record = serde_json::to_value(order.record()).expect("record");
+    sqlx::query(
+        "INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id, currency,
+            subtotal, discount, platform_fee, processing_fee, shipping, tax, total, hold_id, expires_at,
+            payment_intent_id, goods, shipment, ticket_ids, refundable_max, cancellation_reason,
+            return_reason, milestones, created_at, updated_at)
+         SELECT (r->>'id')::uuid, (r->>'tenantId')::uuid, r->>'number', (r->>'userId')::uuid, r->>'kind',
+            r->>'status', 1, (r->>'eventId')::uuid, r->'pricing'->>'currency',
+            (r->'pricing'->>'subtotal')::bigint, (r->'pricing'->>'discount')::bigint,
+            (r->'pricing'->>'platformFee')::bigint, (r->'pricing'->>'processingFee')::bigint,
+            (r->'pricing'->>'shipping')::bigint, (r->'pricing'->>'tax')::bigint,
+            (r->'pricing'->>'total')::bigint, r->>'holdId', (r->>'expiresAt')::timestamptz,
+            r->>'paymentIntentId', r->'goods', NULLIF(r->'shipment', 'null'::jsonb), r->'ticketIds',
+            (r->>'refundableMax')::bigint, r->>'cancellationReason', r->>'returnReason', r->'milestones',
+            (r->'milestones'->>'createdAt')::timestamptz, (r->'milestones'->>'updatedAt')::timestamptz
+         FROM (SELECT $1::jsonb AS r) input;
+         ",
+    )
+    .bind(&record)
+    .execute(db)
+    .await
+    .expect("order");
+    sqlx::query(
+        "INSERT INTO order_items (id, tenant_id, order_id, position, product, quantity, unit_price, subtotal,
+            discount, platform_fee, processing_fee, shipping, tax, total)
+         SELECT (i->>'id')::uuid, (r->>'tenantId')::uuid, (r->>'id')::uuid, p::integer, i->'product',
+            (i->>'quantity')::integer, (i->>'unitPrice')::bigint, (i->'pricing'->>'subtotal')::bigint,
+            (i->'pricing'->>'discount')::bigint, (i->'pricing'->>'platformFee')::bigint,
+            (i->'pricing'->>'processingFee')::bigint, (i->'pricing'->>'shipping')::bigint,
+            (i->'pricing'->>'tax')::bigint, (i->'pricing'->>'total')::bigint
+         FROM (SELECT $1::jsonb AS r) input, jsonb_array_elements(r->'items') WITH ORDINALITY AS t(i, p)",
+    )
+    .bind(&record)
+    .execute(db)
+    .await
+    .expect("items");
+    sqlx::query(
+        "INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, items, reason, requested_by,
+            requested_at, decided_by, decided_at, decision_note, payment_reference, failure_reason,
+            attempts, completed_at)
+         SELECT (f->>'id')::uuid, (r->>'tenantId')::uuid, (r->>'id')::uuid, (f->>'amount')::bigint,
+            f->>'status', f->'items', f->>'reason', f->>'requestedBy', (f->>'requestedAt')::timestamptz,
+            f->>'decidedBy', (f->>'decidedAt')::timestamptz, f->>'decisionNote', f->>'paymentReference',
+            f->>'failureReason', (f->>'attempts')::integer, (f->>'completedAt')::timestamptz
+         FROM (SELECT $1::jsonb AS r) input, jsonb_array_elements(r->'refunds') AS t(f)",
+    )
+    .bind(&record)
+    .execute(db)
+    .await
+    .expect("refunds");
+    sqlx::query(
+        "INSERT INTO order_events (id, tenant_id, order_id, event_type, to_status, actor, metadata, occurred_at)
+         VALUES ($1, $2, $3, 'order.confirmed', 'CONFIRMED', $4, '{}', now())",
+    )
+    .bind(id(500))
+    .bind(order.tenant_id().as_uuid())
+    .bind(order.id().as_uuid())
+    .bind(serde_json::to_value(actor()).expect("actor"))
+    .execute(db)
+    .await
+    .expect("audit");
+}
+
+#[tokio::test]
+async fn orders_stored_before_the_typed_columns_read_back_unchanged_after_migrating() {
+    let db = database_at(7).await;
+    let order = confirmed_order_with_a_refund();
+    insert_in_the_earlier_shape(&db, &order).await;
+    sqlx::query(
+        "INSERT INTO promo_codes (tenant_id, code, rule, valid_from) VALUES
+            ($1, 'TENOFF', '{\"type\":\"percentage\",\"value\":100000}', now())",
+    )
+    .bind(tenant_a().as_uuid())
+    .execute(&db)
+    .await
+    .expect("promo code");
+
+    order_postgres::migrate(&db).await.expect("migration 0008");
+
+    let store = PgStore::from_pool(db.clone());
+    let mut expected = order.clone();
+    expected.mark_committed();
+    let found = store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(found.record(), expected.record());
+    let trail = store
+        .audit_trail(tenant_a(), order.id())
+        .await
+        .expect("audit");
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].actor, actor());
+    let rule: (String, i64) = sqlx::query_as(
+        "SELECT discount_kind, discount_value FROM promo_codes WHERE code = 'TENOFF'",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("rule");
+    assert_eq!(rule, ("percentage".to_owned(), 100_000));
+}
