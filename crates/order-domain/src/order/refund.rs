@@ -1,11 +1,17 @@
-//! Refunds of one order: their state machine and the refundable-maximum arithmetic.
+//! Refunds of one order: their state machine, the refundable-maximum arithmetic, and the
+//! aggregate's refund commands (request, approve, reject, complete, fail).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::{Order, OrderError, OrderKind, OrderStatus, transition_allowed};
+use crate::events::{
+    OrderEvent, OrderRefunded, RefundCompleted, RefundDecided, RefundFailed, RefundRequested,
+};
 use crate::ids::{OrderItemId, RefundId};
+use crate::pricing::allocation::allocate;
 
 /// Where a refund is (SPEC §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,4 +174,312 @@ pub enum RefundError {
     /// A line already covered by another refund.
     #[error("order item {0} has already been refunded")]
     ItemAlreadyRefunded(OrderItemId),
+}
+
+/// A refund to record: its new id, what it covers, and the policy's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// New refund id.
+    pub id: RefundId,
+    /// What it covers.
+    pub scope: RefundScope,
+    /// Why.
+    pub reason: String,
+    /// Who asks.
+    pub requested_by: String,
+    /// Refunds below this amount (minor units) are approved at once.
+    pub auto_approve_below: i64,
+}
+
+// The refund commands of the order aggregate.
+impl Order {
+    /// Asks for a refund under `terms`. Ticket orders refund while CONFIRMED; goods orders once
+    /// RETURNED (before that, goods are cancelled instead). Below the auto-approval threshold
+    /// the refund is APPROVED at once, otherwise it waits for an admin.
+    ///
+    /// # Errors
+    /// [`OrderError::InvalidTransition`] (to REFUNDED) when the order's status allows no refund;
+    /// [`RefundError`] when the amount is invalid, a line is unknown or already refunded, or the
+    /// request exceeds what is left.
+    pub fn request_refund(
+        &mut self,
+        request: RefundRequest,
+        terms: RefundTerms,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let allowed = match self.kind() {
+            OrderKind::Ticket => self.status() == OrderStatus::Confirmed,
+            OrderKind::Goods => self.status() == OrderStatus::Returned,
+        };
+        if !allowed {
+            return Err(self.invalid(OrderStatus::Refunded).into());
+        }
+        self.record.refundable_max = Some(terms.refundable_max);
+        let remaining = self.remaining_refundable();
+        let (amount, items) = match request.scope {
+            RefundScope::Remaining => (remaining, Vec::new()),
+            RefundScope::Amount(amount) if amount <= 0 => {
+                return Err(RefundError::InvalidAmount.into());
+            }
+            RefundScope::Amount(amount) => (amount, Vec::new()),
+            RefundScope::Items(items) => (self.items_refund_amount(&items, terms)?, items),
+        };
+        if remaining <= 0 {
+            return Err(RefundError::NothingToRefund.into());
+        }
+        if amount <= 0 {
+            return Err(RefundError::NothingToRefund.into());
+        }
+        if amount > remaining {
+            return Err(RefundError::ExceedsRefundable {
+                requested: amount,
+                remaining,
+            }
+            .into());
+        }
+        let auto = amount < request.auto_approve_below;
+        let status = if auto {
+            RefundStatus::Approved
+        } else {
+            RefundStatus::Pending
+        };
+        self.record.refunds.push(Refund {
+            id: request.id,
+            amount,
+            status,
+            items: items.clone(),
+            reason: request.reason.clone(),
+            requested_by: request.requested_by.clone(),
+            requested_at: now,
+            decided_by: auto.then(|| "auto-approval".to_owned()),
+            decided_at: auto.then_some(now),
+            decision_note: None,
+            payment_reference: None,
+            failure_reason: None,
+            attempts: 0,
+            completed_at: None,
+        });
+        self.record.milestones.updated_at = now;
+        let mut events = vec![OrderEvent::RefundRequested(RefundRequested {
+            refund_id: request.id,
+            amount,
+            status,
+            items,
+            reason: request.reason,
+        })];
+        if auto {
+            events.push(OrderEvent::RefundApproved(RefundDecided {
+                refund_id: request.id,
+                amount,
+                note: Some("auto-approved below the threshold".to_owned()),
+            }));
+        }
+        Ok(events)
+    }
+
+    /// A PENDING refund approved by an admin.
+    ///
+    /// # Errors
+    /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
+    pub fn approve_refund(
+        &mut self,
+        id: RefundId,
+        admin: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let refund = self.refund_in(id, RefundStatus::Approved)?;
+        refund.status = RefundStatus::Approved;
+        refund.decided_by = Some(admin.to_owned());
+        refund.decided_at = Some(now);
+        let event = RefundDecided {
+            refund_id: id,
+            amount: refund.amount,
+            note: None,
+        };
+        self.record.milestones.updated_at = now;
+        Ok(vec![OrderEvent::RefundApproved(event)])
+    }
+
+    /// A PENDING refund rejected by an admin; it no longer counts toward the maximum.
+    ///
+    /// # Errors
+    /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
+    pub fn reject_refund(
+        &mut self,
+        id: RefundId,
+        admin: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let refund = self.refund_in(id, RefundStatus::Rejected)?;
+        refund.status = RefundStatus::Rejected;
+        refund.decided_by = Some(admin.to_owned());
+        refund.decided_at = Some(now);
+        refund.decision_note = Some(reason.to_owned());
+        let event = RefundDecided {
+            refund_id: id,
+            amount: refund.amount,
+            note: Some(reason.to_owned()),
+        };
+        self.record.milestones.updated_at = now;
+        Ok(vec![OrderEvent::RefundRejected(event)])
+    }
+
+    /// The payment service paid an APPROVED (or previously FAILED) refund. When completed refunds
+    /// reach the refundable maximum, a CONFIRMED ticket order or RETURNED goods order becomes
+    /// REFUNDED.
+    ///
+    /// # Errors
+    /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
+    pub fn complete_refund(
+        &mut self,
+        id: RefundId,
+        payment_reference: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let refund = self.refund_in(id, RefundStatus::Completed)?;
+        refund.status = RefundStatus::Completed;
+        refund.payment_reference = Some(payment_reference.to_owned());
+        refund.attempts += 1;
+        refund.completed_at = Some(now);
+        refund.failure_reason = None;
+        let mut events = vec![OrderEvent::RefundCompleted(RefundCompleted {
+            refund_id: id,
+            amount: refund.amount,
+            payment_reference: payment_reference.to_owned(),
+        })];
+        self.record.milestones.updated_at = now;
+        let completed = self.completed_refunds();
+        let fully_refunded = self
+            .record
+            .refundable_max
+            .is_some_and(|max| completed >= max);
+        if fully_refunded && transition_allowed(self.kind(), self.status(), OrderStatus::Refunded) {
+            let change = self.transition(OrderStatus::Refunded, now)?;
+            events.push(OrderEvent::Refunded(OrderRefunded {
+                change,
+                refunded_total: completed,
+            }));
+        }
+        Ok(events)
+    }
+
+    /// The payment service refused a refund; it stays FAILED until retried.
+    ///
+    /// # Errors
+    /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
+    pub fn fail_refund(
+        &mut self,
+        id: RefundId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let refund = self.refund_in(id, RefundStatus::Failed)?;
+        refund.status = RefundStatus::Failed;
+        refund.failure_reason = Some(reason.to_owned());
+        refund.attempts += 1;
+        let event = RefundFailed {
+            refund_id: id,
+            reason: reason.to_owned(),
+            attempts: refund.attempts,
+        };
+        self.record.milestones.updated_at = now;
+        Ok(vec![OrderEvent::RefundFailed(event)])
+    }
+
+    /// The refund with `id`.
+    pub fn refund(&self, id: RefundId) -> Option<&Refund> {
+        self.record.refunds.iter().find(|r| r.id == id)
+    }
+
+    /// Refunds that are or will be paid out (all but REJECTED), minor units.
+    pub fn committed_refunds(&self) -> i64 {
+        self.record
+            .refunds
+            .iter()
+            .filter(|r| r.status.counts_toward_maximum())
+            .map(|r| r.amount)
+            .sum()
+    }
+
+    /// Refunds paid out, minor units.
+    pub fn completed_refunds(&self) -> i64 {
+        self.record
+            .refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Completed)
+            .map(|r| r.amount)
+            .sum()
+    }
+
+    /// What the latest terms still allow, minor units (the total when no terms were given yet).
+    pub fn remaining_refundable(&self) -> i64 {
+        let max = self.record.refundable_max.unwrap_or(self.total());
+        (max - self.committed_refunds()).max(0)
+    }
+
+    /// Each line's refundable amount under `terms`: the retained amount is spread over the lines
+    /// by their totals, so refunding every line one by one refunds exactly the maximum.
+    pub fn line_refund_amounts(&self, terms: RefundTerms) -> Vec<(OrderItemId, i64)> {
+        let totals: Vec<i64> = self
+            .record
+            .items
+            .iter()
+            .map(|i| i.pricing.total().minor())
+            .collect();
+        let retained = allocate(terms.retained.clamp(0, self.total()), &totals);
+        self.record
+            .items
+            .iter()
+            .zip(totals.iter().zip(retained))
+            .map(|(item, (total, kept))| (item.id, total - kept))
+            .collect()
+    }
+
+    fn items_refund_amount(
+        &self,
+        items: &[OrderItemId],
+        terms: RefundTerms,
+    ) -> Result<i64, RefundError> {
+        if items.is_empty() {
+            return Err(RefundError::NothingToRefund);
+        }
+        let amounts = self.line_refund_amounts(terms);
+        let mut sum = 0i64;
+        for (index, id) in items.iter().enumerate() {
+            if items[..index].contains(id) {
+                return Err(RefundError::ItemAlreadyRefunded(*id));
+            }
+            let (_, amount) = amounts
+                .iter()
+                .find(|(item, _)| item == id)
+                .ok_or(RefundError::UnknownItem(*id))?;
+            let already = self
+                .record
+                .refunds
+                .iter()
+                .any(|r| r.status.counts_toward_maximum() && r.items.contains(id));
+            if already {
+                return Err(RefundError::ItemAlreadyRefunded(*id));
+            }
+            sum += amount;
+        }
+        Ok(sum)
+    }
+
+    fn refund_in(&mut self, id: RefundId, to: RefundStatus) -> Result<&mut Refund, RefundError> {
+        let refund = self
+            .record
+            .refunds
+            .iter_mut()
+            .find(|r| r.id == id)
+            .ok_or(RefundError::NotFound(id))?;
+        if !refund.status.can_become(to) {
+            return Err(RefundError::InvalidState {
+                from: refund.status,
+                to,
+            });
+        }
+        Ok(refund)
+    }
 }

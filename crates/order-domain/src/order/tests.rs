@@ -1,11 +1,14 @@
 //! Given/when/then tests of the aggregate: every (from, to) pair of statuses through the command
 //! that asks for `to`, plus refunds and their arithmetic.
 
+use std::collections::BTreeMap;
+
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::*;
+use crate::ids::{ProductId, TicketPricingId, TicketTypeId};
 use crate::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
 
 const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);

@@ -1,0 +1,26 @@
+//! Ports: the traits the adapters implement and the use cases call.
+//!
+//! Every port is `Send + Sync` and object-safe: the API holds each as an `Arc<dyn Port>` shared
+//! by all request handlers and workers, so implementations keep their own interior mutability
+//! (a connection pool, a client). Async methods use `#[async_trait]` so that mockall can mock
+//! them (`MockOrderRepository`, … behind the `mocks` feature) and trait objects stay possible.
+//!
+//! Each port has its own error type. Contracts are written as "MUST": adapters are tested
+//! against them, and use cases rely on them.
+//!
+//! | module | ports |
+//! |---|---|
+//! | `storage` | [`OrderRepository`], [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
+//! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
+//! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
+//! | `clock` | [`Clock`], [`IdGenerator`] |
+
+mod clock;
+mod guards;
+mod storage;
+mod upstream;
+
+pub use self::clock::*;
+pub use self::guards::*;
+pub use self::storage::*;
+pub use self::upstream::*;

@@ -1,0 +1,442 @@
+//! Upstream service ports: tickets, inventory, products, payments, events, notifications and
+//! shipping, with the data they exchange.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ids::{
+    EventId, HoldId, OrderId, PaymentIntentId, ProductId, RefundId, TenantId, TicketId,
+    TicketPricingId, TicketTypeId, UserId,
+};
+use crate::money::{Currency, Money};
+use crate::order::Address;
+
+/// Why an upstream call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// Timed out, refused, 5xx, or the circuit breaker is open; retry later.
+    #[error("{service} unavailable: {detail}")]
+    Unavailable {
+        /// Which upstream.
+        service: &'static str,
+        /// What happened (for logs, never for clients).
+        detail: String,
+    },
+    /// The upstream's circuit breaker is open: no call was made. Retry after `retry_after`.
+    #[error("{service} unavailable: circuit breaker open")]
+    CircuitOpen {
+        /// Which upstream.
+        service: &'static str,
+        /// How long until the breaker lets calls through again.
+        retry_after: std::time::Duration,
+    },
+    /// The upstream refused the request (4xx) for the given reason.
+    #[error("{service} rejected the request: {detail}")]
+    Rejected {
+        /// Which upstream.
+        service: &'static str,
+        /// The upstream's reason.
+        detail: String,
+    },
+    /// The thing asked about does not exist upstream.
+    #[error("{service}: not found")]
+    NotFound {
+        /// Which upstream.
+        service: &'static str,
+    },
+}
+
+/// One line of a ticket request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketLine {
+    /// Ticket type.
+    pub ticket_type_id: TicketTypeId,
+    /// Price point.
+    pub ticket_pricing_id: TicketPricingId,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// A ticket price from the ticket service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketPrice {
+    /// Ticket type.
+    pub ticket_type_id: TicketTypeId,
+    /// Price point.
+    pub ticket_pricing_id: TicketPricingId,
+    /// Price of one ticket.
+    pub price: Money,
+    /// Tickets still available of this type.
+    pub available: u32,
+}
+
+/// A hold placed upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// Upstream id.
+    pub hold_id: HoldId,
+    /// When the upstream lets it go by itself.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why tickets could not be held.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HoldError {
+    /// Not enough tickets left.
+    #[error("sold out: {available} left of ticket type {ticket_type_id}")]
+    SoldOut {
+        /// The type that ran out.
+        ticket_type_id: TicketTypeId,
+        /// How many are left.
+        available: u32,
+    },
+    /// The event is not on sale (cancelled, over or started): the ticket service decides at the
+    /// moment of the hold, whatever a cached view of the event said.
+    #[error("the event is not on sale")]
+    NotOnSale,
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The ticket service (seed 002).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TicketService: Send + Sync {
+    /// Current prices and availability of the requested lines.
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when a ticket type or price point does not exist.
+    async fn prices(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        lines: &[TicketLine],
+    ) -> Result<Vec<TicketPrice>, UpstreamError>;
+
+    /// Holds the tickets of `order` until `expires_at`. Idempotent per order: holding again
+    /// returns the existing hold.
+    ///
+    /// # Errors
+    /// [`HoldError::SoldOut`] when any line cannot be held, [`HoldError::NotOnSale`] when the
+    /// event is not on sale now; nothing is held then.
+    async fn hold(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError>;
+
+    /// Moves a hold's expiry.
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the hold has already expired.
+    async fn extend(
+        &self,
+        hold: &HoldId,
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, UpstreamError>;
+
+    /// Lets a hold go. Idempotent: releasing an unknown or released hold succeeds.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn release(&self, hold: &HoldId) -> Result<(), UpstreamError>;
+
+    /// Lets many holds go in one call (the expiry job's batches). Idempotent like
+    /// [`TicketService::release`].
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`]; the holds then lapse by their own expiry.
+    async fn release_all(&self, holds: &[HoldId]) -> Result<(), UpstreamError>;
+
+    /// Turns a hold into sold tickets (after payment).
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the hold expired meanwhile.
+    async fn commit(&self, hold: &HoldId) -> Result<Vec<TicketId>, UpstreamError>;
+}
+
+/// One product line for stock checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockLine {
+    /// Product.
+    pub product_id: ProductId,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// Why stock could not be reserved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StockError {
+    /// Not enough units.
+    #[error("insufficient stock of product {product_id}: {available} left")]
+    Insufficient {
+        /// The product.
+        product_id: ProductId,
+        /// Units left.
+        available: u32,
+    },
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The inventory service (seed 000: `/check-availability`, `/reserve`, `/release/{orderId}`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait InventoryService: Send + Sync {
+    /// Reserves stock for `order` until `expires_at`; all lines or none.
+    ///
+    /// # Errors
+    /// [`StockError::Insufficient`] naming the first short product.
+    async fn reserve(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        lines: &[StockLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, StockError>;
+
+    /// Releases the order's reservation. Idempotent.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+
+    /// Deducts the reserved stock (after payment).
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the reservation expired.
+    async fn commit(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+}
+
+/// A product as the catalog sells it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    /// Product.
+    pub id: ProductId,
+    /// Display name.
+    pub name: String,
+    /// Current price of one unit.
+    pub price: Money,
+    /// Whether it can be ordered.
+    pub active: bool,
+}
+
+/// The product service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductCatalog: Send + Sync {
+    /// The requested products; unknown ids are left out of the answer.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn products(
+        &self,
+        tenant: TenantId,
+        ids: &[ProductId],
+    ) -> Result<Vec<Product>, UpstreamError>;
+}
+
+/// A payment intent created upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentIntent {
+    /// Upstream id.
+    pub id: PaymentIntentId,
+    /// Handed to the front end to complete payment.
+    pub client_secret: Option<String>,
+}
+
+/// Why a payment call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// The payment service declined (card, limits).
+    #[error("payment declined: {0}")]
+    Declined(String),
+    /// Any other failure.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// The payment service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// Creates an intent for `amount` that lapses unless confirmed by `expires_at` (the order's
+    /// window and grace, like its hold); `idempotency_key` (the order id) makes retries safe.
+    ///
+    /// # Errors
+    /// [`PaymentError`].
+    async fn create_intent(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        amount: Money,
+        expires_at: OffsetDateTime,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, PaymentError>;
+
+    /// Confirms an intent server-side (confirm-payment flow).
+    ///
+    /// # Errors
+    /// [`PaymentError::Declined`] when the payment fails.
+    async fn confirm_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError>;
+
+    /// Cancels an unpaid intent. Idempotent.
+    ///
+    /// # Errors
+    /// [`PaymentError`].
+    async fn cancel_intent(&self, intent: &PaymentIntentId) -> Result<(), PaymentError>;
+
+    /// Pays `amount` back; `refund` is the idempotency key. Returns the upstream reference.
+    ///
+    /// # Errors
+    /// [`PaymentError::Declined`] when the refund is refused.
+    async fn refund(
+        &self,
+        intent: &PaymentIntentId,
+        refund: RefundId,
+        amount: Money,
+    ) -> Result<String, PaymentError>;
+}
+
+/// An event's lifecycle state upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    /// On sale.
+    Scheduled,
+    /// Cancelled by the organiser.
+    Cancelled,
+    /// Over.
+    Completed,
+}
+
+/// What the order service needs to know about an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventInfo {
+    /// Event.
+    pub id: EventId,
+    /// Start time (refund cutoff).
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    /// State.
+    pub status: EventStatus,
+    /// Currency tickets are sold in.
+    pub currency: Currency,
+}
+
+/// The event service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventCatalog: Send + Sync {
+    /// The event as the event service knows it now, or `None` when it does not exist. Used
+    /// where the answer decides money (the refund cutoff).
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+    ) -> Result<Option<EventInfo>, UpstreamError>;
+
+    /// The event, possibly from a short-lived cache (decision 0022). Used for the on-sale
+    /// pre-check of a new order, where the ticket service's hold has the last word.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`] when nothing is cached and the service cannot be asked.
+    async fn recent_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+    ) -> Result<Option<EventInfo>, UpstreamError>;
+}
+
+/// A message to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Recipient.
+    pub user_id: UserId,
+    /// The order.
+    pub order_id: OrderId,
+    /// Template (the domain event's name).
+    pub template: String,
+}
+
+/// The notification service. Best effort: a failure never undoes an order change.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends one notification.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn notify(&self, notification: &Notification) -> Result<(), UpstreamError>;
+}
+
+/// A shipping rate quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingRate {
+    /// Method code.
+    pub method: String,
+    /// Price.
+    pub price: Money,
+    /// Business days in transit.
+    pub transit_days: u16,
+}
+
+/// A created shipping label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingLabel {
+    /// Carrier.
+    pub carrier: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Label document.
+    pub label_url: String,
+}
+
+/// The shipping service.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ShippingService: Send + Sync {
+    /// Rates to `destination`.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn rates(
+        &self,
+        tenant: TenantId,
+        destination: &Address,
+    ) -> Result<Vec<ShippingRate>, UpstreamError>;
+
+    /// Buys a label for the order; `order` is the idempotency key.
+    ///
+    /// # Errors
+    /// [`UpstreamError`].
+    async fn create_label(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        destination: &Address,
+        method: &str,
+    ) -> Result<ShippingLabel, UpstreamError>;
+}
