@@ -303,13 +303,54 @@ impl From<AuditEntry> for HistoryEntry {
         Self {
             id: entry.id,
             order_id: entry.order_id,
-            event_type: entry.event_type,
+            event_type: history_event_type(&entry.event_type),
             from_status: entry.from_status,
             to_status: entry.to_status,
             actor: entry.actor,
             ip_address: entry.ip.map(|ip| ip.to_string()),
             metadata: entry.metadata,
             created_at: entry.occurred_at,
+        }
+    }
+}
+
+/// The audit history's name for a domain event (SPEC §9, seed 002's style): `order.created` is
+/// `ORDER_CREATED`, an expiry is `RESERVATION_EXPIRED`, `refund.approved` is `REFUND_APPROVED`.
+/// Messages on the broker keep the dotted names.
+pub fn history_event_type(event: &str) -> String {
+    match event {
+        "order.expired" => "RESERVATION_EXPIRED".to_owned(),
+        "order.tickets_allocated" => "TICKETS_ALLOCATED".to_owned(),
+        other => other.replace('.', "_").to_ascii_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::history_event_type;
+
+    #[test]
+    fn history_names_follow_seed_002() {
+        let names = [
+            ("order.created", "ORDER_CREATED"),
+            ("order.reserved", "ORDER_RESERVED"),
+            ("order.confirmed", "ORDER_CONFIRMED"),
+            ("order.cancelled", "ORDER_CANCELLED"),
+            ("order.refunded", "ORDER_REFUNDED"),
+            ("order.expired", "RESERVATION_EXPIRED"),
+            ("order.processing", "ORDER_PROCESSING"),
+            ("order.shipped", "ORDER_SHIPPED"),
+            ("order.delivered", "ORDER_DELIVERED"),
+            ("order.returned", "ORDER_RETURNED"),
+            ("order.tickets_allocated", "TICKETS_ALLOCATED"),
+            ("refund.requested", "REFUND_REQUESTED"),
+            ("refund.approved", "REFUND_APPROVED"),
+            ("refund.rejected", "REFUND_REJECTED"),
+            ("refund.completed", "REFUND_COMPLETED"),
+            ("refund.failed", "REFUND_FAILED"),
+        ];
+        for (event, name) in names {
+            assert_eq!(history_event_type(event), name, "{event}");
         }
     }
 }

@@ -429,7 +429,7 @@ fn schemas() -> Value {
         "Cancellation": { "type": "object", "properties": { "orderId": uuid, "status": schema_ref("OrderStatus"), "cancelledAt": time,
             "refundStatus": { "type": "string", "enum": ["NONE", "INITIATED", "COMPLETED", "FAILED"] }, "refund": schema_ref("Refund") } },
         "History": { "type": "object", "properties": { "events": { "type": "array", "items": { "type": "object", "properties": {
-            "id": uuid, "orderId": uuid, "eventType": { "type": "string" }, "fromStatus": schema_ref("OrderStatus"),
+            "id": uuid, "orderId": uuid, "eventType": { "type": "string", "example": "ORDER_CREATED" }, "fromStatus": schema_ref("OrderStatus"),
             "toStatus": schema_ref("OrderStatus"), "actor": { "type": "object" }, "ipAddress": { "type": "string" },
             "metadata": { "type": "object" }, "createdAt": time } } } } },
         "Analytics": {

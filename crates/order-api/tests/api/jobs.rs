@@ -45,7 +45,7 @@ async fn two_expiry_workers_expire_each_due_order_exactly_once() {
             .as_array()
             .expect("events")
             .iter()
-            .filter(|e| e["eventType"] == "order.expired")
+            .filter(|e| e["eventType"] == "RESERVATION_EXPIRED")
             .count();
         assert_eq!(expired, 1, "order {id} expired once");
     }

@@ -90,15 +90,15 @@ async fn create_reserve_confirm_refund_is_recorded_step_by_step() {
     assert_eq!(
         types,
         [
-            "order.created",
-            "order.reserved",
-            "order.reserved",
-            "order.confirmed",
-            "order.tickets_allocated",
-            "refund.requested",
-            "refund.approved",
-            "refund.completed",
-            "order.refunded"
+            "ORDER_CREATED",
+            "ORDER_RESERVED",
+            "ORDER_RESERVED",
+            "ORDER_CONFIRMED",
+            "TICKETS_ALLOCATED",
+            "REFUND_REQUESTED",
+            "REFUND_APPROVED",
+            "REFUND_COMPLETED",
+            "ORDER_REFUNDED"
         ]
     );
     assert_eq!(history["events"][0]["ipAddress"], "127.0.0.1");

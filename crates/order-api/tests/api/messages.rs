@@ -138,8 +138,8 @@ async fn a_payment_announced_by_the_payment_service_confirms_the_order() {
     // The ticket service's ticket.allocated for the same tickets adds nothing.
     tokio::time::sleep(StdDuration::from_millis(500)).await;
     let history = app.history(1, &order).await;
-    assert_eq!(count(&history, "order.confirmed"), 1);
-    assert_eq!(count(&history, "order.tickets_allocated"), 1);
+    assert_eq!(count(&history, "ORDER_CONFIRMED"), 1);
+    assert_eq!(count(&history, "TICKETS_ALLOCATED"), 1);
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn a_duplicated_payment_succeeded_confirms_once() {
     // Let the second copy (and the simulator's own announcement) be consumed too.
     tokio::time::sleep(StdDuration::from_millis(800)).await;
     let history = app.history(1, &order).await;
-    assert_eq!(count(&history, "order.confirmed"), 1, "{history:?}");
+    assert_eq!(count(&history, "ORDER_CONFIRMED"), 1, "{history:?}");
     let state = app.simulator_state().await;
     assert_eq!(
         state["availability"][0]["sold"], 1,
@@ -198,7 +198,7 @@ async fn a_late_payment_is_held_again_and_confirmed_while_tickets_are_left() {
     let history = app.history(1, &order).await;
     let confirmed = history
         .iter()
-        .find(|e| e["eventType"] == "order.confirmed")
+        .find(|e| e["eventType"] == "ORDER_CONFIRMED")
         .expect("confirmed");
     assert_eq!(confirmed["fromStatus"], "EXPIRED");
     assert_eq!(app.simulator_state().await["availability"][0]["sold"], 2);
@@ -224,9 +224,9 @@ async fn a_late_payment_is_refunded_in_full_when_the_tickets_are_gone() {
         .await;
     assert_eq!(refunded["status"], "EXPIRED", "the order stays closed");
     let history = app.history(1, &late).await;
-    assert_eq!(count(&history, "refund.requested"), 1);
-    assert_eq!(count(&history, "refund.completed"), 1);
-    assert_eq!(count(&history, "order.confirmed"), 0);
+    assert_eq!(count(&history, "REFUND_REQUESTED"), 1);
+    assert_eq!(count(&history, "REFUND_COMPLETED"), 1);
+    assert_eq!(count(&history, "ORDER_CONFIRMED"), 0);
     let state = app.simulator_state().await;
     let payment = state["payments"]
         .as_array()
