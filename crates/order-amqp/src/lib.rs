@@ -50,6 +50,19 @@ impl std::fmt::Debug for EventPublisher {
     }
 }
 
+/// Whether the broker at `url` accepts a connection within `timeout` (readiness of an instance
+/// that relays or consumes). Opens a connection and closes it again.
+pub async fn broker_reachable(url: &str, timeout: std::time::Duration) -> bool {
+    let connect = Connection::connect(url, ConnectionProperties::default());
+    match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(connection)) => {
+            let _closed = connection.close(200, "readiness check".into()).await;
+            true
+        }
+        _ => false,
+    }
+}
+
 impl EventPublisher {
     /// Connects, enables publisher confirms and declares the durable topic exchange.
     ///

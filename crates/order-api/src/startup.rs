@@ -122,7 +122,11 @@ impl Application {
         let state = AppState {
             service: service.clone(),
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
-            store,
+            readiness: routes::Readiness {
+                store,
+                redis: redis.clone(),
+                broker_url: config.run_jobs.then(|| config.rabbitmq_url.clone()),
+            },
             max_body_bytes: config.max_body_bytes,
             analytics_window: config.analytics_window,
             idempotency: redis.clone(),

@@ -20,8 +20,8 @@ pub struct AppState {
     pub service: OrderService,
     /// Token and service-key verification.
     pub auth: Authenticator,
-    /// For readiness checks.
-    pub store: PgStore,
+    /// The dependencies `/health/readiness` checks.
+    pub readiness: Readiness,
     /// Largest accepted body.
     pub max_body_bytes: usize,
     /// Orders created this far back count in the analytics.
@@ -36,6 +36,26 @@ pub struct AppState {
     pub rate_limits: crate::config::RateLimits,
     /// Namespace of our Redis keys.
     pub redis_key_prefix: String,
+}
+
+/// What this instance needs to serve, for `/health/readiness`.
+#[derive(Clone)]
+pub struct Readiness {
+    /// The database.
+    pub store: PgStore,
+    /// Idempotency keys and rate limits.
+    pub redis: std::sync::Arc<order_redis::RedisGuards>,
+    /// The broker, when this instance relays the outbox and consumes messages.
+    pub broker_url: Option<String>,
+}
+
+// The broker URL holds credentials: not printed.
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness")
+            .field("broker", &self.broker_url.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for AppState {

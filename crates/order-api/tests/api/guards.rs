@@ -209,3 +209,45 @@ async fn with_redis_down_creation_fails_closed_and_other_commands_fail_open() {
         .await;
     assert_eq!(cancelled.status(), 200);
 }
+
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let answer = app
+        .client
+        .get(app.url("/health/readiness"))
+        .send()
+        .await
+        .expect("request");
+    let status = answer.status().as_u16();
+    (status, answer.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn readiness_reports_not_ready_while_redis_is_unreachable() {
+    let app = spawn_with(Setup {
+        dead_redis: true,
+        ..Setup::default()
+    })
+    .await;
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(
+        body["checks"],
+        json!({ "database": "ok", "redis": "unreachable" })
+    );
+}
+
+#[tokio::test]
+async fn readiness_of_an_instance_with_jobs_reports_an_unreachable_broker() {
+    let app = spawn_with(Setup {
+        jobs_with_dead_broker: true,
+        ..Setup::default()
+    })
+    .await;
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        body["checks"],
+        json!({ "database": "ok", "redis": "ok", "broker": "unreachable" })
+    );
+}

@@ -39,6 +39,8 @@ pub(crate) struct Setup {
     pub(crate) dead_ticket_service: bool,
     /// Point Redis at a dead port.
     pub(crate) dead_redis: bool,
+    /// Run the background jobs (relay, consumers) against a broker on a dead port.
+    pub(crate) jobs_with_dead_broker: bool,
     /// Per-user limits per minute.
     pub(crate) rate_limits: RateLimits,
     /// The simulator announces payment and ticket messages and the app consumes them.
@@ -58,6 +60,7 @@ impl Default for Setup {
             domain: DomainConfig::default(),
             dead_ticket_service: false,
             dead_redis: false,
+            jobs_with_dead_broker: false,
             // High enough that only the rate-limit tests meet them.
             rate_limits: RateLimits {
                 orders: 1_000,
@@ -181,7 +184,11 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         },
         rate_limits: setup.rate_limits,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
-        rabbitmq_url: amqp_url(),
+        rabbitmq_url: if setup.jobs_with_dead_broker {
+            "amqp://guest:guest@127.0.0.1:9/%2f".into()
+        } else {
+            amqp_url()
+        },
         outbox_batch_size: 100,
         consumers: order_amqp::consumers::ConsumerTopology {
             prefix: format!("test-{}", Uuid::new_v4().simple()),
@@ -195,7 +202,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         metrics_interval: StdDuration::from_secs(300),
         analytics_window: Duration::days(30),
         // Tests run the jobs themselves, deterministically.
-        run_jobs: false,
+        run_jobs: setup.jobs_with_dead_broker,
         idempotency_ttl: Duration::minutes(30),
         idempotency_lease: Duration::seconds(60),
         max_body_bytes: 16 * 1024,
