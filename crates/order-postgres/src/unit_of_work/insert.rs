@@ -1,0 +1,250 @@
+//! The insert of a new order: quota claims, the order, its key, lines, audit and outbox, and the
+//! cart and promo code it consumes, in one statement.
+
+use order_domain::ports::{OrderChange, RepositoryError};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::columns::{AuditColumns, ItemColumns, OutboxColumns, address_column};
+use crate::{corrupt, storage, to_i32};
+
+/// What the insert statement reports besides the rows it wrote.
+pub(super) struct InsertOutcome {
+    pub(super) saved: bool,
+    pub(super) day_ok: bool,
+    pub(super) event_ok: bool,
+    pub(super) idempotency_ok: bool,
+    pub(super) cart_ok: bool,
+    pub(super) promo_ok: bool,
+}
+
+// The quota places are claimed first, by conditional upserts on the buyer's counter rows: an
+// upsert that meets a concurrent one waits for it and re-checks the limit against the committed
+// count, so no race can exceed a quota. The order row is only inserted when every claim held.
+// The statement's text is fixed, so every order takes the buyer's rows in the same order (no
+// deadlock between two orders of one buyer).
+pub(super) async fn insert_order(
+    tx: &mut Transaction<'static, Postgres>,
+    change: &OrderChange,
+) -> Result<InsertOutcome, RepositoryError> {
+    let order = change.order.record();
+    if !order.refunds.is_empty() || !order.ticket_ids.is_empty() {
+        return Err(corrupt("a new order has no refunds and no tickets yet"));
+    }
+    let items = ItemColumns::of(&order.items)?;
+    let mut audit = AuditColumns::default();
+    audit.push(&change.audit);
+    let mut outbox = OutboxColumns::default();
+    outbox.push(&change.outbox)?;
+    let parts = order.pricing.components();
+    let milestones = &order.milestones;
+    let goods = &order.goods;
+    let quota = change.quota.as_ref();
+    let quota_event = quota.and_then(|q| q.active_for_event);
+    let idempotency = change.idempotency.as_ref();
+    let (cart_id, cart_version) = cart_of(change)?;
+    let promo = change.promo_redemption.as_ref();
+    let row = sqlx::query!(
+        r#"WITH day_quota AS (
+            INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
+            SELECT $2, $4, $67::date, 1 WHERE $67::date IS NOT NULL AND $68::integer > 0
+            ON CONFLICT (tenant_id, user_id, day) DO UPDATE SET created = q.created + 1
+                WHERE q.created < $68::integer
+            RETURNING 1
+        ),
+        event_quota AS (
+            INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+            SELECT $2, $4, $69::uuid, 1 WHERE $69::uuid IS NOT NULL AND $70::integer > 0
+            ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = q.active + 1
+                WHERE q.active < $70::integer
+            RETURNING 1
+        ),
+        o AS (
+            INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id,
+                currency, subtotal, discount, platform_fee, processing_fee, shipping, tax, total, hold_id,
+                expires_at, payment_intent_id, tickets, refundable_max, cancellation_reason, return_reason,
+                created_at, updated_at, reserved_at, confirmed_at, processing_at, shipped_at, delivered_at,
+                cancelled_at, expired_at, returned_at, refunded_at, carrier, tracking_number, label_url,
+                estimated_delivery, shipping_address, billing_address, shipping_method, promo_code, notes,
+                payment_method)
+            SELECT $1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}',
+                $19, $20, $21, $22, $23, $24, $25, $76, $77, $78, $26, $27, $79, $80, $81, $82, $83,
+                $84, $28, $29, $30, $31, $32, $33
+            WHERE ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
+              AND ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, tenant_id, user_id, created_at
+        ),
+        idem AS (
+            INSERT INTO order_idempotency_keys AS k (tenant_id, user_id, key, fingerprint, order_id, created_at)
+            SELECT o.tenant_id, o.user_id, $71, $72, o.id, o.created_at FROM o WHERE $71::text IS NOT NULL
+            ON CONFLICT (tenant_id, user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
+                order_id = EXCLUDED.order_id, created_at = EXCLUDED.created_at
+                WHERE k.created_at < $73::timestamptz
+            RETURNING 1
+        ),
+        items AS (
+            INSERT INTO order_items (id, tenant_id, order_id, position, ticket_type_id, ticket_pricing_id,
+                product_id, product_name, attributes, quantity, unit_price, subtotal, discount, platform_fee,
+                processing_fee, shipping, tax, total)
+            SELECT i.id, o.tenant_id, o.id, i.position, i.ticket_type_id, i.ticket_pricing_id, i.product_id,
+                i.product_name, i.attributes, i.quantity, i.unit_price, i.subtotal, i.discount,
+                i.platform_fee, i.processing_fee, i.shipping, i.tax, i.total
+            FROM o, unnest($34::uuid[], $35::uuid[], $36::uuid[], $37::uuid[], $38::text[], $39::jsonb[],
+                    $40::integer[], $41::bigint[], $42::bigint[], $43::bigint[], $44::bigint[], $45::bigint[],
+                    $46::bigint[], $47::bigint[], $48::bigint[])
+                WITH ORDINALITY AS i(id, ticket_type_id, ticket_pricing_id, product_id, product_name,
+                    attributes, quantity, unit_price, subtotal, discount, platform_fee, processing_fee,
+                    shipping, tax, total, position)
+        ),
+        audit AS (
+            INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
+                actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
+            SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($59::uuid[], $60::text[]) WITH ORDINALITY
+                    AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
+                a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
+            FROM o, unnest($49::uuid[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[],
+                    $55::boolean[], $56::text[], $57::jsonb[], $58::timestamptz[])
+                AS a(id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip, ip,
+                    metadata, occurred_at)
+        ),
+        events AS (
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            FROM o, unnest($61::uuid[], $62::text[], $63::jsonb[], $64::timestamptz[])
+                WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
+            ORDER BY e.n
+        ),
+        cart_lines AS (
+            DELETE FROM cart_items WHERE cart_id = $65 AND EXISTS (SELECT 1 FROM o)
+        ),
+        cart AS (
+            UPDATE shopping_carts SET version = version + 1, updated_at = now()
+            WHERE id = $65 AND version = $66 AND EXISTS (SELECT 1 FROM o)
+            RETURNING id
+        ),
+        promo_use AS (
+            INSERT INTO promo_code_usages (tenant_id, code, user_id, order_id)
+            SELECT o.tenant_id, $74, $75, o.id FROM o WHERE $74::text IS NOT NULL
+        ),
+        promo AS (
+            UPDATE promo_codes SET times_used = times_used + 1
+            WHERE code = $74 AND tenant_id = $2 AND EXISTS (SELECT 1 FROM o)
+              AND (usage_limit IS NULL OR times_used < usage_limit)
+            RETURNING code
+        )
+        SELECT EXISTS (SELECT 1 FROM o) AS "saved!",
+               ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota)) AS "day_ok!",
+               ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota)) AS "event_ok!",
+               ($71::text IS NULL OR EXISTS (SELECT 1 FROM idem)) AS "idempotency_ok!",
+               ($65::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS "cart_ok!",
+               ($74::text IS NULL OR EXISTS (SELECT 1 FROM promo)) AS "promo_ok!""#,
+        order.id.as_uuid(),
+        order.tenant_id.as_uuid(),
+        order.number.as_str(),
+        order.user_id.as_uuid(),
+        order.kind.as_str(),
+        order.status.as_str(),
+        order.event_id.map(|e| *e.as_uuid()),
+        order.pricing.currency().code(),
+        parts.subtotal,
+        parts.discount,
+        parts.platform_fee,
+        parts.processing_fee,
+        parts.shipping,
+        parts.tax,
+        order.pricing.total().minor(),
+        order.hold_id.as_ref().map(|h| h.as_str()),
+        order.expires_at,
+        order.payment_intent_id.as_ref().map(|p| p.as_str()),
+        order.refundable_max,
+        order.cancellation_reason.as_deref(),
+        order.return_reason.as_deref(),
+        milestones.created_at,
+        milestones.updated_at,
+        milestones.reserved_at,
+        milestones.confirmed_at,
+        milestones.cancelled_at,
+        milestones.expired_at,
+        address_column(goods.shipping_address.as_ref()) as _,
+        address_column(goods.billing_address.as_ref()) as _,
+        goods.shipping_method.as_deref(),
+        goods.promo_code.as_deref(),
+        goods.notes.as_deref(),
+        goods.payment_method.as_deref(),
+        &items.id,
+        &items.ticket_type_id as _,
+        &items.ticket_pricing_id as _,
+        &items.product_id as _,
+        &items.product_name as _,
+        &items.attributes as _,
+        &items.quantity,
+        &items.unit_price,
+        &items.subtotal,
+        &items.discount,
+        &items.platform_fee,
+        &items.processing_fee,
+        &items.shipping,
+        &items.tax,
+        &items.total,
+        &audit.id,
+        &audit.event_type,
+        &audit.from_status as _,
+        &audit.to_status as _,
+        &audit.actor_kind as _,
+        &audit.actor_name,
+        &audit.actor_vip,
+        &audit.ip as _,
+        &audit.metadata,
+        &audit.occurred_at,
+        &audit.role_entry,
+        &audit.role as _,
+        &outbox.id,
+        &outbox.event_type as _,
+        &outbox.payload,
+        &outbox.occurred_at,
+        cart_id,
+        cart_version,
+        quota.map(|q| q.day),
+        quota.map(|q| to_i32(q.max_orders_per_day)),
+        quota_event.map(|(id, _)| *id.as_uuid()),
+        quota_event.map(|(_, max)| to_i32(max)),
+        idempotency.map(|k| k.key.as_str()),
+        idempotency.map(|k| k.fingerprint.as_str()),
+        idempotency.map(|k| k.reusable_before),
+        promo.map(|p| p.code.as_str()),
+        promo.map(|p| *p.user_id.as_uuid()),
+        milestones.processing_at,
+        milestones.shipped_at,
+        milestones.delivered_at,
+        milestones.returned_at,
+        milestones.refunded_at,
+        order.shipment.as_ref().map(|s| s.carrier.as_str()),
+        order.shipment.as_ref().map(|s| s.tracking_number.as_str()),
+        order.shipment.as_ref().and_then(|s| s.label_url.as_deref()),
+        order.shipment.as_ref().and_then(|s| s.estimated_delivery),
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(storage)?;
+    Ok(InsertOutcome {
+        saved: row.saved,
+        day_ok: row.day_ok,
+        event_ok: row.event_ok,
+        idempotency_ok: row.idempotency_ok,
+        cart_ok: row.cart_ok,
+        promo_ok: row.promo_ok,
+    })
+}
+
+/// The cart a new goods order empties, with the version it was priced at.
+fn cart_of(change: &OrderChange) -> Result<(Option<Uuid>, Option<i64>), RepositoryError> {
+    match change.consumed_cart {
+        Some((id, version)) => Ok((
+            Some(*id.as_uuid()),
+            Some(i64::try_from(version).map_err(corrupt)?),
+        )),
+        None => Ok((None, None)),
+    }
+}

@@ -1,0 +1,107 @@
+//! The unit of work: an order's new state, its audit entries, outbox events, and the cart,
+//! promo-code and inbox writes that belong to it, in one statement of one transaction.
+//!
+//! Three statements, each checked against the schema at compile time: [`insert::insert_order`] stores a
+//! new order (claiming its quota places first), [`update::update_order`] stores the change of one stored
+//! order, [`update::update_batch`] the status changes of many (the expiry job). Values are bound as typed parameters — the columns of
+//! [`crate::columns`] — never as a document the SQL would take apart.
+
+use async_trait::async_trait;
+use order_domain::policy::QuotaExceeded;
+use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
+
+use crate::{PgStore, corrupt};
+
+mod insert;
+mod update;
+
+use self::insert::insert_order;
+use self::update::{update_batch, update_order};
+
+#[async_trait]
+impl UnitOfWork for PgStore {
+    async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
+        let order = change.order.record();
+        let mut tx = self.tenant_tx(order.tenant_id).await?;
+        // Dropping the transaction without committing rolls every part back.
+        if order.version == 0 {
+            let outcome = insert_order(&mut tx, change).await?;
+            if !outcome.day_ok {
+                return Err(QuotaExceeded::OrdersPerDay {
+                    limit: change.quota.map_or(0, |q| q.max_orders_per_day),
+                }
+                .into());
+            }
+            if !outcome.event_ok {
+                return Err(QuotaExceeded::ActiveOrdersPerEvent {
+                    limit: change
+                        .quota
+                        .and_then(|q| q.active_for_event)
+                        .map_or(0, |(_, max)| max),
+                }
+                .into());
+            }
+            if !outcome.idempotency_ok {
+                return Err(RepositoryError::IdempotencyKeyTaken);
+            }
+            if !outcome.saved || !outcome.cart_ok || !outcome.promo_ok {
+                return Err(RepositoryError::Conflict { expected: 0 });
+            }
+        } else {
+            if change.consumed_cart.is_some()
+                || change.promo_redemption.is_some()
+                || change.quota.is_some()
+                || change.idempotency.is_some()
+            {
+                return Err(corrupt(
+                    "carts, promo codes, quotas and idempotency keys go with a new order only",
+                ));
+            }
+            if !update_order(&mut tx, change).await? {
+                return Err(RepositoryError::Conflict {
+                    expected: order.version,
+                });
+            }
+        }
+        // Past this point the server may have committed even if the answer never arrives.
+        tx.commit()
+            .await
+            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))
+    }
+
+    async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
+        let Some(first) = changes.first() else {
+            return Ok(Vec::new());
+        };
+        let tenant = first.order.tenant_id();
+        if changes.iter().any(|c| c.order.tenant_id() != tenant) {
+            return Err(corrupt("a batch stores one tenant's orders"));
+        }
+        let only_status_changes = changes.iter().all(|change| {
+            let order = change.order.record();
+            order.version > 0
+                && order.refunds.is_empty()
+                && order.ticket_ids.is_empty()
+                && order.shipment.is_none()
+                && change.consumed_cart.is_none()
+                && change.promo_redemption.is_none()
+                && change.inbox.is_none()
+                && change.quota.is_none()
+                && change.idempotency.is_none()
+        });
+        if !only_status_changes {
+            return Err(corrupt(
+                "a batch stores status changes of stored, unpaid orders without extras only",
+            ));
+        }
+        let mut tx = self.tenant_tx(tenant).await?;
+        let stored = update_batch(&mut tx, *tenant.as_uuid(), changes).await?;
+        tx.commit()
+            .await
+            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))?;
+        Ok(changes
+            .iter()
+            .map(|change| stored.contains(change.order.id().as_uuid()))
+            .collect())
+    }
+}

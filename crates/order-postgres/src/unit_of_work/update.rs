@@ -1,0 +1,288 @@
+//! Updates of stored orders: one order with everything that belongs to its change, or the status
+//! changes of many (the expiry job).
+
+use order_domain::ports::{OrderChange, RepositoryError};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::columns::{AuditColumns, OrderUpdates, OutboxColumns, RefundColumns};
+use crate::{corrupt, storage};
+
+// One stored order: found by its typed id (`id = $2` on the primary key is an index condition
+// under row-level security, which lets only leakproof conditions use an index, and a plan no
+// table statistics can talk out of it). Per-event quota places move with the status ($25); a late
+// payment re-activates an order without a limit check (it is paid). Refunds are upserted whole.
+pub(super) async fn update_order(
+    tx: &mut Transaction<'static, Postgres>,
+    change: &OrderChange,
+) -> Result<bool, RepositoryError> {
+    let order = change.order.record();
+    let milestones = &order.milestones;
+    let shipment = order.shipment.as_ref();
+    let tickets: Vec<&str> = order.ticket_ids.iter().map(|t| t.as_str()).collect();
+    let mut refunds = RefundColumns::default();
+    refunds.push(&change.order);
+    let mut audit = AuditColumns::default();
+    audit.push(&change.audit);
+    let mut outbox = OutboxColumns::default();
+    outbox.push(&change.outbox)?;
+    let inbox = change.inbox.as_ref();
+    let stored = sqlx::query_scalar!(
+        r#"WITH o AS (
+            UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
+                payment_intent_id = $7, tickets = $26, refundable_max = $8, cancellation_reason = $9,
+                return_reason = $10, updated_at = $11, reserved_at = $12, confirmed_at = $13,
+                processing_at = $14, shipped_at = $15, delivered_at = $16, cancelled_at = $17,
+                expired_at = $18, returned_at = $19, refunded_at = $20, carrier = $21,
+                tracking_number = $22, label_url = $23, estimated_delivery = $24
+            WHERE id = $2 AND tenant_id = $1 AND version = $3
+            RETURNING id, tenant_id, user_id, event_id
+        ),
+        event_place AS (
+            INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+            SELECT o.tenant_id, o.user_id, o.event_id, greatest($25::integer, 0)
+            FROM o WHERE o.event_id IS NOT NULL AND $25::integer <> 0
+            ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE
+                SET active = greatest(q.active + $25::integer, 0)
+        ),
+        refunds AS (
+            INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, item_ids, reason,
+                requested_by, requested_at, decided_by, decided_at, decision_note, payment_reference,
+                failure_reason, attempts, completed_at)
+            SELECT r.id, o.tenant_id, o.id, r.amount, r.status,
+                ARRAY(SELECT l.item FROM unnest($40::uuid[], $41::uuid[]) WITH ORDINALITY
+                    AS l(refund, item, n) WHERE l.refund = r.id ORDER BY l.n),
+                r.reason, r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
+                r.payment_reference, r.failure_reason, r.attempts, r.completed_at
+            FROM o, unnest($27::uuid[], $28::bigint[], $29::text[], $30::text[], $31::text[],
+                    $32::timestamptz[], $33::text[], $34::timestamptz[], $35::text[], $36::text[],
+                    $37::text[], $38::integer[], $39::timestamptz[])
+                AS r(id, amount, status, reason, requested_by, requested_at, decided_by, decided_at,
+                    decision_note, payment_reference, failure_reason, attempts, completed_at)
+            ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
+                decided_at = EXCLUDED.decided_at, decision_note = EXCLUDED.decision_note,
+                payment_reference = EXCLUDED.payment_reference, failure_reason = EXCLUDED.failure_reason,
+                attempts = EXCLUDED.attempts, completed_at = EXCLUDED.completed_at
+        ),
+        audit AS (
+            INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
+                actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
+            SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($52::uuid[], $53::text[]) WITH ORDINALITY
+                    AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
+                a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
+            FROM o, unnest($42::uuid[], $43::text[], $44::text[], $45::text[], $46::text[], $47::text[],
+                    $48::boolean[], $49::text[], $50::jsonb[], $51::timestamptz[])
+                AS a(id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip, ip,
+                    metadata, occurred_at)
+        ),
+        events AS (
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            FROM o, unnest($54::uuid[], $55::text[], $56::jsonb[], $57::timestamptz[])
+                WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
+            ORDER BY e.n
+        ),
+        inbox_row AS (
+            INSERT INTO inbox (tenant_id, consumer, message_id)
+            SELECT o.tenant_id, $58, $59 FROM o WHERE $58::text IS NOT NULL
+        )
+        SELECT EXISTS (SELECT 1 FROM o) AS "stored!""#,
+        order.tenant_id.as_uuid(),
+        order.id.as_uuid(),
+        i64::try_from(order.version).map_err(corrupt)?,
+        order.status.as_str(),
+        order.hold_id.as_ref().map(|h| h.as_str()),
+        order.expires_at,
+        order.payment_intent_id.as_ref().map(|p| p.as_str()),
+        order.refundable_max,
+        order.cancellation_reason.as_deref(),
+        order.return_reason.as_deref(),
+        milestones.updated_at,
+        milestones.reserved_at,
+        milestones.confirmed_at,
+        milestones.processing_at,
+        milestones.shipped_at,
+        milestones.delivered_at,
+        milestones.cancelled_at,
+        milestones.expired_at,
+        milestones.returned_at,
+        milestones.refunded_at,
+        shipment.map(|s| s.carrier.as_str()),
+        shipment.map(|s| s.tracking_number.as_str()),
+        shipment.and_then(|s| s.label_url.as_deref()),
+        shipment.and_then(|s| s.estimated_delivery),
+        event_place_delta(change),
+        &tickets as _,
+        &refunds.id,
+        &refunds.amount,
+        &refunds.status as _,
+        &refunds.reason,
+        &refunds.requested_by,
+        &refunds.requested_at,
+        &refunds.decided_by as _,
+        &refunds.decided_at as _,
+        &refunds.decision_note as _,
+        &refunds.payment_reference as _,
+        &refunds.failure_reason as _,
+        &refunds.attempts,
+        &refunds.completed_at as _,
+        &refunds.line_refund,
+        &refunds.line_item,
+        &audit.id,
+        &audit.event_type,
+        &audit.from_status as _,
+        &audit.to_status as _,
+        &audit.actor_kind as _,
+        &audit.actor_name,
+        &audit.actor_vip,
+        &audit.ip as _,
+        &audit.metadata,
+        &audit.occurred_at,
+        &audit.role_entry,
+        &audit.role as _,
+        &outbox.id,
+        &outbox.event_type as _,
+        &outbox.payload,
+        &outbox.occurred_at,
+        inbox.map(|m| m.consumer.as_str()),
+        inbox.map(|m| m.message_id.as_str()),
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(storage)?;
+    Ok(stored)
+}
+
+// Status changes of many stored orders of one tenant at once (the expiry job): unpaid orders,
+// so no refunds, tickets or shipment move. Typed ids and versions find the rows; per-event quota
+// places move by the sum of each buyer's changes, since one buyer may have several orders in a
+// batch. Returns the ids of the orders whose version still matched.
+pub(super) async fn update_batch(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: Uuid,
+    changes: &[OrderChange],
+) -> Result<Vec<Uuid>, RepositoryError> {
+    let mut orders = OrderUpdates::default();
+    let mut audit = AuditColumns::default();
+    let mut outbox = OutboxColumns::default();
+    for change in changes {
+        orders.push(&change.order, event_place_delta(change))?;
+        audit.push(&change.audit);
+        outbox.push(&change.outbox)?;
+    }
+    let stored = sqlx::query_scalar!(
+        r#"WITH input AS (
+            SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[],
+                $7::text[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
+                $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
+                $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
+                $21::integer[])
+            AS t(id, version, status, hold_id, expires_at, payment_intent_id, refundable_max,
+                cancellation_reason, return_reason, updated_at, reserved_at, confirmed_at, processing_at,
+                shipped_at, delivered_at, cancelled_at, expired_at, returned_at, refunded_at, place_delta)
+        ),
+        o AS (
+            UPDATE orders SET status = i.status, version = orders.version + 1, hold_id = i.hold_id,
+                expires_at = i.expires_at, payment_intent_id = i.payment_intent_id,
+                refundable_max = i.refundable_max, cancellation_reason = i.cancellation_reason,
+                return_reason = i.return_reason, updated_at = i.updated_at, reserved_at = i.reserved_at,
+                confirmed_at = i.confirmed_at, processing_at = i.processing_at, shipped_at = i.shipped_at,
+                delivered_at = i.delivered_at, cancelled_at = i.cancelled_at, expired_at = i.expired_at,
+                returned_at = i.returned_at, refunded_at = i.refunded_at
+            FROM input i
+            WHERE orders.id = i.id AND orders.tenant_id = $1 AND orders.version = i.version
+            RETURNING orders.id, orders.tenant_id, orders.user_id, orders.event_id
+        ),
+        places AS (
+            SELECT o.tenant_id, o.user_id, o.event_id, sum(i.place_delta)::integer AS delta
+            FROM o JOIN input i ON i.id = o.id
+            WHERE o.event_id IS NOT NULL AND i.place_delta <> 0
+            GROUP BY 1, 2, 3
+        ),
+        places_given_back AS (
+            UPDATE buyer_event_orders q SET active = greatest(q.active + p.delta, 0)
+            FROM places p
+            WHERE p.delta < 0 AND q.tenant_id = p.tenant_id AND q.user_id = p.user_id
+              AND q.event_id = p.event_id
+        ),
+        places_taken AS (
+            INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
+            SELECT tenant_id, user_id, event_id, delta FROM places WHERE delta > 0
+            ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = q.active + EXCLUDED.active
+        ),
+        audit AS (
+            INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
+                actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
+            SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($33::uuid[], $34::text[]) WITH ORDINALITY
+                    AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
+                a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
+            FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::text[], $26::text[], $27::text[],
+                    $28::text[], $29::boolean[], $30::text[], $31::jsonb[], $32::timestamptz[])
+                AS a(order_id, id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip,
+                    ip, metadata, occurred_at)
+            JOIN o ON o.id = a.order_id
+        ),
+        events AS (
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            FROM unnest($35::uuid[], $36::uuid[], $37::text[], $38::jsonb[], $39::timestamptz[])
+                WITH ORDINALITY AS e(order_id, id, event_type, payload, occurred_at, n)
+            JOIN o ON o.id = e.order_id
+            ORDER BY e.n
+        )
+        SELECT coalesce(array_agg(id), '{}') AS "stored!" FROM o"#,
+        tenant,
+        &orders.id,
+        &orders.version,
+        &orders.status as _,
+        &orders.hold_id as _,
+        &orders.expires_at,
+        &orders.payment_intent_id as _,
+        &orders.refundable_max as _,
+        &orders.cancellation_reason as _,
+        &orders.return_reason as _,
+        &orders.updated_at,
+        &orders.reserved_at as _,
+        &orders.confirmed_at as _,
+        &orders.processing_at as _,
+        &orders.shipped_at as _,
+        &orders.delivered_at as _,
+        &orders.cancelled_at as _,
+        &orders.expired_at as _,
+        &orders.returned_at as _,
+        &orders.refunded_at as _,
+        &orders.place_delta,
+        &audit.order_id,
+        &audit.id,
+        &audit.event_type,
+        &audit.from_status as _,
+        &audit.to_status as _,
+        &audit.actor_kind as _,
+        &audit.actor_name,
+        &audit.actor_vip,
+        &audit.ip as _,
+        &audit.metadata,
+        &audit.occurred_at,
+        &audit.role_entry,
+        &audit.role as _,
+        &outbox.order_id,
+        &outbox.id,
+        &outbox.event_type as _,
+        &outbox.payload,
+        &outbox.occurred_at,
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(storage)?;
+    Ok(stored)
+}
+
+/// How the change moves the order's place in its buyer's per-event quota: +1 when it enters the
+/// active statuses, -1 when it leaves them.
+fn event_place_delta(change: &OrderChange) -> i32 {
+    let was = change.order.stored_status().is_some_and(|s| s.is_active());
+    let is = change.order.status().is_active();
+    i32::from(is) - i32::from(was)
+}
