@@ -11,6 +11,7 @@ use order_domain::actor::{Actor, RequestContext, Role};
 use order_domain::ids::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
+use crate::client_ip::TrustedProxies;
 use crate::config::{JwtConfig, JwtKey, ServiceKey};
 use crate::error::ApiError;
 
@@ -43,6 +44,7 @@ pub struct Authenticator {
     decoding: DecodingKey,
     validation: Validation,
     service_keys: Vec<ServiceKey>,
+    proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -82,7 +84,20 @@ impl Authenticator {
             decoding,
             validation,
             service_keys,
+            proxies: TrustedProxies::default(),
         })
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies when recording the caller's address.
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The caller's address for the audit trail ([`TrustedProxies::client_ip`]).
+    pub fn client_ip(&self, request: &HttpRequest) -> Option<IpAddr> {
+        self.proxies.of_request(request)
     }
 
     /// The caller of a public route, from `Authorization: Bearer <jwt>`.
@@ -107,7 +122,7 @@ impl Authenticator {
                 },
                 vip: claims.vip,
             },
-            ip: client_ip(request),
+            ip: self.client_ip(request),
         })
     }
 
@@ -150,10 +165,6 @@ fn header(request: &HttpRequest) -> Option<&str> {
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-}
-
-fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
-    request.peer_addr().map(|a| a.ip())
 }
 
 /// Equal-length comparison that does not stop at the first difference.

@@ -142,6 +142,9 @@ pub struct Config {
     pub idempotency_lease: time::Duration,
     /// `MAX_BODY_BYTES` (65536).
     pub max_body_bytes: usize,
+    /// `TRUSTED_PROXIES` (none): addresses and networks whose `X-Forwarded-For` names the
+    /// caller in the audit trail, e.g. `10.0.0.0/8,127.0.0.1`.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// `LOG_LEVEL` (info) — or `RUST_LOG` for per-module filters.
     pub log_level: String,
     /// `LOG_FORMAT`: `json` or `text` (text).
@@ -518,6 +521,13 @@ impl Config {
                 "a number of seconds from 1 to 3600",
             )?),
             max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024, "a size in bytes")?,
+            trusted_proxies: crate::client_ip::TrustedProxies::parse(
+                &env.get("TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|problem| ConfigError {
+                variable: "TRUSTED_PROXIES",
+                problem: format!("must list addresses or networks: {problem}"),
+            })?,
             log_level: env.get("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_json: log_format == "json",
             domain,
@@ -584,6 +594,19 @@ mod tests {
             env(&short).map(|_| ()).expect_err("short").variable,
             "JWT_SECRET"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_none_by_default_and_a_bad_entry_is_named() {
+        assert_eq!(
+            env(BASE).expect("valid").trusted_proxies,
+            crate::client_ip::TrustedProxies::default()
+        );
+        let mut vars = BASE.to_vec();
+        vars.push(("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"));
+        let error = env(&vars).map(|_| ()).expect_err("bad entry");
+        assert_eq!(error.variable, "TRUSTED_PROXIES");
+        assert!(error.to_string().contains("proxy.local"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod cursor;
 pub mod dto;

@@ -121,7 +121,8 @@ impl Application {
         let store_for_jobs = store.clone();
         let state = AppState {
             service: service.clone(),
-            auth: Authenticator::new(&config.jwt, config.service_keys.clone())?,
+            auth: Authenticator::new(&config.jwt, config.service_keys.clone())?
+                .with_trusted_proxies(config.trusted_proxies.clone()),
             readiness: routes::Readiness {
                 store,
                 redis: redis.clone(),

@@ -28,7 +28,7 @@ fn service_context(state: &AppState, request: &HttpRequest) -> Result<RequestCon
     Ok(RequestContext {
         tenant_id: tenant,
         actor: Actor::Service { name },
-        ip: request.peer_addr().map(|a| a.ip()),
+        ip: state.auth.client_ip(request),
     })
 }
 

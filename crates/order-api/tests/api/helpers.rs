@@ -41,6 +41,8 @@ pub(crate) struct Setup {
     pub(crate) dead_redis: bool,
     /// Run the background jobs (relay, consumers) against a broker on a dead port.
     pub(crate) jobs_with_dead_broker: bool,
+    /// `TRUSTED_PROXIES`.
+    pub(crate) trusted_proxies: &'static str,
     /// Per-user limits per minute.
     pub(crate) rate_limits: RateLimits,
     /// The simulator announces payment and ticket messages and the app consumes them.
@@ -61,6 +63,7 @@ impl Default for Setup {
             dead_ticket_service: false,
             dead_redis: false,
             jobs_with_dead_broker: false,
+            trusted_proxies: "",
             // High enough that only the rate-limit tests meet them.
             rate_limits: RateLimits {
                 orders: 1_000,
@@ -206,6 +209,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         idempotency_ttl: Duration::minutes(30),
         idempotency_lease: Duration::seconds(60),
         max_body_bytes: 16 * 1024,
+        trusted_proxies: order_api::client_ip::TrustedProxies::parse(setup.trusted_proxies)
+            .expect("trusted proxies"),
         log_level: "warn".into(),
         log_json: false,
         domain: setup.domain.clone(),

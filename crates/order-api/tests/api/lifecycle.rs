@@ -389,3 +389,46 @@ async fn an_event_cancelled_while_its_details_are_cached_sells_nothing_more() {
         "no intent"
     );
 }
+
+/// Creates an order with `X-Forwarded-For: 203.0.113.7, 10.0.0.2` and answers the address its
+/// audit trail recorded.
+async fn audited_address_behind_a_proxy(trusted_proxies: &'static str) -> Value {
+    let app = spawn_with(Setup {
+        trusted_proxies,
+        ..Setup::default()
+    })
+    .await;
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(customer(1))
+        .header("x-forwarded-for", "203.0.113.7, 10.0.0.2")
+        .json(&order_body(1))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    let history: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    history["events"][0]["ipAddress"].clone()
+}
+
+#[tokio::test]
+async fn the_audit_believes_x_forwarded_for_only_from_a_trusted_proxy() {
+    assert_eq!(
+        audited_address_behind_a_proxy("").await,
+        "127.0.0.1",
+        "anyone can write the header"
+    );
+    assert_eq!(
+        audited_address_behind_a_proxy("127.0.0.1, 10.0.0.0/8").await,
+        "203.0.113.7"
+    );
+}
