@@ -432,3 +432,70 @@ async fn the_audit_believes_x_forwarded_for_only_from_a_trusted_proxy() {
         "203.0.113.7"
     );
 }
+
+async fn bulk_cancel(app: &TestApp) -> (u16, Value) {
+    let answer = app
+        .internal(
+            "/internal/v1/orders/bulk/cancel",
+            Some(tenant_a()),
+            &json!({ "eventId": EVENT, "reason": "storm" }),
+        )
+        .await;
+    let status = answer.status().as_u16();
+    (status, answer.json().await.expect("json"))
+}
+
+#[tokio::test]
+/// (200, every order cancelled, is `internal_routes_expire_list_and_bulk_cancel`.)
+async fn bulk_cancel_answers_207_when_some_orders_fail_and_500_when_none_can_be_cancelled() {
+    let app = spawn_app().await;
+    let paid = app.new_order(1, 1).await;
+    app.pay(&paid).await;
+    assert_eq!(app.confirm(&paid).await.status(), 200);
+    let unpaid = app.new_order(2, 1).await;
+    // The event service is down: a paid order's refund terms need the event's start, an unpaid
+    // order needs nothing from it.
+    app.set_faults(json!({"events": {"errorPercent": 100}}))
+        .await;
+
+    let (status, partial) = bulk_cancel(&app).await;
+    assert_eq!(status, 207, "{partial}");
+    assert_eq!(
+        (&partial["total"], &partial["succeeded"], &partial["failed"]),
+        (&json!(2), &json!(1), &json!(1))
+    );
+    let result_of = |report: &Value, order: &Value| {
+        report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["orderId"] == order["id"])
+            .cloned()
+            .expect("the order is reported")
+    };
+    let unpaid_result = result_of(&partial, &unpaid);
+    assert_eq!(unpaid_result["success"], true);
+    assert_eq!(unpaid_result["status"], "CANCELLED");
+    let paid_result = result_of(&partial, &paid);
+    assert_eq!(paid_result["success"], false);
+    assert_eq!(paid_result["status"], 503);
+
+    // Only the paid order is left active, and it still cannot be cancelled.
+    let (status, none) = bulk_cancel(&app).await;
+    assert_eq!(status, 500, "{none}");
+    assert_eq!(
+        (&none["total"], &none["succeeded"], &none["failed"]),
+        (&json!(1), &json!(0), &json!(1))
+    );
+    let id = paid["id"].as_str().expect("id");
+    let stored: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        stored["status"], "CONFIRMED",
+        "a failed cancel leaves nothing half-done"
+    );
+}
