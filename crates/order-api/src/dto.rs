@@ -24,7 +24,7 @@ pub struct CreateOrderBody {
     pub items: Vec<CreateItemBody>,
     /// When given, must be the event's currency.
     pub currency: Option<String>,
-    /// Free-form client data, echoed nowhere (accepted for seed compatibility).
+    /// The client's own data: a JSON object of at most 4 KiB, stored and returned as given.
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -38,6 +38,32 @@ pub struct CreateItemBody {
     pub ticket_pricing_id: TicketPricingId,
     /// Units (signed so that negatives are reported as a field error).
     pub quantity: i64,
+}
+
+/// The `metadata` of a new order: absent is empty; otherwise an object within the domain's bound.
+///
+/// # Errors
+/// A field error on `metadata` (`invalid` for a non-object, `too_large` past the bound).
+pub fn metadata(
+    value: Option<serde_json::Value>,
+) -> Result<order_domain::order::OrderMetadata, ApiError> {
+    use order_domain::order::{InvalidMetadata, OrderMetadata};
+    match value.map(OrderMetadata::new).transpose() {
+        Ok(metadata) => Ok(metadata.unwrap_or_default()),
+        Err(InvalidMetadata::NotAnObject) => Err(ApiError::field(
+            "metadata",
+            "invalid",
+            "must be a JSON object",
+        )),
+        Err(InvalidMetadata::TooLarge { .. }) => Err(ApiError::field(
+            "metadata",
+            "too_large",
+            format!(
+                "at most {} bytes of JSON",
+                order_domain::order::MAX_METADATA_BYTES
+            ),
+        )),
+    }
 }
 
 /// `POST …/cancel`, `POST …/expire`.
@@ -213,6 +239,7 @@ pub struct OrderResponse {
     refunds: Vec<RefundResponse>,
     refunded_amount: i64,
     cancellation_reason: Option<String>,
+    metadata: serde_json::Value,
     version: u64,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -270,6 +297,7 @@ impl OrderResponse {
                 .collect(),
             refunded_amount: order.completed_refunds(),
             cancellation_reason: record.cancellation_reason.clone(),
+            metadata: order.metadata().to_value(),
             version: order.version(),
             created_at: m.created_at,
             updated_at: m.updated_at,

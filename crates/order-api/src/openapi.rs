@@ -402,6 +402,7 @@ fn schemas() -> Value {
             "paymentIntentId": { "type": "string" }, "clientSecret": { "type": "string" },
             "reservationExpiresAt": time, "ticketIds": { "type": "array", "items": { "type": "string" } },
             "refunds": { "type": "array", "items": schema_ref("Refund") }, "refundedAmount": money,
+            "metadata": { "type": "object", "description": "the client's own data, as given at creation" },
             "version": { "type": "integer" }, "createdAt": time, "updatedAt": time, "reservedAt": time,
             "confirmedAt": time, "cancelledAt": time, "expiredAt": time, "refundedAt": time } },
         "OrderPage": { "type": "object", "properties": {
@@ -414,7 +415,7 @@ fn schemas() -> Value {
                 "nextCursor": { "type": ["string", "null"], "description": "pass as cursor for the next page" } } } } },
         "CreateOrder": { "type": "object", "required": ["eventId", "items"], "additionalProperties": false, "properties": {
             "eventId": uuid, "currency": { "type": "string", "enum": ["USD", "EUR", "GBP", "CAD", "AUD"] },
-            "metadata": { "type": "object" },
+            "metadata": { "type": "object", "description": "the client's own data, stored and returned as given; at most 4096 bytes of JSON" },
             "items": { "type": "array", "minItems": 1, "maxItems": 50, "items": { "type": "object",
                 "required": ["ticketTypeId", "ticketPricingId", "quantity"], "additionalProperties": false,
                 "properties": { "ticketTypeId": uuid, "ticketPricingId": uuid,

@@ -177,6 +177,7 @@ fn confirmed_order(lines: &[(i64, u32)]) -> Order {
         items,
         priced,
         goods: GoodsDetails::default(),
+        metadata: Default::default(),
         expires_at: NOW + Duration::minutes(15),
         now: NOW,
     })

@@ -36,7 +36,7 @@ impl PgStore {
                 delivered_at, cancelled_at, expired_at, returned_at, refunded_at, carrier,
                 tracking_number, label_url, estimated_delivery,
                 shipping_address AS "shipping_address: _", billing_address AS "billing_address: _",
-                shipping_method, promo_code, notes, payment_method,
+                shipping_method, promo_code, notes, payment_method, metadata AS "metadata!",
                 items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
             FROM orders_by_id($1, $2)"#,
             tenant.as_uuid(),

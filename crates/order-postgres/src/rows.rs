@@ -15,7 +15,8 @@ use order_domain::ids::{
 };
 use order_domain::money::Currency;
 use order_domain::order::{
-    Address, GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderRecord, Refund, Shipment,
+    Address, GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderMetadata, OrderRecord,
+    Refund, Shipment,
 };
 use order_domain::pricing::{Components, PriceBreakdown};
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,7 @@ pub(crate) struct OrderRow {
     pub promo_code: Option<String>,
     pub notes: Option<String>,
     pub payment_method: Option<String>,
+    pub metadata: serde_json::Value,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
@@ -210,6 +212,7 @@ impl OrderRow {
                 notes: self.notes,
                 payment_method: self.payment_method,
             },
+            metadata: OrderMetadata::new(self.metadata).map_err(corrupt)?,
             hold_id: self.hold_id.map(HoldId::new),
             expires_at: self.expires_at,
             payment_intent_id: self.payment_intent_id.map(PaymentIntentId::new),

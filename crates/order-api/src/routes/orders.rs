@@ -42,6 +42,7 @@ pub(super) async fn create(
                 .map_err(|_| {
                     ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
                 })?;
+            let metadata = crate::dto::metadata(body.metadata)?;
             let created = state
                 .service
                 .create_ticket_order(
@@ -59,6 +60,7 @@ pub(super) async fn create(
                             .collect(),
                         currency,
                         idempotency,
+                        metadata,
                     },
                 )
                 .await?;

@@ -499,3 +499,47 @@ async fn bulk_cancel_answers_207_when_some_orders_fail_and_500_when_none_can_be_
         "a failed cancel leaves nothing half-done"
     );
 }
+
+#[tokio::test]
+async fn metadata_given_at_creation_is_stored_and_returned() {
+    let app = spawn_app().await;
+    let mut body = order_body(1);
+    body["metadata"] = json!({ "source": "mobile", "campaign": { "id": 7 } });
+    let created = app.create_order(&customer(1), &body).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(created["metadata"], body["metadata"]);
+    let id = created["id"].as_str().expect("id");
+    let stored: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["metadata"], body["metadata"]);
+    // Without metadata: an empty object.
+    assert_eq!(app.new_order(2, 1).await["metadata"], json!({}));
+}
+
+#[tokio::test]
+async fn metadata_must_be_an_object_of_bounded_size() {
+    let app = spawn_app().await;
+    for (metadata, code) in [
+        (json!(["mobile"]), "invalid"),
+        (json!({ "note": "x".repeat(5_000) }), "too_large"),
+    ] {
+        let mut body = order_body(1);
+        body["metadata"] = metadata;
+        let refused = app.create_order(&customer(1), &body).await;
+        let problem = assert_problem(refused, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["path"], "metadata");
+        assert_eq!(problem["errors"][0]["code"], code);
+    }
+    let orders: Value = app
+        .get(&customer(1), "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(orders["orders"], json!([]), "nothing was created");
+}

@@ -8,6 +8,7 @@
 mod fulfillment;
 mod goods;
 mod lines;
+mod metadata;
 mod milestones;
 mod record;
 mod refund;
@@ -17,6 +18,7 @@ use time::OffsetDateTime;
 
 pub use self::goods::{Address, GoodsDetails, Shipment};
 pub use self::lines::{ItemProduct, OrderItem};
+pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
 pub use self::milestones::Milestones;
 pub use self::record::{InvalidOrderRecord, OrderRecord};
 pub use self::refund::{
@@ -98,6 +100,8 @@ pub struct NewOrder {
     pub priced: PricedOrder,
     /// Goods details (empty for tickets).
     pub goods: GoodsDetails,
+    /// The client's own data, stored and returned as given.
+    pub metadata: OrderMetadata,
     /// End of the reservation / payment window.
     pub expires_at: OffsetDateTime,
     /// Creation time.
@@ -180,6 +184,7 @@ impl Order {
             items,
             pricing: new.priced.order,
             goods: new.goods,
+            metadata: new.metadata,
             hold_id: None,
             expires_at: new.expires_at,
             payment_intent_id: None,
@@ -270,6 +275,11 @@ impl Order {
     pub fn pricing(&self) -> &PriceBreakdown {
         &self.record.pricing
     }
+    /// The client's own data (seed 002's `metadata`).
+    pub fn metadata(&self) -> &OrderMetadata {
+        &self.record.metadata
+    }
+
     /// The lines.
     pub fn items(&self) -> &[OrderItem] {
         &self.record.items

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderKind, OrderStatus, Refund,
-    Shipment,
+    GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderKind, OrderMetadata, OrderStatus,
+    Refund, Shipment,
 };
 use crate::ids::{
     EventId, HoldId, OrderId, OrderNumber, PaymentIntentId, TenantId, TicketId, UserId,
@@ -30,6 +30,9 @@ pub struct OrderRecord {
     pub items: Vec<OrderItem>,
     pub pricing: PriceBreakdown,
     pub goods: GoodsDetails,
+    /// The client's own data.
+    #[serde(default)]
+    pub metadata: OrderMetadata,
     /// The upstream hold (ticket hold or stock reservation).
     pub hold_id: Option<HoldId>,
     /// When the reservation or payment window ends.

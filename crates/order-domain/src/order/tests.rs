@@ -67,6 +67,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
         items,
         priced,
         goods: GoodsDetails::default(),
+        metadata: Default::default(),
         expires_at: T0 + Duration::minutes(15),
         now: T0,
     })

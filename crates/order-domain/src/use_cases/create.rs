@@ -43,6 +43,8 @@ pub struct CreateTicketOrder {
     pub currency: Option<crate::money::Currency>,
     /// The request's `Idempotency-Key`, stored with the order.
     pub idempotency: Option<IdempotencyKey>,
+    /// The client's own data, stored with the order and returned as given.
+    pub metadata: crate::order::OrderMetadata,
 }
 
 /// The `Idempotency-Key` a creation runs under. The key is stored with the order in the same
@@ -235,6 +237,7 @@ impl OrderService {
             items,
             priced,
             goods: GoodsDetails::default(),
+            metadata: request.metadata.clone(),
             expires_at,
             now,
         })?;
@@ -420,6 +423,7 @@ impl OrderService {
                 notes: request.notes,
                 payment_method: request.payment_method,
             },
+            metadata: crate::order::OrderMetadata::default(),
             expires_at,
             now,
         })?;

@@ -66,10 +66,10 @@ pub(super) async fn insert_order(
                 created_at, updated_at, reserved_at, confirmed_at, processing_at, shipped_at, delivered_at,
                 cancelled_at, expired_at, returned_at, refunded_at, carrier, tracking_number, label_url,
                 estimated_delivery, shipping_address, billing_address, shipping_method, promo_code, notes,
-                payment_method)
+                payment_method, metadata)
             SELECT $1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}',
                 $19, $20, $21, $22, $23, $24, $25, $76, $77, $78, $26, $27, $79, $80, $81, $82, $83,
-                $84, $28, $29, $30, $31, $32, $33
+                $84, $28, $29, $30, $31, $32, $33, $85
             WHERE ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
               AND ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
             ON CONFLICT (id) DO NOTHING
@@ -224,6 +224,7 @@ pub(super) async fn insert_order(
         order.shipment.as_ref().map(|s| s.tracking_number.as_str()),
         order.shipment.as_ref().and_then(|s| s.label_url.as_deref()),
         order.shipment.as_ref().and_then(|s| s.estimated_delivery),
+        order.metadata.to_value(),
     )
     .fetch_one(&mut **tx)
     .await

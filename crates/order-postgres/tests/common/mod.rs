@@ -96,6 +96,7 @@ pub fn new_order(tenant: TenantId, n: u128, user: u128, event: u128) -> Order {
         items,
         priced,
         goods: GoodsDetails::default(),
+        metadata: Default::default(),
         expires_at: NOW + Duration::minutes(15),
         now: NOW,
     })

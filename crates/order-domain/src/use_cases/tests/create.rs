@@ -30,6 +30,7 @@ pub(super) fn two_tickets() -> CreateTicketOrder {
         }],
         currency: None,
         idempotency: None,
+        metadata: Default::default(),
     }
 }
 
