@@ -74,6 +74,16 @@ pub struct ReasonBody {
     pub reason: Option<String>,
 }
 
+/// `POST /internal/v1/orders/{id}/expire`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpireBody {
+    /// Why.
+    pub reason: Option<String>,
+    /// Expire even while the reservation runs (an operator's decision; needs a reason).
+    pub force: Option<bool>,
+}
+
 /// `POST …/refund`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

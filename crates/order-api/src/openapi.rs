@@ -192,15 +192,16 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "post",
         path: "/internal/v1/orders/{id}/expire",
-        summary: "Expire an order whose hold ran out (needs X-Tenant-Id)",
+        summary: "Expire an order whose hold ran out, or any unpaid one with force and a reason (needs X-Tenant-Id)",
         security: Security::ServiceKey,
-        request: Some("Reason"),
+        request: Some("Expire"),
         response: (200, "Expiry"),
         errors: &[
             (404, "not_found"),
             (409, "invalid_transition"),
             (409, "not_yet_expired"),
             (409, "conflict"),
+            (422, "validation_failed"),
         ],
     },
     Route {
@@ -421,6 +422,9 @@ fn schemas() -> Value {
                 "properties": { "ticketTypeId": uuid, "ticketPricingId": uuid,
                     "quantity": { "type": "integer", "minimum": 1, "maximum": 10 } } } } } },
         "Reason": { "type": "object", "additionalProperties": false, "properties": { "reason": { "type": "string", "maxLength": 500 } } },
+        "Expire": { "type": "object", "additionalProperties": false, "properties": {
+            "reason": { "type": "string", "maxLength": 500, "description": "required with force; recorded in the audit" },
+            "force": { "type": "boolean", "description": "expire even while the reservation runs (an operator's decision)" } } },
         "Reject": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": { "reason": { "type": "string", "maxLength": 500 } } },
         "RefundRequest": { "type": "object", "additionalProperties": false, "properties": {
             "amount": money, "itemIds": { "type": "array", "items": uuid }, "reason": { "type": "string", "maxLength": 500 } } },

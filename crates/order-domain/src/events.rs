@@ -228,6 +228,9 @@ pub struct OrderExpired {
     pub change: StatusChanged,
     /// The hold to release, when there was one.
     pub hold_id: Option<HoldId>,
+    /// Set when an operator expired the order before its window ended: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_reason: Option<String>,
 }
 
 /// `order.refunded`.
@@ -393,6 +396,7 @@ mod tests {
                     to: OrderStatus::Expired,
                 },
                 hold_id: Some(HoldId::new("hold-1")),
+                forced_reason: None,
             }),
         );
         let json = serde_json::to_value(&envelope).expect("serializes");

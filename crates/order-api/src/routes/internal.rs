@@ -10,7 +10,7 @@ use time::Duration;
 
 use super::AppState;
 use super::orders::rfc3339;
-use crate::dto::{BulkCancelBody, ConfirmBody, ReasonBody, reason};
+use crate::dto::{BulkCancelBody, ConfirmBody, ExpireBody, reason};
 use crate::error::ApiError;
 use crate::extract::{json, path_id, query, read_body};
 use crate::guards::{WhenStoreDown, idempotent};
@@ -89,9 +89,24 @@ pub(super) async fn expire(
         None,
         WhenStoreDown::FailOpen,
         |_| async {
-            let body: ReasonBody = json(&request, &raw, true)?;
-            reason(body.reason, "reason", "reservation expired")?;
-            let order = state.service.expire(&ctx, id).await?;
+            let body: ExpireBody = json(&request, &raw, true)?;
+            let forced = if body.force == Some(true) {
+                if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                    return Err(ApiError::field(
+                        "reason",
+                        "required",
+                        "a forced expiry records the operator's reason",
+                    ));
+                }
+                Some(reason(body.reason, "reason", "")?)
+            } else {
+                reason(body.reason, "reason", "reservation expired")?;
+                None
+            };
+            let order = state
+                .service
+                .expire_with(&ctx, id, forced.as_deref())
+                .await?;
             Ok(HttpResponse::Ok().json(json!({
                 "message": "Order expired successfully",
                 "orderId": order.id(),

@@ -543,3 +543,43 @@ async fn metadata_must_be_an_object_of_bounded_size() {
         .expect("json");
     assert_eq!(orders["orders"], json!([]), "nothing was created");
 }
+
+#[tokio::test]
+async fn a_running_reservation_expires_only_when_an_operator_forces_it_with_a_reason() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let path = format!("/internal/v1/orders/{id}/expire");
+    let early = app
+        .internal(&path, Some(tenant_a()), &json!({ "reason": "scheduler" }))
+        .await;
+    assert_problem(early, 409, "not_yet_expired").await;
+    let unexplained = app
+        .internal(&path, Some(tenant_a()), &json!({ "force": true }))
+        .await;
+    let problem = assert_problem(unexplained, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "reason");
+
+    let forced = app
+        .internal(
+            &path,
+            Some(tenant_a()),
+            &json!({ "force": true, "reason": "fraud review" }),
+        )
+        .await;
+    assert_eq!(forced.status(), 200);
+    let history: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let expired = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["eventType"] == "RESERVATION_EXPIRED")
+        .expect("expired");
+    assert_eq!(expired["metadata"]["forcedReason"], "fraud review");
+    assert_eq!(expired["actor"]["type"], "service");
+}

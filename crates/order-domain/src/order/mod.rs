@@ -571,10 +571,33 @@ impl Order {
                 expires_at: self.record.expires_at,
             });
         }
+        self.expire_now(None, now)
+    }
+
+    /// PENDING/RESERVED → EXPIRED now, whether or not the window has ended: an operator's
+    /// decision (SPEC §8, `"force": true`), recorded with `reason` in the event.
+    ///
+    /// # Errors
+    /// [`OrderError::InvalidTransition`] from any other status.
+    pub fn force_expire(
+        &mut self,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        check_transition(self.kind(), self.status(), OrderStatus::Expired)?;
+        self.expire_now(Some(reason.to_owned()), now)
+    }
+
+    fn expire_now(
+        &mut self,
+        forced_reason: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         let change = self.transition(OrderStatus::Expired, now)?;
         Ok(vec![OrderEvent::Expired(OrderExpired {
             change,
             hold_id: self.record.hold_id.clone(),
+            forced_reason,
         })])
     }
 

@@ -280,8 +280,28 @@ impl OrderService {
     /// [`UseCaseError::Order`] (`NotYetExpired`) before the window ends;
     /// [`UseCaseError::InvalidTransition`] from other statuses; storage errors.
     pub async fn expire(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+        self.expire_with(ctx, id, None).await
+    }
+
+    /// Expires one PENDING/RESERVED order; with `forced` (an operator's reason) also while its
+    /// window is still running (SPEC §8's `"force": true`). Only services and admins may force.
+    ///
+    /// # Errors
+    /// As [`Self::expire`]; [`UseCaseError::Forbidden`] when a buyer forces.
+    pub async fn expire_with(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        forced: Option<&str>,
+    ) -> Result<Order, UseCaseError> {
+        if forced.is_some() && !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
+        }
         let mut order = self.load_visible(ctx, id).await?;
-        let events = order.expire(self.now())?;
+        let events = match forced {
+            Some(reason) => order.force_expire(reason, self.now())?,
+            None => order.expire(self.now())?,
+        };
         self.persist(ctx, &mut order, events, Extras::default())
             .await?;
         self.release_hold(&order).await;

@@ -753,3 +753,26 @@ async fn a_hold_released_by_a_concurrent_expiry_makes_confirm_an_invalid_transit
         Err(UseCaseError::InvalidTransition(t)) if t.from == OrderStatus::Expired && t.to == OrderStatus::Confirmed
     ));
 }
+
+#[tokio::test]
+async fn an_operator_can_force_a_running_reservation_to_expire_and_a_buyer_cannot() {
+    let mut h = Harness::new().with_order(stored(OrderKind::Ticket, OrderStatus::Reserved));
+    h.tickets.expect_release().times(1).returning(|_| Ok(()));
+    h.payments
+        .expect_cancel_intent()
+        .times(1)
+        .returning(|_| Ok(()));
+    let (service, commits) = h.committing().build();
+    let buyer = service
+        .expire_with(&customer(), order_id(), Some("hoarding"))
+        .await;
+    assert!(matches!(buyer, Err(UseCaseError::Forbidden)));
+    let expired = service
+        .expire_with(&service_caller(), order_id(), Some("fraud review"))
+        .await
+        .expect("forced");
+    assert_eq!(expired.status(), OrderStatus::Expired);
+    let commits = commits.lock().expect("lock");
+    let metadata = &commits[0].audit[0].metadata;
+    assert_eq!(metadata["forcedReason"], "fraud review");
+}
