@@ -164,6 +164,19 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "post",
+        path: "/api/v1/admin/refunds/{id}/retry",
+        summary: "Pay a FAILED refund out again (never twice: the refund id is the payment's idempotency key)",
+        security: Security::Bearer,
+        request: None,
+        response: (200, "RefundDecision"),
+        errors: &[
+            (403, "forbidden"),
+            (404, "not_found"),
+            (409, "invalid_transition"),
+        ],
+    },
+    Route {
+        method: "post",
         path: "/api/v1/admin/refunds/{id}/reject",
         summary: "Reject a PENDING refund with a reason",
         security: Security::Bearer,

@@ -63,6 +63,32 @@ pub(super) async fn approve(
     .await
 }
 
+/// `POST /api/v1/admin/refunds/{id}/retry`: pays a FAILED refund out again (its id is the payment's
+/// idempotency key, so it is never paid twice); the attempt is audited like every other.
+pub(super) async fn retry(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.auth.user(&request)?;
+    let id: RefundId = path_id(&path, "refund")?;
+    let raw = read_body(payload, state.max_body_bytes).await?;
+    idempotent(
+        &state,
+        &request,
+        &ctx,
+        &raw,
+        None,
+        WhenStoreDown::FailOpen,
+        |_| async {
+            let order = state.service.retry_refund(&ctx, id).await?;
+            refund_answer(&order, id)
+        },
+    )
+    .await
+}
+
 pub(super) async fn reject(
     state: web::Data<AppState>,
     request: HttpRequest,

@@ -82,7 +82,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/admin/refunds/{id}/approve",
                 web::post().to(admin::approve),
             )
-            .route("/admin/refunds/{id}/reject", web::post().to(admin::reject)),
+            .route("/admin/refunds/{id}/reject", web::post().to(admin::reject))
+            .route("/admin/refunds/{id}/retry", web::post().to(admin::retry)),
     )
     .service(
         web::scope("/internal/v1/orders")

@@ -583,3 +583,81 @@ async fn a_running_reservation_expires_only_when_an_operator_forces_it_with_a_re
     assert_eq!(expired["metadata"]["forcedReason"], "fraud review");
     assert_eq!(expired["actor"]["type"], "service");
 }
+
+#[tokio::test]
+async fn an_admin_retries_a_failed_refund_and_it_is_paid_once() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    app.pay(&order).await;
+    assert_eq!(app.confirm(&order).await.status(), 200);
+    // The payment service refuses the payout: the refund is recorded FAILED.
+    app.set_faults(json!({"payments": {"errorPercent": 100}}))
+        .await;
+    let refund: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "reason": "cannot come" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refund["status"], "FAILED", "{refund}");
+    let refund_id = refund["refundId"].as_str().expect("refund id");
+    let retry_path = format!("/api/v1/admin/refunds/{refund_id}/retry");
+    assert_problem(
+        app.post(&customer(1), &retry_path, &json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    app.set_faults(json!({})).await;
+    let retried = app.post(&admin(), &retry_path, &json!({})).await;
+    assert_eq!(retried.status(), 200);
+    let retried: Value = retried.json().await.expect("json");
+    assert_eq!(retried["refund"]["status"], "COMPLETED", "{retried}");
+    // Paid: nothing is left to retry.
+    assert_problem(
+        app.post(&admin(), &retry_path, &json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let history: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let attempts: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .filter(|t| t.starts_with("REFUND_"))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            "REFUND_REQUESTED",
+            "REFUND_APPROVED",
+            "REFUND_FAILED",
+            "REFUND_COMPLETED"
+        ]
+    );
+    let state = app.simulator_state().await;
+    let payment = state["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .find(|p| p["id"] == order["paymentIntentId"])
+        .expect("the order's payment");
+    assert_eq!(
+        payment["refunds"].as_array().map(Vec::len),
+        Some(1),
+        "paid out once"
+    );
+}
