@@ -127,6 +127,9 @@ pub struct Config {
     pub expiry_interval: std::time::Duration,
     /// `EXPIRY_BATCH_SIZE` (500).
     pub expiry_batch_size: u32,
+    /// `REFUND_RETRY_INTERVAL_SECONDS` (60): how often FAILED refunds that are due are paid
+    /// out again.
+    pub refund_retry_interval: std::time::Duration,
     /// `METRICS_AGGREGATION_INTERVAL_MINUTES` (5).
     pub metrics_interval: std::time::Duration,
     /// `ANALYTICS_WINDOW_DAYS` (30): analytics count orders created this far back.
@@ -503,6 +506,12 @@ impl Config {
             expiry_interval: env.interval_minutes("EXPIRATION_CHECK_INTERVAL_MINUTES", 1)?,
             expiry_batch_size: env.parsed("EXPIRY_BATCH_SIZE", 500, "a count")?,
             metrics_interval: env.interval_minutes("METRICS_AGGREGATION_INTERVAL_MINUTES", 5)?,
+            refund_retry_interval: std::time::Duration::from_secs(env.in_range(
+                "REFUND_RETRY_INTERVAL_SECONDS",
+                60u64,
+                1..=3_600,
+                "a number of seconds from 1 to 3600",
+            )?),
             analytics_window: time::Duration::days(env.in_range(
                 "ANALYTICS_WINDOW_DAYS",
                 30i64,

@@ -1,5 +1,6 @@
-//! Background jobs: reservation expiry. They run inside `order-api` by default (`RUN_JOBS=true`)
-//! or alone (`order-api worker`), and stop between batches when asked to shut down.
+//! Background jobs: reservation expiry, analytics, and retries of FAILED refunds. They run inside
+//! `order-api` by default (`RUN_JOBS=true`) or alone (`order-api worker`), and stop between
+//! batches when asked to shut down.
 
 use std::time::Duration;
 
@@ -146,6 +147,45 @@ pub async fn run_metrics(
         }
         if *stop.borrow() {
             tracing::info!("metrics job stopped");
+            return;
+        }
+    }
+}
+
+/// Refunds retried per pass of the refund retry job.
+const REFUND_RETRY_BATCH: u32 = 100;
+
+/// Runs [`OrderService::retry_due_refunds`] every `interval` until `stop` turns true: every FAILED
+/// refund whose retry is due is paid out again (never twice: the refund id is the payment's
+/// idempotency key), and one that fails again gets its next retry from the schedule.
+pub async fn run_refund_retries(
+    service: OrderService,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(
+        interval_secs = interval.as_secs(),
+        "refund retry job started"
+    );
+    loop {
+        let now = time::OffsetDateTime::now_utc();
+        match service.retry_due_refunds(now, REFUND_RETRY_BATCH).await {
+            Ok(report) if report.attempted > 0 => tracing::info!(
+                attempted = report.attempted,
+                completed = report.completed,
+                failed_again = report.failed_again,
+                skipped = report.skipped,
+                "refund retry pass"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "refund retry pass failed; retried next pass"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("refund retry job stopped");
             return;
         }
     }

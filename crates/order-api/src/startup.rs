@@ -53,7 +53,8 @@ pub struct Application {
     run_jobs: bool,
 }
 
-/// Starts every background job: the expiry job and the outbox relay.
+/// Starts every background job: expiry, analytics, refund retries, the outbox relay and the
+/// consumers.
 fn spawn_jobs(
     service: &OrderService,
     store: &PgStore,
@@ -76,6 +77,11 @@ fn spawn_jobs(
             service.clone(),
             config.metrics_interval,
             config.analytics_window,
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::jobs::run_refund_retries(
+            service.clone(),
+            config.refund_retry_interval,
             stopped.clone(),
         )),
         tokio::spawn(relay.run(

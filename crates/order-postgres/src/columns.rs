@@ -166,6 +166,7 @@ pub(crate) struct RefundColumns {
     pub failure_reason: Vec<Option<String>>,
     pub attempts: Vec<i32>,
     pub completed_at: Vec<Option<OffsetDateTime>>,
+    pub retry_at: Vec<Option<OffsetDateTime>>,
     /// The refunds' lines as `(refund id, item id)` pairs.
     pub line_refund: Vec<Uuid>,
     pub line_item: Vec<Uuid>,
@@ -193,6 +194,7 @@ impl RefundColumns {
         self.failure_reason.push(refund.failure_reason.clone());
         self.attempts.push(to_i32(refund.attempts));
         self.completed_at.push(refund.completed_at);
+        self.retry_at.push(refund.retry_at);
         for item in &refund.items {
             self.line_refund.push(*refund.id.as_uuid());
             self.line_item.push(*item.as_uuid());

@@ -5,7 +5,7 @@ use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
-    EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
+    DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
     OrderRepository, PageRequest, RefundRepository, RefundView, RepositoryError,
 };
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
@@ -291,7 +291,7 @@ impl RefundRepository for PgStore {
         let rows = sqlx::query!(
             "SELECT r.order_id, o.user_id, o.currency, r.id, r.amount, r.status, r.item_ids, r.reason,
                     r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
-                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at
+                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at
              FROM order_refunds r JOIN orders o ON o.id = r.order_id
              WHERE r.tenant_id = $1 AND r.status = $2
              ORDER BY r.requested_at, r.id LIMIT $3 OFFSET $4",
@@ -321,6 +321,7 @@ impl RefundRepository for PgStore {
                     failure_reason: row.failure_reason,
                     attempts: row.attempts,
                     completed_at: row.completed_at,
+                    retry_at: row.retry_at,
                 };
                 Ok(RefundView {
                     order_id: OrderId::from_uuid(row.order_id),
@@ -348,6 +349,30 @@ impl RefundRepository for PgStore {
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         Ok(id.map(OrderId::from_uuid))
+    }
+
+    async fn due_for_retry(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueRefund>, RepositoryError> {
+        // The function spans tenants on purpose (one job for all) and returns only ids.
+        let rows = sqlx::query!(
+            r#"SELECT tenant_id AS "tenant_id!", refund_id AS "refund_id!"
+            FROM refunds_due($1, $2)"#,
+            before,
+            i32::try_from(limit).unwrap_or(i32::MAX),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DueRefund {
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                refund_id: RefundId::from_uuid(row.refund_id),
+            })
+            .collect())
     }
 }
 

@@ -118,6 +118,7 @@ pub(crate) struct RefundRow {
     pub failure_reason: Option<String>,
     pub attempts: i32,
     pub completed_at: Option<OffsetDateTime>,
+    pub retry_at: Option<OffsetDateTime>,
 }
 
 /// A postal address as this adapter stores it (its own keys, independent of the API's).
@@ -308,6 +309,7 @@ impl RefundRow {
             failure_reason: self.failure_reason,
             attempts: u32::try_from(self.attempts).map_err(corrupt)?,
             completed_at: self.completed_at,
+            retry_at: self.retry_at,
         })
     }
 }

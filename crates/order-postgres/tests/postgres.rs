@@ -11,7 +11,7 @@ use order_domain::cart::{Cart, CartLimits, CartOwner};
 use order_domain::ids::*;
 use order_domain::money::Currency;
 use order_domain::order::{
-    Order, OrderStatus, RefundRequest, RefundScope, RefundStatus, RefundTerms,
+    Order, OrderStatus, RefundRequest, RefundScope, RefundStatus, RefundTerms, RetrySchedule,
 };
 use order_domain::ports::*;
 use time::Duration;
@@ -152,14 +152,38 @@ async fn refunds_round_trip_through_their_states() {
     let mut events = order.approve_refund(refund, "admin", NOW).expect("approve");
     events.extend(
         order
-            .complete_refund(refund, "re_1", NOW)
-            .expect("complete"),
+            .fail_refund(refund, "timeout", &RetrySchedule::default(), NOW)
+            .expect("fail"),
     );
+    db.store
+        .commit(&change(&order, events, 30_800))
+        .await
+        .expect("commit");
+    order.mark_committed();
+    // FAILED: due for the retry job a minute later, and only then.
+    let due = |at| db.store.due_for_retry(at, 10);
+    assert_eq!(due(NOW).await.expect("due"), []);
+    assert_eq!(
+        due(NOW + Duration::minutes(2)).await.expect("due"),
+        [DueRefund {
+            tenant_id: tenant_a(),
+            refund_id: refund,
+        }]
+    );
+
+    let events = order
+        .complete_refund(refund, "re_1", NOW)
+        .expect("complete");
     db.store
         .commit(&change(&order, events, 31_000))
         .await
         .expect("commit");
     order.mark_committed();
+    assert_eq!(
+        due(NOW + Duration::hours(2)).await.expect("due"),
+        [],
+        "a paid refund is not retried"
+    );
     let loaded = db
         .store
         .find(tenant_a(), order.id())

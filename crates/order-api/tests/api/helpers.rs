@@ -203,6 +203,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         expiry_interval: StdDuration::from_secs(60),
         expiry_batch_size: 500,
         metrics_interval: StdDuration::from_secs(300),
+        refund_retry_interval: StdDuration::from_secs(60),
         analytics_window: Duration::days(30),
         // Tests run the jobs themselves, deterministically.
         run_jobs: setup.jobs_with_dead_broker,

@@ -1,7 +1,7 @@
 //! The expiry job, with two workers racing over the same orders.
 
 use order_api::jobs::expire_due_orders;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -68,4 +68,52 @@ async fn two_expiry_workers_expire_each_due_order_exactly_once() {
         1,
         "expired holds were released"
     );
+}
+
+#[tokio::test]
+async fn the_refund_retry_job_pays_a_failed_refund_once_its_retry_is_due() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    app.pay(&order).await;
+    assert_eq!(app.confirm(&order).await.status(), 200);
+    app.set_faults(json!({"payments": {"errorPercent": 100}}))
+        .await;
+    let refund: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "reason": "cannot come" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refund["status"], "FAILED");
+    app.set_faults(json!({})).await;
+
+    // Not due yet: the first retry waits a minute.
+    let now = time::OffsetDateTime::now_utc();
+    let early = app.service.retry_due_refunds(now, 100).await.expect("pass");
+    assert_eq!(early.attempted, 0);
+    let due = app
+        .service
+        .retry_due_refunds(now + time::Duration::minutes(2), 100)
+        .await
+        .expect("pass");
+    assert_eq!((due.attempted, due.completed), (1, 1));
+    let stored: Value = app
+        .get(&customer(1), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["status"], "REFUNDED");
+    // Paid: the next pass finds nothing.
+    let after = app
+        .service
+        .retry_due_refunds(now + time::Duration::hours(2), 100)
+        .await
+        .expect("pass");
+    assert_eq!(after.attempted, 0);
 }

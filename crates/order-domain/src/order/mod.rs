@@ -22,7 +22,7 @@ pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
 pub use self::milestones::Milestones;
 pub use self::record::{InvalidOrderRecord, OrderRecord};
 pub use self::refund::{
-    Refund, RefundError, RefundRequest, RefundScope, RefundStatus, RefundTerms,
+    Refund, RefundError, RefundRequest, RefundScope, RefundStatus, RefundTerms, RetrySchedule,
 };
 pub use self::status::{
     InvalidTransition, OrderKind, OrderStatus, check_transition, transition_allowed,
@@ -448,6 +448,7 @@ impl Order {
             failure_reason: None,
             attempts: 0,
             completed_at: None,
+            retry_at: None,
         });
         self.record.milestones.updated_at = now;
         Ok(vec![
@@ -530,6 +531,7 @@ impl Order {
                     failure_reason: None,
                     attempts: 0,
                     completed_at: None,
+                    retry_at: None,
                 });
                 started = Some((id, remaining));
             }

@@ -117,6 +117,48 @@ pub struct Refund {
     /// When it was paid out.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub completed_at: Option<OffsetDateTime>,
+    /// When the retry job pays a FAILED refund out again; none when it is not FAILED or its
+    /// retries are used up (an admin retries it then).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub retry_at: Option<OffsetDateTime>,
+}
+
+/// When a FAILED payout is tried again: `first` after the first failure, doubling with each
+/// attempt up to `longest`, until `max_attempts` payouts were tried (then it waits for an admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrySchedule {
+    /// Pause after the first failure.
+    pub first: time::Duration,
+    /// The longest pause.
+    pub longest: time::Duration,
+    /// Payout attempts before the job gives up.
+    pub max_attempts: u32,
+}
+
+impl Default for RetrySchedule {
+    /// 1 min, 2, 4, … up to 1 h, eight attempts in all (about three hours).
+    fn default() -> Self {
+        Self {
+            first: time::Duration::minutes(1),
+            longest: time::Duration::hours(1),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl RetrySchedule {
+    /// When to try again after `attempts` payouts failed; none once they are used up.
+    pub fn next_attempt(&self, attempts: u32, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if attempts == 0 || attempts >= self.max_attempts {
+            return None;
+        }
+        let doublings = (attempts - 1).min(30);
+        let pause = self
+            .first
+            .checked_mul(1 << doublings)
+            .map_or(self.longest, |pause| pause.min(self.longest));
+        Some(now + pause)
+    }
 }
 
 /// What the policy allows to be refunded on an order right now.
@@ -258,6 +300,7 @@ impl Order {
             failure_reason: None,
             attempts: 0,
             completed_at: None,
+            retry_at: None,
         });
         self.record.milestones.updated_at = now;
         let mut events = vec![OrderEvent::RefundRequested(RefundRequested {
@@ -343,6 +386,7 @@ impl Order {
         refund.attempts += 1;
         refund.completed_at = Some(now);
         refund.failure_reason = None;
+        refund.retry_at = None;
         let mut events = vec![OrderEvent::RefundCompleted(RefundCompleted {
             refund_id: id,
             amount: refund.amount,
@@ -364,7 +408,8 @@ impl Order {
         Ok(events)
     }
 
-    /// The payment service refused a refund; it stays FAILED until retried.
+    /// The payment service refused a refund; it stays FAILED until retried, by the retry job at
+    /// the time `schedule` gives for its attempts so far, or by an admin.
     ///
     /// # Errors
     /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
@@ -372,12 +417,14 @@ impl Order {
         &mut self,
         id: RefundId,
         reason: &str,
+        schedule: &RetrySchedule,
         now: OffsetDateTime,
     ) -> Result<Vec<OrderEvent>, OrderError> {
         let refund = self.refund_in(id, RefundStatus::Failed)?;
         refund.status = RefundStatus::Failed;
         refund.failure_reason = Some(reason.to_owned());
         refund.attempts += 1;
+        refund.retry_at = schedule.next_attempt(refund.attempts, now);
         let event = RefundFailed {
             refund_id: id,
             reason: reason.to_owned(),

@@ -407,9 +407,16 @@ fn a_failed_refund_can_be_retried_and_then_completes_the_order() {
     let id = RefundId::from_uuid(uuid(501));
     let events = order.approve_refund(id, "admin", T0).expect("approved");
     assert_eq!(names(&events), ["refund.approved"]);
-    let events = order.fail_refund(id, "card expired", T0).expect("failed");
+    let events = order
+        .fail_refund(id, "card expired", &RetrySchedule::default(), T0)
+        .expect("failed");
     assert_eq!(names(&events), ["refund.failed"]);
+    assert_eq!(
+        order.refund(id).and_then(|r| r.retry_at),
+        Some(T0 + Duration::minutes(1))
+    );
     let events = order.complete_refund(id, "re_2", T0).expect("completed");
+    assert_eq!(order.refund(id).and_then(|r| r.retry_at), None);
     assert_eq!(names(&events), ["refund.completed", "order.refunded"]);
     assert_eq!(order.status(), OrderStatus::Refunded);
     assert_eq!(order.refund(id).map(|r| r.attempts), Some(2));
@@ -609,4 +616,26 @@ fn tickets_already_attached_produce_no_event() {
         .expect("idempotent");
     assert!(again.is_empty());
     assert_eq!(order.record().ticket_ids, [TicketId::new("t-1")]);
+}
+
+#[test]
+fn failed_payouts_are_retried_after_doubling_pauses_until_the_attempts_run_out() {
+    let schedule = RetrySchedule::default();
+    let pauses: Vec<Option<Duration>> = (1..=8)
+        .map(|attempts| schedule.next_attempt(attempts, T0).map(|at| at - T0))
+        .collect();
+    let minutes = |m| Some(Duration::minutes(m));
+    assert_eq!(
+        pauses,
+        [
+            minutes(1),
+            minutes(2),
+            minutes(4),
+            minutes(8),
+            minutes(16),
+            minutes(32),
+            minutes(60),
+            None
+        ]
+    );
 }

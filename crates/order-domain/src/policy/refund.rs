@@ -24,6 +24,9 @@ pub struct RefundPolicy {
     pub auto_approve_below: i64,
     /// Goods may be returned this long after delivery (30 days).
     pub return_window: Duration,
+    /// When the retry job pays a FAILED refund out again.
+    #[serde(default)]
+    pub retry: crate::order::RetrySchedule,
 }
 
 impl Default for RefundPolicy {
@@ -35,6 +38,7 @@ impl Default for RefundPolicy {
             rounding: RoundingMode::HalfUp,
             auto_approve_below: 50_000,
             return_window: Duration::days(30),
+            retry: crate::order::RetrySchedule::default(),
         }
     }
 }

@@ -254,6 +254,26 @@ pub trait RefundRepository: Send + Sync {
         tenant: TenantId,
         refund: RefundId,
     ) -> Result<Option<OrderId>, RepositoryError>;
+
+    /// FAILED refunds whose `retry_at` is before `before`, across tenants (the retry job),
+    /// soonest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn due_for_retry(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueRefund>, RepositoryError>;
+}
+
+/// A FAILED refund whose next payout attempt is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueRefund {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The refund.
+    pub refund_id: RefundId,
 }
 
 /// Carts.

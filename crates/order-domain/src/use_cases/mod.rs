@@ -32,6 +32,7 @@ pub use self::create::{
 };
 pub use self::error::UseCaseError;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
+pub use self::refunds::RefundRetryReport;
 use crate::actor::RequestContext;
 use crate::audit::AuditEntry;
 use crate::events::{EventEnvelope, OrderEvent};

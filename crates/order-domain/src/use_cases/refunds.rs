@@ -127,6 +127,39 @@ impl OrderService {
         self.pay_refund(ctx, order, refund).await
     }
 
+    /// The retry job: pays out again, as the system actor `refund-retry`, every FAILED refund
+    /// whose retry is due at `before` (at most `limit`). A refund that fails again gets its next
+    /// retry from the schedule; one whose order moved on is counted and left.
+    ///
+    /// # Errors
+    /// Storage errors of the due-list query; a refund's own failure is counted, not returned.
+    pub async fn retry_due_refunds(
+        &self,
+        before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<RefundRetryReport, UseCaseError> {
+        let due = self.ports.refunds.due_for_retry(before, limit).await?;
+        let mut report = RefundRetryReport::default();
+        for refund in due {
+            let ctx = RequestContext {
+                tenant_id: refund.tenant_id,
+                actor: crate::actor::Actor::System {
+                    name: "refund-retry".to_owned(),
+                },
+                ip: None,
+            };
+            report.attempted += 1;
+            match self.retry_refund(&ctx, refund.refund_id).await {
+                Ok(order) => match order.refund(refund.refund_id).map(|r| r.status) {
+                    Some(RefundStatus::Completed) => report.completed += 1,
+                    _ => report.failed_again += 1,
+                },
+                Err(_) => report.skipped += 1,
+            }
+        }
+        Ok(report)
+    }
+
     /// `GET /admin/refunds?status=…`.
     ///
     /// # Errors
@@ -226,6 +259,7 @@ impl OrderService {
             .map(|r| r.amount)
             .ok_or(UseCaseError::NotFound { what: "refund" })?;
         let now = self.now();
+        let retries = &self.config.refund.retry;
         let events = match order.payment_intent_id().cloned() {
             Some(intent) => match self
                 .ports
@@ -234,15 +268,32 @@ impl OrderService {
                 .await
             {
                 Ok(reference) => order.complete_refund(refund, &reference, now)?,
-                Err(PaymentError::Declined(reason)) => order.fail_refund(refund, &reason, now)?,
+                Err(PaymentError::Declined(reason)) => {
+                    order.fail_refund(refund, &reason, retries, now)?
+                }
                 Err(PaymentError::Upstream(error)) => {
-                    order.fail_refund(refund, &error.to_string(), now)?
+                    order.fail_refund(refund, &error.to_string(), retries, now)?
                 }
             },
-            None => order.fail_refund(refund, "the order has no payment to refund", now)?,
+            None => {
+                order.fail_refund(refund, "the order has no payment to refund", retries, now)?
+            }
         };
         self.persist(ctx, &mut order, events, Extras::default())
             .await?;
         Ok(order)
     }
+}
+
+/// What one pass of the refund retry job did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefundRetryReport {
+    /// Due refunds it tried.
+    pub attempted: u32,
+    /// Paid out this time.
+    pub completed: u32,
+    /// Refused again (retried later, or left for an admin once the attempts are used up).
+    pub failed_again: u32,
+    /// Not retried: the refund or its order changed meanwhile, or storage failed for it.
+    pub skipped: u32,
 }

@@ -48,21 +48,22 @@ pub(super) async fn update_order(
         refunds AS (
             INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, item_ids, reason,
                 requested_by, requested_at, decided_by, decided_at, decision_note, payment_reference,
-                failure_reason, attempts, completed_at)
+                failure_reason, attempts, completed_at, retry_at)
             SELECT r.id, o.tenant_id, o.id, r.amount, r.status,
                 ARRAY(SELECT l.item FROM unnest($40::uuid[], $41::uuid[]) WITH ORDINALITY
                     AS l(refund, item, n) WHERE l.refund = r.id ORDER BY l.n),
                 r.reason, r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
-                r.payment_reference, r.failure_reason, r.attempts, r.completed_at
+                r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at
             FROM o, unnest($27::uuid[], $28::bigint[], $29::text[], $30::text[], $31::text[],
                     $32::timestamptz[], $33::text[], $34::timestamptz[], $35::text[], $36::text[],
-                    $37::text[], $38::integer[], $39::timestamptz[])
+                    $37::text[], $38::integer[], $39::timestamptz[], $60::timestamptz[])
                 AS r(id, amount, status, reason, requested_by, requested_at, decided_by, decided_at,
-                    decision_note, payment_reference, failure_reason, attempts, completed_at)
+                    decision_note, payment_reference, failure_reason, attempts, completed_at, retry_at)
             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
                 decided_at = EXCLUDED.decided_at, decision_note = EXCLUDED.decision_note,
                 payment_reference = EXCLUDED.payment_reference, failure_reason = EXCLUDED.failure_reason,
-                attempts = EXCLUDED.attempts, completed_at = EXCLUDED.completed_at
+                attempts = EXCLUDED.attempts, completed_at = EXCLUDED.completed_at,
+                retry_at = EXCLUDED.retry_at
         ),
         audit AS (
             INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
@@ -147,6 +148,7 @@ pub(super) async fn update_order(
         &outbox.occurred_at,
         inbox.map(|m| m.consumer.as_str()),
         inbox.map(|m| m.message_id.as_str()),
+        &refunds.retry_at as _,
     )
     .fetch_one(&mut **tx)
     .await

@@ -209,7 +209,9 @@ async fn an_unknown_refund_is_not_found() {
 async fn a_failed_payout_can_be_retried() {
     let (mut order, id) = order_with_pending_refund();
     order.approve_refund(id, "admin", T0).expect("approved");
-    order.fail_refund(id, "timeout", T0).expect("failed");
+    order
+        .fail_refund(id, "timeout", &crate::order::RetrySchedule::default(), T0)
+        .expect("failed");
     let mut h = Harness::new().with_order(order);
     refund_index(&mut h, id);
     paying(&mut h, 1);
@@ -219,6 +221,41 @@ async fn a_failed_payout_can_be_retried() {
         order.refund(id).map(|r| r.status),
         Some(RefundStatus::Completed)
     );
+}
+
+#[tokio::test]
+async fn the_retry_job_pays_due_failed_refunds_as_the_system() {
+    let (mut order, id) = order_with_pending_refund();
+    order.approve_refund(id, "admin", T0).expect("approved");
+    order
+        .fail_refund(id, "timeout", &crate::order::RetrySchedule::default(), T0)
+        .expect("failed");
+    let tenant = order.tenant_id();
+    let mut h = Harness::new().with_order(order);
+    refund_index(&mut h, id);
+    paying(&mut h, 1);
+    let before = T0 + time::Duration::minutes(2);
+    h.refunds
+        .expect_due_for_retry()
+        .withf(move |at, limit| *at == before && *limit == 100)
+        .times(1)
+        .returning(move |_, _| {
+            Ok(vec![crate::ports::DueRefund {
+                tenant_id: tenant,
+                refund_id: id,
+            }])
+        });
+    let (service, commits) = h.committing().build();
+    let report = service
+        .retry_due_refunds(before, 100)
+        .await
+        .expect("retried");
+    assert_eq!((report.attempted, report.completed), (1, 1));
+    let commits = commits.lock().expect("lock");
+    assert!(matches!(
+        &commits[0].audit[0].actor,
+        crate::actor::Actor::System { name } if name == "refund-retry"
+    ));
 }
 
 #[tokio::test]
