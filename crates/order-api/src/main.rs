@@ -1,23 +1,78 @@
-//! `order-api` — serve the API (default), `migrate` the database, or print a `dev-token`.
+//! `order-api` — serve the API (default), run the jobs alone, expire what is due, migrate the
+//! database, or print a development token. `order-api --help` lists it all; configuration comes
+//! from the environment (docs/configuration.md).
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use order_api::auth::{Claims, sign_dev_token};
 use order_api::config::Config;
 use order_api::startup::Application;
 use order_domain::actor::Role;
+use order_domain::ids::{TenantId, UserId};
 
-const USAGE: &str = "usage:
-  order-api                      serve the API (configuration from the environment)
-  order-api worker               run the background jobs only (expiry), no HTTP
-  order-api expire-due           expire every order due now, once, and report how many and how fast
-  order-api migrate              apply migrations as DATABASE_ADMIN_URL and let DATABASE_URL's role log in
-  order-api dev-token --tenant <uuid> --user <uuid> [--roles customer,admin,warehouse] [--vip] [--minutes 60]
-                                 print a JWT signed with JWT_SECRET";
+/// The order service: carts, orders, reservations, payments, fulfillment, refunds.
+#[derive(Debug, Parser)]
+#[command(name = "order-api", version)]
+struct Cli {
+    /// What to run; `serve` when left out.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and the background jobs unless RUN_JOBS=false).
+    Serve,
+    /// Run the background jobs only (expiry, refund retries, analytics, outbox relay,
+    /// consumers), no HTTP.
+    Worker,
+    /// Expire every order due now, once, and report how many and how fast.
+    ExpireDue,
+    /// Apply the migrations as DATABASE_ADMIN_URL and let DATABASE_URL's role log in.
+    Migrate,
+    /// Print a JWT signed with JWT_SECRET (local development and tests).
+    DevToken {
+        /// The tenant (shop) the token belongs to.
+        #[arg(long)]
+        tenant: TenantId,
+        /// The user (`sub`).
+        #[arg(long)]
+        user: UserId,
+        /// Roles, separated by commas.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "customer")]
+        roles: Vec<RoleArg>,
+        /// A VIP (longer reservations).
+        #[arg(long)]
+        vip: bool,
+        /// Minutes until the token expires.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+        minutes: i64,
+    },
+}
+
+/// A JWT role on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Customer,
+    Admin,
+    Warehouse,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Customer => Role::Customer,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Warehouse => Role::Warehouse,
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--help` and argument errors need no configuration.
+    let cli = Cli::parse();
     let config = match Config::from_process_env() {
         Ok(config) => config,
         Err(error) => {
@@ -25,10 +80,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match args.first().map(String::as_str) {
-        None | Some("serve") => serve(config).await,
-        Some("migrate") => migrate(&config).await,
-        Some("worker") => {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::Worker => {
             order_api::telemetry::init(&config.log_level, config.log_json);
             match order_api::startup::run_worker(config).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -38,12 +93,26 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Some("expire-due") => expire_due(&config).await,
-        Some("dev-token") => dev_token(&config, &args[1..]),
-        Some(_) => {
-            eprintln!("{USAGE}");
-            ExitCode::FAILURE
-        }
+        Command::ExpireDue => expire_due(&config).await,
+        Command::DevToken {
+            tenant,
+            user,
+            roles,
+            vip,
+            minutes,
+        } => dev_token(
+            &config,
+            Claims {
+                sub: user,
+                tenant_id: tenant,
+                roles: roles.into_iter().map(Role::from).collect(),
+                vip,
+                exp: (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+                    .unix_timestamp(),
+                iss: config.jwt.issuer.clone(),
+                aud: config.jwt.audience.clone(),
+            },
+        ),
     }
 }
 
@@ -120,57 +189,10 @@ async fn migrate(config: &Config) -> ExitCode {
     }
 }
 
-fn dev_token(config: &Config, args: &[String]) -> ExitCode {
-    let mut tenant = None;
-    let mut user = None;
-    let mut roles = vec![Role::Customer];
-    let mut vip = false;
-    let mut minutes: i64 = 60;
-    let mut iter = args.iter();
-    while let Some(flag) = iter.next() {
-        let mut value = || iter.next().cloned().unwrap_or_default();
-        match flag.as_str() {
-            "--tenant" => tenant = value().parse().ok(),
-            "--user" => user = value().parse().ok(),
-            "--roles" => {
-                let parsed: Result<Vec<Role>, _> = value()
-                    .split(',')
-                    .map(|r| serde_json::from_value(serde_json::Value::String(r.trim().to_owned())))
-                    .collect();
-                match parsed {
-                    Ok(list) if !list.is_empty() => roles = list,
-                    _ => {
-                        eprintln!(
-                            "error: --roles takes customer, admin and/or warehouse separated by commas"
-                        );
-                        return ExitCode::FAILURE;
-                    }
-                }
-            }
-            "--vip" => vip = true,
-            "--minutes" => minutes = value().parse().unwrap_or(60),
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    let (Some(tenant_id), Some(sub)) = (tenant, user) else {
-        eprintln!("error: --tenant and --user take UUIDs\n{USAGE}");
-        return ExitCode::FAILURE;
-    };
+fn dev_token(config: &Config, claims: Claims) -> ExitCode {
     let Some(secret) = &config.jwt.signing_secret else {
         eprintln!("error: dev-token signs with JWT_SECRET, which is not set");
         return ExitCode::FAILURE;
-    };
-    let claims = Claims {
-        sub,
-        tenant_id,
-        roles,
-        vip,
-        exp: (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes)).unix_timestamp(),
-        iss: config.jwt.issuer.clone(),
-        aud: config.jwt.audience.clone(),
     };
     match sign_dev_token(secret, &claims) {
         Ok(token) => {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod analytics;
+mod cli;
 mod commit_cut;
 mod concurrency;
 mod crash;
