@@ -3,6 +3,7 @@
 //! Tokens carry `sub`, `tenant_id`, `roles`, `vip` and `exp`; only the configured algorithm is
 //! accepted, so `alg: none` and algorithm-confusion tokens fail like any tampered token.
 
+use secrecy::ExposeSecret;
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
@@ -64,7 +65,7 @@ impl Authenticator {
     ) -> Result<Self, jsonwebtoken::errors::Error> {
         let (decoding, algorithm) = match &jwt.key {
             JwtKey::Hs256(secret) => (
-                DecodingKey::from_secret(secret.as_bytes()),
+                DecodingKey::from_secret(secret.expose_secret().as_bytes()),
                 Algorithm::HS256,
             ),
             JwtKey::Rs256(pem) => (DecodingKey::from_rsa_pem(pem.as_bytes())?, Algorithm::RS256),
@@ -139,7 +140,7 @@ impl Authenticator {
         // Compare against every key, each in constant time, so timing reveals nothing.
         let mut found = None;
         for service in &self.service_keys {
-            if constant_time_eq(service.key.as_bytes(), given.as_bytes()) {
+            if constant_time_eq(service.key.expose_secret().as_bytes(), given.as_bytes()) {
                 found = Some(service.name.clone());
             }
         }

@@ -1,6 +1,7 @@
 //! Configuration from the environment (seed 002's variable names, SPEC defaults). A missing or
 //! malformed value stops start-up with one line naming the variable.
 
+use secrecy::SecretString;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ pub struct ConfigError {
 #[derive(Debug, Clone)]
 pub enum JwtKey {
     /// HS256 with `JWT_SECRET`.
-    Hs256(String),
+    Hs256(SecretString),
     /// RS256 with the PEM public key in `JWT_PUBLIC_KEY`.
     Rs256(String),
 }
@@ -36,7 +37,7 @@ pub struct JwtConfig {
     /// Required `aud`, when set (`JWT_AUDIENCE`).
     pub audience: Option<String>,
     /// HS256 secret used by `dev-token` (the same as the verification secret).
-    pub signing_secret: Option<String>,
+    pub signing_secret: Option<SecretString>,
 }
 
 /// A service allowed on `/internal/v1/*`.
@@ -45,7 +46,7 @@ pub struct ServiceKey {
     /// Name recorded as the actor.
     pub name: String,
     /// The key it sends as `Authorization: Service-Key <key>`.
-    pub key: String,
+    pub key: SecretString,
 }
 
 /// Per-user limits of seed 002's table, per minute.
@@ -80,9 +81,9 @@ pub struct Config {
     /// `HOST` (127.0.0.1; 0.0.0.0 in containers).
     pub host: String,
     /// `DATABASE_URL`: the application's login role.
-    pub database_url: String,
+    pub database_url: SecretString,
     /// `DATABASE_ADMIN_URL`: the owner, for `order-api migrate` (defaults to `DATABASE_URL`).
-    pub database_admin_url: String,
+    pub database_admin_url: SecretString,
     /// `DATABASE_MAX_CONNECTIONS` (20).
     pub database_max_connections: u32,
     /// JWT verification.
@@ -99,7 +100,7 @@ pub struct Config {
     /// the on-sale check of new orders (decision 0022).
     pub event_cache_ttl: Duration,
     /// `UPSTREAM_SERVICE_KEY`: what this service sends upstream.
-    pub upstream_service_key: Option<String>,
+    pub upstream_service_key: Option<SecretString>,
     /// `UPSTREAM_TIMEOUT_MS` (5000).
     pub upstream_timeout: Duration,
     /// Circuit breaker and retries of every upstream: `CIRCUIT_BREAKER_FAILURE_RATE_PERCENT`
@@ -108,13 +109,13 @@ pub struct Config {
     /// `UPSTREAM_RETRY_BASE_MS` (100).
     pub upstream_resilience: order_http_clients::Resilience,
     /// `REDIS_URL`, or `redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT` (seed 002's names).
-    pub redis_url: String,
+    pub redis_url: SecretString,
     /// Requests per minute and user: `RATE_LIMIT_ORDERS_PER_MINUTE` (10),
     /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),
     /// `RATE_LIMIT_REFUND_PER_MINUTE` (3).
     pub rate_limits: RateLimits,
     /// `RABBITMQ_URL` (amqp://guest:guest@127.0.0.1:5672/%2f).
-    pub rabbitmq_url: String,
+    pub rabbitmq_url: SecretString,
     /// `OUTBOX_BATCH_SIZE` (100): rows leased per relay pass.
     pub outbox_batch_size: u32,
     /// The consumed queues: `AMQP_QUEUE_PREFIX` (`order-service`) and `CONSUMER_MAX_ATTEMPTS`
@@ -278,7 +279,9 @@ impl Config {
         let public_key = env.get("JWT_PUBLIC_KEY");
         let key = match (&secret, public_key) {
             (_, Some(pem)) => JwtKey::Rs256(pem),
-            (Some(secret), None) if secret.len() >= 32 => JwtKey::Hs256(secret.clone()),
+            (Some(secret), None) if secret.len() >= 32 => {
+                JwtKey::Hs256(SecretString::from(secret.clone()))
+            }
             (Some(_), None) => {
                 return Err(ConfigError {
                     variable: "JWT_SECRET",
@@ -309,7 +312,7 @@ impl Config {
                     }
                     Ok(ServiceKey {
                         name: name.to_owned(),
-                        key: key.to_owned(),
+                        key: SecretString::from(key.to_owned()),
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -413,16 +416,17 @@ impl Config {
         Ok(Self {
             port: env.parsed("PORT", 3004, "a port number")?,
             host: env.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            database_admin_url: env
-                .get("DATABASE_ADMIN_URL")
-                .unwrap_or_else(|| database_url.clone()),
-            database_url,
+            database_admin_url: SecretString::from(
+                env.get("DATABASE_ADMIN_URL")
+                    .unwrap_or_else(|| database_url.clone()),
+            ),
+            database_url: SecretString::from(database_url),
             database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 20, "a count")?,
             jwt: JwtConfig {
                 key,
                 issuer: env.get("JWT_ISSUER"),
                 audience: env.get("JWT_AUDIENCE"),
-                signing_secret: secret,
+                signing_secret: secret.map(SecretString::from),
             },
             service_keys,
             ticket_service_url: env.required("TICKET_SERVICE_URL")?,
@@ -434,7 +438,7 @@ impl Config {
                 0..=3_600,
                 "a number of seconds from 0 to 3600",
             )?),
-            upstream_service_key: env.get("UPSTREAM_SERVICE_KEY"),
+            upstream_service_key: env.get("UPSTREAM_SERVICE_KEY").map(SecretString::from),
             upstream_timeout: Duration::from_millis(env.parsed(
                 "UPSTREAM_TIMEOUT_MS",
                 5_000,
@@ -465,7 +469,7 @@ impl Config {
                     "a number of milliseconds",
                 )?),
             },
-            redis_url: match env.get("REDIS_URL") {
+            redis_url: SecretString::from(match env.get("REDIS_URL") {
                 Some(url) => url,
                 None => {
                     let host = env.get("REDIS_HOST").unwrap_or_else(|| "127.0.0.1".into());
@@ -475,16 +479,17 @@ impl Config {
                         None => format!("redis://{host}:{port}"),
                     }
                 }
-            },
+            }),
             rate_limits: RateLimits {
                 orders: env.parsed("RATE_LIMIT_ORDERS_PER_MINUTE", 10, "a count")?,
                 reserve: env.parsed("RATE_LIMIT_RESERVE_PER_MINUTE", 5, "a count")?,
                 cancel: env.parsed("RATE_LIMIT_CANCEL_PER_MINUTE", 5, "a count")?,
                 refund: env.parsed("RATE_LIMIT_REFUND_PER_MINUTE", 3, "a count")?,
             },
-            rabbitmq_url: env
-                .get("RABBITMQ_URL")
-                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            rabbitmq_url: SecretString::from(
+                env.get("RABBITMQ_URL")
+                    .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            ),
             outbox_batch_size: env.parsed("OUTBOX_BATCH_SIZE", 100, "a count")?,
             consumers: order_amqp::consumers::ConsumerTopology {
                 prefix: env
@@ -548,6 +553,8 @@ impl Config {
 mod tests {
     use std::collections::HashMap;
 
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -565,6 +572,45 @@ mod tests {
         ("PAYMENT_SERVICE_URL", "http://localhost:3002"),
         ("EVENT_SERVICE_URL", "http://localhost:3005"),
     ];
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let mut vars: Vec<_> = BASE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "DATABASE_URL")
+            .collect();
+        vars.push((
+            "DATABASE_URL",
+            "postgres://order_api:db-password-1@localhost/orders",
+        ));
+        vars.push(("SERVICE_API_KEYS", "payment:service-key-0123456789"));
+        vars.push(("UPSTREAM_SERVICE_KEY", "upstream-key-0123456789"));
+        vars.push((
+            "RABBITMQ_URL",
+            "amqp://order:broker-password-1@localhost:5672/%2f",
+        ));
+        vars.push(("REDIS_PASSWORD", "redis-password-1"));
+        let config = env(&vars).expect("valid");
+        assert!(
+            config
+                .database_url
+                .expose_secret()
+                .contains("db-password-1")
+        );
+        let printed = format!("{config:?}");
+        for secret in [
+            "db-password-1",
+            "0123456789abcdef0123456789abcdef",
+            "service-key-0123456789",
+            "upstream-key-0123456789",
+            "broker-password-1",
+            "redis-password-1",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert!(printed.contains("payment"), "names still show: {printed}");
+    }
 
     #[test]
     fn defaults_follow_the_spec() {

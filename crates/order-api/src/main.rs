@@ -2,6 +2,7 @@
 //! database, or print a development token. `order-api --help` lists it all; configuration comes
 //! from the environment (docs/configuration.md).
 
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -165,10 +166,11 @@ async fn expire_due(config: &Config) -> ExitCode {
 
 async fn migrate(config: &Config) -> ExitCode {
     let result = async {
-        let admin = sqlx::PgPool::connect(&config.database_admin_url).await?;
+        let admin = sqlx::PgPool::connect(config.database_admin_url.expose_secret()).await?;
         println!("==> applying migrations");
         order_postgres::migrate(&admin).await?;
-        let options: sqlx::postgres::PgConnectOptions = config.database_url.parse()?;
+        let options: sqlx::postgres::PgConnectOptions =
+            config.database_url.expose_secret().parse()?;
         let role = options.get_username().to_owned();
         println!("==> letting role {role} log in as a member of order_app");
         order_postgres::ensure_login_role(&admin, &role, None).await?;
@@ -194,7 +196,7 @@ fn dev_token(config: &Config, claims: Claims) -> ExitCode {
         eprintln!("error: dev-token signs with JWT_SECRET, which is not set");
         return ExitCode::FAILURE;
     };
-    match sign_dev_token(secret, &claims) {
+    match sign_dev_token(secret.expose_secret(), &claims) {
         Ok(token) => {
             println!("{token}");
             ExitCode::SUCCESS

@@ -1,5 +1,6 @@
 //! Building the application: adapters → ports → `OrderService` → HTTP server.
 
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -85,7 +86,7 @@ fn spawn_jobs(
             stopped.clone(),
         )),
         tokio::spawn(relay.run(
-            config.rabbitmq_url.clone(),
+            config.rabbitmq_url.expose_secret().to_owned(),
             std::time::Duration::from_millis(200),
             stopped.clone(),
         )),
@@ -95,7 +96,10 @@ fn spawn_jobs(
                 Arc::new(service.clone()),
                 config.consumer_retry_delay,
             )
-            .run(config.rabbitmq_url.clone(), stopped.clone()),
+            .run(
+                config.rabbitmq_url.expose_secret().to_owned(),
+                stopped.clone(),
+            ),
         ),
     ]
 }
@@ -110,7 +114,10 @@ impl std::fmt::Debug for Application {
 
 fn upstream(url: &str, config: &Config) -> UpstreamConfig {
     UpstreamConfig {
-        service_key: config.upstream_service_key.clone(),
+        service_key: config
+            .upstream_service_key
+            .as_ref()
+            .map(|key| key.expose_secret().to_owned()),
         timeout: config.upstream_timeout,
         resilience: config.upstream_resilience.clone(),
         ..UpstreamConfig::new(url)
@@ -132,7 +139,9 @@ impl Application {
             readiness: routes::Readiness {
                 store,
                 redis: redis.clone(),
-                broker_url: config.run_jobs.then(|| config.rabbitmq_url.clone()),
+                broker_url: config
+                    .run_jobs
+                    .then(|| config.rabbitmq_url.expose_secret().to_owned()),
             },
             max_body_bytes: config.max_body_bytes,
             analytics_window: config.analytics_window,
@@ -214,7 +223,11 @@ impl Application {
 pub async fn build_service(
     config: &Config,
 ) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
-    let store = PgStore::connect(&config.database_url, config.database_max_connections).await?;
+    let store = PgStore::connect(
+        config.database_url.expose_secret(),
+        config.database_max_connections,
+    )
+    .await?;
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
     let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
     let events = HttpEventCatalog::with_cache(
@@ -222,7 +235,7 @@ pub async fn build_service(
         config.event_cache_ttl,
     )?;
     let redis = Arc::new(
-        RedisGuards::connect(&config.redis_url, 32)
+        RedisGuards::connect(config.redis_url.expose_secret(), 32)
             .map_err(StartError::Redis)?
             .with_in_flight_lease(config.idempotency_lease),
     );

@@ -160,8 +160,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
     Config {
         port: 0,
         host: "127.0.0.1".into(),
-        database_url: database_url.to_owned(),
-        database_admin_url: database_url.to_owned(),
+        database_url: database_url.to_owned().into(),
+        database_admin_url: database_url.to_owned().into(),
         database_max_connections: 20,
         jwt: JwtConfig {
             key: JwtKey::Hs256(SECRET.into()),
@@ -183,14 +183,16 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         redis_url: if setup.dead_redis {
             "redis://127.0.0.1:9".into()
         } else {
-            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+            std::env::var("TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+                .into()
         },
         rate_limits: setup.rate_limits,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
         rabbitmq_url: if setup.jobs_with_dead_broker {
             "amqp://guest:guest@127.0.0.1:9/%2f".into()
         } else {
-            amqp_url()
+            amqp_url().into()
         },
         outbox_batch_size: 100,
         consumers: order_amqp::consumers::ConsumerTopology {
