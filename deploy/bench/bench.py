@@ -294,7 +294,7 @@ def token_file(count, name):
 
 # Statements of the background work that runs during the load (the outbox relay and the jobs'
 # cross-tenant functions): counted apart, since they are no part of an order's transaction.
-BACKGROUND = "outbox_claim|outbox_mark_published|orders_expiring|tenants_with_orders_since|refunds_due"
+BACKGROUND = "outbox_claim|outbox_mark_published|orders_expiring|tenants_with_orders_since|refunds_due|prune_expired"
 
 
 def statements():

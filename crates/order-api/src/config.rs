@@ -131,6 +131,12 @@ pub struct Config {
     /// `REFUND_RETRY_INTERVAL_SECONDS` (60): how often FAILED refunds that are due are paid
     /// out again.
     pub refund_retry_interval: std::time::Duration,
+    /// `HOUSEKEEPING_INTERVAL_MINUTES` (10): how often rows that no longer matter are deleted.
+    pub housekeeping_interval: std::time::Duration,
+    /// `INBOX_RETENTION_DAYS` (30): consumed message ids are kept this long, so a message the
+    /// broker redelivers (or an operator replays from the dead-letter queue) within it is applied
+    /// once.
+    pub inbox_retention: time::Duration,
     /// `METRICS_AGGREGATION_INTERVAL_MINUTES` (5).
     pub metrics_interval: std::time::Duration,
     /// `ANALYTICS_WINDOW_DAYS` (30): analytics count orders created this far back.
@@ -511,6 +517,13 @@ impl Config {
             expiry_interval: env.interval_minutes("EXPIRATION_CHECK_INTERVAL_MINUTES", 1)?,
             expiry_batch_size: env.parsed("EXPIRY_BATCH_SIZE", 500, "a count")?,
             metrics_interval: env.interval_minutes("METRICS_AGGREGATION_INTERVAL_MINUTES", 5)?,
+            housekeeping_interval: env.interval_minutes("HOUSEKEEPING_INTERVAL_MINUTES", 10)?,
+            inbox_retention: time::Duration::days(env.in_range(
+                "INBOX_RETENTION_DAYS",
+                30i64,
+                1..=3_650,
+                "a number of days from 1 to 3650",
+            )?),
             refund_retry_interval: std::time::Duration::from_secs(env.in_range(
                 "REFUND_RETRY_INTERVAL_SECONDS",
                 60u64,

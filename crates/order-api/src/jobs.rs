@@ -1,4 +1,4 @@
-//! Background jobs: reservation expiry, analytics, and retries of FAILED refunds. They run inside
+//! Background jobs: reservation expiry, analytics, retries of FAILED refunds, and housekeeping. They run inside
 //! `order-api` by default (`RUN_JOBS=true`) or alone (`order-api worker`), and stop between
 //! batches when asked to shut down.
 
@@ -186,6 +186,91 @@ pub async fn run_refund_retries(
         }
         if *stop.borrow() {
             tracing::info!("refund retry job stopped");
+            return;
+        }
+    }
+}
+
+/// Rows deleted per kind and statement by housekeeping; a pass repeats while a batch comes back
+/// full, up to [`HOUSEKEEPING_BATCHES`] statements.
+const HOUSEKEEPING_BATCH: u32 = 10_000;
+
+/// Statements one housekeeping pass may run, so that a large backlog is worked off over several
+/// passes instead of one long one.
+const HOUSEKEEPING_BATCHES: usize = 50;
+
+/// How long rows matter, for [`run_housekeeping`].
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Idempotency keys are read for this long (`IDEMPOTENCY_TTL_MINUTES`).
+    pub idempotency_ttl: time::Duration,
+    /// Consumed message ids are kept this long (`INBOX_RETENTION_DAYS`).
+    pub inbox: time::Duration,
+}
+
+/// One housekeeping pass at `now`: deletes per-day quota counters of days before yesterday (UTC),
+/// idempotency keys an hour past their replay window, and consumed message ids past the inbox
+/// retention, in bounded batches.
+///
+/// # Errors
+/// Storage errors; what was deleted before stays deleted.
+pub async fn housekeeping_pass(
+    store: &order_postgres::PgStore,
+    retention: Retention,
+    now: time::OffsetDateTime,
+) -> Result<order_postgres::Pruned, order_domain::ports::RepositoryError> {
+    let mut total = order_postgres::Pruned::default();
+    for _ in 0..HOUSEKEEPING_BATCHES {
+        let pruned = store
+            .prune_expired(
+                now.date() - time::Duration::days(1),
+                now - retention.idempotency_ttl - time::Duration::hours(1),
+                now - retention.inbox,
+                HOUSEKEEPING_BATCH,
+            )
+            .await?;
+        total.daily_quotas += pruned.daily_quotas;
+        total.idempotency_keys += pruned.idempotency_keys;
+        total.inbox_messages += pruned.inbox_messages;
+        let full = u64::from(HOUSEKEEPING_BATCH);
+        if pruned.daily_quotas < full
+            && pruned.idempotency_keys < full
+            && pruned.inbox_messages < full
+        {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Runs [`housekeeping_pass`] every `interval` until `stop` turns true.
+pub async fn run_housekeeping(
+    store: order_postgres::PgStore,
+    interval: Duration,
+    retention: Retention,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(
+        interval_secs = interval.as_secs(),
+        "housekeeping job started"
+    );
+    loop {
+        match housekeeping_pass(&store, retention, time::OffsetDateTime::now_utc()).await {
+            Ok(pruned) if pruned.any() => tracing::info!(
+                daily_quotas = pruned.daily_quotas,
+                idempotency_keys = pruned.idempotency_keys,
+                inbox_messages = pruned.inbox_messages,
+                "housekeeping pass"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping pass failed; retried next pass"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("housekeeping job stopped");
             return;
         }
     }

@@ -54,8 +54,8 @@ pub struct Application {
     run_jobs: bool,
 }
 
-/// Starts every background job: expiry, analytics, refund retries, the outbox relay and the
-/// consumers.
+/// Starts every background job: expiry, analytics, refund retries, housekeeping, the outbox
+/// relay and the consumers.
 fn spawn_jobs(
     service: &OrderService,
     store: &PgStore,
@@ -83,6 +83,15 @@ fn spawn_jobs(
         tokio::spawn(crate::jobs::run_refund_retries(
             service.clone(),
             config.refund_retry_interval,
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::jobs::run_housekeeping(
+            store.clone(),
+            config.housekeeping_interval,
+            crate::jobs::Retention {
+                idempotency_ttl: config.idempotency_ttl,
+                inbox: config.inbox_retention,
+            },
             stopped.clone(),
         )),
         tokio::spawn(relay.run(

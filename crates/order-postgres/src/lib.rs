@@ -126,3 +126,56 @@ fn to_i64(value: u32) -> i64 {
 fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
+
+/// What one housekeeping pass deleted ([`PgStore::prune_expired`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Per-day quota counters of days before the cutoff.
+    pub daily_quotas: u64,
+    /// Idempotency keys past their replay window.
+    pub idempotency_keys: u64,
+    /// Consumed message ids past the redelivery window.
+    pub inbox_messages: u64,
+}
+
+impl Pruned {
+    /// Whether anything was deleted.
+    pub fn any(&self) -> bool {
+        self.daily_quotas + self.idempotency_keys + self.inbox_messages > 0
+    }
+}
+
+impl PgStore {
+    /// Deletes, across tenants, at most `max_rows` of each: per-day quota counters of days before
+    /// `quota_day`, idempotency keys created before `keys_before`, and consumed message ids
+    /// processed before `inbox_before`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_expired(
+        &self,
+        quota_day: time::Date,
+        keys_before: time::OffsetDateTime,
+        inbox_before: time::OffsetDateTime,
+        max_rows: u32,
+    ) -> Result<Pruned, RepositoryError> {
+        let row = sqlx::query!(
+            r#"SELECT daily_quotas AS "daily_quotas!", idempotency_keys AS "idempotency_keys!",
+                inbox_messages AS "inbox_messages!"
+            FROM prune_expired($1, $2, $3, $4)"#,
+            quota_day,
+            keys_before,
+            inbox_before,
+            to_i32(max_rows),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(storage)?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(Pruned {
+            daily_quotas: count(row.daily_quotas),
+            idempotency_keys: count(row.idempotency_keys),
+            inbox_messages: count(row.inbox_messages),
+        })
+    }
+}

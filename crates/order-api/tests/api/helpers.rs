@@ -90,6 +90,10 @@ pub(crate) struct TestApp {
     pub(crate) service: order_domain::use_cases::OrderService,
     /// A second, independent instance on the same database: another replica.
     pub(crate) replica: order_domain::use_cases::OrderService,
+    /// The replica's store (the application role), for the jobs that take it.
+    pub(crate) store: order_postgres::PgStore,
+    /// The database owner (bypasses row-level security), for checks behind the app's back.
+    pub(crate) owner: sqlx::PgPool,
     /// Dropping it stops the consumers.
     _stop_consumers: tokio::sync::watch::Sender<bool>,
 }
@@ -206,6 +210,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         expiry_batch_size: 500,
         metrics_interval: StdDuration::from_secs(300),
         refund_retry_interval: StdDuration::from_secs(60),
+        housekeeping_interval: StdDuration::from_secs(600),
+        inbox_retention: Duration::days(30),
         analytics_window: Duration::days(30),
         // Tests run the jobs themselves, deterministically.
         run_jobs: setup.jobs_with_dead_broker,
@@ -227,7 +233,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         order_api::telemetry::init("info", false);
     }
-    let (replica, _, _) = order_api::startup::build_service(&config)
+    let (replica, store, _) = order_api::startup::build_service(&config)
         .await
         .expect("replica builds");
     let consumers = config.consumers.clone();
@@ -254,6 +260,8 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         simulator,
         service,
         replica,
+        store,
+        owner: db.owner.clone(),
     }
 }
 

@@ -117,3 +117,53 @@ async fn the_refund_retry_job_pays_a_failed_refund_once_its_retry_is_due() {
         .expect("pass");
     assert_eq!(after.attempted, 0);
 }
+
+#[tokio::test]
+async fn housekeeping_deletes_keys_after_their_window_and_quota_days_once_past() {
+    let app = spawn_app().await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(customer(1))
+        .header("idempotency-key", "housekeeping-1")
+        .json(&order_body(1))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    let count = |sql: &'static str| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&owner)
+                .await
+                .expect("count")
+        }
+    };
+    let retention = order_api::jobs::Retention {
+        idempotency_ttl: time::Duration::minutes(30),
+        inbox: time::Duration::days(30),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let pass = |at| order_api::jobs::housekeeping_pass(&app.store, retention, at);
+
+    // Within the key's window (and its hour of margin) and the quota's day: nothing goes.
+    assert!(
+        !pass(now + time::Duration::minutes(60))
+            .await
+            .expect("pass")
+            .any()
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM order_idempotency_keys").await,
+        1
+    );
+    // Past the window: the key goes, today's quota counter stays.
+    let later = pass(now + time::Duration::hours(2)).await.expect("pass");
+    assert_eq!((later.idempotency_keys, later.daily_quotas), (1, 0));
+    assert_eq!(count("SELECT count(*) FROM buyer_daily_orders").await, 1);
+    // Two days on, the day is over: its counter goes too; the order itself stays.
+    let days_later = pass(now + time::Duration::days(2)).await.expect("pass");
+    assert_eq!(days_later.daily_quotas, 1);
+    assert_eq!(count("SELECT count(*) FROM orders").await, 1);
+}
