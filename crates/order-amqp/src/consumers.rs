@@ -20,6 +20,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use order_domain::backoff::Backoff;
 use order_domain::messages::{InboundMessage, MessageOutcome};
 use order_domain::use_cases::{OrderService, UseCaseError};
 use tokio::sync::watch;
@@ -262,17 +263,17 @@ impl Consumers {
     /// away. The message in hand is finished before stopping; unacknowledged ones return to
     /// their queue when the connection closes.
     pub async fn run(self, url: String, mut stop: watch::Receiver<bool>) {
-        let mut backoff = Duration::from_millis(500);
+        let mut failures = 0u32;
         while !*stop.borrow() {
             match self.consume(&url, &mut stop).await {
                 Ok(()) => break,
                 Err(error) => {
                     tracing::warn!(%error, "consumers lost the broker; reconnecting");
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(crate::RECONNECT.nominal(failures)) => {}
                         _ = stop.changed() => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    failures = failures.saturating_add(1);
                 }
             }
         }
@@ -351,10 +352,8 @@ impl Consumers {
             Disposition::Retry => {
                 let deliveries = delivery_count(&delivery);
                 tracing::warn!(queue, id = %message.id, deliveries, outcome = ?result, "message will be retried");
-                let pause = self
-                    .retry_delay
-                    .saturating_mul(2u32.saturating_pow(deliveries.min(16)))
-                    .min(Duration::from_secs(30));
+                let pause =
+                    Backoff::new(self.retry_delay, Duration::from_secs(30)).nominal(deliveries);
                 tokio::time::sleep(pause).await;
                 delivery
                     .nack(BasicNackOptions {

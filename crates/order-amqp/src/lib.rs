@@ -191,19 +191,19 @@ impl OutboxRelay {
         mut stop: watch::Receiver<bool>,
     ) {
         let mut publisher: Option<EventPublisher> = None;
-        let mut backoff = std::time::Duration::from_millis(500);
+        let mut failures = 0u32;
         while !*stop.borrow() {
             if publisher.is_none() {
                 match EventPublisher::connect(&url).await {
                     Ok(connected) => {
                         tracing::info!("outbox relay connected to the broker");
                         publisher = Some(connected);
-                        backoff = std::time::Duration::from_millis(500);
+                        failures = 0;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "broker unreachable; outbox rows wait");
-                        wait(&mut stop, backoff).await;
-                        backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+                        wait(&mut stop, RECONNECT.nominal(failures)).await;
+                        failures = failures.saturating_add(1);
                         continue;
                     }
                 }
@@ -218,12 +218,18 @@ impl OutboxRelay {
                 }
                 Err(RelayError::Storage(error)) => {
                     tracing::warn!(%error, "outbox unavailable");
-                    wait(&mut stop, backoff).await;
+                    wait(&mut stop, RECONNECT.nominal(failures)).await;
                 }
             }
         }
     }
 }
+
+/// Pauses while the broker is away: 0.5 s, doubling up to 30 s (relay and consumers).
+pub(crate) const RECONNECT: order_domain::backoff::Backoff = order_domain::backoff::Backoff::new(
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(30),
+);
 
 async fn wait(stop: &mut watch::Receiver<bool>, pause: std::time::Duration) {
     tokio::select! {

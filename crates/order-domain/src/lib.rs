@@ -15,6 +15,7 @@
 //! | [`policy`] | limits, reservation durations, cancellation/refund/return terms, [`DomainConfig`](policy::DomainConfig) |
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
+//! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
 //! | [`use_cases`] | [`OrderService`](use_cases::OrderService): every use case, generic over the ports |
@@ -70,6 +71,7 @@
 pub mod actor;
 pub mod analytics;
 pub mod audit;
+pub mod backoff;
 pub mod cart;
 pub mod events;
 pub mod ids;

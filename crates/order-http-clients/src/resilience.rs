@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use failsafe::Instrument;
 use failsafe::StateMachine;
 use failsafe::failure_policy::FailurePolicy;
-use rand::Rng;
+use order_domain::backoff::Backoff;
 
 /// Breaker and retry settings, shared by every upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,21 +47,16 @@ impl Default for Resilience {
     }
 }
 
+/// No retry pause of an upstream call grows past this, however high the attempt count.
+const LONGEST_RETRY_PAUSE: Duration = Duration::from_secs(10);
+
 impl Resilience {
-    /// The pause before retry `retry` (0-based): base × 2^retry, ±25 %.
+    /// The pause before retry `retry` (0-based): base × 2^retry, ±25 % (the domain's
+    /// [`Backoff`] rule, shared by every adapter that retries).
     pub fn backoff(&self, retry: u32) -> Duration {
-        let nominal = self
-            .retry_base
-            .saturating_mul(2u32.saturating_pow(retry.min(16)));
-        let quarter = nominal / 4;
-        let low = nominal.saturating_sub(quarter);
-        let spread = quarter.saturating_mul(2);
-        let jitter = if spread.is_zero() {
-            Duration::ZERO
-        } else {
-            rand::thread_rng().gen_range(Duration::ZERO..=spread)
-        };
-        low + jitter
+        Backoff::new(self.retry_base, LONGEST_RETRY_PAUSE)
+            .with_jitter(25)
+            .pause(retry, rand::random())
     }
 }
 

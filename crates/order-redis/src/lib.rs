@@ -18,7 +18,11 @@ const IN_FLIGHT_LEASE_SECONDS: i64 = 60;
 
 /// Lock acquisition: 3 attempts, 100 ms apart (seed 002).
 const LOCK_ATTEMPTS: u32 = 3;
-const LOCK_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Pauses between tries of a taken lock: 100 ms each (the shared backoff rule, held flat).
+const LOCK_RETRY: order_domain::backoff::Backoff = order_domain::backoff::Backoff::new(
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_millis(100),
+);
 
 // KEYS[1]: the idempotency key; KEYS[2] (optional): the caller's rate-limit counter.
 // ARGV: fingerprint, in-flight lease (s), ttl (s), rate limit, rate window (ms).
@@ -316,7 +320,7 @@ impl DistributedLock for RedisGuards {
             .max(1);
         for attempt in 0..LOCK_ATTEMPTS {
             if attempt > 0 {
-                tokio::time::sleep(LOCK_RETRY_DELAY).await;
+                tokio::time::sleep(LOCK_RETRY.nominal(attempt - 1)).await;
             }
             let mut conn = self.connection().await?;
             let taken: Option<String> = deadpool_redis::redis::cmd("SET")
