@@ -153,6 +153,7 @@ where
         let stored = StoredResponse {
             status: status.as_u16(),
             body: bytes.to_vec(),
+            headers: replayable_headers(&headers),
         };
         state
             .idempotency
@@ -184,15 +185,53 @@ fn fingerprint(request: &HttpRequest, body: &[u8]) -> String {
         .collect()
 }
 
+/// The headers a replay repeats: all the answer had, except those that describe this one
+/// transfer or this moment (length, date, connection) and the caller's current rate-limit
+/// window, which a replay must not report from the past.
+fn replayable_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            !matches!(
+                name,
+                "content-length" | "date" | "connection" | "transfer-encoding"
+            ) && !name.starts_with("ratelimit")
+        })
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|value| (name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// The stored answer again: its status, body and headers, marked as a replay.
 fn replay(stored: &StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let content_type = if status.is_success() {
-        "application/json"
-    } else {
-        "application/problem+json"
-    };
-    HttpResponse::build(status)
-        .insert_header(("content-type", content_type))
+    let mut response = HttpResponse::build(status);
+    for (name, value) in &stored.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.append_header((name, value));
+        }
+    }
+    if !stored
+        .headers
+        .iter()
+        .any(|(name, _)| name == "content-type")
+    {
+        let content_type = if status.is_success() {
+            "application/json"
+        } else {
+            "application/problem+json"
+        };
+        response.insert_header(("content-type", content_type));
+    }
+    response
         .insert_header((
             HeaderName::from_static("idempotent-replayed"),
             HeaderValue::from_static("true"),

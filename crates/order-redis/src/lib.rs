@@ -61,15 +61,16 @@ if state == 'in_flight' or state == 'failed' then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   return {'again'}
 end
-return {'done', redis.call('HGET', KEYS[1], 'status'), redis.call('HGET', KEYS[1], 'body')}
+return {'done', redis.call('HGET', KEYS[1], 'status'), redis.call('HGET', KEYS[1], 'body'),
+  redis.call('HGET', KEYS[1], 'headers') or ''}
 ";
 
 const COMPLETE: &str = r"
 if redis.call('HGET', KEYS[1], 'fingerprint') ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3], 'headers', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 ";
 
@@ -250,6 +251,7 @@ impl IdempotencyStore for RedisGuards {
                 status: u16::try_from(number(1)?)
                     .map_err(|_| GuardError::Unavailable("stored status unreadable".into()))?,
                 body: answer.get(2).cloned().unwrap_or_default(),
+                headers: decode_headers(answer.get(3).map_or(&[][..], Vec::as_slice)),
             })),
             _ => Err(GuardError::Unavailable(
                 "unexpected idempotency answer".into(),
@@ -271,6 +273,7 @@ impl IdempotencyStore for RedisGuards {
             .arg(fingerprint)
             .arg(response.status)
             .arg(response.body.as_slice())
+            .arg(encode_headers(&response.headers))
             .arg(seconds(ttl))
             .invoke_async(&mut conn)
             .await
@@ -353,4 +356,22 @@ impl DistributedLock for RedisGuards {
             .map_err(unavailable)?;
         Ok(deleted == 1)
     }
+}
+
+/// Stored headers as `name:value` lines: header names hold no `:` and values no line break, so the
+/// first `:` of a line splits it.
+fn encode_headers(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}:{value}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_headers(stored: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(stored)
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }

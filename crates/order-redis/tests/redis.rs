@@ -38,6 +38,10 @@ async fn an_idempotency_key_is_claimed_once_replayed_and_bound_to_its_request() 
     let response = StoredResponse {
         status: 201,
         body: br#"{"id":"x"}"#.to_vec(),
+        headers: vec![
+            ("location".into(), "/api/v1/orders/x".into()),
+            ("content-type".into(), "application/json".into()),
+        ],
     };
     redis
         .complete(&k, "fp-1", &response, ttl)

@@ -29,6 +29,7 @@ async fn the_same_key_and_body_replay_the_first_answer() {
     let first = create_with_key(&app, &customer(1), &key, &order_body(2)).await;
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers().get("location").cloned().expect("location");
     let first: Value = first.json().await.expect("json");
     let again = create_with_key(&app, &customer(1), &key, &order_body(2)).await;
     assert_eq!(again.status(), 201);
@@ -38,6 +39,18 @@ async fn the_same_key_and_body_replay_the_first_answer() {
             .get("idempotent-replayed")
             .and_then(|v| v.to_str().ok()),
         Some("true")
+    );
+    assert_eq!(
+        again.headers().get("location"),
+        Some(&location),
+        "the replay carries the original headers"
+    );
+    assert_eq!(
+        again
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
     );
     let again: Value = again.json().await.expect("json");
     assert_eq!(again, first);

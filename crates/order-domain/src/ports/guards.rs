@@ -20,6 +20,8 @@ pub struct StoredResponse {
     pub status: u16,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// The headers to replay with it (`Location`, `Content-Type`, …), in order.
+    pub headers: Vec<(String, String)>,
 }
 
 /// What [`IdempotencyStore::begin`] found.
