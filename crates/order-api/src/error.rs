@@ -136,6 +136,11 @@ impl ApiError {
                 UseCaseError::Storage(
                     RepositoryError::Unavailable(_) | RepositoryError::CommitOutcomeUnknown(_),
                 ) => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
+                // A unique constraint a concurrent request won (the constraint's name is in the
+                // log): the caller's request met a race, not a server fault.
+                UseCaseError::Storage(RepositoryError::Duplicate { .. }) => {
+                    (S::CONFLICT, "conflict")
+                }
                 UseCaseError::Storage(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
             },
         }
@@ -254,5 +259,35 @@ impl ResponseError for ApiError {
             response.insert_header(("RateLimit-Reset", retry_after_seconds.to_string()));
         }
         response.body(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use order_domain::ports::RepositoryError;
+    use order_domain::use_cases::UseCaseError;
+
+    use super::ApiError;
+
+    #[test]
+    fn storage_errors_map_to_conflict_unavailable_or_internal() {
+        let code = |error: RepositoryError| {
+            ApiError::UseCase(UseCaseError::Storage(error)).status_and_code()
+        };
+        assert_eq!(
+            code(RepositoryError::Duplicate {
+                what: "shopping_carts_user_key".into()
+            }),
+            (StatusCode::CONFLICT, "conflict")
+        );
+        assert_eq!(
+            code(RepositoryError::Unavailable("down".into())),
+            (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+        );
+        assert_eq!(
+            code(RepositoryError::Corrupt("bad row".into())),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+        );
     }
 }
