@@ -45,22 +45,7 @@ pub(super) async fn approve(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
-    let id: RefundId = path_id(&path, "refund")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        None,
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let order = state.service.approve_refund(&ctx, id).await?;
-            refund_answer(&order, id)
-        },
-    )
-    .await
+    pay_out(state, request, path, payload, Payout::Approve).await
 }
 
 /// `POST /api/v1/admin/refunds/{id}/retry`: pays a FAILED refund out again (its id is the payment's
@@ -70,6 +55,24 @@ pub(super) async fn retry(
     request: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    pay_out(state, request, path, payload, Payout::Retry).await
+}
+
+/// The two admin commands that pay a refund out.
+enum Payout {
+    /// A PENDING refund, approved.
+    Approve,
+    /// A FAILED refund, tried again.
+    Retry,
+}
+
+async fn pay_out(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    payout: Payout,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.auth.user(&request)?;
     let id: RefundId = path_id(&path, "refund")?;
@@ -82,7 +85,10 @@ pub(super) async fn retry(
         None,
         WhenStoreDown::FailOpen,
         |_| async {
-            let order = state.service.retry_refund(&ctx, id).await?;
+            let order = match payout {
+                Payout::Approve => state.service.approve_refund(&ctx, id).await?,
+                Payout::Retry => state.service.retry_refund(&ctx, id).await?,
+            };
             refund_answer(&order, id)
         },
     )

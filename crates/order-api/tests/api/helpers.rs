@@ -483,3 +483,27 @@ impl TestApp {
         faults["tickets"]["requests"].as_u64().unwrap_or(0)
     }
 }
+
+/// A confirmed order of customer 1 whose refund the payment service refused: the order and the
+/// FAILED refund's answer. The payment faults are cleared again.
+pub(crate) async fn order_with_failed_refund(app: &TestApp) -> (Value, Value) {
+    let order = app.new_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    app.pay(&order).await;
+    assert_eq!(app.confirm(&order).await.status(), 200);
+    app.set_faults(serde_json::json!({"payments": {"errorPercent": 100}}))
+        .await;
+    let refund: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &serde_json::json!({ "reason": "cannot come" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refund["status"], "FAILED", "{refund}");
+    app.set_faults(serde_json::json!({})).await;
+    (order, refund)
+}

@@ -1,7 +1,7 @@
 //! The expiry job, with two workers racing over the same orders.
 
 use order_api::jobs::expire_due_orders;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -73,24 +73,8 @@ async fn two_expiry_workers_expire_each_due_order_exactly_once() {
 #[tokio::test]
 async fn the_refund_retry_job_pays_a_failed_refund_once_its_retry_is_due() {
     let app = spawn_app().await;
-    let order = app.new_order(1, 1).await;
+    let (order, _) = order_with_failed_refund(&app).await;
     let id = order["id"].as_str().expect("id");
-    app.pay(&order).await;
-    assert_eq!(app.confirm(&order).await.status(), 200);
-    app.set_faults(json!({"payments": {"errorPercent": 100}}))
-        .await;
-    let refund: Value = app
-        .post(
-            &customer(1),
-            &format!("/api/v1/orders/{id}/refund"),
-            &json!({ "reason": "cannot come" }),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(refund["status"], "FAILED");
-    app.set_faults(json!({})).await;
 
     // Not due yet: the first retry waits a minute.
     let now = time::OffsetDateTime::now_utc();

@@ -587,24 +587,8 @@ async fn a_running_reservation_expires_only_when_an_operator_forces_it_with_a_re
 #[tokio::test]
 async fn an_admin_retries_a_failed_refund_and_it_is_paid_once() {
     let app = spawn_app().await;
-    let order = app.new_order(1, 1).await;
+    let (order, refund) = order_with_failed_refund(&app).await;
     let id = order["id"].as_str().expect("id");
-    app.pay(&order).await;
-    assert_eq!(app.confirm(&order).await.status(), 200);
-    // The payment service refuses the payout: the refund is recorded FAILED.
-    app.set_faults(json!({"payments": {"errorPercent": 100}}))
-        .await;
-    let refund: Value = app
-        .post(
-            &customer(1),
-            &format!("/api/v1/orders/{id}/refund"),
-            &json!({ "reason": "cannot come" }),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(refund["status"], "FAILED", "{refund}");
     let refund_id = refund["refundId"].as_str().expect("refund id");
     let retry_path = format!("/api/v1/admin/refunds/{refund_id}/retry");
     assert_problem(
@@ -614,7 +598,6 @@ async fn an_admin_retries_a_failed_refund_and_it_is_paid_once() {
     )
     .await;
 
-    app.set_faults(json!({})).await;
     let retried = app.post(&admin(), &retry_path, &json!({})).await;
     assert_eq!(retried.status(), 200);
     let retried: Value = retried.json().await.expect("json");
