@@ -262,6 +262,42 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Every problem code the API can answer with.
+pub const PROBLEM_CODES: &[&str] = &[
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "malformed_json",
+    "unsupported_media_type",
+    "payload_too_large",
+    "validation_failed",
+    "invalid_transition",
+    "conflict",
+    "order_locked",
+    "limit_exceeded",
+    "sold_out",
+    "out_of_stock",
+    "refund_not_allowed",
+    "refund_exceeds_maximum",
+    "nothing_to_refund",
+    "item_already_refunded",
+    "promo_code_invalid",
+    "cart_invalid",
+    "payment_declined",
+    "payment_intent_mismatch",
+    "not_yet_expired",
+    "return_window_closed",
+    "wrong_order_kind",
+    "upstream_unavailable",
+    "upstream_error",
+    "guard_unavailable",
+    "idempotency_in_flight",
+    "idempotency_key_reused",
+    "rate_limited",
+    "storage_unavailable",
+    "internal_error",
+];
+
 #[cfg(test)]
 mod tests {
     use actix_web::http::StatusCode;

@@ -1,18 +1,94 @@
-//! Request parsing that answers with problem+json: JSON bodies (content type, size, syntax, field
-//! paths), query strings and path ids.
+//! Extractors that answer with problem+json: JSON bodies (content type, size, syntax, field
+//! paths, garde rules), query strings and path ids.
+//!
+//! A handler names what it needs — `Json<CreateOrderBody>`, `Query<ListQuery>` — and receives
+//! a value that has passed every structural rule, or the request never reaches it.
 
-use actix_web::HttpRequest;
-use actix_web::web;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
+use garde::Validate;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::validation::validate;
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// A JSON body of type `T` that passed its garde rules.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+/// Like [`Json`], but an empty body means `{}` (commands whose fields are all optional).
+#[derive(Debug)]
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Validate<Context = ()> + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = body_of(request, payload, false);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+impl<T: DeserializeOwned + Validate<Context = ()> + 'static> FromRequest for JsonOrEmpty<T> {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = body_of(request, payload, true);
+        Box::pin(async move { body.await.map(JsonOrEmpty) })
+    }
+}
+
+fn body_of<T: DeserializeOwned + Validate<Context = ()> + 'static>(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    empty_ok: bool,
+) -> Extracted<T> {
+    let request = request.clone();
+    let payload = payload.take();
+    Box::pin(async move {
+        let raw = read_body(payload, max_body_bytes(&request)).await?;
+        let value: T = json(&request, &raw, empty_ok)?;
+        validate(&value, "")?;
+        Ok(value)
+    })
+}
+
+fn max_body_bytes(request: &HttpRequest) -> usize {
+    request
+        .app_data::<web::Data<AppState>>()
+        .map_or(64 * 1024, |state| state.max_body_bytes)
+}
+
+/// A query string of type `T` that passed its garde rules.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Validate<Context = ()>> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(query(request).and_then(|value: T| {
+            validate(&value, "query.")?;
+            Ok(Query(value))
+        }))
+    }
+}
 
 /// Reads a body of at most `limit` bytes.
 ///
 /// # Errors
 /// 413 above the limit; 400 when the body cannot be read.
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+pub async fn read_body(mut payload: Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
@@ -25,13 +101,12 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     Ok(body.freeze())
 }
 
-/// Parses a JSON body. An empty body parses as `{}` when `empty_ok` (for commands whose fields
-/// are all optional).
+/// Parses a JSON body. An empty body parses as `{}` when `empty_ok`.
 ///
 /// # Errors
 /// 415 for another content type, 400 for broken JSON, 422 with the field path for JSON of the
 /// wrong shape (unknown fields, wrong types, huge numbers).
-pub fn json<T: DeserializeOwned>(
+fn json<T: DeserializeOwned>(
     request: &HttpRequest,
     body: &[u8],
     empty_ok: bool,
@@ -87,41 +162,10 @@ fn clean_message(error: &serde_json::Error) -> String {
 ///
 /// # Errors
 /// 422 naming the query parameter.
-pub fn query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> {
+fn query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> {
     web::Query::<T>::from_query(request.query_string())
         .map(web::Query::into_inner)
         .map_err(|e| ApiError::field("query", "invalid", e.to_string()))
-}
-
-/// The page of a list endpoint from its `limit` (1–100, default 50) and `offset` (0–1 000 000,
-/// default 0) query parameters.
-///
-/// # Errors
-/// 422 naming the parameter that is out of range.
-pub fn page(
-    limit: Option<i64>,
-    offset: Option<i64>,
-) -> Result<order_domain::ports::PageRequest, ApiError> {
-    let limit = limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field(
-            "query.limit",
-            "out_of_range",
-            "between 1 and 100",
-        ));
-    }
-    let offset = offset.unwrap_or(0);
-    if !(0..=1_000_000).contains(&offset) {
-        return Err(ApiError::field(
-            "query.offset",
-            "out_of_range",
-            "between 0 and 1000000",
-        ));
-    }
-    Ok(order_domain::ports::PageRequest {
-        limit: u32::try_from(limit).unwrap_or(50),
-        offset: u32::try_from(offset).unwrap_or(0),
-    })
 }
 
 /// Parses an id from the path; an id that cannot exist is "not found".

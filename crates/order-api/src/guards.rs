@@ -1,22 +1,28 @@
-//! Request guards in front of the use cases: `Idempotency-Key` replay and per-user rate limits.
+//! The command pipeline in front of every state-changing route ([`Command`]): caller,
+//! per-user rate limits and `Idempotency-Key` replay, declared per route.
 //!
 //! What happens when Redis is down is decided per feature (docs/idempotency-and-rate-limits.md):
 //! idempotency fails closed for commands that create money movements (order creation, refund
 //! requests) and open for commands the state machine already makes idempotent; rate limits fail
 //! open.
 
-use std::future::Future;
+use std::future::{Ready, ready};
+use std::rc::Rc;
 
-use actix_web::body::to_bytes;
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 use order_domain::actor::RequestContext;
 use order_domain::ports::{GuardError, IdempotencyBegin, RateCheck, RateDecision, StoredResponse};
 use order_domain::use_cases::IdempotencyKey;
 use sha2::{Digest, Sha256};
 
+use crate::caller::CallerKind;
 use crate::error::ApiError;
+use crate::extract::read_body;
 use crate::routes::AppState;
 
 /// How a command behaves when the idempotency store is unreachable.
@@ -38,80 +44,225 @@ fn caller_scope(ctx: &RequestContext) -> String {
     format!("{}:{who}", ctx.tenant_id)
 }
 
-/// A per-minute limit on one action of a caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    action: &'static str,
-    per_minute: u32,
+/// What a command route declares about its pipeline: who may call it, which rate limit it
+/// counts against and how it behaves when the idempotency store is down. Used as the route's
+/// middleware: `#[post("/orders", wrap = "Command::user(FailClosed).limited(RateAction::Orders)")]`.
+///
+/// For every request the pipeline authenticates the caller (401 before the body is read),
+/// reads the body (413 above `MAX_BODY_BYTES`), counts the request against the limit and begins
+/// the `Idempotency-Key` — both decided in one Redis round trip — then runs the handler at most
+/// once per key. The same key and body replay the stored answer (status, body and headers) with
+/// `Idempotent-Replayed: true`; the same key with another body is 422; a key still running is
+/// 409. A 5xx answer does not pin its key: the retry runs with
+/// [`IdempotencyKey::earlier_attempt`] set, since the failed attempt may have committed.
+#[derive(Debug, Clone, Copy)]
+pub struct Command {
+    caller: CallerKind,
+    limit: Option<RateAction>,
+    when_down: WhenStoreDown,
 }
 
-impl Limit {
-    /// At most `per_minute` `action`s per caller and minute.
-    pub fn per_minute(action: &'static str, per_minute: u32) -> Self {
-        Self { action, per_minute }
+impl Command {
+    /// A command of a person with a JWT.
+    pub const fn user(when_down: WhenStoreDown) -> Self {
+        Self {
+            caller: CallerKind::User,
+            limit: None,
+            when_down,
+        }
     }
 
+    /// A command of another service (service key and `X-Tenant-Id`).
+    pub const fn service(when_down: WhenStoreDown) -> Self {
+        Self {
+            caller: CallerKind::Service,
+            limit: None,
+            when_down,
+        }
+    }
+
+    /// Counted against the caller's per-minute limit of `action`.
+    #[must_use]
+    pub const fn limited(mut self, action: RateAction) -> Self {
+        self.limit = Some(action);
+        self
+    }
+}
+
+/// The rate-limited actions of seed 002's table; the limits come from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateAction {
+    /// `POST /orders` (`RATE_LIMIT_ORDERS_PER_MINUTE`).
+    Orders,
+    /// `POST /orders/{id}/reserve` (`RATE_LIMIT_RESERVE_PER_MINUTE`).
+    Reserve,
+    /// `POST /orders/{id}/cancel` (`RATE_LIMIT_CANCEL_PER_MINUTE`).
+    Cancel,
+    /// `POST /orders/{id}/refund` (`RATE_LIMIT_REFUND_PER_MINUTE`).
+    Refund,
+}
+
+impl RateAction {
     fn check(self, state: &AppState, ctx: &RequestContext) -> RateCheck {
+        let limits = &state.rate_limits;
+        let (action, per_minute) = match self {
+            Self::Orders => ("orders", limits.orders),
+            Self::Reserve => ("reserve", limits.reserve),
+            Self::Cancel => ("cancel", limits.cancel),
+            Self::Refund => ("refund", limits.refund),
+        };
         RateCheck {
             key: format!(
-                "{}:rl:{}:{}",
+                "{}:rl:{}:{action}",
                 state.redis_key_prefix,
-                caller_scope(ctx),
-                self.action
+                caller_scope(ctx)
             ),
-            limit: self.per_minute,
+            limit: per_minute,
             window: time::Duration::minutes(1),
         }
     }
 }
 
-/// Counts the request against `limit` and runs `command` at most once per `Idempotency-Key`
-/// (scoped to `ctx`'s tenant and caller); both decided in one Redis round trip. The same key and
-/// body replay the stored answer with `Idempotent-Replayed: true`; the same key with another
-/// body is 422; a key still running is 409. A 5xx answer does not pin its key: the retry runs
-/// with [`IdempotencyKey::earlier_attempt`] set, since the failed attempt may have committed.
-/// `command` receives the key (and fingerprint) to store with what it creates.
-///
-/// # Errors
-/// 422 for an unusable key; 429 over the limit; the guard errors above.
-pub async fn idempotent<F, Fut>(
-    state: &AppState,
-    request: &HttpRequest,
-    ctx: &RequestContext,
-    body: &[u8],
-    limit: Option<Limit>,
-    when_down: WhenStoreDown,
-    command: F,
-) -> Result<HttpResponse, ApiError>
+/// The key a command runs under, for the handler to store with what it creates: absent without
+/// an `Idempotency-Key` header or when the store was down and the command fails open.
+#[derive(Debug, Clone)]
+pub struct Claim(pub Option<IdempotencyKey>);
+
+impl FromRequest for Claim {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Claim(
+            request.extensions().get::<IdempotencyKey>().cloned(),
+        )))
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Command
 where
-    F: FnOnce(Option<IdempotencyKey>) -> Fut,
-    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
 {
-    let Some(raw) = request.headers().get("idempotency-key") else {
-        if let Some(limit) = limit {
-            rate_limit(state, &limit.check(state, ctx)).await?;
-        }
-        return command(None).await;
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Transform = CommandService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(CommandService {
+            service: Rc::new(service),
+            command: *self,
+        }))
+    }
+}
+
+/// The pipeline of one [`Command`] route.
+pub struct CommandService<S> {
+    service: Rc<S>,
+    command: Command,
+}
+
+impl<S> std::fmt::Debug for CommandService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandService")
+            .field("command", &self.command)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for CommandService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let command = self.command;
+        Box::pin(async move {
+            match guard(command, request).await {
+                Guarded::Answer(response) => Ok(response),
+                Guarded::Run(request, None) => service
+                    .call(request)
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body),
+                Guarded::Run(request, Some(pinned)) => run_pinned(&*service, request, pinned).await,
+            }
+        })
+    }
+}
+
+/// What the pipeline decided before the handler.
+enum Guarded {
+    /// Answered already (401, 413, 429, a replay, …).
+    Answer(ServiceResponse<BoxBody>),
+    /// Run the handler, recording its answer under the key when there is one.
+    Run(ServiceRequest, Option<Pinned>),
+}
+
+/// An idempotency key the handler's answer is stored under.
+struct Pinned {
+    state: web::Data<AppState>,
+    store_key: String,
+    fingerprint: String,
+}
+
+async fn guard(command: Command, mut request: ServiceRequest) -> Guarded {
+    macro_rules! answer {
+        ($error:expr) => {
+            return Guarded::Answer(request.error_response($error))
+        };
+    }
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        answer!(ApiError::Internal(
+            "the application state is not configured".into()
+        ))
     };
-    let key = raw
+    let ctx = match command.caller.authenticate(request.request()) {
+        Ok(ctx) => ctx,
+        Err(error) => answer!(error),
+    };
+    request.extensions_mut().insert(ctx.clone());
+    let body = match read_body(request.take_payload(), state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(error) => answer!(error),
+    };
+    request.set_payload(Payload::from(body.clone()));
+    let rate = command.limit.map(|action| action.check(&state, &ctx));
+    let Some(raw) = request.headers().get("idempotency-key") else {
+        if let Some(check) = &rate
+            && let Err(error) = rate_limit(&state, check).await
+        {
+            answer!(error)
+        }
+        return Guarded::Run(request, None);
+    };
+    let Some(key) = raw
         .to_str()
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::field(
-                "header.Idempotency-Key",
-                "invalid",
-                "1 to 255 visible ASCII characters",
-            )
-        })?;
+        .map(str::to_owned)
+    else {
+        answer!(ApiError::field(
+            "header.Idempotency-Key",
+            "invalid",
+            "1 to 255 visible ASCII characters",
+        ))
+    };
     let store_key = format!(
         "{}:idem:{}:{key}",
         state.redis_key_prefix,
-        caller_scope(ctx)
+        caller_scope(&ctx)
     );
-    let fingerprint = fingerprint(request, body);
+    let fingerprint = fingerprint(request.request(), &body);
     let ttl = state.idempotency_ttl;
-    let rate = limit.map(|l| l.check(state, ctx));
     let earlier_attempt = match state
         .idempotency
         .begin(rate, &store_key, &fingerprint, ttl)
@@ -119,34 +270,72 @@ where
     {
         Ok(IdempotencyBegin::Started) => false,
         Ok(IdempotencyBegin::StartedAgain) => true,
-        Ok(IdempotencyBegin::RateLimited(decision)) => return Err(rate_limited(decision)),
-        Ok(IdempotencyBegin::Replay(stored)) => return Ok(replay(&stored)),
-        Ok(IdempotencyBegin::InFlight) => return Err(ApiError::IdempotencyInFlight),
-        Ok(IdempotencyBegin::Mismatch) => return Err(ApiError::IdempotencyKeyReused),
-        // The rate limit fails open; the key follows `when_down`.
-        Err(error) => {
-            return match when_down {
-                WhenStoreDown::FailClosed => Err(ApiError::GuardUnavailable(error)),
-                WhenStoreDown::FailOpen => {
-                    tracing::warn!(%error, "guard store unavailable; running the command without rate limit or idempotency");
-                    command(None).await
-                }
-            };
+        Ok(IdempotencyBegin::RateLimited(decision)) => answer!(rate_limited(decision)),
+        Ok(IdempotencyBegin::Replay(stored)) => {
+            return Guarded::Answer(request.into_response(replay(&stored)));
         }
+        Ok(IdempotencyBegin::InFlight) => answer!(ApiError::IdempotencyInFlight),
+        Ok(IdempotencyBegin::Mismatch) => answer!(ApiError::IdempotencyKeyReused),
+        // The rate limit fails open; the key follows `when_down`.
+        Err(error) => match command.when_down {
+            WhenStoreDown::FailClosed => answer!(ApiError::GuardUnavailable(error)),
+            WhenStoreDown::FailOpen => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "guard store unavailable; running the command without rate limit or idempotency"
+                );
+                return Guarded::Run(request, None);
+            }
+        },
     };
-    let claim = IdempotencyKey {
-        key: key.to_owned(),
+    request.extensions_mut().insert(IdempotencyKey {
+        key,
         fingerprint: fingerprint.clone(),
         ttl,
         earlier_attempt,
-    };
-    let response = match command(Some(claim)).await {
+    });
+    Guarded::Run(
+        request,
+        Some(Pinned {
+            state,
+            store_key,
+            fingerprint,
+        }),
+    )
+}
+
+/// Runs the handler and records its answer under the key (5xx answers release the key).
+async fn run_pinned<S, B>(
+    service: &S,
+    request: ServiceRequest,
+    pinned: Pinned,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let Pinned {
+        state,
+        store_key,
+        fingerprint,
+    } = pinned;
+    let response = match service.call(request).await {
         Ok(response) => response,
-        Err(error) => error.error_response(),
+        Err(error) => {
+            if let Err(release) = state.idempotency.abandon(&store_key).await {
+                tracing::warn!(
+                    error = &release as &dyn std::error::Error,
+                    "could not release the idempotency key"
+                );
+            }
+            return Err(error);
+        }
     };
+    let (request, response) = response.into_parts();
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = to_bytes(response.into_body()).await.unwrap_or_default();
+    let (response, body) = response.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
     let outcome = if status.is_server_error() {
         state.idempotency.abandon(&store_key).await
     } else {
@@ -157,17 +346,16 @@ where
         };
         state
             .idempotency
-            .complete(&store_key, &fingerprint, &stored, ttl)
+            .complete(&store_key, &fingerprint, &stored, state.idempotency_ttl)
             .await
     };
     if let Err(error) = outcome {
-        tracing::warn!(%error, "could not record the idempotent response");
+        tracing::warn!(
+            error = &error as &dyn std::error::Error,
+            "could not record the idempotent response"
+        );
     }
-    let mut rebuilt = HttpResponse::build(status);
-    for (name, value) in &headers {
-        rebuilt.append_header((name.clone(), value.clone()));
-    }
-    Ok(rebuilt.body(bytes))
+    Ok(ServiceResponse::new(request, response.set_body(bytes)).map_into_boxed_body())
 }
 
 /// SHA-256 of method, path and body: what "the same request" means for a key.

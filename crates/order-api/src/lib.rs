@@ -1,10 +1,8 @@
 //! The order service's HTTP API: configuration, authentication, routes, errors, OpenAPI and
 //! start-up. `main.rs` only parses the command line.
 
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
-
 pub mod auth;
+pub mod caller;
 pub mod client_ip;
 pub mod config;
 pub mod cursor;
@@ -18,3 +16,4 @@ pub mod routes;
 pub mod startup;
 pub mod system;
 pub mod telemetry;
+pub mod validation;

@@ -1,587 +1,382 @@
-//! The OpenAPI 3 document of every route (served at `/openapi.json`) and a self-contained docs
-//! page (`/docs`, no external assets). [`ROUTES`] is the single list both are built from; a test
-//! checks that it matches the routes the app serves.
+//! The OpenAPI 3.1 document (`/openapi.json`) and a self-contained docs page (`/docs`, no
+//! external assets).
+//!
+//! The document is generated: utoipa-actix-web collects every route registered in
+//! [`crate::routes::configure`] together with its `#[utoipa::path]` contract and the schemas of
+//! its request and response types. [`finish`] then adds what every route of a kind shares —
+//! the problem+json body of every error answer, the answers of authentication, body parsing and
+//! the command pipeline, the `Idempotency-Key` header — and writes the configured limits into the
+//! schemas, so the document states what this instance enforces.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa_actix_web::AppExt;
 
-/// How a route authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// `Authorization: Bearer <jwt>`.
-    Bearer,
-    /// `Authorization: Service-Key <key>`.
-    ServiceKey,
-    /// None.
-    Open,
+use crate::error::PROBLEM_CODES;
+
+/// The document's fixed parts; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Order service",
+        description = "Orders, reservations, payments, cancellations and refunds. Amounts are integer minor units. Errors are application/problem+json with a stable `code`."
+    ),
+    components(schemas(ProblemSchema)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "orders", description = "Ticket buyers' orders"),
+        (name = "admin", description = "The tenant's admins"),
+        (name = "internal", description = "Other services (service key)"),
+        (name = "operations", description = "Health and the API description"),
+    )
+)]
+struct BaseDocument;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "JWT with sub, tenant_id, roles (customer, admin, warehouse), vip, exp",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "serviceKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "Service-Key <key> (SERVICE_API_KEYS)",
+            ))),
+        );
+    }
 }
 
-/// One documented operation.
+/// An RFC 9457 problem, as every error answer carries it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Problem)]
+#[allow(dead_code)] // Describes `error::Problem`, which borrows and so cannot derive the schema.
+struct ProblemSchema {
+    r#type: String,
+    title: String,
+    status: u16,
+    #[schema(value_type = ProblemCode)]
+    code: String,
+    detail: String,
+    /// Field errors of a `validation_failed` or `limit_exceeded` answer.
+    errors: Option<Vec<FieldErrorSchema>>,
+    /// For `invalid_transition`: the order's status.
+    from_status: Option<String>,
+    /// For `invalid_transition`: the refused target.
+    to_status: Option<String>,
+}
+
+/// One field error.
+#[derive(ToSchema)]
+#[schema(as = FieldError)]
+#[allow(dead_code)] // Describes `order_domain::policy::FieldError`.
+struct FieldErrorSchema {
+    /// The JSON path of the field as sent (`items[2].quantity`, `query.limit`).
+    #[schema(example = "items[2].quantity")]
+    path: String,
+    /// Stable code (`out_of_range`, `too_long`, `required`, …).
+    code: String,
+    message: String,
+}
+
+/// The stable problem codes.
+struct ProblemCode;
+
+impl PartialSchema for ProblemCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(PROBLEM_CODES.iter().copied()))
+            .description(Some("Stable machine code of the problem"))
+            .into()
+    }
+}
+
+impl ToSchema for ProblemCode {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ProblemCode")
+    }
+}
+
+/// Configured limits the document states (defaults in brackets are seed 002's).
 #[derive(Debug, Clone, Copy)]
-pub struct Route {
-    /// HTTP method, lower case.
-    pub method: &'static str,
-    /// Path with `{id}` parameters.
-    pub path: &'static str,
-    /// One line.
-    pub summary: &'static str,
-    /// Authentication.
-    pub security: Security,
-    /// Request body schema name.
-    pub request: Option<&'static str>,
-    /// Success status and body schema name.
-    pub response: (u16, &'static str),
-    /// Problem codes it can answer with besides the common ones.
-    pub errors: &'static [(u16, &'static str)],
+pub struct DocumentedLimits {
+    /// `MAX_ITEMS_PER_ORDER` (50).
+    pub max_line_items: usize,
+    /// `MAX_QUANTITY_PER_ITEM` (10).
+    pub max_quantity_per_item: u32,
+    /// `MAX_BODY_BYTES` (65536).
+    pub max_body_bytes: usize,
 }
 
-const ID_ERRORS: &[(u16, &str)] = &[(404, "not_found")];
-
-/// Every route of the API.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "post",
-        path: "/api/v1/orders",
-        summary: "Create a ticket order: price it, hold the tickets, create the payment intent",
-        security: Security::Bearer,
-        request: Some("CreateOrder"),
-        response: (201, "Order"),
-        errors: &[
-            (409, "sold_out"),
-            (422, "validation_failed"),
-            (422, "limit_exceeded"),
-            (402, "payment_declined"),
-            (503, "upstream_unavailable"),
-        ],
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/orders",
-        summary: "List the caller's orders (admins: the tenant's) with status, eventId, from/to filters",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "OrderPage"),
-        errors: &[(422, "validation_failed")],
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/admin/orders",
-        summary: "Admins: search the tenant's orders by status, userId, eventId, orderNumber, from/to",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "OrderPage"),
-        errors: &[(403, "forbidden"), (422, "validation_failed")],
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/orders/{id}",
-        summary: "One order",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "Order"),
-        errors: ID_ERRORS,
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/orders/{id}/reserve",
-        summary: "Hold a PENDING order's tickets, or extend a RESERVED order's hold",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "Reservation"),
-        errors: &[
-            (404, "not_found"),
-            (409, "invalid_transition"),
-            (409, "order_locked"),
-            (409, "sold_out"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/orders/{id}/cancel",
-        summary: "Cancel an order; paid orders are refunded under the refund policy",
-        security: Security::Bearer,
-        request: Some("Reason"),
-        response: (200, "Cancellation"),
-        errors: &[
-            (404, "not_found"),
-            (409, "invalid_transition"),
-            (422, "refund_not_allowed"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/orders/{id}/refund",
-        summary: "Request a full, amount or per-line refund of a confirmed order",
-        security: Security::Bearer,
-        request: Some("RefundRequest"),
-        response: (200, "Refund"),
-        errors: &[
-            (404, "not_found"),
-            (409, "invalid_transition"),
-            (422, "refund_not_allowed"),
-            (422, "refund_exceeds_maximum"),
-            (422, "nothing_to_refund"),
-        ],
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/orders/{id}/events",
-        summary: "The order's audit trail",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "History"),
-        errors: ID_ERRORS,
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/admin/analytics",
-        summary: "The tenant's analytics (AOV, conversion, top events, status breakdown, revenue by currency, cancellation and refund rates), admins only",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "Analytics"),
-        errors: &[(403, "forbidden")],
-    },
-    Route {
-        method: "get",
-        path: "/api/v1/admin/refunds",
-        summary: "Refunds by status (default PENDING), admins only",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "RefundList"),
-        errors: &[(403, "forbidden"), (422, "validation_failed")],
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/admin/refunds/{id}/approve",
-        summary: "Approve a PENDING refund and pay it",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "RefundDecision"),
-        errors: &[
-            (403, "forbidden"),
-            (404, "not_found"),
-            (409, "invalid_transition"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/admin/refunds/{id}/retry",
-        summary: "Pay a FAILED refund out again (never twice: the refund id is the payment's idempotency key)",
-        security: Security::Bearer,
-        request: None,
-        response: (200, "RefundDecision"),
-        errors: &[
-            (403, "forbidden"),
-            (404, "not_found"),
-            (409, "invalid_transition"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/api/v1/admin/refunds/{id}/reject",
-        summary: "Reject a PENDING refund with a reason",
-        security: Security::Bearer,
-        request: Some("Reject"),
-        response: (200, "RefundDecision"),
-        errors: &[
-            (403, "forbidden"),
-            (404, "not_found"),
-            (409, "invalid_transition"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/internal/v1/orders/{id}/confirm",
-        summary: "Payment succeeded: commit the hold and confirm (needs X-Tenant-Id)",
-        security: Security::ServiceKey,
-        request: Some("Confirm"),
-        response: (200, "Confirmation"),
-        errors: &[
-            (404, "not_found"),
-            (409, "invalid_transition"),
-            (409, "conflict"),
-            (409, "payment_intent_mismatch"),
-        ],
-    },
-    Route {
-        method: "post",
-        path: "/internal/v1/orders/{id}/expire",
-        summary: "Expire an order whose hold ran out, or any unpaid one with force and a reason (needs X-Tenant-Id)",
-        security: Security::ServiceKey,
-        request: Some("Expire"),
-        response: (200, "Expiry"),
-        errors: &[
-            (404, "not_found"),
-            (409, "invalid_transition"),
-            (409, "not_yet_expired"),
-            (409, "conflict"),
-            (422, "validation_failed"),
-        ],
-    },
-    Route {
-        method: "get",
-        path: "/internal/v1/orders/expiring",
-        summary: "Unpaid orders whose hold ends within ?minutes (all tenants)",
-        security: Security::ServiceKey,
-        request: None,
-        response: (200, "ExpiringList"),
-        errors: &[(422, "validation_failed")],
-    },
-    Route {
-        method: "post",
-        path: "/internal/v1/orders/bulk/cancel",
-        summary: "Cancel every active order of a cancelled event with full refunds: 200 all, 207 some, 500 none",
-        security: Security::ServiceKey,
-        request: Some("BulkCancel"),
-        response: (200, "BulkCancelResult"),
-        errors: &[(422, "validation_failed")],
-    },
-    Route {
-        method: "get",
-        path: "/health/liveness",
-        summary: "The process is up",
-        security: Security::Open,
-        request: None,
-        response: (200, "Health"),
-        errors: &[],
-    },
-    Route {
-        method: "get",
-        path: "/health/readiness",
-        summary: "The database answers (503 otherwise)",
-        security: Security::Open,
-        request: None,
-        response: (200, "Health"),
-        errors: &[],
-    },
-    Route {
-        method: "get",
-        path: "/openapi.json",
-        summary: "This document",
-        security: Security::Open,
-        request: None,
-        response: (200, "Object"),
-        errors: &[],
-    },
-    Route {
-        method: "get",
-        path: "/docs",
-        summary: "Human-readable API reference",
-        security: Security::Open,
-        request: None,
-        response: (200, "Object"),
-        errors: &[],
-    },
-];
-
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+/// The document and the docs page of this instance.
+#[derive(Debug, Clone)]
+pub struct ApiDocument {
+    /// `/openapi.json`.
+    pub json: Value,
+    /// `/docs`.
+    pub html: String,
 }
 
-fn problem_response(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": { "application/problem+json": { "schema": schema_ref("Problem") } }
-    })
-}
-
-fn operation(route: &Route) -> Value {
-    let mut responses = serde_json::Map::new();
-    responses.insert(
-        route.response.0.to_string(),
-        json!({
-            "description": "Success",
-            "content": { "application/json": { "schema": schema_ref(route.response.1) } }
-        }),
-    );
-    let mut codes: Vec<(u16, &str)> = route.errors.to_vec();
-    if route.method == "post" && route.security != Security::Open {
-        codes.push((409, "idempotency_in_flight"));
-        codes.push((422, "idempotency_key_reused"));
+impl ApiDocument {
+    /// Generated from the routes, with `limits`.
+    pub fn generate(limits: DocumentedLimits) -> Self {
+        let (_, paths) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(BaseDocument::openapi())
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        let json = finish(&paths, limits);
+        let html = html(&json);
+        Self { json, html }
     }
-    if route.security == Security::Bearer
-        && route.method == "post"
-        && !route.path.contains("/admin/")
-    {
-        codes.push((429, "rate_limited"));
+}
+
+/// The answers every route of a kind can give besides its own.
+fn shared_problems(method: &str, secured: bool, has_body: bool) -> Vec<(u16, &'static str)> {
+    let mut codes = Vec::new();
+    if !secured {
+        return codes;
     }
-    match route.security {
-        Security::Bearer | Security::ServiceKey => {
-            codes.push((401, "unauthorized"));
-            codes.push((400, "malformed_json"));
-            codes.push((413, "payload_too_large"));
-            codes.push((415, "unsupported_media_type"));
-            codes.push((500, "internal_error"));
-            codes.push((503, "storage_unavailable"));
+    codes.extend([
+        (401, "unauthorized"),
+        (500, "internal_error"),
+        (503, "storage_unavailable"),
+    ]);
+    if method == "post" {
+        codes.extend([
+            (409, "idempotency_in_flight"),
+            (422, "idempotency_key_reused"),
+            (413, "payload_too_large"),
+        ]);
+        if has_body {
+            codes.extend([(400, "malformed_json"), (415, "unsupported_media_type")]);
         }
-        Security::Open => {}
     }
-    codes.sort_unstable();
-    let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> =
-        std::collections::BTreeMap::new();
-    for (status, code) in codes {
-        by_status.entry(status).or_default().push(code);
+    codes
+}
+
+/// The generated document with the shared answers, the `Idempotency-Key` header and the
+/// configured limits.
+pub fn finish(generated: &Document, limits: DocumentedLimits) -> Value {
+    let mut doc = serde_json::to_value(generated).unwrap_or_else(|_| json!({}));
+    doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                complete_operation(method, op, limits);
+            }
+        }
     }
-    for (status, codes) in by_status {
-        responses
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["CreateOrder"]["properties"]["items"]["maxItems"] = json!(limits.max_line_items);
+    schemas["CreateOrderItem"]["properties"]["quantity"]["maximum"] =
+        json!(limits.max_quantity_per_item);
+    doc
+}
+
+fn complete_operation(method: &str, op: &mut Value, limits: DocumentedLimits) {
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+    let has_body = op.get("requestBody").is_some();
+    let mut codes: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for (status, code) in shared_problems(method, secured, has_body) {
+        codes.entry(status).or_default().push(code.to_owned());
+    }
+    let responses = op["responses"].as_object_mut();
+    let Some(responses) = responses else { return };
+    for (status, codes) in codes {
+        let entry = responses
             .entry(status.to_string())
-            .or_insert_with(|| problem_response(&format!("Problem codes: {}", codes.join(", "))));
-    }
-    let mut op = json!({
-        "summary": route.summary,
-        "operationId": format!("{}_{}", route.method, route.path.trim_start_matches('/').replace(['/', '{', '}'], "_")),
-        "responses": responses,
-    });
-    let mut parameters = Vec::new();
-    if route.path.contains("{id}") {
-        parameters.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
-    }
-    if route.security == Security::ServiceKey && route.path != "/internal/v1/orders/expiring" {
-        parameters.push(json!({ "name": "X-Tenant-Id", "in": "header", "required": true, "schema": { "type": "string", "format": "uuid" } }));
-    }
-    if route.method == "post" && route.security != Security::Open {
-        parameters.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" },
-            "description": "Same key + same body replays the stored answer (Idempotent-Replayed: true); another body is 422 idempotency_key_reused; a key in flight is 409 idempotency_in_flight. 30 min, per tenant and caller." }));
-    }
-    let admin_search = route.path == "/api/v1/admin/orders";
-    if (route.path == "/api/v1/orders" && route.method == "get") || admin_search {
-        if admin_search {
-            parameters.push(json!({ "name": "userId", "in": "query", "schema": { "type": "string", "format": "uuid" } }));
-            parameters.push(
-                json!({ "name": "orderNumber", "in": "query", "schema": { "type": "string" } }),
-            );
+            .or_insert_with(|| json!({ "description": "" }));
+        let own = entry["description"].as_str().unwrap_or("").to_owned();
+        let mut all: Vec<String> = if own.is_empty() { vec![] } else { vec![own] };
+        for code in codes {
+            if !all_contains(&all, &code) {
+                all.push(code);
+            }
         }
-        parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" },
-            "description": "pagination.nextCursor of the previous page (keyset; exclusive with offset)" }));
-        for (name, schema) in [
-            (
-                "status",
-                json!({ "$ref": "#/components/schemas/OrderStatus" }),
-            ),
-            ("eventId", json!({ "type": "string", "format": "uuid" })),
-            ("from", json!({ "type": "string", "format": "date-time" })),
-            ("to", json!({ "type": "string", "format": "date-time" })),
-            (
-                "limit",
-                json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 50 }),
-            ),
-            (
-                "offset",
-                json!({ "type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0 }),
-            ),
-        ] {
-            parameters.push(json!({ "name": name, "in": "query", "schema": schema }));
+        entry["description"] = json!(all.join(", "));
+    }
+    for (status, response) in responses.iter_mut() {
+        let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+        if is_error && response.get("content").is_none() {
+            response["content"] = json!({
+                "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } }
+            });
         }
     }
-    if !parameters.is_empty() {
-        op["parameters"] = Value::Array(parameters);
-    }
-    if let Some(request) = route.request {
-        op["requestBody"] = json!({
-            "required": request != "Reason",
-            "content": { "application/json": { "schema": schema_ref(request) } }
+    if has_body {
+        let own = op["requestBody"]["description"]
+            .as_str()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_owned();
+        let limit = format!("At most {} bytes (MAX_BODY_BYTES).", limits.max_body_bytes);
+        op["requestBody"]["description"] = json!(if own.is_empty() {
+            limit
+        } else {
+            format!("{own}. {limit}")
         });
     }
-    match route.security {
-        Security::Bearer => op["security"] = json!([{ "bearer": [] }]),
-        Security::ServiceKey => op["security"] = json!([{ "serviceKey": [] }]),
-        Security::Open => op["security"] = json!([]),
+    if secured && method == "post" {
+        let parameters = op["parameters"].as_array_mut();
+        let header = json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" },
+            "description": "Same key + same body replays the stored answer, headers included (Idempotent-Replayed: true); another body is 422 idempotency_key_reused; a key in flight is 409 idempotency_in_flight. Kept IDEMPOTENCY_TTL_MINUTES (30), per tenant and caller."
+        });
+        match parameters {
+            Some(parameters) => parameters.push(header),
+            None => op["parameters"] = json!([header]),
+        }
     }
-    op
 }
 
-fn schemas() -> Value {
-    let money = json!({ "type": "integer", "format": "int64", "description": "minor units" });
-    let uuid = json!({ "type": "string", "format": "uuid" });
-    let time = json!({ "type": "string", "format": "date-time" });
-    json!({
-        "OrderStatus": { "type": "string", "enum": ["PENDING", "RESERVED", "CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED", "CANCELLED", "EXPIRED", "RETURNED", "REFUNDED"] },
-        "RefundStatus": { "type": "string", "enum": ["PENDING", "APPROVED", "REJECTED", "COMPLETED", "FAILED"] },
-        "Pricing": { "type": "object", "properties": {
-            "subtotal": money, "discount": money, "platformFee": money, "processingFee": money,
-            "shipping": money, "tax": money, "total": money } },
-        "OrderItem": { "type": "object", "properties": {
-            "id": uuid, "type": { "type": "string", "enum": ["ticket", "goods"] }, "ticketTypeId": uuid,
-            "ticketPricingId": uuid, "quantity": { "type": "integer" }, "unitPrice": money,
-            "pricing": schema_ref("Pricing") } },
-        "Refund": { "type": "object", "properties": {
-            "refundId": uuid, "orderId": uuid, "amount": money, "currency": { "type": "string" },
-            "status": schema_ref("RefundStatus"), "reason": { "type": "string" },
-            "itemIds": { "type": "array", "items": uuid }, "requestedAt": time, "completedAt": time,
-            "failureReason": { "type": "string" } } },
-        "Order": { "type": "object", "properties": {
-            "id": uuid, "orderNumber": { "type": "string", "example": "ORD-20261122-7K3QXA" }, "userId": uuid,
-            "eventId": uuid, "kind": { "type": "string", "enum": ["TICKET", "GOODS"] },
-            "status": schema_ref("OrderStatus"), "items": { "type": "array", "items": schema_ref("OrderItem") },
-            "pricing": schema_ref("Pricing"), "currency": { "type": "string" },
-            "paymentIntentId": { "type": "string" }, "clientSecret": { "type": "string" },
-            "reservationExpiresAt": time, "ticketIds": { "type": "array", "items": { "type": "string" } },
-            "refunds": { "type": "array", "items": schema_ref("Refund") }, "refundedAmount": money,
-            "metadata": { "type": "object", "description": "the client's own data, as given at creation" },
-            "version": { "type": "integer" }, "createdAt": time, "updatedAt": time, "reservedAt": time,
-            "confirmedAt": time, "cancelledAt": time, "expiredAt": time, "refundedAt": time } },
-        "OrderPage": { "type": "object", "properties": {
-            "orders": { "type": "array", "items": schema_ref("Order") },
-            "pagination": { "type": "object", "properties": {
-                "total": { "type": "integer", "description": "exact up to 1000 matching orders; above, 1000 with totalIsEstimate" },
-                "totalIsEstimate": { "type": "boolean" },
-                "limit": { "type": "integer" }, "offset": { "type": "integer" },
-                "hasMore": { "type": "boolean" },
-                "nextCursor": { "type": ["string", "null"], "description": "pass as cursor for the next page" } } } } },
-        "CreateOrder": { "type": "object", "required": ["eventId", "items"], "additionalProperties": false, "properties": {
-            "eventId": uuid, "currency": { "type": "string", "enum": ["USD", "EUR", "GBP", "CAD", "AUD"] },
-            "metadata": { "type": "object", "description": "the client's own data, stored and returned as given; at most 4096 bytes of JSON" },
-            "items": { "type": "array", "minItems": 1, "maxItems": 50, "items": { "type": "object",
-                "required": ["ticketTypeId", "ticketPricingId", "quantity"], "additionalProperties": false,
-                "properties": { "ticketTypeId": uuid, "ticketPricingId": uuid,
-                    "quantity": { "type": "integer", "minimum": 1, "maximum": 10 } } } } } },
-        "Reason": { "type": "object", "additionalProperties": false, "properties": { "reason": { "type": "string", "maxLength": 500 } } },
-        "Expire": { "type": "object", "additionalProperties": false, "properties": {
-            "reason": { "type": "string", "maxLength": 500, "description": "required with force; recorded in the audit" },
-            "force": { "type": "boolean", "description": "expire even while the reservation runs (an operator's decision)" } } },
-        "Reject": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": { "reason": { "type": "string", "maxLength": 500 } } },
-        "RefundRequest": { "type": "object", "additionalProperties": false, "properties": {
-            "amount": money, "itemIds": { "type": "array", "items": uuid }, "reason": { "type": "string", "maxLength": 500 } } },
-        "Confirm": { "type": "object", "required": ["paymentIntentId"], "additionalProperties": false, "properties": { "paymentIntentId": { "type": "string" } } },
-        "BulkCancel": { "type": "object", "required": ["eventId"], "additionalProperties": false, "properties": { "eventId": uuid, "reason": { "type": "string" } } },
-        "Reservation": { "type": "object", "properties": { "orderId": uuid, "status": schema_ref("OrderStatus"), "reservationExpiresAt": time, "reservedAt": time, "order": schema_ref("Order") } },
-        "Cancellation": { "type": "object", "properties": { "orderId": uuid, "status": schema_ref("OrderStatus"), "cancelledAt": time,
-            "refundStatus": { "type": "string", "enum": ["NONE", "INITIATED", "COMPLETED", "FAILED"] }, "refund": schema_ref("Refund") } },
-        "History": { "type": "object", "properties": { "events": { "type": "array", "items": { "type": "object", "properties": {
-            "id": uuid, "orderId": uuid, "eventType": { "type": "string", "example": "ORDER_CREATED" }, "fromStatus": schema_ref("OrderStatus"),
-            "toStatus": schema_ref("OrderStatus"), "actor": { "type": "object" }, "ipAddress": { "type": "string" },
-            "metadata": { "type": "object" }, "createdAt": time } } } } },
-        "Analytics": {
-            "type": "object",
-            "description": "Figures over the orders created since windowStart; money in minor units per currency, rates in basis points (1 % = 100)",
-            "properties": {
-                "windowStart": time, "computedAt": time,
-                "totalOrders": { "type": "integer" },
-                "statusBreakdown": { "type": "object", "additionalProperties": { "type": "integer" } },
-                "revenueByCurrency": { "type": "array", "items": { "type": "object", "properties": {
-                    "currency": { "type": "string" }, "paidOrders": { "type": "integer" },
-                    "gross": money, "refunded": money, "net": money, "averageOrderValue": money } } },
-                "conversion": { "type": "object", "properties": {
-                    "reserved": { "type": "integer" }, "confirmed": { "type": "integer" }, "rateBps": { "type": "integer" } } },
-                "cancellationRateBps": { "type": "integer" },
-                "refundRateBps": { "type": "integer" },
-                "topEvents": { "type": "array", "items": { "type": "object", "properties": {
-                    "eventId": uuid, "currency": { "type": "string" }, "paidOrders": { "type": "integer" }, "revenue": money } } }
-            }
-        },
-        "RefundList": { "type": "object", "properties": { "refunds": { "type": "array", "items": schema_ref("Refund") } } },
-        "RefundDecision": { "type": "object", "properties": { "refund": schema_ref("Refund"), "order": schema_ref("Order") } },
-        "Confirmation": { "type": "object", "properties": { "orderId": uuid, "status": schema_ref("OrderStatus"), "confirmedAt": time, "ticketIds": { "type": "array", "items": { "type": "string" } } } },
-        "Expiry": { "type": "object", "properties": { "message": { "type": "string" }, "orderId": uuid, "status": schema_ref("OrderStatus") } },
-        "ExpiringList": { "type": "object", "properties": { "orders": { "type": "array", "items": { "type": "object", "properties": {
-            "id": uuid, "tenantId": uuid, "status": schema_ref("OrderStatus"), "reservationExpiresAt": time, "minutesUntilExpiration": { "type": "integer" } } } } } },
-        "BulkCancelResult": { "type": "object", "properties": { "eventId": uuid, "total": { "type": "integer" }, "succeeded": { "type": "integer" },
-            "failed": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
-                "orderId": uuid, "success": { "type": "boolean" }, "status": {}, "code": { "type": "string" } } } } } },
-        "Health": { "type": "object", "properties": { "status": { "type": "string" }, "checks": { "type": "object" } } },
-        "Object": { "type": "object" },
-        "Problem": { "type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
-            "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
-            "code": { "type": "string", "description": "stable machine code", "enum": PROBLEM_CODES },
-            "detail": { "type": "string" },
-            "errors": { "type": "array", "items": { "type": "object", "properties": {
-                "path": { "type": "string", "example": "items[2].quantity" }, "code": { "type": "string" }, "message": { "type": "string" } } } },
-            "fromStatus": schema_ref("OrderStatus"), "toStatus": schema_ref("OrderStatus") } }
-    })
+fn all_contains(descriptions: &[String], code: &str) -> bool {
+    descriptions
+        .iter()
+        .any(|d| d.split([',', ':', ' ']).any(|word| word == code))
 }
 
-/// Every problem code the API can answer with.
-pub const PROBLEM_CODES: &[&str] = &[
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "malformed_json",
-    "unsupported_media_type",
-    "payload_too_large",
-    "validation_failed",
-    "invalid_transition",
-    "conflict",
-    "order_locked",
-    "limit_exceeded",
-    "sold_out",
-    "out_of_stock",
-    "refund_not_allowed",
-    "refund_exceeds_maximum",
-    "nothing_to_refund",
-    "item_already_refunded",
-    "promo_code_invalid",
-    "cart_invalid",
-    "payment_declined",
-    "payment_intent_mismatch",
-    "not_yet_expired",
-    "return_window_closed",
-    "wrong_order_kind",
-    "upstream_unavailable",
-    "upstream_error",
-    "guard_unavailable",
-    "idempotency_in_flight",
-    "idempotency_key_reused",
-    "rate_limited",
-    "storage_unavailable",
-    "internal_error",
-];
-
-/// The OpenAPI 3.1 document.
-pub fn document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for route in ROUTES {
-        let entry = paths.entry(route.path).or_insert_with(|| json!({}));
-        entry[route.method] = operation(route);
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Order service",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Orders, reservations, payments, cancellations and refunds. Amounts are integer minor units. Errors are application/problem+json with a stable `code`."
-        },
-        "paths": paths,
-        "components": {
-            "schemas": schemas(),
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
-                "serviceKey": { "type": "apiKey", "in": "header", "name": "Authorization", "description": "Service-Key <key>" }
+/// The docs page: every operation with its summary, authentication and answers, rendered from
+/// the document itself.
+fn html(doc: &Value) -> String {
+    let mut rows = String::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in item {
+                let auth = match op["security"][0].as_object().and_then(|s| s.keys().next()) {
+                    Some(scheme) if scheme == "bearer" => "Bearer JWT",
+                    Some(_) => "Service-Key",
+                    None => "none",
+                };
+                let answers: Vec<String> = op["responses"]
+                    .as_object()
+                    .map(|r| {
+                        r.iter()
+                            .map(|(status, answer)| {
+                                format!(
+                                    "<b>{status}</b> {}",
+                                    escape(answer["description"].as_str().unwrap_or(""))
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let summary = op["summary"]
+                    .as_str()
+                    .or(op["description"].as_str())
+                    .unwrap_or("");
+                rows.push_str(&format!(
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    method.to_uppercase(),
+                    escape(path),
+                    escape(summary),
+                    auth,
+                    answers.join("<br>")
+                ));
             }
         }
-    })
-}
-
-/// The docs page: every route with its summary, auth and answers.
-pub fn html() -> String {
-    let mut rows = String::new();
-    for route in ROUTES {
-        let auth = match route.security {
-            Security::Bearer => "Bearer JWT",
-            Security::ServiceKey => "Service-Key",
-            Security::Open => "none",
-        };
-        let errors: Vec<String> = route
-            .errors
-            .iter()
-            .map(|(s, c)| format!("{s} {c}"))
-            .collect();
-        rows.push_str(&format!(
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>\n",
-            route.method.to_uppercase(),
-            route.path,
-            route.summary,
-            auth,
-            route.response.0,
-            route.response.1,
-            errors.join(", ")
-        ));
     }
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Order service API</title>\
          <style>body{{font-family:sans-serif;margin:2em}}td,th{{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}}</style>\
          </head><body><h1>Order service API</h1><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>. \
          Errors are <code>application/problem+json</code> with codes: {}.</p>\
-         <table><tr><th>Method</th><th>Path</th><th>What</th><th>Auth</th><th>Success</th><th>Errors</th></tr>\n{}</table></body></html>",
+         <table><tr><th>Method</th><th>Path</th><th>What</th><th>Auth</th><th>Answers</th></tr>\n{}</table></body></html>",
         PROBLEM_CODES.join(", "),
         rows
     )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> Value {
+        ApiDocument::generate(DocumentedLimits {
+            max_line_items: 7,
+            max_quantity_per_item: 3,
+            max_body_bytes: 1024,
+        })
+        .json
+    }
+
+    #[test]
+    fn the_configured_limits_are_in_the_schemas() {
+        let doc = document();
+        if let Ok(path) = std::env::var("OPENAPI_DUMP") {
+            let _ = std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["CreateOrder"]["properties"]["items"]["maxItems"], 7);
+        assert_eq!(
+            schemas["CreateOrderItem"]["properties"]["quantity"]["maximum"],
+            3
+        );
+    }
+
+    #[test]
+    fn every_error_answer_is_a_problem_and_commands_take_an_idempotency_key() {
+        let doc = document();
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                for (status, answer) in op["responses"].as_object().expect("responses") {
+                    if status.starts_with(['4', '5']) {
+                        assert!(
+                            answer["content"].is_object(),
+                            "{method} {path} {status} has a body"
+                        );
+                    }
+                }
+                let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+                if secured {
+                    assert!(
+                        op["responses"]["401"]["description"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("unauthorized")),
+                        "{method} {path} answers 401"
+                    );
+                }
+                if secured && method == "post" {
+                    let takes_key = op["parameters"]
+                        .as_array()
+                        .is_some_and(|p| p.iter().any(|p| p["name"] == "Idempotency-Key"));
+                    assert!(takes_key, "{method} {path} takes an Idempotency-Key");
+                }
+            }
+        }
+    }
 }

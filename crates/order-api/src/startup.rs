@@ -13,9 +13,11 @@ use order_http_clients::{
 use order_postgres::PgStore;
 use order_redis::RedisGuards;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
 use crate::system::{FailOpenLock, SystemClock, UuidV7Ids};
 
@@ -170,11 +172,19 @@ impl Application {
             .map_err(|source| StartError::Listen { address, source })?
             .port();
         let data = web::Data::new(state);
+        let document = web::Data::new(ApiDocument::generate(DocumentedLimits {
+            max_line_items: config.domain.limits.max_line_items,
+            max_quantity_per_item: config.domain.limits.max_quantity_per_item,
+            max_body_bytes: config.max_body_bytes,
+        }));
         let server = HttpServer::new(move || {
             App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app()
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
-                .configure(routes::configure)
+                .app_data(document.clone())
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)

@@ -1,156 +1,150 @@
 //! `/api/v1/admin/…`: the refund review queue and the analytics.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post, web};
 use order_domain::ids::RefundId;
-use order_domain::order::RefundStatus;
-use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
-use crate::dto::{OrderResponse, RefundResponse, RejectBody, reason};
+use crate::caller::User;
+use crate::dto::{
+    AnalyticsResponse, RefundDecisionResponse, RefundListResponse, RefundQuery, RefundResponse,
+    RejectBody, page,
+};
 use crate::error::ApiError;
-use crate::extract::{json, page, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, idempotent};
+use crate::extract::{Json, Query, path_id};
+use crate::guards::{Command, WhenStoreDown::*};
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RefundQuery {
-    status: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
+/// Admins: the tenant's refunds in one status (PENDING by default: the review queue).
+#[utoipa::path(
+    tag = "admin",
+    params(RefundQuery),
+    responses(
+        (status = 200, description = "One page", body = RefundListResponse),
+        (status = 403, description = "forbidden"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/admin/refunds")]
 pub(super) async fn list_refunds(
     state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
-    let q: RefundQuery = query(&request)?;
-    let status = q
-        .status
-        .as_deref()
-        .unwrap_or("PENDING")
-        .parse::<RefundStatus>()
-        .map_err(|_| ApiError::field("query.status", "invalid", "not a refund status"))?;
-    let page = page(q.limit, q.offset)?;
-    let refunds = state.service.list_refunds(&ctx, status, page).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "refunds": refunds.iter().map(RefundResponse::from).collect::<Vec<_>>(),
-    })))
+    User(ctx): User,
+    Query(q): Query<RefundQuery>,
+) -> Result<web::Json<RefundListResponse>, ApiError> {
+    let status = q.status()?;
+    let refunds = state
+        .service
+        .list_refunds(&ctx, status, page(q.limit, q.offset))
+        .await?;
+    Ok(web::Json(RefundListResponse {
+        refunds: refunds.iter().map(RefundResponse::from).collect(),
+    }))
 }
 
+/// Admins: approve a PENDING refund; it is paid out at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = uuid::Uuid, Path, description = "The refund")),
+    responses(
+        (status = 200, description = "Approved and paid (or FAILED, retried later)", body = RefundDecisionResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/admin/refunds/{id}/approve", wrap = "Command::user(FailOpen)")]
 pub(super) async fn approve(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    pay_out(state, request, path, payload, Payout::Approve).await
+) -> Result<web::Json<RefundDecisionResponse>, ApiError> {
+    let id: RefundId = path_id(&path, "refund")?;
+    let order = state.service.approve_refund(&ctx, id).await?;
+    decision(&order, id)
 }
 
-/// `POST /api/v1/admin/refunds/{id}/retry`: pays a FAILED refund out again (its id is the payment's
-/// idempotency key, so it is never paid twice); the attempt is audited like every other.
+/// Admins: pay a FAILED refund out again. Its id is the payment's idempotency key, so it is
+/// never paid twice; the attempt is audited like every other.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = uuid::Uuid, Path, description = "The refund")),
+    responses(
+        (status = 200, description = "Paid (or FAILED again)", body = RefundDecisionResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/admin/refunds/{id}/retry", wrap = "Command::user(FailOpen)")]
 pub(super) async fn retry(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    pay_out(state, request, path, payload, Payout::Retry).await
-}
-
-/// The two admin commands that pay a refund out.
-enum Payout {
-    /// A PENDING refund, approved.
-    Approve,
-    /// A FAILED refund, tried again.
-    Retry,
-}
-
-async fn pay_out(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-    payout: Payout,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+) -> Result<web::Json<RefundDecisionResponse>, ApiError> {
     let id: RefundId = path_id(&path, "refund")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        None,
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let order = match payout {
-                Payout::Approve => state.service.approve_refund(&ctx, id).await?,
-                Payout::Retry => state.service.retry_refund(&ctx, id).await?,
-            };
-            refund_answer(&order, id)
-        },
-    )
-    .await
+    let order = state.service.retry_refund(&ctx, id).await?;
+    decision(&order, id)
 }
 
+/// Admins: reject a PENDING refund, with a reason.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = uuid::Uuid, Path, description = "The refund")),
+    request_body = RejectBody,
+    responses(
+        (status = 200, description = "Rejected", body = RefundDecisionResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/admin/refunds/{id}/reject", wrap = "Command::user(FailOpen)")]
 pub(super) async fn reject(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+    Json(body): Json<RejectBody>,
+) -> Result<web::Json<RefundDecisionResponse>, ApiError> {
     let id: RefundId = path_id(&path, "refund")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        None,
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let body: RejectBody = json(&request, &raw, false)?;
-            let why = reason(Some(body.reason), "reason", "")?;
-            if why.is_empty() {
-                return Err(ApiError::field(
-                    "reason",
-                    "required",
-                    "a rejection needs a reason",
-                ));
-            }
-            let order = state.service.reject_refund(&ctx, id, &why).await?;
-            refund_answer(&order, id)
-        },
-    )
-    .await
+    let order = state
+        .service
+        .reject_refund(&ctx, id, body.reason.trim())
+        .await?;
+    decision(&order, id)
 }
 
-fn refund_answer(
+fn decision(
     order: &order_domain::order::Order,
     id: RefundId,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<RefundDecisionResponse>, ApiError> {
     let refund = order
         .refund(id)
         .ok_or_else(|| ApiError::Internal("refund missing after review".into()))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "refund": RefundResponse::new(order, refund),
-        "order": OrderResponse::new(order, None),
-    })))
+    Ok(web::Json(RefundDecisionResponse::new(order, refund)))
 }
 
-/// `GET /api/v1/admin/analytics`: the tenant's latest figures (computed every
+/// Admins: the tenant's latest figures — AOV, conversion, top events, status breakdown, revenue
+/// by currency, cancellation and refund rates (computed every
 /// `METRICS_AGGREGATION_INTERVAL_MINUTES`, or now when none exist yet).
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, description = "The figures", body = AnalyticsResponse),
+        (status = 403, description = "forbidden"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/admin/analytics")]
 pub(super) async fn analytics(
     state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+    User(ctx): User,
+) -> Result<web::Json<AnalyticsResponse>, ApiError> {
     let analytics = state
         .service
         .analytics(&ctx, state.analytics_window)
         .await?;
-    Ok(HttpResponse::Ok().json(analytics))
+    Ok(web::Json(analytics.into()))
 }

@@ -1,17 +1,52 @@
 //! Health checks, the OpenAPI document and its docs page.
 
-use actix_web::{HttpResponse, web};
-use serde_json::json;
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
+use crate::openapi::ApiDocument;
 
-pub(super) async fn liveness() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Health)]
+struct HealthBody {
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    status: &'static str,
+    /// Each dependency checked: `ok` or `unreachable` (`database`, `redis`, `broker`).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    checks: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The process answers.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthBody)),
+    security(),
+)]
+#[get("/health/liveness")]
+pub(super) async fn liveness() -> web::Json<HealthBody> {
+    web::Json(HealthBody {
+        status: "ok",
+        checks: serde_json::Map::new(),
+    })
 }
 
 /// Ready when every dependency this instance needs answers within [`CHECK_TIMEOUT`]: PostgreSQL,
 /// Redis (idempotency and rate limits), and RabbitMQ when the instance runs the relay and the
 /// consumers. The checks run at once; the answer names each.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = HealthBody),
+        (status = 503, description = "A dependency is unreachable", body = HealthBody,
+            headers(("Retry-After" = u32, description = "seconds"))),
+    ),
+    security(),
+)]
+#[get("/health/readiness")]
 pub(super) async fn readiness(state: web::Data<AppState>) -> HttpResponse {
     let checks = &state.readiness;
     let (database, redis, broker) = tokio::join!(
@@ -32,11 +67,17 @@ pub(super) async fn readiness(state: web::Data<AppState>) -> HttpResponse {
         report.insert("broker".into(), word(broker).into());
     }
     if database && redis && broker.unwrap_or(true) {
-        HttpResponse::Ok().json(json!({ "status": "ok", "checks": report }))
+        HttpResponse::Ok().json(HealthBody {
+            status: "ok",
+            checks: report,
+        })
     } else {
         HttpResponse::ServiceUnavailable()
             .insert_header(("retry-after", "5"))
-            .json(json!({ "status": "unavailable", "checks": report }))
+            .json(HealthBody {
+                status: "unavailable",
+                checks: report,
+            })
     }
 }
 
@@ -49,12 +90,26 @@ async fn within(check: impl std::future::Future<Output = bool>) -> bool {
         .unwrap_or(false)
 }
 
-pub(super) async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::document())
+/// This document.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
+    security(),
+)]
+#[get("/openapi.json")]
+pub(super) async fn openapi(document: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok().json(&document.json)
 }
 
-pub(super) async fn docs() -> HttpResponse {
+/// This document as a page (no external assets).
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = String)),
+    security(),
+)]
+#[get("/docs")]
+pub(super) async fn docs(document: web::Data<ApiDocument>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(crate::openapi::html())
+        .body(document.html.clone())
 }

@@ -1,206 +1,168 @@
 //! `/internal/v1/orders…`: routes for other services, authenticated by service key.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use order_domain::actor::{Actor, RequestContext};
-use order_domain::ids::{OrderId, PaymentIntentId, TenantId};
-use serde::Deserialize;
-use serde_json::json;
+use actix_web::{HttpResponse, get, post, web};
+use order_domain::ids::{OrderId, PaymentIntentId};
 use time::Duration;
 
 use super::AppState;
-use super::orders::rfc3339;
-use crate::dto::{BulkCancelBody, ConfirmBody, ExpireBody, reason};
+use crate::caller::{AnyTenantService, Service};
+use crate::dto::{
+    BulkCancelBody, BulkCancelLine, BulkCancelResponse, ConfirmBody, ConfirmationResponse,
+    ExpireBody, ExpiringListResponse, ExpiringQuery, ExpiryResponse, reason,
+};
 use crate::error::ApiError;
-use crate::extract::{json, path_id, query, read_body};
-use crate::guards::{WhenStoreDown, idempotent};
+use crate::extract::{Json, JsonOrEmpty, Query, path_id};
+use crate::guards::{Command, WhenStoreDown::*};
 
-/// The calling service as an actor of `tenant` (from `X-Tenant-Id`).
-fn service_context(state: &AppState, request: &HttpRequest) -> Result<RequestContext, ApiError> {
-    let (name, tenant) = state.auth.service(request)?;
-    let tenant: TenantId = tenant.ok_or_else(|| {
-        ApiError::field(
-            "header.X-Tenant-Id",
-            "required",
-            "internal order routes need the tenant",
-        )
-    })?;
-    Ok(RequestContext {
-        tenant_id: tenant,
-        actor: Actor::Service { name },
-        ip: state.auth.client_ip(request),
-    })
-}
-
+/// The payment service: the order's intent succeeded; CONFIRMED.
+#[utoipa::path(
+    tag = "internal",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The order"),
+        ("X-Tenant-Id" = uuid::Uuid, Header, description = "The order's tenant"),
+    ),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "Confirmed", body = ConfirmationResponse),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition, payment_intent_mismatch"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("serviceKey" = [])),
+)]
+#[post("/{id}/confirm", wrap = "Command::service(FailOpen)")]
 pub(super) async fn confirm(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Service(ctx): Service,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = service_context(&state, &request)?;
+    Json(body): Json<ConfirmBody>,
+) -> Result<web::Json<ConfirmationResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        None,
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let body: ConfirmBody = json(&request, &raw, false)?;
-            if body.payment_intent_id.trim().is_empty() || body.payment_intent_id.len() > 200 {
-                return Err(ApiError::field(
-                    "paymentIntentId",
-                    "invalid",
-                    "a payment intent id",
-                ));
-            }
-            let order = state
-                .service
-                .confirm(&ctx, id, PaymentIntentId::new(body.payment_intent_id), None)
-                .await?;
-            Ok(HttpResponse::Ok().json(json!({
-                "orderId": order.id(),
-                "status": order.status(),
-                "confirmedAt": order.record().milestones.confirmed_at.map(rfc3339),
-                "ticketIds": order.record().ticket_ids,
-            })))
-        },
-    )
-    .await
+    let order = state
+        .service
+        .confirm(&ctx, id, PaymentIntentId::new(body.payment_intent_id), None)
+        .await?;
+    Ok(web::Json(ConfirmationResponse::new(&order)))
 }
 
+/// The scheduler: expire an order whose window has run out (`force` with a reason: now).
+#[utoipa::path(
+    tag = "internal",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The order"),
+        ("X-Tenant-Id" = uuid::Uuid, Header, description = "The order's tenant"),
+    ),
+    request_body(content = Option<ExpireBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Expired", body = ExpiryResponse),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition, not_yet_expired"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("serviceKey" = [])),
+)]
+#[post("/{id}/expire", wrap = "Command::service(FailOpen)")]
 pub(super) async fn expire(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Service(ctx): Service,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = service_context(&state, &request)?;
+    JsonOrEmpty(body): JsonOrEmpty<ExpireBody>,
+) -> Result<web::Json<ExpiryResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        None,
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let body: ExpireBody = json(&request, &raw, true)?;
-            let forced = if body.force == Some(true) {
-                if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                    return Err(ApiError::field(
-                        "reason",
-                        "required",
-                        "a forced expiry records the operator's reason",
-                    ));
-                }
-                Some(reason(body.reason, "reason", "")?)
-            } else {
-                reason(body.reason, "reason", "reservation expired")?;
-                None
-            };
-            let order = state
-                .service
-                .expire_with(&ctx, id, forced.as_deref())
-                .await?;
-            Ok(HttpResponse::Ok().json(json!({
-                "message": "Order expired successfully",
-                "orderId": order.id(),
-                "status": order.status(),
-            })))
-        },
-    )
-    .await
+    let forced = body.forced_reason()?;
+    let order = state
+        .service
+        .expire_with(&ctx, id, forced.as_deref())
+        .await?;
+    Ok(web::Json(ExpiryResponse::new(&order)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExpiringQuery {
-    minutes: Option<i64>,
-    limit: Option<u32>,
-}
-
+/// The scheduler: holds of every tenant that end within `minutes`.
+#[utoipa::path(
+    tag = "internal",
+    params(ExpiringQuery),
+    responses(
+        (status = 200, description = "Soonest first", body = ExpiringListResponse),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("serviceKey" = [])),
+)]
+#[get("/expiring")]
 pub(super) async fn expiring(
     state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    state.auth.service(&request)?;
-    let q: ExpiringQuery = query(&request)?;
-    let minutes = q.minutes.unwrap_or(5);
-    if !(0..=24 * 60).contains(&minutes) {
-        return Err(ApiError::field(
-            "query.minutes",
-            "out_of_range",
-            "between 0 and 1440",
-        ));
-    }
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(
-            "query.limit",
-            "out_of_range",
-            "between 1 and 1000",
-        ));
-    }
+    _: AnyTenantService,
+    Query(q): Query<ExpiringQuery>,
+) -> Result<web::Json<ExpiringListResponse>, ApiError> {
     let orders = state
         .service
-        .list_expiring(Duration::minutes(minutes), limit)
+        .list_expiring(
+            Duration::minutes(q.minutes.unwrap_or(5)),
+            q.limit.unwrap_or(100),
+        )
         .await?;
-    let now = time::OffsetDateTime::now_utc();
-    Ok(HttpResponse::Ok().json(json!({
-        "orders": orders.iter().map(|o| json!({
-            "id": o.order_id,
-            "tenantId": o.tenant_id,
-            "status": o.status,
-            "reservationExpiresAt": rfc3339(o.expires_at),
-            "minutesUntilExpiration": (o.expires_at - now).whole_minutes().max(0),
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(web::Json(ExpiringListResponse::new(
+        &orders,
+        time::OffsetDateTime::now_utc(),
+    )))
 }
 
+/// The event service: the organiser cancelled an event; cancel (and fully refund) its orders.
+#[utoipa::path(
+    tag = "internal",
+    params(("X-Tenant-Id" = uuid::Uuid, Header, description = "The event's tenant")),
+    request_body = BulkCancelBody,
+    responses(
+        (status = 200, description = "Every order cancelled", body = BulkCancelResponse),
+        (status = 207, description = "Some orders cancelled", body = BulkCancelResponse),
+        (status = 500, description = "No order could be cancelled", body = BulkCancelResponse),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("serviceKey" = [])),
+)]
+#[post("/bulk/cancel", wrap = "Command::service(FailOpen)")]
 pub(super) async fn bulk_cancel(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
+    Service(ctx): Service,
+    Json(body): Json<BulkCancelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = service_context(&state, &request)?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(&state, &request, &ctx, &raw, None, WhenStoreDown::FailOpen, |_| async {
-    let body: BulkCancelBody = json(&request, &raw, false)?;
-        let why = reason(body.reason, "reason", "event cancelled by the organiser")?;
-        let results = state
-            .service
-            .bulk_cancel_event(&ctx, body.event_id, &why)
-            .await?;
-        let succeeded = results.iter().filter(|r| r.outcome.is_ok()).count();
-        let failed = results.len() - succeeded;
-        // 200 when every order was cancelled, 207 when some were, 500 when none could be.
-        let status = match (succeeded, failed) {
-            (_, 0) => StatusCode::OK,
-            (0, _) => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::MULTI_STATUS,
-        };
-        let rendered: Vec<_> = results
-            .iter()
-            .map(|r| match &r.outcome {
-                Ok(status) => json!({ "orderId": r.order_id, "success": true, "status": status }),
-                Err(error) => {
-                    let (status, code) = ApiError::UseCase(error.clone()).status_and_code();
-                    json!({ "orderId": r.order_id, "success": false, "status": status.as_u16(), "code": code })
+    let why = reason(body.reason.as_deref(), "event cancelled by the organiser");
+    let results = state
+        .service
+        .bulk_cancel_event(&ctx, body.event_id, &why)
+        .await?;
+    let succeeded = results.iter().filter(|r| r.outcome.is_ok()).count();
+    let failed = results.len() - succeeded;
+    let status = match (succeeded, failed) {
+        (_, 0) => StatusCode::OK,
+        (0, _) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::MULTI_STATUS,
+    };
+    let lines = results
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(status) => BulkCancelLine {
+                order_id: r.order_id,
+                success: true,
+                status: serde_json::to_value(status).unwrap_or_default(),
+                code: None,
+            },
+            Err(error) => {
+                let (status, code) = ApiError::UseCase(error.clone()).status_and_code();
+                BulkCancelLine {
+                    order_id: r.order_id,
+                    success: false,
+                    status: status.as_u16().into(),
+                    code: Some(code),
                 }
-            })
-            .collect();
-        Ok(HttpResponse::build(status).json(json!({
-            "eventId": body.event_id,
-            "total": results.len(),
-            "succeeded": succeeded,
-            "failed": failed,
-            "results": rendered,
-        })))
-    })
-    .await
+            }
+        })
+        .collect();
+    Ok(HttpResponse::build(status).json(BulkCancelResponse {
+        event_id: body.event_id,
+        total: results.len(),
+        succeeded,
+        failed,
+        results: lines,
+    }))
 }

@@ -1,153 +1,119 @@
 //! `/api/v1/orders…`: the ticket buyer's routes.
+//!
+//! Each handler declares its pipeline in its route attribute (caller, rate limit, behaviour
+//! when Redis is down; [`Command`]) and its contract in `#[utoipa::path]`: the OpenAPI document
+//! is generated from these. Problem answers list their codes; the document adds the ones every
+//! authenticated route shares (`openapi::finish`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use order_domain::ids::{OrderId, OrderItemId};
-use order_domain::order::{OrderStatus, RefundScope};
-use order_domain::ports::{OrderCursor, OrderFilter, OrderPage, OrderPageRequest};
+use actix_web::{HttpResponse, get, post, web};
+use order_domain::ids::OrderId;
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
-use serde::Deserialize;
-use serde_json::json;
-use time::OffsetDateTime;
 
 use super::AppState;
-use crate::cursor;
+use crate::caller::User;
 use crate::dto::{
-    CreateOrderBody, HistoryEntry, OrderResponse, ReasonBody, RefundBody, RefundResponse, reason,
+    CancellationResponse, CreateOrderBody, HistoryEntry, HistoryResponse, ListQuery,
+    OrderPageResponse, OrderResponse, ReasonBody, RefundBody, RefundResponse, ReservationResponse,
+    page, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{json, page, path_id, query, read_body};
-use crate::guards::{Limit, WhenStoreDown, idempotent};
+use crate::extract::{Json, JsonOrEmpty, Query, path_id};
+use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 
+/// Create a ticket order: price it, hold the tickets, create the payment intent.
+#[utoipa::path(
+    tag = "orders",
+    request_body = CreateOrderBody,
+    responses(
+        (status = 201, description = "Created and reserved", body = OrderResponse,
+            headers(("Location" = String, description = "/api/v1/orders/{id}"))),
+        (status = 402, description = "payment_declined"),
+        (status = 409, description = "sold_out"),
+        (status = 422, description = "validation_failed, limit_exceeded"),
+        (status = 429, description = "rate_limited: RATE_LIMIT_ORDERS_PER_MINUTE (default 10) per user"),
+        (status = 503, description = "upstream_unavailable, guard_unavailable"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post(
+    "/orders",
+    wrap = "Command::user(FailClosed).limited(RateAction::Orders)"
+)]
 pub(super) async fn create(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
+    User(ctx): User,
+    Claim(idempotency): Claim,
+    Json(body): Json<CreateOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        Some(Limit::per_minute("orders", state.rate_limits.orders)),
-        WhenStoreDown::FailClosed,
-        |idempotency| async {
-            let body: CreateOrderBody = json(&request, &raw, false)?;
-            let currency = body
-                .currency
-                .as_deref()
-                .map(str::parse::<order_domain::money::Currency>)
-                .transpose()
-                .map_err(|_| {
-                    ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
-                })?;
-            let metadata = crate::dto::metadata(body.metadata)?;
-            let created = state
-                .service
-                .create_ticket_order(
-                    &ctx,
-                    CreateTicketOrder {
-                        event_id: body.event_id,
-                        items: body
-                            .items
-                            .iter()
-                            .map(|i| TicketItemRequest {
-                                ticket_type_id: i.ticket_type_id,
-                                ticket_pricing_id: i.ticket_pricing_id,
-                                quantity: i.quantity,
-                            })
-                            .collect(),
-                        currency,
-                        idempotency,
-                        metadata,
-                    },
-                )
-                .await?;
-            let id = created.order.id();
-            let mut response = HttpResponse::Created();
-            response.insert_header(("location", format!("/api/v1/orders/{id}")));
-            if created.replayed {
-                response.insert_header(("idempotent-replayed", "true"));
-            }
-            Ok(response.json(OrderResponse::new(&created.order, created.client_secret)))
-        },
-    )
-    .await
+    let currency = body.currency()?;
+    let metadata = body.metadata()?;
+    let created = state
+        .service
+        .create_ticket_order(
+            &ctx,
+            CreateTicketOrder {
+                event_id: body.event_id,
+                items: body
+                    .items
+                    .iter()
+                    .map(|i| TicketItemRequest {
+                        ticket_type_id: i.ticket_type_id,
+                        ticket_pricing_id: i.ticket_pricing_id,
+                        quantity: i.quantity,
+                    })
+                    .collect(),
+                currency,
+                idempotency,
+                metadata,
+            },
+        )
+        .await?;
+    let id = created.order.id();
+    let mut response = HttpResponse::Created();
+    response.insert_header(("location", format!("/api/v1/orders/{id}")));
+    if created.replayed {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.json(OrderResponse::new(&created.order, created.client_secret)))
 }
 
+/// One order.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The order", body = OrderResponse),
+        (status = 404, description = "not_found"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/orders/{id}")]
 pub(super) async fn get(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.get_order(&ctx, id).await?;
-    Ok(HttpResponse::Ok().json(OrderResponse::new(&order, None)))
+    Ok(web::Json(OrderResponse::new(&order, None)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ListQuery {
-    status: Option<String>,
-    event_id: Option<order_domain::ids::EventId>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    from: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    to: Option<OffsetDateTime>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-    cursor: Option<String>,
-    /// Admin search only.
-    user_id: Option<order_domain::ids::UserId>,
-    /// Admin search only.
-    order_number: Option<String>,
-}
-
-impl ListQuery {
-    fn filter(&self) -> Result<OrderFilter, ApiError> {
-        let status = self
-            .status
-            .as_deref()
-            .map(str::parse::<OrderStatus>)
-            .transpose()
-            .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
-        Ok(OrderFilter {
-            user_id: self.user_id,
-            status,
-            event_id: self.event_id,
-            created_from: self.from,
-            created_to: self.to,
-            order_number: self.order_number.clone(),
-        })
-    }
-
-    fn page(&self) -> Result<OrderPageRequest, ApiError> {
-        let page = page(self.limit, self.offset)?;
-        let after = self.cursor.as_deref().map(cursor::decode).transpose()?;
-        if after.is_some() && page.offset > 0 {
-            return Err(ApiError::field(
-                "query.offset",
-                "exclusive",
-                "give either offset or cursor",
-            ));
-        }
-        Ok(OrderPageRequest {
-            limit: page.limit,
-            offset: page.offset,
-            after,
-        })
-    }
-}
-
-/// `GET /orders`: the caller's orders (a buyer's own; the tenant's for admins and warehouse).
+/// The caller's orders (admins and warehouse staff: the tenant's), with filters and pages.
+#[utoipa::path(
+    tag = "orders",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page", body = OrderPageResponse),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/orders")]
 pub(super) async fn list(
     state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
-    let q: ListQuery = query(&request)?;
+    User(ctx): User,
+    Query(q): Query<ListQuery>,
+) -> Result<web::Json<OrderPageResponse>, ApiError> {
     if q.user_id.is_some() || q.order_number.is_some() {
         let path = if q.user_id.is_some() {
             "query.userId"
@@ -160,174 +126,164 @@ pub(super) async fn list(
             "use GET /api/v1/admin/orders",
         ));
     }
-    let page = q.page()?;
+    let page = order_page(&q)?;
     let result = state.service.list_orders(&ctx, q.filter()?, page).await?;
-    Ok(HttpResponse::Ok().json(page_json(&result, page)))
+    Ok(web::Json(OrderPageResponse::new(&result, page)))
 }
 
-/// `GET /admin/orders`: the tenant-wide search (user, order number, status, event, dates).
+/// Admins: search the tenant's orders by status, user, event, order number and dates.
+#[utoipa::path(
+    tag = "admin",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page", body = OrderPageResponse),
+        (status = 403, description = "forbidden"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/admin/orders")]
 pub(super) async fn search(
     state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
-    let q: ListQuery = query(&request)?;
-    let page = q.page()?;
+    User(ctx): User,
+    Query(q): Query<ListQuery>,
+) -> Result<web::Json<OrderPageResponse>, ApiError> {
+    let page = order_page(&q)?;
     let result = state.service.search_orders(&ctx, q.filter()?, page).await?;
-    Ok(HttpResponse::Ok().json(page_json(&result, page)))
+    Ok(web::Json(OrderPageResponse::new(&result, page)))
 }
 
-/// seed 002's `{orders, pagination}` plus the keyset cursor and the estimate flag (SPEC §9).
-fn page_json(result: &OrderPage, page: OrderPageRequest) -> serde_json::Value {
-    json!({
-        "orders": result.orders.iter().map(|o| OrderResponse::new(o, None)).collect::<Vec<_>>(),
-        "pagination": {
-            "total": result.total,
-            "totalIsEstimate": result.total_is_estimate,
-            "limit": page.limit,
-            "offset": page.offset,
-            "hasMore": result.has_more,
-            "nextCursor": result
-                .has_more
-                .then(|| result.orders.last().map(|o| cursor::encode(&OrderCursor::after(o))))
-                .flatten(),
-        },
+/// The page of a list: `offset` or a keyset `cursor`, never both.
+fn order_page(q: &ListQuery) -> Result<order_domain::ports::OrderPageRequest, ApiError> {
+    let paging = page(q.limit, q.offset);
+    let after = q.cursor.as_deref().map(crate::cursor::decode).transpose()?;
+    if after.is_some() && paging.offset > 0 {
+        return Err(ApiError::field(
+            "query.offset",
+            "exclusive",
+            "give either offset or cursor",
+        ));
+    }
+    Ok(order_domain::ports::OrderPageRequest {
+        limit: paging.limit,
+        offset: paging.offset,
+        after,
     })
 }
 
+/// Hold a PENDING order's tickets, or extend a RESERVED order's hold.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "Held", body = ReservationResponse),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition, order_locked, sold_out"),
+        (status = 429, description = "rate_limited: RATE_LIMIT_RESERVE_PER_MINUTE (default 5) per user"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post(
+    "/orders/{id}/reserve",
+    wrap = "Command::user(FailOpen).limited(RateAction::Reserve)"
+)]
 pub(super) async fn reserve(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+) -> Result<web::Json<ReservationResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        Some(Limit::per_minute("reserve", state.rate_limits.reserve)),
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let order = state.service.reserve(&ctx, id).await?;
-            Ok(HttpResponse::Ok().json(json!({
-                "orderId": order.id(),
-                "status": order.status(),
-                "reservationExpiresAt": rfc3339(order.expires_at()),
-                "reservedAt": order.record().milestones.reserved_at.map(rfc3339),
-                "order": OrderResponse::new(&order, None),
-            })))
-        },
-    )
-    .await
+    let order = state.service.reserve(&ctx, id).await?;
+    Ok(web::Json(ReservationResponse::new(&order)))
 }
 
+/// Cancel an order; a paid order is refunded under the refund policy.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body(content = Option<ReasonBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Cancelled", body = CancellationResponse),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "refund_not_allowed, validation_failed"),
+        (status = 429, description = "rate_limited: RATE_LIMIT_CANCEL_PER_MINUTE (default 5) per user"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post(
+    "/orders/{id}/cancel",
+    wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
+)]
 pub(super) async fn cancel(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+    JsonOrEmpty(body): JsonOrEmpty<ReasonBody>,
+) -> Result<web::Json<CancellationResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        Some(Limit::per_minute("cancel", state.rate_limits.cancel)),
-        WhenStoreDown::FailOpen,
-        |_| async {
-            let body: ReasonBody = json(&request, &raw, true)?;
-            let why = reason(body.reason, "reason", "cancelled by the customer")?;
-            let outcome = state.service.cancel(&ctx, id, &why).await?;
-            let refund = outcome.refund_id.and_then(|r| outcome.order.refund(r));
-            Ok(HttpResponse::Ok().json(json!({
-                "orderId": outcome.order.id(),
-                "status": outcome.order.status(),
-                "cancelledAt": outcome.order.record().milestones.cancelled_at.map(rfc3339),
-                "refundStatus": refund.map_or("NONE", |r| match r.status {
-                    order_domain::order::RefundStatus::Completed => "COMPLETED",
-                    order_domain::order::RefundStatus::Failed => "FAILED",
-                    _ => "INITIATED",
-                }),
-                "refund": refund.map(|r| RefundResponse::new(&outcome.order, r)),
-            })))
-        },
-    )
-    .await
+    let why = reason(body.reason.as_deref(), "cancelled by the customer");
+    let outcome = state.service.cancel(&ctx, id, &why).await?;
+    Ok(web::Json(CancellationResponse::new(
+        &outcome.order,
+        outcome.refund_id,
+    )))
 }
 
+/// Request a full, amount or per-line refund of a confirmed order.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body(content = Option<RefundBody>, description = "Optional: everything still refundable"),
+    responses(
+        (status = 200, description = "Requested (completed at once below REFUND_AUTO_APPROVE_THRESHOLD_CENTS)", body = RefundResponse),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "refund_not_allowed, refund_exceeds_maximum, nothing_to_refund, item_already_refunded, validation_failed"),
+        (status = 429, description = "rate_limited: RATE_LIMIT_REFUND_PER_MINUTE (default 3) per user"),
+        (status = 503, description = "guard_unavailable"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post(
+    "/orders/{id}/refund",
+    wrap = "Command::user(FailClosed).limited(RateAction::Refund)"
+)]
 pub(super) async fn refund(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+    JsonOrEmpty(body): JsonOrEmpty<RefundBody>,
+) -> Result<web::Json<RefundResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
-    let raw = read_body(payload, state.max_body_bytes).await?;
-    idempotent(
-        &state,
-        &request,
-        &ctx,
-        &raw,
-        Some(Limit::per_minute("refund", state.rate_limits.refund)),
-        WhenStoreDown::FailClosed,
-        |_| async {
-            let body: RefundBody = json(&request, &raw, true)?;
-            let why = reason(body.reason, "reason", "requested by the customer")?;
-            let scope = match (body.amount, body.item_ids) {
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::field(
-                        "itemIds",
-                        "exclusive",
-                        "give either amount or itemIds",
-                    ));
-                }
-                (Some(amount), None) if amount <= 0 => {
-                    return Err(ApiError::field(
-                        "amount",
-                        "out_of_range",
-                        "must be positive",
-                    ));
-                }
-                (Some(amount), None) => RefundScope::Amount(amount),
-                (None, Some(items)) if items.is_empty() => {
-                    return Err(ApiError::field("itemIds", "too_few", "at least one item"));
-                }
-                (None, Some(items)) => {
-                    RefundScope::Items(items.into_iter().collect::<Vec<OrderItemId>>())
-                }
-                (None, None) => RefundScope::Remaining,
-            };
-            let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
-            let refund = order
-                .refund(refund_id)
-                .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
-            Ok(HttpResponse::Ok().json(RefundResponse::new(&order, refund)))
-        },
-    )
-    .await
+    let scope = body.scope()?;
+    let why = reason(body.reason.as_deref(), "requested by the customer");
+    let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
+    let refund = order
+        .refund(refund_id)
+        .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
+    Ok(web::Json(RefundResponse::new(&order, refund)))
 }
 
+/// The order's audit trail, oldest first (seed 002's event types: `ORDER_CREATED`, …).
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The history", body = HistoryResponse),
+        (status = 404, description = "not_found"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/orders/{id}/events")]
 pub(super) async fn history(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    User(ctx): User,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.auth.user(&request)?;
+) -> Result<web::Json<HistoryResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let entries = state.service.order_history(&ctx, id).await?;
-    let events: Vec<HistoryEntry> = entries.into_iter().map(HistoryEntry::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "events": events })))
-}
-
-pub(super) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    Ok(web::Json(HistoryResponse {
+        events: entries.into_iter().map(HistoryEntry::from).collect(),
+    }))
 }

@@ -1,0 +1,10 @@
+//! The wire types of the API: request bodies and query strings ([`requests`]), response bodies
+//! ([`responses`]) and the OpenAPI schemas of the domain's enums ([`schemas`]). They belong to
+//! this adapter; the domain's types convert at the boundary.
+
+pub mod requests;
+pub mod responses;
+pub mod schemas;
+
+pub use requests::*;
+pub use responses::*;

@@ -1,0 +1,704 @@
+//! Response bodies: seed 002's shapes (camelCase, amounts in minor units, times in RFC 3339),
+//! built from the domain's values. Each is a type, so the OpenAPI document describes exactly what
+//! the handlers send.
+
+use std::collections::BTreeMap;
+
+use order_domain::analytics::Analytics;
+use order_domain::audit::AuditEntry;
+use order_domain::ids::{EventId, OrderItemId};
+use order_domain::order::{ItemProduct, Order, OrderStatus, Refund, RefundStatus};
+use order_domain::ports::{ExpiringOrder, OrderCursor, OrderPage, OrderPageRequest, RefundView};
+use order_domain::pricing::PriceBreakdown;
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::schemas::{
+    CurrencySchema, ItemProductSchema, OrderKindSchema, OrderStatusSchema, RefundStatusSchema,
+};
+use crate::cursor;
+
+/// Money components of an order or line.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Pricing)]
+pub struct PricingBody {
+    subtotal: i64,
+    discount: i64,
+    platform_fee: i64,
+    processing_fee: i64,
+    shipping: i64,
+    tax: i64,
+    total: i64,
+}
+
+impl From<&PriceBreakdown> for PricingBody {
+    fn from(p: &PriceBreakdown) -> Self {
+        let c = p.components();
+        Self {
+            subtotal: c.subtotal,
+            discount: c.discount,
+            platform_fee: c.platform_fee,
+            processing_fee: c.processing_fee,
+            shipping: c.shipping,
+            tax: c.tax,
+            total: p.total().minor(),
+        }
+    }
+}
+
+/// One order line.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OrderItem)]
+pub struct ItemBody {
+    #[schema(value_type = uuid::Uuid)]
+    id: OrderItemId,
+    #[serde(flatten)]
+    #[schema(value_type = ItemProductSchema)]
+    product: ItemProduct,
+    quantity: u32,
+    unit_price: i64,
+    pricing: PricingBody,
+}
+
+/// One refund.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Refund)]
+pub struct RefundResponse {
+    #[schema(value_type = uuid::Uuid)]
+    refund_id: order_domain::ids::RefundId,
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    amount: i64,
+    #[schema(value_type = CurrencySchema)]
+    currency: &'static str,
+    #[schema(value_type = RefundStatusSchema)]
+    status: RefundStatus,
+    reason: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    item_ids: Vec<OrderItemId>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    requested_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    completed_at: Option<OffsetDateTime>,
+    failure_reason: Option<String>,
+}
+
+impl RefundResponse {
+    /// A refund of `order`.
+    pub fn new(order: &Order, refund: &Refund) -> Self {
+        Self::from_parts(order.id(), order.currency().code(), refund)
+    }
+
+    fn from_parts(
+        order_id: order_domain::ids::OrderId,
+        currency: &'static str,
+        refund: &Refund,
+    ) -> Self {
+        Self {
+            refund_id: refund.id,
+            order_id,
+            amount: refund.amount,
+            currency,
+            status: refund.status,
+            reason: refund.reason.clone(),
+            item_ids: refund.items.clone(),
+            requested_at: refund.requested_at,
+            completed_at: refund.completed_at,
+            failure_reason: refund.failure_reason.clone(),
+        }
+    }
+}
+
+impl From<&RefundView> for RefundResponse {
+    fn from(view: &RefundView) -> Self {
+        Self::from_parts(view.order_id, view.currency.code(), &view.refund)
+    }
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Order)]
+pub struct OrderResponse {
+    #[schema(value_type = uuid::Uuid)]
+    id: order_domain::ids::OrderId,
+    #[schema(example = "ORD-20261122-7K3QXA")]
+    order_number: String,
+    #[schema(value_type = uuid::Uuid)]
+    user_id: order_domain::ids::UserId,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    event_id: Option<EventId>,
+    #[schema(value_type = OrderKindSchema)]
+    kind: order_domain::order::OrderKind,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+    items: Vec<ItemBody>,
+    pricing: PricingBody,
+    #[schema(value_type = CurrencySchema)]
+    currency: &'static str,
+    payment_intent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    reservation_expires_at: Option<OffsetDateTime>,
+    ticket_ids: Vec<String>,
+    refunds: Vec<RefundResponse>,
+    refunded_amount: i64,
+    cancellation_reason: Option<String>,
+    /// The client's own data, as given at creation.
+    #[schema(value_type = Object)]
+    metadata: serde_json::Value,
+    version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    reserved_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    confirmed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    cancelled_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expired_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    refunded_at: Option<OffsetDateTime>,
+}
+
+impl OrderResponse {
+    /// The API view of `order`; `client_secret` only right after creation.
+    pub fn new(order: &Order, client_secret: Option<String>) -> Self {
+        let record = order.record();
+        let m = record.milestones;
+        Self {
+            id: order.id(),
+            order_number: record.number.to_string(),
+            user_id: order.user_id(),
+            event_id: order.event_id(),
+            kind: order.kind(),
+            status: order.status(),
+            items: record
+                .items
+                .iter()
+                .map(|item| ItemBody {
+                    id: item.id,
+                    product: item.product.clone(),
+                    quantity: item.quantity,
+                    unit_price: item.unit_price,
+                    pricing: (&item.pricing).into(),
+                })
+                .collect(),
+            pricing: order.pricing().into(),
+            currency: order.currency().code(),
+            payment_intent_id: order.payment_intent_id().map(|p| p.as_str().to_owned()),
+            client_secret,
+            reservation_expires_at: order.status().is_unpaid().then(|| order.expires_at()),
+            ticket_ids: record
+                .ticket_ids
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            refunds: record
+                .refunds
+                .iter()
+                .map(|r| RefundResponse::new(order, r))
+                .collect(),
+            refunded_amount: order.completed_refunds(),
+            cancellation_reason: record.cancellation_reason.clone(),
+            metadata: order.metadata().to_value(),
+            version: order.version(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            reserved_at: m.reserved_at,
+            confirmed_at: m.confirmed_at,
+            cancelled_at: m.cancelled_at,
+            expired_at: m.expired_at,
+            refunded_at: m.refunded_at,
+        }
+    }
+}
+
+/// One line of an order's history.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    #[schema(value_type = uuid::Uuid)]
+    id: order_domain::ids::AuditEntryId,
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    #[schema(example = "ORDER_CREATED")]
+    event_type: String,
+    #[schema(value_type = Option<OrderStatusSchema>)]
+    from_status: Option<OrderStatus>,
+    #[schema(value_type = Option<OrderStatusSchema>)]
+    to_status: Option<OrderStatus>,
+    /// Who made the change: `{type: user, id, roles, vip}`, `{type: service, name}` or `{type: system, name}`.
+    #[schema(value_type = Object)]
+    actor: order_domain::actor::Actor,
+    ip_address: Option<String>,
+    #[schema(value_type = Object)]
+    metadata: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+}
+
+impl From<AuditEntry> for HistoryEntry {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            order_id: entry.order_id,
+            event_type: history_event_type(&entry.event_type),
+            from_status: entry.from_status,
+            to_status: entry.to_status,
+            actor: entry.actor,
+            ip_address: entry.ip.map(|ip| ip.to_string()),
+            metadata: entry.metadata,
+            created_at: entry.occurred_at,
+        }
+    }
+}
+
+/// The audit history's name for a domain event (SPEC §9, seed 002's style): `order.created` is
+/// `ORDER_CREATED`, an expiry is `RESERVATION_EXPIRED`, `refund.approved` is `REFUND_APPROVED`.
+/// Messages on the broker keep the dotted names.
+pub fn history_event_type(event: &str) -> String {
+    match event {
+        "order.expired" => "RESERVATION_EXPIRED".to_owned(),
+        "order.tickets_allocated" => "TICKETS_ALLOCATED".to_owned(),
+        other => other.replace('.', "_").to_ascii_uppercase(),
+    }
+}
+
+/// `GET /orders/{id}/events`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = History)]
+pub struct HistoryResponse {
+    /// Oldest first.
+    pub events: Vec<HistoryEntry>,
+}
+
+/// seed 002's `{orders, pagination}` plus the keyset cursor and the estimate flag (SPEC §9).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderPage)]
+pub struct OrderPageResponse {
+    orders: Vec<OrderResponse>,
+    pagination: Pagination,
+}
+
+/// Where a page is in the list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    /// Exact up to 1000 matching orders; above, 1000 with `totalIsEstimate`.
+    total: u64,
+    total_is_estimate: bool,
+    limit: u32,
+    offset: u32,
+    has_more: bool,
+    /// Pass as `cursor` for the next page.
+    next_cursor: Option<String>,
+}
+
+impl OrderPageResponse {
+    /// The API view of `result`, asked for as `page`.
+    pub fn new(result: &OrderPage, page: OrderPageRequest) -> Self {
+        Self {
+            orders: result
+                .orders
+                .iter()
+                .map(|o| OrderResponse::new(o, None))
+                .collect(),
+            pagination: Pagination {
+                total: result.total,
+                total_is_estimate: result.total_is_estimate,
+                limit: page.limit,
+                offset: page.offset,
+                has_more: result.has_more,
+                next_cursor: result
+                    .has_more
+                    .then(|| {
+                        result
+                            .orders
+                            .last()
+                            .map(|o| cursor::encode(&OrderCursor::after(o)))
+                    })
+                    .flatten(),
+            },
+        }
+    }
+}
+
+/// `POST …/reserve`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Reservation)]
+pub struct ReservationResponse {
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    reservation_expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    reserved_at: Option<OffsetDateTime>,
+    order: OrderResponse,
+}
+
+impl ReservationResponse {
+    /// The hold of `order`.
+    pub fn new(order: &Order) -> Self {
+        Self {
+            order_id: order.id(),
+            status: order.status(),
+            reservation_expires_at: order.expires_at(),
+            reserved_at: order.record().milestones.reserved_at,
+            order: OrderResponse::new(order, None),
+        }
+    }
+}
+
+/// Whether a cancellation paid money back.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundOutcome {
+    /// Nothing was paid, nothing to refund.
+    None,
+    /// A refund is on its way (pending review or approved).
+    Initiated,
+    /// Paid back.
+    Completed,
+    /// The payment service refused; retried by a job.
+    Failed,
+}
+
+/// `POST …/cancel`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Cancellation)]
+pub struct CancellationResponse {
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    cancelled_at: Option<OffsetDateTime>,
+    refund_status: RefundOutcome,
+    refund: Option<RefundResponse>,
+}
+
+impl CancellationResponse {
+    /// The cancelled `order` and the refund it started, if any.
+    pub fn new(order: &Order, refund_id: Option<order_domain::ids::RefundId>) -> Self {
+        let refund = refund_id.and_then(|r| order.refund(r));
+        Self {
+            order_id: order.id(),
+            status: order.status(),
+            cancelled_at: order.record().milestones.cancelled_at,
+            refund_status: refund.map_or(RefundOutcome::None, |r| match r.status {
+                RefundStatus::Completed => RefundOutcome::Completed,
+                RefundStatus::Failed => RefundOutcome::Failed,
+                _ => RefundOutcome::Initiated,
+            }),
+            refund: refund.map(|r| RefundResponse::new(order, r)),
+        }
+    }
+}
+
+/// `GET /admin/refunds`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RefundList)]
+pub struct RefundListResponse {
+    /// Oldest first.
+    pub refunds: Vec<RefundResponse>,
+}
+
+/// An admin's decision on a refund: the refund and its order after it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RefundDecision)]
+pub struct RefundDecisionResponse {
+    refund: RefundResponse,
+    order: OrderResponse,
+}
+
+impl RefundDecisionResponse {
+    /// Refund `refund` of `order`.
+    pub fn new(order: &Order, refund: &Refund) -> Self {
+        Self {
+            refund: RefundResponse::new(order, refund),
+            order: OrderResponse::new(order, None),
+        }
+    }
+}
+
+/// `POST /internal/v1/orders/{id}/confirm`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Confirmation)]
+pub struct ConfirmationResponse {
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    confirmed_at: Option<OffsetDateTime>,
+    ticket_ids: Vec<String>,
+}
+
+impl ConfirmationResponse {
+    /// The confirmed `order`.
+    pub fn new(order: &Order) -> Self {
+        Self {
+            order_id: order.id(),
+            status: order.status(),
+            confirmed_at: order.record().milestones.confirmed_at,
+            ticket_ids: order
+                .record()
+                .ticket_ids
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// `POST /internal/v1/orders/{id}/expire`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Expiry)]
+pub struct ExpiryResponse {
+    message: &'static str,
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+}
+
+impl ExpiryResponse {
+    /// The expired `order`.
+    pub fn new(order: &Order) -> Self {
+        Self {
+            message: "Order expired successfully",
+            order_id: order.id(),
+            status: order.status(),
+        }
+    }
+}
+
+/// `GET /internal/v1/orders/expiring`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ExpiringList)]
+pub struct ExpiringListResponse {
+    orders: Vec<ExpiringEntry>,
+}
+
+/// One hold about to end.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiringEntry {
+    #[schema(value_type = uuid::Uuid)]
+    id: order_domain::ids::OrderId,
+    #[schema(value_type = uuid::Uuid)]
+    tenant_id: order_domain::ids::TenantId,
+    #[schema(value_type = OrderStatusSchema)]
+    status: OrderStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    reservation_expires_at: OffsetDateTime,
+    minutes_until_expiration: i64,
+}
+
+impl ExpiringListResponse {
+    /// `orders` as seen at `now`.
+    pub fn new(orders: &[ExpiringOrder], now: OffsetDateTime) -> Self {
+        Self {
+            orders: orders
+                .iter()
+                .map(|o| ExpiringEntry {
+                    id: o.order_id,
+                    tenant_id: o.tenant_id,
+                    status: o.status,
+                    reservation_expires_at: o.expires_at,
+                    minutes_until_expiration: (o.expires_at - now).whole_minutes().max(0),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /internal/v1/orders/bulk/cancel`: 200 when every order was cancelled, 207 when some
+/// were, 500 when none could be.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BulkCancelResult)]
+pub struct BulkCancelResponse {
+    #[schema(value_type = uuid::Uuid)]
+    pub(crate) event_id: EventId,
+    pub(crate) total: usize,
+    pub(crate) succeeded: usize,
+    pub(crate) failed: usize,
+    pub(crate) results: Vec<BulkCancelLine>,
+}
+
+/// One order of a bulk cancellation.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkCancelLine {
+    #[schema(value_type = uuid::Uuid)]
+    pub(crate) order_id: order_domain::ids::OrderId,
+    pub(crate) success: bool,
+    /// The order's status after a success; the HTTP status the failure would have had otherwise.
+    #[schema(value_type = Object)]
+    pub(crate) status: serde_json::Value,
+    /// The problem code of a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) code: Option<&'static str>,
+}
+
+/// `GET /admin/analytics`: figures over the orders created since `windowStart`; money in minor
+/// units per currency, rates in basis points (1 % = 100).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Analytics)]
+pub struct AnalyticsResponse {
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
+    window_start: OffsetDateTime,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
+    computed_at: OffsetDateTime,
+    total_orders: u64,
+    /// Orders per status (every status listed).
+    #[schema(value_type = BTreeMap<String, u64>)]
+    status_breakdown: BTreeMap<OrderStatus, u64>,
+    revenue_by_currency: Vec<CurrencyRevenueBody>,
+    conversion: ConversionBody,
+    cancellation_rate_bps: u32,
+    refund_rate_bps: u32,
+    top_events: Vec<EventRevenueBody>,
+}
+
+/// Paid revenue of one currency.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CurrencyRevenue)]
+pub struct CurrencyRevenueBody {
+    #[schema(value_type = CurrencySchema)]
+    currency: &'static str,
+    paid_orders: u64,
+    gross: i64,
+    refunded: i64,
+    net: i64,
+    average_order_value: i64,
+}
+
+/// Reserved → confirmed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Conversion)]
+pub struct ConversionBody {
+    reserved: u64,
+    confirmed: u64,
+    rate_bps: u32,
+}
+
+/// One of the top events by net revenue.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = EventRevenue)]
+pub struct EventRevenueBody {
+    #[schema(value_type = uuid::Uuid)]
+    event_id: EventId,
+    #[schema(value_type = CurrencySchema)]
+    currency: &'static str,
+    paid_orders: u64,
+    revenue: i64,
+}
+
+impl From<Analytics> for AnalyticsResponse {
+    fn from(a: Analytics) -> Self {
+        Self {
+            window_start: a.window_start,
+            computed_at: a.computed_at,
+            total_orders: a.total_orders,
+            status_breakdown: a.status_breakdown,
+            revenue_by_currency: a
+                .revenue_by_currency
+                .iter()
+                .map(|c| CurrencyRevenueBody {
+                    currency: c.currency.code(),
+                    paid_orders: c.paid_orders,
+                    gross: c.gross,
+                    refunded: c.refunded,
+                    net: c.net,
+                    average_order_value: c.average_order_value,
+                })
+                .collect(),
+            conversion: ConversionBody {
+                reserved: a.conversion.reserved,
+                confirmed: a.conversion.confirmed,
+                rate_bps: a.conversion.rate_bps,
+            },
+            cancellation_rate_bps: a.cancellation_rate_bps,
+            refund_rate_bps: a.refund_rate_bps,
+            top_events: a
+                .top_events
+                .iter()
+                .map(|e| EventRevenueBody {
+                    event_id: e.event_id,
+                    currency: e.currency.code(),
+                    paid_orders: e.paid_orders,
+                    revenue: e.revenue,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::history_event_type;
+
+    #[test]
+    fn history_names_follow_seed_002() {
+        let names = [
+            ("order.created", "ORDER_CREATED"),
+            ("order.reserved", "ORDER_RESERVED"),
+            ("order.confirmed", "ORDER_CONFIRMED"),
+            ("order.cancelled", "ORDER_CANCELLED"),
+            ("order.refunded", "ORDER_REFUNDED"),
+            ("order.expired", "RESERVATION_EXPIRED"),
+            ("order.processing", "ORDER_PROCESSING"),
+            ("order.shipped", "ORDER_SHIPPED"),
+            ("order.delivered", "ORDER_DELIVERED"),
+            ("order.returned", "ORDER_RETURNED"),
+            ("order.tickets_allocated", "TICKETS_ALLOCATED"),
+            ("refund.requested", "REFUND_REQUESTED"),
+            ("refund.approved", "REFUND_APPROVED"),
+            ("refund.rejected", "REFUND_REJECTED"),
+            ("refund.completed", "REFUND_COMPLETED"),
+            ("refund.failed", "REFUND_FAILED"),
+        ];
+        for (event, name) in names {
+            assert_eq!(history_event_type(event), name, "{event}");
+        }
+    }
+}
