@@ -7,14 +7,21 @@ run:
     deploy/local/run.sh
 
 # Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
-# integration against the real servers), docs, domain purity.
+# integration against the real servers), the fuzz run, docs, domain purity.
 test: services-up fmt-check lint sqlx-check
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
     just drop-test-databases
+    just fuzz
     just doc
     just domain-deps
+
+# Fuzz the running API from its own /openapi.json with schemathesis, about a minute per role
+# (buyer, admin, service); fails on a 5xx or an answer the document does not describe.
+# FUZZ_SECONDS changes the minute.
+fuzz:
+    deploy/fuzz/run.sh
 
 # Measure the order path end to end against a durable PostgreSQL of its own and write
 # docs/benchmarks.md (about 10 minutes after the release build). `just bench --smoke`: a quick run
