@@ -8,6 +8,7 @@
 //! a message to the dead-letter queue once it has been tried `max_attempts` times. Messages that
 //! can never succeed (unreadable, unknown order) go to the dead-letter queue at once.
 
+use order_domain::cause::Chain;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -268,7 +269,7 @@ impl Consumers {
             match self.consume(&url, &mut stop).await {
                 Ok(()) => break,
                 Err(error) => {
-                    tracing::warn!(%error, "consumers lost the broker; reconnecting");
+                    tracing::warn!(error = %Chain(&error), "consumers lost the broker; reconnecting");
                     tokio::select! {
                         _ = tokio::time::sleep(crate::RECONNECT.nominal(failures)) => {}
                         _ = stop.changed() => {}
@@ -317,7 +318,7 @@ impl Consumers {
                 next = all.next() => match next {
                     Some((queue, Ok(delivery))) => self.process(&queue, delivery).await?,
                     Some((_, Err(error))) => return Err(error.into()),
-                    None => return Err(RelayError::Broker("the consumers were cancelled".into())),
+                    None => return Err(RelayError::ConsumersCancelled),
                 },
             }
         }
@@ -332,7 +333,7 @@ impl Consumers {
         let message = match parse_delivery(message_id.as_deref(), &delivery.data) {
             Ok(message) => message,
             Err(error) => {
-                tracing::error!(queue, ?message_id, %error, "unreadable message; dead-lettered");
+                tracing::error!(queue, ?message_id, error = %Chain(&error), "unreadable message; dead-lettered");
                 delivery
                     .reject(BasicRejectOptions { requeue: false })
                     .await?;

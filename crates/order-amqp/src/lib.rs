@@ -13,6 +13,7 @@ use std::sync::Arc;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use order_domain::cause::Chain;
 use order_domain::events::EventEnvelope;
 use order_domain::ids::DomainEventId;
 use order_domain::ports::{Outbox, RepositoryError};
@@ -24,17 +25,27 @@ pub const EXCHANGE: &str = "order.events";
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    /// The broker is unreachable or refused the message.
-    #[error("broker: {0}")]
-    Broker(String),
+    /// The broker is unreachable or the connection failed.
+    #[error("broker unavailable")]
+    Broker(#[from] lapin::Error),
+    /// The broker nacked a message.
+    #[error("the broker refused event {0}")]
+    Refused(order_domain::ids::DomainEventId),
+    /// The broker cancelled our consumers (a queue was deleted, the node is shutting down).
+    #[error("the broker cancelled the consumers")]
+    ConsumersCancelled,
+    /// An event could not be encoded.
+    #[error("the event could not be encoded")]
+    Encode(#[from] serde_json::Error),
     /// The outbox could not be read or updated.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
 }
 
-impl From<lapin::Error> for RelayError {
-    fn from(error: lapin::Error) -> Self {
-        Self::Broker(error.to_string())
+impl RelayError {
+    /// Whether the broker connection is unusable (reconnect), as opposed to storage trouble.
+    pub fn is_broker(&self) -> bool {
+        !matches!(self, Self::Storage(_))
     }
 }
 
@@ -96,8 +107,7 @@ impl EventPublisher {
     /// # Errors
     /// [`RelayError::Broker`] when the broker nacks or the connection fails.
     pub async fn publish(&self, envelope: &EventEnvelope) -> Result<(), RelayError> {
-        let payload =
-            serde_json::to_vec(envelope).map_err(|e| RelayError::Broker(e.to_string()))?;
+        let payload = serde_json::to_vec(envelope)?;
         let properties = BasicProperties::default()
             .with_message_id(envelope.id.to_string().into())
             .with_content_type("application/json".into())
@@ -118,10 +128,7 @@ impl EventPublisher {
         if confirmation.is_ack() {
             Ok(())
         } else {
-            Err(RelayError::Broker(format!(
-                "broker refused event {}",
-                envelope.id
-            )))
+            Err(RelayError::Refused(envelope.id))
         }
     }
 }
@@ -201,7 +208,7 @@ impl OutboxRelay {
                         failures = 0;
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "broker unreachable; outbox rows wait");
+                        tracing::warn!(error = %Chain(&error), "broker unreachable; outbox rows wait");
                         wait(&mut stop, RECONNECT.nominal(failures)).await;
                         failures = failures.saturating_add(1);
                         continue;
@@ -212,12 +219,12 @@ impl OutboxRelay {
             match self.relay_once(current).await {
                 Ok(0) => wait(&mut stop, idle).await,
                 Ok(_) => {}
-                Err(RelayError::Broker(error)) => {
-                    tracing::warn!(%error, "publishing failed; reconnecting");
+                Err(error) if error.is_broker() => {
+                    tracing::warn!(error = %Chain(&error), "publishing failed; reconnecting");
                     publisher = None;
                 }
-                Err(RelayError::Storage(error)) => {
-                    tracing::warn!(%error, "outbox unavailable");
+                Err(error) => {
+                    tracing::warn!(error = %Chain(&error), "outbox unavailable");
                     wait(&mut stop, RECONNECT.nominal(failures)).await;
                 }
             }

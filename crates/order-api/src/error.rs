@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use order_domain::cause::Chain;
 use order_domain::order::{OrderError, RefundError};
 use order_domain::policy::{FieldError, Violations};
 use order_domain::ports::{RepositoryError, UpstreamError};
@@ -141,6 +142,10 @@ impl ApiError {
                 UseCaseError::Storage(RepositoryError::Duplicate { .. }) => {
                     (S::CONFLICT, "conflict")
                 }
+                // A check, foreign key or required column the domain did not enforce.
+                UseCaseError::Storage(RepositoryError::Rejected { .. }) => {
+                    (S::UNPROCESSABLE_ENTITY, "validation_failed")
+                }
                 UseCaseError::Storage(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
             },
         }
@@ -161,6 +166,10 @@ impl ApiError {
         match self {
             Self::UseCase(UseCaseError::InvalidTransition(t)) => {
                 format!("the order cannot go from {} to {}", t.from, t.to)
+            }
+            // The constraint's name describes our schema, not the request.
+            Self::UseCase(UseCaseError::Storage(RepositoryError::Rejected { .. })) => {
+                "the request breaks a rule of the stored data".into()
             }
             other => other.to_string(),
         }
@@ -214,7 +223,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.status_and_code();
         if status.is_server_error() {
-            tracing::error!(error = %self, code, "request failed");
+            tracing::error!(error = %Chain(self), code, "request failed");
+        } else if let Self::UseCase(UseCaseError::Storage(RepositoryError::Rejected { .. })) = self
+        {
+            tracing::warn!(error = %Chain(self), code, "the database refused a change the domain allowed");
         }
         let transition = match self {
             Self::UseCase(UseCaseError::InvalidTransition(t)) => {
@@ -325,5 +337,64 @@ mod tests {
             code(RepositoryError::Corrupt("bad row".into())),
             (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
         );
+        assert_eq!(
+            code(RepositoryError::Rejected {
+                constraint: "orders_total_check".into()
+            }),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        );
+    }
+
+    /// A `MakeWriter` that keeps what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut kept) = self.0.lock() {
+                kept.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn a_5xx_logs_the_whole_cause_chain_and_answers_without_it() {
+        use actix_web::ResponseError;
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .finish();
+        let root = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let error = ApiError::UseCase(UseCaseError::Storage(RepositoryError::Unavailable(
+            order_domain::cause::Cause::new(root),
+        )));
+        let response = tracing::subscriber::with_default(subscriber, || error.error_response());
+        let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+        assert!(
+            log.contains("storage unavailable: connection refused"),
+            "the chain is logged: {log}"
+        );
+        let body =
+            futures_util::FutureExt::now_or_never(actix_web::body::to_bytes(response.into_body()))
+                .expect("a ready body")
+                .expect("bytes");
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            !body.contains("connection refused"),
+            "no cause in the answer: {body}"
+        );
+        assert!(body.contains("storage_unavailable"), "{body}");
     }
 }

@@ -6,6 +6,7 @@
 //! requests) and open for commands the state machine already makes idempotent; rate limits fail
 //! open.
 
+use order_domain::cause::Chain;
 use std::future::{Ready, ready};
 use std::rc::Rc;
 
@@ -441,7 +442,7 @@ async fn rate_limit(state: &AppState, check: &RateCheck) -> Result<(), ApiError>
         Ok(decision) if decision.allowed => Ok(()),
         Ok(decision) => Err(rate_limited(decision)),
         Err(GuardError::Unavailable(error)) => {
-            tracing::warn!(%error, key = %check.key, "rate limiter unavailable; admitting the request");
+            tracing::warn!(error = %Chain(&error), key = %check.key, "rate limiter unavailable; admitting the request");
             Ok(())
         }
     }

@@ -2,6 +2,7 @@
 //! `order-api` by default (`RUN_JOBS=true`) or alone (`order-api worker`), and stop between
 //! batches when asked to shut down.
 
+use order_domain::cause::Chain;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
@@ -44,7 +45,7 @@ pub async fn expire_due_orders(
         let due = match service.due_for_expiry(batch_size).await {
             Ok(due) => due,
             Err(error) => {
-                tracing::warn!(%error, "expiry job could not list due orders");
+                tracing::warn!(error = %Chain(&error), "expiry job could not list due orders");
                 report.failed += 1;
                 break;
             }
@@ -69,7 +70,7 @@ pub async fn expire_due_orders(
                     progressed += 1;
                 }
                 Err(error) => {
-                    tracing::warn!(%order, %error, "expiry failed; retried on the next pass");
+                    tracing::warn!(%order, error = %Chain(&error), "expiry failed; retried on the next pass");
                     report.failed += 1;
                 }
             }
@@ -135,11 +136,13 @@ pub async fn run_metrics(
         match service.aggregate_metrics(window).await {
             Ok((refreshed, failed)) => {
                 for (tenant, error) in &failed {
-                    tracing::warn!(%tenant, %error, "analytics not refreshed; retried next pass");
+                    tracing::warn!(%tenant, error = %Chain(&error), "analytics not refreshed; retried next pass");
                 }
                 tracing::debug!(refreshed, failed = failed.len(), "metrics pass");
             }
-            Err(error) => tracing::warn!(%error, "metrics pass failed; retried next pass"),
+            Err(error) => {
+                tracing::warn!(error = %Chain(&error), "metrics pass failed; retried next pass")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
@@ -178,7 +181,9 @@ pub async fn run_refund_retries(
                 "refund retry pass"
             ),
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "refund retry pass failed; retried next pass"),
+            Err(error) => {
+                tracing::warn!(error = %Chain(&error), "refund retry pass failed; retried next pass")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
@@ -263,7 +268,9 @@ pub async fn run_housekeeping(
                 "housekeeping pass"
             ),
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "housekeeping pass failed; retried next pass"),
+            Err(error) => {
+                tracing::warn!(error = %Chain(&error), "housekeeping pass failed; retried next pass")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

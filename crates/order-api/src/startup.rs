@@ -19,7 +19,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
-use crate::system::{FailOpenLock, SystemClock, UuidV7Ids};
+use crate::system::{FailOpenLock, LoggedIncidents, SystemClock, UuidV7Ids};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -276,6 +276,7 @@ pub async fn build_service(
         shipping: Arc::new(NotConfigured::new("shipping")),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
+        incidents: Arc::new(LoggedIncidents),
     };
     let service = OrderService::new(ports, config.domain.clone(), GoodsCatalogConfig::default());
     Ok((service, store, redis))

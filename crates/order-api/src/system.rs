@@ -1,8 +1,10 @@
-//! Process-local adapters: the system clock, UUID v7 ids, and the fail-open wrapper of the
-//! order lock.
+//! Process-local adapters: the system clock, UUID v7 ids, the log of dropped failures, and the
+//! fail-open wrapper of the order lock.
 
 use async_trait::async_trait;
-use order_domain::ports::{Clock, DistributedLock, GuardError, IdGenerator, LockGuard};
+use order_domain::cause::Chain;
+use order_domain::ids::OrderId;
+use order_domain::ports::{Clock, DistributedLock, GuardError, IdGenerator, Incidents, LockGuard};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -31,6 +33,23 @@ impl IdGenerator for UuidV7Ids {
         // The random bits of a v4 UUID.
         let bytes = Uuid::new_v4().into_bytes();
         u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+}
+
+/// Dropped failures (failed compensations, unreleased locks) as warnings with the orders and the
+/// cause chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoggedIncidents;
+
+impl Incidents for LoggedIncidents {
+    fn dropped(&self, orders: &[OrderId], action: &'static str, error: &dyn std::error::Error) {
+        let orders: Vec<String> = orders.iter().map(ToString::to_string).collect();
+        tracing::warn!(
+            orders = %orders.join(","),
+            action,
+            error = %Chain(error),
+            "a step failed and was left to expire on its own"
+        );
     }
 }
 
@@ -63,7 +82,7 @@ impl<L: DistributedLock> DistributedLock for FailOpenLock<L> {
         match self.inner.acquire(key, ttl).await {
             Ok(guard) => Ok(guard),
             Err(error) => {
-                tracing::warn!(%error, key, "lock store unavailable; continuing without the lock");
+                tracing::warn!(error = %Chain(&error), key, "lock store unavailable; continuing without the lock");
                 Ok(Some(LockGuard {
                     key: key.to_owned(),
                     token: UNLOCKED.to_owned(),

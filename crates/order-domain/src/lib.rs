@@ -73,6 +73,7 @@ pub mod analytics;
 pub mod audit;
 pub mod backoff;
 pub mod cart;
+pub mod cause;
 pub mod events;
 pub mod ids;
 pub mod messages;

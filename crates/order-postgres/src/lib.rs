@@ -19,6 +19,7 @@ mod rows;
 pub mod setup;
 mod unit_of_work;
 
+use order_domain::cause::Cause;
 use order_domain::ids::TenantId;
 use order_domain::ports::RepositoryError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -96,8 +97,17 @@ pub(crate) fn currency(code: &str) -> Result<order_domain::money::Currency, Repo
     code.trim().parse().map_err(corrupt)
 }
 
-/// Maps a sqlx error to the port's error; details go to the message for logs, never to clients.
-fn storage(error: sqlx::Error) -> RepositoryError {
+/// Maps a sqlx error to the port's error by SQLSTATE and constraint name; the sqlx error stays
+/// the cause, for logs, never for clients.
+///
+/// | SQLSTATE | port error |
+/// |---|---|
+/// | 23505 on `orders_tenant_number_key` | [`RepositoryError::OrderNumberTaken`] (the use case draws another number) |
+/// | 23505 elsewhere | [`RepositoryError::Duplicate`] naming the constraint (409) |
+/// | 40001, 40P01 | [`RepositoryError::Conflict`] (a concurrent writer won) |
+/// | 23502, 23503, 23514 | [`RepositoryError::Rejected`] naming the constraint (422) |
+/// | anything else | [`RepositoryError::Unavailable`] |
+pub fn storage(error: sqlx::Error) -> RepositoryError {
     if let sqlx::Error::Database(db) = &error {
         if db.code().as_deref() == Some("23505") {
             if db.constraint() == Some("orders_tenant_number_key") {
@@ -111,12 +121,18 @@ fn storage(error: sqlx::Error) -> RepositoryError {
         if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
             return RepositoryError::Conflict { expected: 0 };
         }
+        // not_null_violation / foreign_key_violation / check_violation: no retry helps.
+        if matches!(db.code().as_deref(), Some("23502" | "23503" | "23514")) {
+            return RepositoryError::Rejected {
+                constraint: db.constraint().unwrap_or("unnamed").to_owned(),
+            };
+        }
     }
-    RepositoryError::Unavailable(error.to_string())
+    RepositoryError::Unavailable(Cause::new(error))
 }
 
 fn corrupt(error: impl std::fmt::Display) -> RepositoryError {
-    RepositoryError::Corrupt(error.to_string())
+    RepositoryError::Corrupt(error.to_string().into())
 }
 
 fn to_i64(value: u32) -> i64 {

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use deadpool_redis::redis::{RedisError, Script};
 use deadpool_redis::{Config, Connection, Pool, Runtime};
+use order_domain::cause::Cause;
 use order_domain::ports::{
     DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateCheck,
     RateDecision, RateLimiter, StoredResponse,
@@ -175,12 +176,12 @@ impl RedisGuards {
         self.pool
             .get()
             .await
-            .map_err(|e| GuardError::Unavailable(e.to_string()))
+            .map_err(|e| GuardError::Unavailable(Cause::new(e)))
     }
 }
 
 fn unavailable(error: RedisError) -> GuardError {
-    GuardError::Unavailable(error.to_string())
+    GuardError::Unavailable(Cause::new(error))
 }
 
 fn seconds(duration: Duration) -> i64 {

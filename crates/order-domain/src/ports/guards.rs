@@ -9,8 +9,8 @@ use time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {
     /// The store (Redis) could not be reached.
-    #[error("guard store unavailable: {0}")]
-    Unavailable(String),
+    #[error("guard store unavailable")]
+    Unavailable(#[source] crate::cause::Cause),
 }
 
 /// A response kept for idempotent replay.

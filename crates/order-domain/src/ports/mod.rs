@@ -14,13 +14,16 @@
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
 //! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
 //! | `clock` | [`Clock`], [`IdGenerator`] |
+//! | `incidents` | [`Incidents`] |
 
 mod clock;
 mod guards;
+mod incidents;
 mod storage;
 mod upstream;
 
 pub use self::clock::*;
 pub use self::guards::*;
+pub use self::incidents::*;
 pub use self::storage::*;
 pub use self::upstream::*;

@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::AuditEntry;
 use crate::cart::{Cart, CartOwner};
+use crate::cause::Cause;
 use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::money::Currency;
@@ -37,16 +38,23 @@ pub enum RepositoryError {
     /// Another order was already created with this idempotency key.
     #[error("an order with this idempotency key exists")]
     IdempotencyKeyTaken,
+    /// The change breaks a rule of the schema (a check, a foreign key, a required column): the
+    /// domain let through what the database refuses. Retrying cannot help.
+    #[error("the change breaks the constraint {constraint}")]
+    Rejected {
+        /// The constraint's name (for the log; never shown to clients).
+        constraint: String,
+    },
     /// A stored record breaks a domain invariant.
-    #[error("stored data is inconsistent: {0}")]
-    Corrupt(String),
+    #[error("stored data is inconsistent")]
+    Corrupt(#[source] Cause),
     /// The database could not be reached or failed; retrying may help.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
     /// The connection failed while the transaction was committing: the change may or may not
     /// be stored. Read it back before undoing anything.
-    #[error("the commit's outcome is unknown: {0}")]
-    CommitOutcomeUnknown(String),
+    #[error("the commit's outcome is unknown")]
+    CommitOutcomeUnknown(#[source] Cause),
 }
 
 /// Limit and offset of a list query.

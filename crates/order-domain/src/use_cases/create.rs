@@ -527,7 +527,11 @@ impl OrderService {
             }
             // Best effort: an intent that is never confirmed and a hold that is never committed
             // both expire upstream if these calls fail too.
-            let _ = self.ports.payments.cancel_intent(&intent.id).await;
+            self.report_dropped(
+                &[order.id()],
+                "cancel the payment intent of a failed creation",
+                self.ports.payments.cancel_intent(&intent.id).await,
+            );
             self.release_hold(&order).await;
             if let (UseCaseError::Storage(RepositoryError::IdempotencyKeyTaken), Some(key)) =
                 (&error, idempotency)
@@ -643,20 +647,25 @@ impl OrderService {
     /// Lets `hold` of `order` go upstream; failures are left to the hold's own expiry.
     pub(super) async fn release_hold_id(&self, order: &Order, hold: &crate::ids::HoldId) {
         match order.kind() {
-            OrderKind::Ticket => {
-                let _ = self.ports.tickets.release(hold).await;
-            }
+            OrderKind::Ticket => self.report_dropped(
+                &[order.id()],
+                "release the ticket hold",
+                self.ports.tickets.release(hold).await,
+            ),
             OrderKind::Goods => self.release_stock(order).await,
         }
     }
 
     /// Stock reservations are keyed by order, not by hold.
     pub(super) async fn release_stock(&self, order: &Order) {
-        let _ = self
-            .ports
-            .inventory
-            .release(order.tenant_id(), order.id())
-            .await;
+        self.report_dropped(
+            &[order.id()],
+            "release the stock reservation",
+            self.ports
+                .inventory
+                .release(order.tenant_id(), order.id())
+                .await,
+        );
     }
 }
 

@@ -90,6 +90,7 @@ impl OrderService {
         }
         let stored = self.ports.unit_of_work.commit_batch(&changes).await?;
         let mut holds = Vec::new();
+        let mut held = Vec::new();
         for (mut order, saved) in expired.into_iter().zip(stored) {
             if !saved {
                 results.push((order.id(), Err(UseCaseError::Conflict)));
@@ -97,7 +98,10 @@ impl OrderService {
             }
             order.mark_committed();
             match (order.kind(), order.hold_id()) {
-                (OrderKind::Ticket, Some(hold)) => holds.push(hold.clone()),
+                (OrderKind::Ticket, Some(hold)) => {
+                    holds.push(hold.clone());
+                    held.push(order.id());
+                }
                 (OrderKind::Goods, _) => self.release_stock(&order).await,
                 (OrderKind::Ticket, None) => {}
             }
@@ -105,7 +109,11 @@ impl OrderService {
         }
         // A failed release is left to the holds' own expiry, which has passed already.
         if !holds.is_empty() {
-            let _ = self.ports.tickets.release_all(&holds).await;
+            self.report_dropped(
+                &held,
+                "release the ticket holds of expired orders",
+                self.ports.tickets.release_all(&holds).await,
+            );
         }
         Ok(results)
     }

@@ -47,7 +47,11 @@ impl OrderService {
             .ok_or(UseCaseError::Locked)?;
         let result = self.reserve_locked(ctx, id).await;
         // The lock expires by itself if this fails.
-        let _ = self.ports.locks.release(&guard).await;
+        self.report_dropped(
+            &[id],
+            "release the order lock",
+            self.ports.locks.release(&guard).await,
+        );
         result
     }
 
@@ -262,7 +266,11 @@ impl OrderService {
         if was_unpaid {
             self.release_hold(&order).await;
             if let Some(intent) = order.payment_intent_id() {
-                let _ = self.ports.payments.cancel_intent(intent).await;
+                self.report_dropped(
+                    &[order.id()],
+                    "cancel the payment intent of a cancelled order",
+                    self.ports.payments.cancel_intent(intent).await,
+                );
             }
         }
         if let Some(refund) = started {
@@ -306,7 +314,11 @@ impl OrderService {
             .await?;
         self.release_hold(&order).await;
         if let Some(intent) = order.payment_intent_id() {
-            let _ = self.ports.payments.cancel_intent(intent).await;
+            self.report_dropped(
+                &[order.id()],
+                "cancel the payment intent of an expired order",
+                self.ports.payments.cancel_intent(intent).await,
+            );
         }
         Ok(order)
     }

@@ -140,7 +140,12 @@ impl OrderService {
                     .await?;
                 // Paid after the commit: a refused payout is stored as FAILED and retried like any
                 // refund; if even that cannot be stored, the refund stays APPROVED for an admin.
-                let _ = self.pay_refund(ctx, order, refund).await;
+                let order_id = order.id();
+                self.report_dropped(
+                    &[order_id],
+                    "pay the refund of a late payment",
+                    self.pay_refund(ctx, order, refund).await,
+                );
                 Ok(MessageOutcome::LatePaymentRefunded)
             }
         }

@@ -41,9 +41,9 @@ use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
     AnalyticsStore, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
-    IdempotencyRecord, Inbox, InboxMessage, InventoryService, OrderChange, OrderRepository,
-    PaymentGateway, ProductCatalog, PromoRedemption, PromotionRepository, QuotaClaim,
-    RefundRepository, ShippingService, TicketService, UnitOfWork,
+    IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
+    OrderRepository, PaymentGateway, ProductCatalog, PromoRedemption, PromotionRepository,
+    QuotaClaim, RefundRepository, ShippingService, TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -67,6 +67,7 @@ pub struct Ports {
     pub shipping: Arc<dyn ShippingService>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    pub incidents: Arc<dyn Incidents>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -138,6 +139,19 @@ impl OrderService {
 
     fn now(&self) -> OffsetDateTime {
         self.ports.clock.now()
+    }
+
+    /// Reports the failure of a step the use case does not undo or return (a compensation, a
+    /// lock release), so that it reaches the operators' log with the orders it concerns.
+    fn report_dropped<T, E: std::error::Error>(
+        &self,
+        orders: &[OrderId],
+        action: &'static str,
+        outcome: Result<T, E>,
+    ) {
+        if let Err(error) = outcome {
+            self.ports.incidents.dropped(orders, action, &error);
+        }
     }
 
     /// Loads an order the caller may see; another user's or tenant's order is "not found" so

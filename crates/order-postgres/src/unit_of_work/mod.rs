@@ -64,9 +64,9 @@ impl UnitOfWork for PgStore {
             }
         }
         // Past this point the server may have committed even if the answer never arrives.
-        tx.commit()
-            .await
-            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))
+        tx.commit().await.map_err(|error| {
+            RepositoryError::CommitOutcomeUnknown(order_domain::cause::Cause::new(error))
+        })
     }
 
     async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
@@ -96,9 +96,9 @@ impl UnitOfWork for PgStore {
         }
         let mut tx = self.tenant_tx(tenant).await?;
         let stored = update_batch(&mut tx, *tenant.as_uuid(), changes).await?;
-        tx.commit()
-            .await
-            .map_err(|error| RepositoryError::CommitOutcomeUnknown(error.to_string()))?;
+        tx.commit().await.map_err(|error| {
+            RepositoryError::CommitOutcomeUnknown(order_domain::cause::Cause::new(error))
+        })?;
         Ok(changes
             .iter()
             .map(|change| stored.contains(change.order.id().as_uuid()))

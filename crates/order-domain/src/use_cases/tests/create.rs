@@ -317,6 +317,36 @@ async fn when_the_payment_intent_fails_the_hold_is_released() {
 }
 
 #[tokio::test]
+async fn a_compensation_that_fails_is_reported_with_the_order_and_its_cause() {
+    let mut h = ticket_harness(10_000, 100);
+    holding(&mut h);
+    creating_intent(&mut h);
+    h.unit_of_work
+        .expect_commit()
+        .times(1)
+        .returning(|_| Err(RepositoryError::Unavailable("db down".into())));
+    h.payments.expect_cancel_intent().times(1).returning(|_| {
+        Err(PaymentError::Upstream(UpstreamError::Unavailable {
+            service: "payment",
+            detail: "connection refused".into(),
+        }))
+    });
+    h.tickets.expect_release().times(1).returning(|_| Ok(()));
+    let incidents = h.incidents.clone();
+    let (service, _) = h.build();
+    let result = service
+        .create_ticket_order(&customer(), two_tickets())
+        .await;
+    assert!(result.is_err(), "the creation failed");
+    let reported = incidents.lock().expect("incidents").clone();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    let (orders, action, cause) = &reported[0];
+    assert_eq!(orders.len(), 1, "the failed order is named");
+    assert_eq!(*action, "cancel the payment intent of a failed creation");
+    assert!(cause.contains("connection refused"), "{cause}");
+}
+
+#[tokio::test]
 async fn when_persisting_fails_the_intent_is_cancelled_and_the_hold_released() {
     let mut h = ticket_harness(10_000, 100);
     holding(&mut h);

@@ -177,6 +177,26 @@ pub(super) struct Harness {
     pub(super) now: OffsetDateTime,
     pub(super) config: DomainConfig,
     pub(super) commits: Arc<Mutex<Vec<OrderChange>>>,
+    /// What the use cases reported as dropped.
+    pub(super) incidents: Arc<Mutex<Vec<Incident>>>,
+}
+
+/// One dropped failure: the orders, the action, the error chain.
+pub(super) type Incident = (Vec<OrderId>, &'static str, String);
+
+/// Records dropped failures for the test to read.
+struct RecordedIncidents(Arc<Mutex<Vec<Incident>>>);
+
+impl Incidents for RecordedIncidents {
+    fn dropped(&self, orders: &[OrderId], action: &'static str, error: &dyn std::error::Error) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push((
+                orders.to_vec(),
+                action,
+                crate::cause::Chain(error).to_string(),
+            ));
+        }
+    }
 }
 
 impl Harness {
@@ -199,6 +219,7 @@ impl Harness {
             now: T0,
             config: DomainConfig::default(),
             commits: Arc::new(Mutex::new(Vec::new())),
+            incidents: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -268,6 +289,7 @@ impl Harness {
             shipping: Arc::new(self.shipping),
             clock: Arc::new(clock),
             ids: Arc::new(ids),
+            incidents: Arc::new(RecordedIncidents(self.incidents)),
         };
         (
             OrderService::new(ports, self.config, GoodsCatalogConfig::default()),
