@@ -1,0 +1,100 @@
+//! The HTTP side: listener, body size, trusted proxies, per-user rate limits, logging.
+
+use serde::Deserialize;
+
+use super::values::{ConfigError, Count, Port, Size};
+use crate::client_ip::TrustedProxies;
+
+/// Per-user limits of seed 002's table, per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `POST /orders`.
+    pub orders: u32,
+    /// `POST /orders/{id}/reserve`.
+    pub reserve: u32,
+    /// `POST /orders/{id}/cancel`.
+    pub cancel: u32,
+    /// `POST /orders/{id}/refund`.
+    pub refund: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            orders: 10,
+            reserve: 5,
+            cancel: 5,
+            refund: 3,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) struct HttpVars {
+    port: Option<Port>,
+    host: Option<String>,
+    max_body_bytes: Option<Size>,
+    trusted_proxies: Option<String>,
+    log_level: Option<String>,
+    log_format: Option<String>,
+    rate_limit_orders_per_minute: Option<Count>,
+    rate_limit_reserve_per_minute: Option<Count>,
+    rate_limit_cancel_per_minute: Option<Count>,
+    rate_limit_refund_per_minute: Option<Count>,
+}
+
+pub(super) struct Http {
+    pub(super) port: u16,
+    pub(super) host: String,
+    pub(super) max_body_bytes: usize,
+    pub(super) trusted_proxies: TrustedProxies,
+    pub(super) log_level: String,
+    pub(super) log_json: bool,
+    pub(super) rate_limits: RateLimits,
+}
+
+impl HttpVars {
+    pub(super) fn resolve(self) -> Result<Http, ConfigError> {
+        let log_json = match self.log_format.as_deref().unwrap_or("text") {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("must be text or json, got {other:?}"),
+                ));
+            }
+        };
+        let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|problem| {
+                ConfigError::new(
+                    "TRUSTED_PROXIES",
+                    format!("must list addresses or networks: {problem}"),
+                )
+            })?;
+        let defaults = RateLimits::default();
+        Ok(Http {
+            port: self.port.map_or(3004, |p| p.0),
+            host: self.host.unwrap_or_else(|| "127.0.0.1".into()),
+            max_body_bytes: self.max_body_bytes.map_or(64 * 1024, |s| s.0),
+            trusted_proxies,
+            log_level: self.log_level.unwrap_or_else(|| "info".into()),
+            log_json,
+            rate_limits: RateLimits {
+                orders: self
+                    .rate_limit_orders_per_minute
+                    .map_or(defaults.orders, |c| c.0),
+                reserve: self
+                    .rate_limit_reserve_per_minute
+                    .map_or(defaults.reserve, |c| c.0),
+                cancel: self
+                    .rate_limit_cancel_per_minute
+                    .map_or(defaults.cancel, |c| c.0),
+                refund: self
+                    .rate_limit_refund_per_minute
+                    .map_or(defaults.refund, |c| c.0),
+            },
+        })
+    }
+}
