@@ -1,6 +1,7 @@
 //! Who is calling, as extractors: [`User`] (a person with a JWT), [`Service`] (another service
-//! with a service key, acting in the tenant of `X-Tenant-Id`) and [`AnyTenantService`] (a service
-//! on a cross-tenant route).
+//! with a service key, acting in the tenant of `X-Tenant-Id`), [`AnyTenantService`] (a service
+//! on a cross-tenant route) and [`Shopper`] (a signed-in buyer, or an anonymous [`Session`] named
+//! by `X-Tenant-Id` + `X-Session-Id`, for the cart routes).
 //!
 //! The command pipeline ([`crate::guards`]) authenticates first — its rate limits and idempotency
 //! keys are scoped to the caller — and leaves the context in the request's extensions; these
@@ -11,6 +12,8 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use order_domain::actor::{Actor, RequestContext};
+use order_domain::cart::CartOwner;
+use order_domain::ids::{SessionId, TenantId};
 
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -105,5 +108,172 @@ impl FromRequest for AnyTenantService {
             let (name, _) = state.auth.service(request)?;
             Ok(AnyTenantService(name))
         }))
+    }
+}
+
+/// The shortest and longest session id accepted (SPEC §9: an opaque random string of at least
+/// 16 characters).
+const SESSION_ID_LENGTH: std::ops::RangeInclusive<usize> = 16..=128;
+
+/// An anonymous shopper: the shop names itself with `X-Tenant-Id`, the shopper's browser session
+/// with `X-Session-Id`. A session reaches a user's cart only through `POST /cart/merge`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The shop.
+    pub tenant_id: TenantId,
+    /// The session.
+    pub session_id: SessionId,
+}
+
+impl Session {
+    /// The session of `request`.
+    ///
+    /// # Errors
+    /// 422 at `header.X-Tenant-Id` or `header.X-Session-Id` when missing or malformed.
+    pub fn of(request: &HttpRequest) -> Result<Self, ApiError> {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().map(str::trim).unwrap_or(""))
+        };
+        let tenant_id = match header("x-tenant-id") {
+            None => {
+                return Err(ApiError::field(
+                    "header.X-Tenant-Id",
+                    "required",
+                    "an anonymous cart names its shop",
+                ));
+            }
+            Some(text) => text
+                .parse::<TenantId>()
+                .map_err(|_| ApiError::field("header.X-Tenant-Id", "invalid", "must be a UUID"))?,
+        };
+        let session = match header("x-session-id") {
+            None => {
+                return Err(ApiError::field(
+                    "header.X-Session-Id",
+                    "required",
+                    "sign in, or name the anonymous session",
+                ));
+            }
+            Some(text) => text,
+        };
+        if !SESSION_ID_LENGTH.contains(&session.len())
+            || !session.chars().all(|c| c.is_ascii_graphic())
+        {
+            return Err(ApiError::field(
+                "header.X-Session-Id",
+                "invalid",
+                "16 to 128 visible ASCII characters",
+            ));
+        }
+        Ok(Self {
+            tenant_id,
+            session_id: SessionId::new(session),
+        })
+    }
+}
+
+/// Whoever owns a cart: a signed-in buyer (a bearer token wins when both are sent) or an
+/// anonymous session.
+#[derive(Debug, Clone)]
+pub enum Shopper {
+    /// A buyer with a JWT.
+    User(RequestContext),
+    /// An anonymous session.
+    Anonymous(Session),
+}
+
+impl Shopper {
+    /// The shop.
+    pub fn tenant_id(&self) -> TenantId {
+        match self {
+            Self::User(ctx) => ctx.tenant_id,
+            Self::Anonymous(session) => session.tenant_id,
+        }
+    }
+
+    /// The owner of the shopper's cart.
+    pub fn cart_owner(&self) -> Option<CartOwner> {
+        match self {
+            Self::User(RequestContext {
+                actor: Actor::User { id, .. },
+                ..
+            }) => Some(CartOwner::User(*id)),
+            Self::User(_) => None,
+            Self::Anonymous(session) => Some(CartOwner::Session(session.session_id.clone())),
+        }
+    }
+}
+
+impl FromRequest for Shopper {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(if request.headers().contains_key("authorization") {
+            CallerKind::User.context(request).map(Shopper::User)
+        } else {
+            Session::of(request).map(Shopper::Anonymous)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
+
+    fn field_of(error: ApiError) -> String {
+        match error {
+            ApiError::Validation(v) => v.0[0].path.clone(),
+            other => panic!("a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_anonymous_session_needs_the_shop_and_a_long_enough_id() {
+        let request = TestRequest::default()
+            .insert_header(("X-Tenant-Id", TENANT))
+            .insert_header(("X-Session-Id", "s3ss10n-0123456789abcdef"))
+            .to_http_request();
+        let session = Session::of(&request).expect("a session");
+        assert_eq!(session.session_id.as_str(), "s3ss10n-0123456789abcdef");
+        assert_eq!(session.tenant_id.to_string(), TENANT);
+
+        let short = TestRequest::default()
+            .insert_header(("X-Tenant-Id", TENANT))
+            .insert_header(("X-Session-Id", "too-short"))
+            .to_http_request();
+        assert_eq!(
+            field_of(Session::of(&short).expect_err("short")),
+            "header.X-Session-Id"
+        );
+
+        let no_shop = TestRequest::default()
+            .insert_header(("X-Session-Id", "s3ss10n-0123456789abcdef"))
+            .to_http_request();
+        assert_eq!(
+            field_of(Session::of(&no_shop).expect_err("no shop")),
+            "header.X-Tenant-Id"
+        );
+    }
+
+    #[test]
+    fn the_cart_of_a_session_is_the_sessions() {
+        let shopper = Shopper::Anonymous(Session {
+            tenant_id: TENANT.parse().expect("uuid"),
+            session_id: SessionId::new("s3ss10n-0123456789abcdef"),
+        });
+        assert_eq!(
+            shopper.cart_owner(),
+            Some(CartOwner::Session(SessionId::new(
+                "s3ss10n-0123456789abcdef"
+            )))
+        );
     }
 }
