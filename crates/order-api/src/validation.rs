@@ -1,7 +1,7 @@
 //! garde's reports as our field errors: the same `path`, `code`, `message` triples the domain's
 //! policies produce, so a client sees one shape whichever layer refused the request.
 //!
-//! garde messages carry no machine code, so rules speak through [`ProblemText`] (garde's own
+//! garde messages carry no machine code, so rules speak through `ProblemText` (garde's own
 //! i18n hook), which writes `code: message`; custom rules build the same text with [`rule`].
 
 use std::borrow::Cow;

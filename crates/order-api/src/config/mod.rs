@@ -1,9 +1,9 @@
 //! Configuration from the environment (seed 002's variable names, SPEC defaults). A missing or
 //! malformed value stops start-up with one line naming the variable.
 //!
-//! figment deserialises the variables of each concern into its own type — [`http`] (listener,
-//! rate limits, logging), [`auth`], [`stores`] (PostgreSQL, Redis, RabbitMQ), [`upstreams`],
-//! [`jobs`], [`rules`] (the domain's limits, windows, refund policy and fees) — and each checks
+//! figment deserialises the variables of each concern into its own type — `http` (listener,
+//! rate limits, logging), `auth`, `stores` (PostgreSQL, Redis, RabbitMQ), `upstreams`,
+//! `jobs`, `rules` (the domain's limits, windows, refund policy and fees) — and each checks
 //! its ranges; [`Config`] is the flat result the rest of the binary reads. Secrets are `secrecy`
 //! types and never print. The variables and their defaults: `docs/configuration.md`.
 
