@@ -51,7 +51,9 @@ mkdir -p "$OUT"
 export SIMULATOR_ADDR="127.0.0.1:$SIM_PORT"
 export SIMULATOR_SEED_FILE="$ROOT/deploy/local/simulator-seed.json"
 unset SIMULATOR_AMQP_URL
-export TICKET_SERVICE_URL="http://$SIMULATOR_ADDR" PAYMENT_SERVICE_URL="http://$SIMULATOR_ADDR" EVENT_SERVICE_URL="http://$SIMULATOR_ADDR"
+for service in TICKET PAYMENT EVENT PRODUCT INVENTORY SHIPPING; do
+    export "${service}_SERVICE_URL=http://$SIMULATOR_ADDR"
+done
 export PORT="$API_PORT" RUN_JOBS=false LOG_LEVEL=warn
 target/debug/order-simulator >"$OUT/simulator.log" 2>&1 &
 SIM_PID=$!

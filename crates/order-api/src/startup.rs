@@ -8,7 +8,8 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use order_domain::use_cases::{GoodsCatalogConfig, OrderService, Ports};
 use order_http_clients::{
-    HttpEventCatalog, HttpPaymentGateway, HttpTicketService, NotConfigured, UpstreamConfig,
+    HttpEventCatalog, HttpInventoryService, HttpPaymentGateway, HttpProductCatalog,
+    HttpShippingService, HttpTicketService, UpstreamConfig,
 };
 use order_postgres::PgStore;
 use order_redis::RedisGuards;
@@ -248,6 +249,9 @@ pub async fn build_service(
     )
     .await?;
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
+    let products = HttpProductCatalog::new(upstream(&config.product_service_url, config))?;
+    let inventory = HttpInventoryService::new(upstream(&config.inventory_service_url, config))?;
+    let shipping = HttpShippingService::new(upstream(&config.shipping_service_url, config))?;
     let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
     let events = HttpEventCatalog::with_cache(
         upstream(&config.event_service_url, config),
@@ -269,11 +273,11 @@ pub async fn build_service(
         analytics: store_arc,
         locks: Arc::new(FailOpenLock::new((*redis).clone())),
         tickets: Arc::new(tickets),
-        inventory: Arc::new(NotConfigured::new("inventory")),
-        products: Arc::new(NotConfigured::new("products")),
+        inventory: Arc::new(inventory),
+        products: Arc::new(products),
         payments: Arc::new(payments),
         events: Arc::new(events),
-        shipping: Arc::new(NotConfigured::new("shipping")),
+        shipping: Arc::new(shipping),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         incidents: Arc::new(LoggedIncidents),

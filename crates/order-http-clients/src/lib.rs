@@ -1,5 +1,7 @@
-//! HTTP adapters for the upstream services: [`HttpTicketService`], [`HttpPaymentGateway`] and
-//! [`HttpEventCatalog`] implement the domain's ports over the contracts of `docs/upstreams.md`.
+//! HTTP adapters for the upstream services: [`HttpTicketService`], [`HttpPaymentGateway`],
+//! [`HttpEventCatalog`], [`HttpProductCatalog`], [`HttpInventoryService`],
+//! [`HttpShippingService`] and [`HttpNotifier`] implement the domain's ports over the contracts of
+//! `docs/upstreams.md`.
 //!
 //! Every client has a timeout, a circuit breaker of its own and, for calls that are safe to
 //! repeat, retries with exponential backoff and jitter ([`Resilience`]); it sends
@@ -8,9 +10,12 @@
 
 mod event_cache;
 mod events;
-mod not_configured;
+mod inventory;
+mod notifications;
 mod payments;
+mod products;
 mod resilience;
+mod shipping;
 mod tickets;
 
 use std::time::Duration;
@@ -19,10 +24,13 @@ use order_domain::ports::UpstreamError;
 use serde::de::DeserializeOwned;
 
 pub use self::events::HttpEventCatalog;
-pub use self::not_configured::NotConfigured;
+pub use self::inventory::HttpInventoryService;
+pub use self::notifications::HttpNotifier;
 pub use self::payments::HttpPaymentGateway;
+pub use self::products::HttpProductCatalog;
 use self::resilience::Breaker;
 pub use self::resilience::{BreakerState, Repeat, Resilience};
+pub use self::shipping::HttpShippingService;
 pub use self::tickets::HttpTicketService;
 
 /// Where an upstream lives and how to talk to it.

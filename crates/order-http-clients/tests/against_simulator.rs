@@ -6,7 +6,10 @@ use futures_util::future::join_all;
 use order_domain::ids::*;
 use order_domain::money::{Currency, Money};
 use order_domain::ports::*;
-use order_http_clients::{HttpEventCatalog, HttpPaymentGateway, HttpTicketService, UpstreamConfig};
+use order_http_clients::{
+    HttpEventCatalog, HttpInventoryService, HttpNotifier, HttpPaymentGateway, HttpProductCatalog,
+    HttpShippingService, HttpTicketService, UpstreamConfig,
+};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -325,4 +328,240 @@ async fn many_holds_are_released_in_one_call_and_unknown_ones_are_fine() {
         .release_all(&holds)
         .await
         .expect("releasing again is fine");
+}
+
+fn order(n: u128) -> OrderId {
+    OrderId::from_uuid(Uuid::from_u128(1_000 + n))
+}
+
+fn shirts(quantity: u32) -> Vec<StockLine> {
+    vec![StockLine {
+        product_id: shirt(),
+        quantity,
+    }]
+}
+
+fn california() -> order_domain::order::Address {
+    order_domain::order::Address {
+        name: "Ada Lovelace".into(),
+        line1: "1 Market St".into(),
+        line2: None,
+        city: "San Francisco".into(),
+        region: Some("CA".into()),
+        postal_code: "94105".into(),
+        country: "US".into(),
+    }
+}
+
+#[tokio::test]
+async fn products_come_with_sku_picture_and_a_price_per_attribute_set() {
+    let base = simulator(10).await;
+    let products = HttpProductCatalog::new(config(&base)).expect("client");
+    let unknown = ProductId::from_uuid(Uuid::from_u128(77));
+    let found = products
+        .products(tenant(), &[shirt(), unknown])
+        .await
+        .expect("lookup");
+    assert_eq!(found.len(), 1, "unknown products are left out");
+    let tee = &found[0];
+    assert_eq!((tee.sku.as_str(), tee.active), ("TEE-1", true));
+    assert_eq!(
+        tee.image_url.as_deref(),
+        Some("https://img.example/tee.png")
+    );
+    let xl = [("size".to_owned(), "XL".to_owned())].into();
+    assert_eq!(tee.price_for(&xl), Money::new(2_500, Currency::Usd));
+    assert_eq!(
+        tee.price_for(&Default::default()),
+        Money::new(2_000, Currency::Usd)
+    );
+    let other_tenant = TenantId::from_uuid(Uuid::from_u128(9));
+    assert!(
+        products
+            .products(other_tenant, &[shirt()])
+            .await
+            .expect("lookup")
+            .is_empty(),
+        "another shop's products are not ours"
+    );
+}
+
+#[tokio::test]
+async fn stock_is_reserved_all_or_nothing_committed_allocated_and_released() {
+    let base = simulator(5).await;
+    let inventory = HttpInventoryService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(30);
+    let free = inventory
+        .availability(tenant(), &shirts(6))
+        .await
+        .expect("availability");
+    assert_eq!((free[0].available, free[0].in_stock), (5, false));
+
+    let hold = inventory
+        .reserve(tenant(), order(1), &shirts(3), expires)
+        .await
+        .expect("reserved");
+    let again = inventory
+        .reserve(tenant(), order(1), &shirts(3), expires)
+        .await
+        .expect("idempotent");
+    assert_eq!(hold.hold_id, again.hold_id, "one reservation per order");
+    assert_eq!(
+        inventory
+            .reserve(tenant(), order(2), &shirts(3), expires)
+            .await,
+        Err(StockError::Insufficient {
+            product_id: shirt(),
+            available: 2
+        })
+    );
+
+    assert!(
+        matches!(
+            inventory.allocate(tenant(), order(1)).await,
+            Err(UpstreamError::NotFound { .. })
+        ),
+        "nothing is allocated before the commit"
+    );
+    inventory.commit(tenant(), order(1)).await.expect("commit");
+    inventory
+        .commit(tenant(), order(1))
+        .await
+        .expect("commit again");
+    let allocation = inventory
+        .allocate(tenant(), order(1))
+        .await
+        .expect("allocate");
+    assert_eq!(allocation.picks.len(), 1);
+    assert_eq!(allocation.picks[0].quantity, 3);
+    assert_eq!(
+        inventory.allocate(tenant(), order(1)).await.expect("again"),
+        allocation,
+        "the same pick list every time"
+    );
+
+    inventory
+        .reserve(tenant(), order(3), &shirts(2), expires)
+        .await
+        .expect("the rest");
+    inventory
+        .release(tenant(), order(3))
+        .await
+        .expect("release");
+    inventory
+        .release(tenant(), order(3))
+        .await
+        .expect("release again");
+    let free = inventory
+        .availability(tenant(), &shirts(2))
+        .await
+        .expect("availability");
+    assert_eq!((free[0].available, free[0].in_stock), (2, true));
+}
+
+#[tokio::test]
+async fn concurrent_reservations_never_exceed_the_stock() {
+    let base = simulator(10).await;
+    let inventory = HttpInventoryService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(30);
+    let attempts = (0..40).map(|n| {
+        let inventory = inventory.clone();
+        async move {
+            inventory
+                .reserve(tenant(), order(100 + n), &shirts(1), expires)
+                .await
+        }
+    });
+    let results = join_all(attempts).await;
+    let reserved = results.iter().filter(|r| r.is_ok()).count();
+    let short = results
+        .iter()
+        .filter(|r| matches!(r, Err(StockError::Insufficient { .. })))
+        .count();
+    assert_eq!((reserved, short), (10, 30));
+}
+
+#[tokio::test]
+async fn shipping_quotes_each_method_and_makes_one_label_per_order() {
+    let base = simulator(1).await;
+    let shipping = HttpShippingService::new(config(&base)).expect("client");
+    let rates = shipping
+        .rates(tenant(), &california())
+        .await
+        .expect("rates");
+    let methods: Vec<_> = rates.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["standard", "express", "overnight"]);
+    assert!(rates.iter().all(|r| r.price.currency() == Currency::Usd));
+    let label = shipping
+        .create_label(tenant(), order(1), &california(), "express")
+        .await
+        .expect("label");
+    assert!(!label.tracking_number.is_empty() && label.label_url.starts_with("https://"));
+    assert_eq!(
+        shipping
+            .create_label(tenant(), order(1), &california(), "express")
+            .await
+            .expect("again"),
+        label,
+        "a retried label is the same label"
+    );
+    assert!(matches!(
+        shipping
+            .create_label(tenant(), order(2), &california(), "teleport")
+            .await,
+        Err(UpstreamError::Rejected { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_notification_sent_twice_is_recorded_once() {
+    let base = simulator(1).await;
+    let notifier = HttpNotifier::new(config(&base)).expect("client");
+    let notification = Notification {
+        id: DomainEventId::from_uuid(Uuid::from_u128(42)),
+        tenant_id: tenant(),
+        user_id: UserId::from_uuid(Uuid::from_u128(3)),
+        order_id: order(1),
+        template: "order.shipped".into(),
+    };
+    notifier.notify(&notification).await.expect("sent");
+    notifier.notify(&notification).await.expect("sent again");
+    let recorded: serde_json::Value = reqwest::get(format!("{base}/_admin/notifications"))
+        .await
+        .expect("admin")
+        .json()
+        .await
+        .expect("json");
+    let list = recorded["notifications"].as_array().expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["template"], "order.shipped");
+}
+
+#[tokio::test]
+async fn injected_faults_make_the_shop_services_unavailable() {
+    let base = simulator(5).await;
+    let client = reqwest::Client::new();
+    client
+        .put(format!("{base}/_admin/faults"))
+        .json(&serde_json::json!({ "inventory": { "errorPercent": 100 } }))
+        .send()
+        .await
+        .expect("faults");
+    let inventory = HttpInventoryService::new(UpstreamConfig {
+        resilience: order_http_clients::Resilience {
+            max_retries: 0,
+            ..order_http_clients::Resilience::default()
+        },
+        ..config(&base)
+    })
+    .expect("client");
+    assert!(matches!(
+        inventory.availability(tenant(), &shirts(1)).await,
+        Err(UpstreamError::Unavailable { .. })
+    ));
+    let products = HttpProductCatalog::new(config(&base)).expect("client");
+    assert!(
+        products.products(tenant(), &[shirt()]).await.is_ok(),
+        "a fault of one service leaves the others alone"
+    );
 }

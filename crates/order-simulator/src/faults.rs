@@ -43,7 +43,8 @@ pub(crate) struct Injected {
     pub(crate) fail: bool,
 }
 
-/// Faults per service (`events`, `tickets`, `payments`) and a request counter for each. A
+/// Faults per service (`events`, `tickets`, `payments`, `products`, `inventory`, `shipping`,
+/// `notifications`) and a request counter for each. A
 /// service without faults still counts its requests.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
@@ -93,7 +94,15 @@ impl Faults {
     }
 }
 
-const SERVICES: [&str; 3] = ["events", "tickets", "payments"];
+const SERVICES: [&str; 7] = [
+    "events",
+    "tickets",
+    "payments",
+    "products",
+    "inventory",
+    "shipping",
+    "notifications",
+];
 
 pub(crate) async fn put_faults(
     sim: web::Data<Simulator>,
@@ -103,7 +112,7 @@ pub(crate) async fn put_faults(
     if let Some(unknown) = faults.keys().find(|s| !SERVICES.contains(&s.as_str())) {
         return HttpResponse::UnprocessableEntity().json(serde_json::json!({
             "code": "unknown_service",
-            "message": format!("no service {unknown:?}; use events, tickets or payments"),
+            "message": format!("no service {unknown:?}; use one of {}", SERVICES.join(", ")),
         }));
     }
     if faults.values().any(|f| f.error_percent > 100) {

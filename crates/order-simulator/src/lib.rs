@@ -1,5 +1,6 @@
 //! An in-memory simulator of the upstream services: events, ticket types with prices and quotas
-//! (holds that expire, commit and release), and payment intents.
+//! (holds that expire, commit and release), payment intents, and the shop's services — products,
+//! inventory (reservations, commits, allocations: `stock`), shipping and notifications (`shop`).
 //!
 //! One mutex guards the whole state: a hold checks availability and takes the tickets under the
 //! same lock, so concurrent holds can never exceed a quota. The contracts are documented in
@@ -8,8 +9,13 @@
 //! With [`Simulator::with_events`] it also announces `payment.succeeded`, `payment.failed` and
 //! `ticket.allocated` on RabbitMQ, and `PUT /_admin/faults` makes a service fail or slow down.
 
+mod catalog;
 mod faults;
 mod publisher;
+mod shop;
+mod stock;
+
+pub use self::catalog::{Catalog, SeedEvent, SeedPrice, SeedProduct, SeedTicketType, SeedVariant};
 
 pub use self::faults::{Fault, FaultStatus, Faults};
 use self::publisher::{Announcer, Outgoing};
@@ -27,73 +33,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// The catalog a simulator serves (`PUT /_admin/seed`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Catalog {
-    /// Events with their ticket types.
-    pub events: Vec<SeedEvent>,
-}
-
-/// One event.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedEvent {
-    /// Tenant that sells it.
-    pub tenant_id: Uuid,
-    /// Event id.
-    pub id: Uuid,
-    /// Display name.
-    #[serde(default)]
-    pub name: String,
-    /// Start time.
-    #[serde(with = "time::serde::rfc3339")]
-    pub starts_at: OffsetDateTime,
-    /// `SCHEDULED`, `CANCELLED` or `COMPLETED`.
-    #[serde(default = "scheduled")]
-    pub status: String,
-    /// ISO currency of its prices.
-    #[serde(default = "usd")]
-    pub currency: String,
-    /// What can be bought.
-    pub ticket_types: Vec<SeedTicketType>,
-}
-
-fn scheduled() -> String {
-    "SCHEDULED".into()
-}
-fn usd() -> String {
-    "USD".into()
-}
-
-/// A ticket type with its quota and price points.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedTicketType {
-    /// Ticket type id.
-    pub id: Uuid,
-    /// Display name.
-    #[serde(default)]
-    pub name: String,
-    /// Tickets for sale in all.
-    pub quota: u32,
-    /// Price points.
-    pub prices: Vec<SeedPrice>,
-}
-
-/// A price point, in minor units.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedPrice {
-    /// Price point id.
-    pub id: Uuid,
-    /// Display name.
-    #[serde(default)]
-    pub name: String,
-    /// Price of one ticket, minor units.
-    pub amount: i64,
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -162,8 +101,10 @@ struct PaymentRefund {
 /// number of holds and intents, so that a benchmark with 10^5 orders measures the order service,
 /// not a simulator that rescans everything it ever held.
 #[derive(Debug, Default)]
-struct State {
-    catalog: Catalog,
+pub(crate) struct State {
+    pub(crate) catalog: Catalog,
+    /// Stock, labels and notifications of the shop's services.
+    pub(crate) shop: shop::ShopState,
     holds: HashMap<String, Hold>,
     payments: HashMap<String, Payment>,
     /// Idempotency keys of created intents.
@@ -278,6 +219,7 @@ impl Simulator {
     pub fn new(catalog: Catalog, service_key: Option<String>) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
+                shop: shop::ShopState::seeded(&catalog.products),
                 catalog,
                 ..State::default()
             })),
@@ -316,20 +258,22 @@ impl Simulator {
         ));
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means a handler panicked; the state itself stays consistent
         // because every handler mutates it in one go.
         let mut guard = self
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.expire_holds(OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc();
+        guard.expire_holds(now);
+        guard.shop.stock.expire(now);
         guard
     }
 
     /// Checks the service key, then applies `service`'s injected latency and errors; `Some` is
     /// the answer to send instead of serving the request.
-    async fn admit(&self, request: &HttpRequest, service: &str) -> Option<HttpResponse> {
+    pub(crate) async fn admit(&self, request: &HttpRequest, service: &str) -> Option<HttpResponse> {
         if !self.authorized(request) {
             return Some(unauthorized());
         }
@@ -392,6 +336,31 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 "/_admin/payments/{intent}/fail",
                 web::post().to(admin_fail_payment),
             )
+            .route("/products/lookup", web::post().to(shop::lookup_products))
+            .route(
+                "/inventory/check-availability",
+                web::post().to(shop::check_availability),
+            )
+            .route("/inventory/reserve", web::post().to(shop::reserve_stock))
+            .route(
+                "/inventory/release/{order}",
+                web::post().to(shop::release_stock),
+            )
+            .route(
+                "/inventory/commit/{order}",
+                web::post().to(shop::commit_stock),
+            )
+            .route(
+                "/inventory/allocate/{order}",
+                web::post().to(shop::allocate_stock),
+            )
+            .route("/shipping/rates", web::post().to(shop::shipping_rates))
+            .route("/shipping/labels", web::post().to(shop::create_label))
+            .route("/notifications", web::post().to(shop::notify))
+            .route(
+                "/_admin/notifications",
+                web::get().to(shop::admin_notifications),
+            )
             .route("/_admin/faults", web::put().to(faults::put_faults))
             .route("/_admin/faults", web::get().to(faults::get_faults))
             .route("/_admin/seed", web::put().to(put_seed))
@@ -420,7 +389,13 @@ pub fn start(addr: &str, simulator: Simulator) -> std::io::Result<(SocketAddr, S
     Ok((bound, handle))
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+/// RFC 3339 text of `at`.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "code": code, "message": message }))
 }
 
@@ -934,8 +909,10 @@ async fn admin_fail_payment(sim: web::Data<Simulator>, path: web::Path<String>) 
 
 async fn put_seed(sim: web::Data<Simulator>, body: web::Json<Catalog>) -> HttpResponse {
     let mut state = sim.lock();
+    let catalog = body.into_inner();
     *state = State {
-        catalog: body.into_inner(),
+        shop: shop::ShopState::seeded(&catalog.products),
+        catalog,
         ..State::default()
     };
     HttpResponse::NoContent().finish()
@@ -968,6 +945,7 @@ async fn get_state(sim: web::Data<Simulator>) -> HttpResponse {
         "availability": availability,
         "holds": holds,
         "payments": payments,
+        "shop": shop::state_report(&state),
     }))
 }
 

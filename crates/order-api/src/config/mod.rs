@@ -47,6 +47,12 @@ pub struct Config {
     pub payment_service_url: String,
     /// `EVENT_SERVICE_URL`.
     pub event_service_url: String,
+    /// `PRODUCT_SERVICE_URL`: names, SKUs and prices of the shop's products.
+    pub product_service_url: String,
+    /// `INVENTORY_SERVICE_URL`: stock, reservations and allocations.
+    pub inventory_service_url: String,
+    /// `SHIPPING_SERVICE_URL`: rates and labels.
+    pub shipping_service_url: String,
     /// `EVENT_CACHE_TTL_SECONDS` (30; 0 turns it off): how long event details are reused for
     /// the on-sale check of new orders (decision 0022).
     pub event_cache_ttl: Duration,
@@ -145,6 +151,9 @@ impl Config {
             ticket_service_url: upstreams.ticket_service_url,
             payment_service_url: upstreams.payment_service_url,
             event_service_url: upstreams.event_service_url,
+            product_service_url: upstreams.product_service_url,
+            inventory_service_url: upstreams.inventory_service_url,
+            shipping_service_url: upstreams.shipping_service_url,
             event_cache_ttl: upstreams.event_cache_ttl,
             upstream_service_key: upstreams.upstream_service_key,
             upstream_timeout: upstreams.upstream_timeout,
@@ -192,6 +201,9 @@ mod tests {
         ("TICKET_SERVICE_URL", "http://localhost:3001"),
         ("PAYMENT_SERVICE_URL", "http://localhost:3002"),
         ("EVENT_SERVICE_URL", "http://localhost:3005"),
+        ("PRODUCT_SERVICE_URL", "http://localhost:3006"),
+        ("INVENTORY_SERVICE_URL", "http://localhost:3007"),
+        ("SHIPPING_SERVICE_URL", "http://localhost:3008"),
     ];
 
     #[test]

@@ -14,7 +14,10 @@ fn order_api() -> Command {
         .env("DATABASE_URL", "postgres://order_api@127.0.0.1:9/unused")
         .env("TICKET_SERVICE_URL", "http://127.0.0.1:9")
         .env("PAYMENT_SERVICE_URL", "http://127.0.0.1:9")
-        .env("EVENT_SERVICE_URL", "http://127.0.0.1:9");
+        .env("EVENT_SERVICE_URL", "http://127.0.0.1:9")
+        .env("PRODUCT_SERVICE_URL", "http://127.0.0.1:9")
+        .env("INVENTORY_SERVICE_URL", "http://127.0.0.1:9")
+        .env("SHIPPING_SERVICE_URL", "http://127.0.0.1:9");
     command
 }
 

@@ -144,6 +144,7 @@ pub(crate) fn start_simulator(setup: &Setup) -> String {
                 }
             })
             .collect(),
+        products: Vec::new(),
     };
     let mut simulator = Simulator::new(catalog, Some(UPSTREAM_KEY.into()));
     if setup.messaging {
@@ -180,6 +181,9 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         ticket_service_url: ticket_url,
         payment_service_url: simulator.to_owned(),
         event_service_url: simulator.to_owned(),
+        product_service_url: simulator.to_owned(),
+        inventory_service_url: simulator.to_owned(),
+        shipping_service_url: simulator.to_owned(),
         event_cache_ttl: StdDuration::from_secs(30),
         upstream_service_key: Some(UPSTREAM_KEY.into()),
         upstream_timeout: StdDuration::from_secs(2),

@@ -190,10 +190,55 @@ pub enum StockError {
     Upstream(#[from] UpstreamError),
 }
 
-/// The inventory service (seed 000: `/check-availability`, `/reserve`, `/release/{orderId}`).
+/// Units of a product free now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    /// Product.
+    pub product_id: ProductId,
+    /// Units free (stock minus live reservations).
+    pub available: u32,
+    /// Whether the asked quantity is free.
+    pub in_stock: bool,
+}
+
+/// Where a paid order's units are picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    /// The warehouse that ships the order.
+    pub warehouse: String,
+    /// What to take from where.
+    pub picks: Vec<Pick>,
+}
+
+/// One line of a pick list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pick {
+    /// Product.
+    pub product_id: ProductId,
+    /// Units.
+    pub quantity: u32,
+    /// Where in the warehouse.
+    pub location: String,
+}
+
+/// The inventory service (seed 000: `/check-availability`, `/reserve`, `/release/{orderId}`;
+/// plus commit after payment and allocation for fulfillment).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait InventoryService: Send + Sync {
+    /// How many units of each product are free now (for carts; nothing is reserved).
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`].
+    async fn availability(
+        &self,
+        tenant: TenantId,
+        lines: &[StockLine],
+    ) -> Result<Vec<Availability>, UpstreamError>;
+
     /// Reserves stock for `order` until `expires_at`; all lines or none.
     ///
     /// # Errors
@@ -212,11 +257,19 @@ pub trait InventoryService: Send + Sync {
     /// [`UpstreamError::Unavailable`].
     async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
 
-    /// Deducts the reserved stock (after payment).
+    /// Deducts the reserved stock (after payment). Idempotent.
     ///
     /// # Errors
     /// [`UpstreamError::NotFound`] when the reservation expired.
     async fn commit(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+
+    /// Allocates a committed order's units at a warehouse: the pick list of fulfillment.
+    /// Idempotent: the same allocation again.
+    ///
+    /// # Errors
+    /// [`UpstreamError::NotFound`] when the order's stock was not committed.
+    async fn allocate(&self, tenant: TenantId, order: OrderId)
+    -> Result<Allocation, UpstreamError>;
 }
 
 /// A product as the catalog sells it now.
@@ -225,12 +278,39 @@ pub trait InventoryService: Send + Sync {
 pub struct Product {
     /// Product.
     pub id: ProductId,
+    /// Stock keeping unit.
+    pub sku: String,
     /// Display name.
     pub name: String,
+    /// Picture.
+    pub image_url: Option<String>,
     /// Current price of one unit.
     pub price: Money,
     /// Whether it can be ordered.
     pub active: bool,
+    /// Attribute sets priced differently from `price`.
+    pub variants: Vec<ProductVariant>,
+}
+
+/// The price of one attribute set of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductVariant {
+    /// The selected attributes (`{"size": "XL"}`).
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// Price of one unit of this set.
+    pub price: Money,
+}
+
+impl Product {
+    /// The price of one unit with `attributes` selected: the variant with exactly these
+    /// attributes, or the product's price.
+    pub fn price_for(&self, attributes: &std::collections::BTreeMap<String, String>) -> Money {
+        self.variants
+            .iter()
+            .find(|v| &v.attributes == attributes)
+            .map_or(self.price, |v| v.price)
+    }
 }
 
 /// The product service.
@@ -369,6 +449,8 @@ pub trait EventCatalog: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
+    /// The domain event it announces: sending it twice is sending it once.
+    pub id: crate::ids::DomainEventId,
     /// Tenant.
     pub tenant_id: TenantId,
     /// Recipient.
@@ -439,4 +521,48 @@ pub trait ShippingService: Send + Sync {
         destination: &Address,
         method: &str,
     ) -> Result<ShippingLabel, UpstreamError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn a_variant_with_exactly_the_selected_attributes_sets_the_price() {
+        let attributes = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let shirt = Product {
+            id: ProductId::from_uuid(uuid::Uuid::from_u128(1)),
+            sku: "TEE".into(),
+            name: "T-shirt".into(),
+            image_url: None,
+            price: Money::new(2_000, Currency::Usd),
+            active: true,
+            variants: vec![ProductVariant {
+                attributes: attributes(&[("size", "XL")]),
+                price: Money::new(2_500, Currency::Usd),
+            }],
+        };
+        assert_eq!(
+            shirt.price_for(&attributes(&[("size", "XL")])).minor(),
+            2_500
+        );
+        assert_eq!(
+            shirt.price_for(&attributes(&[("size", "M")])).minor(),
+            2_000
+        );
+        assert_eq!(
+            shirt
+                .price_for(&attributes(&[("size", "XL"), ("colour", "red")]))
+                .minor(),
+            2_000,
+            "only an exact attribute set has its own price"
+        );
+    }
 }

@@ -330,9 +330,11 @@ impl OrderService {
         let mut names = Vec::with_capacity(cart.lines().len());
         for (index, line) in cart.lines().iter().enumerate() {
             match products.iter().find(|p| p.id == line.product_id) {
-                Some(p) if p.active && p.price.currency() == cart.currency() => {
+                Some(p)
+                    if p.active && p.price_for(&line.attributes).currency() == cart.currency() =>
+                {
                     priced_lines.push(PricingLine {
-                        unit_price: p.price.minor(),
+                        unit_price: p.price_for(&line.attributes).minor(),
                         quantity: line.quantity,
                     });
                     names.push(p.name.clone());

@@ -5,7 +5,9 @@
 use order_domain::ids::*;
 use order_domain::ports::*;
 use order_http_clients::UpstreamConfig;
-use order_simulator::{Catalog, SeedEvent, SeedPrice, SeedTicketType, Simulator};
+use order_simulator::{
+    Catalog, SeedEvent, SeedPrice, SeedProduct, SeedTicketType, SeedVariant, Simulator,
+};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -44,7 +46,27 @@ pub(crate) fn catalog(quota: u32) -> Catalog {
                 }],
             }],
         }],
+        products: vec![SeedProduct {
+            tenant_id: *tenant().as_uuid(),
+            id: *shirt().as_uuid(),
+            sku: "TEE-1".into(),
+            name: "T-shirt".into(),
+            image_url: Some("https://img.example/tee.png".into()),
+            price: 2_000,
+            currency: "USD".into(),
+            active: true,
+            variants: vec![SeedVariant {
+                attributes: [("size".to_owned(), "XL".to_owned())].into(),
+                price: 2_500,
+            }],
+            stock: quota,
+        }],
     }
+}
+
+/// The shop's product in [`catalog`]: its stock is the catalog's quota.
+pub(crate) fn shirt() -> ProductId {
+    ProductId::from_uuid(Uuid::from_u128(5))
 }
 
 pub(crate) fn config(base: &str) -> UpstreamConfig {

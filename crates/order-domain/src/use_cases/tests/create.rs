@@ -461,15 +461,21 @@ fn goods_harness(second_active: bool) -> Harness {
         Ok(vec![
             Product {
                 id: product(1),
+                sku: "MUG-1".into(),
                 name: "mug".into(),
+                image_url: None,
                 price: Money::new(1_500, Currency::Usd),
                 active: true,
+                variants: Vec::new(),
             },
             Product {
                 id: product(2),
+                sku: "TEA-1".into(),
                 name: "tea".into(),
+                image_url: None,
                 price: Money::new(500, Currency::Usd),
                 active: second_active,
+                variants: Vec::new(),
             },
         ])
     });

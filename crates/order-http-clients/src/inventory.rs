@@ -1,0 +1,208 @@
+//! The inventory service (seed 000's `/check-availability`, `/reserve`, `/release/{orderId}`,
+//! plus commit and allocation). Every call is idempotent per order, so outages are retried.
+
+use async_trait::async_trait;
+use order_domain::ids::{HoldId, OrderId, ProductId, TenantId};
+use order_domain::ports::{
+    Allocation, Availability, Hold, InventoryService, Pick, StockError, StockLine, UpstreamError,
+};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::{Repeat, Upstream, UpstreamConfig, rfc3339};
+
+/// [`InventoryService`] over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpInventoryService {
+    upstream: Upstream,
+}
+
+impl HttpInventoryService {
+    /// A client for the inventory service.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS setup).
+    pub fn new(config: UpstreamConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            upstream: Upstream::new("inventory", config)?,
+        })
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn breaker_state(&self) -> crate::BreakerState {
+        self.upstream.breaker_state()
+    }
+
+    /// A call about one order's stock whose answer we do not need.
+    async fn order_call(
+        &self,
+        action: &str,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<serde_json::Value, UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/inventory/{action}/{order}"))
+            .json(&json!({ "tenantId": tenant }));
+        self.upstream
+            .send(request, Repeat::Safe)
+            .await
+            .map_err(|f| self.upstream.error(f))
+    }
+}
+
+fn items_json(lines: &[StockLine]) -> serde_json::Value {
+    serde_json::to_value(lines).unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReservationBody {
+    reservation_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AvailabilityBody {
+    items: Vec<AvailabilityItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AvailabilityItem {
+    product_id: ProductId,
+    available: u32,
+    in_stock: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AllocationBody {
+    warehouse: String,
+    picks: Vec<PickBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PickBody {
+    product_id: ProductId,
+    quantity: u32,
+    location: String,
+}
+
+#[async_trait]
+impl InventoryService for HttpInventoryService {
+    async fn availability(
+        &self,
+        tenant: TenantId,
+        lines: &[StockLine],
+    ) -> Result<Vec<Availability>, UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/inventory/check-availability")
+            .json(&json!({ "tenantId": tenant, "items": items_json(lines) }));
+        let body: AvailabilityBody = self
+            .upstream
+            .send(request, Repeat::Safe)
+            .await
+            .map_err(|f| self.upstream.error(f))?;
+        Ok(body
+            .items
+            .into_iter()
+            .map(|i| Availability {
+                product_id: i.product_id,
+                available: i.available,
+                in_stock: i.in_stock,
+            })
+            .collect())
+    }
+
+    async fn reserve(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        lines: &[StockLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, StockError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/inventory/reserve")
+            .json(&json!({
+                "tenantId": tenant,
+                "orderId": order,
+                "items": items_json(lines),
+                "expiresAt": rfc3339(expires_at),
+            }));
+        match self
+            .upstream
+            .send::<ReservationBody>(request, Repeat::Safe)
+            .await
+        {
+            Ok(body) => Ok(Hold {
+                hold_id: HoldId::new(body.reservation_id),
+                expires_at: body.expires_at,
+            }),
+            Err(failure)
+                if failure.body.get("code").and_then(|c| c.as_str())
+                    == Some("insufficient_stock") =>
+            {
+                let product_id = failure
+                    .body
+                    .get("productId")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .or_else(|| lines.first().map(|l| l.product_id));
+                let available = failure
+                    .body
+                    .get("available")
+                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|a| u32::try_from(a).ok())
+                    .unwrap_or(0);
+                match product_id {
+                    Some(product_id) => Err(StockError::Insufficient {
+                        product_id,
+                        available,
+                    }),
+                    None => Err(StockError::Upstream(self.upstream.error(failure))),
+                }
+            }
+            Err(failure) => Err(StockError::Upstream(self.upstream.error(failure))),
+        }
+    }
+
+    async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError> {
+        self.order_call("release", tenant, order).await.map(|_| ())
+    }
+
+    async fn commit(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError> {
+        self.order_call("commit", tenant, order).await.map(|_| ())
+    }
+
+    async fn allocate(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Allocation, UpstreamError> {
+        let value = self.order_call("allocate", tenant, order).await?;
+        let body: AllocationBody =
+            serde_json::from_value(value).map_err(|e| UpstreamError::Rejected {
+                service: "inventory",
+                detail: format!("unexpected allocation: {e}"),
+            })?;
+        Ok(Allocation {
+            warehouse: body.warehouse,
+            picks: body
+                .picks
+                .into_iter()
+                .map(|p| Pick {
+                    product_id: p.product_id,
+                    quantity: p.quantity,
+                    location: p.location,
+                })
+                .collect(),
+        })
+    }
+}

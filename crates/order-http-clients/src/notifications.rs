@@ -1,0 +1,53 @@
+//! The notification service. Each notification carries the id of the event it announces, so a
+//! retry after an outage is not sent twice.
+
+use async_trait::async_trait;
+use order_domain::ports::{Notification, Notifier, UpstreamError};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::{Repeat, Upstream, UpstreamConfig};
+
+/// [`Notifier`] over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpNotifier {
+    upstream: Upstream,
+}
+
+impl HttpNotifier {
+    /// A client for the notification service.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (TLS setup).
+    pub fn new(config: UpstreamConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            upstream: Upstream::new("notifications", config)?,
+        })
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn breaker_state(&self) -> crate::BreakerState {
+        self.upstream.breaker_state()
+    }
+}
+
+#[async_trait]
+impl Notifier for HttpNotifier {
+    async fn notify(&self, notification: &Notification) -> Result<(), UpstreamError> {
+        let request = self
+            .upstream
+            .request(Method::POST, "/notifications")
+            .json(&json!({
+                "id": notification.id,
+                "tenantId": notification.tenant_id,
+                "userId": notification.user_id,
+                "orderId": notification.order_id,
+                "template": notification.template,
+            }));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.upstream.error(f))
+    }
+}
