@@ -154,22 +154,32 @@ impl PromoCode {
     }
 }
 
-/// Tax rates by destination: an exact country + region entry wins, then the country alone, then
-/// the default rate.
+/// Tax rates by destination: an exact country + region entry wins, then the country alone. A
+/// destination with neither is taxed at the fee schedule's `default_tax_rate` ([`price_goods`]),
+/// never at zero by omission.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaxTable {
-    default_rate: Rate,
     // Key: (upper-case ISO country, upper-case region or "" for the whole country).
     rates: BTreeMap<(String, String), Rate>,
 }
 
 impl TaxTable {
-    /// A table that charges `default_rate` wherever no entry matches.
-    pub fn new(default_rate: Rate) -> Self {
-        Self {
-            default_rate,
-            rates: BTreeMap::new(),
-        }
+    /// A table without entries: every destination pays the schedule's default rate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The default table (decision 0041): combined state and local rates of the US states seed
+    /// 000's examples ship to (California 8.715 %, New York 8.875 %, Texas 8.25 %) and the
+    /// standard VAT of the United Kingdom, Germany and France.
+    pub fn standard() -> Self {
+        Self::new()
+            .with_rate("US", Some("CA"), Rate::from_ppm(87_150))
+            .with_rate("US", Some("NY"), Rate::from_ppm(88_750))
+            .with_rate("US", Some("TX"), Rate::from_ppm(82_500))
+            .with_rate("GB", None, Rate::from_basis_points(2_000))
+            .with_rate("DE", None, Rate::from_basis_points(1_900))
+            .with_rate("FR", None, Rate::from_basis_points(2_000))
     }
 
     /// Adds (or replaces) the rate of `country`, or of one `region` of it.
@@ -183,15 +193,14 @@ impl TaxTable {
         self
     }
 
-    /// The rate for a destination.
-    pub fn rate_for(&self, country: &str, region: Option<&str>) -> Rate {
+    /// The rate the table names for a destination, if any.
+    pub fn rate_for(&self, country: &str, region: Option<&str>) -> Option<Rate> {
         let country = country.trim().to_ascii_uppercase();
         let region = region.unwrap_or("").trim().to_ascii_uppercase();
         self.rates
             .get(&(country.clone(), region))
             .or_else(|| self.rates.get(&(country, String::new())))
             .copied()
-            .unwrap_or(self.default_rate)
     }
 }
 
@@ -365,7 +374,9 @@ pub fn price_goods(
     };
     let discount = discount.min(subtotal);
     let shipping = input.shipping.price_for(subtotal - discount);
-    let tax_rate = taxes.rate_for(input.destination.country, input.destination.region);
+    let tax_rate = taxes
+        .rate_for(input.destination.country, input.destination.region)
+        .unwrap_or(schedule.default_tax_rate);
     let priced = price_order(
         schedule,
         &PricingRequest {
@@ -436,18 +447,57 @@ mod tests {
     }
 
     fn taxes() -> TaxTable {
-        TaxTable::new(Rate::from_basis_points(800))
+        TaxTable::new()
             .with_rate("US", Some("CA"), Rate::from_basis_points(725))
             .with_rate("US", None, Rate::from_basis_points(500))
     }
 
     #[test]
-    fn tax_table_prefers_region_then_country_then_default() {
+    fn tax_table_prefers_region_then_country_and_names_nothing_else() {
         let t = taxes();
-        assert_eq!(t.rate_for("us", Some("ca")), Rate::from_basis_points(725));
-        assert_eq!(t.rate_for("US", Some("NY")), Rate::from_basis_points(500));
-        assert_eq!(t.rate_for("US", None), Rate::from_basis_points(500));
-        assert_eq!(t.rate_for("DE", None), Rate::from_basis_points(800));
+        assert_eq!(
+            t.rate_for("us", Some("ca")),
+            Some(Rate::from_basis_points(725))
+        );
+        assert_eq!(
+            t.rate_for("US", Some("NY")),
+            Some(Rate::from_basis_points(500))
+        );
+        assert_eq!(t.rate_for("US", None), Some(Rate::from_basis_points(500)));
+        assert_eq!(t.rate_for("DE", None), None);
+    }
+
+    #[test]
+    fn seed_000s_example_prices_to_38047_with_the_default_table() {
+        // 2 × 99.99 + 1 × 149.99 to California by standard shipping (free above the threshold).
+        let shipping = standard();
+        let request = GoodsPricingInput {
+            destination: TaxDestination {
+                country: "US",
+                region: Some("CA"),
+            },
+            ..input(vec![line(9_999, 2), line(14_999, 1)], &[], &shipping)
+        };
+        let quote =
+            price_goods(&FeeSchedule::goods(), &TaxTable::standard(), &request).expect("priced");
+        let c = quote.priced.order.components();
+        assert_eq!((c.subtotal, c.tax, c.shipping), (34_997, 3_050, 0));
+        assert_eq!(quote.priced.order.total().minor(), 38_047);
+    }
+
+    #[test]
+    fn a_destination_the_table_does_not_name_pays_the_schedules_default_rate() {
+        let shipping = standard();
+        let request = GoodsPricingInput {
+            destination: TaxDestination {
+                country: "JP",
+                region: None,
+            },
+            ..input(vec![line(10_000, 1)], &[], &shipping)
+        };
+        let quote = price_goods(&FeeSchedule::goods(), &TaxTable::new(), &request).expect("priced");
+        // FeeSchedule::goods() taxes 8 %, shipping included: (10 000 + 0) × 8 %.
+        assert_eq!(quote.priced.order.components().tax, 800);
     }
 
     #[test]

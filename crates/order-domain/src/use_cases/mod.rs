@@ -88,7 +88,7 @@ pub struct GoodsCatalogConfig {
 impl Default for GoodsCatalogConfig {
     fn default() -> Self {
         Self {
-            taxes: TaxTable::new(crate::money::Rate::from_basis_points(800)),
+            taxes: TaxTable::standard(),
             shipping_methods: ShippingMethod::defaults(),
         }
     }

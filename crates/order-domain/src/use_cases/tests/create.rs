@@ -533,7 +533,8 @@ async fn a_goods_order_is_priced_from_the_catalog_and_empties_the_cart() {
         .expect("created");
 
     let p = created.order.pricing();
-    // subtotal 3 500; discount 300 + 350; net 2 850 < 5 000 → shipping 599; default tax 8 % of 3 449.
+    // subtotal 3 500; discount 300 + 350; net 2 850 < 5 000 → shipping 599; California's
+    // 8.715 % of 3 449 = 300.58 → 301.
     assert_eq!(
         (
             p.subtotal().minor(),
@@ -541,9 +542,9 @@ async fn a_goods_order_is_priced_from_the_catalog_and_empties_the_cart() {
             p.shipping().minor(),
             p.tax().minor()
         ),
-        (3_500, 650, 599, 276)
+        (3_500, 650, 599, 301)
     );
-    assert_eq!(p.total().minor(), 2_850 + 599 + 276);
+    assert_eq!(p.total().minor(), 2_850 + 599 + 301);
     assert_eq!(created.order.status(), OrderStatus::Reserved);
     assert_eq!(created.order.expires_at(), T0 + Duration::minutes(30));
     assert_eq!(
