@@ -67,80 +67,8 @@ impl CartRepository for PgStore {
 
     async fn save(&self, cart: &Cart) -> Result<(), RepositoryError> {
         let record = cart.to_record();
-        let (user, session) = owner_columns(&record.owner);
-        let version = i64::try_from(record.version).map_err(corrupt)?;
         let mut tx = self.tenant_tx(record.tenant_id).await?;
-        let written = if record.version == 0 {
-            sqlx::query!(
-                "INSERT INTO shopping_carts (id, tenant_id, user_id, session_id, currency, version, created_at,
-                     updated_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) ON CONFLICT DO NOTHING",
-                record.id.as_uuid(),
-                record.tenant_id.as_uuid(),
-                user,
-                session,
-                record.currency.code(),
-                record.created_at,
-                record.updated_at,
-                record.expires_at,
-            )
-            .execute(&mut *tx)
-            .await
-        } else {
-            sqlx::query!(
-                "UPDATE shopping_carts SET version = version + 1, updated_at = $3, expires_at = $4
-                 WHERE id = $1 AND version = $2",
-                record.id.as_uuid(),
-                version,
-                record.updated_at,
-                record.expires_at,
-            )
-            .execute(&mut *tx)
-            .await
-        }
-        .map_err(storage)?;
-        if written.rows_affected() != 1 {
-            return Err(RepositoryError::Conflict {
-                expected: record.version,
-            });
-        }
-        let mut ids = Vec::with_capacity(record.lines.len());
-        let mut products = Vec::with_capacity(record.lines.len());
-        let mut attributes = Vec::with_capacity(record.lines.len());
-        let mut quantities = Vec::with_capacity(record.lines.len());
-        let mut prices = Vec::with_capacity(record.lines.len());
-        for line in &record.lines {
-            ids.push(*line.id.as_uuid());
-            products.push(*line.product_id.as_uuid());
-            attributes.push(serde_json::to_value(&line.attributes).map_err(corrupt)?);
-            quantities.push(crate::to_i32(line.quantity));
-            prices.push(line.unit_price);
-        }
-        // Two statements: a CTE's DELETE and the INSERT would see the same snapshot and collide
-        // on the line ids that stay.
-        sqlx::query!(
-            "DELETE FROM cart_items WHERE cart_id = $1",
-            record.id.as_uuid()
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(storage)?;
-        sqlx::query!(
-            "INSERT INTO cart_items (id, tenant_id, cart_id, position, product_id, attributes, quantity, unit_price)
-             SELECT l.id, $2, $1, l.position, l.product_id, l.attributes, l.quantity, l.unit_price
-             FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[], $6::integer[], $7::bigint[]) WITH ORDINALITY
-                AS l(id, product_id, attributes, quantity, unit_price, position)",
-            record.id.as_uuid(),
-            record.tenant_id.as_uuid(),
-            &ids,
-            &products,
-            &attributes,
-            &quantities,
-            &prices,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(storage)?;
+        save_in(&mut tx, &record).await?;
         tx.commit().await.map_err(storage)
     }
 
@@ -156,6 +84,109 @@ impl CartRepository for PgStore {
         .map_err(storage)?;
         tx.commit().await.map_err(storage)
     }
+
+    async fn save_merged(&self, merged: &Cart, absorbed: CartId) -> Result<(), RepositoryError> {
+        let record = merged.to_record();
+        let mut tx = self.tenant_tx(record.tenant_id).await?;
+        // The absorbed cart first: a concurrent merge that took it makes this one a conflict
+        // before anything is written.
+        let deleted = sqlx::query!(
+            "DELETE FROM shopping_carts WHERE id = $1 AND tenant_id = $2",
+            absorbed.as_uuid(),
+            record.tenant_id.as_uuid(),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(storage)?;
+        if deleted.rows_affected() != 1 {
+            return Err(RepositoryError::Conflict {
+                expected: record.version,
+            });
+        }
+        save_in(&mut tx, &record).await?;
+        tx.commit().await.map_err(storage)
+    }
+}
+
+/// Inserts (version 0) or updates a cart with its lines inside `tx`.
+async fn save_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    record: &order_domain::cart::CartRecord,
+) -> Result<(), RepositoryError> {
+    let (user, session) = owner_columns(&record.owner);
+    let version = i64::try_from(record.version).map_err(corrupt)?;
+    let written = if record.version == 0 {
+            sqlx::query!(
+                "INSERT INTO shopping_carts (id, tenant_id, user_id, session_id, currency, version, created_at,
+                     updated_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) ON CONFLICT DO NOTHING",
+                record.id.as_uuid(),
+                record.tenant_id.as_uuid(),
+                user,
+                session,
+                record.currency.code(),
+                record.created_at,
+                record.updated_at,
+                record.expires_at,
+            )
+            .execute(&mut **tx)
+            .await
+        } else {
+            sqlx::query!(
+                "UPDATE shopping_carts SET version = version + 1, updated_at = $3, expires_at = $4
+                 WHERE id = $1 AND version = $2",
+                record.id.as_uuid(),
+                version,
+                record.updated_at,
+                record.expires_at,
+            )
+            .execute(&mut **tx)
+            .await
+        }
+        .map_err(storage)?;
+    if written.rows_affected() != 1 {
+        return Err(RepositoryError::Conflict {
+            expected: record.version,
+        });
+    }
+    let mut ids = Vec::with_capacity(record.lines.len());
+    let mut products = Vec::with_capacity(record.lines.len());
+    let mut attributes = Vec::with_capacity(record.lines.len());
+    let mut quantities = Vec::with_capacity(record.lines.len());
+    let mut prices = Vec::with_capacity(record.lines.len());
+    for line in &record.lines {
+        ids.push(*line.id.as_uuid());
+        products.push(*line.product_id.as_uuid());
+        attributes.push(serde_json::to_value(&line.attributes).map_err(corrupt)?);
+        quantities.push(crate::to_i32(line.quantity));
+        prices.push(line.unit_price);
+    }
+    // Two statements: a CTE's DELETE and the INSERT would see the same snapshot and collide
+    // on the line ids that stay.
+    sqlx::query!(
+        "DELETE FROM cart_items WHERE cart_id = $1",
+        record.id.as_uuid()
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(storage)?;
+    sqlx::query!(
+            "INSERT INTO cart_items (id, tenant_id, cart_id, position, product_id, attributes, quantity, unit_price)
+             SELECT l.id, $2, $1, l.position, l.product_id, l.attributes, l.quantity, l.unit_price
+             FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[], $6::integer[], $7::bigint[]) WITH ORDINALITY
+                AS l(id, product_id, attributes, quantity, unit_price, position)",
+            record.id.as_uuid(),
+            record.tenant_id.as_uuid(),
+            &ids,
+            &products,
+            &attributes,
+            &quantities,
+            &prices,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(storage)?;
+    Ok(())
 }
 
 fn owner_columns(owner: &CartOwner) -> (Option<Uuid>, Option<String>) {

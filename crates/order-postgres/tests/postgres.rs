@@ -463,6 +463,101 @@ async fn carts_round_trip_and_stale_saves_conflict() {
 }
 
 #[tokio::test]
+async fn a_merge_stores_the_buyers_cart_and_deletes_the_sessions_together_once() {
+    let db = fresh_db().await;
+    let limits = CartLimits {
+        max_lines: 50,
+        max_quantity: 10,
+    };
+    let session = CartOwner::Session(order_domain::ids::SessionId::new(
+        "session-0123456789abcdef",
+    ));
+    let buyer = CartOwner::User(UserId::from_uuid(id(8)));
+    let cart_of = |n: u128, owner: &CartOwner| {
+        Cart::new(
+            CartId::from_uuid(id(n)),
+            tenant_a(),
+            owner.clone(),
+            Currency::Usd,
+            Duration::days(30),
+            NOW,
+        )
+    };
+    let mut anonymous = cart_of(900, &session);
+    anonymous
+        .add(
+            CartLineId::from_uuid(id(901)),
+            ProductId::from_uuid(id(902)),
+            Default::default(),
+            2,
+            1_500,
+            Currency::Usd,
+            limits,
+            Duration::days(30),
+            NOW,
+        )
+        .expect("line");
+    db.store.save(&anonymous).await.expect("session cart");
+    anonymous.mark_committed();
+    let mut merged = cart_of(910, &buyer);
+    merged
+        .merge(
+            &anonymous,
+            || CartLineId::from_uuid(id(911)),
+            limits,
+            Duration::days(30),
+            NOW,
+        )
+        .expect("merge");
+    db.store
+        .save_merged(&merged, anonymous.id())
+        .await
+        .expect("merged");
+    assert_eq!(
+        db.store
+            .find_by_owner(tenant_a(), &session)
+            .await
+            .expect("find"),
+        None,
+        "the session's cart is gone"
+    );
+    let stored = db
+        .store
+        .find_by_owner(tenant_a(), &buyer)
+        .await
+        .expect("find")
+        .expect("the buyer's cart");
+    assert_eq!(stored.lines()[0].quantity, 2);
+
+    // A second merge of the same session cart (a concurrent request) writes nothing.
+    let mut again = stored.clone();
+    again
+        .merge(
+            &anonymous,
+            || CartLineId::from_uuid(id(912)),
+            limits,
+            Duration::days(30),
+            NOW,
+        )
+        .expect("merge");
+    assert!(matches!(
+        db.store.save_merged(&again, anonymous.id()).await,
+        Err(RepositoryError::Conflict { .. })
+    ));
+    let unchanged = db
+        .store
+        .find_by_owner(tenant_a(), &buyer)
+        .await
+        .expect("find")
+        .expect("the buyer's cart");
+    assert_eq!(
+        unchanged.lines()[0].quantity,
+        2,
+        "the lines were not added twice"
+    );
+}
+
+#[tokio::test]
 async fn checkout_empties_the_cart_and_counts_the_promo_code_in_the_same_transaction() {
     let db = fresh_db().await;
     let user = UserId::from_uuid(id(7));

@@ -305,11 +305,20 @@ pub trait CartRepository: Send + Sync {
     /// `cart.version()`.
     async fn save(&self, cart: &Cart) -> Result<(), RepositoryError>;
 
-    /// Deletes a cart (after a merge).
+    /// Deletes a cart.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
     async fn delete(&self, tenant: TenantId, id: CartId) -> Result<(), RepositoryError>;
+
+    /// Stores `merged` (as [`CartRepository::save`]) and deletes the cart `absorbed` that was
+    /// merged into it, in one transaction: a merge is never half applied, so retrying it never
+    /// adds the session's lines twice.
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::Conflict`] when `merged`'s stored version differs, or
+    /// when `absorbed` is already gone (another merge took it); nothing is written then.
+    async fn save_merged(&self, merged: &Cart, absorbed: CartId) -> Result<(), RepositoryError>;
 }
 
 /// Promotions and promo codes of a tenant.

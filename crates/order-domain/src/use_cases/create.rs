@@ -683,6 +683,6 @@ fn idempotency_record(
     })
 }
 
-fn field(path: impl Into<String>, code: &str, message: &str) -> Violations {
+pub(super) fn field(path: impl Into<String>, code: &str, message: &str) -> Violations {
     Violations(vec![FieldError::new(path, code, message)])
 }

@@ -11,6 +11,7 @@
 //! and retryable).
 
 mod analytics;
+mod carts;
 mod create;
 mod error;
 mod expiry;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use self::carts::{CART_TTL, CartLineView, CartPreview, CartScope, CartView};
 pub use self::create::{
     CreateGoodsOrder, CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest,
 };

@@ -2,6 +2,7 @@
 //! when called, so "nothing persisted" and "no upstream call" are asserted by omission.
 
 mod analytics;
+mod carts;
 mod create;
 mod expiry;
 mod idempotency;
