@@ -96,7 +96,7 @@ fuzz() {
         failed=1
     fi
 }
-fuzz buyer --include-tag orders --include-tag operations -H "Authorization: Bearer $BUYER_TOKEN"
+fuzz buyer --include-tag orders --include-tag cart --include-tag operations -H "Authorization: Bearer $BUYER_TOKEN"
 fuzz admin --include-tag admin -H "Authorization: Bearer $ADMIN_TOKEN"
 fuzz service --include-tag internal -H "Authorization: Service-Key $SERVICE_KEY" -H "X-Tenant-Id: $TENANT"
 

@@ -25,17 +25,73 @@ pub enum CallerKind {
     User,
     /// `Authorization: Service-Key <key>` with `X-Tenant-Id`.
     Service,
+    /// A buyer's bearer token, or an anonymous session (`X-Tenant-Id` + `X-Session-Id`).
+    Shopper,
+}
+
+/// An identified caller: a context with an actor, or an anonymous shopping session.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A user or a service.
+    Known(RequestContext),
+    /// A shopper without an account.
+    Anonymous(Session),
+}
+
+impl Caller {
+    /// The part of idempotency and rate-limit keys that names the caller: tenant plus user,
+    /// service or session.
+    pub fn scope(&self) -> String {
+        match self {
+            Self::Known(ctx) => {
+                let who = match &ctx.actor {
+                    Actor::User { id, .. } => format!("user:{id}"),
+                    Actor::Service { name } | Actor::System { name } => format!("service:{name}"),
+                };
+                format!("{}:{who}", ctx.tenant_id)
+            }
+            Self::Anonymous(session) => {
+                format!("{}:session:{}", session.tenant_id, session.session_id)
+            }
+        }
+    }
+
+    /// Leaves the caller in the request's extensions for the handler's extractors.
+    pub fn remember(self, extensions: &mut actix_web::dev::Extensions) {
+        match self {
+            Self::Known(ctx) => {
+                extensions.insert(ctx);
+            }
+            Self::Anonymous(session) => {
+                extensions.insert(session);
+            }
+        }
+    }
 }
 
 impl CallerKind {
-    /// Authenticates `request` as this kind of caller.
+    /// Identifies the caller of `request` as this kind admits.
+    ///
+    /// # Errors
+    /// 401 for missing or bad credentials; 422 for a missing or malformed tenant or session.
+    pub fn identify(self, request: &HttpRequest) -> Result<Caller, ApiError> {
+        match self {
+            Self::Shopper if !request.headers().contains_key("authorization") => {
+                Session::of(request).map(Caller::Anonymous)
+            }
+            Self::Shopper => Self::User.authenticate(request).map(Caller::Known),
+            known => known.authenticate(request).map(Caller::Known),
+        }
+    }
+
+    /// Authenticates `request` as a user or a service.
     ///
     /// # Errors
     /// 401 for missing or bad credentials; 422 for a service call without a valid tenant.
-    pub fn authenticate(self, request: &HttpRequest) -> Result<RequestContext, ApiError> {
+    fn authenticate(self, request: &HttpRequest) -> Result<RequestContext, ApiError> {
         let state = state(request)?;
         match self {
-            Self::User => state.auth.user(request),
+            Self::User | Self::Shopper => state.auth.user(request),
             Self::Service => {
                 let (name, tenant) = state.auth.service(request)?;
                 let tenant_id = tenant.ok_or_else(|| {
@@ -212,10 +268,16 @@ impl FromRequest for Shopper {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(if request.headers().contains_key("authorization") {
-            CallerKind::User.context(request).map(Shopper::User)
-        } else {
-            Session::of(request).map(Shopper::Anonymous)
+        if let Some(ctx) = request.extensions().get::<RequestContext>() {
+            return ready(Ok(Shopper::User(ctx.clone())));
+        }
+        if let Some(session) = request.extensions().get::<Session>() {
+            return ready(Ok(Shopper::Anonymous(session.clone())));
+        }
+        ready(match CallerKind::Shopper.identify(request) {
+            Ok(Caller::Known(ctx)) => Ok(Shopper::User(ctx)),
+            Ok(Caller::Anonymous(session)) => Ok(Shopper::Anonymous(session)),
+            Err(error) => Err(error),
         })
     }
 }

@@ -94,6 +94,9 @@ impl ApiError {
                 UseCaseError::OutOfStock { .. } => (S::CONFLICT, "out_of_stock"),
                 UseCaseError::RefundDenied(_) => (S::UNPROCESSABLE_ENTITY, "refund_not_allowed"),
                 UseCaseError::PromoCode(_) => (S::UNPROCESSABLE_ENTITY, "promo_code_invalid"),
+                UseCaseError::Cart(order_domain::cart::CartError::LineNotFound(_)) => {
+                    (S::NOT_FOUND, "not_found")
+                }
                 UseCaseError::Cart(_) => (S::UNPROCESSABLE_ENTITY, "cart_invalid"),
                 UseCaseError::PaymentDeclined(_) => (S::PAYMENT_REQUIRED, "payment_declined"),
                 UseCaseError::Order(order) => match order {

@@ -16,12 +16,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
-use order_domain::actor::RequestContext;
 use order_domain::ports::{GuardError, IdempotencyBegin, RateCheck, RateDecision, StoredResponse};
 use order_domain::use_cases::IdempotencyKey;
 use sha2::{Digest, Sha256};
 
-use crate::caller::CallerKind;
+use crate::caller::{Caller, CallerKind};
 use crate::error::ApiError;
 use crate::extract::read_body;
 use crate::routes::AppState;
@@ -33,16 +32,6 @@ pub enum WhenStoreDown {
     FailClosed,
     /// Run the command: the state machine rejects a repeated transition anyway.
     FailOpen,
-}
-
-/// The caller part of idempotency and rate-limit keys: tenant plus user or service.
-fn caller_scope(ctx: &RequestContext) -> String {
-    let who = match &ctx.actor {
-        order_domain::actor::Actor::User { id, .. } => format!("user:{id}"),
-        order_domain::actor::Actor::Service { name }
-        | order_domain::actor::Actor::System { name } => format!("service:{name}"),
-    };
-    format!("{}:{who}", ctx.tenant_id)
 }
 
 /// What a command route declares about its pipeline: who may call it, which rate limit it
@@ -68,6 +57,15 @@ impl Command {
     pub const fn user(when_down: WhenStoreDown) -> Self {
         Self {
             caller: CallerKind::User,
+            limit: None,
+            when_down,
+        }
+    }
+
+    /// A command of a shopper: a buyer with a JWT or an anonymous session.
+    pub const fn shopper(when_down: WhenStoreDown) -> Self {
+        Self {
+            caller: CallerKind::Shopper,
             limit: None,
             when_down,
         }
@@ -104,7 +102,7 @@ pub enum RateAction {
 }
 
 impl RateAction {
-    fn check(self, state: &AppState, ctx: &RequestContext) -> RateCheck {
+    fn check(self, state: &AppState, caller: &Caller) -> RateCheck {
         let limits = &state.rate_limits;
         let (action, per_minute) = match self {
             Self::Orders => ("orders", limits.orders),
@@ -113,11 +111,7 @@ impl RateAction {
             Self::Refund => ("refund", limits.refund),
         };
         RateCheck {
-            key: format!(
-                "{}:rl:{}:{action}",
-                state.redis_key_prefix,
-                caller_scope(ctx)
-            ),
+            key: format!("{}:rl:{}:{action}", state.redis_key_prefix, caller.scope()),
             limit: per_minute,
             window: time::Duration::minutes(1),
         }
@@ -226,17 +220,17 @@ async fn guard(command: Command, mut request: ServiceRequest) -> Guarded {
             "the application state is not configured".into()
         ))
     };
-    let ctx = match command.caller.authenticate(request.request()) {
-        Ok(ctx) => ctx,
+    let caller = match command.caller.identify(request.request()) {
+        Ok(caller) => caller,
         Err(error) => answer!(error),
     };
-    request.extensions_mut().insert(ctx.clone());
+    caller.clone().remember(&mut request.extensions_mut());
     let body = match read_body(request.take_payload(), state.max_body_bytes).await {
         Ok(body) => body,
         Err(error) => answer!(error),
     };
     request.set_payload(Payload::from(body.clone()));
-    let rate = command.limit.map(|action| action.check(&state, &ctx));
+    let rate = command.limit.map(|action| action.check(&state, &caller));
     let Some(raw) = request.headers().get("idempotency-key") else {
         if let Some(check) = &rate
             && let Err(error) = rate_limit(&state, check).await
@@ -257,11 +251,7 @@ async fn guard(command: Command, mut request: ServiceRequest) -> Guarded {
             "1 to 255 visible ASCII characters",
         ))
     };
-    let store_key = format!(
-        "{}:idem:{}:{key}",
-        state.redis_key_prefix,
-        caller_scope(&ctx)
-    );
+    let store_key = format!("{}:idem:{}:{key}", state.redis_key_prefix, caller.scope());
     let fingerprint = fingerprint(request.request(), &body);
     let ttl = state.idempotency_ttl;
     let earlier_attempt = match state

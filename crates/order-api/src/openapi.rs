@@ -30,7 +30,8 @@ use crate::error::PROBLEM_CODES;
     components(schemas(ProblemSchema)),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "orders", description = "Ticket buyers' orders"),
+        (name = "cart", description = "The shopper's cart (a buyer's or an anonymous session's)"),
+        (name = "orders", description = "Buyers' orders"),
         (name = "admin", description = "The tenant's admins"),
         (name = "internal", description = "Other services (service key)"),
         (name = "operations", description = "Health and the API description"),
@@ -168,9 +169,13 @@ fn shared_problems(method: &str, secured: bool, has_body: bool) -> Vec<(u16, &'s
             (422, "idempotency_key_reused"),
             (413, "payload_too_large"),
         ]);
-        if has_body {
-            codes.extend([(400, "malformed_json"), (415, "unsupported_media_type")]);
-        }
+    }
+    if has_body {
+        codes.extend([
+            (400, "malformed_json"),
+            (413, "payload_too_large"),
+            (415, "unsupported_media_type"),
+        ]);
     }
     codes
 }

@@ -105,7 +105,7 @@ pub(crate) fn currency(code: &str) -> Result<order_domain::money::Currency, Repo
 /// | 23505 on `orders_tenant_number_key` | [`RepositoryError::OrderNumberTaken`] (the use case draws another number) |
 /// | 23505 elsewhere | [`RepositoryError::Duplicate`] naming the constraint (409) |
 /// | 40001, 40P01 | [`RepositoryError::Conflict`] (a concurrent writer won) |
-/// | 23502, 23503, 23514 | [`RepositoryError::Rejected`] naming the constraint (422) |
+/// | 23502, 23503, 23514, class 22 | [`RepositoryError::Rejected`] naming the constraint (422) |
 /// | anything else | [`RepositoryError::Unavailable`] |
 pub fn storage(error: sqlx::Error) -> RepositoryError {
     if let sqlx::Error::Database(db) = &error {
@@ -121,10 +121,15 @@ pub fn storage(error: sqlx::Error) -> RepositoryError {
         if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
             return RepositoryError::Conflict { expected: 0 };
         }
+        // Data exceptions (class 22: a NUL character in text, a number out of range) and
         // not_null_violation / foreign_key_violation / check_violation: no retry helps.
-        if matches!(db.code().as_deref(), Some("23502" | "23503" | "23514")) {
+        if let Some(code) = db.code().filter(|code| {
+            code.starts_with("22") || matches!(code.as_ref(), "23502" | "23503" | "23514")
+        }) {
             return RepositoryError::Rejected {
-                constraint: db.constraint().unwrap_or("unnamed").to_owned(),
+                constraint: db
+                    .constraint()
+                    .map_or_else(|| format!("SQLSTATE {code}"), ToOwned::to_owned),
             };
         }
     }

@@ -99,3 +99,18 @@ async fn other_failures_are_unavailable_with_the_database_error_as_cause() {
         "the cause is kept: {cause}"
     );
 }
+
+#[tokio::test]
+async fn text_the_database_cannot_store_is_a_rejection_not_an_outage() {
+    let db = fresh_db().await;
+    let error = sqlx::query("SELECT $1::text")
+        .bind("ORD-\u{0}")
+        .execute(&db.owner)
+        .await
+        .expect_err("PostgreSQL text holds no NUL");
+    let mapped = order_postgres::storage(error);
+    assert!(
+        matches!(&mapped, RepositoryError::Rejected { constraint } if constraint.starts_with("SQLSTATE 22")),
+        "{mapped:?}"
+    );
+}

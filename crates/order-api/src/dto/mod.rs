@@ -2,9 +2,11 @@
 //! ([`responses`]) and the OpenAPI schemas of the domain's enums ([`schemas`]). They belong to
 //! this adapter; the domain's types convert at the boundary.
 
+pub mod carts;
 pub mod requests;
 pub mod responses;
 pub mod schemas;
 
+pub use carts::*;
 pub use requests::*;
 pub use responses::*;

@@ -292,8 +292,9 @@ pub struct ListQuery {
     #[garde(skip)]
     #[param(value_type = Option<uuid::Uuid>)]
     pub user_id: Option<UserId>,
-    /// Admin search only: one order number.
+    /// Admin search only: one order number (`ORD-YYYYMMDD-XXXXXX`).
     #[garde(skip)]
+    #[param(pattern = "^ORD-[0-9]{8}-[0-9A-HJKMNP-TV-Z]{6}$")]
     pub order_number: Option<String>,
 }
 
@@ -323,6 +324,15 @@ impl ListQuery {
             .map(str::parse::<OrderStatus>)
             .transpose()
             .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))?;
+        if let Some(number) = &self.order_number
+            && order_domain::ids::OrderNumber::try_from(number.trim().to_owned()).is_err()
+        {
+            return Err(ApiError::field(
+                "query.orderNumber",
+                "invalid",
+                "an order number like ORD-20261122-7K3QXA",
+            ));
+        }
         Ok(OrderFilter {
             user_id: self.user_id,
             status,

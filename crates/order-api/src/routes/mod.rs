@@ -2,6 +2,7 @@
 //! answer. Business rules live in `order-domain`.
 
 mod admin;
+mod carts;
 mod health;
 mod internal;
 mod orders;
@@ -71,6 +72,12 @@ impl std::fmt::Debug for AppState {
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(
         scope("/api/v1")
+            .service(carts::show)
+            .service(carts::clear)
+            .service(carts::add)
+            .service(carts::change)
+            .service(carts::remove)
+            .service(carts::merge)
             .service(orders::create)
             .service(orders::list)
             .service(orders::get)
@@ -112,6 +119,7 @@ mod tests {
         let sources = [
             include_str!("mod.rs"),
             include_str!("orders.rs"),
+            include_str!("carts.rs"),
             include_str!("admin.rs"),
             include_str!("internal.rs"),
             include_str!("health.rs"),

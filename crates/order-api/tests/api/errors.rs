@@ -504,8 +504,14 @@ async fn an_unreachable_ticket_service_is_503_with_retry_after() {
     );
 }
 
-/// The routes of SPEC §9 this service serves today (the ticketing half and operations).
+/// The routes of SPEC §9 this service serves today (the ticketing half, the cart, operations).
 const CONTRACT: &[(&str, &str)] = &[
+    ("get", "/api/v1/cart"),
+    ("delete", "/api/v1/cart"),
+    ("post", "/api/v1/cart/items"),
+    ("patch", "/api/v1/cart/items/{id}"),
+    ("delete", "/api/v1/cart/items/{id}"),
+    ("post", "/api/v1/cart/merge"),
     ("post", "/api/v1/orders"),
     ("get", "/api/v1/orders"),
     ("get", "/api/v1/orders/{id}"),

@@ -9,7 +9,9 @@ use order_api::startup::Application;
 use order_domain::actor::Role;
 use order_domain::ids::{TenantId, UserId};
 use order_domain::policy::DomainConfig;
-use order_simulator::{Catalog, SeedEvent, SeedPrice, SeedTicketType, Simulator};
+use order_simulator::{
+    Catalog, SeedEvent, SeedPrice, SeedProduct, SeedTicketType, SeedVariant, Simulator,
+};
 use reqwest::Response;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -28,6 +30,10 @@ pub(crate) fn tenant_b() -> TenantId {
 pub(crate) const EVENT: Uuid = Uuid::from_u128(0xE1);
 pub(crate) const TICKET_TYPE: Uuid = Uuid::from_u128(0x71);
 pub(crate) const PRICING: Uuid = Uuid::from_u128(0x72);
+/// The shop's products in the test catalog: `PRODUCT + n` for n in 0..10, 2 000 each (the
+/// XL variant 2 500), 5 units of each in stock.
+pub(crate) const PRODUCT: Uuid = Uuid::from_u128(0xA0);
+pub(crate) const PRODUCT_STOCK: u32 = 5;
 
 /// Options for one test app.
 pub(crate) struct Setup {
@@ -144,7 +150,23 @@ pub(crate) fn start_simulator(setup: &Setup) -> String {
                 }
             })
             .collect(),
-        products: Vec::new(),
+        products: (0..10u128)
+            .map(|n| SeedProduct {
+                tenant_id: *tenant_a().as_uuid(),
+                id: Uuid::from_u128(PRODUCT.as_u128() + n),
+                sku: format!("TEE-{n}"),
+                name: format!("T-shirt {n}"),
+                image_url: None,
+                price: 2_000,
+                currency: "USD".into(),
+                active: true,
+                variants: vec![SeedVariant {
+                    attributes: [("size".to_owned(), "XL".to_owned())].into(),
+                    price: 2_500,
+                }],
+                stock: PRODUCT_STOCK,
+            })
+            .collect(),
     };
     let mut simulator = Simulator::new(catalog, Some(UPSTREAM_KEY.into()));
     if setup.messaging {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod analytics;
+mod carts;
 mod cli;
 mod commit_cut;
 mod concurrency;

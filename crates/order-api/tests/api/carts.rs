@@ -1,0 +1,243 @@
+//! Carts through HTTP: anonymous and buyers' carts, prices from the product service,
+//! availability, the preview, the merge at login, and the line limit under concurrency.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const SESSION: &str = "anon-session-0123456789abcdef";
+
+fn product(n: u128) -> String {
+    Uuid::from_u128(PRODUCT.as_u128() + n).to_string()
+}
+
+impl TestApp {
+    /// A request of the anonymous session `session` of tenant A.
+    fn anonymous(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("X-Tenant-Id", tenant_a().to_string())
+            .header("X-Session-Id", session)
+    }
+}
+
+#[tokio::test]
+async fn an_anonymous_cart_is_priced_by_the_catalog_and_joins_the_buyers_cart_at_login() {
+    let app = spawn_app().await;
+    let added = app
+        .anonymous(reqwest::Method::POST, "/api/v1/cart/items", SESSION)
+        .json(&json!({ "productId": product(0), "quantity": 2, "selectedAttributes": { "size": "XL" } }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.expect("json");
+    assert_eq!(
+        added["cartItem"]["unitPrice"], 2_500,
+        "the XL variant's catalog price"
+    );
+    assert_eq!(added["cartItem"]["totalPrice"], 5_000);
+    assert_eq!(added["cart"]["itemCount"], 2);
+    assert_eq!(added["cart"]["userId"], Value::Null);
+
+    // The client cannot name a price.
+    let priced_by_client = app
+        .anonymous(reqwest::Method::POST, "/api/v1/cart/items", SESSION)
+        .json(&json!({ "productId": product(0), "quantity": 1, "unitPrice": 1 }))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(priced_by_client, 422, "validation_failed").await;
+
+    let cart: Value = app
+        .anonymous(
+            reqwest::Method::GET,
+            "/api/v1/cart?country=US&region=CA",
+            SESSION,
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let line = &cart["items"][0];
+    assert_eq!(line["availability"]["inStock"], true);
+    assert_eq!(line["availability"]["maxQuantity"], PRODUCT_STOCK);
+    // 5 000 reaches standard shipping's free threshold (50.00); California's 8.715 % of 5 000
+    // is 435.75 → 436.
+    assert_eq!(cart["totals"]["shipping"], 0);
+    assert_eq!(cart["totals"]["tax"], 436);
+    assert_eq!(cart["totals"]["total"], 5_436);
+
+    // Another session sees nothing of it.
+    let other: Value = app
+        .anonymous(
+            reqwest::Method::GET,
+            "/api/v1/cart",
+            "another-session-0123456789",
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(other["items"], json!([]));
+
+    let buyer = customer(1);
+    let merged = app
+        .post(
+            &buyer,
+            "/api/v1/cart/merge",
+            &json!({ "sessionId": SESSION }),
+        )
+        .await;
+    assert_eq!(merged.status(), 200);
+    let merged: Value = merged.json().await.expect("json");
+    assert_eq!(merged["cart"]["itemCount"], 2);
+    assert_eq!(merged["merge"]["added"], json!([product(0)]));
+    let mine: Value = app
+        .get(&buyer, "/api/v1/cart")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["items"][0]["quantity"], 2);
+    let left: Value = app
+        .anonymous(reqwest::Method::GET, "/api/v1/cart", SESSION)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        left["items"],
+        json!([]),
+        "the session's cart is gone after the merge"
+    );
+}
+
+#[tokio::test]
+async fn lines_change_and_go_and_unknown_lines_are_not_found() {
+    let app = spawn_app().await;
+    let buyer = customer(2);
+    let added: Value = app
+        .post(
+            &buyer,
+            "/api/v1/cart/items",
+            &json!({ "productId": product(1), "quantity": 1 }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let line = added["cartItem"]["id"]
+        .as_str()
+        .expect("line id")
+        .to_owned();
+    let changed: Value = app
+        .client
+        .patch(app.url(&format!("/api/v1/cart/items/{line}")))
+        .bearer_auth(&buyer)
+        .json(&json!({ "quantity": 4 }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(changed["items"][0]["quantity"], 4);
+    let too_many = app
+        .client
+        .patch(app.url(&format!("/api/v1/cart/items/{line}")))
+        .bearer_auth(&buyer)
+        .json(&json!({ "quantity": 11 }))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(too_many, 422, "cart_invalid").await;
+    let removed: Value = app
+        .client
+        .delete(app.url(&format!("/api/v1/cart/items/{line}")))
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(removed["items"], json!([]));
+    let gone = app
+        .client
+        .delete(app.url(&format!("/api/v1/cart/items/{line}")))
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .expect("request");
+    assert_problem(gone, 404, "not_found").await;
+    let missing_session = app
+        .client
+        .get(app.url("/api/v1/cart"))
+        .header("X-Tenant-Id", tenant_a().to_string())
+        .send()
+        .await
+        .expect("request");
+    let problem = assert_problem(missing_session, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "header.X-Session-Id");
+}
+
+#[tokio::test]
+async fn concurrent_adds_never_put_more_lines_in_a_cart_than_max_cart_items() {
+    let mut setup = Setup::default();
+    setup.domain.limits.max_cart_lines = 3;
+    let app = spawn_with(setup).await;
+    let buyer = customer(3);
+    let attempts = (0..10u128).map(|n| {
+        let body = json!({ "productId": product(n), "quantity": 1 });
+        let app = &app;
+        let buyer = buyer.clone();
+        async move {
+            app.post(&buyer, "/api/v1/cart/items", &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(attempts).await;
+    assert!(
+        statuses.iter().all(|s| matches!(s, 201 | 409 | 422)),
+        "no server errors: {statuses:?}"
+    );
+    let added = statuses.iter().filter(|s| **s == 201).count();
+    let cart: Value = app
+        .get(&buyer, "/api/v1/cart")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let lines = cart["items"].as_array().expect("items").len();
+    assert_eq!(lines, added, "every accepted add is in the cart, no other");
+    assert!(lines <= 3, "{lines} lines in a cart of at most 3");
+    // Adds that lost every retry to the others' changes left room; one by one, the cart fills to
+    // exactly the limit and no further.
+    for n in 10..13u128 {
+        app.post(&buyer, "/api/v1/cart/items", &json!({ "productId": product(n % 10), "quantity": 1, "selectedAttributes": { "size": format!("S{n}") } }))
+            .await;
+    }
+    let cart: Value = app
+        .get(&buyer, "/api/v1/cart")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cart["items"].as_array().expect("items").len(), 3);
+}
