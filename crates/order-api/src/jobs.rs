@@ -214,8 +214,8 @@ pub struct Retention {
 }
 
 /// One housekeeping pass at `now`: deletes per-day quota counters of days before yesterday (UTC),
-/// idempotency keys an hour past their replay window, and consumed message ids past the inbox
-/// retention, in bounded batches.
+/// idempotency keys an hour past their replay window, consumed message ids past the inbox
+/// retention, and carts past their 30 days, in bounded batches.
 ///
 /// # Errors
 /// Storage errors; what was deleted before stays deleted.
@@ -234,13 +234,16 @@ pub async fn housekeeping_pass(
                 HOUSEKEEPING_BATCH,
             )
             .await?;
+        let carts = store.prune_expired_carts(now, HOUSEKEEPING_BATCH).await?;
         total.daily_quotas += pruned.daily_quotas;
         total.idempotency_keys += pruned.idempotency_keys;
         total.inbox_messages += pruned.inbox_messages;
+        total.carts += carts;
         let full = u64::from(HOUSEKEEPING_BATCH);
         if pruned.daily_quotas < full
             && pruned.idempotency_keys < full
             && pruned.inbox_messages < full
+            && carts < full
         {
             break;
         }

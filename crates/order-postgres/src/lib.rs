@@ -157,12 +157,14 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     /// Consumed message ids past the redelivery window.
     pub inbox_messages: u64,
+    /// Carts past their expiry, with their lines.
+    pub carts: u64,
 }
 
 impl Pruned {
     /// Whether anything was deleted.
     pub fn any(&self) -> bool {
-        self.daily_quotas + self.idempotency_keys + self.inbox_messages > 0
+        self.daily_quotas + self.idempotency_keys + self.inbox_messages + self.carts > 0
     }
 }
 
@@ -197,6 +199,28 @@ impl PgStore {
             daily_quotas: count(row.daily_quotas),
             idempotency_keys: count(row.idempotency_keys),
             inbox_messages: count(row.inbox_messages),
+            carts: 0,
         })
+    }
+
+    /// Deletes, across tenants, at most `max_rows` carts that expired before `before` (their
+    /// lines with them).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_expired_carts(
+        &self,
+        before: time::OffsetDateTime,
+        max_rows: u32,
+    ) -> Result<u64, RepositoryError> {
+        let deleted = sqlx::query_scalar!(
+            r#"SELECT prune_expired_carts($1, $2) AS "deleted!""#,
+            before,
+            to_i32(max_rows),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
     }
 }

@@ -96,3 +96,64 @@ async fn pruning_deletes_past_quota_days_old_keys_and_old_inbox_rows_only() {
         .expect("pruned");
     assert!(!again.any());
 }
+
+#[tokio::test]
+async fn carts_past_their_thirty_days_are_deleted_with_their_lines_and_live_ones_stay() {
+    use order_domain::cart::{Cart, CartLimits, CartOwner};
+    use order_domain::ids::{CartId, CartLineId, ProductId, UserId};
+    use order_domain::money::Currency;
+    use order_domain::ports::CartRepository;
+
+    let db = fresh_db().await;
+    let cart = |n: u128, changed: time::OffsetDateTime| {
+        let mut cart = Cart::new(
+            CartId::from_uuid(id(n)),
+            tenant_a(),
+            CartOwner::User(UserId::from_uuid(id(n + 1))),
+            Currency::Usd,
+            Duration::days(30),
+            changed,
+        );
+        cart.add(
+            CartLineId::from_uuid(id(n + 2)),
+            ProductId::from_uuid(id(n + 3)),
+            Default::default(),
+            1,
+            1_000,
+            Currency::Usd,
+            CartLimits {
+                max_lines: 50,
+                max_quantity: 10,
+            },
+            Duration::days(30),
+            changed,
+        )
+        .expect("line");
+        cart
+    };
+    db.store
+        .save(&cart(100, NOW - Duration::days(31)))
+        .await
+        .expect("expired cart");
+    db.store
+        .save(&cart(200, NOW - Duration::days(29)))
+        .await
+        .expect("live cart");
+    assert_eq!(
+        db.store
+            .prune_expired_carts(NOW, 1_000)
+            .await
+            .expect("pruned"),
+        1
+    );
+    let carts: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM shopping_carts")
+        .fetch_all(&db.owner)
+        .await
+        .expect("carts");
+    assert_eq!(carts, [id(200)]);
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM cart_items")
+        .fetch_one(&db.owner)
+        .await
+        .expect("lines");
+    assert_eq!(lines, 1, "the expired cart's line went with it");
+}
