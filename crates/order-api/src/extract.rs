@@ -68,6 +68,46 @@ fn max_body_bytes(request: &HttpRequest) -> usize {
         .map_or(64 * 1024, |state| state.max_body_bytes)
 }
 
+/// A JSON object body whose type the handler decides from its fields (`POST /orders`: tickets
+/// or goods); [`typed`] turns it into the chosen type with the usual field paths and rules.
+#[derive(Debug)]
+pub struct JsonObject(pub serde_json::Map<String, serde_json::Value>);
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let raw = read_body(payload, max_body_bytes(&request)).await?;
+            let value: serde_json::Value = json(&request, &raw, false)?;
+            match value {
+                serde_json::Value::Object(object) => Ok(JsonObject(object)),
+                _ => Err(ApiError::field("body", "invalid", "must be a JSON object")),
+            }
+        })
+    }
+}
+
+/// `object` as a `T` that passed its garde rules.
+///
+/// # Errors
+/// 422 with the field path for the wrong shape or a broken rule.
+pub fn typed<T: DeserializeOwned + Validate<Context = ()>>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    let value: T =
+        serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+            let path = error.path().to_string();
+            let path = if path == "." { "body".to_owned() } else { path };
+            ApiError::field(path, "invalid", clean_message(error.inner()))
+        })?;
+    validate(&value, "")?;
+    Ok(value)
+}
+
 /// A query string of type `T` that passed its garde rules.
 #[derive(Debug)]
 pub struct Query<T>(pub T);

@@ -350,6 +350,7 @@ fn california() -> order_domain::order::Address {
         region: Some("CA".into()),
         postal_code: "94105".into(),
         country: "US".into(),
+        phone: None,
     }
 }
 

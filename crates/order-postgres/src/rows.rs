@@ -131,6 +131,8 @@ pub(crate) struct AddressDocument {
     region: Option<String>,
     postal_code: String,
     country: String,
+    #[serde(default)]
+    phone: Option<String>,
 }
 
 impl From<&Address> for AddressDocument {
@@ -143,6 +145,7 @@ impl From<&Address> for AddressDocument {
             region: a.region.clone(),
             postal_code: a.postal_code.clone(),
             country: a.country.clone(),
+            phone: a.phone.clone(),
         }
     }
 }
@@ -157,6 +160,7 @@ impl From<AddressDocument> for Address {
             region: a.region,
             postal_code: a.postal_code,
             country: a.country,
+            phone: a.phone,
         }
     }
 }

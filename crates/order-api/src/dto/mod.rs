@@ -3,10 +3,12 @@
 //! this adapter; the domain's types convert at the boundary.
 
 pub mod carts;
+pub mod goods;
 pub mod requests;
 pub mod responses;
 pub mod schemas;
 
 pub use carts::*;
+pub use goods::*;
 pub use requests::*;
 pub use responses::*;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use super::goods::AddressBody;
 use super::schemas::{
     CurrencySchema, ItemProductSchema, OrderKindSchema, OrderStatusSchema, RefundStatusSchema,
 };
@@ -152,6 +153,25 @@ pub struct OrderResponse {
     refunds: Vec<RefundResponse>,
     refunded_amount: i64,
     cancellation_reason: Option<String>,
+    /// Goods orders: where it ships.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_address: Option<AddressBody>,
+    /// Goods orders: where the invoice goes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_address: Option<AddressBody>,
+    /// Goods orders: the shipping method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_method: Option<String>,
+    /// Goods orders: the applied promo code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promo_code: Option<String>,
+    /// Goods orders: the shopper's notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    /// Goods orders: the day it should arrive (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    estimated_delivery: Option<String>,
     /// The client's own data, as given at creation.
     #[schema(value_type = Object)]
     metadata: serde_json::Value,
@@ -219,6 +239,20 @@ impl OrderResponse {
                 .collect(),
             refunded_amount: order.completed_refunds(),
             cancellation_reason: record.cancellation_reason.clone(),
+            shipping_address: record
+                .goods
+                .shipping_address
+                .as_ref()
+                .map(AddressBody::from_domain),
+            billing_address: record
+                .goods
+                .billing_address
+                .as_ref()
+                .map(AddressBody::from_domain),
+            shipping_method: record.goods.shipping_method.clone(),
+            promo_code: record.goods.promo_code.clone(),
+            notes: record.goods.notes.clone(),
+            estimated_delivery: None,
             metadata: order.metadata().to_value(),
             version: order.version(),
             created_at: m.created_at,
@@ -229,6 +263,15 @@ impl OrderResponse {
             expired_at: m.expired_at,
             refunded_at: m.refunded_at,
         }
+    }
+}
+
+impl OrderResponse {
+    /// With the day a goods order should arrive.
+    #[must_use]
+    pub fn with_estimated_delivery(mut self, day: Option<time::Date>) -> Self {
+        self.estimated_delivery = day.map(|d| d.to_string());
+        self
     }
 }
 

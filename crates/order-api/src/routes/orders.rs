@@ -12,24 +12,29 @@ use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 use super::AppState;
 use crate::caller::User;
 use crate::dto::{
-    CancellationResponse, CreateOrderBody, HistoryEntry, HistoryResponse, ListQuery,
-    OrderPageResponse, OrderResponse, ReasonBody, RefundBody, RefundResponse, ReservationResponse,
-    page, reason,
+    CancellationResponse, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
+    GoodsOrderCreated, HistoryEntry, HistoryResponse, ListQuery, OrderPageResponse, OrderResponse,
+    PaymentIntentBody, ReasonBody, RefundBody, RefundResponse, ReservationResponse, page, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{Json, JsonOrEmpty, Query, path_id};
+use crate::extract::{JsonObject, JsonOrEmpty, Query, path_id, typed};
 use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 
-/// Create a ticket order: price it, hold the tickets, create the payment intent.
+/// Create an order. `eventId` + `items`: a ticket order — priced by the ticket service, its
+/// tickets held, a payment intent created. `shippingAddress` (+ `billingAddress`,
+/// `shippingMethod`, `promoCode`, `notes`, `paymentMethodId`): a goods order from the caller's
+/// cart — priced by the product service with promotions, tax and shipping, its stock reserved, a
+/// payment intent created, the cart emptied in the same transaction (seed 000's answer).
 #[utoipa::path(
     tag = "orders",
-    request_body = CreateOrderBody,
+    request_body = CreateOrderRequest,
     responses(
-        (status = 201, description = "Created and reserved", body = OrderResponse,
+        (status = 201, description = "Created and reserved: the order (tickets) or {order, paymentIntent} (goods)",
+            content((OrderResponse), (GoodsOrderCreated)),
             headers(("Location" = String, description = "/api/v1/orders/{id}"))),
         (status = 402, description = "payment_declined"),
-        (status = 409, description = "sold_out"),
-        (status = 422, description = "validation_failed, limit_exceeded"),
+        (status = 409, description = "sold_out, out_of_stock"),
+        (status = 422, description = "validation_failed, limit_exceeded, promo_code_invalid"),
         (status = 429, description = "rate_limited: RATE_LIMIT_ORDERS_PER_MINUTE (default 10) per user"),
         (status = 503, description = "upstream_unavailable, guard_unavailable"),
     ),
@@ -43,8 +48,24 @@ pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
     Claim(idempotency): Claim,
-    Json(body): Json<CreateOrderBody>,
+    JsonObject(body): JsonObject,
 ) -> Result<HttpResponse, ApiError> {
+    if body.contains_key("shippingAddress") {
+        let request = typed::<CreateGoodsOrderBody>(body)?.into_domain(idempotency);
+        let created = state.service.create_goods_order(&ctx, request).await?;
+        let order = &created.order;
+        let answer = GoodsOrderCreated {
+            order: OrderResponse::new(order, None)
+                .with_estimated_delivery(state.service.estimated_delivery(order)),
+            payment_intent: PaymentIntentBody {
+                id: order.payment_intent_id().map(|p| p.as_str().to_owned()),
+                status: "requires_confirmation",
+                client_secret: created.client_secret.clone(),
+            },
+        };
+        return Ok(created_at(order.id(), created.replayed).json(answer));
+    }
+    let body: CreateOrderBody = typed(body)?;
     let currency = body.currency()?;
     let metadata = body.metadata()?;
     let created = state
@@ -68,13 +89,18 @@ pub(super) async fn create(
             },
         )
         .await?;
-    let id = created.order.id();
+    Ok(created_at(created.order.id(), created.replayed)
+        .json(OrderResponse::new(&created.order, created.client_secret)))
+}
+
+/// A 201 naming the order, marked when it answers an earlier attempt's order again.
+fn created_at(id: OrderId, replayed: bool) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::Created();
     response.insert_header(("location", format!("/api/v1/orders/{id}")));
-    if created.replayed {
+    if replayed {
         response.insert_header(("idempotent-replayed", "true"));
     }
-    Ok(response.json(OrderResponse::new(&created.order, created.client_secret)))
+    response
 }
 
 /// One order.

@@ -4,7 +4,7 @@
 mod helpers;
 
 mod analytics;
-mod carts;
+
 mod cli;
 mod commit_cut;
 mod concurrency;
@@ -15,3 +15,4 @@ mod jobs;
 mod lifecycle;
 mod messages;
 mod resilience;
+mod shop;

@@ -22,6 +22,9 @@ pub struct Address {
     pub postal_code: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
+    /// Phone number for the carrier.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// Shipping data recorded when the order ships.

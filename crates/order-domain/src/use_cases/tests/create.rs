@@ -405,6 +405,7 @@ fn address() -> Address {
         region: Some("CA".into()),
         postal_code: "90000".into(),
         country: "US".into(),
+        phone: None,
     }
 }
 

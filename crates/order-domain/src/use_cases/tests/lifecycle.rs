@@ -468,6 +468,7 @@ async fn goods_are_processed_shipped_with_tracking_and_delivered() {
         region: None,
         postal_code: "1".into(),
         country: "US".into(),
+        phone: None,
     });
     record.goods.shipping_method = Some("express".into());
     let processing = {
@@ -689,6 +690,7 @@ async fn a_failed_label_purchase_leaves_the_order_processing() {
         region: None,
         postal_code: "1".into(),
         country: "US".into(),
+        phone: None,
     });
     let mut h = Harness::new().with_order(Order::restore(order).expect("valid"));
     h.shipping

@@ -1,5 +1,6 @@
-//! Carts through HTTP: anonymous and buyers' carts, prices from the product service,
-//! availability, the preview, the merge at login, and the line limit under concurrency.
+//! The shop through HTTP: anonymous and buyers' carts, prices from the product service,
+//! availability, the preview, the merge at login, limits under concurrency, and goods orders from
+//! the cart.
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -240,4 +241,115 @@ async fn concurrent_adds_never_put_more_lines_in_a_cart_than_max_cart_items() {
         .await
         .expect("json");
     assert_eq!(cart["items"].as_array().expect("items").len(), 3);
+}
+
+fn california() -> Value {
+    json!({
+        "firstName": "Ada", "lastName": "Lovelace", "street": "1 Market St", "city": "San Francisco",
+        "state": "CA", "zipCode": "94105", "country": "US", "phone": "+14155550100"
+    })
+}
+
+#[tokio::test]
+async fn a_goods_order_from_the_cart_is_priced_reserved_and_empties_the_cart() {
+    let app = spawn_app().await;
+    let buyer = customer(4);
+    for body in [
+        json!({ "productId": product(0), "quantity": 2, "selectedAttributes": { "size": "XL" } }),
+        json!({ "productId": product(1), "quantity": 1 }),
+    ] {
+        assert_eq!(
+            app.post(&buyer, "/api/v1/cart/items", &body).await.status(),
+            201
+        );
+    }
+    let created = app
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            &json!({ "shippingAddress": california(), "shippingMethod": "standard", "notes": "leave at the door" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    assert!(created.headers().contains_key("location"));
+    let created: Value = created.json().await.expect("json");
+    let order = &created["order"];
+    // 2 × 2 500 + 2 000 = 7 000: free standard shipping; California's 8.715 % is 610.05 → 610.
+    assert_eq!(order["pricing"]["subtotal"], 7_000);
+    assert_eq!(order["pricing"]["shipping"], 0);
+    assert_eq!(order["pricing"]["tax"], 610);
+    assert_eq!(order["pricing"]["total"], 7_610);
+    assert_eq!(order["kind"], "GOODS");
+    assert_eq!(order["status"], "RESERVED");
+    assert_eq!(order["shippingAddress"]["city"], "San Francisco");
+    assert_eq!(
+        order["billingAddress"]["zipCode"], "94105",
+        "billing defaults to shipping"
+    );
+    assert!(
+        order["estimatedDelivery"]
+            .as_str()
+            .is_some_and(|d| d.len() == 10)
+    );
+    assert!(created["paymentIntent"]["clientSecret"].is_string());
+    assert_eq!(created["paymentIntent"]["status"], "requires_confirmation");
+
+    let cart: Value = app
+        .get(&buyer, "/api/v1/cart")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        cart["items"],
+        json!([]),
+        "the cart was emptied with the order"
+    );
+    let state = app.simulator_state().await;
+    let reservations = state["shop"]["reservations"]
+        .as_array()
+        .expect("reservations");
+    assert_eq!(reservations.len(), 1);
+    assert_eq!(reservations[0]["status"], "RESERVED");
+}
+
+#[tokio::test]
+async fn stock_that_ran_out_between_cart_and_order_refuses_the_order_and_keeps_the_cart() {
+    let app = spawn_app().await;
+    let buyer = customer(5);
+    let rival = customer(6);
+    for who in [&buyer, &rival] {
+        let body = json!({ "productId": product(2), "quantity": PRODUCT_STOCK });
+        assert_eq!(
+            app.post(who, "/api/v1/cart/items", &body).await.status(),
+            201
+        );
+    }
+    let first = app
+        .post(
+            &rival,
+            "/api/v1/orders",
+            &json!({ "shippingAddress": california() }),
+        )
+        .await;
+    assert_eq!(first.status(), 201, "the rival takes the whole stock");
+    let late = app
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            &json!({ "shippingAddress": california() }),
+        )
+        .await;
+    assert_problem(late, 409, "out_of_stock").await;
+    let cart: Value = app
+        .get(&buyer, "/api/v1/cart")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cart["items"][0]["availability"]["inStock"], false);
+    assert_eq!(
+        cart["items"][0]["quantity"], PRODUCT_STOCK,
+        "the cart is kept"
+    );
 }
