@@ -4,7 +4,6 @@
 mod helpers;
 
 mod analytics;
-
 mod cli;
 mod commit_cut;
 mod concurrency;
