@@ -293,6 +293,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 "/_admin/payments/{intent}/fail",
                 web::post().to(payments::admin_fail_payment),
             )
+            .route(
+                "/_admin/payments/{intent}/decline",
+                web::post().to(payments::admin_decline_payment),
+            )
             .route("/products/lookup", web::post().to(shop::lookup_products))
             .route(
                 "/inventory/check-availability",

@@ -32,6 +32,8 @@ pub(crate) struct Payment {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub(crate) expires_at: Option<OffsetDateTime>,
     pub(crate) refunds: Vec<PaymentRefund>,
+    /// Set by `POST /_admin/payments/{intent}/decline`: the card is refused at confirmation.
+    pub(crate) declines: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +102,7 @@ pub(crate) async fn create_intent(
         status: PaymentStatus::RequiresConfirmation,
         expires_at: body.expires_at,
         refunds: Vec::new(),
+        declines: false,
     };
     let response = payment_json(&payment);
     if let Some(key) = key {
@@ -120,6 +123,11 @@ pub(crate) async fn confirm_intent(
     let mut state = sim.lock();
     match state.payments.get_mut(path.as_str()) {
         Some(p) if p.status == PaymentStatus::Succeeded => HttpResponse::Ok().json(payment_json(p)),
+        Some(p) if p.declines => error(
+            StatusCode::PAYMENT_REQUIRED,
+            "card_declined",
+            "the card was declined",
+        ),
         Some(p) if p.status != PaymentStatus::Canceled => {
             p.status = PaymentStatus::Succeeded;
             sim.payment_message("payment.succeeded", p, succeeded_data(p));
@@ -253,6 +261,22 @@ pub(crate) async fn admin_fail_payment(
             "payment_succeeded",
             "the intent is already paid",
         ),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}
+
+/// `POST /_admin/payments/{intent}/decline`: the buyer's card will be declined when the intent is
+/// confirmed (seed 000's decline path).
+pub(crate) async fn admin_decline_payment(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) => {
+            p.declines = true;
+            HttpResponse::Ok().json(payment_json(p))
+        }
         None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
     }
 }

@@ -84,6 +84,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(orders::reserve)
             .service(orders::cancel)
             .service(orders::refund)
+            .service(orders::confirm_payment)
             .service(orders::history)
             .service(orders::search)
             .service(admin::analytics)

@@ -12,12 +12,12 @@ use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 use super::AppState;
 use crate::caller::User;
 use crate::dto::{
-    CancellationResponse, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
+    CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
     GoodsOrderCreated, HistoryEntry, HistoryResponse, ListQuery, OrderPageResponse, OrderResponse,
     PaymentIntentBody, ReasonBody, RefundBody, RefundResponse, ReservationResponse, page, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{JsonObject, JsonOrEmpty, Query, path_id, typed};
+use crate::extract::{Json, JsonObject, JsonOrEmpty, Query, path_id, typed};
 use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 
 /// Create an order. `eventId` + `items`: a ticket order — priced by the ticket service, its
@@ -289,6 +289,46 @@ pub(super) async fn refund(
         .refund(refund_id)
         .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
     Ok(web::Json(RefundResponse::new(&order, refund)))
+}
+
+/// Owners: confirm the order's payment intent with the payment service (seed 000). Success →
+/// CONFIRMED (tickets issued or stock committed); a declined card → 402 `payment_declined` and the
+/// order is cancelled with its holds released. Confirming a CONFIRMED order again answers it.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "Confirmed", body = OrderResponse),
+        (status = 402, description = "payment_declined"),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition, payment_intent_mismatch"),
+        (status = 422, description = "validation_failed"),
+        (status = 503, description = "upstream_unavailable"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/confirm-payment", wrap = "Command::user(FailOpen)")]
+pub(super) async fn confirm_payment(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+    Json(body): Json<ConfirmBody>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state
+        .service
+        .confirm_payment(
+            &ctx,
+            id,
+            order_domain::ids::PaymentIntentId::new(body.payment_intent_id),
+        )
+        .await?;
+    Ok(web::Json(
+        OrderResponse::new(&order, None)
+            .with_estimated_delivery(state.service.estimated_delivery(&order)),
+    ))
 }
 
 /// The order's audit trail, oldest first (seed 002's event types: `ORDER_CREATED`, …).

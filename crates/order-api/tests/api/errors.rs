@@ -519,6 +519,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),
     ("post", "/api/v1/orders/{id}/refund"),
+    ("post", "/api/v1/orders/{id}/confirm-payment"),
     ("get", "/api/v1/admin/orders"),
     ("get", "/api/v1/admin/refunds"),
     ("post", "/api/v1/admin/refunds/{id}/approve"),

@@ -353,3 +353,137 @@ async fn stock_that_ran_out_between_cart_and_order_refuses_the_order_and_keeps_t
         "the cart is kept"
     );
 }
+
+impl TestApp {
+    /// A goods order of `buyer` for `quantity` units of product `n`; returns `{order, paymentIntent}`.
+    async fn goods_order(&self, buyer: &str, n: u128, quantity: u32) -> Value {
+        let body = json!({ "productId": product(n), "quantity": quantity });
+        assert_eq!(
+            self.post(buyer, "/api/v1/cart/items", &body).await.status(),
+            201
+        );
+        let created = self
+            .post(
+                buyer,
+                "/api/v1/orders",
+                &json!({ "shippingAddress": california() }),
+            )
+            .await;
+        assert_eq!(created.status(), 201);
+        created.json().await.expect("json")
+    }
+}
+
+#[tokio::test]
+async fn confirm_payment_confirms_a_goods_order_once_and_commits_its_stock() {
+    let app = spawn_app().await;
+    let buyer = customer(7);
+    let created = app.goods_order(&buyer, 3, 2).await;
+    let id = created["order"]["id"].as_str().expect("id").to_owned();
+    let intent = created["paymentIntent"]["id"].clone();
+    let path = format!("/api/v1/orders/{id}/confirm-payment");
+    let stranger = app
+        .post(&customer(8), &path, &json!({ "paymentIntentId": intent }))
+        .await;
+    assert_problem(stranger, 404, "not_found").await;
+    let wrong = app
+        .post(
+            &buyer,
+            &path,
+            &json!({ "paymentIntentId": "pi_someone_elses" }),
+        )
+        .await;
+    assert_problem(wrong, 409, "payment_intent_mismatch").await;
+    let confirmed = app
+        .post(&buyer, &path, &json!({ "paymentIntentId": intent }))
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let confirmed: Value = confirmed.json().await.expect("json");
+    assert_eq!(confirmed["status"], "CONFIRMED");
+    let again: Value = app
+        .post(&buyer, &path, &json!({ "paymentIntentId": intent }))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        again["status"], "CONFIRMED",
+        "confirming again answers the order"
+    );
+    assert_eq!(
+        again["version"], confirmed["version"],
+        "and changes nothing"
+    );
+    let state = app.simulator_state().await;
+    assert_eq!(state["shop"]["reservations"][0]["status"], "COMMITTED");
+}
+
+#[tokio::test]
+async fn a_declined_card_cancels_the_order_and_releases_its_stock() {
+    let app = spawn_app().await;
+    let buyer = customer(9);
+    let created = app.goods_order(&buyer, 4, PRODUCT_STOCK).await;
+    let id = created["order"]["id"].as_str().expect("id").to_owned();
+    let intent = created["paymentIntent"]["id"]
+        .as_str()
+        .expect("intent")
+        .to_owned();
+    app.client
+        .post(format!(
+            "{}/_admin/payments/{intent}/decline",
+            app.simulator
+        ))
+        .send()
+        .await
+        .expect("simulator");
+    let declined = app
+        .post(
+            &buyer,
+            &format!("/api/v1/orders/{id}/confirm-payment"),
+            &json!({ "paymentIntentId": intent }),
+        )
+        .await;
+    assert_problem(declined, 402, "payment_declined").await;
+    let order: Value = app
+        .get(&buyer, &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order["status"], "CANCELLED");
+    let state = app.simulator_state().await;
+    assert_eq!(state["shop"]["reservations"][0]["status"], "RELEASED");
+    let stock = state["shop"]["stock"]
+        .as_array()
+        .expect("stock")
+        .iter()
+        .find(|s| s["productId"] == product(4))
+        .expect("the product")
+        .clone();
+    assert_eq!(
+        stock["available"], PRODUCT_STOCK,
+        "the units are free again"
+    );
+}
+
+#[tokio::test]
+async fn confirm_payment_confirms_a_ticket_order_too() {
+    let app = spawn_app().await;
+    let buyer = customer(10);
+    let order = app.create_order(&buyer, &order_body(2)).await;
+    assert_eq!(order.status(), 201);
+    let order: Value = order.json().await.expect("json");
+    let id = order["id"].as_str().expect("id");
+    let confirmed: Value = app
+        .post(
+            &buyer,
+            &format!("/api/v1/orders/{id}/confirm-payment"),
+            &json!({ "paymentIntentId": order["paymentIntentId"] }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(confirmed["status"], "CONFIRMED");
+    assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
+}

@@ -121,6 +121,53 @@ impl OrderService {
         self.confirm_loaded(ctx, order, intent, inbox).await
     }
 
+    /// confirm-payment (seed 000): the owner confirms the order's intent with the payment
+    /// service. Success → CONFIRMED, as [`Self::confirm`]; a decline → the order is cancelled
+    /// (its holds or stock released) and the answer is [`UseCaseError::PaymentDeclined`].
+    /// Confirming a CONFIRMED order with its own intent answers it again.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] for anyone but the owner; [`UseCaseError::Order`] when the
+    /// intent is not the order's; [`UseCaseError::InvalidTransition`] unless PENDING/RESERVED;
+    /// [`UseCaseError::PaymentDeclined`]; upstream and storage errors.
+    pub async fn confirm_payment(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        intent: PaymentIntentId,
+    ) -> Result<Order, UseCaseError> {
+        let order = self.load_visible(ctx, id).await?;
+        if ctx.actor.user_id() != Some(order.user_id()) {
+            return Err(UseCaseError::Forbidden);
+        }
+        let own_intent = order.payment_intent_id() == Some(&intent);
+        if order.status() == OrderStatus::Confirmed && own_intent {
+            return Ok(order);
+        }
+        // Decided before the payment service is asked: the state and the intent.
+        check_transition(order.kind(), order.status(), OrderStatus::Confirmed)?;
+        if !own_intent {
+            return Err(
+                crate::order::OrderError::PaymentIntentMismatch { received: intent }.into(),
+            );
+        }
+        match self.ports.payments.confirm_intent(&intent).await {
+            Ok(()) => self.confirm_loaded(ctx, order, intent, None).await,
+            Err(crate::ports::PaymentError::Declined(reason)) => {
+                self.cancel_loaded(
+                    ctx,
+                    order,
+                    &format!("payment declined: {reason}"),
+                    None,
+                    None,
+                )
+                .await?;
+                Err(UseCaseError::PaymentDeclined(reason))
+            }
+            Err(crate::ports::PaymentError::Upstream(error)) => Err(error.into()),
+        }
+    }
+
     /// [`Self::confirm`] of an order already loaded.
     pub(super) async fn confirm_loaded(
         &self,
