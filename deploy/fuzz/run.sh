@@ -97,7 +97,7 @@ fuzz() {
     fi
 }
 fuzz buyer --include-tag orders --include-tag cart --include-tag operations -H "Authorization: Bearer $BUYER_TOKEN"
-fuzz admin --include-tag admin -H "Authorization: Bearer $ADMIN_TOKEN"
+fuzz admin --include-tag admin --include-tag fulfillment -H "Authorization: Bearer $ADMIN_TOKEN"
 fuzz service --include-tag internal -H "Authorization: Service-Key $SERVICE_KEY" -H "X-Tenant-Id: $TENANT"
 
 if [ "$failed" -ne 0 ]; then

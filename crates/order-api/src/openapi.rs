@@ -32,6 +32,7 @@ use crate::error::PROBLEM_CODES;
     tags(
         (name = "cart", description = "The shopper's cart (a buyer's or an anonymous session's)"),
         (name = "orders", description = "Buyers' orders"),
+        (name = "fulfillment", description = "Warehouse staff: from the shelf to the door"),
         (name = "admin", description = "The tenant's admins"),
         (name = "internal", description = "Other services (service key)"),
         (name = "operations", description = "Health and the API description"),

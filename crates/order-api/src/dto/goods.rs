@@ -184,3 +184,89 @@ pub struct GoodsOrderCreated {
     /// What the front end confirms.
     pub payment_intent: PaymentIntentBody,
 }
+
+/// `POST /api/v1/orders/{id}/fulfillment/ship`: with a tracking number, no label is bought.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Ship)]
+pub struct ShipBody {
+    /// The carrier (required with a tracking number).
+    #[garde(inner(length(chars, min = 1, max = 100)))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number; without one the shipping service makes the label.
+    #[garde(rename("trackingNumber"), inner(length(chars, min = 1, max = 100)))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub tracking_number: Option<String>,
+}
+
+impl ShipBody {
+    /// The warehouse's own shipment, when it gave one.
+    ///
+    /// # Errors
+    /// 422 at `carrier` for a tracking number without its carrier, and the other way round.
+    pub fn manual(
+        self,
+    ) -> Result<Option<order_domain::use_cases::ManualShipment>, crate::error::ApiError> {
+        match (self.carrier, self.tracking_number) {
+            (None, None) => Ok(None),
+            (Some(carrier), Some(tracking_number)) => {
+                Ok(Some(order_domain::use_cases::ManualShipment {
+                    carrier,
+                    tracking_number,
+                }))
+            }
+            (None, Some(_)) => Err(crate::error::ApiError::field(
+                "carrier",
+                "required",
+                "a tracking number needs its carrier",
+            )),
+            (Some(_), None) => Err(crate::error::ApiError::field(
+                "trackingNumber",
+                "required",
+                "a carrier needs the tracking number",
+            )),
+        }
+    }
+}
+
+/// One line of a pick list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PickBody {
+    #[schema(value_type = uuid::Uuid)]
+    product_id: order_domain::ids::ProductId,
+    quantity: u32,
+    /// Where in the warehouse.
+    location: String,
+}
+
+/// `POST /api/v1/orders/{id}/fulfillment/start`: the order and where to pick it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = FulfillmentStarted)]
+pub struct FulfillmentStarted {
+    order: OrderResponse,
+    /// The warehouse that ships it.
+    warehouse: String,
+    pick_list: Vec<PickBody>,
+}
+
+impl FulfillmentStarted {
+    /// `order` allocated as `allocation`.
+    pub fn new(order: OrderResponse, allocation: order_domain::ports::Allocation) -> Self {
+        Self {
+            order,
+            warehouse: allocation.warehouse,
+            pick_list: allocation
+                .picks
+                .into_iter()
+                .map(|p| PickBody {
+                    product_id: p.product_id,
+                    quantity: p.quantity,
+                    location: p.location,
+                })
+                .collect(),
+        }
+    }
+}

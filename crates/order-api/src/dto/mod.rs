@@ -2,13 +2,17 @@
 //! ([`responses`]) and the OpenAPI schemas of the domain's enums ([`schemas`]). They belong to
 //! this adapter; the domain's types convert at the boundary.
 
+pub mod analytics;
 pub mod carts;
 pub mod goods;
+pub mod internal;
 pub mod requests;
 pub mod responses;
 pub mod schemas;
 
+pub use analytics::*;
 pub use carts::*;
 pub use goods::*;
+pub use internal::*;
 pub use requests::*;
 pub use responses::*;

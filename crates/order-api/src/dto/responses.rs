@@ -2,13 +2,10 @@
 //! built from the domain's values. Each is a type, so the OpenAPI document describes exactly what
 //! the handlers send.
 
-use std::collections::BTreeMap;
-
-use order_domain::analytics::Analytics;
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderItemId};
 use order_domain::order::{ItemProduct, Order, OrderStatus, Refund, RefundStatus};
-use order_domain::ports::{ExpiringOrder, OrderCursor, OrderPage, OrderPageRequest, RefundView};
+use order_domain::ports::{OrderCursor, OrderPage, OrderPageRequest, RefundView};
 use order_domain::pricing::PriceBreakdown;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -168,6 +165,9 @@ pub struct OrderResponse {
     /// Goods orders: the shopper's notes.
     #[serde(skip_serializing_if = "Option::is_none")]
     notes: Option<String>,
+    /// Goods orders: how it travels, once shipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipment: Option<ShipmentBody>,
     /// Goods orders: the day it should arrive (`YYYY-MM-DD`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -197,6 +197,44 @@ pub struct OrderResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     refunded_at: Option<OffsetDateTime>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    processing_at: Option<OffsetDateTime>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    shipped_at: Option<OffsetDateTime>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    delivered_at: Option<OffsetDateTime>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    returned_at: Option<OffsetDateTime>,
+}
+
+/// A goods order's shipment.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Shipment)]
+pub struct ShipmentBody {
+    carrier: String,
+    tracking_number: String,
+    /// The label the shipping service made (none when the warehouse gave its own tracking).
+    label_url: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = Option<String>, format = Date)]
+    estimated_delivery: Option<String>,
 }
 
 impl OrderResponse {
@@ -252,6 +290,12 @@ impl OrderResponse {
             shipping_method: record.goods.shipping_method.clone(),
             promo_code: record.goods.promo_code.clone(),
             notes: record.goods.notes.clone(),
+            shipment: record.shipment.as_ref().map(|s| ShipmentBody {
+                carrier: s.carrier.clone(),
+                tracking_number: s.tracking_number.clone(),
+                label_url: s.label_url.clone(),
+                estimated_delivery: s.estimated_delivery.map(|d| d.to_string()),
+            }),
             estimated_delivery: None,
             metadata: order.metadata().to_value(),
             version: order.version(),
@@ -262,15 +306,23 @@ impl OrderResponse {
             cancelled_at: m.cancelled_at,
             expired_at: m.expired_at,
             refunded_at: m.refunded_at,
+            processing_at: m.processing_at,
+            shipped_at: m.shipped_at,
+            delivered_at: m.delivered_at,
+            returned_at: m.returned_at,
         }
     }
 }
 
 impl OrderResponse {
-    /// With the day a goods order should arrive.
+    /// With the day a goods order should arrive (the shipment's estimate once shipped).
     #[must_use]
     pub fn with_estimated_delivery(mut self, day: Option<time::Date>) -> Self {
-        self.estimated_delivery = day.map(|d| d.to_string());
+        self.estimated_delivery = self
+            .shipment
+            .as_ref()
+            .and_then(|s| s.estimated_delivery.clone())
+            .or_else(|| day.map(|d| d.to_string()));
         self
     }
 }
@@ -487,231 +539,6 @@ impl RefundDecisionResponse {
         Self {
             refund: RefundResponse::new(order, refund),
             order: OrderResponse::new(order, None),
-        }
-    }
-}
-
-/// `POST /internal/v1/orders/{id}/confirm`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Confirmation)]
-pub struct ConfirmationResponse {
-    #[schema(value_type = uuid::Uuid)]
-    order_id: order_domain::ids::OrderId,
-    #[schema(value_type = OrderStatusSchema)]
-    status: OrderStatus,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    confirmed_at: Option<OffsetDateTime>,
-    ticket_ids: Vec<String>,
-}
-
-impl ConfirmationResponse {
-    /// The confirmed `order`.
-    pub fn new(order: &Order) -> Self {
-        Self {
-            order_id: order.id(),
-            status: order.status(),
-            confirmed_at: order.record().milestones.confirmed_at,
-            ticket_ids: order
-                .record()
-                .ticket_ids
-                .iter()
-                .map(|t| t.as_str().to_owned())
-                .collect(),
-        }
-    }
-}
-
-/// `POST /internal/v1/orders/{id}/expire`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Expiry)]
-pub struct ExpiryResponse {
-    message: &'static str,
-    #[schema(value_type = uuid::Uuid)]
-    order_id: order_domain::ids::OrderId,
-    #[schema(value_type = OrderStatusSchema)]
-    status: OrderStatus,
-}
-
-impl ExpiryResponse {
-    /// The expired `order`.
-    pub fn new(order: &Order) -> Self {
-        Self {
-            message: "Order expired successfully",
-            order_id: order.id(),
-            status: order.status(),
-        }
-    }
-}
-
-/// `GET /internal/v1/orders/expiring`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ExpiringList)]
-pub struct ExpiringListResponse {
-    orders: Vec<ExpiringEntry>,
-}
-
-/// One hold about to end.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExpiringEntry {
-    #[schema(value_type = uuid::Uuid)]
-    id: order_domain::ids::OrderId,
-    #[schema(value_type = uuid::Uuid)]
-    tenant_id: order_domain::ids::TenantId,
-    #[schema(value_type = OrderStatusSchema)]
-    status: OrderStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    reservation_expires_at: OffsetDateTime,
-    minutes_until_expiration: i64,
-}
-
-impl ExpiringListResponse {
-    /// `orders` as seen at `now`.
-    pub fn new(orders: &[ExpiringOrder], now: OffsetDateTime) -> Self {
-        Self {
-            orders: orders
-                .iter()
-                .map(|o| ExpiringEntry {
-                    id: o.order_id,
-                    tenant_id: o.tenant_id,
-                    status: o.status,
-                    reservation_expires_at: o.expires_at,
-                    minutes_until_expiration: (o.expires_at - now).whole_minutes().max(0),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// `POST /internal/v1/orders/bulk/cancel`: 200 when every order was cancelled, 207 when some
-/// were, 500 when none could be.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = BulkCancelResult)]
-pub struct BulkCancelResponse {
-    #[schema(value_type = uuid::Uuid)]
-    pub(crate) event_id: EventId,
-    pub(crate) total: usize,
-    pub(crate) succeeded: usize,
-    pub(crate) failed: usize,
-    pub(crate) results: Vec<BulkCancelLine>,
-}
-
-/// One order of a bulk cancellation.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkCancelLine {
-    #[schema(value_type = uuid::Uuid)]
-    pub(crate) order_id: order_domain::ids::OrderId,
-    pub(crate) success: bool,
-    /// The order's status after a success; the HTTP status the failure would have had otherwise.
-    #[schema(value_type = Object)]
-    pub(crate) status: serde_json::Value,
-    /// The problem code of a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) code: Option<&'static str>,
-}
-
-/// `GET /admin/analytics`: figures over the orders created since `windowStart`; money in minor
-/// units per currency, rates in basis points (1 % = 100).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Analytics)]
-pub struct AnalyticsResponse {
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "time::serde::rfc3339")]
-    window_start: OffsetDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "time::serde::rfc3339")]
-    computed_at: OffsetDateTime,
-    total_orders: u64,
-    /// Orders per status (every status listed).
-    #[schema(value_type = BTreeMap<String, u64>)]
-    status_breakdown: BTreeMap<OrderStatus, u64>,
-    revenue_by_currency: Vec<CurrencyRevenueBody>,
-    conversion: ConversionBody,
-    cancellation_rate_bps: u32,
-    refund_rate_bps: u32,
-    top_events: Vec<EventRevenueBody>,
-}
-
-/// Paid revenue of one currency.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = CurrencyRevenue)]
-pub struct CurrencyRevenueBody {
-    #[schema(value_type = CurrencySchema)]
-    currency: &'static str,
-    paid_orders: u64,
-    gross: i64,
-    refunded: i64,
-    net: i64,
-    average_order_value: i64,
-}
-
-/// Reserved → confirmed.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Conversion)]
-pub struct ConversionBody {
-    reserved: u64,
-    confirmed: u64,
-    rate_bps: u32,
-}
-
-/// One of the top events by net revenue.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = EventRevenue)]
-pub struct EventRevenueBody {
-    #[schema(value_type = uuid::Uuid)]
-    event_id: EventId,
-    #[schema(value_type = CurrencySchema)]
-    currency: &'static str,
-    paid_orders: u64,
-    revenue: i64,
-}
-
-impl From<Analytics> for AnalyticsResponse {
-    fn from(a: Analytics) -> Self {
-        Self {
-            window_start: a.window_start,
-            computed_at: a.computed_at,
-            total_orders: a.total_orders,
-            status_breakdown: a.status_breakdown,
-            revenue_by_currency: a
-                .revenue_by_currency
-                .iter()
-                .map(|c| CurrencyRevenueBody {
-                    currency: c.currency.code(),
-                    paid_orders: c.paid_orders,
-                    gross: c.gross,
-                    refunded: c.refunded,
-                    net: c.net,
-                    average_order_value: c.average_order_value,
-                })
-                .collect(),
-            conversion: ConversionBody {
-                reserved: a.conversion.reserved,
-                confirmed: a.conversion.confirmed,
-                rate_bps: a.conversion.rate_bps,
-            },
-            cancellation_rate_bps: a.cancellation_rate_bps,
-            refund_rate_bps: a.refund_rate_bps,
-            top_events: a
-                .top_events
-                .iter()
-                .map(|e| EventRevenueBody {
-                    event_id: e.event_id,
-                    currency: e.currency.code(),
-                    paid_orders: e.paid_orders,
-                    revenue: e.revenue,
-                })
-                .collect(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod carts;
+mod fulfillment;
 mod health;
 mod internal;
 mod orders;
@@ -85,6 +86,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(orders::cancel)
             .service(orders::refund)
             .service(orders::confirm_payment)
+            .service(fulfillment::start)
+            .service(fulfillment::ship)
+            .service(fulfillment::deliver)
+            .service(fulfillment::fail)
             .service(orders::history)
             .service(orders::search)
             .service(admin::analytics)
@@ -121,6 +126,7 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("orders.rs"),
             include_str!("carts.rs"),
+            include_str!("fulfillment.rs"),
             include_str!("admin.rs"),
             include_str!("internal.rs"),
             include_str!("health.rs"),

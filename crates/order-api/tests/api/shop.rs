@@ -487,3 +487,175 @@ async fn confirm_payment_confirms_a_ticket_order_too() {
     assert_eq!(confirmed["status"], "CONFIRMED");
     assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
 }
+
+fn warehouse() -> String {
+    token_with(
+        tenant_a(),
+        user(500),
+        &[order_domain::actor::Role::Warehouse],
+        time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    )
+}
+
+impl TestApp {
+    /// A paid goods order of `buyer`; returns its id.
+    async fn paid_goods_order(&self, buyer: &str, n: u128) -> String {
+        let created = self.goods_order(buyer, n, 1).await;
+        let id = created["order"]["id"].as_str().expect("id").to_owned();
+        let paid = self
+            .post(
+                buyer,
+                &format!("/api/v1/orders/{id}/confirm-payment"),
+                &json!({ "paymentIntentId": created["paymentIntent"]["id"] }),
+            )
+            .await;
+        assert_eq!(paid.status(), 200);
+        id
+    }
+}
+
+#[tokio::test]
+async fn the_warehouse_picks_ships_with_a_label_and_delivers_and_buyers_may_not() {
+    let app = spawn_app().await;
+    let buyer = customer(11);
+    let id = app.paid_goods_order(&buyer, 5).await;
+    let step = |name: &str| format!("/api/v1/orders/{id}/fulfillment/{name}");
+
+    let by_buyer = app.post(&buyer, &step("start"), &json!({})).await;
+    assert_problem(by_buyer, 403, "forbidden").await;
+    let other_shop = token_with(
+        tenant_b(),
+        user(501),
+        &[order_domain::actor::Role::Warehouse],
+        time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    );
+    let elsewhere = app.post(&other_shop, &step("start"), &json!({})).await;
+    assert_problem(elsewhere, 404, "not_found").await;
+
+    let started = app.post(&warehouse(), &step("start"), &json!({})).await;
+    assert_eq!(started.status(), 200);
+    let started: Value = started.json().await.expect("json");
+    assert_eq!(started["order"]["status"], "PROCESSING");
+    assert_eq!(started["warehouse"], "WH-1");
+    assert_eq!(started["pickList"][0]["productId"], product(5));
+    assert_eq!(started["pickList"][0]["quantity"], 1);
+    let again: Value = app
+        .post(&warehouse(), &step("start"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        again["pickList"], started["pickList"],
+        "starting again: the same pick list"
+    );
+
+    let shipped: Value = app
+        .post(&warehouse(), &step("ship"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shipped["status"], "SHIPPED");
+    assert_eq!(
+        shipped["shipment"]["carrier"], "USPS",
+        "standard shipping's carrier"
+    );
+    assert!(
+        shipped["shipment"]["trackingNumber"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("SIM"))
+    );
+    assert!(
+        shipped["shipment"]["labelUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://"))
+    );
+
+    let delivered: Value = app
+        .post(&warehouse(), &step("deliver"), &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(delivered["status"], "DELIVERED");
+    let history: Value = app
+        .get(&buyer, &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .collect();
+    for expected in [
+        "ORDER_CONFIRMED",
+        "ORDER_PROCESSING",
+        "ORDER_SHIPPED",
+        "ORDER_DELIVERED",
+    ] {
+        assert!(types.contains(&expected), "{expected} in {types:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_shipment_with_the_carriers_own_tracking_needs_no_label() {
+    let app = spawn_app().await;
+    let id = app.paid_goods_order(&customer(12), 6).await;
+    let step = |name: &str| format!("/api/v1/orders/{id}/fulfillment/{name}");
+    app.post(&warehouse(), &step("start"), &json!({})).await;
+    let half = app
+        .post(
+            &warehouse(),
+            &step("ship"),
+            &json!({ "trackingNumber": "1Z999" }),
+        )
+        .await;
+    let problem = assert_problem(half, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "carrier");
+    let shipped: Value = app
+        .post(
+            &warehouse(),
+            &step("ship"),
+            &json!({ "carrier": "DHL", "trackingNumber": "1Z999" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shipped["shipment"]["carrier"], "DHL");
+    assert_eq!(shipped["shipment"]["trackingNumber"], "1Z999");
+    assert_eq!(shipped["shipment"]["labelUrl"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_processing_error_cancels_and_refunds_the_order_in_full() {
+    let app = spawn_app().await;
+    let id = app.paid_goods_order(&customer(13), 7).await;
+    let step = |name: &str| format!("/api/v1/orders/{id}/fulfillment/{name}");
+    app.post(&warehouse(), &step("start"), &json!({})).await;
+    let failed = app
+        .post(
+            &warehouse(),
+            &step("fail"),
+            &json!({ "reason": "dropped the box" }),
+        )
+        .await;
+    assert_eq!(failed.status(), 200);
+    let failed: Value = failed.json().await.expect("json");
+    assert_eq!(failed["status"], "CANCELLED");
+    assert_eq!(failed["refundStatus"], "COMPLETED");
+    let order: Value = app
+        .get(&customer(13), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        order["refundedAmount"], order["pricing"]["total"],
+        "everything paid comes back"
+    );
+}

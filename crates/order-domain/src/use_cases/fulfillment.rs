@@ -1,34 +1,72 @@
-//! Goods fulfillment: processing → shipped (label and tracking) → delivered, and returns.
+//! Goods fulfillment for warehouse staff and admins: start (the stock allocated at a warehouse,
+//! the pick list answered) → ship (a label from the shipping service, or the carrier's own
+//! tracking number) → deliver, the processing-error path (cancelled and refunded in full), and
+//! returns. Repeating a step that already happened answers the order as it is, so a retried
+//! request never fails on its own success.
 
-use super::{Extras, OrderService, UseCaseError};
+use super::{CancelOutcome, Extras, OrderService, UseCaseError};
 use crate::actor::{RequestContext, Role};
 use crate::ids::OrderId;
 use crate::order::{Order, OrderStatus, Shipment, check_transition};
+use crate::policy::RefundReason;
+use crate::ports::Allocation;
+
+/// A shipment the warehouse already has a tracking number for (no label is bought).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualShipment {
+    /// The carrier.
+    pub carrier: String,
+    /// Its tracking number.
+    pub tracking_number: String,
+}
 
 impl OrderService {
-    /// CONFIRMED → PROCESSING (warehouse or admin).
+    /// CONFIRMED → PROCESSING (warehouse or admin): the paid stock is allocated at a warehouse
+    /// and its pick list answered. Again on a PROCESSING order: the same pick list.
     ///
     /// # Errors
-    /// [`UseCaseError::Forbidden`], [`UseCaseError::NotFound`], [`UseCaseError::InvalidTransition`].
+    /// [`UseCaseError::Forbidden`], [`UseCaseError::NotFound`], [`UseCaseError::InvalidTransition`];
+    /// upstream errors (the order is unchanged).
     pub async fn start_fulfillment(
         &self,
         ctx: &RequestContext,
         id: OrderId,
-    ) -> Result<Order, UseCaseError> {
+    ) -> Result<(Order, Allocation), UseCaseError> {
         let mut order = self.load_for_fulfillment(ctx, id).await?;
-        let events = order.start_fulfillment(self.now())?;
-        self.persist(ctx, &mut order, events, Extras::default())
+        let repeated = order.status() == OrderStatus::Processing;
+        if !repeated {
+            check_transition(order.kind(), order.status(), OrderStatus::Processing)?;
+        }
+        // Upstream first: nothing is stored unless the warehouse has the stock.
+        let allocation = self
+            .ports
+            .inventory
+            .allocate(order.tenant_id(), order.id())
             .await?;
-        Ok(order)
+        if !repeated {
+            let events = order.start_fulfillment(self.now())?;
+            self.persist(ctx, &mut order, events, Extras::default())
+                .await?;
+        }
+        Ok((order, allocation))
     }
 
-    /// PROCESSING → SHIPPED: buys a label from the shipping service and records carrier,
-    /// tracking number and the delivery estimate.
+    /// PROCESSING → SHIPPED: with `manual`, the carrier and tracking number the warehouse gives;
+    /// otherwise a label bought from the shipping service (carrier, tracking number, label URL).
+    /// The delivery estimate is recorded. Again on a SHIPPED order: the order as it is.
     ///
     /// # Errors
     /// As [`OrderService::start_fulfillment`], plus upstream errors (the order is unchanged).
-    pub async fn ship(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+    pub async fn ship(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        manual: Option<ManualShipment>,
+    ) -> Result<Order, UseCaseError> {
         let mut order = self.load_for_fulfillment(ctx, id).await?;
+        if order.status() == OrderStatus::Shipped {
+            return Ok(order);
+        }
         check_transition(order.kind(), order.status(), OrderStatus::Shipped)?;
         let goods = &order.record().goods;
         let address = goods
@@ -41,11 +79,17 @@ impl OrderService {
             .shipping_method
             .clone()
             .unwrap_or_else(|| "standard".to_owned());
-        let label = self
-            .ports
-            .shipping
-            .create_label(ctx.tenant_id, order.id(), &address, &method_code)
-            .await?;
+        let (carrier, tracking_number, label_url) = match manual {
+            Some(given) => (given.carrier, given.tracking_number, None),
+            None => {
+                let label = self
+                    .ports
+                    .shipping
+                    .create_label(ctx.tenant_id, order.id(), &address, &method_code)
+                    .await?;
+                (label.carrier, label.tracking_number, Some(label.label_url))
+            }
+        };
         let now = self.now();
         let estimated_delivery = self
             .goods
@@ -55,9 +99,9 @@ impl OrderService {
             .map(|m| m.estimated_delivery(now.date()));
         let events = order.ship(
             Shipment {
-                carrier: label.carrier,
-                tracking_number: label.tracking_number,
-                label_url: Some(label.label_url),
+                carrier,
+                tracking_number,
+                label_url,
                 estimated_delivery,
             },
             now,
@@ -67,16 +111,46 @@ impl OrderService {
         Ok(order)
     }
 
-    /// SHIPPED → DELIVERED.
+    /// SHIPPED → DELIVERED. Again on a DELIVERED order: the order as it is.
     ///
     /// # Errors
     /// As [`OrderService::start_fulfillment`].
     pub async fn deliver(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
         let mut order = self.load_for_fulfillment(ctx, id).await?;
+        if order.status() == OrderStatus::Delivered {
+            return Ok(order);
+        }
         let events = order.deliver(self.now())?;
         self.persist(ctx, &mut order, events, Extras::default())
             .await?;
         Ok(order)
+    }
+
+    /// PROCESSING → CANCELLED after a processing error (seed 000): refunded in full and its
+    /// stock reservation let go.
+    ///
+    /// # Errors
+    /// As [`OrderService::start_fulfillment`]; refund and storage errors.
+    pub async fn fail_fulfillment(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        reason: &str,
+    ) -> Result<CancelOutcome, UseCaseError> {
+        let order = self.load_for_fulfillment(ctx, id).await?;
+        check_transition(order.kind(), order.status(), OrderStatus::Cancelled)?;
+        if order.status() != OrderStatus::Processing {
+            return Err(UseCaseError::InvalidTransition(
+                crate::order::InvalidTransition {
+                    kind: order.kind(),
+                    from: order.status(),
+                    to: OrderStatus::Cancelled,
+                },
+            ));
+        }
+        let why = format!("processing error: {reason}");
+        self.cancel_loaded(ctx, order, &why, Some(RefundReason::GoodsCancelled), None)
+            .await
     }
 
     /// `POST /orders/{id}/returns` by the owner: SHIPPED/DELIVERED → RETURNED within the window.

@@ -33,6 +33,7 @@ pub use self::create::{
     CreateGoodsOrder, CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest,
 };
 pub use self::error::UseCaseError;
+pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 pub use self::refunds::RefundRetryReport;
 use crate::actor::RequestContext;

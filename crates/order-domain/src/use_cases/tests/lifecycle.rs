@@ -476,10 +476,14 @@ async fn goods_are_processed_shipped_with_tracking_and_delivered() {
         o.start_fulfillment(T0).expect("processing");
         o
     };
-    let (service, _) = Harness::new()
-        .with_order(Order::restore(record).expect("valid"))
-        .committing()
-        .build();
+    let mut h = Harness::new().with_order(Order::restore(record).expect("valid"));
+    h.inventory.expect_allocate().times(1).returning(|_, _| {
+        Ok(Allocation {
+            warehouse: "WH-1".into(),
+            picks: Vec::new(),
+        })
+    });
+    let (service, _) = h.committing().build();
     assert_eq!(
         service
             .start_fulfillment(&customer(), order_id())
@@ -487,11 +491,12 @@ async fn goods_are_processed_shipped_with_tracking_and_delivered() {
             .map(|_| ()),
         Err(UseCaseError::Forbidden)
     );
-    let order = service
+    let (order, allocation) = service
         .start_fulfillment(&warehouse(), order_id())
         .await
         .expect("processing");
     assert_eq!(order.status(), OrderStatus::Processing);
+    assert_eq!(allocation.warehouse, "WH-1");
 
     let mut h = Harness::new().with_order(processing);
     h.shipping
@@ -507,7 +512,7 @@ async fn goods_are_processed_shipped_with_tracking_and_delivered() {
         });
     let (service, commits) = h.committing().build();
     let shipped = service
-        .ship(&warehouse(), order_id())
+        .ship(&warehouse(), order_id(), None)
         .await
         .expect("shipped");
     let shipment = shipped.record().shipment.clone().expect("shipment");
@@ -703,7 +708,7 @@ async fn a_failed_label_purchase_leaves_the_order_processing() {
             })
         });
     let (service, _) = h.build();
-    let result = service.ship(&warehouse(), order_id()).await;
+    let result = service.ship(&warehouse(), order_id(), None).await;
     assert!(matches!(result, Err(UseCaseError::Upstream(_))));
 }
 

@@ -1,0 +1,127 @@
+//! `/api/v1/orders/{id}/fulfillment/…`: warehouse staff and admins move a paid goods order from
+//! the shelf to the door.
+
+use actix_web::{post, web};
+use order_domain::ids::OrderId;
+
+use super::AppState;
+use crate::caller::User;
+use crate::dto::{CancellationResponse, FulfillmentStarted, OrderResponse, RejectBody, ShipBody};
+use crate::error::ApiError;
+use crate::extract::{Json, JsonOrEmpty, path_id};
+use crate::guards::{Command, WhenStoreDown::*};
+
+fn answer(state: &AppState, order: &order_domain::order::Order) -> OrderResponse {
+    OrderResponse::new(order, None).with_estimated_delivery(state.service.estimated_delivery(order))
+}
+
+/// Warehouse: CONFIRMED → PROCESSING; the stock is allocated at a warehouse and the pick list
+/// answered (again on a PROCESSING order: the same list).
+#[utoipa::path(
+    tag = "fulfillment",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "Processing, with the pick list", body = FulfillmentStarted),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 503, description = "upstream_unavailable"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/fulfillment/start", wrap = "Command::user(FailOpen)")]
+pub(super) async fn start(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+) -> Result<web::Json<FulfillmentStarted>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let (order, allocation) = state.service.start_fulfillment(&ctx, id).await?;
+    Ok(web::Json(FulfillmentStarted::new(
+        answer(&state, &order),
+        allocation,
+    )))
+}
+
+/// Warehouse: PROCESSING → SHIPPED, with the carrier's tracking number or, without one, a label
+/// from the shipping service.
+#[utoipa::path(
+    tag = "fulfillment",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body(content = Option<ShipBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Shipped", body = OrderResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "validation_failed"),
+        (status = 503, description = "upstream_unavailable"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/fulfillment/ship", wrap = "Command::user(FailOpen)")]
+pub(super) async fn ship(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+    JsonOrEmpty(body): JsonOrEmpty<ShipBody>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state.service.ship(&ctx, id, body.manual()?).await?;
+    Ok(web::Json(answer(&state, &order)))
+}
+
+/// Warehouse: SHIPPED → DELIVERED.
+#[utoipa::path(
+    tag = "fulfillment",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "Delivered", body = OrderResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/fulfillment/deliver", wrap = "Command::user(FailOpen)")]
+pub(super) async fn deliver(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state.service.deliver(&ctx, id).await?;
+    Ok(web::Json(answer(&state, &order)))
+}
+
+/// Warehouse: a processing error — PROCESSING → CANCELLED, refunded in full, the stock let go.
+#[utoipa::path(
+    tag = "fulfillment",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body = RejectBody,
+    responses(
+        (status = 200, description = "Cancelled and refunded", body = CancellationResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/fulfillment/fail", wrap = "Command::user(FailOpen)")]
+pub(super) async fn fail(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+    Json(body): Json<RejectBody>,
+) -> Result<web::Json<CancellationResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let outcome = state
+        .service
+        .fail_fulfillment(&ctx, id, body.reason.trim())
+        .await?;
+    Ok(web::Json(CancellationResponse::new(
+        &outcome.order,
+        outcome.refund_id,
+    )))
+}
