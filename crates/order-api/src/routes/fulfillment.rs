@@ -1,12 +1,15 @@
-//! `/api/v1/orders/{id}/fulfillment/…`: warehouse staff and admins move a paid goods order from
-//! the shelf to the door.
+//! `/api/v1/orders/{id}/fulfillment/…` and `…/returns…`: warehouse staff and admins move a paid
+//! goods order from the shelf to the door, and take returned goods back.
 
 use actix_web::{post, web};
 use order_domain::ids::OrderId;
 
 use super::AppState;
 use crate::caller::User;
-use crate::dto::{CancellationResponse, FulfillmentStarted, OrderResponse, RejectBody, ShipBody};
+use crate::dto::{
+    CancellationResponse, FulfillmentStarted, OrderResponse, ReasonBody, RefundDecisionResponse,
+    RejectBody, ShipBody, reason,
+};
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, path_id};
 use crate::guards::{Command, WhenStoreDown::*};
@@ -124,4 +127,61 @@ pub(super) async fn fail(
         &outcome.order,
         outcome.refund_id,
     )))
+}
+
+/// Owners: return a SHIPPED or DELIVERED goods order within the return window (whole orders).
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    request_body(content = Option<ReasonBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "RETURNED, awaiting the goods", body = OrderResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "return_window_closed (30 days after delivery), validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/returns", wrap = "Command::user(FailOpen)")]
+pub(super) async fn request_return(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+    JsonOrEmpty(body): JsonOrEmpty<ReasonBody>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let why = reason(body.reason.as_deref(), "returned by the customer");
+    let order = state.service.request_return(&ctx, id, &why).await?;
+    Ok(web::Json(answer(&state, &order)))
+}
+
+/// Warehouse: the returned goods arrived — RETURNED → REFUNDED; everything but shipping is paid
+/// back.
+#[utoipa::path(
+    tag = "fulfillment",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "Refunded", body = RefundDecisionResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "invalid_transition"),
+        (status = 422, description = "wrong_order_kind"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/orders/{id}/returns/receive", wrap = "Command::user(FailOpen)")]
+pub(super) async fn receive_return(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+) -> Result<web::Json<RefundDecisionResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let order = state.service.complete_return_refund(&ctx, id).await?;
+    let refund = order
+        .record()
+        .refunds
+        .last()
+        .ok_or_else(|| ApiError::Internal("the return refund is missing".into()))?;
+    Ok(web::Json(RefundDecisionResponse::new(&order, refund)))
 }

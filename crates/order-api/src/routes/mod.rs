@@ -90,6 +90,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(fulfillment::ship)
             .service(fulfillment::deliver)
             .service(fulfillment::fail)
+            .service(fulfillment::request_return)
+            .service(fulfillment::receive_return)
             .service(orders::history)
             .service(orders::search)
             .service(admin::analytics)

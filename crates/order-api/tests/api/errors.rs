@@ -524,6 +524,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v1/orders/{id}/fulfillment/ship"),
     ("post", "/api/v1/orders/{id}/fulfillment/deliver"),
     ("post", "/api/v1/orders/{id}/fulfillment/fail"),
+    ("post", "/api/v1/orders/{id}/returns"),
+    ("post", "/api/v1/orders/{id}/returns/receive"),
     ("get", "/api/v1/admin/orders"),
     ("get", "/api/v1/admin/refunds"),
     ("post", "/api/v1/admin/refunds/{id}/approve"),

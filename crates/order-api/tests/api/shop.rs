@@ -659,3 +659,68 @@ async fn a_processing_error_cancels_and_refunds_the_order_in_full() {
         "everything paid comes back"
     );
 }
+
+#[tokio::test]
+async fn a_delivered_order_is_returned_by_its_buyer_and_refunded_but_shipping_when_received() {
+    let app = spawn_app().await;
+    let buyer = customer(14);
+    // One unit of 2 000: below the free-shipping threshold, so shipping is charged and kept.
+    let id = app.paid_goods_order(&buyer, 8).await;
+    for name in ["start", "ship", "deliver"] {
+        let step = app
+            .post(
+                &warehouse(),
+                &format!("/api/v1/orders/{id}/fulfillment/{name}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(step.status(), 200, "{name}");
+    }
+    let by_stranger = app
+        .post(
+            &customer(15),
+            &format!("/api/v1/orders/{id}/returns"),
+            &json!({}),
+        )
+        .await;
+    assert_problem(by_stranger, 404, "not_found").await;
+    let returned: Value = app
+        .post(
+            &buyer,
+            &format!("/api/v1/orders/{id}/returns"),
+            &json!({ "reason": "too small" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(returned["status"], "RETURNED");
+    let by_buyer = app
+        .post(
+            &buyer,
+            &format!("/api/v1/orders/{id}/returns/receive"),
+            &json!({}),
+        )
+        .await;
+    assert_problem(by_buyer, 403, "forbidden").await;
+    let received = app
+        .post(
+            &warehouse(),
+            &format!("/api/v1/orders/{id}/returns/receive"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(received.status(), 200);
+    let received: Value = received.json().await.expect("json");
+    let order = &received["order"];
+    assert_eq!(order["status"], "REFUNDED");
+    assert_eq!(received["refund"]["status"], "COMPLETED");
+    let total = order["pricing"]["total"].as_i64().expect("total");
+    let shipping = order["pricing"]["shipping"].as_i64().expect("shipping");
+    assert!(shipping > 0, "shipping was charged");
+    assert_eq!(
+        received["refund"]["amount"].as_i64(),
+        Some(total - shipping),
+        "everything but shipping comes back"
+    );
+}
