@@ -144,7 +144,7 @@ fn to_i64(value: u32) -> i64 {
     i64::from(value)
 }
 
-fn to_i32(value: u32) -> i32 {
+pub(crate) fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 

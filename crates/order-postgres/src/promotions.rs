@@ -92,4 +92,80 @@ impl PromotionRepository for PgStore {
         };
         Ok(Some((code, u32::try_from(row.uses).unwrap_or(u32::MAX))))
     }
+
+    async fn list_codes(&self, tenant: TenantId) -> Result<Vec<PromoCode>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query!(
+            "SELECT code, discount_kind, discount_value, min_subtotal, valid_from, valid_until,
+                    usage_limit, times_used, per_user_limit
+             FROM promo_codes WHERE tenant_id = $1 ORDER BY code",
+            tenant.as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PromoCode {
+                    code: row.code,
+                    rule: discount_rule(&row.discount_kind, row.discount_value)?,
+                    min_subtotal: row.min_subtotal,
+                    valid_from: row.valid_from,
+                    valid_until: row.valid_until,
+                    usage_limit: count(row.usage_limit)?,
+                    times_used: u32::try_from(row.times_used).map_err(corrupt)?,
+                    per_user_limit: count(row.per_user_limit)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_code(&self, tenant: TenantId, code: &PromoCode) -> Result<(), RepositoryError> {
+        let (kind, value) = match code.rule {
+            DiscountRule::Percentage(rate) => ("percentage", i64::from(rate.ppm())),
+            DiscountRule::Fixed(amount) => ("fixed", amount),
+        };
+        let limit = |n: Option<u32>| n.map(crate::to_i32);
+        let mut tx = self.tenant_tx(tenant).await?;
+        sqlx::query!(
+            "INSERT INTO promo_codes (tenant_id, code, discount_kind, discount_value, min_subtotal,
+                 valid_from, valid_until, usage_limit, times_used, per_user_limit)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+            tenant.as_uuid(),
+            code.code,
+            kind,
+            value,
+            code.min_subtotal,
+            code.valid_from,
+            code.valid_until,
+            limit(code.usage_limit),
+            limit(code.per_user_limit),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)
+    }
+
+    async fn retire_code(
+        &self,
+        tenant: TenantId,
+        code: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let found = sqlx::query!(
+            "UPDATE promo_codes SET valid_until = LEAST(coalesce(valid_until, $3), $3)
+             WHERE tenant_id = $1 AND code = $2",
+            tenant.as_uuid(),
+            code,
+            at,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(found.rows_affected() == 1)
+    }
 }

@@ -1,13 +1,13 @@
-//! `/api/v1/admin/…`: the refund review queue and the analytics.
+//! `/api/v1/admin/…`: the refund review queue, promo codes and the analytics.
 
-use actix_web::{get, post, web};
+use actix_web::{delete, get, post, web};
 use order_domain::ids::RefundId;
 
 use super::AppState;
 use crate::caller::User;
 use crate::dto::{
-    AnalyticsResponse, RefundDecisionResponse, RefundListResponse, RefundQuery, RefundResponse,
-    RejectBody, page,
+    AnalyticsResponse, PromoCodeBody, PromoCodeListResponse, PromoCodeResponse,
+    RefundDecisionResponse, RefundListResponse, RefundQuery, RefundResponse, RejectBody, page,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, Query, path_id};
@@ -147,4 +147,68 @@ pub(super) async fn analytics(
         .analytics(&ctx, state.analytics_window)
         .await?;
     Ok(web::Json(analytics.into()))
+}
+
+/// Admins: the tenant's promo codes.
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, description = "By code", body = PromoCodeListResponse),
+        (status = 403, description = "forbidden"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/admin/promo-codes")]
+pub(super) async fn list_promo_codes(
+    state: web::Data<AppState>,
+    User(ctx): User,
+) -> Result<web::Json<PromoCodeListResponse>, ApiError> {
+    let codes = state.service.list_promo_codes(&ctx).await?;
+    Ok(web::Json(PromoCodeListResponse {
+        promo_codes: codes.iter().map(PromoCodeResponse::from).collect(),
+    }))
+}
+
+/// Admins: create a promo code (percent or fixed, a window, usage limits).
+#[utoipa::path(
+    tag = "admin",
+    request_body = PromoCodeBody,
+    responses(
+        (status = 201, description = "Created", body = PromoCodeResponse),
+        (status = 403, description = "forbidden"),
+        (status = 409, description = "conflict: the code exists"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/admin/promo-codes", wrap = "Command::user(FailOpen)")]
+pub(super) async fn create_promo_code(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    Json(body): Json<PromoCodeBody>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let code = body.into_domain(time::OffsetDateTime::now_utc())?;
+    let created = state.service.create_promo_code(&ctx, code).await?;
+    Ok(actix_web::HttpResponse::Created().json(PromoCodeResponse::from(&created)))
+}
+
+/// Admins: retire a promo code now (its redemptions stay on record).
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The code")),
+    responses(
+        (status = 204, description = "Retired"),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+    ),
+    security(("bearer" = [])),
+)]
+#[delete("/admin/promo-codes/{code}")]
+pub(super) async fn retire_promo_code(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    state.service.retire_promo_code(&ctx, &path).await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
 }

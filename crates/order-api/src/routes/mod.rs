@@ -98,7 +98,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(admin::list_refunds)
             .service(admin::approve)
             .service(admin::reject)
-            .service(admin::retry),
+            .service(admin::retry)
+            .service(admin::list_promo_codes)
+            .service(admin::create_promo_code)
+            .service(admin::retire_promo_code),
     )
     .service(
         scope("/internal/v1/orders")

@@ -724,3 +724,105 @@ async fn a_delivered_order_is_returned_by_its_buyer_and_refunded_but_shipping_wh
         "everything but shipping comes back"
     );
 }
+
+#[tokio::test]
+async fn admins_manage_promo_codes_and_a_code_is_redeemed_exactly_its_usage_limit_times() {
+    let app = spawn_app().await;
+    let by_buyer = app
+        .post(
+            &customer(20),
+            "/api/v1/admin/promo-codes",
+            &json!({ "code": "X", "amountOff": 1 }),
+        )
+        .await;
+    assert_problem(by_buyer, 403, "forbidden").await;
+    let both = app
+        .post(
+            &admin(),
+            "/api/v1/admin/promo-codes",
+            &json!({ "code": "BOTH", "amountOff": 100, "percentOffBps": 1000 }),
+        )
+        .await;
+    assert_problem(both, 422, "validation_failed").await;
+    let created = app
+        .post(
+            &admin(),
+            "/api/v1/admin/promo-codes",
+            &json!({ "code": "three", "percentOffBps": 1000, "usageLimit": 3 }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(created["code"], "THREE", "stored upper-case");
+    let again = app
+        .post(
+            &admin(),
+            "/api/v1/admin/promo-codes",
+            &json!({ "code": "THREE", "amountOff": 100 }),
+        )
+        .await;
+    assert_problem(again, 409, "conflict").await;
+
+    let buyers: Vec<String> = (0..8u128).map(|n| customer(30 + n)).collect();
+    for (n, buyer) in buyers.iter().enumerate() {
+        let body = json!({ "productId": product(n as u128), "quantity": 1 });
+        assert_eq!(
+            app.post(buyer, "/api/v1/cart/items", &body).await.status(),
+            201
+        );
+    }
+    let attempts = buyers.iter().map(|buyer| {
+        let app = &app;
+        async move {
+            let response = app
+                .post(
+                    buyer,
+                    "/api/v1/orders",
+                    &json!({ "shippingAddress": california(), "promoCode": "three" }),
+                )
+                .await;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            (status, body)
+        }
+    });
+    let results = join_all(attempts).await;
+    assert!(
+        results.iter().all(|(s, _)| matches!(s, 201 | 409 | 422)),
+        "no server errors: {:?}",
+        results.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
+    let redeemed: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(redeemed.len(), 3, "exactly the usage limit");
+    for order in &redeemed {
+        assert_eq!(order["order"]["pricing"]["discount"], 200, "10 % of 2 000");
+    }
+    let listed: Value = app
+        .get(&admin(), "/api/v1/admin/promo-codes")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["promoCodes"][0]["timesUsed"], 3);
+
+    let retired = app
+        .client
+        .delete(app.url("/api/v1/admin/promo-codes/three"))
+        .bearer_auth(admin())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(retired.status(), 204);
+    let unknown = app
+        .client
+        .delete(app.url("/api/v1/admin/promo-codes/NOPE"))
+        .bearer_auth(admin())
+        .send()
+        .await
+        .expect("request");
+    assert_problem(unknown, 404, "not_found").await;
+}

@@ -345,6 +345,30 @@ pub trait PromotionRepository: Send + Sync {
         code: &str,
         user: UserId,
     ) -> Result<Option<(PromoCode, u32)>, RepositoryError>;
+
+    /// The tenant's promo codes, by code.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn list_codes(&self, tenant: TenantId) -> Result<Vec<PromoCode>, RepositoryError>;
+
+    /// Stores a new code (its `code` already normalised, `times_used` 0).
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::Duplicate`] when the tenant has the code already.
+    async fn create_code(&self, tenant: TenantId, code: &PromoCode) -> Result<(), RepositoryError>;
+
+    /// Ends a code's validity at `at` (its redemptions stay on record); `false` when the tenant
+    /// has no such code.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn retire_code(
+        &self,
+        tenant: TenantId,
+        code: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// A promo code use to record with the order.

@@ -18,6 +18,7 @@ mod expiry;
 mod fulfillment;
 mod lifecycle;
 mod messages;
+mod promotions;
 mod queries;
 mod refunds;
 
