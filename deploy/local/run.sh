@@ -62,4 +62,15 @@ MSG
 target/debug/order-api &
 API_PID=$!
 trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null; stop_simulator; exit 130' INT TERM
+
+# The demo shop's promo code (10 % off), once the API answers; an existing code is fine.
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/health/readiness" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+ADMIN_TOKEN="$(target/debug/order-api dev-token --tenant $TENANT --user $ADMIN --roles admin)"
+curl -sS -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/admin/promo-codes" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"code":"DEMO10","percentOffBps":1000}' || log "could not create the demo promo code DEMO10"
+log "demo promo code: DEMO10 (10 % off)"
 wait "$API_PID"
