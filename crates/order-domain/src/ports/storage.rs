@@ -35,6 +35,10 @@ pub enum RepositoryError {
     /// The new order's number is taken in its tenant (numbers are random): draw another.
     #[error("the order number is taken")]
     OrderNumberTaken,
+    /// The order's promo code reached its usage limit before this order could count it
+    /// (decided in the order's own insert, so concurrent orders never exceed it).
+    #[error("the promo code is used up")]
+    PromoCodeUsedUp,
     /// Another order was already created with this idempotency key.
     #[error("an order with this idempotency key exists")]
     IdempotencyKeyTaken,
@@ -450,7 +454,8 @@ pub trait UnitOfWork: Send + Sync {
     /// atomically: however many commits race, no quota is ever exceeded), and
     /// [`RepositoryError::OrderNumberTaken`] when a new order's number exists in its tenant,
     /// [`RepositoryError::IdempotencyKeyTaken`] when another live order holds
-    /// `change.idempotency`'s key; nothing is written then. A failure while committing MUST be
+    /// `change.idempotency`'s key, [`RepositoryError::PromoCodeUsedUp`] when the redeemed code
+    /// reached its usage limit; nothing is written then. A failure while committing MUST be
     /// [`RepositoryError::CommitOutcomeUnknown`], never `Unavailable`. An order leaving the active statuses
     /// MUST give its place in the per-event quota back in the same transaction.
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError>;

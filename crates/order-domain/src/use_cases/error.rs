@@ -115,6 +115,9 @@ impl From<RepositoryError> for UseCaseError {
         match error {
             RepositoryError::Conflict { .. } => Self::Conflict,
             RepositoryError::QuotaExceeded(quota) => Self::Quota(quota),
+            RepositoryError::PromoCodeUsedUp => {
+                Self::PromoCode(crate::pricing::goods::PromoCodeError::UsageLimitReached)
+            }
             other => Self::Storage(other),
         }
     }

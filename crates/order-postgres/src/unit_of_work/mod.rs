@@ -44,8 +44,11 @@ impl UnitOfWork for PgStore {
             if !outcome.idempotency_ok {
                 return Err(RepositoryError::IdempotencyKeyTaken);
             }
-            if !outcome.saved || !outcome.cart_ok || !outcome.promo_ok {
+            if !outcome.saved || !outcome.cart_ok {
                 return Err(RepositoryError::Conflict { expected: 0 });
+            }
+            if !outcome.promo_ok {
+                return Err(RepositoryError::PromoCodeUsedUp);
             }
         } else {
             if change.consumed_cart.is_some()
