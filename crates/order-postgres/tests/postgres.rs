@@ -625,7 +625,7 @@ async fn checkout_empties_the_cart_and_counts_the_promo_code_in_the_same_transac
         .expect("present");
     assert_eq!((code.times_used, uses), (1, 1));
 
-    // The code is used up: a second checkout with it rolls back entirely.
+    // The code is used up: a second checkout with it rolls back entirely, and says why.
     let second = new_order(tenant_a(), 91, 7, 9);
     let mut again = change(&second, Vec::new(), 91_000);
     again.promo_redemption = Some(PromoRedemption {
@@ -634,7 +634,7 @@ async fn checkout_empties_the_cart_and_counts_the_promo_code_in_the_same_transac
     });
     assert!(matches!(
         db.store.commit(&again).await,
-        Err(RepositoryError::Conflict { .. })
+        Err(RepositoryError::PromoCodeUsedUp)
     ));
     assert_eq!(
         db.store.find(tenant_a(), second.id()).await.expect("find"),
