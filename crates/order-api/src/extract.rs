@@ -68,12 +68,39 @@ fn max_body_bytes(request: &HttpRequest) -> usize {
         .map_or(64 * 1024, |state| state.max_body_bytes)
 }
 
-/// A JSON object body whose type the handler decides from its fields (`POST /orders`: tickets
-/// or goods); [`typed`] turns it into the chosen type with the usual field paths and rules.
+/// A JSON body whose type the handler decides from its top-level fields (`POST /orders`:
+/// tickets or goods): read once; [`RawJson::has_field`] skims the keys without building the
+/// values and [`RawJson::parse`] reads it as the chosen type, with the field paths and rules of
+/// [`Json`].
 #[derive(Debug)]
-pub struct JsonObject(pub serde_json::Map<String, serde_json::Value>);
+pub struct RawJson {
+    request: HttpRequest,
+    bytes: web::Bytes,
+}
 
-impl FromRequest for JsonObject {
+impl RawJson {
+    /// Whether the body's object has the top-level field `name`.
+    ///
+    /// # Errors
+    /// 415, 400, or 422 at `body` for JSON that is not an object, as [`Json`].
+    pub fn has_field(&self, name: &str) -> Result<bool, ApiError> {
+        let keys: std::collections::HashMap<String, serde::de::IgnoredAny> =
+            json(&self.request, &self.bytes, false)?;
+        Ok(keys.contains_key(name))
+    }
+
+    /// The body as a `T` that passed its garde rules.
+    ///
+    /// # Errors
+    /// As [`Json`].
+    pub fn parse<T: DeserializeOwned + Validate<Context = ()>>(&self) -> Result<T, ApiError> {
+        let value: T = json(&self.request, &self.bytes, false)?;
+        validate(&value, "")?;
+        Ok(value)
+    }
+}
+
+impl FromRequest for RawJson {
     type Error = ApiError;
     type Future = Extracted<Self>;
 
@@ -81,31 +108,10 @@ impl FromRequest for JsonObject {
         let request = request.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let raw = read_body(payload, max_body_bytes(&request)).await?;
-            let value: serde_json::Value = json(&request, &raw, false)?;
-            match value {
-                serde_json::Value::Object(object) => Ok(JsonObject(object)),
-                _ => Err(ApiError::field("body", "invalid", "must be a JSON object")),
-            }
+            let bytes = read_body(payload, max_body_bytes(&request)).await?;
+            Ok(RawJson { request, bytes })
         })
     }
-}
-
-/// `object` as a `T` that passed its garde rules.
-///
-/// # Errors
-/// 422 with the field path for the wrong shape or a broken rule.
-pub fn typed<T: DeserializeOwned + Validate<Context = ()>>(
-    object: serde_json::Map<String, serde_json::Value>,
-) -> Result<T, ApiError> {
-    let value: T =
-        serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
-            let path = error.path().to_string();
-            let path = if path == "." { "body".to_owned() } else { path };
-            ApiError::field(path, "invalid", clean_message(error.inner()))
-        })?;
-    validate(&value, "")?;
-    Ok(value)
 }
 
 /// A query string of type `T` that passed its garde rules.

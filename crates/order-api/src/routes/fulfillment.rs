@@ -4,7 +4,7 @@
 use actix_web::{post, web};
 use order_domain::ids::OrderId;
 
-use super::AppState;
+use super::{AppState, order_answer};
 use crate::caller::User;
 use crate::dto::{
     CancellationResponse, FulfillmentStarted, OrderResponse, ReasonBody, RefundDecisionResponse,
@@ -13,10 +13,6 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, path_id};
 use crate::guards::{Command, WhenStoreDown::*};
-
-fn answer(state: &AppState, order: &order_domain::order::Order) -> OrderResponse {
-    OrderResponse::new(order, None).with_estimated_delivery(state.service.estimated_delivery(order))
-}
 
 /// Warehouse: CONFIRMED → PROCESSING; the stock is allocated at a warehouse and the pick list
 /// answered (again on a PROCESSING order: the same list).
@@ -41,7 +37,7 @@ pub(super) async fn start(
     let id: OrderId = path_id(&path, "order")?;
     let (order, allocation) = state.service.start_fulfillment(&ctx, id).await?;
     Ok(web::Json(FulfillmentStarted::new(
-        answer(&state, &order),
+        order_answer(&state, &order),
         allocation,
     )))
 }
@@ -71,7 +67,7 @@ pub(super) async fn ship(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.ship(&ctx, id, body.manual()?).await?;
-    Ok(web::Json(answer(&state, &order)))
+    Ok(web::Json(order_answer(&state, &order)))
 }
 
 /// Warehouse: SHIPPED → DELIVERED.
@@ -94,7 +90,7 @@ pub(super) async fn deliver(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.deliver(&ctx, id).await?;
-    Ok(web::Json(answer(&state, &order)))
+    Ok(web::Json(order_answer(&state, &order)))
 }
 
 /// Warehouse: a processing error — PROCESSING → CANCELLED, refunded in full, the stock let go.
@@ -153,7 +149,7 @@ pub(super) async fn request_return(
     let id: OrderId = path_id(&path, "order")?;
     let why = reason(body.reason.as_deref(), "returned by the customer");
     let order = state.service.request_return(&ctx, id, &why).await?;
-    Ok(web::Json(answer(&state, &order)))
+    Ok(web::Json(order_answer(&state, &order)))
 }
 
 /// Warehouse: the returned goods arrived — RETURNED → REFUNDED; everything but shipping is paid

@@ -116,6 +116,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     .service(health::docs);
 }
 
+/// One order as the API shows it, with the day a goods order should arrive.
+fn order_answer(state: &AppState, order: &order_domain::order::Order) -> crate::dto::OrderResponse {
+    crate::dto::OrderResponse::new(order, None)
+        .with_estimated_delivery(state.service.estimated_delivery(order))
+}
+
 /// Unknown routes answer like everything else: problem+json.
 pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("route"))

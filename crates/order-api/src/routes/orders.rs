@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, get, post, web};
 use order_domain::ids::OrderId;
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 
-use super::AppState;
+use super::{AppState, order_answer};
 use crate::caller::User;
 use crate::dto::{
     CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
@@ -17,7 +17,7 @@ use crate::dto::{
     PaymentIntentBody, ReasonBody, RefundBody, RefundResponse, ReservationResponse, page, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{Json, JsonObject, JsonOrEmpty, Query, path_id, typed};
+use crate::extract::{Json, JsonOrEmpty, Query, RawJson, path_id};
 use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 
 /// Create an order. `eventId` + `items`: a ticket order — priced by the ticket service, its
@@ -48,15 +48,16 @@ pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
     Claim(idempotency): Claim,
-    JsonObject(body): JsonObject,
+    body: RawJson,
 ) -> Result<HttpResponse, ApiError> {
-    if body.contains_key("shippingAddress") {
-        let request = typed::<CreateGoodsOrderBody>(body)?.into_domain(idempotency);
+    if body.has_field("shippingAddress")? {
+        let request = body
+            .parse::<CreateGoodsOrderBody>()?
+            .into_domain(idempotency);
         let created = state.service.create_goods_order(&ctx, request).await?;
         let order = &created.order;
         let answer = GoodsOrderCreated {
-            order: OrderResponse::new(order, None)
-                .with_estimated_delivery(state.service.estimated_delivery(order)),
+            order: order_answer(&state, order),
             payment_intent: PaymentIntentBody {
                 id: order.payment_intent_id().map(|p| p.as_str().to_owned()),
                 status: "requires_confirmation",
@@ -65,7 +66,7 @@ pub(super) async fn create(
         };
         return Ok(created_at(order.id(), created.replayed).json(answer));
     }
-    let body: CreateOrderBody = typed(body)?;
+    let body: CreateOrderBody = body.parse()?;
     let currency = body.currency()?;
     let metadata = body.metadata()?;
     let created = state
@@ -121,7 +122,7 @@ pub(super) async fn get(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.get_order(&ctx, id).await?;
-    Ok(web::Json(OrderResponse::new(&order, None)))
+    Ok(web::Json(order_answer(&state, &order)))
 }
 
 /// The caller's orders (admins and warehouse staff: the tenant's), with filters and pages.
@@ -325,10 +326,7 @@ pub(super) async fn confirm_payment(
             order_domain::ids::PaymentIntentId::new(body.payment_intent_id),
         )
         .await?;
-    Ok(web::Json(
-        OrderResponse::new(&order, None)
-            .with_estimated_delivery(state.service.estimated_delivery(&order)),
-    ))
+    Ok(web::Json(order_answer(&state, &order)))
 }
 
 /// The order's audit trail, oldest first (seed 002's event types: `ORDER_CREATED`, …).
