@@ -53,19 +53,13 @@ domain_enum!(
 domain_enum!(
     RefundStatusSchema,
     "RefundStatus",
-    [
-        RefundStatus::Pending,
-        RefundStatus::Approved,
-        RefundStatus::Rejected,
-        RefundStatus::Completed,
-        RefundStatus::Failed,
-    ],
+    RefundStatus::ALL,
     "Where a refund is (SPEC §8)."
 );
 domain_enum!(
     OrderKindSchema,
     "OrderKind",
-    [OrderKind::Ticket, OrderKind::Goods],
+    OrderKind::ALL,
     "A ticket order (seed 002) or a goods order (seed 000)."
 );
 domain_enum!(
@@ -118,16 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn refund_statuses_are_the_wire_names_of_every_variant() {
-        // The match is exhaustive: a new variant stops this compiling until it is listed above.
-        let listed = |status: RefundStatus| match status {
-            RefundStatus::Pending
-            | RefundStatus::Approved
-            | RefundStatus::Rejected
-            | RefundStatus::Completed
-            | RefundStatus::Failed => status,
-        };
-        let _ = listed(RefundStatus::Pending);
+    fn refund_statuses_are_the_wire_names_of_the_domain_list() {
         assert_eq!(
             enum_names(RefundStatusSchema::schema()),
             ["PENDING", "APPROVED", "REJECTED", "COMPLETED", "FAILED"]

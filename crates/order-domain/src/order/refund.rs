@@ -30,6 +30,15 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    /// Every status, in the order a refund can reach them.
+    pub const ALL: [RefundStatus; 5] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Rejected,
+        Self::Completed,
+        Self::Failed,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -106,6 +106,9 @@ pub enum OrderKind {
 }
 
 impl OrderKind {
+    /// Both kinds.
+    pub const ALL: [OrderKind; 2] = [Self::Ticket, Self::Goods];
+
     /// The wire name (`TICKET`, `GOODS`).
     pub fn as_str(self) -> &'static str {
         match self {
