@@ -71,6 +71,19 @@ pub struct MergeCartBody {
     pub session_id: String,
 }
 
+/// The headers that name an anonymous cart; a bearer token replaces them.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Documents headers the `Shopper` extractor reads.
+pub struct SessionHeaders {
+    /// The shop, for an anonymous cart.
+    #[param(rename = "X-Tenant-Id", value_type = Option<uuid::Uuid>)]
+    x_tenant_id: Option<String>,
+    /// The anonymous session (16 to 128 visible ASCII characters).
+    #[param(rename = "X-Session-Id", min_length = 16, max_length = 128)]
+    x_session_id: Option<String>,
+}
+
 /// The totals preview of a cart.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -9,7 +9,7 @@ use super::AppState;
 use crate::caller::{Shopper, User};
 use crate::dto::{
     AddCartItemBody, CartItemAddedResponse, CartMergedResponse, CartQuery, CartResponse,
-    ChangeCartItemBody, MergeCartBody,
+    ChangeCartItemBody, MergeCartBody, SessionHeaders,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, Query, path_id};
@@ -35,8 +35,7 @@ fn quantity(value: i64) -> u32 {
     tag = "cart",
     params(
         CartQuery,
-        ("X-Tenant-Id" = Option<uuid::Uuid>, Header, description = "The shop, for an anonymous cart"),
-        ("X-Session-Id" = Option<String>, Header, description = "The anonymous session (16-128 visible ASCII characters)"),
+        SessionHeaders,
     ),
     responses(
         (status = 200, description = "The cart (empty when there is none)", body = CartResponse),
@@ -62,8 +61,7 @@ pub(super) async fn show(
 #[utoipa::path(
     tag = "cart",
     params(
-        ("X-Tenant-Id" = Option<uuid::Uuid>, Header, description = "The shop, for an anonymous cart"),
-        ("X-Session-Id" = Option<String>, Header, description = "The anonymous session"),
+        SessionHeaders,
     ),
     responses(
         (status = 204, description = "Emptied"),
@@ -85,8 +83,7 @@ pub(super) async fn clear(
     tag = "cart",
     params(
         CartQuery,
-        ("X-Tenant-Id" = Option<uuid::Uuid>, Header, description = "The shop, for an anonymous cart"),
-        ("X-Session-Id" = Option<String>, Header, description = "The anonymous session"),
+        SessionHeaders,
     ),
     request_body = AddCartItemBody,
     responses(
@@ -125,8 +122,7 @@ pub(super) async fn add(
     params(
         ("id" = uuid::Uuid, Path, description = "The cart line"),
         CartQuery,
-        ("X-Tenant-Id" = Option<uuid::Uuid>, Header, description = "The shop, for an anonymous cart"),
-        ("X-Session-Id" = Option<String>, Header, description = "The anonymous session"),
+        SessionHeaders,
     ),
     request_body = ChangeCartItemBody,
     responses(
@@ -164,8 +160,7 @@ pub(super) async fn change(
     params(
         ("id" = uuid::Uuid, Path, description = "The cart line"),
         CartQuery,
-        ("X-Tenant-Id" = Option<uuid::Uuid>, Header, description = "The shop, for an anonymous cart"),
-        ("X-Session-Id" = Option<String>, Header, description = "The anonymous session"),
+        SessionHeaders,
     ),
     responses(
         (status = 200, description = "Removed", body = CartResponse),
