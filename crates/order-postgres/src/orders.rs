@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
+use order_domain::money::Money;
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
     DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
-    OrderRepository, PageRequest, RefundRepository, RefundView, RepositoryError,
+    OrderRepository, OrderSummary, PageRequest, RefundRepository, RefundView, RepositoryError,
 };
+use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -106,7 +108,10 @@ fn list_query(
             u64::from(page.limit) + 1,
             page.offset
         ))
-        .push("), counted AS (SELECT count(*) AS n FROM (SELECT 1 FROM orders o WHERE ");
+        .push(
+            "), capped AS (SELECT o.id, o.created_at, o.currency, o.total, o.status, o.confirmed_at
+             FROM orders o WHERE ",
+        );
     push_filter(&mut query, tenant, filter);
     // The count walks the page's own index: without an order, the planner expects matching
     // rows everywhere and reads the table from the start, which for a tenant whose orders sit at
@@ -117,11 +122,41 @@ fn list_query(
             EXACT_TOTAL_UP_TO + 1
         ))
         .push(
-            ") capped) SELECT c.n AS matching, r.* FROM counted c
+            "), newest AS (SELECT currency FROM capped ORDER BY created_at DESC, id DESC LIMIT 1),
+             counted AS (SELECT count(*) AS n,
+                 count(*) FILTER (WHERE c.currency = h.currency) AS n_currency,
+                 min(h.currency) AS summary_currency,
+                 coalesce(sum(c.total) FILTER (WHERE c.currency = h.currency
+                     AND c.confirmed_at IS NOT NULL AND c.status <> 'REFUNDED'), 0)::bigint AS spent
+                 FROM capped c LEFT JOIN newest h ON true)
+             SELECT c.n AS matching, c.n_currency AS matching_in_currency, c.summary_currency,
+                 c.spent AS summary_spent, r.* FROM counted c
              LEFT JOIN (page p JOIN order_rows r ON r.id = p.id) ON true
              ORDER BY p.created_at DESC, p.id DESC",
         );
     query
+}
+
+/// The summary columns of a list's first row (every row carries them).
+fn summary_of(row: &PgRow) -> Result<OrderSummary, RepositoryError> {
+    let count = |column: &str| -> Result<u64, RepositoryError> {
+        let n: i64 = row.try_get(column).map_err(storage)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    let code: Option<String> = row.try_get("summary_currency").map_err(storage)?;
+    let spent = code
+        .map(|code| -> Result<Money, RepositoryError> {
+            Ok(Money::new(
+                row.try_get("summary_spent").map_err(storage)?,
+                currency(&code)?,
+            ))
+        })
+        .transpose()?;
+    Ok(OrderSummary::new(
+        count("matching")?,
+        count("matching_in_currency")?,
+        spent,
+    ))
 }
 
 #[async_trait]
@@ -152,9 +187,9 @@ impl OrderRepository for PgStore {
             .await
             .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        let counted: i64 = match rows.first() {
-            Some(row) => row.try_get("matching").map_err(storage)?,
-            None => 0,
+        let summary = match rows.first() {
+            Some(row) => summary_of(row)?,
+            None => OrderSummary::EMPTY,
         };
         let mut orders = Vec::with_capacity(rows.len());
         for row in rows {
@@ -169,12 +204,16 @@ impl OrderRepository for PgStore {
         }
         let has_more = orders.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);
         orders.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        let counted = u64::try_from(counted).unwrap_or(0);
+        let counted = summary.orders;
         Ok(OrderPage {
             orders,
             total: counted.min(EXACT_TOTAL_UP_TO),
             total_is_estimate: counted > EXACT_TOTAL_UP_TO,
             has_more,
+            summary: OrderSummary {
+                orders: counted.min(EXACT_TOTAL_UP_TO),
+                ..summary
+            },
         })
     }
 

@@ -5,7 +5,7 @@
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderItemId};
 use order_domain::order::{ItemProduct, Order, OrderStatus, Refund, RefundStatus};
-use order_domain::ports::{OrderCursor, OrderPage, OrderPageRequest, RefundView};
+use order_domain::ports::{OrderCursor, OrderPage, OrderPageRequest, OrderSummary, RefundView};
 use order_domain::pricing::PriceBreakdown;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -393,6 +393,35 @@ pub struct HistoryResponse {
 pub struct OrderPageResponse {
     orders: Vec<OrderResponse>,
     pagination: Pagination,
+    summary: ListSummary,
+}
+
+/// seed 000's `summary` of the matching orders (the same orders `pagination.total` counts), in
+/// minor units.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListSummary {
+    /// Matching orders (as `pagination.total`).
+    total_orders: u64,
+    /// What the paid, not fully refunded orders of `currency` came to.
+    total_spent: i64,
+    /// `totalSpent` per matching order of `currency`, rounded half up.
+    average_order_value: i64,
+    /// The currency of the newest matching order; orders in others are not in the amounts.
+    /// Absent when nothing matches.
+    #[schema(value_type = Option<String>, example = "USD")]
+    currency: Option<&'static str>,
+}
+
+impl ListSummary {
+    fn new(summary: &OrderSummary) -> Self {
+        Self {
+            total_orders: summary.orders,
+            total_spent: summary.spent.map_or(0, |m| m.minor()),
+            average_order_value: summary.average.map_or(0, |m| m.minor()),
+            currency: summary.spent.map(|m| m.currency().code()),
+        }
+    }
 }
 
 /// Where a page is in the list.
@@ -434,6 +463,7 @@ impl OrderPageResponse {
                     })
                     .flatten(),
             },
+            summary: ListSummary::new(&result.summary),
         }
     }
 }

@@ -644,3 +644,47 @@ async fn an_admin_retries_a_failed_refund_and_it_is_paid_once() {
         "paid out once"
     );
 }
+
+#[tokio::test]
+async fn a_list_sums_up_what_the_matching_paid_orders_came_to() {
+    let app = spawn_app().await;
+    let first = app.new_order(1, 1).await;
+    let second = app.new_order(1, 2).await;
+    app.new_order(1, 1).await;
+    app.new_order(2, 3).await;
+    for order in [&first, &second] {
+        assert_eq!(app.confirm(order).await.status(), 200);
+    }
+    let total = |order: &Value| order["pricing"]["total"].as_i64().expect("total");
+    let spent = total(&first) + total(&second);
+    let page: Value = app
+        .get(&customer(1), "/api/v1/orders?limit=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        page["summary"],
+        json!({ "totalOrders": 3, "totalSpent": spent, "averageOrderValue": (spent * 2 + 3) / 6,
+                "currency": "USD" }),
+        "the unpaid order counts but adds nothing; the other buyer's orders are not in it"
+    );
+    let paid: Value = app
+        .get(&customer(1), "/api/v1/orders?status=CONFIRMED")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(paid["summary"]["totalOrders"], 2);
+    assert_eq!(paid["summary"]["averageOrderValue"], (spent + 1) / 2);
+    let none: Value = app
+        .get(&customer(3), "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        none["summary"],
+        json!({ "totalOrders": 0, "totalSpent": 0, "averageOrderValue": 0, "currency": null })
+    );
+}

@@ -20,6 +20,7 @@ mod clock;
 mod guards;
 mod incidents;
 mod storage;
+mod summary;
 mod upstream;
 
 pub use self::clock::*;

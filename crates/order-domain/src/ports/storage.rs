@@ -11,6 +11,8 @@ use crate::cause::Cause;
 use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::money::Currency;
+
+pub use super::summary::OrderSummary;
 use crate::order::{Order, OrderStatus, Refund, RefundStatus};
 use crate::pricing::goods::{PromoCode, Promotion};
 
@@ -131,6 +133,8 @@ pub struct OrderPage {
     pub total_is_estimate: bool,
     /// Whether orders follow this page (always exact).
     pub has_more: bool,
+    /// What the matching orders add up to, over the same orders `total` counts.
+    pub summary: OrderSummary,
 }
 
 /// An order whose reservation or payment window has ended.

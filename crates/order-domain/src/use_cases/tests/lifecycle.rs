@@ -6,6 +6,7 @@ use time::Duration;
 use super::*;
 use crate::ids::TicketId;
 use crate::order::{OrderError, RefundStatus};
+use crate::ports::OrderSummary;
 use crate::use_cases::UseCaseError;
 
 fn locking(h: &mut Harness) {
@@ -548,6 +549,7 @@ async fn customers_list_only_their_own_orders() {
                 total: 0,
                 total_is_estimate: false,
                 has_more: false,
+                summary: OrderSummary::EMPTY,
             })
         });
     h.orders
@@ -560,6 +562,7 @@ async fn customers_list_only_their_own_orders() {
                 total: 0,
                 total_is_estimate: false,
                 has_more: false,
+                summary: OrderSummary::EMPTY,
             })
         });
     let (service, _) = h.build();
