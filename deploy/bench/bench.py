@@ -184,6 +184,8 @@ class Stack:
             "DATABASE_ADMIN_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/orders",
             "DATABASE_MAX_CONNECTIONS": "40",
             "JWT_SECRET": SECRET,
+            # A fresh key each run: addresses sealed here are never read elsewhere.
+            "ADDRESS_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
             "SERVICE_API_KEYS": "bench:bench-service-key-0123456789",
             "TICKET_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "PAYMENT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",

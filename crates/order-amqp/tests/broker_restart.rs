@@ -32,7 +32,10 @@ async fn restart_rabbitmq() {
 #[tokio::test]
 async fn events_arrive_once_in_order_per_order_across_a_broker_restart() {
     let db = order_postgres::setup::testing::fresh_database().await;
-    let store = Arc::new(PgStore::from_pool(db.app_pool(2).await));
+    let store = Arc::new(PgStore::from_pool(
+        db.app_pool(2).await,
+        order_postgres::setup::testing::address_keys(),
+    ));
     let queue = format!("test-restart-{}", Uuid::new_v4().simple());
     let (connection, mut consumer) = listen_on(&queue).await;
 

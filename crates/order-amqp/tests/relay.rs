@@ -12,7 +12,10 @@ use order_postgres::PgStore;
 #[tokio::test]
 async fn each_event_is_published_once_in_order_per_order_with_its_id_as_message_id() {
     let db = order_postgres::setup::testing::fresh_database().await;
-    let store = Arc::new(PgStore::from_pool(db.app_pool(4).await));
+    let store = Arc::new(PgStore::from_pool(
+        db.app_pool(4).await,
+        order_postgres::setup::testing::address_keys(),
+    ));
     let (_connection, mut consumer) = listen().await;
     let events = seed_outbox(&db.owner, 4, 3).await;
 
@@ -43,7 +46,10 @@ async fn each_event_is_published_once_in_order_per_order_with_its_id_as_message_
 #[tokio::test]
 async fn rows_wait_while_the_broker_is_unreachable_and_go_out_when_it_returns() {
     let db = order_postgres::setup::testing::fresh_database().await;
-    let store = Arc::new(PgStore::from_pool(db.app_pool(2).await));
+    let store = Arc::new(PgStore::from_pool(
+        db.app_pool(2).await,
+        order_postgres::setup::testing::address_keys(),
+    ));
     let (_connection, mut consumer) = listen().await;
     let events = seed_outbox(&db.owner, 2, 1).await;
     assert!(

@@ -246,6 +246,7 @@ pub async fn build_service(
     let store = PgStore::connect(
         config.database_url.expose_secret(),
         config.database_max_connections,
+        config.address_keys.clone(),
     )
     .await?;
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;

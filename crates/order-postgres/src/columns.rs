@@ -9,13 +9,15 @@
 use order_domain::actor::Actor;
 use order_domain::audit::AuditEntry;
 use order_domain::events::EventEnvelope;
+use order_domain::ids::OrderId;
 use order_domain::order::{ItemProduct, Order, OrderItem, Refund};
 use order_domain::ports::RepositoryError;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{AddressDocument, role_name};
+use crate::rows::{StoredAddress, role_name};
+use crate::sealing::{AddressColumn, AddressKeys};
 use crate::{corrupt, to_i32};
 
 /// The lines of a new order.
@@ -275,9 +277,14 @@ impl OutboxColumns {
     }
 }
 
-/// A postal address column.
+/// A postal address column: sealed for `order`'s `column`.
 pub(crate) fn address_column(
+    keys: &AddressKeys,
+    order: OrderId,
+    column: AddressColumn,
     address: Option<&order_domain::order::Address>,
-) -> Option<Json<AddressDocument>> {
-    address.map(|a| Json(AddressDocument::from(a)))
+) -> Result<Option<Json<StoredAddress>>, RepositoryError> {
+    address
+        .map(|a| StoredAddress::seal(keys, order, column, a).map(Json))
+        .transpose()
 }

@@ -16,6 +16,7 @@ mod orders;
 mod outbox;
 mod promotions;
 mod rows;
+mod sealing;
 pub mod setup;
 mod unit_of_work;
 
@@ -24,33 +25,41 @@ use order_domain::ids::TenantId;
 use order_domain::ports::RepositoryError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
+use std::sync::Arc;
 
+pub use self::sealing::{AddressKeys, InvalidAddressKeys};
 pub use self::setup::{MIGRATOR, ensure_login_role, migrate};
 
 /// All PostgreSQL ports over one connection pool.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Seals and opens the postal addresses of orders (SPEC §12b).
+    address_keys: Arc<AddressKeys>,
 }
 
 impl PgStore {
-    /// Connects with at most `max_connections`.
+    /// Connects with at most `max_connections`; addresses are sealed with `address_keys`.
     ///
     /// # Errors
     /// When the server cannot be reached or refuses the credentials.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        address_keys: Arc<AddressKeys>,
+    ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(with_generic_plans(options))
             .await?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool, address_keys))
     }
 
     /// Wraps an existing pool.
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn from_pool(pool: PgPool, address_keys: Arc<AddressKeys>) -> Self {
+        Self { pool, address_keys }
     }
 
     /// The pool (health checks).

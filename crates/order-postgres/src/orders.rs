@@ -47,7 +47,9 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(storage)?;
-        rows.into_iter().map(OrderRow::into_order).collect()
+        rows.into_iter()
+            .map(|row| row.into_order(&self.address_keys))
+            .collect()
     }
 }
 
@@ -199,7 +201,11 @@ impl OrderRepository for PgStore {
                 .map_err(storage)?
                 .is_some()
             {
-                orders.push(OrderRow::from_row(&row).map_err(storage)?.into_order()?);
+                orders.push(
+                    OrderRow::from_row(&row)
+                        .map_err(storage)?
+                        .into_order(&self.address_keys)?,
+                );
             }
         }
         let has_more = orders.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);

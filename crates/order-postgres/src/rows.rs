@@ -25,6 +25,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::corrupt;
+use crate::sealing::{AddressColumn, AddressKeys, SealedAddress};
 use order_domain::ports::RepositoryError;
 
 /// One row of the `order_rows` view: the order's columns, its lines and its refunds.
@@ -68,8 +69,8 @@ pub(crate) struct OrderRow {
     pub tracking_number: Option<String>,
     pub label_url: Option<String>,
     pub estimated_delivery: Option<Date>,
-    pub shipping_address: Option<Json<AddressDocument>>,
-    pub billing_address: Option<Json<AddressDocument>>,
+    pub shipping_address: Option<Json<StoredAddress>>,
+    pub billing_address: Option<Json<StoredAddress>>,
     pub shipping_method: Option<String>,
     pub promo_code: Option<String>,
     pub notes: Option<String>,
@@ -121,7 +122,46 @@ pub(crate) struct RefundRow {
     pub retry_at: Option<OffsetDateTime>,
 }
 
-/// A postal address as this adapter stores it (its own keys, independent of the API's).
+/// An address column: sealed (every write), or a plaintext document an earlier version wrote
+/// before addresses were sealed (still read, never written).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StoredAddress {
+    Sealed(SealedAddress),
+    Plain(AddressDocument),
+}
+
+impl StoredAddress {
+    /// `address` sealed for `order`'s `column`.
+    pub(crate) fn seal(
+        keys: &AddressKeys,
+        order: OrderId,
+        column: AddressColumn,
+        address: &Address,
+    ) -> Result<Self, RepositoryError> {
+        let plaintext = serde_json::to_vec(&AddressDocument::from(address)).map_err(corrupt)?;
+        Ok(Self::Sealed(keys.seal(order, column, &plaintext)?))
+    }
+
+    /// The address, opened when sealed.
+    pub(crate) fn open(
+        self,
+        keys: &AddressKeys,
+        order: OrderId,
+        column: AddressColumn,
+    ) -> Result<Address, RepositoryError> {
+        let document = match self {
+            Self::Plain(document) => document,
+            Self::Sealed(sealed) => {
+                serde_json::from_slice(&keys.open(&sealed, order, column)?).map_err(corrupt)?
+            }
+        };
+        Ok(document.into())
+    }
+}
+
+/// A postal address as this adapter stores it (its own keys, independent of the API's), before
+/// it is sealed.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct AddressDocument {
     name: String,
@@ -166,8 +206,14 @@ impl From<AddressDocument> for Address {
 }
 
 impl OrderRow {
-    /// The aggregate, checked by [`Order::restore`].
-    pub(crate) fn into_order(self) -> Result<Order, RepositoryError> {
+    /// The aggregate, checked by [`Order::restore`]; its addresses opened with `keys`.
+    pub(crate) fn into_order(self, keys: &AddressKeys) -> Result<Order, RepositoryError> {
+        let id = OrderId::from_uuid(self.id);
+        let open = |stored: Option<Json<StoredAddress>>, column| {
+            stored.map(|a| a.0.open(keys, id, column)).transpose()
+        };
+        let shipping_address = open(self.shipping_address, AddressColumn::Shipping)?;
+        let billing_address = open(self.billing_address, AddressColumn::Billing)?;
         let currency: Currency = crate::currency(&self.currency)?;
         let breakdown = |parts: Components, total: i64| {
             PriceBreakdown::from_parts(currency, parts, total).map_err(corrupt)
@@ -199,7 +245,7 @@ impl OrderRow {
             _ => return Err(corrupt("a shipment without its carrier or tracking number")),
         };
         let record = OrderRecord {
-            id: OrderId::from_uuid(self.id),
+            id,
             tenant_id: TenantId::from_uuid(self.tenant_id),
             number: self.order_number.parse().map_err(corrupt)?,
             user_id: UserId::from_uuid(self.user_id),
@@ -210,8 +256,8 @@ impl OrderRow {
             items,
             pricing,
             goods: GoodsDetails {
-                shipping_address: self.shipping_address.map(|a| a.0.into()),
-                billing_address: self.billing_address.map(|a| a.0.into()),
+                shipping_address,
+                billing_address,
                 shipping_method: self.shipping_method,
                 promo_code: self.promo_code,
                 notes: self.notes,

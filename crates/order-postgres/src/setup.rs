@@ -72,6 +72,17 @@ pub async fn ensure_login_role(
 pub mod testing {
     use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+    /// The address key tests seal with (`test:` + 32 bytes; a test value, never a real key).
+    pub const TEST_ADDRESS_KEYS: &str = "test:dGVzdC1hZGRyZXNzLWtleS0zMi1ieXRlcy1sb25nISE=";
+
+    /// [`TEST_ADDRESS_KEYS`] parsed.
+    ///
+    /// # Panics
+    /// Never: the constant is a valid key list.
+    pub fn address_keys() -> std::sync::Arc<crate::AddressKeys> {
+        std::sync::Arc::new(crate::AddressKeys::parse(TEST_ADDRESS_KEYS).expect("a valid key"))
+    }
+
     /// The login role tests connect as: a member of `order_app`, nothing more.
     pub const APP_ROLE: &str = "order_api_test";
 

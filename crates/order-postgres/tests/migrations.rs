@@ -173,7 +173,7 @@ async fn orders_stored_before_the_typed_columns_read_back_unchanged_after_migrat
 
     order_postgres::migrate(&db).await.expect("migration 0008");
 
-    let store = PgStore::from_pool(db.clone());
+    let store = PgStore::from_pool(db.clone(), order_postgres::setup::testing::address_keys());
     let mut expected = order.clone();
     expected.mark_committed();
     let found = store

@@ -37,6 +37,9 @@ pub struct Config {
     pub database_admin_url: SecretString,
     /// `DATABASE_MAX_CONNECTIONS` (20).
     pub database_max_connections: u32,
+    /// `ADDRESS_ENCRYPTION_KEYS`: `id:base64,id:base64`, the current key first; the others still
+    /// open what they sealed (SPEC §12b).
+    pub address_keys: std::sync::Arc<order_postgres::AddressKeys>,
     /// JWT verification.
     pub jwt: JwtConfig,
     /// `SERVICE_API_KEYS`: `name:key,name:key`.
@@ -146,6 +149,7 @@ impl Config {
             database_url: stores.database_url,
             database_admin_url: stores.database_admin_url,
             database_max_connections: stores.database_max_connections,
+            address_keys: stores.address_keys,
             jwt,
             service_keys,
             ticket_service_url: upstreams.ticket_service_url,
@@ -197,6 +201,10 @@ mod tests {
 
     const BASE: &[(&str, &str)] = &[
         ("DATABASE_URL", "postgres://order_api@localhost/orders"),
+        (
+            "ADDRESS_ENCRYPTION_KEYS",
+            order_postgres::setup::testing::TEST_ADDRESS_KEYS,
+        ),
         ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
         ("TICKET_SERVICE_URL", "http://localhost:3001"),
         ("PAYMENT_SERVICE_URL", "http://localhost:3002"),

@@ -1,6 +1,9 @@
-//! Where state lives: PostgreSQL, Redis (idempotency keys, rate limits, the lock) and RabbitMQ
+//! Where state lives: PostgreSQL (with the keys that seal addresses in it), Redis (idempotency keys, rate limits, the lock) and RabbitMQ
 //! (the outbox relay and the consumers).
 
+use std::sync::Arc;
+
+use order_postgres::AddressKeys;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -12,6 +15,7 @@ pub(super) struct StoreVars {
     database_url: SecretString,
     database_admin_url: Option<SecretString>,
     database_max_connections: Option<Count>,
+    address_encryption_keys: Option<SecretString>,
     redis_url: Option<SecretString>,
     redis_host: Option<String>,
     redis_port: Option<Port>,
@@ -30,6 +34,7 @@ pub(super) struct Stores {
     pub(super) database_url: SecretString,
     pub(super) database_admin_url: SecretString,
     pub(super) database_max_connections: u32,
+    pub(super) address_keys: Arc<AddressKeys>,
     pub(super) redis_url: SecretString,
     pub(super) redis_key_prefix: String,
     pub(super) idempotency_ttl: time::Duration,
@@ -64,7 +69,21 @@ impl StoreVars {
             1..,
             "a count of at least 1",
         )?;
+        let address_keys = self
+            .address_encryption_keys
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "ADDRESS_ENCRYPTION_KEYS",
+                    "is required: id:base64-key pairs, the current key first \
+                     (make one with `openssl rand -base64 32`)",
+                )
+            })
+            .and_then(|list| {
+                AddressKeys::parse(list.expose_secret())
+                    .map_err(|e| ConfigError::new("ADDRESS_ENCRYPTION_KEYS", e.to_string()))
+            })?;
         Ok(Stores {
+            address_keys: Arc::new(address_keys),
             database_admin_url: self
                 .database_admin_url
                 .unwrap_or_else(|| self.database_url.clone()),

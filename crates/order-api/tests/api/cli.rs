@@ -11,6 +11,10 @@ fn order_api() -> Command {
     command
         .env_clear()
         .env("JWT_SECRET", SECRET)
+        .env(
+            "ADDRESS_ENCRYPTION_KEYS",
+            order_postgres::setup::testing::TEST_ADDRESS_KEYS,
+        )
         .env("DATABASE_URL", "postgres://order_api@127.0.0.1:9/unused")
         .env("TICKET_SERVICE_URL", "http://127.0.0.1:9")
         .env("PAYMENT_SERVICE_URL", "http://127.0.0.1:9")

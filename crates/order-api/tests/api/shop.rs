@@ -293,6 +293,15 @@ async fn a_goods_order_from_the_cart_is_priced_reserved_and_empties_the_cart() {
     );
     assert!(created["paymentIntent"]["clientSecret"].is_string());
     assert_eq!(created["paymentIntent"]["status"], "requires_confirmation");
+    let id: uuid::Uuid = order["id"].as_str().expect("id").parse().expect("uuid");
+    let raw: String = sqlx::query_scalar("SELECT to_jsonb(o)::text FROM orders o WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .expect("the row, read as the database owner");
+    for personal in ["Ada", "Lovelace", "Market", "4155550100"] {
+        assert!(!raw.contains(personal), "{personal:?} is readable at rest");
+    }
 
     let cart: Value = app
         .get(&buyer, "/api/v1/cart")

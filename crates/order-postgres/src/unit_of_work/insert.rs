@@ -6,6 +6,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::columns::{AuditColumns, ItemColumns, OutboxColumns, address_column};
+use crate::sealing::{AddressColumn, AddressKeys};
 use crate::{corrupt, storage, to_i32};
 
 /// What the insert statement reports besides the rows it wrote.
@@ -26,6 +27,7 @@ pub(super) struct InsertOutcome {
 pub(super) async fn insert_order(
     tx: &mut Transaction<'static, Postgres>,
     change: &OrderChange,
+    keys: &AddressKeys,
 ) -> Result<InsertOutcome, RepositoryError> {
     let order = change.order.record();
     if !order.refunds.is_empty() || !order.ticket_ids.is_empty() {
@@ -44,6 +46,18 @@ pub(super) async fn insert_order(
     let idempotency = change.idempotency.as_ref();
     let (cart_id, cart_version) = cart_of(change)?;
     let promo = change.promo_redemption.as_ref();
+    let shipping_address = address_column(
+        keys,
+        order.id,
+        AddressColumn::Shipping,
+        goods.shipping_address.as_ref(),
+    )?;
+    let billing_address = address_column(
+        keys,
+        order.id,
+        AddressColumn::Billing,
+        goods.billing_address.as_ref(),
+    )?;
     let row = sqlx::query!(
         r#"WITH day_quota AS (
             INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
@@ -167,8 +181,8 @@ pub(super) async fn insert_order(
         milestones.confirmed_at,
         milestones.cancelled_at,
         milestones.expired_at,
-        address_column(goods.shipping_address.as_ref()) as _,
-        address_column(goods.billing_address.as_ref()) as _,
+        shipping_address as _,
+        billing_address as _,
         goods.shipping_method.as_deref(),
         goods.promo_code.as_deref(),
         goods.notes.as_deref(),

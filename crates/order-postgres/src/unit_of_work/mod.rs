@@ -25,7 +25,7 @@ impl UnitOfWork for PgStore {
         let mut tx = self.tenant_tx(order.tenant_id).await?;
         // Dropping the transaction without committing rolls every part back.
         if order.version == 0 {
-            let outcome = insert_order(&mut tx, change).await?;
+            let outcome = insert_order(&mut tx, change, &self.address_keys).await?;
             if !outcome.day_ok {
                 return Err(QuotaExceeded::OrdersPerDay {
                     limit: change.quota.map_or(0, |q| q.max_orders_per_day),

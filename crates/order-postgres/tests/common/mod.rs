@@ -36,7 +36,7 @@ pub async fn fresh_db_sized(connections: u32) -> TestDb {
     let db = order_postgres::setup::testing::fresh_database().await;
     let app = db.app_pool(connections).await;
     TestDb {
-        store: PgStore::from_pool(app.clone()),
+        store: PgStore::from_pool(app.clone(), order_postgres::setup::testing::address_keys()),
         owner: db.owner,
         app,
     }

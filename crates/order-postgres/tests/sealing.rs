@@ -1,0 +1,161 @@
+//! Addresses at rest (SPEC §12b): sealed in the table, opened by the store, across a key rotation.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use order_domain::ids::*;
+use order_domain::money::Currency;
+use order_domain::order::{
+    Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
+};
+use order_domain::ports::{OrderRepository, UnitOfWork};
+use order_domain::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
+use order_postgres::{AddressKeys, PgStore};
+use time::Duration;
+
+const OLD_KEY: &str = "old:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const NEW_KEY: &str = "new:HxwdHhscGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+
+fn keys(list: &str) -> Arc<AddressKeys> {
+    Arc::new(AddressKeys::parse(list).expect("keys"))
+}
+
+fn address(name: &str, street: &str, phone: &str) -> Address {
+    Address {
+        name: name.into(),
+        line1: street.into(),
+        line2: Some("Flat 3".into()),
+        city: "Springfield".into(),
+        region: Some("CA".into()),
+        postal_code: "94016".into(),
+        country: "US".into(),
+        phone: Some(phone.into()),
+    }
+}
+
+fn goods_order(n: u128) -> Order {
+    let priced = price_order(
+        &FeeSchedule::goods(),
+        &PricingRequest {
+            currency: Currency::Usd,
+            lines: vec![PricingLine {
+                unit_price: 9_999,
+                quantity: 2,
+            }],
+            discount: 0,
+            shipping: 0,
+            tax_rate: None,
+        },
+    )
+    .expect("priced");
+    let (order, _) = Order::create(NewOrder {
+        id: OrderId::from_uuid(id(n)),
+        tenant_id: tenant_a(),
+        number: OrderNumber::new(NOW.date(), u32::try_from(n).expect("small")),
+        user_id: UserId::from_uuid(id(7)),
+        kind: OrderKind::Goods,
+        event_id: None,
+        items: vec![NewOrderItem {
+            id: OrderItemId::from_uuid(id(n * 1_000)),
+            product: ItemProduct::Goods {
+                product_id: ProductId::from_uuid(id(900)),
+                name: "Mug".into(),
+                attributes: Default::default(),
+            },
+            quantity: 2,
+            unit_price: 9_999,
+        }],
+        priced,
+        goods: GoodsDetails {
+            shipping_address: Some(address("Ada Lovelace", "12 Analytical Row", "+1 555 0100")),
+            billing_address: Some(address(
+                "Charles Babbage",
+                "1 Difference Lane",
+                "+1 555 0199",
+            )),
+            ..GoodsDetails::default()
+        },
+        metadata: Default::default(),
+        expires_at: NOW + Duration::minutes(30),
+        now: NOW,
+    })
+    .expect("created");
+    order
+}
+
+async fn raw_row(db: &TestDb, order: &Order) -> String {
+    sqlx::query_scalar::<_, String>("SELECT to_jsonb(o)::text FROM orders o WHERE id = $1")
+        .bind(order.id().as_uuid())
+        .fetch_one(&db.owner)
+        .await
+        .expect("the row, read as the owner")
+}
+
+#[tokio::test]
+async fn the_raw_row_holds_no_name_street_or_phone_and_the_store_reads_them_back() {
+    let db = fresh_db().await;
+    let order = goods_order(1);
+    db.store
+        .commit(&change(&order, Vec::new(), 10_000))
+        .await
+        .expect("commit");
+    let raw = raw_row(&db, &order).await;
+    for secret in [
+        "Ada",
+        "Lovelace",
+        "Analytical",
+        "Babbage",
+        "Difference",
+        "555",
+        "Flat 3",
+    ] {
+        assert!(!raw.contains(secret), "{secret:?} is readable in {raw}");
+    }
+    assert!(
+        raw.contains("\"kid\": \"test\""),
+        "the key id is kept: {raw}"
+    );
+    let stored = db
+        .store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(stored.record().goods, order.record().goods);
+}
+
+#[tokio::test]
+async fn an_order_sealed_under_the_old_key_reads_after_a_rotation_and_new_orders_use_the_new_key() {
+    let db = fresh_db().await;
+    let before = PgStore::from_pool(db.app.clone(), keys(OLD_KEY));
+    let old_order = goods_order(1);
+    before
+        .commit(&change(&old_order, Vec::new(), 10_000))
+        .await
+        .expect("commit");
+
+    let rotated = PgStore::from_pool(db.app.clone(), keys(&format!("{NEW_KEY},{OLD_KEY}")));
+    let read = rotated
+        .find(tenant_a(), old_order.id())
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.record().goods, old_order.record().goods);
+    let new_order = goods_order(2);
+    rotated
+        .commit(&change(&new_order, Vec::new(), 20_000))
+        .await
+        .expect("commit");
+    assert!(raw_row(&db, &new_order).await.contains("\"kid\": \"new\""));
+
+    let old_key_dropped = PgStore::from_pool(db.app.clone(), keys(NEW_KEY));
+    assert!(
+        old_key_dropped
+            .find(tenant_a(), old_order.id())
+            .await
+            .is_err(),
+        "an address under a key that is no longer configured is an error, not a blank"
+    );
+}
