@@ -1,5 +1,5 @@
-//! Where state lives: PostgreSQL (with the keys that seal addresses in it), Redis (idempotency keys, rate limits, the lock) and RabbitMQ
-//! (the outbox relay and the consumers).
+//! Where state lives: PostgreSQL (and the keys that seal the addresses in it), Redis
+//! (idempotency keys, rate limits, the lock) and RabbitMQ (the outbox relay and the consumers).
 
 use std::sync::Arc;
 

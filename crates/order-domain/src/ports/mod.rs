@@ -13,6 +13,7 @@
 //! | `storage` | [`OrderRepository`], [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
 //! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
+//! | `summary` | [`OrderSummary`] (the figures of [`OrderPage`]) |
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
 
@@ -27,4 +28,5 @@ pub use self::clock::*;
 pub use self::guards::*;
 pub use self::incidents::*;
 pub use self::storage::*;
+pub use self::summary::*;
 pub use self::upstream::*;

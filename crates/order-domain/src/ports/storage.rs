@@ -5,14 +5,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
+use super::OrderSummary;
 use crate::audit::AuditEntry;
 use crate::cart::{Cart, CartOwner};
 use crate::cause::Cause;
 use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::money::Currency;
-
-pub use super::summary::OrderSummary;
 use crate::order::{Order, OrderStatus, Refund, RefundStatus};
 use crate::pricing::goods::{PromoCode, Promotion};
 

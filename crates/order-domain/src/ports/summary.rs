@@ -4,8 +4,10 @@ use crate::money::Money;
 
 /// seed 000's list `summary`: how many orders match and what the paid ones came to.
 ///
-/// Computed over the orders `total` counts (every match up to [`EXACT_TOTAL_UP_TO`](super::EXACT_TOTAL_UP_TO), else the
-/// newest that many), so it costs the same at any size (decision 0045).
+/// Computed over the rows the capped count walks (every match up to
+/// [`EXACT_TOTAL_UP_TO`](super::EXACT_TOTAL_UP_TO); past it, the newest `EXACT_TOTAL_UP_TO + 1`,
+/// the last of which only tells that the count is capped), so it costs the same at any size
+/// (decision 0045).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderSummary {
     /// Matching orders (as [`OrderPage::total`](super::OrderPage::total)).
