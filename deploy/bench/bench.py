@@ -193,6 +193,7 @@ class Stack:
             "PRODUCT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "INVENTORY_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "SHIPPING_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
+            "NOTIFICATION_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "UPSTREAM_SERVICE_KEY": UPSTREAM_KEY,
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}",
             "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
@@ -411,6 +412,8 @@ def copy_orders(template, count, tenant, status=None, due=False, chunk=100_000):
         "user_id": "md5('buyer-' || g)::uuid",
         "order_number": "'ORD-20200101-' || upper(lpad(to_hex(g), 6, '0'))",
         "created_at": created,
+        # A sealed value opens for its own order only: copies carry no contact.
+        "contact_email": "NULL",
     }
     if status:
         # The copy reached its status within the template's lifetime (restored orders are checked).

@@ -7,6 +7,10 @@
 //! "not yet") go back to the queue after a growing pause; the broker counts deliveries and moves
 //! a message to the dead-letter queue once it has been tried `max_attempts` times. Messages that
 //! can never succeed (unreadable, unknown order) go to the dead-letter queue at once.
+//!
+//! One more queue, `{prefix}.notifications`, takes this service's own `order.*` events from
+//! [`crate::EXCHANGE`] and hands them to an [`EventHandler`] (the domain's `Announcer`), so that
+//! buyers hear of each committed status change from the event stream, never from the request.
 
 use order_domain::cause::Chain;
 use std::sync::Arc;
@@ -22,8 +26,9 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 use order_domain::backoff::Backoff;
+use order_domain::events::EventEnvelope;
 use order_domain::messages::{InboundMessage, MessageOutcome};
-use order_domain::use_cases::{OrderService, UseCaseError};
+use order_domain::use_cases::{Announcer, OrderService, UseCaseError};
 use tokio::sync::watch;
 
 use crate::RelayError;
@@ -55,6 +60,32 @@ impl MessageHandler for OrderService {
         message: &InboundMessage,
     ) -> Result<MessageOutcome, UseCaseError> {
         self.apply_message(queue, message).await
+    }
+}
+
+/// Applies one of this service's own committed events (it is not a command: nothing about the
+/// order changes).
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// Handles `event` for the consumer `queue`, exactly once.
+    ///
+    /// # Errors
+    /// [`UseCaseError`]; [`UseCaseError::is_retryable`] decides between retry and dead letter.
+    async fn handle_event(
+        &self,
+        queue: &str,
+        event: &EventEnvelope,
+    ) -> Result<MessageOutcome, UseCaseError>;
+}
+
+#[async_trait]
+impl EventHandler for Announcer {
+    async fn handle_event(
+        &self,
+        queue: &str,
+        event: &EventEnvelope,
+    ) -> Result<MessageOutcome, UseCaseError> {
+        self.announce(queue, event).await
     }
 }
 
@@ -98,12 +129,23 @@ impl ConsumerTopology {
         .collect()
     }
 
+    /// The queue of our own order events that notifications are sent from.
+    pub fn notifications(&self) -> QueueBinding {
+        QueueBinding {
+            queue: format!("{}.notifications", self.prefix),
+            exchange: crate::EXCHANGE,
+            routing_key: "order.*",
+        }
+    }
+
     /// The dead-letter exchange and queue (same name).
     pub fn dead_letter(&self) -> String {
         format!("{}.dead-letter", self.prefix)
     }
 
-    /// Declares the exchanges, the dead-letter queue and the consumed queues; idempotent.
+    /// Declares the exchanges, the dead-letter queue and the consumed queues (the notifications
+    /// queue included, so that no event published before its consumer starts is lost);
+    /// idempotent.
     ///
     /// # Errors
     /// [`RelayError::Broker`] when the broker refuses (e.g. a queue exists with other
@@ -113,7 +155,7 @@ impl ConsumerTopology {
             durable: true,
             ..ExchangeDeclareOptions::default()
         };
-        for exchange in [PAYMENT_EXCHANGE, TICKET_EXCHANGE] {
+        for exchange in [PAYMENT_EXCHANGE, TICKET_EXCHANGE, crate::EXCHANGE] {
             channel
                 .exchange_declare(
                     exchange.into(),
@@ -152,7 +194,7 @@ impl ConsumerTopology {
                 FieldTable::default(),
             )
             .await?;
-        for binding in self.bindings() {
+        for binding in self.bindings().into_iter().chain([self.notifications()]) {
             let mut arguments = self.expiry_arguments();
             // Quorum queues count deliveries and dead-letter past the limit by themselves.
             arguments.insert(
@@ -234,6 +276,7 @@ pub fn parse_delivery(
 pub struct Consumers {
     topology: ConsumerTopology,
     handler: Arc<dyn MessageHandler>,
+    announcer: Option<Arc<dyn EventHandler>>,
     retry_delay: Duration,
 }
 
@@ -256,8 +299,25 @@ impl Consumers {
         Self {
             topology,
             handler,
+            announcer: None,
             retry_delay,
         }
+    }
+
+    /// Also consumes the notifications queue, handing our own events to `announcer`.
+    #[must_use]
+    pub fn announcing(mut self, announcer: Arc<dyn EventHandler>) -> Self {
+        self.announcer = Some(announcer);
+        self
+    }
+
+    /// The queues this instance consumes.
+    fn consumed(&self) -> Vec<QueueBinding> {
+        let mut queues = self.topology.bindings();
+        if self.announcer.is_some() {
+            queues.push(self.topology.notifications());
+        }
+        queues
     }
 
     /// Consumes until `stop` turns true, reconnecting with growing pauses while the broker is
@@ -286,7 +346,7 @@ impl Consumers {
         let setup = connection.create_channel().await?;
         self.topology.declare(&setup).await?;
         let mut streams = Vec::new();
-        for binding in self.topology.bindings() {
+        for binding in self.consumed() {
             let channel = connection.create_channel().await?;
             // One message at a time per queue keeps each queue's order.
             channel.basic_qos(1, BasicQosOptions::default()).await?;
@@ -305,7 +365,7 @@ impl Consumers {
                     .boxed(),
             );
         }
-        tracing::info!(queues = ?self.topology.bindings().iter().map(|b| &b.queue).collect::<Vec<_>>(), "consumers started");
+        tracing::info!(queues = ?self.consumed().iter().map(|b| b.queue.clone()).collect::<Vec<_>>(), "consumers started");
         let mut all = futures_util::stream::select_all(streams);
         loop {
             tokio::select! {
@@ -330,8 +390,29 @@ impl Consumers {
             .message_id()
             .as_ref()
             .map(ToString::to_string);
-        let message = match parse_delivery(message_id.as_deref(), &delivery.data) {
-            Ok(message) => message,
+        let applied = match (
+            &self.announcer,
+            queue == self.topology.notifications().queue,
+        ) {
+            (Some(announcer), true) => {
+                match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
+                    Ok(event) => Ok((
+                        event.id.to_string(),
+                        announcer.handle_event(queue, &event).await,
+                    )),
+                    Err(error) => Err(error),
+                }
+            }
+            _ => match parse_delivery(message_id.as_deref(), &delivery.data) {
+                Ok(message) => Ok((
+                    message.id.clone(),
+                    self.handler.handle(queue, &message).await,
+                )),
+                Err(error) => Err(error),
+            },
+        };
+        let (id, result) = match applied {
+            Ok(applied) => applied,
             Err(error) => {
                 tracing::error!(queue, ?message_id, error = %Chain(&error), "unreadable message; dead-lettered");
                 delivery
@@ -340,19 +421,18 @@ impl Consumers {
                 return Ok(());
             }
         };
-        let result = self.handler.handle(queue, &message).await;
         match disposition(&result) {
             Disposition::Ack if matches!(result, Ok(MessageOutcome::Ignored(_))) => {
-                tracing::info!(queue, id = %message.id, outcome = ?result, "message changes nothing");
+                tracing::info!(queue, id = %id, outcome = ?result, "message changes nothing");
                 delivery.ack(BasicAckOptions::default()).await?;
             }
             Disposition::Ack => {
-                tracing::debug!(queue, id = %message.id, outcome = ?result, "message applied");
+                tracing::debug!(queue, id = %id, outcome = ?result, "message applied");
                 delivery.ack(BasicAckOptions::default()).await?;
             }
             Disposition::Retry => {
                 let deliveries = delivery_count(&delivery);
-                tracing::warn!(queue, id = %message.id, deliveries, outcome = ?result, "message will be retried");
+                tracing::warn!(queue, id = %id, deliveries, outcome = ?result, "message will be retried");
                 let pause =
                     Backoff::new(self.retry_delay, Duration::from_secs(30)).nominal(deliveries);
                 tokio::time::sleep(pause).await;
@@ -364,7 +444,7 @@ impl Consumers {
                     .await?;
             }
             Disposition::DeadLetter => {
-                tracing::error!(queue, id = %message.id, outcome = ?result, "message cannot be applied; dead-lettered");
+                tracing::error!(queue, id = %id, outcome = ?result, "message cannot be applied; dead-lettered");
                 delivery
                     .reject(BasicRejectOptions { requeue: false })
                     .await?;
@@ -463,5 +543,9 @@ mod tests {
             ]
         );
         assert_eq!(topology.dead_letter(), "orders.dead-letter");
+        let notifications = topology.notifications();
+        assert_eq!(notifications.queue, "orders.notifications");
+        assert_eq!(notifications.exchange, crate::EXCHANGE);
+        assert_eq!(notifications.routing_key, "order.*");
     }
 }

@@ -6,10 +6,11 @@
 use secrecy::ExposeSecret;
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use order_domain::actor::{Actor, RequestContext, Role};
 use order_domain::ids::{TenantId, UserId};
+use order_domain::order::ContactEmail;
 use serde::{Deserialize, Serialize};
 
 use crate::client_ip::TrustedProxies;
@@ -29,6 +30,9 @@ pub struct Claims {
     /// Longer reservations.
     #[serde(default)]
     pub vip: bool,
+    /// The user's e-mail address: kept with the orders they place, for notifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// Issuer.
@@ -101,7 +105,8 @@ impl Authenticator {
         self.proxies.of_request(request)
     }
 
-    /// The caller of a public route, from `Authorization: Bearer <jwt>`.
+    /// The caller of a public route, from `Authorization: Bearer <jwt>`; a valid `email` claim
+    /// is left in the request's extensions as a [`ContactEmail`].
     ///
     /// # Errors
     /// [`ApiError::Unauthorized`] for a missing, malformed, expired, tampered or wrong-key token.
@@ -112,6 +117,14 @@ impl Authenticator {
         let claims = decode::<Claims>(token.trim(), &self.decoding, &self.validation)
             .map_err(|_| ApiError::Unauthorized("the token is invalid or expired"))?
             .claims;
+        // A malformed address is dropped rather than refused: notifications then go by user id.
+        if let Some(email) = claims
+            .email
+            .as_deref()
+            .and_then(|e| ContactEmail::parse(e).ok())
+        {
+            request.extensions_mut().insert(email);
+        }
         Ok(RequestContext {
             tenant_id: claims.tenant_id,
             actor: Actor::User {

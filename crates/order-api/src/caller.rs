@@ -14,6 +14,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use order_domain::actor::{Actor, RequestContext};
 use order_domain::cart::CartOwner;
 use order_domain::ids::{SessionId, TenantId};
+use order_domain::order::ContactEmail;
 
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -123,6 +124,21 @@ fn state(request: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
     request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("the application state is not configured".into()))
+}
+
+/// The e-mail address the caller's token named (its `email` claim), when it names a valid one.
+#[derive(Debug, Clone)]
+pub struct Contact(pub Option<ContactEmail>);
+
+impl FromRequest for Contact {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticating leaves the address in the extensions; the pipeline usually did already.
+        let authenticated = CallerKind::User.context(request);
+        ready(authenticated.map(|_| Contact(request.extensions().get::<ContactEmail>().cloned())))
+    }
 }
 
 /// A person calling a public route.

@@ -46,6 +46,9 @@ enum Command {
         /// A VIP (longer reservations).
         #[arg(long)]
         vip: bool,
+        /// The user's e-mail address (the `email` claim): where order notifications go.
+        #[arg(long)]
+        email: Option<String>,
         /// Minutes until the token expires.
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10_080))]
         minutes: i64,
@@ -100,6 +103,7 @@ async fn main() -> ExitCode {
             user,
             roles,
             vip,
+            email,
             minutes,
         } => dev_token(
             &config,
@@ -108,6 +112,7 @@ async fn main() -> ExitCode {
                 tenant_id: tenant,
                 roles: roles.into_iter().map(Role::from).collect(),
                 vip,
+                email,
                 exp: (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
                     .unix_timestamp(),
                 iss: config.jwt.issuer.clone(),

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use order_domain::use_cases::{GoodsCatalogConfig, OrderService, Ports};
+use order_domain::use_cases::{Announcer, GoodsCatalogConfig, OrderService, Ports};
 use order_http_clients::{
-    HttpEventCatalog, HttpInventoryService, HttpPaymentGateway, HttpProductCatalog,
+    HttpEventCatalog, HttpInventoryService, HttpNotifier, HttpPaymentGateway, HttpProductCatalog,
     HttpShippingService, HttpTicketService, UpstreamConfig,
 };
 use order_postgres::PgStore;
@@ -53,15 +53,17 @@ pub struct Application {
     server: Server,
     service: OrderService,
     store: PgStore,
+    announcer: Announcer,
     config: Config,
     run_jobs: bool,
 }
 
 /// Starts every background job: expiry, analytics, refund retries, housekeeping, the outbox
-/// relay and the consumers.
+/// relay and the consumers (notifications included).
 fn spawn_jobs(
     service: &OrderService,
     store: &PgStore,
+    announcer: &Announcer,
     config: &Config,
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
@@ -108,6 +110,7 @@ fn spawn_jobs(
                 Arc::new(service.clone()),
                 config.consumer_retry_delay,
             )
+            .announcing(Arc::new(announcer.clone()))
             .run(
                 config.rabbitmq_url.expose_secret().to_owned(),
                 stopped.clone(),
@@ -143,6 +146,7 @@ impl Application {
     /// [`StartError`] naming what failed and what to set.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let (service, store, redis) = build_service(&config).await?;
+        let announcer = build_announcer(&store, &config)?;
         let store_for_jobs = store.clone();
         let state = AppState {
             service: service.clone(),
@@ -199,6 +203,7 @@ impl Application {
             server,
             service,
             store: store_for_jobs,
+            announcer,
             config: config.clone(),
             run_jobs: config.run_jobs,
         })
@@ -223,7 +228,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let jobs = if self.run_jobs {
-            spawn_jobs(&self.service, &self.store, &self.config, &stopped)
+            spawn_jobs(
+                &self.service,
+                &self.store,
+                &self.announcer,
+                &self.config,
+                &stopped,
+            )
         } else {
             Vec::new()
         };
@@ -287,14 +298,25 @@ pub async fn build_service(
     Ok((service, store, redis))
 }
 
+/// The notifications sender the consumers hand our own events to.
+///
+/// # Errors
+/// [`StartError::Http`] when the notification client cannot be built.
+pub fn build_announcer(store: &PgStore, config: &Config) -> Result<Announcer, StartError> {
+    let store = Arc::new(store.clone());
+    let notifier = HttpNotifier::new(upstream(&config.notification_service_url, config))?;
+    Ok(Announcer::new(store.clone(), store, Arc::new(notifier)))
+}
+
 /// `order-api worker`: the background jobs alone, until SIGINT or SIGTERM.
 ///
 /// # Errors
 /// [`StartError`] when the adapters cannot be built.
 pub async fn run_worker(config: Config) -> Result<(), StartError> {
     let (service, store, _redis) = build_service(&config).await?;
+    let announcer = build_announcer(&store, &config)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = spawn_jobs(&service, &store, &config, &stopped);
+    let jobs = spawn_jobs(&service, &store, &announcer, &config, &stopped);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| StartError::Listen {
         address: "signals".into(),

@@ -178,6 +178,7 @@ fn confirmed_order(lines: &[(i64, u32)]) -> Order {
         priced,
         goods: GoodsDetails::default(),
         metadata: Default::default(),
+        contact_email: None,
         expires_at: NOW + Duration::minutes(15),
         now: NOW,
     })

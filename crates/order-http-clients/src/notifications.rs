@@ -41,8 +41,12 @@ impl Notifier for HttpNotifier {
                 "id": notification.id,
                 "tenantId": notification.tenant_id,
                 "userId": notification.user_id,
+                "email": notification.email.as_ref().map(|e| e.as_str()),
                 "orderId": notification.order_id,
+                "orderNumber": notification.order_number.as_str(),
                 "template": notification.template,
+                "status": notification.status.as_str(),
+                "trackingNumber": notification.tracking_number,
             }));
         self.upstream
             .send::<serde_json::Value>(request, Repeat::Safe)

@@ -522,8 +522,12 @@ async fn a_notification_sent_twice_is_recorded_once() {
         id: DomainEventId::from_uuid(Uuid::from_u128(42)),
         tenant_id: tenant(),
         user_id: UserId::from_uuid(Uuid::from_u128(3)),
+        email: order_domain::order::ContactEmail::parse("ada@example.com").ok(),
         order_id: order(1),
+        order_number: "ORD-20261202-ABC123".parse().expect("number"),
         template: "order.shipped".into(),
+        status: order_domain::order::OrderStatus::Shipped,
+        tracking_number: Some("1Z-9".into()),
     };
     notifier.notify(&notification).await.expect("sent");
     notifier.notify(&notification).await.expect("sent again");
@@ -536,6 +540,9 @@ async fn a_notification_sent_twice_is_recorded_once() {
     let list = recorded["notifications"].as_array().expect("list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["template"], "order.shipped");
+    assert_eq!(list[0]["email"], "ada@example.com");
+    assert_eq!(list[0]["status"], "SHIPPED");
+    assert_eq!(list[0]["trackingNumber"], "1Z-9");
 }
 
 #[tokio::test]

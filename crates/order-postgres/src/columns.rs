@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::rows::{StoredAddress, role_name};
-use crate::sealing::{AddressColumn, AddressKeys};
+use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
 use crate::{corrupt, to_i32};
 
 /// The lines of a new order.
@@ -281,10 +281,24 @@ impl OutboxColumns {
 pub(crate) fn address_column(
     keys: &AddressKeys,
     order: OrderId,
-    column: AddressColumn,
+    column: SealedColumn,
     address: Option<&order_domain::order::Address>,
 ) -> Result<Option<Json<StoredAddress>>, RepositoryError> {
     address
         .map(|a| StoredAddress::seal(keys, order, column, a).map(Json))
+        .transpose()
+}
+
+/// The contact e-mail column: sealed for `order`.
+pub(crate) fn contact_email_column(
+    keys: &AddressKeys,
+    order: OrderId,
+    email: Option<&order_domain::order::ContactEmail>,
+) -> Result<Option<Json<SealedValue>>, RepositoryError> {
+    email
+        .map(|e| {
+            keys.seal(order, SealedColumn::ContactEmail, e.as_str().as_bytes())
+                .map(Json)
+        })
         .transpose()
 }

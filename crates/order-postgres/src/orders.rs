@@ -39,6 +39,7 @@ impl PgStore {
                 tracking_number, label_url, estimated_delivery,
                 shipping_address AS "shipping_address: _", billing_address AS "billing_address: _",
                 shipping_method, promo_code, notes, payment_method, metadata AS "metadata!",
+                contact_email AS "contact_email: _",
                 items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
             FROM orders_by_id($1, $2)"#,
             tenant.as_uuid(),
@@ -440,5 +441,25 @@ impl Inbox for PgStore {
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         Ok(seen)
+    }
+
+    async fn record(
+        &self,
+        tenant: TenantId,
+        consumer: &str,
+        message_id: &str,
+    ) -> Result<(), RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        sqlx::query!(
+            "INSERT INTO inbox (tenant_id, consumer, message_id) VALUES ($1, $2, $3)
+             ON CONFLICT (consumer, message_id) DO NOTHING",
+            tenant.as_uuid(),
+            consumer,
+            message_id,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)
     }
 }

@@ -15,8 +15,8 @@ use order_domain::ids::{
 };
 use order_domain::money::Currency;
 use order_domain::order::{
-    Address, GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderMetadata, OrderRecord,
-    Refund, Shipment,
+    Address, ContactEmail, GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderMetadata,
+    OrderRecord, Refund, Shipment,
 };
 use order_domain::pricing::{Components, PriceBreakdown};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::corrupt;
-use crate::sealing::{AddressColumn, AddressKeys, SealedAddress};
+use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
 use order_domain::ports::RepositoryError;
 
 /// One row of the `order_rows` view: the order's columns, its lines and its refunds.
@@ -76,6 +76,7 @@ pub(crate) struct OrderRow {
     pub notes: Option<String>,
     pub payment_method: Option<String>,
     pub metadata: serde_json::Value,
+    pub contact_email: Option<Json<SealedValue>>,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
@@ -127,7 +128,7 @@ pub(crate) struct RefundRow {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum StoredAddress {
-    Sealed(SealedAddress),
+    Sealed(SealedValue),
     Plain(AddressDocument),
 }
 
@@ -136,7 +137,7 @@ impl StoredAddress {
     pub(crate) fn seal(
         keys: &AddressKeys,
         order: OrderId,
-        column: AddressColumn,
+        column: SealedColumn,
         address: &Address,
     ) -> Result<Self, RepositoryError> {
         let plaintext = serde_json::to_vec(&AddressDocument::from(address)).map_err(corrupt)?;
@@ -148,7 +149,7 @@ impl StoredAddress {
         self,
         keys: &AddressKeys,
         order: OrderId,
-        column: AddressColumn,
+        column: SealedColumn,
     ) -> Result<Address, RepositoryError> {
         let document = match self {
             Self::Plain(document) => document,
@@ -212,8 +213,16 @@ impl OrderRow {
         let open = |stored: Option<Json<StoredAddress>>, column| {
             stored.map(|a| a.0.open(keys, id, column)).transpose()
         };
-        let shipping_address = open(self.shipping_address, AddressColumn::Shipping)?;
-        let billing_address = open(self.billing_address, AddressColumn::Billing)?;
+        let shipping_address = open(self.shipping_address, SealedColumn::Shipping)?;
+        let billing_address = open(self.billing_address, SealedColumn::Billing)?;
+        let contact_email = self
+            .contact_email
+            .map(|sealed| {
+                let plaintext = keys.open(&sealed.0, id, SealedColumn::ContactEmail)?;
+                let text = String::from_utf8(plaintext).map_err(corrupt)?;
+                ContactEmail::parse(&text).map_err(corrupt)
+            })
+            .transpose()?;
         let currency: Currency = crate::currency(&self.currency)?;
         let breakdown = |parts: Components, total: i64| {
             PriceBreakdown::from_parts(currency, parts, total).map_err(corrupt)
@@ -264,6 +273,7 @@ impl OrderRow {
                 payment_method: self.payment_method,
             },
             metadata: OrderMetadata::new(self.metadata).map_err(corrupt)?,
+            contact_email,
             hold_id: self.hold_id.map(HoldId::new),
             expires_at: self.expires_at,
             payment_intent_id: self.payment_intent_id.map(PaymentIntentId::new),

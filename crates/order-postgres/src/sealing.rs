@@ -1,4 +1,5 @@
-//! Addresses sealed at rest (SPEC §12b): AES-256-GCM under a key id, so keys can rotate.
+//! Personal data sealed at rest (SPEC §12b): the shipping and billing addresses and the contact
+//! e-mail, each with AES-256-GCM under a key id, so keys can rotate.
 //!
 //! The first configured key seals every new address; every configured key still opens what it
 //! sealed, so an operator rotates by putting a new key first and drops an old one only after
@@ -17,18 +18,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::corrupt;
 
-/// Which address column a value belongs to (part of what the seal authenticates).
+/// Which column a sealed value belongs to (part of what the seal authenticates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AddressColumn {
+pub(crate) enum SealedColumn {
     Shipping,
     Billing,
+    ContactEmail,
 }
 
-impl AddressColumn {
+impl SealedColumn {
     fn name(self) -> &'static str {
         match self {
             Self::Shipping => "shipping_address",
             Self::Billing => "billing_address",
+            Self::ContactEmail => "contact_email",
         }
     }
 }
@@ -95,15 +98,15 @@ impl AddressKeys {
     pub(crate) fn seal(
         &self,
         order: OrderId,
-        column: AddressColumn,
+        column: SealedColumn,
         plaintext: &[u8],
-    ) -> Result<SealedAddress, RepositoryError> {
+    ) -> Result<SealedValue, RepositoryError> {
         let (id, key) = &self.keys[0];
         let mut in_out = plaintext.to_vec();
         let nonce = key
             .seal_in_place_append_tag(Aad::from(binding(order, column)), &mut in_out)
             .map_err(|_| corrupt("an address could not be sealed"))?;
-        Ok(SealedAddress {
+        Ok(SealedValue {
             kid: id.clone(),
             nonce: STANDARD.encode(nonce.as_ref()),
             ciphertext: STANDARD.encode(in_out),
@@ -114,9 +117,9 @@ impl AddressKeys {
     /// of the configured keys.
     pub(crate) fn open(
         &self,
-        sealed: &SealedAddress,
+        sealed: &SealedValue,
         order: OrderId,
-        column: AddressColumn,
+        column: SealedColumn,
     ) -> Result<Vec<u8>, RepositoryError> {
         let (_, key) = self
             .keys
@@ -148,14 +151,15 @@ impl AddressKeys {
     }
 }
 
-/// What a seal authenticates besides the plaintext.
-fn binding(order: OrderId, column: AddressColumn) -> Vec<u8> {
+/// What a seal authenticates besides the plaintext. The prefix predates the contact column and
+/// stays, so that every value sealed so far still opens.
+fn binding(order: OrderId, column: SealedColumn) -> Vec<u8> {
     format!("order-address:v1:{order}:{}", column.name()).into_bytes()
 }
 
-/// A sealed address as it is stored (a jsonb document of this adapter's own).
+/// A sealed value as it is stored (a jsonb document of this adapter's own).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SealedAddress {
+pub(crate) struct SealedValue {
     /// The id of the key it was sealed under.
     kid: String,
     /// Base64 of the 96-bit nonce.
@@ -165,7 +169,7 @@ pub(crate) struct SealedAddress {
 }
 
 #[cfg(test)]
-impl SealedAddress {
+impl SealedValue {
     /// The id of the key it was sealed under.
     pub(crate) fn key_id(&self) -> &str {
         &self.kid
@@ -187,46 +191,43 @@ mod tests {
     fn a_sealed_address_opens_for_its_order_and_column_only() {
         let keys = AddressKeys::parse(&format!("k1:{OLD}")).expect("keys");
         let sealed = keys
-            .seal(order(1), AddressColumn::Shipping, b"Ada Lovelace")
+            .seal(order(1), SealedColumn::Shipping, b"Ada Lovelace")
             .expect("seal");
         assert!(!sealed.ciphertext.contains("Ada"));
         assert_eq!(
-            keys.open(&sealed, order(1), AddressColumn::Shipping)
+            keys.open(&sealed, order(1), SealedColumn::Shipping)
                 .expect("open"),
             b"Ada Lovelace"
         );
         assert!(
-            keys.open(&sealed, order(2), AddressColumn::Shipping)
+            keys.open(&sealed, order(2), SealedColumn::Shipping)
                 .is_err()
         );
-        assert!(
-            keys.open(&sealed, order(1), AddressColumn::Billing)
-                .is_err()
-        );
+        assert!(keys.open(&sealed, order(1), SealedColumn::Billing).is_err());
     }
 
     #[test]
     fn after_a_rotation_the_new_key_seals_and_the_old_one_still_opens() {
         let before = AddressKeys::parse(&format!("k1:{OLD}")).expect("keys");
         let sealed_before = before
-            .seal(order(1), AddressColumn::Billing, b"1 Main St")
+            .seal(order(1), SealedColumn::Billing, b"1 Main St")
             .expect("seal");
         let after = AddressKeys::parse(&format!("k2:{NEW}, k1:{OLD}")).expect("keys");
         assert_eq!(after.current_id(), "k2");
         assert_eq!(
             after
-                .open(&sealed_before, order(1), AddressColumn::Billing)
+                .open(&sealed_before, order(1), SealedColumn::Billing)
                 .expect("open"),
             b"1 Main St"
         );
         let sealed_after = after
-            .seal(order(1), AddressColumn::Billing, b"1 Main St")
+            .seal(order(1), SealedColumn::Billing, b"1 Main St")
             .expect("seal");
         assert_eq!(sealed_after.key_id(), "k2");
         let only_new = AddressKeys::parse(&format!("k2:{NEW}")).expect("keys");
         assert!(
             only_new
-                .open(&sealed_before, order(1), AddressColumn::Billing)
+                .open(&sealed_before, order(1), SealedColumn::Billing)
                 .is_err()
         );
     }

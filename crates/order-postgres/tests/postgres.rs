@@ -836,7 +836,8 @@ async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip()
     );
 }
 
-/// Copies the stored order `template` (and its items) `copies` times, one second apart.
+/// Copies the stored order `template` (and its items) `copies` times, one second apart, without
+/// its sealed contact (a seal opens for its own order only).
 async fn copy_order(db: &TestDb, template: &Order, copies: i32) {
     sqlx::query(
         "WITH o_new AS (
@@ -845,7 +846,8 @@ async fn copy_order(db: &TestDb, template: &Order, copies: i32) {
                 'id', gen_random_uuid(), 'order_number', 'ORD-20261122-Z' || lpad(g::text, 5, '0'),
                 'created_at', o.created_at + make_interval(secs => g),
                 'reserved_at', o.created_at + make_interval(secs => g),
-                'updated_at', o.created_at + make_interval(secs => g)))).*
+                'updated_at', o.created_at + make_interval(secs => g),
+                'contact_email', null))).*
             FROM orders o, generate_series(1, $2) g WHERE o.id = $1
             RETURNING id)
          INSERT INTO order_items

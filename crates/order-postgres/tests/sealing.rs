@@ -78,6 +78,7 @@ fn goods_order(n: u128) -> Order {
             ..GoodsDetails::default()
         },
         metadata: Default::default(),
+        contact_email: order_domain::order::ContactEmail::parse("ada@example.com").ok(),
         expires_at: NOW + Duration::minutes(30),
         now: NOW,
     })

@@ -49,8 +49,16 @@ pub(crate) struct Recorded {
     id: Uuid,
     tenant_id: Uuid,
     user_id: Uuid,
+    #[serde(default)]
+    email: Option<String>,
     order_id: Uuid,
+    #[serde(default)]
+    order_number: Option<String>,
     template: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    tracking_number: Option<String>,
 }
 
 /// Shipping methods the simulated carrier offers: code, price in minor units, days, carrier.

@@ -56,6 +56,8 @@ pub struct Config {
     pub inventory_service_url: String,
     /// `SHIPPING_SERVICE_URL`: rates and labels.
     pub shipping_service_url: String,
+    /// `NOTIFICATION_SERVICE_URL`: where buyers' notifications are sent.
+    pub notification_service_url: String,
     /// `EVENT_CACHE_TTL_SECONDS` (30; 0 turns it off): how long event details are reused for
     /// the on-sale check of new orders (decision 0022).
     pub event_cache_ttl: Duration,
@@ -158,6 +160,7 @@ impl Config {
             product_service_url: upstreams.product_service_url,
             inventory_service_url: upstreams.inventory_service_url,
             shipping_service_url: upstreams.shipping_service_url,
+            notification_service_url: upstreams.notification_service_url,
             event_cache_ttl: upstreams.event_cache_ttl,
             upstream_service_key: upstreams.upstream_service_key,
             upstream_timeout: upstreams.upstream_timeout,
@@ -212,6 +215,7 @@ mod tests {
         ("PRODUCT_SERVICE_URL", "http://localhost:3006"),
         ("INVENTORY_SERVICE_URL", "http://localhost:3007"),
         ("SHIPPING_SERVICE_URL", "http://localhost:3008"),
+        ("NOTIFICATION_SERVICE_URL", "http://localhost:3009"),
     ];
 
     #[test]

@@ -16,6 +16,7 @@ pub(super) struct UpstreamVars {
     product_service_url: String,
     inventory_service_url: String,
     shipping_service_url: String,
+    notification_service_url: String,
     event_cache_ttl_seconds: Option<Seconds>,
     upstream_service_key: Option<SecretString>,
     upstream_timeout_ms: Option<Millis>,
@@ -34,6 +35,7 @@ pub(super) struct Upstreams {
     pub(super) product_service_url: String,
     pub(super) inventory_service_url: String,
     pub(super) shipping_service_url: String,
+    pub(super) notification_service_url: String,
     pub(super) event_cache_ttl: Duration,
     pub(super) upstream_service_key: Option<SecretString>,
     pub(super) upstream_timeout: Duration,
@@ -63,6 +65,7 @@ impl UpstreamVars {
             product_service_url: self.product_service_url,
             inventory_service_url: self.inventory_service_url,
             shipping_service_url: self.shipping_service_url,
+            notification_service_url: self.notification_service_url,
             event_cache_ttl: Duration::from_secs(ttl),
             upstream_service_key: self.upstream_service_key,
             upstream_timeout: self

@@ -1,7 +1,7 @@
 //! The goods order's wire types (seed 000's shapes): the order from the cart and its addresses.
 
 use garde::Validate;
-use order_domain::order::Address;
+use order_domain::order::{Address, ContactEmail};
 use order_domain::use_cases::{CreateGoodsOrder, IdempotencyKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -137,7 +137,11 @@ pub struct CreateGoodsOrderBody {
 
 impl CreateGoodsOrderBody {
     /// The use case's request.
-    pub fn into_domain(self, idempotency: Option<IdempotencyKey>) -> CreateGoodsOrder {
+    pub fn into_domain(
+        self,
+        idempotency: Option<IdempotencyKey>,
+        contact_email: Option<ContactEmail>,
+    ) -> CreateGoodsOrder {
         CreateGoodsOrder {
             shipping_address: self.shipping_address.to_domain(),
             billing_address: self.billing_address.as_ref().map(AddressBody::to_domain),
@@ -146,6 +150,7 @@ impl CreateGoodsOrderBody {
             notes: self.notes,
             payment_method: self.payment_method_id,
             idempotency,
+            contact_email,
         }
     }
 }

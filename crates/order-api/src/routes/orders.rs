@@ -10,7 +10,7 @@ use order_domain::ids::OrderId;
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 
 use super::{AppState, order_answer};
-use crate::caller::User;
+use crate::caller::{Contact, User};
 use crate::dto::{
     CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
     GoodsOrderCreated, HistoryEntry, HistoryResponse, ListQuery, OrderPageResponse, OrderResponse,
@@ -47,13 +47,14 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
+    Contact(contact_email): Contact,
     Claim(idempotency): Claim,
     body: RawJson,
 ) -> Result<HttpResponse, ApiError> {
     if body.has_field("shippingAddress")? {
         let request = body
             .parse::<CreateGoodsOrderBody>()?
-            .into_domain(idempotency);
+            .into_domain(idempotency, contact_email);
         let created = state.service.create_goods_order(&ctx, request).await?;
         let order = &created.order;
         let answer = GoodsOrderCreated {
@@ -87,6 +88,7 @@ pub(super) async fn create(
                 currency,
                 idempotency,
                 metadata,
+                contact_email,
             },
         )
         .await?;

@@ -21,7 +21,8 @@ fn order_api() -> Command {
         .env("EVENT_SERVICE_URL", "http://127.0.0.1:9")
         .env("PRODUCT_SERVICE_URL", "http://127.0.0.1:9")
         .env("INVENTORY_SERVICE_URL", "http://127.0.0.1:9")
-        .env("SHIPPING_SERVICE_URL", "http://127.0.0.1:9");
+        .env("SHIPPING_SERVICE_URL", "http://127.0.0.1:9")
+        .env("NOTIFICATION_SERVICE_URL", "http://127.0.0.1:9");
     command
 }
 

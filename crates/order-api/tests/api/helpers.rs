@@ -207,6 +207,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         product_service_url: simulator.to_owned(),
         inventory_service_url: simulator.to_owned(),
         shipping_service_url: simulator.to_owned(),
+        notification_service_url: simulator.to_owned(),
         event_cache_ttl: StdDuration::from_secs(30),
         upstream_service_key: Some(UPSTREAM_KEY.into()),
         upstream_timeout: StdDuration::from_secs(2),
@@ -264,6 +265,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         .await
         .expect("replica builds");
     let consumers = config.consumers.clone();
+    let announcer = order_api::startup::build_announcer(&store, &config).expect("announcer builds");
     let app = Application::build(config).await.expect("app builds");
     let service = app.service().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -277,6 +279,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(service.clone()),
                 StdDuration::from_millis(50),
             )
+            .announcing(std::sync::Arc::new(announcer))
             .run(amqp_url(), stopped),
         );
     }
@@ -303,6 +306,7 @@ pub(crate) fn token_with(
         tenant_id: tenant,
         roles: roles.to_vec(),
         vip: false,
+        email: Some(format!("{}@example.com", user.as_uuid().simple())),
         exp: exp.unix_timestamp(),
         iss: None,
         aud: None,

@@ -13,5 +13,6 @@ mod guards;
 mod jobs;
 mod lifecycle;
 mod messages;
+mod notifications;
 mod resilience;
 mod shop;

@@ -365,7 +365,7 @@ async fn stock_that_ran_out_between_cart_and_order_refuses_the_order_and_keeps_t
 
 impl TestApp {
     /// A goods order of `buyer` for `quantity` units of product `n`; returns `{order, paymentIntent}`.
-    async fn goods_order(&self, buyer: &str, n: u128, quantity: u32) -> Value {
+    pub(crate) async fn goods_order(&self, buyer: &str, n: u128, quantity: u32) -> Value {
         let body = json!({ "productId": product(n), "quantity": quantity });
         assert_eq!(
             self.post(buyer, "/api/v1/cart/items", &body).await.status(),
@@ -497,7 +497,7 @@ async fn confirm_payment_confirms_a_ticket_order_too() {
     assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
 }
 
-fn warehouse() -> String {
+pub(crate) fn warehouse() -> String {
     token_with(
         tenant_a(),
         user(500),
@@ -508,7 +508,7 @@ fn warehouse() -> String {
 
 impl TestApp {
     /// A paid goods order of `buyer`; returns its id.
-    async fn paid_goods_order(&self, buyer: &str, n: u128) -> String {
+    pub(crate) async fn paid_goods_order(&self, buyer: &str, n: u128) -> String {
         let created = self.goods_order(buyer, n, 1).await;
         let id = created["order"]["id"].as_str().expect("id").to_owned();
         let paid = self

@@ -5,6 +5,7 @@
 //! wrong state is an error naming both states, never a silent no-op. Fields are private: adapters
 //! read and rebuild an order through [`OrderRecord`], which [`Order::restore`] checks.
 
+mod contact;
 mod fulfillment;
 mod goods;
 mod lines;
@@ -16,6 +17,7 @@ pub mod status;
 
 use time::OffsetDateTime;
 
+pub use self::contact::{ContactEmail, InvalidEmail, MAX_EMAIL_CHARS};
 pub use self::goods::{Address, GoodsDetails, Shipment};
 pub use self::lines::{ItemProduct, OrderItem};
 pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
@@ -102,6 +104,8 @@ pub struct NewOrder {
     pub goods: GoodsDetails,
     /// The client's own data, stored and returned as given.
     pub metadata: OrderMetadata,
+    /// Where notifications about the order go (the JWT `email` claim), when known.
+    pub contact_email: Option<ContactEmail>,
     /// End of the reservation / payment window.
     pub expires_at: OffsetDateTime,
     /// Creation time.
@@ -185,6 +189,7 @@ impl Order {
             pricing: new.priced.order,
             goods: new.goods,
             metadata: new.metadata,
+            contact_email: new.contact_email,
             hold_id: None,
             expires_at: new.expires_at,
             payment_intent_id: None,
@@ -278,6 +283,11 @@ impl Order {
     /// The client's own data (seed 002's `metadata`).
     pub fn metadata(&self) -> &OrderMetadata {
         &self.record.metadata
+    }
+
+    /// Where notifications about the order go, when the buyer's token named an address.
+    pub fn contact_email(&self) -> Option<&ContactEmail> {
+        self.record.contact_email.as_ref()
     }
 
     /// The lines.

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderKind, OrderMetadata, OrderStatus,
-    Refund, Shipment,
+    ContactEmail, GoodsDetails, ItemProduct, Milestones, Order, OrderItem, OrderKind,
+    OrderMetadata, OrderStatus, Refund, Shipment,
 };
 use crate::ids::{
     EventId, HoldId, OrderId, OrderNumber, PaymentIntentId, TenantId, TicketId, UserId,
@@ -33,6 +33,9 @@ pub struct OrderRecord {
     /// The client's own data.
     #[serde(default)]
     pub metadata: OrderMetadata,
+    /// Where notifications go.
+    #[serde(default)]
+    pub contact_email: Option<ContactEmail>,
     /// The upstream hold (ticket hold or stock reservation).
     pub hold_id: Option<HoldId>,
     /// When the reservation or payment window ends.

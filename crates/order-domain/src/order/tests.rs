@@ -68,6 +68,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
         priced,
         goods: GoodsDetails::default(),
         metadata: Default::default(),
+        contact_email: ContactEmail::parse("buyer@example.com").ok(),
         expires_at: T0 + Duration::minutes(15),
         now: T0,
     })

@@ -521,6 +521,18 @@ pub trait Inbox: Send + Sync {
         consumer: &str,
         message_id: &str,
     ) -> Result<bool, RepositoryError>;
+
+    /// Records that `consumer` applied `message_id` for `tenant`, for consumers whose effect is
+    /// not a database change (a notification sent); recording a known message again is a no-op.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn record(
+        &self,
+        tenant: TenantId,
+        consumer: &str,
+        message_id: &str,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// Analytics snapshots (the metrics job writes, admins read).

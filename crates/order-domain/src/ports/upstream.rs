@@ -445,7 +445,7 @@ pub trait EventCatalog: Send + Sync {
     ) -> Result<Option<EventInfo>, UpstreamError>;
 }
 
-/// A message to the customer.
+/// A message to the customer about one committed status change of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
@@ -455,13 +455,21 @@ pub struct Notification {
     pub tenant_id: TenantId,
     /// Recipient.
     pub user_id: UserId,
+    /// The recipient's address, when the order knows it (else the service looks the user up).
+    pub email: Option<crate::order::ContactEmail>,
     /// The order.
     pub order_id: OrderId,
-    /// Template (the domain event's name).
+    /// The order's number, as the buyer knows it.
+    pub order_number: crate::ids::OrderNumber,
+    /// Template: the domain event's name (`order.confirmed`, `order.shipped`, …).
     pub template: String,
+    /// The status the order moved to.
+    pub status: crate::order::OrderStatus,
+    /// The parcel's tracking number, once it shipped.
+    pub tracking_number: Option<String>,
 }
 
-/// The notification service. Best effort: a failure never undoes an order change.
+/// The notification service. Called after the change committed, so a failure never undoes it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Notifier: Send + Sync {

@@ -10,7 +10,9 @@ use crate::actor::RequestContext;
 use crate::cart::CartOwner;
 use crate::ids::{EventId, OrderId, OrderItemId, OrderNumber, TicketPricingId, TicketTypeId};
 use crate::money::Money;
-use crate::order::{Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind};
+use crate::order::{
+    Address, ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
+};
 use crate::policy::{FieldError, LineQuantity, Violations};
 use crate::ports::{
     EventStatus, Hold, IdempotencyRecord, QuotaClaim, RepositoryError, StockLine, TicketLine,
@@ -45,6 +47,8 @@ pub struct CreateTicketOrder {
     pub idempotency: Option<IdempotencyKey>,
     /// The client's own data, stored with the order and returned as given.
     pub metadata: crate::order::OrderMetadata,
+    /// Where notifications about the order go (the buyer's JWT `email` claim).
+    pub contact_email: Option<ContactEmail>,
 }
 
 /// The `Idempotency-Key` a creation runs under. The key is stored with the order in the same
@@ -79,6 +83,8 @@ pub struct CreateGoodsOrder {
     pub payment_method: Option<String>,
     /// The request's `Idempotency-Key`, stored with the order.
     pub idempotency: Option<IdempotencyKey>,
+    /// Where notifications about the order go (the buyer's JWT `email` claim).
+    pub contact_email: Option<ContactEmail>,
 }
 
 /// A created order and what the front end needs to pay it.
@@ -238,6 +244,7 @@ impl OrderService {
             priced,
             goods: GoodsDetails::default(),
             metadata: request.metadata.clone(),
+            contact_email: request.contact_email.clone(),
             expires_at,
             now,
         })?;
@@ -426,6 +433,7 @@ impl OrderService {
                 payment_method: request.payment_method,
             },
             metadata: crate::order::OrderMetadata::default(),
+            contact_email: request.contact_email,
             expires_at,
             now,
         })?;

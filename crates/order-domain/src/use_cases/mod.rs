@@ -18,6 +18,7 @@ mod expiry;
 mod fulfillment;
 mod lifecycle;
 mod messages;
+mod notifications;
 mod promotions;
 mod queries;
 mod refunds;
@@ -36,6 +37,7 @@ pub use self::create::{
 pub use self::error::UseCaseError;
 pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
+pub use self::notifications::Announcer;
 pub use self::refunds::RefundRetryReport;
 use crate::actor::RequestContext;
 use crate::audit::AuditEntry;

@@ -5,8 +5,10 @@ use order_domain::ports::{OrderChange, RepositoryError};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::columns::{AuditColumns, ItemColumns, OutboxColumns, address_column};
-use crate::sealing::{AddressColumn, AddressKeys};
+use crate::columns::{
+    AuditColumns, ItemColumns, OutboxColumns, address_column, contact_email_column,
+};
+use crate::sealing::{AddressKeys, SealedColumn};
 use crate::{corrupt, storage, to_i32};
 
 /// What the insert statement reports besides the rows it wrote.
@@ -49,15 +51,16 @@ pub(super) async fn insert_order(
     let shipping_address = address_column(
         keys,
         order.id,
-        AddressColumn::Shipping,
+        SealedColumn::Shipping,
         goods.shipping_address.as_ref(),
     )?;
     let billing_address = address_column(
         keys,
         order.id,
-        AddressColumn::Billing,
+        SealedColumn::Billing,
         goods.billing_address.as_ref(),
     )?;
+    let contact_email = contact_email_column(keys, order.id, order.contact_email.as_ref())?;
     let row = sqlx::query!(
         r#"WITH day_quota AS (
             INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
@@ -80,10 +83,10 @@ pub(super) async fn insert_order(
                 created_at, updated_at, reserved_at, confirmed_at, processing_at, shipped_at, delivered_at,
                 cancelled_at, expired_at, returned_at, refunded_at, carrier, tracking_number, label_url,
                 estimated_delivery, shipping_address, billing_address, shipping_method, promo_code, notes,
-                payment_method, metadata)
+                payment_method, metadata, contact_email)
             SELECT $1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}',
                 $19, $20, $21, $22, $23, $24, $25, $76, $77, $78, $26, $27, $79, $80, $81, $82, $83,
-                $84, $28, $29, $30, $31, $32, $33, $85
+                $84, $28, $29, $30, $31, $32, $33, $85, $86
             WHERE ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
               AND ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
             ON CONFLICT (id) DO NOTHING
@@ -239,6 +242,7 @@ pub(super) async fn insert_order(
         order.shipment.as_ref().and_then(|s| s.label_url.as_deref()),
         order.shipment.as_ref().and_then(|s| s.estimated_delivery),
         order.metadata.to_value(),
+        contact_email as _,
     )
     .fetch_one(&mut **tx)
     .await

@@ -97,6 +97,7 @@ pub fn new_order(tenant: TenantId, n: u128, user: u128, event: u128) -> Order {
         priced,
         goods: GoodsDetails::default(),
         metadata: Default::default(),
+        contact_email: order_domain::order::ContactEmail::parse("buyer@example.com").ok(),
         expires_at: NOW + Duration::minutes(15),
         now: NOW,
     })

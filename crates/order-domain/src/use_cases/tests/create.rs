@@ -31,6 +31,7 @@ pub(super) fn two_tickets() -> CreateTicketOrder {
         currency: None,
         idempotency: None,
         metadata: Default::default(),
+        contact_email: crate::order::ContactEmail::parse("buyer@example.com").ok(),
     }
 }
 
@@ -137,6 +138,11 @@ async fn a_ticket_order_is_priced_held_paid_for_and_stored_in_one_change() {
         (Some(OrderStatus::Pending), Some(OrderStatus::Reserved))
     );
     assert_eq!(commits[0].order.version(), 0, "a new order is inserted");
+    assert_eq!(
+        commits[0].order.contact_email().map(|e| e.as_str()),
+        Some("buyer@example.com"),
+        "notifications reach the address the token named"
+    );
 }
 
 #[tokio::test]
@@ -418,6 +424,7 @@ fn checkout(promo: Option<&str>) -> CreateGoodsOrder {
         notes: Some("leave at the door".into()),
         payment_method: Some("card".into()),
         idempotency: None,
+        contact_email: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod expiry;
 mod idempotency;
 mod lifecycle;
 mod messages;
+mod notifications;
 mod refunds;
 
 use std::sync::atomic::{AtomicU64, Ordering};

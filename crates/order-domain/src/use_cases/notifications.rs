@@ -1,0 +1,96 @@
+//! Notifications (SPEC §10): each committed status change of an order is announced to its buyer
+//! once, from the event stream after the commit, never inline in the request that changed it.
+//!
+//! The [`Announcer`] is handed the order's own events by a consumer. It reads the order for the
+//! recipient (the buyer and the address their token named at checkout), sends through the
+//! [`Notifier`] with the event id as the notification id, then records the event in the inbox. A
+//! crash between sending and recording sends again with the same id, which the notification
+//! service treats as the same notification (docs/upstreams.md): each change reaches the buyer
+//! once. An outage fails the announcement as retryable, so the consumer tries again later.
+
+use std::sync::Arc;
+
+use crate::events::{EventEnvelope, OrderEvent};
+use crate::messages::MessageOutcome;
+use crate::ports::{Inbox, Notification, Notifier, OrderRepository};
+use crate::use_cases::UseCaseError;
+
+/// Announces committed status changes; needs only the order reads, the inbox and the notifier.
+#[derive(Clone)]
+pub struct Announcer {
+    orders: Arc<dyn OrderRepository>,
+    inbox: Arc<dyn Inbox>,
+    notifier: Arc<dyn Notifier>,
+}
+
+impl std::fmt::Debug for Announcer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Announcer").finish_non_exhaustive()
+    }
+}
+
+impl Announcer {
+    /// An announcer over these ports.
+    pub fn new(
+        orders: Arc<dyn OrderRepository>,
+        inbox: Arc<dyn Inbox>,
+        notifier: Arc<dyn Notifier>,
+    ) -> Self {
+        Self {
+            orders,
+            inbox,
+            notifier,
+        }
+    }
+
+    /// Sends the notification `envelope` calls for, once per `consumer`: every event that moves
+    /// an order to another status. Events that move nothing (creation, which is followed by the
+    /// reservation, an extended hold, refund bookkeeping, tickets attached) need none.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Storage`] or [`UseCaseError::Upstream`] when the order cannot be read or
+    /// the notifier is down ([`UseCaseError::is_retryable`] says whether to try again).
+    pub async fn announce(
+        &self,
+        consumer: &str,
+        envelope: &EventEnvelope,
+    ) -> Result<MessageOutcome, UseCaseError> {
+        let Some((_, status)) = envelope
+            .event
+            .status_change()
+            .filter(|(from, to)| from != to)
+        else {
+            return Ok(MessageOutcome::Ignored("no status change to announce"));
+        };
+        let tenant = envelope.tenant_id;
+        let message_id = envelope.id.to_string();
+        if self.inbox.contains(tenant, consumer, &message_id).await? {
+            return Ok(MessageOutcome::Duplicate);
+        }
+        let Some(order) = self.orders.find(tenant, envelope.order_id).await? else {
+            return Ok(MessageOutcome::Ignored("the order is not in this store"));
+        };
+        let tracking_number = match &envelope.event {
+            OrderEvent::Shipped(shipped) => Some(shipped.tracking_number.clone()),
+            _ => order
+                .record()
+                .shipment
+                .as_ref()
+                .map(|s| s.tracking_number.clone()),
+        };
+        let notification = Notification {
+            id: envelope.id,
+            tenant_id: tenant,
+            user_id: order.user_id(),
+            email: order.contact_email().cloned(),
+            order_id: order.id(),
+            order_number: order.record().number.clone(),
+            template: envelope.event_type().to_owned(),
+            status,
+            tracking_number,
+        };
+        self.notifier.notify(&notification).await?;
+        self.inbox.record(tenant, consumer, &message_id).await?;
+        Ok(MessageOutcome::Applied)
+    }
+}
