@@ -1,5 +1,6 @@
-//! The per-buyer quotas and the idempotency keys the unit of work decides with the order's own
-//! insert, against the real PostgreSQL server, under real concurrency.
+//! The per-buyer quotas, the per-user limit of a promo code and the idempotency keys the unit of
+//! work decides with the order's own insert, against the real PostgreSQL server, under real
+//! concurrency.
 
 mod common;
 
@@ -196,4 +197,59 @@ async fn one_idempotency_key_creates_one_order_and_finds_it_again() {
         .commit(&keyed(20, "key-1", "fp-new", NOW + Duration::seconds(1)))
         .await
         .expect("a key past its TTL may be taken over");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_orders_of_one_buyer_redeem_a_code_exactly_its_per_user_limit() {
+    let db = fresh_db_sized(30).await;
+    sqlx::query(
+        "INSERT INTO promo_codes (tenant_id, code, discount_kind, discount_value, valid_from,
+             usage_limit, per_user_limit)
+         VALUES ($1, 'TWICE', 'fixed', 500, $2, NULL, 2)",
+    )
+    .bind(tenant_a().as_uuid())
+    .bind(NOW - Duration::days(1))
+    .execute(&db.owner)
+    .await
+    .expect("promo code");
+    let buyer = UserId::from_uuid(id(7));
+    let changes: Vec<_> = (1..=20)
+        .map(|n| {
+            let order = new_order(tenant_a(), n, 7, 9);
+            let mut change = change(&order, Vec::new(), n * 10_000);
+            change.promo_redemption = Some(PromoRedemption {
+                code: "TWICE".into(),
+                user_id: buyer,
+            });
+            change
+        })
+        .collect();
+    let results = commit_all(&db, &changes).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| **r == Err(RepositoryError::PromoCodeUsedUp))
+        .count();
+    assert_eq!((created, refused), (2, 18));
+    assert_eq!(stored_orders(&db).await, 2, "a refused order leaves no row");
+    let (times_used, usages): (i32, i64) = sqlx::query_as(
+        "SELECT (SELECT times_used FROM promo_codes WHERE code = 'TWICE'),
+                (SELECT count(*) FROM promo_code_usages WHERE code = 'TWICE')",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .expect("counts");
+    assert_eq!((times_used, usages), (2, 2));
+
+    // Another buyer still has both uses.
+    let other = new_order(tenant_a(), 40, 8, 9);
+    let mut change = change(&other, Vec::new(), 400_000);
+    change.promo_redemption = Some(PromoRedemption {
+        code: "TWICE".into(),
+        user_id: UserId::from_uuid(id(8)),
+    });
+    db.store
+        .commit(&change)
+        .await
+        .expect("another buyer's order");
 }

@@ -24,6 +24,8 @@ pub(super) struct InsertOutcome {
 // The quota places are claimed first, by conditional upserts on the buyer's counter rows: an
 // upsert that meets a concurrent one waits for it and re-checks the limit against the committed
 // count, so no race can exceed a quota. The order row is only inserted when every claim held.
+// A promo code is counted the same way after the order row: its usage limit on the code's row,
+// its per-user limit on the buyer's counter row; a claim that fails rolls the whole order back.
 // The statement's text is fixed, so every order takes the buyer's rows in the same order (no
 // deadlock between two orders of one buyer).
 pub(super) async fn insert_order(
@@ -149,14 +151,24 @@ pub(super) async fn insert_order(
             UPDATE promo_codes SET times_used = times_used + 1
             WHERE code = $74 AND tenant_id = $2 AND EXISTS (SELECT 1 FROM o)
               AND (usage_limit IS NULL OR times_used < usage_limit)
-            RETURNING code
+            RETURNING code, per_user_limit
+        ),
+        promo_user AS (
+            INSERT INTO promo_code_user_uses AS q (tenant_id, code, user_id, used)
+            SELECT $2, p.code, $75, 1 FROM promo p
+            WHERE p.per_user_limit IS NULL OR p.per_user_limit >= 1
+            ON CONFLICT (tenant_id, code, user_id) DO UPDATE SET used = q.used + 1
+                WHERE q.used < coalesce((SELECT c.per_user_limit FROM promo_codes c
+                                         WHERE c.tenant_id = q.tenant_id AND c.code = q.code),
+                                        2147483647)
+            RETURNING 1
         )
         SELECT EXISTS (SELECT 1 FROM o) AS "saved!",
                ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota)) AS "day_ok!",
                ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota)) AS "event_ok!",
                ($71::text IS NULL OR EXISTS (SELECT 1 FROM idem)) AS "idempotency_ok!",
                ($65::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS "cart_ok!",
-               ($74::text IS NULL OR EXISTS (SELECT 1 FROM promo)) AS "promo_ok!""#,
+               ($74::text IS NULL OR EXISTS (SELECT 1 FROM promo_user)) AS "promo_ok!""#,
         order.id.as_uuid(),
         order.tenant_id.as_uuid(),
         order.number.as_str(),
