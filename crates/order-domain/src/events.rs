@@ -268,6 +268,9 @@ pub struct OrderReturned {
     pub change: StatusChanged,
     /// The customer's reason.
     pub reason: String,
+    /// The lines sent back; empty (and absent) when the whole order is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_ids: Vec<OrderItemId>,
 }
 
 /// `order.tickets_allocated`.

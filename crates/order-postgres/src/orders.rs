@@ -39,7 +39,7 @@ impl PgStore {
                 tracking_number, label_url, estimated_delivery,
                 shipping_address AS "shipping_address: _", billing_address AS "billing_address: _",
                 shipping_method, promo_code, notes, payment_method, metadata AS "metadata!",
-                contact_email AS "contact_email: _",
+                contact_email AS "contact_email: _", return_items AS "return_items!",
                 items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
             FROM orders_by_id($1, $2)"#,
             tenant.as_uuid(),

@@ -77,6 +77,7 @@ pub(crate) struct OrderRow {
     pub payment_method: Option<String>,
     pub metadata: serde_json::Value,
     pub contact_email: Option<Json<SealedValue>>,
+    pub return_items: Vec<Uuid>,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
@@ -287,6 +288,11 @@ impl OrderRow {
             refundable_max: self.refundable_max,
             cancellation_reason: self.cancellation_reason,
             return_reason: self.return_reason,
+            return_items: self
+                .return_items
+                .into_iter()
+                .map(OrderItemId::from_uuid)
+                .collect(),
             milestones: Milestones {
                 created_at: self.created_at,
                 updated_at: self.updated_at,

@@ -109,6 +109,21 @@ pub struct ReasonBody {
     pub reason: Option<String>,
 }
 
+/// `POST /orders/{id}/returns`: why, and which lines (all when absent).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Return)]
+pub struct ReturnBody {
+    /// Why; at most 500 characters.
+    #[garde(inner(length(chars, max = MAX_REASON)))]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+    /// The lines sent back; the whole order when absent.
+    #[garde(rename("itemIds"), custom(at_least_one_item), inner(length(max = 50)))]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, min_items = 1, max_items = 50)]
+    pub item_ids: Option<Vec<OrderItemId>>,
+}
+
 /// `POST /internal/v1/orders/{id}/expire`.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

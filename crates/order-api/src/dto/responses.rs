@@ -150,6 +150,10 @@ pub struct OrderResponse {
     refunds: Vec<RefundResponse>,
     refunded_amount: i64,
     cancellation_reason: Option<String>,
+    /// Goods orders: the lines of a partial return (absent when the whole order was returned).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    returned_item_ids: Vec<OrderItemId>,
     /// Goods orders: where it ships.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_address: Option<AddressBody>,
@@ -277,6 +281,7 @@ impl OrderResponse {
                 .collect(),
             refunded_amount: order.completed_refunds(),
             cancellation_reason: record.cancellation_reason.clone(),
+            returned_item_ids: record.return_items.clone(),
             shipping_address: record
                 .goods
                 .shipping_address

@@ -7,8 +7,8 @@ use order_domain::ids::OrderId;
 use super::{AppState, order_answer};
 use crate::caller::User;
 use crate::dto::{
-    CancellationResponse, FulfillmentStarted, OrderResponse, ReasonBody, RefundDecisionResponse,
-    RejectBody, ShipBody, reason,
+    CancellationResponse, FulfillmentStarted, OrderResponse, RefundDecisionResponse, RejectBody,
+    ReturnBody, ShipBody, reason,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, path_id};
@@ -125,11 +125,12 @@ pub(super) async fn fail(
     )))
 }
 
-/// Owners: return a SHIPPED or DELIVERED goods order within the return window (whole orders).
+/// Owners: return a SHIPPED or DELIVERED goods order within the return window — the lines
+/// `itemIds`, or the whole order.
 #[utoipa::path(
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
-    request_body(content = Option<ReasonBody>, description = "Optional"),
+    request_body(content = Option<ReturnBody>, description = "Optional"),
     responses(
         (status = 200, description = "RETURNED, awaiting the goods", body = OrderResponse),
         (status = 403, description = "forbidden"),
@@ -144,11 +145,12 @@ pub(super) async fn request_return(
     state: web::Data<AppState>,
     User(ctx): User,
     path: web::Path<String>,
-    JsonOrEmpty(body): JsonOrEmpty<ReasonBody>,
+    JsonOrEmpty(body): JsonOrEmpty<ReturnBody>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let why = reason(body.reason.as_deref(), "returned by the customer");
-    let order = state.service.request_return(&ctx, id, &why).await?;
+    let items = body.item_ids.unwrap_or_default();
+    let order = state.service.request_return(&ctx, id, &why, &items).await?;
     Ok(web::Json(order_answer(&state, &order)))
 }
 

@@ -15,4 +15,5 @@ mod lifecycle;
 mod messages;
 mod notifications;
 mod resilience;
+mod returns;
 mod shop;

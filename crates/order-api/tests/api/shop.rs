@@ -243,7 +243,7 @@ async fn concurrent_adds_never_put_more_lines_in_a_cart_than_max_cart_items() {
     assert_eq!(cart["items"].as_array().expect("items").len(), 3);
 }
 
-fn california() -> Value {
+pub(crate) fn california() -> Value {
     json!({
         "firstName": "Ada", "lastName": "Lovelace", "street": "1 Market St", "city": "San Francisco",
         "state": "CA", "zipCode": "94105", "country": "US", "phone": "+14155550100"

@@ -3,8 +3,9 @@
 
 use time::OffsetDateTime;
 
-use super::{Order, OrderError, OrderStatus, Shipment, check_transition};
+use super::{Order, OrderError, OrderStatus, RefundError, Shipment, check_transition};
 use crate::events::{OrderEvent, OrderReturned, OrderShipped};
+use crate::ids::OrderItemId;
 
 impl Order {
     /// CONFIRMED → PROCESSING (goods).
@@ -48,17 +49,33 @@ impl Order {
         Ok(vec![OrderEvent::Delivered(change)])
     }
 
-    /// SHIPPED/DELIVERED → RETURNED, while `return_window` after delivery has not passed.
+    /// SHIPPED/DELIVERED → RETURNED, while `return_window` after delivery has not passed: the
+    /// lines `items` (each once, in the order given), or the whole order when `items` is empty.
     ///
     /// # Errors
-    /// [`OrderError::ReturnWindowClosed`] or [`OrderError::InvalidTransition`].
+    /// [`OrderError::ReturnWindowClosed`], [`OrderError::InvalidTransition`], or
+    /// [`RefundError::UnknownItem`] for a line that is not on the order.
     pub fn request_return(
         &mut self,
         reason: &str,
+        items: &[OrderItemId],
         return_window: time::Duration,
         now: OffsetDateTime,
     ) -> Result<Vec<OrderEvent>, OrderError> {
         check_transition(self.kind(), self.status(), OrderStatus::Returned)?;
+        let mut returned: Vec<OrderItemId> = Vec::with_capacity(items.len());
+        for id in items {
+            if !self.record.items.iter().any(|item| item.id == *id) {
+                return Err(RefundError::UnknownItem(*id).into());
+            }
+            if !returned.contains(id) {
+                returned.push(*id);
+            }
+        }
+        // Every line named is the whole order: one way to store it.
+        if returned.len() == self.record.items.len() {
+            returned.clear();
+        }
         if let Some(delivered) = self.record.milestones.delivered_at {
             let deadline = delivered + return_window;
             if now > deadline {
@@ -67,9 +84,11 @@ impl Order {
         }
         let change = self.transition(OrderStatus::Returned, now)?;
         self.record.return_reason = Some(reason.to_owned());
+        self.record.return_items = returned.clone();
         Ok(vec![OrderEvent::Returned(OrderReturned {
             change,
             reason: reason.to_owned(),
+            item_ids: returned,
         })])
     }
 }

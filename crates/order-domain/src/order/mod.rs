@@ -199,6 +199,7 @@ impl Order {
             refundable_max: None,
             cancellation_reason: None,
             return_reason: None,
+            return_items: Vec::new(),
             milestones: Milestones::new(new.now),
         };
         let order = Order {
@@ -283,6 +284,11 @@ impl Order {
     /// The client's own data (seed 002's `metadata`).
     pub fn metadata(&self) -> &OrderMetadata {
         &self.record.metadata
+    }
+
+    /// The lines of a partial return (empty when the whole order was returned, or none was).
+    pub fn return_items(&self) -> &[OrderItemId] {
+        &self.record.return_items
     }
 
     /// Where notifications about the order go, when the buyer's token named an address.

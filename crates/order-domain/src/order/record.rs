@@ -9,7 +9,7 @@ use super::{
     OrderMetadata, OrderStatus, Refund, Shipment,
 };
 use crate::ids::{
-    EventId, HoldId, OrderId, OrderNumber, PaymentIntentId, TenantId, TicketId, UserId,
+    EventId, HoldId, OrderId, OrderItemId, OrderNumber, PaymentIntentId, TenantId, TicketId, UserId,
 };
 use crate::pricing::PriceBreakdown;
 
@@ -49,6 +49,9 @@ pub struct OrderRecord {
     pub refundable_max: Option<i64>,
     pub cancellation_reason: Option<String>,
     pub return_reason: Option<String>,
+    /// The lines of a partial return; empty when the whole order was returned (or none was).
+    #[serde(default)]
+    pub return_items: Vec<OrderItemId>,
     pub milestones: Milestones,
 }
 

@@ -379,7 +379,7 @@ impl Order {
 
     /// The payment service paid an APPROVED (or previously FAILED) refund. When completed refunds
     /// reach the refundable maximum, a CONFIRMED ticket order or RETURNED goods order becomes
-    /// REFUNDED.
+    /// REFUNDED; so does a partly returned order once every returned line is refunded.
     ///
     /// # Errors
     /// [`RefundError::NotFound`] or [`RefundError::InvalidState`].
@@ -407,7 +407,17 @@ impl Order {
             .record
             .refundable_max
             .is_some_and(|max| completed >= max);
-        if fully_refunded && transition_allowed(self.kind(), self.status(), OrderStatus::Refunded) {
+        let returned_lines_refunded = self.status() == OrderStatus::Returned
+            && !self.record.return_items.is_empty()
+            && self.record.return_items.iter().all(|line| {
+                self.record
+                    .refunds
+                    .iter()
+                    .any(|r| r.status == RefundStatus::Completed && r.items.contains(line))
+            });
+        if (fully_refunded || returned_lines_refunded)
+            && transition_allowed(self.kind(), self.status(), OrderStatus::Refunded)
+        {
             let change = self.transition(OrderStatus::Refunded, now)?;
             events.push(OrderEvent::Refunded(OrderRefunded {
                 change,

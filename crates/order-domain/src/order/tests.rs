@@ -167,7 +167,7 @@ fn command_to(order: &mut Order, to: OrderStatus) -> Result<Vec<OrderEvent>, Ord
             T0,
         ),
         OrderStatus::Delivered => order.deliver(T0),
-        OrderStatus::Returned => order.request_return("too small", Duration::days(30), T0),
+        OrderStatus::Returned => order.request_return("too small", &[], Duration::days(30), T0),
         OrderStatus::Refunded => refund_everything(order, 1),
     }
 }
@@ -473,7 +473,7 @@ fn tickets_attach_only_to_confirmed_ticket_orders() {
 #[test]
 fn returns_close_after_the_window() {
     let mut order = order_in(OrderKind::Goods, OrderStatus::Delivered).expect("reachable");
-    let result = order.request_return("late", Duration::days(30), T0 + Duration::days(31));
+    let result = order.request_return("late", &[], Duration::days(30), T0 + Duration::days(31));
     assert_eq!(
         result,
         Err(OrderError::ReturnWindowClosed {

@@ -6,7 +6,7 @@
 
 use super::{CancelOutcome, Extras, OrderService, UseCaseError};
 use crate::actor::{RequestContext, Role};
-use crate::ids::OrderId;
+use crate::ids::{OrderId, OrderItemId};
 use crate::order::{Order, OrderStatus, Shipment, check_transition};
 use crate::policy::RefundReason;
 use crate::ports::Allocation;
@@ -163,12 +163,14 @@ impl OrderService {
         ctx: &RequestContext,
         id: OrderId,
         reason: &str,
+        items: &[OrderItemId],
     ) -> Result<Order, UseCaseError> {
         let mut order = self.load_visible(ctx, id).await?;
         if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
             return Err(UseCaseError::Forbidden);
         }
-        let events = order.request_return(reason, self.config.refund.return_window, self.now())?;
+        let events =
+            order.request_return(reason, items, self.config.refund.return_window, self.now())?;
         self.persist(ctx, &mut order, events, Extras::default())
             .await?;
         Ok(order)

@@ -180,8 +180,9 @@ impl OrderService {
             .await?)
     }
 
-    /// `POST /orders/{id}/returns/complete` (warehouse received the goods): refunds a RETURNED
-    /// goods order in full except shipping, which makes it REFUNDED.
+    /// `POST /orders/{id}/returns/receive` (warehouse received the goods): refunds what a
+    /// RETURNED goods order sent back — the whole order except shipping, or the returned lines'
+    /// shares less their share of shipping — which makes it REFUNDED.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] unless warehouse or admin; [`UseCaseError::InvalidTransition`]
@@ -210,7 +211,11 @@ impl OrderService {
         let events = order.request_refund(
             RefundRequest {
                 id: refund_id,
-                scope: RefundScope::Remaining,
+                scope: if order.return_items().is_empty() {
+                    RefundScope::Remaining
+                } else {
+                    RefundScope::Items(order.return_items().to_vec())
+                },
                 reason: order
                     .record()
                     .return_reason

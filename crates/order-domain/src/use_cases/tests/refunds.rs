@@ -291,7 +291,7 @@ async fn a_returned_goods_order_is_refunded_except_shipping() {
     let expected = delivered.total() - delivered.pricing().shipping().minor();
     let (service, _) = Harness::new().with_order(delivered).committing().build();
     let returned = service
-        .request_return(&customer(), order_id(), "too small")
+        .request_return(&customer(), order_id(), "too small", &[])
         .await
         .expect("returned");
     assert_eq!(returned.status(), OrderStatus::Returned);
@@ -323,12 +323,65 @@ async fn a_returned_goods_order_is_refunded_except_shipping() {
 }
 
 #[tokio::test]
+async fn a_partial_return_refunds_exactly_the_returned_lines_share_less_its_share_of_shipping() {
+    let delivered = stored(OrderKind::Goods, OrderStatus::Delivered);
+    assert!(delivered.items().len() > 1, "the fixture has several lines");
+    let line = delivered.items()[0].id;
+    let terms = crate::order::RefundTerms {
+        refundable_max: delivered.total() - delivered.pricing().shipping().minor(),
+        retained: delivered.pricing().shipping().minor(),
+    };
+    let (_, expected) = delivered.line_refund_amounts(terms)[0];
+    assert!(expected < delivered.items()[0].pricing.total().minor() || terms.retained == 0);
+    let (service, _) = Harness::new().with_order(delivered).committing().build();
+    let returned = service
+        .request_return(&customer(), order_id(), "one too many", &[line, line])
+        .await
+        .expect("returned");
+    assert_eq!(returned.return_items(), [line], "each line once");
+
+    let mut h = Harness::new().with_order(returned);
+    h.payments
+        .expect_refund()
+        .withf(move |_, _, amount| amount.minor() == expected)
+        .times(1)
+        .returning(|_, _, _| Ok("re_part".into()));
+    let (service, _) = h.committing().build();
+    let refunded = service
+        .complete_return_refund(&warehouse(), order_id())
+        .await
+        .expect("refunded");
+    assert_eq!(refunded.status(), OrderStatus::Refunded);
+    assert_eq!(refunded.refunds()[0].items, [line]);
+    assert_eq!(refunded.refunds()[0].amount, expected);
+}
+
+#[tokio::test]
+async fn a_return_of_a_line_the_order_does_not_have_is_refused() {
+    let delivered = stored(OrderKind::Goods, OrderStatus::Delivered);
+    let (service, _) = Harness::new().with_order(delivered).build();
+    let stranger = crate::ids::OrderItemId::from_uuid(uuid(4242));
+    let result = service
+        .request_return(&customer(), order_id(), "?", &[stranger])
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(UseCaseError::Order(crate::order::OrderError::Refund(
+                crate::order::RefundError::UnknownItem(id)
+            ))) if id == stranger
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn returns_close_thirty_days_after_delivery() {
     let mut h = Harness::new().with_order(stored(OrderKind::Goods, OrderStatus::Delivered));
     h.now = T0 + Duration::days(31);
     let (service, _) = h.build();
     let result = service
-        .request_return(&customer(), order_id(), "late")
+        .request_return(&customer(), order_id(), "late", &[])
         .await;
     assert!(matches!(
         result,
