@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use order_domain::use_cases::{Announcer, GoodsCatalogConfig, OrderService, Ports};
+use order_domain::use_cases::{Announcer, OrderService, Ports};
 use order_http_clients::{
     HttpEventCatalog, HttpInventoryService, HttpNotifier, HttpPaymentGateway, HttpProductCatalog,
     HttpShippingService, HttpTicketService, UpstreamConfig,
@@ -294,7 +294,7 @@ pub async fn build_service(
         ids: Arc::new(UuidV7Ids),
         incidents: Arc::new(LoggedIncidents),
     };
-    let service = OrderService::new(ports, config.domain.clone(), GoodsCatalogConfig::default());
+    let service = OrderService::new(ports, config.domain.clone(), config.pricing.clone());
     Ok((service, store, redis))
 }
 

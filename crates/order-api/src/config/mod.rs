@@ -10,6 +10,7 @@
 mod auth;
 mod http;
 mod jobs;
+mod pricing;
 mod rules;
 mod stores;
 mod upstreams;
@@ -123,6 +124,8 @@ pub struct Config {
     pub log_json: bool,
     /// Business rules.
     pub domain: DomainConfig,
+    /// `PRICING_FILE` (built-in tables): goods tax rates and shipping methods per tenant.
+    pub pricing: order_domain::use_cases::GoodsCatalogs,
 }
 
 impl Config {
@@ -145,6 +148,7 @@ impl Config {
         let domain = env.section::<rules::RuleVars>()?.resolve()?;
         let http = env.section::<http::HttpVars>()?.resolve()?;
         let jobs = env.section::<jobs::JobVars>()?.resolve()?;
+        let pricing = env.section::<pricing::PricingVars>()?.resolve()?;
         Ok(Self {
             port: http.port,
             host: http.host,
@@ -187,6 +191,7 @@ impl Config {
             log_level: http.log_level,
             log_json: http.log_json,
             domain,
+            pricing,
         })
     }
 }

@@ -97,7 +97,7 @@ pub struct CartQuery {
     #[garde(inner(length(max = 10)))]
     #[param(max_length = 10)]
     pub region: Option<String>,
-    /// `standard` (default), `express` or `overnight`.
+    /// A method the shop offers; the shop's default method (`standard` when offered) when absent.
     #[garde(inner(length(max = 40)))]
     #[param(max_length = 40)]
     pub shipping_method: Option<String>,

@@ -113,7 +113,8 @@ pub struct CreateGoodsOrderBody {
     #[garde(dive)]
     #[serde(default)]
     pub billing_address: Option<AddressBody>,
-    /// `standard` (default), `express` or `overnight`.
+    /// A method the shop offers (`standard`, `express`, `overnight` by default); the shop's
+    /// default method (`standard` when offered) when absent.
     #[garde(inner(length(max = 40)))]
     #[serde(default)]
     #[schema(max_length = 40)]
@@ -145,7 +146,7 @@ impl CreateGoodsOrderBody {
         CreateGoodsOrder {
             shipping_address: self.shipping_address.to_domain(),
             billing_address: self.billing_address.as_ref().map(AddressBody::to_domain),
-            shipping_method: self.shipping_method.unwrap_or_else(|| "standard".into()),
+            shipping_method: self.shipping_method,
             promo_code: self.promo_code,
             notes: self.notes,
             payment_method: self.payment_method_id,

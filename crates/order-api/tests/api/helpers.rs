@@ -57,6 +57,8 @@ pub(crate) struct Setup {
     pub(crate) resilience: order_http_clients::Resilience,
     /// Events besides [`EVENT`] in the catalog (see [`order_body_for`]).
     pub(crate) extra_events: u128,
+    /// Goods-pricing tables per tenant (`PRICING_FILE`).
+    pub(crate) pricing: order_domain::use_cases::GoodsCatalogs,
 }
 
 impl Default for Setup {
@@ -79,6 +81,7 @@ impl Default for Setup {
             },
             messaging: false,
             extra_events: 0,
+            pricing: Default::default(),
             resilience: order_http_clients::Resilience {
                 // Quick retries keep the dead-upstream tests fast.
                 retry_base: StdDuration::from_millis(5),
@@ -251,6 +254,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         log_level: "warn".into(),
         log_json: false,
         domain: setup.domain.clone(),
+        pricing: setup.pricing.clone(),
     }
 }
 

@@ -14,6 +14,7 @@ mod jobs;
 mod lifecycle;
 mod messages;
 mod notifications;
+mod pricing;
 mod resilience;
 mod returns;
 mod shop;

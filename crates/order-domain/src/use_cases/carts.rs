@@ -45,7 +45,7 @@ pub struct CartPreview {
     pub country: Option<String>,
     /// Region of the destination.
     pub region: Option<String>,
-    /// Shipping method code (`standard` by default).
+    /// Shipping method code (the shop's default method when absent: `standard` when offered).
     pub shipping_method: Option<String>,
     /// A promo code to try (buyers only: its per-user limit needs the user).
     pub promo_code: Option<String>,
@@ -380,17 +380,14 @@ impl OrderService {
             ),
             _ => None,
         };
-        let method_code = preview.shipping_method.as_deref().unwrap_or("standard");
-        let method = self
-            .goods
-            .shipping_methods
-            .iter()
-            .find(|m| m.code == method_code)
+        let tables = self.goods.for_tenant(scope.tenant_id);
+        let method = tables
+            .shipping_method(preview.shipping_method.as_deref())
             .ok_or_else(|| field("query.shippingMethod", "unknown", "no such shipping method"))?;
         // Without a destination the preview has no tax; the order prices it for its address.
         let mut schedule = self.config.goods_fees.clone();
         let taxes = if preview.country.is_some() {
-            self.goods.taxes.clone()
+            tables.taxes.clone()
         } else {
             schedule.default_tax_rate = crate::money::Rate::ZERO;
             crate::pricing::goods::TaxTable::new()

@@ -73,8 +73,8 @@ pub struct CreateGoodsOrder {
     pub shipping_address: Address,
     /// Invoice address (the shipping address when absent).
     pub billing_address: Option<Address>,
-    /// Shipping method code.
-    pub shipping_method: String,
+    /// Shipping method code; the shop's default method when absent.
+    pub shipping_method: Option<String>,
     /// Promo code as typed.
     pub promo_code: Option<String>,
     /// Notes for the shop.
@@ -326,9 +326,8 @@ impl OrderService {
         limits.check_lines(&quantities)?;
         let method = self
             .goods
-            .shipping_methods
-            .iter()
-            .find(|m| m.code == request.shipping_method)
+            .for_tenant(ctx.tenant_id)
+            .shipping_method(request.shipping_method.as_deref())
             .ok_or_else(|| field("shippingMethod", "unknown", "no such shipping method"))?;
         let ids: Vec<_> = cart.lines().iter().map(|l| l.product_id).collect();
         let products = self.ports.products.products(ctx.tenant_id, &ids).await?;
@@ -372,7 +371,7 @@ impl OrderService {
         };
         let quote = price_goods(
             &self.config.goods_fees,
-            &self.goods.taxes,
+            &self.goods.for_tenant(ctx.tenant_id).taxes,
             &GoodsPricingInput {
                 currency: cart.currency(),
                 lines: priced_lines.clone(),
@@ -427,7 +426,7 @@ impl OrderService {
                         .unwrap_or_else(|| request.shipping_address.clone()),
                 ),
                 shipping_address: Some(request.shipping_address),
-                shipping_method: Some(request.shipping_method),
+                shipping_method: Some(method.code.clone()),
                 promo_code: quote.promo_code.clone(),
                 notes: request.notes,
                 payment_method: request.payment_method,

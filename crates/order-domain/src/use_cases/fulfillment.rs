@@ -93,6 +93,7 @@ impl OrderService {
         let now = self.now();
         let estimated_delivery = self
             .goods
+            .for_tenant(order.tenant_id())
             .shipping_methods
             .iter()
             .find(|m| m.code == method_code)

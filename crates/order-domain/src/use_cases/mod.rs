@@ -91,6 +91,20 @@ pub struct GoodsCatalogConfig {
     pub shipping_methods: Vec<ShippingMethod>,
 }
 
+impl GoodsCatalogConfig {
+    /// The method `code` names; without a code, `standard` when offered, else the first method.
+    pub fn shipping_method(&self, code: Option<&str>) -> Option<&ShippingMethod> {
+        match code {
+            Some(code) => self.shipping_methods.iter().find(|m| m.code == code),
+            None => self
+                .shipping_methods
+                .iter()
+                .find(|m| m.code == "standard")
+                .or_else(|| self.shipping_methods.first()),
+        }
+    }
+}
+
 impl Default for GoodsCatalogConfig {
     fn default() -> Self {
         Self {
@@ -100,12 +114,38 @@ impl Default for GoodsCatalogConfig {
     }
 }
 
+/// The goods-pricing tables of every tenant: a tenant with tables of its own prices by them, every
+/// other tenant by the default tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoodsCatalogs {
+    /// The tables of tenants without their own.
+    pub default: GoodsCatalogConfig,
+    /// Tenants' own tables.
+    pub tenants: std::collections::BTreeMap<crate::ids::TenantId, GoodsCatalogConfig>,
+}
+
+impl GoodsCatalogs {
+    /// The tables `tenant` prices by.
+    pub fn for_tenant(&self, tenant: crate::ids::TenantId) -> &GoodsCatalogConfig {
+        self.tenants.get(&tenant).unwrap_or(&self.default)
+    }
+}
+
+impl From<GoodsCatalogConfig> for GoodsCatalogs {
+    fn from(default: GoodsCatalogConfig) -> Self {
+        Self {
+            default,
+            tenants: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
 /// Every use case of the order service.
 #[derive(Debug, Clone)]
 pub struct OrderService {
     ports: Ports,
     config: Arc<DomainConfig>,
-    goods: Arc<GoodsCatalogConfig>,
+    goods: Arc<GoodsCatalogs>,
 }
 
 /// Extra writes that go into the same transaction as an order change.
@@ -129,12 +169,13 @@ impl Extras {
 }
 
 impl OrderService {
-    /// A service over `ports` with `config`.
-    pub fn new(ports: Ports, config: DomainConfig, goods: GoodsCatalogConfig) -> Self {
+    /// A service over `ports` with `config`, pricing goods by `goods` (one set of tables, or
+    /// [`GoodsCatalogs`] per tenant).
+    pub fn new(ports: Ports, config: DomainConfig, goods: impl Into<GoodsCatalogs>) -> Self {
         Self {
             ports,
             config: Arc::new(config),
-            goods: Arc::new(goods),
+            goods: Arc::new(goods.into()),
         }
     }
 

@@ -13,6 +13,7 @@ impl OrderService {
     pub fn estimated_delivery(&self, order: &crate::order::Order) -> Option<time::Date> {
         let code = order.record().goods.shipping_method.as_deref()?;
         self.goods
+            .for_tenant(order.tenant_id())
             .shipping_methods
             .iter()
             .find(|m| m.code == code)

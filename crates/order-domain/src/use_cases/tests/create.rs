@@ -419,7 +419,7 @@ fn checkout(promo: Option<&str>) -> CreateGoodsOrder {
     CreateGoodsOrder {
         shipping_address: address(),
         billing_address: None,
-        shipping_method: "standard".into(),
+        shipping_method: Some("standard".into()),
         promo_code: promo.map(str::to_owned),
         notes: Some("leave at the door".into()),
         payment_method: Some("card".into()),
@@ -639,7 +639,7 @@ async fn an_unknown_shipping_method_is_a_field_error() {
         .returning(|_, _| Ok(Some(user_cart())));
     let (service, _) = h.build();
     let mut request = checkout(None);
-    request.shipping_method = "teleport".into();
+    request.shipping_method = Some("teleport".into());
     let Err(UseCaseError::Validation(v)) = service.create_goods_order(&customer(), request).await
     else {
         panic!("validation error expected");

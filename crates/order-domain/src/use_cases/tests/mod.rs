@@ -307,3 +307,41 @@ pub(super) fn event_names(change: &OrderChange) -> Vec<&'static str> {
 pub(super) fn audit_names(change: &OrderChange) -> Vec<String> {
     change.audit.iter().map(|a| a.event_type.clone()).collect()
 }
+
+#[test]
+fn a_tenant_prices_by_its_own_tables_and_defaults_to_standard_shipping_or_its_first_method() {
+    use crate::pricing::goods::ShippingMethod;
+    use crate::use_cases::{GoodsCatalogConfig, GoodsCatalogs};
+
+    let pickup_only = GoodsCatalogConfig {
+        taxes: crate::pricing::goods::TaxTable::new(),
+        shipping_methods: vec![ShippingMethod {
+            code: "pickup".into(),
+            price: 0,
+            transit_days: 0,
+            free_over: None,
+        }],
+    };
+    let catalogs = GoodsCatalogs {
+        default: GoodsCatalogConfig::default(),
+        tenants: [(tenant(), pickup_only.clone())].into(),
+    };
+    let own = catalogs.for_tenant(tenant());
+    assert_eq!(own, &pickup_only);
+    assert_eq!(
+        own.shipping_method(None).map(|m| m.code.as_str()),
+        Some("pickup")
+    );
+    assert!(own.shipping_method(Some("standard")).is_none());
+    let other = catalogs.for_tenant(TenantId::from_uuid(uuid(77)));
+    assert_eq!(
+        other.shipping_method(None).map(|m| m.code.as_str()),
+        Some("standard")
+    );
+    assert_eq!(
+        other
+            .shipping_method(Some("express"))
+            .map(|m| m.code.as_str()),
+        Some("express")
+    );
+}
