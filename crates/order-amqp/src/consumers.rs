@@ -11,6 +11,8 @@
 //! One more queue, `{prefix}.notifications`, takes this service's own `order.*` events from
 //! [`crate::EXCHANGE`] and hands them to an [`EventHandler`] (the domain's `Announcer`), so that
 //! buyers hear of each committed status change from the event stream, never from the request.
+//! It runs as consumers of its own ([`Consumers::notifications`], another connection), so a slow
+//! or failing notification service never delays a payment message.
 
 use order_domain::cause::Chain;
 use std::sync::Arc;
@@ -275,9 +277,16 @@ pub fn parse_delivery(
 /// Runs the consumers until `stop` turns true.
 pub struct Consumers {
     topology: ConsumerTopology,
-    handler: Arc<dyn MessageHandler>,
-    announcer: Option<Arc<dyn EventHandler>>,
+    source: Source,
     retry_delay: Duration,
+}
+
+/// What one [`Consumers`] reads and who applies it.
+enum Source {
+    /// The upstream services' messages.
+    Upstream(Arc<dyn MessageHandler>),
+    /// Our own committed events, for notifications.
+    OwnEvents(Arc<dyn EventHandler>),
 }
 
 impl std::fmt::Debug for Consumers {
@@ -298,26 +307,31 @@ impl Consumers {
     ) -> Self {
         Self {
             topology,
-            handler,
-            announcer: None,
+            source: Source::Upstream(handler),
             retry_delay,
         }
     }
 
-    /// Also consumes the notifications queue, handing our own events to `announcer`.
-    #[must_use]
-    pub fn announcing(mut self, announcer: Arc<dyn EventHandler>) -> Self {
-        self.announcer = Some(announcer);
-        self
+    /// Consumers of the notifications queue alone, handing our own events to `announcer`; run
+    /// them beside the upstream consumers.
+    pub fn notifications(
+        topology: ConsumerTopology,
+        announcer: Arc<dyn EventHandler>,
+        retry_delay: Duration,
+    ) -> Self {
+        Self {
+            topology,
+            source: Source::OwnEvents(announcer),
+            retry_delay,
+        }
     }
 
     /// The queues this instance consumes.
     fn consumed(&self) -> Vec<QueueBinding> {
-        let mut queues = self.topology.bindings();
-        if self.announcer.is_some() {
-            queues.push(self.topology.notifications());
+        match self.source {
+            Source::Upstream(_) => self.topology.bindings(),
+            Source::OwnEvents(_) => vec![self.topology.notifications()],
         }
-        queues
     }
 
     /// Consumes until `stop` turns true, reconnecting with growing pauses while the broker is
@@ -390,11 +404,8 @@ impl Consumers {
             .message_id()
             .as_ref()
             .map(ToString::to_string);
-        let applied = match (
-            &self.announcer,
-            queue == self.topology.notifications().queue,
-        ) {
-            (Some(announcer), true) => {
+        let applied = match &self.source {
+            Source::OwnEvents(announcer) => {
                 match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
                     Ok(event) => Ok((
                         event.id.to_string(),
@@ -403,13 +414,12 @@ impl Consumers {
                     Err(error) => Err(error),
                 }
             }
-            _ => match parse_delivery(message_id.as_deref(), &delivery.data) {
-                Ok(message) => Ok((
-                    message.id.clone(),
-                    self.handler.handle(queue, &message).await,
-                )),
-                Err(error) => Err(error),
-            },
+            Source::Upstream(handler) => {
+                match parse_delivery(message_id.as_deref(), &delivery.data) {
+                    Ok(message) => Ok((message.id.clone(), handler.handle(queue, &message).await)),
+                    Err(error) => Err(error),
+                }
+            }
         };
         let (id, result) = match applied {
             Ok(applied) => applied,

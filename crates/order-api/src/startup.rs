@@ -110,7 +110,17 @@ fn spawn_jobs(
                 Arc::new(service.clone()),
                 config.consumer_retry_delay,
             )
-            .announcing(Arc::new(announcer.clone()))
+            .run(
+                config.rabbitmq_url.expose_secret().to_owned(),
+                stopped.clone(),
+            ),
+        ),
+        tokio::spawn(
+            order_amqp::consumers::Consumers::notifications(
+                config.consumers.clone(),
+                Arc::new(announcer.clone()),
+                config.consumer_retry_delay,
+            )
             .run(
                 config.rabbitmq_url.expose_secret().to_owned(),
                 stopped.clone(),

@@ -283,7 +283,14 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(service.clone()),
                 StdDuration::from_millis(50),
             )
-            .announcing(std::sync::Arc::new(announcer))
+            .run(amqp_url(), stopped.clone()),
+        );
+        tokio::spawn(
+            order_amqp::consumers::Consumers::notifications(
+                consumers.clone(),
+                std::sync::Arc::new(announcer),
+                StdDuration::from_millis(50),
+            )
             .run(amqp_url(), stopped),
         );
     }
