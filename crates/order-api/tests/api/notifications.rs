@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::*;
-use crate::shop::warehouse;
 
 impl TestApp {
     /// Publishes everything in this app's outbox.
@@ -64,16 +63,7 @@ async fn each_committed_status_change_of_an_order_is_announced_to_its_buyer_once
     .await;
     let buyer = customer(31);
     let id = app.paid_goods_order(&buyer, 6).await;
-    for step in ["start", "ship", "deliver"] {
-        let done = app
-            .post(
-                &warehouse(),
-                &format!("/api/v1/orders/{id}/fulfillment/{step}"),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(done.status(), 200, "{step}");
-    }
+    app.deliver(&id).await;
     app.relay_outbox().await;
 
     let sent = app.notifications_of(&id, 5).await;

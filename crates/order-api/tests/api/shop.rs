@@ -521,6 +521,20 @@ impl TestApp {
         assert_eq!(paid.status(), 200);
         id
     }
+
+    /// The warehouse starts, ships (with a label) and delivers the paid goods order `id`.
+    pub(crate) async fn deliver(&self, id: &str) {
+        for step in ["start", "ship", "deliver"] {
+            let done = self
+                .post(
+                    &warehouse(),
+                    &format!("/api/v1/orders/{id}/fulfillment/{step}"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(done.status(), 200, "{step}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -675,16 +689,7 @@ async fn a_delivered_order_is_returned_by_its_buyer_and_refunded_but_shipping_wh
     let buyer = customer(14);
     // One unit of 2 000: below the free-shipping threshold, so shipping is charged and kept.
     let id = app.paid_goods_order(&buyer, 8).await;
-    for name in ["start", "ship", "deliver"] {
-        let step = app
-            .post(
-                &warehouse(),
-                &format!("/api/v1/orders/{id}/fulfillment/{name}"),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(step.status(), 200, "{name}");
-    }
+    app.deliver(&id).await;
     let by_stranger = app
         .post(
             &customer(15),
