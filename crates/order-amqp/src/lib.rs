@@ -3,7 +3,8 @@
 //!
 //! The relay leases a batch of outbox rows (`Outbox::claim_unpublished`), publishes them in
 //! order, each persistent, with `message_id` = event id and routing key = event type, waits for
-//! the broker's confirm, and only then marks them published. If RabbitMQ is down the rows wait;
+//! the broker's confirms (collected after the whole batch is sent), and only then marks the
+//! confirmed ones published. If RabbitMQ is down the rows wait;
 //! nothing is lost. Delivery is at least once: consumers deduplicate by message id.
 
 pub mod consumers;
@@ -100,19 +101,6 @@ impl EventPublisher {
             _connection: connection,
             channel,
         })
-    }
-
-    /// Publishes one event and waits for the broker's confirm.
-    ///
-    /// # Errors
-    /// [`RelayError::Broker`] when the broker nacks or the connection fails.
-    pub async fn publish(&self, envelope: &EventEnvelope) -> Result<(), RelayError> {
-        let (confirmed, failure) = self.publish_all(std::slice::from_ref(envelope)).await;
-        match failure {
-            Some(error) => Err(error),
-            None if confirmed == 1 => Ok(()),
-            None => Err(RelayError::Refused(envelope.id)),
-        }
     }
 
     /// Publishes `envelopes` in order without waiting between them, then collects the broker's

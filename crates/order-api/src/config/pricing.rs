@@ -1,5 +1,5 @@
 //! `PRICING_FILE`: the goods-pricing tables — tax rates by destination and shipping methods — of
-//! every tenant, from a JSON file (docs/configuration.md#pricing-tables). Without the variable,
+//! every tenant, from a JSON file (docs/configuration.md, "Pricing tables"). Without the variable,
 //! every tenant prices by the built-in tables (decision 0041).
 //!
 //! The file's shape is this module's own; it converts to the domain's tables once, at start-up,

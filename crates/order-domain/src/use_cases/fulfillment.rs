@@ -94,9 +94,7 @@ impl OrderService {
         let estimated_delivery = self
             .goods
             .for_tenant(order.tenant_id())
-            .shipping_methods
-            .iter()
-            .find(|m| m.code == method_code)
+            .shipping_method(Some(&method_code))
             .map(|m| m.estimated_delivery(now.date()));
         let events = order.ship(
             Shipment {

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::events::{EventEnvelope, OrderEvent};
+use crate::events::EventEnvelope;
 use crate::messages::MessageOutcome;
 use crate::ports::{Inbox, Notification, Notifier, OrderRepository};
 use crate::use_cases::UseCaseError;
@@ -70,14 +70,12 @@ impl Announcer {
         let Some(order) = self.orders.find(tenant, envelope.order_id).await? else {
             return Ok(MessageOutcome::Ignored("the order is not in this store"));
         };
-        let tracking_number = match &envelope.event {
-            OrderEvent::Shipped(shipped) => Some(shipped.tracking_number.clone()),
-            _ => order
-                .record()
-                .shipment
-                .as_ref()
-                .map(|s| s.tracking_number.clone()),
-        };
+        // The order is read after the change committed, so a shipped order has its shipment.
+        let tracking_number = order
+            .record()
+            .shipment
+            .as_ref()
+            .map(|s| s.tracking_number.clone());
         let notification = Notification {
             id: envelope.id,
             tenant_id: tenant,

@@ -14,9 +14,7 @@ impl OrderService {
         let code = order.record().goods.shipping_method.as_deref()?;
         self.goods
             .for_tenant(order.tenant_id())
-            .shipping_methods
-            .iter()
-            .find(|m| m.code == code)
+            .shipping_method(Some(code))
             .map(|m| m.estimated_delivery(order.record().milestones.created_at.date()))
     }
 
