@@ -112,6 +112,11 @@ impl ApiError {
                     OrderError::PricingMismatch | OrderError::NoItems => {
                         (S::UNPROCESSABLE_ENTITY, "validation_failed")
                     }
+                    OrderError::ItemNotFound(_) => (S::NOT_FOUND, "not_found"),
+                    OrderError::ItemAlreadyCancelled(_) => (S::CONFLICT, "item_already_cancelled"),
+                    OrderError::LineCancellationClosed { .. } | OrderError::LastActiveItem => {
+                        (S::CONFLICT, "line_not_cancellable")
+                    }
                     OrderError::Refund(refund) => match refund {
                         RefundError::NotFound(_) => (S::NOT_FOUND, "not_found"),
                         RefundError::InvalidState { .. } => (S::CONFLICT, "invalid_transition"),

@@ -50,6 +50,9 @@ pub enum OrderEvent {
     /// The customer sent it back.
     #[serde(rename = "order.returned")]
     Returned(OrderReturned),
+    /// One line cancelled before shipping; a paid order carries the refund it started.
+    #[serde(rename = "order.item_cancelled")]
+    ItemCancelled(ItemCancelled),
     /// The ticket service issued the tickets.
     #[serde(rename = "order.tickets_allocated")]
     TicketsAllocated(TicketsAllocated),
@@ -84,6 +87,7 @@ impl OrderEvent {
             Self::Shipped(_) => "order.shipped",
             Self::Delivered(_) => "order.delivered",
             Self::Returned(_) => "order.returned",
+            Self::ItemCancelled(_) => "order.item_cancelled",
             Self::TicketsAllocated(_) => "order.tickets_allocated",
             Self::RefundRequested(_) => "refund.requested",
             Self::RefundApproved(_) => "refund.approved",
@@ -106,6 +110,7 @@ impl OrderEvent {
             Self::Shipped(e) => e.change,
             Self::Returned(e) => e.change,
             Self::Created(_)
+            | Self::ItemCancelled(_)
             | Self::TicketsAllocated(_)
             | Self::RefundRequested(_)
             | Self::RefundApproved(_)
@@ -271,6 +276,26 @@ pub struct OrderReturned {
     /// The lines sent back; empty (and absent) when the whole order is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub item_ids: Vec<OrderItemId>,
+}
+
+/// `order.item_cancelled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemCancelled {
+    /// The line.
+    pub item_id: OrderItemId,
+    /// What it was for (`product:…`, `ticket-type:…`).
+    pub reference: String,
+    /// Its units, released upstream.
+    pub quantity: u32,
+    /// Why.
+    pub reason: String,
+    /// The refund started for a paid order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<RefundId>,
+    /// Its amount, minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_amount: Option<i64>,
 }
 
 /// `order.tickets_allocated`.

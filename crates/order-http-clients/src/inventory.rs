@@ -1,8 +1,8 @@
 //! The inventory service (seed 000's `/check-availability`, `/reserve`, `/release/{orderId}`,
-//! plus commit and allocation). Every call is idempotent per order, so outages are retried.
+//! plus the release of one line, commit and allocation). Every call is idempotent per order, so outages are retried.
 
 use async_trait::async_trait;
-use order_domain::ids::{HoldId, OrderId, ProductId, TenantId};
+use order_domain::ids::{HoldId, OrderId, OrderItemId, ProductId, TenantId};
 use order_domain::ports::{
     Allocation, Availability, Hold, InventoryService, Pick, StockError, StockLine, UpstreamError,
 };
@@ -175,6 +175,31 @@ impl InventoryService for HttpInventoryService {
 
     async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError> {
         self.order_call("release", tenant, order).await.map(|_| ())
+    }
+
+    async fn release_line(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        line: OrderItemId,
+        stock: StockLine,
+    ) -> Result<(), UpstreamError> {
+        let request = self
+            .upstream
+            .request(
+                Method::POST,
+                &format!("/inventory/release/{order}/lines/{line}"),
+            )
+            .json(&json!({
+                "tenantId": tenant,
+                "productId": stock.product_id,
+                "quantity": stock.quantity,
+            }));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.upstream.error(f))
     }
 
     async fn commit(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError> {

@@ -1,7 +1,8 @@
-//! The ticket service: prices and availability, holds (create, extend, commit, release).
+//! The ticket service: prices and availability, holds (create, extend, commit, release, release
+//! one line).
 
 use async_trait::async_trait;
-use order_domain::ids::{EventId, HoldId, OrderId, TenantId, TicketId, TicketTypeId};
+use order_domain::ids::{EventId, HoldId, OrderId, OrderItemId, TenantId, TicketId, TicketTypeId};
 use order_domain::money::Money;
 use order_domain::ports::{Hold, HoldError, TicketLine, TicketPrice, TicketService, UpstreamError};
 use reqwest::Method;
@@ -178,6 +179,26 @@ impl TicketService for HttpTicketService {
         let request = self
             .upstream
             .request(Method::DELETE, &format!("/tickets/holds/{hold}"));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|f| self.upstream.error(f))
+    }
+
+    async fn release_line(
+        &self,
+        hold: &HoldId,
+        line: OrderItemId,
+        tickets: &TicketLine,
+    ) -> Result<(), UpstreamError> {
+        let request = self
+            .upstream
+            .request(
+                Method::POST,
+                &format!("/tickets/holds/{hold}/lines/{line}/release"),
+            )
+            .json(tickets);
         self.upstream
             .send::<serde_json::Value>(request, Repeat::Safe)
             .await

@@ -78,6 +78,7 @@ pub(crate) struct OrderRow {
     pub metadata: serde_json::Value,
     pub contact_email: Option<Json<SealedValue>>,
     pub return_items: Vec<Uuid>,
+    pub cancelled_items: Vec<Uuid>,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
@@ -290,6 +291,11 @@ impl OrderRow {
             return_reason: self.return_reason,
             return_items: self
                 .return_items
+                .into_iter()
+                .map(OrderItemId::from_uuid)
+                .collect(),
+            cancelled_items: self
+                .cancelled_items
                 .into_iter()
                 .map(OrderItemId::from_uuid)
                 .collect(),

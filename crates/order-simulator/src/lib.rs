@@ -130,6 +130,53 @@ impl State {
         Some(hold)
     }
 
+    /// Gives `quantity` tickets of one line of hold `id` back to sale: held ones leave the held
+    /// count, sold ones the sold count (and that many tickets are voided). Idempotent per
+    /// `line`; `false` when the hold has no such tickets.
+    fn release_hold_line(
+        &mut self,
+        id: &str,
+        line: &str,
+        ticket_type: Uuid,
+        pricing: Uuid,
+        quantity: u32,
+    ) -> bool {
+        let Some(hold) = self.holds.get_mut(id) else {
+            return false;
+        };
+        if hold.released_lines.iter().any(|l| l == line) {
+            return true;
+        }
+        if matches!(hold.status, HoldStatus::Released | HoldStatus::Expired) {
+            // Nothing is held any more: the tickets are back on sale already.
+            hold.released_lines.push(line.to_owned());
+            return true;
+        }
+        let Some(position) = hold.lines.iter().position(|l| {
+            l.ticket_type_id == ticket_type
+                && l.ticket_pricing_id == pricing
+                && l.quantity >= quantity
+        }) else {
+            return false;
+        };
+        hold.lines[position].quantity -= quantity;
+        if hold.lines[position].quantity == 0 {
+            hold.lines.remove(position);
+        }
+        hold.released_lines.push(line.to_owned());
+        let counter = if hold.status == HoldStatus::Held {
+            &mut self.held_by_type
+        } else {
+            let keep = hold.ticket_ids.len().saturating_sub(quantity as usize);
+            hold.ticket_ids.truncate(keep);
+            &mut self.sold
+        };
+        if let Some(count) = counter.get_mut(&ticket_type) {
+            *count = count.saturating_sub(quantity);
+        }
+        true
+    }
+
     fn add_payment(&mut self, payment: Payment) {
         if let Some(at) = payment.expires_at {
             self.payment_expiries
@@ -272,6 +319,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 "/tickets/holds/{hold}",
                 web::delete().to(tickets::release_hold),
             )
+            .route(
+                "/tickets/holds/{hold}/lines/{line}/release",
+                web::post().to(tickets::release_hold_line),
+            )
             .route("/payments/intents", web::post().to(payments::create_intent))
             .route(
                 "/payments/intents/{intent}/confirm",
@@ -306,6 +357,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
             .route(
                 "/inventory/release/{order}",
                 web::post().to(shop::release_stock),
+            )
+            .route(
+                "/inventory/release/{order}/lines/{line}",
+                web::post().to(shop::release_stock_line),
             )
             .route(
                 "/inventory/commit/{order}",
@@ -433,6 +488,7 @@ mod tests {
             expires_at,
             status: HoldStatus::Held,
             ticket_ids: Vec::new(),
+            released_lines: Vec::new(),
         }
     }
 
@@ -453,6 +509,29 @@ mod tests {
         assert_eq!(state.held(TYPE), 0);
         assert_eq!(state.holds["hold_3"].status, HoldStatus::Expired);
         assert_eq!(state.holds["hold_2"].status, HoldStatus::Committed);
+    }
+
+    #[test]
+    fn a_released_line_goes_back_on_sale_once_whether_held_or_sold() {
+        let now = OffsetDateTime::now_utc();
+        let mut state = State::default();
+        let pricing = Uuid::from_u128(8);
+        state.add_hold(hold(1, 3, now + Duration::minutes(1)));
+        state.add_hold(hold(2, 3, now + Duration::minutes(1)));
+        assert!(state.release_hold_line("hold_1", "line-a", TYPE, pricing, 2));
+        assert!(
+            state.release_hold_line("hold_1", "line-a", TYPE, pricing, 2),
+            "again"
+        );
+        assert_eq!(state.held(TYPE), 4, "two held tickets back, once");
+        state.settle_hold("hold_2", HoldStatus::Committed);
+        *state.sold.entry(TYPE).or_default() += 3;
+        assert!(state.release_hold_line("hold_2", "line-b", TYPE, pricing, 1));
+        assert_eq!(state.sold[&TYPE], 2, "a sold ticket back on sale");
+        assert!(
+            !state.release_hold_line("hold_2", "line-c", TYPE, pricing, 5),
+            "more tickets than the hold has"
+        );
     }
 
     #[test]

@@ -235,6 +235,43 @@ pub(crate) async fn release_stock(
     HttpResponse::NoContent().finish()
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LineBody {
+    tenant_id: Uuid,
+    product_id: Uuid,
+    quantity: u32,
+}
+
+/// One line of an order back to stock, reserved or sold; idempotent per line id.
+pub(crate) async fn release_stock_line(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<LineBody>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "inventory").await {
+        return refused;
+    }
+    let (order, line) = path.into_inner();
+    let released = sim.lock().shop.stock.release_line(
+        body.tenant_id,
+        order,
+        line,
+        body.product_id,
+        body.quantity,
+    );
+    if released {
+        HttpResponse::NoContent().finish()
+    } else {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the order has no such units",
+        )
+    }
+}
+
 pub(crate) async fn commit_stock(
     sim: web::Data<Simulator>,
     request: HttpRequest,

@@ -40,6 +40,8 @@ pub(crate) struct Reservation {
     pub(crate) expires_at: OffsetDateTime,
     pub(crate) status: ReservationStatus,
     pub(crate) allocation: Option<Allocation>,
+    /// Lines given back one by one (idempotency of a line's release).
+    pub(crate) released_lines: Vec<Uuid>,
 }
 
 /// Where an order's units are picked.
@@ -152,6 +154,7 @@ impl Stock {
             expires_at,
             status: ReservationStatus::Reserved,
             allocation: None,
+            released_lines: Vec::new(),
         };
         self.expiries.push(Reverse((expires_at, key)));
         self.reservations.insert(key, reservation.clone());
@@ -161,6 +164,62 @@ impl Stock {
     /// Gives a live reservation back; anything else is left as it is.
     pub(crate) fn release(&mut self, tenant: Uuid, order: Uuid) {
         self.settle((tenant, order), ReservationStatus::Released);
+    }
+
+    /// Gives `quantity` units of `product` (one line of the order) back: reserved units leave
+    /// the reservation, committed ones return to stock and leave the pick list. Idempotent per
+    /// `line`; `false` when the order has no such units.
+    pub(crate) fn release_line(
+        &mut self,
+        tenant: Uuid,
+        order: Uuid,
+        line: Uuid,
+        product: Uuid,
+        quantity: u32,
+    ) -> bool {
+        let Some(reservation) = self.reservations.get_mut(&(tenant, order)) else {
+            return false;
+        };
+        if reservation.released_lines.contains(&line) {
+            return true;
+        }
+        let status = reservation.status;
+        if matches!(
+            status,
+            ReservationStatus::Released | ReservationStatus::Expired
+        ) {
+            reservation.released_lines.push(line);
+            return true;
+        }
+        let Some(units) = reservation
+            .items
+            .get_mut(&product)
+            .filter(|units| **units >= quantity)
+        else {
+            return false;
+        };
+        *units -= quantity;
+        if *units == 0 {
+            reservation.items.remove(&product);
+        }
+        reservation.released_lines.push(line);
+        if let Some(allocation) = reservation.allocation.as_mut() {
+            allocation.picks.retain_mut(|pick| {
+                if pick.product_id == product {
+                    pick.quantity = pick.quantity.saturating_sub(quantity);
+                }
+                pick.quantity > 0
+            });
+        }
+        let counter = match status {
+            ReservationStatus::Reserved => self.reserved.get_mut(&product),
+            _ => None,
+        };
+        match counter {
+            Some(reserved) => *reserved = reserved.saturating_sub(quantity),
+            None => *self.on_hand.entry(product).or_default() += quantity,
+        }
+        true
     }
 
     /// Takes a live reservation's units out of stock; `false` when there is none to commit.
@@ -276,6 +335,36 @@ mod tests {
             stock.available(SHIRT),
             5,
             "a lapsed reservation gives its units back"
+        );
+    }
+
+    #[test]
+    fn a_released_line_gives_its_units_back_once_whether_reserved_or_committed() {
+        let now = OffsetDateTime::now_utc();
+        let mut stock = stock(10);
+        let (reserved, committed) = (Uuid::from_u128(21), Uuid::from_u128(22));
+        let line = Uuid::from_u128(99);
+        for order in [reserved, committed] {
+            stock
+                .reserve(TENANT, order, &[(SHIRT, 3)], now + Duration::minutes(1))
+                .expect("reserved");
+        }
+        assert!(stock.commit(TENANT, committed));
+        assert_eq!(stock.available(SHIRT), 4);
+        assert!(stock.release_line(TENANT, reserved, line, SHIRT, 2));
+        assert!(
+            stock.release_line(TENANT, reserved, line, SHIRT, 2),
+            "again"
+        );
+        assert_eq!(stock.available(SHIRT), 6, "two reserved units back, once");
+        stock.allocate(TENANT, committed).expect("allocated");
+        assert!(stock.release_line(TENANT, committed, line, SHIRT, 1));
+        assert_eq!(stock.on_hand(SHIRT), 8, "a sold unit back on hand");
+        let picks = stock.allocate(TENANT, committed).expect("allocated");
+        assert_eq!(picks.picks[0].quantity, 2, "and off the pick list");
+        assert!(
+            !stock.release_line(TENANT, committed, Uuid::from_u128(98), SHIRT, 5),
+            "more units than the order has"
         );
     }
 

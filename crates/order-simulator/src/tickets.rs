@@ -43,6 +43,8 @@ pub(crate) struct Hold {
     pub(crate) expires_at: OffsetDateTime,
     pub(crate) status: HoldStatus,
     pub(crate) ticket_ids: Vec<String>,
+    /// Lines given back one by one (idempotency of a line's release).
+    pub(crate) released_lines: Vec<String>,
 }
 
 pub(crate) async fn get_event(
@@ -214,6 +216,7 @@ pub(crate) async fn create_hold(
         expires_at: body.expires_at,
         status: HoldStatus::Held,
         ticket_ids: Vec::new(),
+        released_lines: Vec::new(),
     };
     let response = hold_json(&hold);
     state.add_hold(hold);
@@ -312,6 +315,35 @@ pub(crate) async fn release_hold(
     state.settle_hold(path.as_str(), HoldStatus::Released);
     // Releasing is idempotent: unknown or already released holds are fine.
     HttpResponse::NoContent().finish()
+}
+
+/// One line of a hold back to sale, held or sold; idempotent per line id.
+pub(crate) async fn release_hold_line(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<LineRequest>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
+    }
+    let (hold, line) = path.into_inner();
+    let mut state = sim.lock();
+    if state.release_hold_line(
+        &hold,
+        &line,
+        body.ticket_type_id,
+        body.ticket_pricing_id,
+        body.quantity,
+    ) {
+        HttpResponse::NoContent().finish()
+    } else {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the hold has no such tickets",
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -154,6 +154,10 @@ pub struct OrderResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<uuid::Uuid>)]
     returned_item_ids: Vec<OrderItemId>,
+    /// The lines cancelled one by one, in the order they were cancelled (absent when none was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    cancelled_item_ids: Vec<OrderItemId>,
     /// Goods orders: where it ships.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_address: Option<AddressBody>,
@@ -282,6 +286,7 @@ impl OrderResponse {
             refunded_amount: order.completed_refunds(),
             cancellation_reason: record.cancellation_reason.clone(),
             returned_item_ids: record.return_items.clone(),
+            cancelled_item_ids: record.cancelled_items.clone(),
             shipping_address: record
                 .goods
                 .shipping_address
@@ -518,6 +523,17 @@ pub enum RefundOutcome {
     Failed,
 }
 
+impl RefundOutcome {
+    /// What `refund` (started by a cancellation) has come to.
+    pub fn of(refund: Option<&order_domain::order::Refund>) -> Self {
+        refund.map_or(Self::None, |r| match r.status {
+            RefundStatus::Completed => Self::Completed,
+            RefundStatus::Failed => Self::Failed,
+            _ => Self::Initiated,
+        })
+    }
+}
+
 /// `POST …/cancel`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -542,11 +558,7 @@ impl CancellationResponse {
             order_id: order.id(),
             status: order.status(),
             cancelled_at: order.record().milestones.cancelled_at,
-            refund_status: refund.map_or(RefundOutcome::None, |r| match r.status {
-                RefundStatus::Completed => RefundOutcome::Completed,
-                RefundStatus::Failed => RefundOutcome::Failed,
-                _ => RefundOutcome::Initiated,
-            }),
+            refund_status: RefundOutcome::of(refund),
             refund: refund.map(|r| RefundResponse::new(order, r)),
         }
     }

@@ -84,6 +84,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(orders::get)
             .service(orders::reserve)
             .service(orders::cancel)
+            .service(orders::cancel_item)
             .service(orders::refund)
             .service(orders::confirm_payment)
             .service(fulfillment::start)

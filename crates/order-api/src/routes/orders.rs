@@ -6,15 +6,16 @@
 //! authenticated route shares (`openapi::finish`).
 
 use actix_web::{HttpResponse, get, post, web};
-use order_domain::ids::OrderId;
+use order_domain::ids::{OrderId, OrderItemId};
 use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 
 use super::{AppState, order_answer};
 use crate::caller::{Contact, User};
 use crate::dto::{
     CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
-    GoodsOrderCreated, HistoryEntry, HistoryResponse, ListQuery, OrderPageResponse, OrderResponse,
-    PaymentIntentBody, ReasonBody, RefundBody, RefundResponse, ReservationResponse, page, reason,
+    GoodsOrderCreated, HistoryEntry, HistoryResponse, LineCancellationResponse, ListQuery,
+    OrderPageResponse, OrderResponse, PaymentIntentBody, ReasonBody, RefundBody, RefundResponse,
+    ReservationResponse, page, reason,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, RawJson, path_id};
@@ -255,6 +256,48 @@ pub(super) async fn cancel(
     let outcome = state.service.cancel(&ctx, id, &why).await?;
     Ok(web::Json(CancellationResponse::new(
         &outcome.order,
+        outcome.refund_id,
+    )))
+}
+
+/// Cancel one line before shipping (decision 0050): its tickets or stock are released and, when
+/// the order is paid, exactly its share is refunded under the refund policy; a line of an unpaid
+/// order is refunded once the payment arrives. The last active line cancels the whole order.
+#[utoipa::path(
+    tag = "orders",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The order"),
+        ("itemId" = uuid::Uuid, Path, description = "The line"),
+    ),
+    request_body(content = Option<ReasonBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Cancelled", body = LineCancellationResponse),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found (order or line)"),
+        (status = 409, description = "line_not_cancellable, item_already_cancelled"),
+        (status = 422, description = "refund_not_allowed, validation_failed"),
+        (status = 429, description = "rate_limited: RATE_LIMIT_CANCEL_PER_MINUTE (default 5) per user"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post(
+    "/orders/{id}/items/{itemId}/cancel",
+    wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
+)]
+pub(super) async fn cancel_item(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<(String, String)>,
+    JsonOrEmpty(body): JsonOrEmpty<ReasonBody>,
+) -> Result<web::Json<LineCancellationResponse>, ApiError> {
+    let (order, item) = path.into_inner();
+    let id: OrderId = path_id(&order, "order")?;
+    let item: OrderItemId = path_id(&item, "item")?;
+    let why = reason(body.reason.as_deref(), "cancelled by the customer");
+    let outcome = state.service.cancel_line(&ctx, id, item, &why).await?;
+    Ok(web::Json(LineCancellationResponse::new(
+        &outcome.order,
+        order_answer(&state, &outcome.order),
         outcome.refund_id,
     )))
 }

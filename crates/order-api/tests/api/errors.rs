@@ -518,6 +518,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/orders/{id}/events"),
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),
+    ("post", "/api/v1/orders/{id}/items/{itemId}/cancel"),
     ("post", "/api/v1/orders/{id}/refund"),
     ("post", "/api/v1/orders/{id}/confirm-payment"),
     ("post", "/api/v1/orders/{id}/fulfillment/start"),
@@ -608,7 +609,8 @@ async fn health_and_openapi_describe_the_service() {
     );
     for (method, path) in &documented {
         // Every documented route is served: anything but the 404 of an unknown route.
-        let url = app.url(&path.replace("{id}", &uuid::Uuid::nil().to_string()));
+        let nil = uuid::Uuid::nil().to_string();
+        let url = app.url(&path.replace("{id}", &nil).replace("{itemId}", &nil));
         let response = app
             .client
             .request(method.to_uppercase().parse().expect("method"), url)

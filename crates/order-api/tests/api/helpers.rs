@@ -470,6 +470,22 @@ impl TestApp {
         assert!(response.status().is_success());
     }
 
+    /// The audit history of order `id` as `token` reads it: its event types, oldest first.
+    pub(crate) async fn history_types(&self, token: &str, id: &str) -> Vec<String> {
+        let history: Value = self
+            .get(token, &format!("/api/v1/orders/{id}/events"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        history["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["eventType"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     pub(crate) async fn simulator_state(&self) -> Value {
         self.client
             .get(format!("{}/_admin/state", self.simulator))

@@ -12,6 +12,7 @@ mod errors;
 mod guards;
 mod jobs;
 mod lifecycle;
+mod line_cancellation;
 mod messages;
 mod notifications;
 mod pricing;

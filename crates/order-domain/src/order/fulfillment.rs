@@ -53,8 +53,9 @@ impl Order {
     /// lines `items` (each once, in the order given), or the whole order when `items` is empty.
     ///
     /// # Errors
-    /// [`OrderError::ReturnWindowClosed`], [`OrderError::InvalidTransition`], or
-    /// [`RefundError::UnknownItem`] for a line that is not on the order.
+    /// [`OrderError::ReturnWindowClosed`], [`OrderError::InvalidTransition`],
+    /// [`RefundError::UnknownItem`] for a line that is not on the order, or
+    /// [`OrderError::ItemAlreadyCancelled`] for a cancelled line.
     pub fn request_return(
         &mut self,
         reason: &str,
@@ -68,13 +69,22 @@ impl Order {
             if !self.record.items.iter().any(|item| item.id == *id) {
                 return Err(RefundError::UnknownItem(*id).into());
             }
+            if self.is_line_cancelled(*id) {
+                return Err(OrderError::ItemAlreadyCancelled(*id));
+            }
             if !returned.contains(id) {
                 returned.push(*id);
             }
         }
-        // Every line named is the whole order: one way to store it.
-        if returned.len() == self.record.items.len() {
-            returned.clear();
+        if self.record.cancelled_items.is_empty() {
+            // Every line named is the whole order: one way to store it.
+            if returned.len() == self.record.items.len() {
+                returned.clear();
+            }
+        } else if returned.is_empty() {
+            // The whole order, once lines were cancelled, is the lines still ordered: their
+            // shares are refunded, not what the cancelled lines were already refunded.
+            returned = self.active_items().map(|item| item.id).collect();
         }
         if let Some(delivered) = self.record.milestones.delivered_at {
             let deadline = delivered + return_window;

@@ -8,6 +8,7 @@
 mod contact;
 mod fulfillment;
 mod goods;
+mod line_cancellation;
 mod lines;
 mod metadata;
 mod milestones;
@@ -19,6 +20,7 @@ use time::OffsetDateTime;
 
 pub use self::contact::{ContactEmail, InvalidEmail, MAX_EMAIL_CHARS};
 pub use self::goods::{Address, GoodsDetails, Shipment};
+pub use self::line_cancellation::LineRefund;
 pub use self::lines::{ItemProduct, OrderItem};
 pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
 pub use self::milestones::Milestones;
@@ -79,6 +81,21 @@ pub enum OrderError {
     /// An order needs at least one item.
     #[error("an order needs at least one item")]
     NoItems,
+    /// No line with that id on this order.
+    #[error("order item {0} is not on this order")]
+    ItemNotFound(OrderItemId),
+    /// The line was cancelled already (it cannot be cancelled or returned again).
+    #[error("order item {0} has been cancelled")]
+    ItemAlreadyCancelled(OrderItemId),
+    /// Lines are cancelled only before shipping, while the order is open.
+    #[error("lines of a {status} order cannot be cancelled")]
+    LineCancellationClosed {
+        /// The order's status.
+        status: OrderStatus,
+    },
+    /// The last active line: cancelling it is cancelling the order.
+    #[error("the last active line is cancelled by cancelling the order")]
+    LastActiveItem,
 }
 
 /// Everything needed to create an order.
@@ -200,6 +217,7 @@ impl Order {
             cancellation_reason: None,
             return_reason: None,
             return_items: Vec::new(),
+            cancelled_items: Vec::new(),
             milestones: Milestones::new(new.now),
         };
         let order = Order {
@@ -532,23 +550,15 @@ impl Order {
             self.record.refundable_max = Some(terms.refundable_max);
             let remaining = self.remaining_refundable();
             if remaining > 0 {
-                self.record.refunds.push(Refund {
+                self.record.refunds.push(Refund::approved(
                     id,
-                    amount: remaining,
-                    status: RefundStatus::Approved,
-                    items: Vec::new(),
-                    reason: reason.to_owned(),
-                    requested_by: requested_by.to_owned(),
-                    requested_at: now,
-                    decided_by: Some(requested_by.to_owned()),
-                    decided_at: Some(now),
-                    decision_note: Some("cancellation".to_owned()),
-                    payment_reference: None,
-                    failure_reason: None,
-                    attempts: 0,
-                    completed_at: None,
-                    retry_at: None,
-                });
+                    remaining,
+                    Vec::new(),
+                    reason,
+                    requested_by,
+                    "cancellation",
+                    now,
+                ));
                 started = Some((id, remaining));
             }
         }

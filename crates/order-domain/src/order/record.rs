@@ -52,6 +52,9 @@ pub struct OrderRecord {
     /// The lines of a partial return; empty when the whole order was returned (or none was).
     #[serde(default)]
     pub return_items: Vec<OrderItemId>,
+    /// The lines cancelled one by one (decision 0050), in the order they were cancelled.
+    #[serde(default)]
+    pub cancelled_items: Vec<OrderItemId>,
     pub milestones: Milestones,
 }
 
@@ -95,6 +98,15 @@ impl Order {
         });
         if !lines_fit_kind {
             return Err(invalid("a line of the other kind of order"));
+        }
+        let cancelled_on_order = record.cancelled_items.iter().enumerate().all(|(n, id)| {
+            record.items.iter().any(|item| item.id == *id)
+                && !record.cancelled_items[..n].contains(id)
+        });
+        if !cancelled_on_order {
+            return Err(invalid(
+                "a cancelled line that is not on the order, or twice",
+            ));
         }
         let order_parts = record.pricing.components();
         let mut sums = [0i64; 6];

@@ -132,6 +132,38 @@ pub struct Refund {
     pub retry_at: Option<OffsetDateTime>,
 }
 
+impl Refund {
+    /// A refund approved when it is recorded (a cancellation's, a late payment's): `decided_by`
+    /// is who asked, with `note` as the decision.
+    pub(super) fn approved(
+        id: RefundId,
+        amount: i64,
+        items: Vec<OrderItemId>,
+        reason: &str,
+        requested_by: &str,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            amount,
+            status: RefundStatus::Approved,
+            items,
+            reason: reason.to_owned(),
+            requested_by: requested_by.to_owned(),
+            requested_at: now,
+            decided_by: Some(requested_by.to_owned()),
+            decided_at: Some(now),
+            decision_note: Some(note.to_owned()),
+            payment_reference: None,
+            failure_reason: None,
+            attempts: 0,
+            completed_at: None,
+            retry_at: None,
+        }
+    }
+}
+
 /// When a FAILED payout is tried again: `first` after the first failure, doubling with each
 /// attempt up to `longest`, until `max_attempts` payouts were tried (then it waits for an admin).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,9 +11,9 @@ use super::*;
 use crate::ids::{ProductId, TicketPricingId, TicketTypeId};
 use crate::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
 
-const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+pub(crate) const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 
-fn uuid(n: u128) -> Uuid {
+pub(crate) fn uuid(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
@@ -77,7 +77,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
     order
 }
 
-fn names(events: &[OrderEvent]) -> Vec<&'static str> {
+pub(crate) fn names(events: &[OrderEvent]) -> Vec<&'static str> {
     events.iter().map(OrderEvent::name).collect()
 }
 
@@ -107,7 +107,7 @@ fn refund_everything(order: &mut Order, n: u128) -> Result<Vec<OrderEvent>, Orde
 }
 
 /// Drives a new order to `status` through the commands; `None` when the kind never gets there.
-fn order_in(kind: OrderKind, status: OrderStatus) -> Option<Order> {
+pub(crate) fn order_in(kind: OrderKind, status: OrderStatus) -> Option<Order> {
     use OrderStatus::*;
     let mut order = pending(kind);
     let path: &[OrderStatus] = match (kind, status) {

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::ids::{
-    EventId, HoldId, OrderId, PaymentIntentId, ProductId, RefundId, TenantId, TicketId,
-    TicketPricingId, TicketTypeId, UserId,
+    EventId, HoldId, OrderId, OrderItemId, PaymentIntentId, ProductId, RefundId, TenantId,
+    TicketId, TicketPricingId, TicketTypeId, UserId,
 };
 use crate::money::{Currency, Money};
 use crate::order::Address;
@@ -150,6 +150,19 @@ pub trait TicketService: Send + Sync {
     /// [`UpstreamError::Unavailable`].
     async fn release(&self, hold: &HoldId) -> Result<(), UpstreamError>;
 
+    /// Gives line `line` of a hold back to sale: `tickets` held, or already sold under the hold
+    /// (their tickets are voided). Idempotent per line: releasing it again changes nothing.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`]; [`UpstreamError::NotFound`] when the hold has no such
+    /// tickets.
+    async fn release_line(
+        &self,
+        hold: &HoldId,
+        line: OrderItemId,
+        tickets: &TicketLine,
+    ) -> Result<(), UpstreamError>;
+
     /// Lets many holds go in one call (the expiry job's batches). Idempotent like
     /// [`TicketService::release`].
     ///
@@ -256,6 +269,20 @@ pub trait InventoryService: Send + Sync {
     /// # Errors
     /// [`UpstreamError::Unavailable`].
     async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError>;
+
+    /// Gives line `line` of `order` back to stock: the units reserved, or already deducted and
+    /// allocated (they return to stock and leave the pick list). Idempotent per line.
+    ///
+    /// # Errors
+    /// [`UpstreamError::Unavailable`]; [`UpstreamError::NotFound`] when the order has no such
+    /// units.
+    async fn release_line(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        line: OrderItemId,
+        stock: StockLine,
+    ) -> Result<(), UpstreamError>;
 
     /// Deducts the reserved stock (after payment). Idempotent.
     ///

@@ -180,6 +180,7 @@ impl OrderService {
         // The aggregate decides first (status, intent), so upstream is only called for a valid
         // confirmation; nothing is stored unless upstream agreed.
         let mut events = order.confirm(&intent, now)?;
+        let line_refund = self.refund_lines_cancelled_unpaid(&mut order, &mut events);
         let committed = self.commit_upstream(&order, order.hold_id()).await;
         let tickets: Vec<TicketId> = match committed {
             Ok(tickets) => tickets,
@@ -202,7 +203,7 @@ impl OrderService {
         }
         self.persist(ctx, &mut order, events, Extras::inbox(inbox))
             .await?;
-        Ok(order)
+        Ok(self.pay_after_confirmation(ctx, order, line_refund).await)
     }
 
     /// `ticket.allocated`: records the issued tickets on a CONFIRMED ticket order.
@@ -428,7 +429,7 @@ impl OrderService {
         Ok(results)
     }
 
-    async fn event_start(
+    pub(super) async fn event_start(
         &self,
         order: &Order,
     ) -> Result<Option<time::OffsetDateTime>, UseCaseError> {
@@ -444,10 +445,10 @@ impl OrderService {
     }
 }
 
+/// The tickets of the lines still ordered.
 pub(super) fn ticket_lines(order: &Order) -> Vec<TicketLine> {
     order
-        .items()
-        .iter()
+        .active_items()
         .filter_map(|item| match &item.product {
             crate::order::ItemProduct::Ticket {
                 ticket_type_id,
@@ -462,10 +463,10 @@ pub(super) fn ticket_lines(order: &Order) -> Vec<TicketLine> {
         .collect()
 }
 
+/// The stock of the lines still ordered.
 pub(super) fn stock_lines(order: &Order) -> Vec<StockLine> {
     order
-        .items()
-        .iter()
+        .active_items()
         .filter_map(|item| match &item.product {
             crate::order::ItemProduct::Goods { product_id, .. } => Some(StockLine {
                 product_id: *product_id,

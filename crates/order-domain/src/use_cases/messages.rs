@@ -126,11 +126,13 @@ impl OrderService {
                     }
                 };
                 let mut events = order.recover_late_payment(intent, hold, now)?;
+                let line_refund = self.refund_lines_cancelled_unpaid(&mut order, &mut events);
                 if !tickets.is_empty() {
                     events.extend(order.attach_tickets(tickets, now)?);
                 }
                 self.persist(ctx, &mut order, events, Extras::inbox(Some(inbox)))
                     .await?;
+                self.pay_after_confirmation(ctx, order, line_refund).await;
                 Ok(MessageOutcome::LatePaymentRecovered)
             }
             None => {

@@ -17,6 +17,7 @@ mod error;
 mod expiry;
 mod fulfillment;
 mod lifecycle;
+mod line_cancellation;
 mod messages;
 mod notifications;
 mod promotions;
@@ -37,6 +38,7 @@ pub use self::create::{
 pub use self::error::UseCaseError;
 pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
+pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
 pub use self::refunds::RefundRetryReport;
 use crate::actor::RequestContext;

@@ -28,6 +28,7 @@ pub(super) async fn update_order(
     outbox.push(&change.outbox)?;
     let inbox = change.inbox.as_ref();
     let return_items: Vec<Uuid> = order.return_items.iter().map(|i| *i.as_uuid()).collect();
+    let cancelled_items: Vec<Uuid> = order.cancelled_items.iter().map(|i| *i.as_uuid()).collect();
     let stored = sqlx::query_scalar!(
         r#"WITH o AS (
             UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
@@ -35,7 +36,8 @@ pub(super) async fn update_order(
                 return_reason = $10, updated_at = $11, reserved_at = $12, confirmed_at = $13,
                 processing_at = $14, shipped_at = $15, delivered_at = $16, cancelled_at = $17,
                 expired_at = $18, returned_at = $19, refunded_at = $20, carrier = $21,
-                tracking_number = $22, label_url = $23, estimated_delivery = $24, return_items = $61
+                tracking_number = $22, label_url = $23, estimated_delivery = $24, return_items = $61,
+                cancelled_items = $62
             WHERE id = $2 AND tenant_id = $1 AND version = $3
             RETURNING id, tenant_id, user_id, event_id
         ),
@@ -151,6 +153,7 @@ pub(super) async fn update_order(
         inbox.map(|m| m.message_id.as_str()),
         &refunds.retry_at as _,
         &return_items,
+        &cancelled_items,
     )
     .fetch_one(&mut **tx)
     .await

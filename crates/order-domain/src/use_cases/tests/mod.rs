@@ -7,6 +7,7 @@ mod create;
 mod expiry;
 mod idempotency;
 mod lifecycle;
+mod line_cancellation;
 mod messages;
 mod notifications;
 mod refunds;
