@@ -16,6 +16,27 @@ use crate::order::{OrderKind, OrderStatus, RefundStatus};
 /// Version of every payload below.
 pub const EVENT_VERSION: u16 = 1;
 
+/// Every event name [`OrderEvent::name`] gives, for subscriptions that pick some.
+pub const EVENT_TYPES: [&str; 17] = [
+    "order.created",
+    "order.reserved",
+    "order.confirmed",
+    "order.cancelled",
+    "order.expired",
+    "order.refunded",
+    "order.processing",
+    "order.shipped",
+    "order.delivered",
+    "order.returned",
+    "order.item_cancelled",
+    "order.tickets_allocated",
+    "refund.requested",
+    "refund.approved",
+    "refund.rejected",
+    "refund.completed",
+    "refund.failed",
+];
+
 /// Something that happened to an order. Serialized as `{"type": "order.created", "data": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]

@@ -112,6 +112,15 @@ uuid_id!(
     DomainEventId
 );
 
+uuid_id!(
+    /// A webhook subscription of a tenant.
+    WebhookId
+);
+uuid_id!(
+    /// One event for one subscription: its `webhook-id`, stable across retries and replays.
+    WebhookDeliveryId
+);
+
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

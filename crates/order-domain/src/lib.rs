@@ -83,3 +83,4 @@ pub mod policy;
 pub mod ports;
 pub mod pricing;
 pub mod use_cases;
+pub mod webhooks;

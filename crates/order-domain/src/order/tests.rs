@@ -77,8 +77,16 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
     order
 }
 
+/// The events' names, each checked to be listed in [`crate::events::EVENT_TYPES`].
 pub(crate) fn names(events: &[OrderEvent]) -> Vec<&'static str> {
-    events.iter().map(OrderEvent::name).collect()
+    let names: Vec<&'static str> = events.iter().map(OrderEvent::name).collect();
+    for name in &names {
+        assert!(
+            crate::events::EVENT_TYPES.contains(name),
+            "{name} is not listed"
+        );
+    }
+    names
 }
 
 fn terms_full(order: &Order) -> RefundTerms {

@@ -13,6 +13,7 @@
 //! | `storage` | [`OrderRepository`], [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
 //! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
+//! | `webhooks` | [`WebhookRepository`], [`WebhookTransport`] |
 //! | `summary` | [`OrderSummary`] (the figures of [`OrderPage`]) |
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
@@ -23,6 +24,7 @@ mod incidents;
 mod storage;
 mod summary;
 mod upstream;
+mod webhooks;
 
 pub use self::clock::*;
 pub use self::guards::*;
@@ -30,3 +32,4 @@ pub use self::incidents::*;
 pub use self::storage::*;
 pub use self::summary::*;
 pub use self::upstream::*;
+pub use self::webhooks::*;

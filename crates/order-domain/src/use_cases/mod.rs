@@ -23,6 +23,7 @@ mod notifications;
 mod promotions;
 mod queries;
 mod refunds;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,9 @@ pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
 pub use self::refunds::RefundRetryReport;
+pub use self::webhooks::{
+    DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
+};
 use crate::actor::RequestContext;
 use crate::audit::AuditEntry;
 use crate::events::{EventEnvelope, OrderEvent};

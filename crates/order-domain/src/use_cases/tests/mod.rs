@@ -11,6 +11,7 @@ mod line_cancellation;
 mod messages;
 mod notifications;
 mod refunds;
+mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
