@@ -19,6 +19,7 @@ mod rows;
 mod sealing;
 pub mod setup;
 mod unit_of_work;
+mod webhooks;
 
 use order_domain::cause::Cause;
 use order_domain::ids::TenantId;

@@ -24,6 +24,8 @@ pub(crate) enum SealedColumn {
     Shipping,
     Billing,
     ContactEmail,
+    /// A webhook subscription's signing secrets, bound to the subscription's id.
+    WebhookSecrets,
 }
 
 impl SealedColumn {
@@ -32,6 +34,7 @@ impl SealedColumn {
             Self::Shipping => "shipping_address",
             Self::Billing => "billing_address",
             Self::ContactEmail => "contact_email",
+            Self::WebhookSecrets => "webhook_secrets",
         }
     }
 }
