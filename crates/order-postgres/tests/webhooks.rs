@@ -136,7 +136,7 @@ async fn a_delivery_is_stored_once_per_event_and_one_orders_events_are_claimed_i
     let other_order = delivery(3, &receiver, 200, 3);
     assert_eq!(
         hooks(&db)
-            .enqueue(&[first.clone()])
+            .enqueue(std::slice::from_ref(&first))
             .await
             .expect("enqueued"),
         1
