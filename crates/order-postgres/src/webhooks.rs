@@ -123,7 +123,10 @@ impl PgStore {
 
 #[async_trait]
 impl WebhookRepository for PgStore {
-    async fn create(&self, subscription: &WebhookSubscription) -> Result<(), RepositoryError> {
+    async fn create_subscription(
+        &self,
+        subscription: &WebhookSubscription,
+    ) -> Result<(), RepositoryError> {
         let secrets = self.seal_secrets(subscription)?;
         let mut tx = self.tenant_tx(subscription.tenant_id).await?;
         sqlx::query!(
@@ -147,7 +150,10 @@ impl WebhookRepository for PgStore {
         tx.commit().await.map_err(storage)
     }
 
-    async fn list(&self, tenant: TenantId) -> Result<Vec<WebhookSubscription>, RepositoryError> {
+    async fn subscriptions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<WebhookSubscription>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let rows = sqlx::query_as!(
             SubscriptionRow,
@@ -164,7 +170,7 @@ impl WebhookRepository for PgStore {
         rows.into_iter().map(|row| self.subscription(row)).collect()
     }
 
-    async fn find(
+    async fn subscription(
         &self,
         tenant: TenantId,
         id: WebhookId,
@@ -186,7 +192,10 @@ impl WebhookRepository for PgStore {
         row.map(|row| self.subscription(row)).transpose()
     }
 
-    async fn update(&self, subscription: &WebhookSubscription) -> Result<(), RepositoryError> {
+    async fn update_subscription(
+        &self,
+        subscription: &WebhookSubscription,
+    ) -> Result<(), RepositoryError> {
         let secrets = self.seal_secrets(subscription)?;
         let mut tx = self.tenant_tx(subscription.tenant_id).await?;
         // Enabling again (by an admin) starts the breaker afresh.
@@ -212,7 +221,11 @@ impl WebhookRepository for PgStore {
         tx.commit().await.map_err(storage)
     }
 
-    async fn delete(&self, tenant: TenantId, id: WebhookId) -> Result<bool, RepositoryError> {
+    async fn delete_subscription(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<bool, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let deleted = sqlx::query!(
             "DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2",
@@ -479,7 +492,7 @@ impl WebhookRepository for PgStore {
         tx.commit().await.map_err(storage)
     }
 
-    async fn stats(
+    async fn delivery_stats(
         &self,
         tenant: TenantId,
         subscription: WebhookId,
@@ -527,7 +540,7 @@ impl WebhookRepository for PgStore {
         })
     }
 
-    async fn prune(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
+    async fn prune_deliveries(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
         let pruned = sqlx::query_scalar!(r#"SELECT webhook_prune($1) AS "pruned!""#, before)
             .fetch_one(&self.pool)
             .await

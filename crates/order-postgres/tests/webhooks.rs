@@ -86,16 +86,31 @@ fn failed_attempt(claimed: &ClaimedDelivery, at: time::OffsetDateTime) -> Attemp
 async fn subscriptions_are_tenant_scoped_and_their_secrets_sealed() {
     let db = fresh_db().await;
     let mut mine = hook(1, tenant_a());
-    hooks(&db).create(&mine).await.expect("created");
+    hooks(&db)
+        .create_subscription(&mine)
+        .await
+        .expect("created");
     assert_eq!(
-        hooks(&db).find(tenant_a(), mine.id).await.expect("find"),
+        hooks(&db)
+            .subscription(tenant_a(), mine.id)
+            .await
+            .expect("find"),
         Some(mine.clone())
     );
     assert_eq!(
-        hooks(&db).find(tenant_b(), mine.id).await.expect("find"),
+        hooks(&db)
+            .subscription(tenant_b(), mine.id)
+            .await
+            .expect("find"),
         None
     );
-    assert!(hooks(&db).list(tenant_b()).await.expect("list").is_empty());
+    assert!(
+        hooks(&db)
+            .subscriptions(tenant_b())
+            .await
+            .expect("list")
+            .is_empty()
+    );
     let raw: String = sqlx::query_scalar("SELECT secrets::text FROM webhook_subscriptions")
         .fetch_one(&db.owner)
         .await
@@ -105,22 +120,25 @@ async fn subscriptions_are_tenant_scoped_and_their_secrets_sealed() {
         "the secret is sealed at rest: {raw}"
     );
     mine.rotate(WebhookSecret::new("whsec_bmV3"), NOW);
-    hooks(&db).update(&mine).await.expect("updated");
+    hooks(&db)
+        .update_subscription(&mine)
+        .await
+        .expect("updated");
     let stored = hooks(&db)
-        .find(tenant_a(), mine.id)
+        .subscription(tenant_a(), mine.id)
         .await
         .expect("find")
         .expect("present");
     assert_eq!(stored.secrets.len(), 2);
     assert!(
         !hooks(&db)
-            .delete(tenant_b(), mine.id)
+            .delete_subscription(tenant_b(), mine.id)
             .await
             .expect("delete")
     );
     assert!(
         hooks(&db)
-            .delete(tenant_a(), mine.id)
+            .delete_subscription(tenant_a(), mine.id)
             .await
             .expect("delete")
     );
@@ -130,7 +148,10 @@ async fn subscriptions_are_tenant_scoped_and_their_secrets_sealed() {
 async fn a_delivery_is_stored_once_per_event_and_one_orders_events_are_claimed_in_order() {
     let db = fresh_db().await;
     let receiver = hook(1, tenant_a());
-    hooks(&db).create(&receiver).await.expect("created");
+    hooks(&db)
+        .create_subscription(&receiver)
+        .await
+        .expect("created");
     let first = delivery(1, &receiver, 100, 1);
     let second = delivery(2, &receiver, 100, 2);
     let other_order = delivery(3, &receiver, 200, 3);
@@ -202,7 +223,7 @@ async fn a_delivery_is_stored_once_per_event_and_one_orders_events_are_claimed_i
     assert_eq!(entry.attempts.len(), 1);
     assert_eq!(entry.attempts[0].status_code, Some(503));
     let stats = hooks(&db)
-        .stats(tenant_a(), receiver.id, later)
+        .delivery_stats(tenant_a(), receiver.id, later)
         .await
         .expect("stats");
     assert_eq!((stats.pending, stats.attempts_failed), (3, 1));
@@ -213,7 +234,10 @@ async fn a_delivery_is_stored_once_per_event_and_one_orders_events_are_claimed_i
 async fn concurrent_workers_never_claim_the_same_delivery_and_a_lapsed_lease_is_claimed_again() {
     let db = fresh_db_sized(8).await;
     let receiver = hook(1, tenant_a());
-    hooks(&db).create(&receiver).await.expect("created");
+    hooks(&db)
+        .create_subscription(&receiver)
+        .await
+        .expect("created");
     let deliveries: Vec<_> = (0..40)
         .map(|n| delivery(n, &receiver, 1_000 + n, n))
         .collect();
@@ -241,7 +265,10 @@ async fn concurrent_workers_never_claim_the_same_delivery_and_a_lapsed_lease_is_
 async fn an_open_breaker_rests_the_endpoint_and_finished_deliveries_are_pruned() {
     let db = fresh_db().await;
     let receiver = hook(1, tenant_a());
-    hooks(&db).create(&receiver).await.expect("created");
+    hooks(&db)
+        .create_subscription(&receiver)
+        .await
+        .expect("created");
     db.store
         .enqueue(&[delivery(1, &receiver, 1, 1), delivery(2, &receiver, 2, 2)])
         .await
@@ -279,7 +306,7 @@ async fn an_open_breaker_rests_the_endpoint_and_finished_deliveries_are_pruned()
     hooks(&db).save_delivery(&done).await.expect("saved");
     assert_eq!(
         hooks(&db)
-            .prune(NOW + Duration::days(31))
+            .prune_deliveries(NOW + Duration::days(31))
             .await
             .expect("pruned"),
         1

@@ -73,19 +73,25 @@ pub trait WebhookRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn create(&self, subscription: &WebhookSubscription) -> Result<(), RepositoryError>;
+    async fn create_subscription(
+        &self,
+        subscription: &WebhookSubscription,
+    ) -> Result<(), RepositoryError>;
 
     /// The tenant's subscriptions, oldest first.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn list(&self, tenant: TenantId) -> Result<Vec<WebhookSubscription>, RepositoryError>;
+    async fn subscriptions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<WebhookSubscription>, RepositoryError>;
 
     /// One subscription of the tenant; MUST be `None` for another tenant's.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn find(
+    async fn subscription(
         &self,
         tenant: TenantId,
         id: WebhookId,
@@ -95,13 +101,20 @@ pub trait WebhookRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn update(&self, subscription: &WebhookSubscription) -> Result<(), RepositoryError>;
+    async fn update_subscription(
+        &self,
+        subscription: &WebhookSubscription,
+    ) -> Result<(), RepositoryError>;
 
     /// Deletes a subscription and its deliveries; `false` when there was none.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn delete(&self, tenant: TenantId, id: WebhookId) -> Result<bool, RepositoryError>;
+    async fn delete_subscription(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<bool, RepositoryError>;
 
     /// Stores new PENDING deliveries. MUST be idempotent per (subscription, event): a delivery
     /// of an event its subscription already has is left out. Returns how many were added.
@@ -164,7 +177,7 @@ pub trait WebhookRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn stats(
+    async fn delivery_stats(
         &self,
         tenant: TenantId,
         subscription: WebhookId,
@@ -176,7 +189,7 @@ pub trait WebhookRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError`].
-    async fn prune(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
+    async fn prune_deliveries(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
 }
 
 /// Why a receiver URL is refused.

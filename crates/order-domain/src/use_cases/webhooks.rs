@@ -101,7 +101,10 @@ impl WebhookService {
             secret.clone(),
             self.ports.clock.now(),
         );
-        self.ports.repository.create(&subscription).await?;
+        self.ports
+            .repository
+            .create_subscription(&subscription)
+            .await?;
         Ok((subscription, secret))
     }
 
@@ -116,11 +119,11 @@ impl WebhookService {
         require_admin(ctx)?;
         let now = self.ports.clock.now();
         let mut views = Vec::new();
-        for subscription in self.ports.repository.list(ctx.tenant_id).await? {
+        for subscription in self.ports.repository.subscriptions(ctx.tenant_id).await? {
             let stats = self
                 .ports
                 .repository
-                .stats(ctx.tenant_id, subscription.id, now)
+                .delivery_stats(ctx.tenant_id, subscription.id, now)
                 .await?;
             views.push(SubscriptionView {
                 subscription,
@@ -143,7 +146,7 @@ impl WebhookService {
         let stats = self
             .ports
             .repository
-            .stats(ctx.tenant_id, id, self.ports.clock.now())
+            .delivery_stats(ctx.tenant_id, id, self.ports.clock.now())
             .await?;
         Ok(SubscriptionView {
             subscription,
@@ -169,7 +172,10 @@ impl WebhookService {
             self.check_url(url).await?;
         }
         subscription.change(changes, self.ports.clock.now());
-        self.ports.repository.update(&subscription).await?;
+        self.ports
+            .repository
+            .update_subscription(&subscription)
+            .await?;
         Ok(subscription)
     }
 
@@ -183,7 +189,12 @@ impl WebhookService {
         id: WebhookId,
     ) -> Result<(), UseCaseError> {
         require_admin(ctx)?;
-        if self.ports.repository.delete(ctx.tenant_id, id).await? {
+        if self
+            .ports
+            .repository
+            .delete_subscription(ctx.tenant_id, id)
+            .await?
+        {
             Ok(())
         } else {
             Err(UseCaseError::NotFound { what: "webhook" })
@@ -202,7 +213,10 @@ impl WebhookService {
         let mut subscription = self.load(ctx, id).await?;
         let secret = self.ports.transport.new_secret();
         subscription.rotate(secret.clone(), self.ports.clock.now());
-        self.ports.repository.update(&subscription).await?;
+        self.ports
+            .repository
+            .update_subscription(&subscription)
+            .await?;
         Ok((subscription, secret))
     }
 
@@ -263,7 +277,7 @@ impl WebhookService {
         let deliveries: Vec<WebhookDelivery> = self
             .ports
             .repository
-            .list(event.tenant_id)
+            .subscriptions(event.tenant_id)
             .await?
             .into_iter()
             .filter(|s| s.enabled && s.wants(name))
@@ -365,7 +379,7 @@ impl WebhookService {
     /// Storage errors.
     pub async fn prune_log(&self) -> Result<u64, UseCaseError> {
         let before = self.ports.clock.now() - DELIVERY_LOG_RETENTION;
-        Ok(self.ports.repository.prune(before).await?)
+        Ok(self.ports.repository.prune_deliveries(before).await?)
     }
 
     async fn load(
@@ -376,7 +390,7 @@ impl WebhookService {
         require_admin(ctx)?;
         self.ports
             .repository
-            .find(ctx.tenant_id, id)
+            .subscription(ctx.tenant_id, id)
             .await?
             .ok_or(UseCaseError::NotFound { what: "webhook" })
     }

@@ -140,7 +140,7 @@ async fn only_admins_subscribe_and_a_refused_address_is_a_field_error() {
 #[tokio::test]
 async fn an_event_becomes_one_delivery_per_enabled_subscription_that_wants_it() {
     let mut repository = MockWebhookRepository::new();
-    repository.expect_list().returning(|_| {
+    repository.expect_subscriptions().returning(|_| {
         Ok(vec![
             subscription(1, &[], true),
             subscription(2, &["order.delivered"], true),
