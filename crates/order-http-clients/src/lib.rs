@@ -1,7 +1,7 @@
 //! HTTP adapters for the upstream services: [`HttpTicketService`], [`HttpPaymentGateway`],
 //! [`HttpEventCatalog`], [`HttpProductCatalog`], [`HttpInventoryService`],
 //! [`HttpShippingService`] and [`HttpNotifier`] implement the domain's ports over the contracts of
-//! `docs/upstreams.md`.
+//! `docs/upstreams.md`; [`HttpWebhookTransport`] signs and sends webhooks (docs/webhooks.md).
 //!
 //! Every client has a timeout, a circuit breaker of its own and, for calls that are safe to
 //! repeat, retries with exponential backoff and jitter ([`Resilience`]); it sends
@@ -17,6 +17,7 @@ mod products;
 mod resilience;
 mod shipping;
 mod tickets;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use self::resilience::Breaker;
 pub use self::resilience::{BreakerState, Repeat, Resilience};
 pub use self::shipping::HttpShippingService;
 pub use self::tickets::HttpTicketService;
+pub use self::webhooks::{HttpWebhookTransport, WebhookTransportConfig, sign};
 
 /// Where an upstream lives and how to talk to it.
 #[derive(Debug, Clone)]
