@@ -8,7 +8,7 @@ run:
 
 # Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
 # integration against the real servers), the fuzz run, docs, domain purity.
-test: services-up fmt-check lint sqlx-check
+test: services-up fmt-check lint sqlx-check webhooks-venv
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
@@ -28,6 +28,10 @@ fuzz:
 # that only proves the harness works.
 bench *args:
     deploy/bench/run.sh {{args}}
+
+# The reference Standard Webhooks library the webhook tests verify signatures with (PyPI).
+webhooks-venv:
+    deploy/webhooks/venv.sh
 
 # Install (when missing) and start PostgreSQL, Redis and RabbitMQ on loopback; idempotent.
 services-up:

@@ -12,7 +12,9 @@
 //! [`crate::EXCHANGE`] and hands them to an [`EventHandler`] (the domain's `Announcer`), so that
 //! buyers hear of each committed status change from the event stream, never from the request.
 //! It runs as consumers of its own ([`Consumers::notifications`], another connection), so a slow
-//! or failing notification service never delays a payment message.
+//! or failing notification service never delays a payment message. `{prefix}.webhooks` does the
+//! same for webhook deliveries ([`Consumers::webhooks`], the domain's `WebhookService`): each
+//! committed event becomes its deliveries there, never in the request.
 
 use order_domain::cause::Chain;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 use order_domain::backoff::Backoff;
 use order_domain::events::EventEnvelope;
 use order_domain::messages::{InboundMessage, MessageOutcome};
-use order_domain::use_cases::{Announcer, OrderService, UseCaseError};
+use order_domain::use_cases::{Announcer, OrderService, UseCaseError, WebhookService};
 use tokio::sync::watch;
 
 use crate::RelayError;
@@ -78,6 +80,17 @@ pub trait EventHandler: Send + Sync {
         queue: &str,
         event: &EventEnvelope,
     ) -> Result<MessageOutcome, UseCaseError>;
+}
+
+#[async_trait]
+impl EventHandler for WebhookService {
+    async fn handle_event(
+        &self,
+        _queue: &str,
+        event: &EventEnvelope,
+    ) -> Result<MessageOutcome, UseCaseError> {
+        self.enqueue(event).await
+    }
 }
 
 #[async_trait]
@@ -140,6 +153,16 @@ impl ConsumerTopology {
         }
     }
 
+    /// The queue of our own order events that webhook deliveries are made from.
+    pub fn webhooks(&self) -> QueueBinding {
+        QueueBinding {
+            queue: format!("{}.webhooks", self.prefix),
+            exchange: crate::EXCHANGE,
+            // Every event, refund ones included: subscriptions pick their types themselves.
+            routing_key: "#",
+        }
+    }
+
     /// The dead-letter exchange and queue (same name).
     pub fn dead_letter(&self) -> String {
         format!("{}.dead-letter", self.prefix)
@@ -196,7 +219,8 @@ impl ConsumerTopology {
                 FieldTable::default(),
             )
             .await?;
-        for binding in self.bindings().into_iter().chain([self.notifications()]) {
+        let own_events = [self.notifications(), self.webhooks()];
+        for binding in self.bindings().into_iter().chain(own_events) {
             let mut arguments = self.expiry_arguments();
             // Quorum queues count deliveries and dead-letter past the limit by themselves.
             arguments.insert(
@@ -285,8 +309,8 @@ pub struct Consumers {
 enum Source {
     /// The upstream services' messages.
     Upstream(Arc<dyn MessageHandler>),
-    /// Our own committed events, for notifications.
-    OwnEvents(Arc<dyn EventHandler>),
+    /// Our own committed events from one queue (notifications, webhooks).
+    OwnEvents(Arc<dyn EventHandler>, QueueBinding),
 }
 
 impl std::fmt::Debug for Consumers {
@@ -320,17 +344,31 @@ impl Consumers {
         retry_delay: Duration,
     ) -> Self {
         Self {
+            source: Source::OwnEvents(announcer, topology.notifications()),
             topology,
-            source: Source::OwnEvents(announcer),
+            retry_delay,
+        }
+    }
+
+    /// Consumers of the webhooks queue alone, handing our own events to `webhooks` (which makes
+    /// their deliveries); run them beside the others.
+    pub fn webhooks(
+        topology: ConsumerTopology,
+        webhooks: Arc<dyn EventHandler>,
+        retry_delay: Duration,
+    ) -> Self {
+        Self {
+            source: Source::OwnEvents(webhooks, topology.webhooks()),
+            topology,
             retry_delay,
         }
     }
 
     /// The queues this instance consumes.
     fn consumed(&self) -> Vec<QueueBinding> {
-        match self.source {
+        match &self.source {
             Source::Upstream(_) => self.topology.bindings(),
-            Source::OwnEvents(_) => vec![self.topology.notifications()],
+            Source::OwnEvents(_, binding) => vec![binding.clone()],
         }
     }
 
@@ -405,7 +443,7 @@ impl Consumers {
             .as_ref()
             .map(ToString::to_string);
         let applied = match &self.source {
-            Source::OwnEvents(announcer) => {
+            Source::OwnEvents(announcer, _) => {
                 match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
                     Ok(event) => Ok((
                         event.id.to_string(),
@@ -557,5 +595,8 @@ mod tests {
         assert_eq!(notifications.queue, "orders.notifications");
         assert_eq!(notifications.exchange, crate::EXCHANGE);
         assert_eq!(notifications.routing_key, "order.*");
+        let webhooks = topology.webhooks();
+        assert_eq!(webhooks.queue, "orders.webhooks");
+        assert_eq!(webhooks.routing_key, "#");
     }
 }

@@ -17,3 +17,4 @@ pub mod startup;
 pub mod system;
 pub mod telemetry;
 pub mod validation;
+pub mod webhook_worker;

@@ -34,6 +34,7 @@ use crate::error::PROBLEM_CODES;
         (name = "orders", description = "Buyers' orders"),
         (name = "fulfillment", description = "Warehouse staff: from the shelf to the door"),
         (name = "admin", description = "The tenant's admins"),
+        (name = "webhooks", description = "Admins: webhook subscriptions, the delivery log, replays (docs/webhooks.md)"),
         (name = "internal", description = "Other services (service key)"),
         (name = "operations", description = "Health and the API description"),
     )

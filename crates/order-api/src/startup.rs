@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use order_domain::use_cases::{Announcer, OrderService, Ports};
+use order_domain::use_cases::{Announcer, OrderService, Ports, WebhookPorts, WebhookService};
 use order_http_clients::{
     HttpEventCatalog, HttpInventoryService, HttpNotifier, HttpPaymentGateway, HttpProductCatalog,
-    HttpShippingService, HttpTicketService, UpstreamConfig,
+    HttpShippingService, HttpTicketService, HttpWebhookTransport, UpstreamConfig,
 };
 use order_postgres::PgStore;
 use order_redis::RedisGuards;
@@ -54,16 +54,18 @@ pub struct Application {
     service: OrderService,
     store: PgStore,
     announcer: Announcer,
+    webhooks: WebhookService,
     config: Config,
     run_jobs: bool,
 }
 
 /// Starts every background job: expiry, analytics, refund retries, housekeeping, the outbox
-/// relay and the consumers (notifications included).
+/// relay, the consumers (notifications and webhook deliveries included) and the webhook workers.
 fn spawn_jobs(
     service: &OrderService,
     store: &PgStore,
     announcer: &Announcer,
+    webhooks: &WebhookService,
     config: &Config,
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
@@ -126,6 +128,27 @@ fn spawn_jobs(
                 stopped.clone(),
             ),
         ),
+        tokio::spawn(
+            order_amqp::consumers::Consumers::webhooks(
+                config.consumers.clone(),
+                Arc::new(webhooks.clone()),
+                config.consumer_retry_delay,
+            )
+            .run(
+                config.rabbitmq_url.expose_secret().to_owned(),
+                stopped.clone(),
+            ),
+        ),
+        tokio::spawn(crate::webhook_worker::run_webhook_deliveries(
+            webhooks.clone(),
+            config.webhooks,
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::webhook_worker::run_webhook_log_pruning(
+            webhooks.clone(),
+            config.housekeeping_interval,
+            stopped.clone(),
+        )),
     ]
 }
 
@@ -157,9 +180,11 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let (service, store, redis) = build_service(&config).await?;
         let announcer = build_announcer(&store, &config)?;
+        let webhooks = build_webhooks(&store, &config)?;
         let store_for_jobs = store.clone();
         let state = AppState {
             service: service.clone(),
+            webhooks: webhooks.clone(),
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?
                 .with_trusted_proxies(config.trusted_proxies.clone()),
             readiness: routes::Readiness {
@@ -214,6 +239,7 @@ impl Application {
             service,
             store: store_for_jobs,
             announcer,
+            webhooks,
             config: config.clone(),
             run_jobs: config.run_jobs,
         })
@@ -242,6 +268,7 @@ impl Application {
                 &self.service,
                 &self.store,
                 &self.announcer,
+                &self.webhooks,
                 &self.config,
                 &stopped,
             )
@@ -318,6 +345,20 @@ pub fn build_announcer(store: &PgStore, config: &Config) -> Result<Announcer, St
     Ok(Announcer::new(store.clone(), store, Arc::new(notifier)))
 }
 
+/// The webhook subscriptions, deliveries and workers' use cases.
+///
+/// # Errors
+/// [`StartError::Http`] when the webhook client cannot be built.
+pub fn build_webhooks(store: &PgStore, config: &Config) -> Result<WebhookService, StartError> {
+    let transport = HttpWebhookTransport::new(config.webhooks.transport)?;
+    Ok(WebhookService::new(WebhookPorts {
+        repository: Arc::new(store.clone()),
+        transport: Arc::new(transport),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    }))
+}
+
 /// `order-api worker`: the background jobs alone, until SIGINT or SIGTERM.
 ///
 /// # Errors
@@ -325,8 +366,9 @@ pub fn build_announcer(store: &PgStore, config: &Config) -> Result<Announcer, St
 pub async fn run_worker(config: Config) -> Result<(), StartError> {
     let (service, store, _redis) = build_service(&config).await?;
     let announcer = build_announcer(&store, &config)?;
+    let webhooks = build_webhooks(&store, &config)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = spawn_jobs(&service, &store, &announcer, &config, &stopped);
+    let jobs = spawn_jobs(&service, &store, &announcer, &webhooks, &config, &stopped);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| StartError::Listen {
         address: "signals".into(),

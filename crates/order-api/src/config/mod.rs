@@ -15,6 +15,7 @@ mod rules;
 mod stores;
 mod upstreams;
 mod values;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use secrecy::SecretString;
 pub use self::auth::{JwtConfig, JwtKey, ServiceKey};
 pub use self::http::RateLimits;
 pub use self::values::{ConfigError, Env};
+pub use self::webhooks::WebhookSettings;
 
 /// Everything `order-api` is configured with.
 #[derive(Debug, Clone)]
@@ -126,6 +128,8 @@ pub struct Config {
     pub domain: DomainConfig,
     /// `PRICING_FILE` (built-in tables): goods tax rates and shipping methods per tenant.
     pub pricing: order_domain::use_cases::GoodsCatalogs,
+    /// `WEBHOOK_*`: how webhooks are delivered.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Config {
@@ -149,6 +153,7 @@ impl Config {
         let http = env.section::<http::HttpVars>()?.resolve()?;
         let jobs = env.section::<jobs::JobVars>()?.resolve()?;
         let pricing = env.section::<pricing::PricingVars>()?.resolve()?;
+        let webhooks = env.section::<webhooks::WebhookVars>()?.resolve()?;
         Ok(Self {
             port: http.port,
             host: http.host,
@@ -192,6 +197,7 @@ impl Config {
             log_json: http.log_json,
             domain,
             pricing,
+            webhooks,
         })
     }
 }

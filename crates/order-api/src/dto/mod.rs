@@ -11,6 +11,7 @@ pub mod promotions;
 pub mod requests;
 pub mod responses;
 pub mod schemas;
+pub mod webhooks;
 
 pub use analytics::*;
 pub use carts::*;
@@ -20,3 +21,4 @@ pub use line_cancellation::*;
 pub use promotions::*;
 pub use requests::*;
 pub use responses::*;
+pub use webhooks::*;

@@ -57,6 +57,18 @@ domain_enum!(
     "Where a refund is (SPEC §8)."
 );
 domain_enum!(
+    DeliveryStatusSchema,
+    "WebhookDeliveryStatus",
+    order_domain::webhooks::DeliveryStatus::ALL,
+    "Where a webhook delivery is."
+);
+domain_enum!(
+    EventTypeSchema,
+    "EventType",
+    order_domain::events::EVENT_TYPES,
+    "The name of an order event (docs/events.md)."
+);
+domain_enum!(
     OrderKindSchema,
     "OrderKind",
     OrderKind::ALL,

@@ -7,6 +7,7 @@ mod fulfillment;
 mod health;
 mod internal;
 mod orders;
+mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse};
 use order_domain::use_cases::OrderService;
@@ -22,6 +23,8 @@ use crate::error::ApiError;
 pub struct AppState {
     /// The use cases.
     pub service: OrderService,
+    /// Webhook subscriptions and their deliveries.
+    pub webhooks: order_domain::use_cases::WebhookService,
     /// Token and service-key verification.
     pub auth: Authenticator,
     /// The dependencies `/health/readiness` checks.
@@ -102,7 +105,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(admin::retry)
             .service(admin::list_promo_codes)
             .service(admin::create_promo_code)
-            .service(admin::retire_promo_code),
+            .service(admin::retire_promo_code)
+            .service(webhooks::create)
+            .service(webhooks::list)
+            .service(webhooks::get)
+            .service(webhooks::update)
+            .service(webhooks::remove)
+            .service(webhooks::rotate_secret)
+            .service(webhooks::deliveries)
+            .service(webhooks::replay),
     )
     .service(
         scope("/internal/v1/orders")

@@ -519,6 +519,17 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),
     ("post", "/api/v1/orders/{id}/items/{itemId}/cancel"),
+    ("get", "/api/v1/admin/webhooks"),
+    ("post", "/api/v1/admin/webhooks"),
+    ("get", "/api/v1/admin/webhooks/{id}"),
+    ("patch", "/api/v1/admin/webhooks/{id}"),
+    ("delete", "/api/v1/admin/webhooks/{id}"),
+    ("post", "/api/v1/admin/webhooks/{id}/rotate-secret"),
+    ("get", "/api/v1/admin/webhooks/{id}/deliveries"),
+    (
+        "post",
+        "/api/v1/admin/webhooks/{id}/deliveries/{deliveryId}/replay",
+    ),
     ("post", "/api/v1/orders/{id}/refund"),
     ("post", "/api/v1/orders/{id}/confirm-payment"),
     ("post", "/api/v1/orders/{id}/fulfillment/start"),
@@ -610,7 +621,12 @@ async fn health_and_openapi_describe_the_service() {
     for (method, path) in &documented {
         // Every documented route is served: anything but the 404 of an unknown route.
         let nil = uuid::Uuid::nil().to_string();
-        let url = app.url(&path.replace("{id}", &nil).replace("{itemId}", &nil));
+        let url = app.url(
+            &path
+                .replace("{id}", &nil)
+                .replace("{itemId}", &nil)
+                .replace("{deliveryId}", &nil),
+        );
         let response = app
             .client
             .request(method.to_uppercase().parse().expect("method"), url)

@@ -255,6 +255,15 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         log_json: false,
         domain: setup.domain.clone(),
         pricing: setup.pricing.clone(),
+        webhooks: order_api::config::WebhookSettings {
+            transport: order_http_clients::WebhookTransportConfig {
+                timeout: StdDuration::from_secs(2),
+                // The tests' receivers listen on loopback.
+                allow_private: true,
+            },
+            concurrency: 8,
+            poll_interval: StdDuration::from_millis(50),
+        },
     }
 }
 
@@ -270,6 +279,8 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         .expect("replica builds");
     let consumers = config.consumers.clone();
     let announcer = order_api::startup::build_announcer(&store, &config).expect("announcer builds");
+    let webhooks = order_api::startup::build_webhooks(&store, &config).expect("webhooks build");
+    let webhook_settings = config.webhooks;
     let app = Application::build(config).await.expect("app builds");
     let service = app.service().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -291,8 +302,21 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(announcer),
                 StdDuration::from_millis(50),
             )
-            .run(amqp_url(), stopped),
+            .run(amqp_url(), stopped.clone()),
         );
+        tokio::spawn(
+            order_amqp::consumers::Consumers::webhooks(
+                consumers.clone(),
+                std::sync::Arc::new(webhooks.clone()),
+                StdDuration::from_millis(50),
+            )
+            .run(amqp_url(), stopped.clone()),
+        );
+        tokio::spawn(order_api::webhook_worker::run_webhook_deliveries(
+            webhooks,
+            webhook_settings,
+            stopped,
+        ));
     }
     TestApp {
         _stop_consumers: stop_consumers,

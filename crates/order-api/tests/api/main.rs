@@ -19,3 +19,4 @@ mod pricing;
 mod resilience;
 mod returns;
 mod shop;
+mod webhooks;

@@ -13,7 +13,7 @@ use crate::helpers::*;
 
 impl TestApp {
     /// Publishes everything in this app's outbox.
-    async fn relay_outbox(&self) {
+    pub(crate) async fn relay_outbox(&self) {
         let publisher = EventPublisher::connect(&amqp_url())
             .await
             .expect("RabbitMQ is not reachable: run `just services-up` first");

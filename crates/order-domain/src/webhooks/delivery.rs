@@ -45,6 +45,9 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [DeliveryStatus; 3] = [Self::Pending, Self::Delivered, Self::Failed];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
