@@ -55,6 +55,11 @@ pub async fn run_webhook_deliveries(
                 let _slot = slot;
                 let id = delivery.delivery.id;
                 match webhooks.deliver(delivery).await {
+                    Ok(result) if result.disabled.is_some() => tracing::warn!(
+                        delivery = %id,
+                        webhook = %result.delivery.subscription_id,
+                        "the receiver answered 410 Gone: its subscription is disabled"
+                    ),
                     Ok(result) => tracing::debug!(
                         delivery = %id,
                         outcome = result.attempt.outcome.as_str(),
