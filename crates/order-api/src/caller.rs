@@ -183,6 +183,31 @@ impl FromRequest for AnyTenantService {
     }
 }
 
+/// An operator: a service with a key, or an admin of a tenant (`/health/detailed`).
+#[derive(Debug, Clone)]
+pub struct Operator;
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let service_key = state(request).and_then(|state| state.auth.service(request));
+        if service_key.is_ok() {
+            return ready(Ok(Operator));
+        }
+        ready(CallerKind::User.context(request).and_then(|ctx| {
+            if ctx.actor.has_role(order_domain::actor::Role::Admin) {
+                Ok(Operator)
+            } else {
+                Err(ApiError::UseCase(
+                    order_domain::use_cases::UseCaseError::Forbidden,
+                ))
+            }
+        }))
+    }
+}
+
 /// The shortest and longest session id accepted (SPEC §9: an opaque random string of at least
 /// 16 characters).
 const SESSION_ID_LENGTH: std::ops::RangeInclusive<usize> = 16..=128;

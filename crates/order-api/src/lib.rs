@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod guards;
 pub mod jobs;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

@@ -18,6 +18,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::metrics::{AppMetrics, MeteredUnitOfWork};
 use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
 use crate::system::{FailOpenLock, LoggedIncidents, SystemClock, UuidV7Ids};
@@ -160,8 +161,9 @@ impl std::fmt::Debug for Application {
     }
 }
 
-fn upstream(url: &str, config: &Config) -> UpstreamConfig {
+fn upstream(url: &str, config: &Config, metrics: &Arc<AppMetrics>) -> UpstreamConfig {
     UpstreamConfig {
+        observer: Some(metrics.clone()),
         service_key: config
             .upstream_service_key
             .as_ref()
@@ -178,13 +180,16 @@ impl Application {
     /// # Errors
     /// [`StartError`] naming what failed and what to set.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let (service, store, redis) = build_service(&config).await?;
+        let metrics = AppMetrics::new();
+        let (service, store, redis, breakers) = build_service_with(&config, &metrics).await?;
         let announcer = build_announcer(&store, &config)?;
         let webhooks = build_webhooks(&store, &config)?;
         let store_for_jobs = store.clone();
         let state = AppState {
             service: service.clone(),
             webhooks: webhooks.clone(),
+            metrics: metrics.clone(),
+            breakers,
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?
                 .with_trusted_proxies(config.trusted_proxies.clone()),
             readiness: routes::Readiness {
@@ -222,6 +227,7 @@ impl Application {
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
+                .wrap(actix_web::middleware::from_fn(crate::metrics::record_http))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
                 .app_data(document.clone())
@@ -291,19 +297,58 @@ impl Application {
 pub async fn build_service(
     config: &Config,
 ) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
+    let (service, store, redis, _) = build_service_with(config, &AppMetrics::new()).await?;
+    Ok((service, store, redis))
+}
+
+/// The upstream clients' circuit breakers, for `/metrics` and health reports.
+#[derive(Debug, Clone)]
+pub struct UpstreamBreakers {
+    tickets: HttpTicketService,
+    payments: HttpPaymentGateway,
+    events: HttpEventCatalog,
+    products: HttpProductCatalog,
+    inventory: HttpInventoryService,
+    shipping: HttpShippingService,
+}
+
+impl UpstreamBreakers {
+    /// Each upstream's breaker state now.
+    pub fn states(&self) -> Vec<(&'static str, order_http_clients::BreakerState)> {
+        vec![
+            ("tickets", self.tickets.breaker_state()),
+            ("payments", self.payments.breaker_state()),
+            ("events", self.events.breaker_state()),
+            ("products", self.products.breaker_state()),
+            ("inventory", self.inventory.breaker_state()),
+            ("shipping", self.shipping.breaker_state()),
+        ]
+    }
+}
+
+/// [`build_service`] counting into `metrics`, with the upstreams' breakers.
+///
+/// # Errors
+/// [`StartError`] naming what failed.
+pub async fn build_service_with(
+    config: &Config,
+    metrics: &Arc<AppMetrics>,
+) -> Result<(OrderService, PgStore, Arc<RedisGuards>, UpstreamBreakers), StartError> {
     let store = PgStore::connect(
         config.database_url.expose_secret(),
         config.database_max_connections,
         config.address_keys.clone(),
     )
     .await?;
-    let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config))?;
-    let products = HttpProductCatalog::new(upstream(&config.product_service_url, config))?;
-    let inventory = HttpInventoryService::new(upstream(&config.inventory_service_url, config))?;
-    let shipping = HttpShippingService::new(upstream(&config.shipping_service_url, config))?;
-    let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config))?;
+    let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config, metrics))?;
+    let products = HttpProductCatalog::new(upstream(&config.product_service_url, config, metrics))?;
+    let inventory =
+        HttpInventoryService::new(upstream(&config.inventory_service_url, config, metrics))?;
+    let shipping =
+        HttpShippingService::new(upstream(&config.shipping_service_url, config, metrics))?;
+    let payments = HttpPaymentGateway::new(upstream(&config.payment_service_url, config, metrics))?;
     let events = HttpEventCatalog::with_cache(
-        upstream(&config.event_service_url, config),
+        upstream(&config.event_service_url, config, metrics),
         config.event_cache_ttl,
     )?;
     let redis = Arc::new(
@@ -317,22 +362,30 @@ pub async fn build_service(
         refunds: store_arc.clone(),
         carts: store_arc.clone(),
         promotions: store_arc.clone(),
-        unit_of_work: store_arc.clone(),
+        unit_of_work: Arc::new(MeteredUnitOfWork::new(store_arc.clone(), metrics.clone())),
         inbox: store_arc.clone(),
         analytics: store_arc,
         locks: Arc::new(FailOpenLock::new((*redis).clone())),
-        tickets: Arc::new(tickets),
-        inventory: Arc::new(inventory),
-        products: Arc::new(products),
-        payments: Arc::new(payments),
-        events: Arc::new(events),
-        shipping: Arc::new(shipping),
+        tickets: Arc::new(tickets.clone()),
+        inventory: Arc::new(inventory.clone()),
+        products: Arc::new(products.clone()),
+        payments: Arc::new(payments.clone()),
+        events: Arc::new(events.clone()),
+        shipping: Arc::new(shipping.clone()),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         incidents: Arc::new(LoggedIncidents),
     };
     let service = OrderService::new(ports, config.domain.clone(), config.pricing.clone());
-    Ok((service, store, redis))
+    let breakers = UpstreamBreakers {
+        tickets,
+        payments,
+        events,
+        products,
+        inventory,
+        shipping,
+    };
+    Ok((service, store, redis, breakers))
 }
 
 /// The notifications sender the consumers hand our own events to.
@@ -341,7 +394,11 @@ pub async fn build_service(
 /// [`StartError::Http`] when the notification client cannot be built.
 pub fn build_announcer(store: &PgStore, config: &Config) -> Result<Announcer, StartError> {
     let store = Arc::new(store.clone());
-    let notifier = HttpNotifier::new(upstream(&config.notification_service_url, config))?;
+    let notifier = HttpNotifier::new(upstream(
+        &config.notification_service_url,
+        config,
+        &AppMetrics::new(),
+    ))?;
     Ok(Announcer::new(store.clone(), store, Arc::new(notifier)))
 }
 

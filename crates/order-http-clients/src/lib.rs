@@ -31,9 +31,17 @@ pub use self::payments::HttpPaymentGateway;
 pub use self::products::HttpProductCatalog;
 use self::resilience::Breaker;
 pub use self::resilience::{BreakerState, Repeat, Resilience};
+
 pub use self::shipping::HttpShippingService;
 pub use self::tickets::HttpTicketService;
 pub use self::webhooks::{HttpWebhookTransport, WebhookTransportConfig, sign};
+
+/// Told of every upstream call attempt (metrics): the service, how it ended (`ok`, `refused`
+/// for a 4xx answer, `outage`, `circuit_open`) and how long it took.
+pub trait CallObserver: Send + Sync + std::fmt::Debug {
+    /// One attempt.
+    fn observe(&self, service: &'static str, outcome: &'static str, elapsed: Duration);
+}
 
 /// Where an upstream lives and how to talk to it.
 #[derive(Debug, Clone)]
@@ -46,6 +54,8 @@ pub struct UpstreamConfig {
     pub timeout: Duration,
     /// Circuit breaker and retries.
     pub resilience: Resilience,
+    /// Told of every attempt, when set.
+    pub observer: Option<std::sync::Arc<dyn CallObserver>>,
 }
 
 impl UpstreamConfig {
@@ -56,6 +66,7 @@ impl UpstreamConfig {
             service_key: None,
             timeout: Duration::from_secs(5),
             resilience: Resilience::default(),
+            observer: None,
         }
     }
 }
@@ -174,14 +185,26 @@ impl Upstream {
         request: reqwest::RequestBuilder,
     ) -> Result<T, Failure> {
         if let Err(retry_after) = self.breaker.permit() {
+            if let Some(observer) = &self.config.observer {
+                observer.observe(self.service, "circuit_open", Duration::ZERO);
+            }
             return Err(Failure {
                 circuit_open: Some(retry_after),
                 ..Failure::transport(None, "circuit breaker open".into())
             });
         }
+        let started = std::time::Instant::now();
         let result = Self::exchange(request).await;
-        self.breaker
-            .record(result.as_ref().err().is_some_and(Failure::is_outage));
+        let outage = result.as_ref().err().is_some_and(Failure::is_outage);
+        self.breaker.record(outage);
+        if let Some(observer) = &self.config.observer {
+            let outcome = match (&result, outage) {
+                (Ok(_), _) => "ok",
+                (Err(_), true) => "outage",
+                (Err(_), false) => "refused",
+            };
+            observer.observe(self.service, outcome, started.elapsed());
+        }
         result
     }
 

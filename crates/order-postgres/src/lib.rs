@@ -234,3 +234,40 @@ impl PgStore {
         Ok(u64::try_from(deleted).unwrap_or(0))
     }
 }
+
+/// The work waiting across tenants, for `/metrics` ([`PgStore::backlog`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Backlog {
+    /// Outbox rows not yet published.
+    pub outbox_unpublished: i64,
+    /// Age of the oldest of them, seconds.
+    pub outbox_oldest_seconds: Option<f64>,
+    /// Webhook deliveries waiting.
+    pub webhooks_pending: i64,
+    /// Age of the oldest of them, seconds.
+    pub webhooks_oldest_seconds: Option<f64>,
+}
+
+impl PgStore {
+    /// The outbox's and the webhooks' backlog at `now`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    pub async fn backlog(&self, now: time::OffsetDateTime) -> Result<Backlog, RepositoryError> {
+        let row = sqlx::query!(
+            r#"SELECT outbox_unpublished AS "outbox_unpublished!", outbox_oldest_seconds,
+                webhooks_pending AS "webhooks_pending!", webhooks_oldest_seconds
+            FROM operations_backlog($1)"#,
+            now,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(Backlog {
+            outbox_unpublished: row.outbox_unpublished,
+            outbox_oldest_seconds: row.outbox_oldest_seconds,
+            webhooks_pending: row.webhooks_pending,
+            webhooks_oldest_seconds: row.webhooks_oldest_seconds,
+        })
+    }
+}

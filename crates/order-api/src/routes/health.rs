@@ -81,6 +81,88 @@ pub(super) async fn readiness(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// One dependency in `/health/detailed`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DependencyHealth)]
+struct DependencyBody {
+    /// `ok`, `unreachable`, or for an upstream its breaker: `closed`, `half_open`, `open`.
+    status: String,
+    /// How long the check took, milliseconds (none for upstreams: their breaker is read).
+    latency_ms: Option<u64>,
+}
+
+/// `/health/detailed`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DetailedHealth)]
+struct DetailedBody {
+    /// `ok` when every dependency this instance needs answers.
+    status: &'static str,
+    /// `database`, `redis`, `broker` (instances with jobs), `upstream.<service>`.
+    dependencies: std::collections::BTreeMap<String, DependencyBody>,
+}
+
+async fn timed(check: impl std::future::Future<Output = bool>) -> DependencyBody {
+    let started = std::time::Instant::now();
+    let up = within(check).await;
+    DependencyBody {
+        status: if up { "ok" } else { "unreachable" }.to_owned(),
+        latency_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+    }
+}
+
+/// Each dependency with its status and latency, and each upstream's circuit breaker; for
+/// operators only (a service key or an admin's token). Always 200: the body says what is down.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Each dependency", body = DetailedBody),
+        (status = 401, description = "unauthorized"),
+        (status = 403, description = "forbidden"),
+    ),
+    security(("bearer" = []), ("serviceKey" = [])),
+)]
+#[get("/health/detailed")]
+pub(super) async fn detailed(
+    state: web::Data<AppState>,
+    _operator: crate::caller::Operator,
+) -> web::Json<DetailedBody> {
+    let checks = &state.readiness;
+    let (database, redis, broker) = tokio::join!(
+        timed(checks.store.ping()),
+        timed(checks.redis.ping()),
+        async {
+            match &checks.broker_url {
+                Some(url) => Some(timed(order_amqp::broker_reachable(url, CHECK_TIMEOUT)).await),
+                None => None,
+            }
+        },
+    );
+    let healthy = [Some(&database), Some(&redis), broker.as_ref()]
+        .into_iter()
+        .flatten()
+        .all(|d| d.status == "ok");
+    let mut dependencies = std::collections::BTreeMap::new();
+    dependencies.insert("database".to_owned(), database);
+    dependencies.insert("redis".to_owned(), redis);
+    if let Some(broker) = broker {
+        dependencies.insert("broker".to_owned(), broker);
+    }
+    for (service, breaker) in state.breakers.states() {
+        dependencies.insert(
+            format!("upstream.{service}"),
+            DependencyBody {
+                status: breaker.as_str().to_owned(),
+                latency_ms: None,
+            },
+        );
+    }
+    web::Json(DetailedBody {
+        status: if healthy { "ok" } else { "degraded" },
+        dependencies,
+    })
+}
+
 /// How long one dependency may take to answer a readiness check.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -6,6 +6,7 @@ mod carts;
 mod fulfillment;
 mod health;
 mod internal;
+mod metrics;
 mod orders;
 mod webhooks;
 
@@ -25,6 +26,10 @@ pub struct AppState {
     pub service: OrderService,
     /// Webhook subscriptions and their deliveries.
     pub webhooks: order_domain::use_cases::WebhookService,
+    /// What `/metrics` shows.
+    pub metrics: std::sync::Arc<crate::metrics::AppMetrics>,
+    /// The upstreams' circuit breakers.
+    pub breakers: crate::startup::UpstreamBreakers,
     /// Token and service-key verification.
     pub auth: Authenticator,
     /// The dependencies `/health/readiness` checks.
@@ -124,6 +129,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     )
     .service(health::liveness)
     .service(health::readiness)
+    .service(health::detailed)
+    .service(metrics::metrics)
     .service(health::openapi)
     .service(health::docs);
 }

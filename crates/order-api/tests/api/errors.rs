@@ -553,6 +553,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/internal/v1/orders/bulk/cancel"),
     ("get", "/health/liveness"),
     ("get", "/health/readiness"),
+    ("get", "/metrics"),
+    ("get", "/health/detailed"),
     ("get", "/openapi.json"),
     ("get", "/docs"),
 ];

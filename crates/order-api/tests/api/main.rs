@@ -14,6 +14,7 @@ mod jobs;
 mod lifecycle;
 mod line_cancellation;
 mod messages;
+mod metrics;
 mod notifications;
 mod pricing;
 mod resilience;

@@ -1,0 +1,364 @@
+//! Prometheus metrics (SPEC §12a) in one registry per application, rendered at `GET /metrics`.
+//!
+//! Each application owns its recorder instead of installing a process-wide one, so that what a
+//! test reads is what its own application counted. Business counters come from committed
+//! changes ([`MeteredUnitOfWork`] sees every event of every path: requests, consumers, jobs);
+//! HTTP figures from a middleware labelled by route template (never the raw path); upstream
+//! call durations from the clients' observer; gauges (pool, outbox lag, webhook backlog,
+//! breakers) are read at scrape time. Amounts are minor units.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use metrics::{Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use order_domain::events::OrderEvent;
+use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
+
+const METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// Latency buckets, seconds.
+const SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Order value buckets, minor units (1.00 … 10 000.00).
+const ORDER_VALUE: &[f64] = &[
+    100.0,
+    500.0,
+    1_000.0,
+    2_500.0,
+    5_000.0,
+    10_000.0,
+    25_000.0,
+    50_000.0,
+    100_000.0,
+    250_000.0,
+    1_000_000.0,
+];
+/// Fulfillment buckets, seconds (a minute … two weeks).
+const PROCESSING: &[f64] = &[
+    60.0,
+    600.0,
+    3_600.0,
+    21_600.0,
+    86_400.0,
+    259_200.0,
+    604_800.0,
+    1_209_600.0,
+];
+
+/// The application's metrics.
+pub struct AppMetrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for AppMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppMetrics").finish_non_exhaustive()
+    }
+}
+
+fn labels(pairs: &[(&'static str, &str)]) -> Vec<Label> {
+    pairs
+        .iter()
+        .map(|(k, v)| Label::new(*k, (*v).to_owned()))
+        .collect()
+}
+
+impl AppMetrics {
+    /// A registry with this service's buckets and descriptions.
+    pub fn new() -> Arc<Self> {
+        let builder = PrometheusBuilder::new();
+        // The bucket lists are constants and non-empty: the builder cannot refuse them.
+        let builder = builder
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full("order_value".into()), ORDER_VALUE)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("order_processing_duration_seconds".into()),
+                    PROCESSING,
+                )
+            })
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let metrics = Self { recorder, handle };
+        metrics.describe();
+        Arc::new(metrics)
+    }
+
+    fn describe(&self) {
+        let counters = [
+            (
+                "order_service_orders_created_total",
+                "Orders created, by kind",
+            ),
+            (
+                "order_service_orders_confirmed_total",
+                "Orders whose payment succeeded",
+            ),
+            ("order_service_orders_cancelled_total", "Orders cancelled"),
+            (
+                "order_service_reservation_expires_total",
+                "Reservations that ran out",
+            ),
+            ("order_service_refunds_processed_total", "Refunds paid out"),
+            (
+                "order_service_revenue_total",
+                "Confirmed order totals, minor units",
+            ),
+            (
+                "orders_created_total",
+                "Orders created, by source and payment method (seed 000)",
+            ),
+            (
+                "http_requests_total",
+                "HTTP requests by method, route template and status",
+            ),
+            (
+                "order_service_external_calls_total",
+                "Upstream calls by service and outcome",
+            ),
+        ];
+        for (name, help) in counters {
+            self.recorder
+                .describe_counter(KeyName::from(name), None, SharedString::from(help));
+        }
+        let histograms = [
+            (
+                "order_service_operation_duration_seconds",
+                "Duration of storage operations",
+            ),
+            (
+                "order_service_external_call_duration_seconds",
+                "Duration of upstream calls",
+            ),
+            (
+                "http_request_duration_seconds",
+                "HTTP request duration by method and route template",
+            ),
+            ("order_value", "Order totals at creation, minor units"),
+            (
+                "order_processing_duration_seconds",
+                "From creation to delivery (goods)",
+            ),
+        ];
+        for (name, help) in histograms {
+            self.recorder.describe_histogram(
+                KeyName::from(name),
+                Some(Unit::Seconds),
+                SharedString::from(help),
+            );
+        }
+    }
+
+    /// Adds `by` to counter `name`.
+    pub fn count(&self, name: &'static str, pairs: &[(&'static str, &str)], by: u64) {
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels(pairs)), &METADATA)
+            .increment(by);
+    }
+
+    /// Records `value` in histogram `name`.
+    pub fn observe(&self, name: &'static str, pairs: &[(&'static str, &str)], value: f64) {
+        self.recorder
+            .register_histogram(&Key::from_parts(name, labels(pairs)), &METADATA)
+            .record(value);
+    }
+
+    /// Sets gauge `name`.
+    pub fn gauge(&self, name: &'static str, pairs: &[(&'static str, &str)], value: f64) {
+        self.recorder
+            .register_gauge(&Key::from_parts(name, labels(pairs)), &METADATA)
+            .set(value);
+    }
+
+    /// One HTTP request.
+    pub fn http_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.count(
+            "http_requests_total",
+            &[("method", method), ("route", route), ("status", &status)],
+            1,
+        );
+        self.observe(
+            "http_request_duration_seconds",
+            &[("method", method), ("route", route)],
+            elapsed.as_secs_f64(),
+        );
+    }
+
+    /// One upstream call.
+    pub fn external_call(&self, service: &str, outcome: &str, elapsed: Duration) {
+        self.count(
+            "order_service_external_calls_total",
+            &[("service", service), ("outcome", outcome)],
+            1,
+        );
+        self.observe(
+            "order_service_external_call_duration_seconds",
+            &[("service", service)],
+            elapsed.as_secs_f64(),
+        );
+    }
+
+    /// The business counters of a committed change.
+    pub fn committed(&self, change: &OrderChange) {
+        let order = &change.order;
+        let kind = order.kind().as_str();
+        for envelope in &change.outbox {
+            match &envelope.event {
+                OrderEvent::Created(created) => {
+                    self.count("order_service_orders_created_total", &[("kind", kind)], 1);
+                    let source = if kind == "GOODS" { "cart" } else { "tickets" };
+                    let method = order
+                        .record()
+                        .goods
+                        .payment_method
+                        .as_deref()
+                        .unwrap_or("card");
+                    self.count(
+                        "orders_created_total",
+                        &[("source", source), ("payment_method", method)],
+                        1,
+                    );
+                    #[allow(clippy::cast_precision_loss)] // a histogram of minor units
+                    self.observe("order_value", &[("kind", kind)], created.total as f64);
+                }
+                OrderEvent::Confirmed(confirmed) => {
+                    self.count("order_service_orders_confirmed_total", &[("kind", kind)], 1);
+                    let currency = order.currency().to_string();
+                    self.count(
+                        "order_service_revenue_total",
+                        &[("currency", &currency)],
+                        u64::try_from(confirmed.total).unwrap_or(0),
+                    );
+                }
+                OrderEvent::Cancelled(_) => {
+                    self.count("order_service_orders_cancelled_total", &[("kind", kind)], 1);
+                }
+                OrderEvent::Expired(_) => {
+                    self.count(
+                        "order_service_reservation_expires_total",
+                        &[("kind", kind)],
+                        1,
+                    );
+                }
+                OrderEvent::RefundCompleted(_) => {
+                    self.count(
+                        "order_service_refunds_processed_total",
+                        &[("kind", kind)],
+                        1,
+                    );
+                }
+                OrderEvent::Delivered(_) => {
+                    let milestones = &order.record().milestones;
+                    if let Some(delivered) = milestones.delivered_at {
+                        let took = (delivered - milestones.created_at).as_seconds_f64();
+                        self.observe("order_processing_duration_seconds", &[], took.max(0.0));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+}
+
+impl order_http_clients::CallObserver for AppMetrics {
+    fn observe(&self, service: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.external_call(service, outcome, elapsed);
+    }
+}
+
+/// Counts and times every HTTP request by its route template (`/api/v1/orders/{id}`), so that
+/// ids never become label values; an unknown path is `unmatched`.
+///
+/// # Errors
+/// What the rest of the pipeline returns.
+pub async fn record_http(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let metrics = request
+        .app_data::<actix_web::web::Data<crate::routes::AppState>>()
+        .map(|state| state.metrics.clone());
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = Instant::now();
+    let response = next.call(request).await;
+    if let Some(metrics) = metrics {
+        let status = match &response {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
+        };
+        metrics.http_request(&method, &route, status, started.elapsed());
+    }
+    response
+}
+
+/// The unit of work, counting what every committed change did.
+pub struct MeteredUnitOfWork {
+    inner: Arc<dyn UnitOfWork>,
+    metrics: Arc<AppMetrics>,
+}
+
+impl std::fmt::Debug for MeteredUnitOfWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeteredUnitOfWork").finish_non_exhaustive()
+    }
+}
+
+impl MeteredUnitOfWork {
+    /// `inner`, counted into `metrics`.
+    pub fn new(inner: Arc<dyn UnitOfWork>, metrics: Arc<AppMetrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn timed(&self, operation: &str, started: Instant) {
+        self.metrics.observe(
+            "order_service_operation_duration_seconds",
+            &[("operation", operation)],
+            started.elapsed().as_secs_f64(),
+        );
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for MeteredUnitOfWork {
+    async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
+        let started = Instant::now();
+        let result = self.inner.commit(change).await;
+        self.timed("commit", started);
+        if result.is_ok() {
+            self.metrics.committed(change);
+        }
+        result
+    }
+
+    async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
+        let started = Instant::now();
+        let stored = self.inner.commit_batch(changes).await;
+        self.timed("commit_batch", started);
+        if let Ok(stored) = &stored {
+            for (change, _) in changes.iter().zip(stored).filter(|(_, kept)| **kept) {
+                self.metrics.committed(change);
+            }
+        }
+        stored
+    }
+}

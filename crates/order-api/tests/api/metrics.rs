@@ -1,0 +1,150 @@
+//! `/metrics` after an order's lifecycle: the counters it moved, by their SPEC names and labels,
+//! counted by this application alone (each has its own registry), and route templates — never
+//! raw ids — as labels.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Sample lines (`name{labels} value`) by their series.
+fn samples(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_orders_lifecycle_moves_the_counters_of_its_steps() {
+    let app = spawn_app().await;
+    let buyer = customer(81);
+    let paid = app.paid_goods_order(&buyer, 5).await;
+    app.deliver(&paid).await;
+    let unpaid: Value = app.goods_order(&buyer, 6, 1).await;
+    let unpaid_id = unpaid["order"]["id"].as_str().expect("id").to_owned();
+    let cancelled = app
+        .post(
+            &buyer,
+            &format!("/api/v1/orders/{unpaid_id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+    let total = app.get(&buyer, &format!("/api/v1/orders/{paid}")).await;
+    let total: Value = total.json().await.expect("json");
+    let total = total["pricing"]["total"].as_f64().expect("total");
+
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.expect("text");
+    let s = samples(&text);
+    let value = |series: &str| {
+        *s.get(series)
+            .unwrap_or_else(|| panic!("{series} missing from\n{text}"))
+    };
+    assert_eq!(
+        value(r#"order_service_orders_created_total{kind="GOODS"}"#),
+        2.0
+    );
+    assert_eq!(
+        value(r#"order_service_orders_confirmed_total{kind="GOODS"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"order_service_orders_cancelled_total{kind="GOODS"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"order_service_revenue_total{currency="USD"}"#),
+        total
+    );
+    assert_eq!(
+        value(r#"orders_created_total{source="cart",payment_method="card"}"#),
+        2.0
+    );
+    assert_eq!(value(r#"order_value_count{kind="GOODS"}"#), 2.0);
+    assert_eq!(value("order_processing_duration_seconds_count"), 1.0);
+    assert_eq!(
+        value(
+            r#"http_requests_total{method="POST",route="/api/v1/orders/{id}/confirm-payment",status="200"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(r#"http_requests_total{method="POST",route="/api/v1/orders",status="201"}"#),
+        2.0
+    );
+    assert!(
+        value(r#"order_service_external_call_duration_seconds_count{service="payments"}"#) >= 2.0
+    );
+    assert!(
+        value(r#"order_service_external_calls_total{service="inventory",outcome="ok"}"#) >= 2.0
+    );
+    assert!(value(r#"order_service_operation_duration_seconds_count{operation="commit"}"#) >= 6.0);
+    assert_eq!(
+        value(r#"upstream_circuit_breaker_state{service="tickets"}"#),
+        0.0
+    );
+    assert!(value(r#"db_pool_connections{state="idle"}"#) >= 0.0);
+    assert!(
+        value("order_service_outbox_unpublished") >= 1.0,
+        "nothing relays in this test"
+    );
+    assert!(value("order_service_outbox_lag_seconds") >= 0.0);
+    assert_eq!(value("webhook_deliveries_pending"), 0.0);
+    assert!(
+        !text.contains(&paid) && !text.contains(&unpaid_id),
+        "ids never become label values"
+    );
+}
+
+#[tokio::test]
+async fn detailed_health_names_each_dependency_with_its_latency_for_operators_only() {
+    let app = spawn_app().await;
+    let anonymous = app
+        .client
+        .get(app.url("/health/detailed"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), 401);
+    let buyer = app.get(&customer(82), "/health/detailed").await;
+    assert_problem(buyer, 403, "forbidden").await;
+    let report: Value = app
+        .client
+        .get(app.url("/health/detailed"))
+        .header("authorization", format!("Service-Key {SERVICE_KEY}"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(report["status"], "ok", "{report}");
+    for dependency in ["database", "redis"] {
+        assert_eq!(report["dependencies"][dependency]["status"], "ok");
+        assert!(report["dependencies"][dependency]["latencyMs"].is_u64());
+    }
+    assert_eq!(
+        report["dependencies"]["upstream.tickets"]["status"],
+        "closed"
+    );
+    let admin_view = app.get(&admin(), "/health/detailed").await;
+    assert_eq!(admin_view.status(), 200);
+}
