@@ -16,6 +16,7 @@ test: services-up fmt-check lint sqlx-check webhooks-venv
     just fuzz
     just doc
     just domain-deps
+    just deploy-check
 
 # Fuzz the running API from its own /openapi.json with schemathesis, about a minute per role
 # (buyer, admin, service); fails on a 5xx or an answer the document does not describe.
@@ -28,6 +29,10 @@ fuzz:
 # that only proves the harness works.
 bench *args:
     deploy/bench/run.sh {{args}}
+
+# Validate the Dockerfile, compose stack, Kubernetes manifests, dashboard and alert rules offline.
+deploy-check:
+    deploy/check.sh
 
 # The reference Standard Webhooks library the webhook tests verify signatures with (PyPI).
 webhooks-venv:

@@ -32,6 +32,9 @@ enum Command {
     ExpireDue,
     /// Apply the migrations as DATABASE_ADMIN_URL and let DATABASE_URL's role log in.
     Migrate,
+    /// Exit 0 when the local instance answers /health/liveness on PORT (container health checks;
+    /// needs no other configuration).
+    HealthCheck,
     /// Print a JWT signed with JWT_SECRET (local development and tests).
     DevToken {
         /// The tenant (shop) the token belongs to.
@@ -77,6 +80,9 @@ impl From<RoleArg> for Role {
 async fn main() -> ExitCode {
     // `--help` and argument errors need no configuration.
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::HealthCheck)) {
+        return health_check().await;
+    }
     let config = match Config::from_process_env() {
         Ok(config) => config,
         Err(error) => {
@@ -87,6 +93,7 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,
+        Command::HealthCheck => health_check().await,
         Command::Worker => {
             order_api::telemetry::init(&config.log_level, config.log_json);
             match order_api::startup::run_worker(config).await {
@@ -119,6 +126,36 @@ async fn main() -> ExitCode {
                 aud: config.jwt.audience.clone(),
             },
         ),
+    }
+}
+
+/// GET /health/liveness on this host's PORT within 2 s.
+async fn health_check() -> ExitCode {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3004".into());
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match client
+        .get(format!("http://127.0.0.1:{port}/health/liveness"))
+        .send()
+        .await
+    {
+        Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!("unhealthy: /health/liveness answered {}", response.status());
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("unhealthy: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -12,6 +12,20 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .init();
     let addr = std::env::var("SIMULATOR_ADDR").unwrap_or_else(|_| "127.0.0.1:3010".into());
+    // `order-simulator health-check`: whether the simulator accepts connections on its port
+    // (container health checks; the runtime image has no shell or curl).
+    if std::env::args().nth(1).as_deref() == Some("health-check") {
+        let port = addr.rsplit(':').next().unwrap_or("3010");
+        let local = format!("127.0.0.1:{port}");
+        let reachable = local.parse().is_ok_and(|socket| {
+            std::net::TcpStream::connect_timeout(&socket, std::time::Duration::from_secs(2)).is_ok()
+        });
+        return if reachable {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let catalog = match std::env::var("SIMULATOR_SEED_FILE") {
         Ok(path) => match std::fs::read_to_string(&path)
             .map(|text| serde_json::from_str::<Catalog>(&text))
