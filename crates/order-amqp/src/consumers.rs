@@ -298,11 +298,19 @@ pub fn parse_delivery(
     Ok(message)
 }
 
+/// Told how each consumed message ended (metrics): `ack`, `retry` or `dead_letter` (a message
+/// the broker dead-letters after its delivery limit was last seen as a `retry`).
+pub trait ConsumerObserver: Send + Sync {
+    /// One message of `queue`.
+    fn consumed(&self, queue: &str, disposition: &'static str);
+}
+
 /// Runs the consumers until `stop` turns true.
 pub struct Consumers {
     topology: ConsumerTopology,
     source: Source,
     retry_delay: Duration,
+    observer: Option<Arc<dyn ConsumerObserver>>,
 }
 
 /// What one [`Consumers`] reads and who applies it.
@@ -333,6 +341,7 @@ impl Consumers {
             topology,
             source: Source::Upstream(handler),
             retry_delay,
+            observer: None,
         }
     }
 
@@ -347,6 +356,7 @@ impl Consumers {
             source: Source::OwnEvents(announcer, topology.notifications()),
             topology,
             retry_delay,
+            observer: None,
         }
     }
 
@@ -361,6 +371,19 @@ impl Consumers {
             source: Source::OwnEvents(webhooks, topology.webhooks()),
             topology,
             retry_delay,
+            observer: None,
+        }
+    }
+
+    /// These consumers, telling `observer` how each message ended.
+    pub fn observed(mut self, observer: Arc<dyn ConsumerObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, queue: &str, disposition: &'static str) {
+        if let Some(observer) = &self.observer {
+            observer.consumed(queue, disposition);
         }
     }
 
@@ -463,13 +486,23 @@ impl Consumers {
             Ok(applied) => applied,
             Err(error) => {
                 tracing::error!(queue, ?message_id, error = %Chain(&error), "unreadable message; dead-lettered");
+                self.observe(queue, "dead_letter");
                 delivery
                     .reject(BasicRejectOptions { requeue: false })
                     .await?;
                 return Ok(());
             }
         };
-        match disposition(&result) {
+        let decided = disposition(&result);
+        self.observe(
+            queue,
+            match decided {
+                Disposition::Ack => "ack",
+                Disposition::Retry => "retry",
+                Disposition::DeadLetter => "dead_letter",
+            },
+        );
+        match decided {
             Disposition::Ack if matches!(result, Ok(MessageOutcome::Ignored(_))) => {
                 tracing::info!(queue, id = %id, outcome = ?result, "message changes nothing");
                 delivery.ack(BasicAckOptions::default()).await?;

@@ -16,7 +16,9 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use order_domain::events::OrderEvent;
-use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
+use order_domain::ports::{
+    DistributedLock, GuardError, LockGuard, OrderChange, RepositoryError, UnitOfWork,
+};
 
 const METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -274,6 +276,64 @@ impl AppMetrics {
     pub fn render(&self) -> String {
         self.handle.run_upkeep();
         self.handle.render()
+    }
+}
+
+impl order_amqp::consumers::ConsumerObserver for AppMetrics {
+    fn consumed(&self, queue: &str, disposition: &'static str) {
+        self.count(
+            "order_service_messages_consumed_total",
+            &[("queue", queue), ("disposition", disposition)],
+            1,
+        );
+    }
+}
+
+/// The order lock, counting the times it could not be taken (seed 002's "lock failures"):
+/// `contended` when another request holds it, `unavailable` when the lock store failed.
+pub struct MeteredLock<L> {
+    inner: L,
+    metrics: Arc<AppMetrics>,
+}
+
+impl<L> MeteredLock<L> {
+    /// `inner`, counted into `metrics`.
+    pub fn new(inner: L, metrics: Arc<AppMetrics>) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+impl<L> std::fmt::Debug for MeteredLock<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MeteredLock")
+    }
+}
+
+#[async_trait]
+impl<L: DistributedLock> DistributedLock for MeteredLock<L> {
+    async fn acquire(
+        &self,
+        key: &str,
+        ttl: time::Duration,
+    ) -> Result<Option<LockGuard>, GuardError> {
+        let acquired = self.inner.acquire(key, ttl).await;
+        let failure = match &acquired {
+            Ok(Some(_)) => None,
+            Ok(None) => Some("contended"),
+            Err(_) => Some("unavailable"),
+        };
+        if let Some(reason) = failure {
+            self.metrics.count(
+                "order_service_lock_failures_total",
+                &[("reason", reason)],
+                1,
+            );
+        }
+        acquired
+    }
+
+    async fn release(&self, guard: &LockGuard) -> Result<bool, GuardError> {
+        self.inner.release(guard).await
     }
 }
 

@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::metrics::{AppMetrics, MeteredUnitOfWork};
+use crate::metrics::{AppMetrics, MeteredLock, MeteredUnitOfWork};
 use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
 use crate::system::{FailOpenLock, LoggedIncidents, SystemClock, UuidV7Ids};
@@ -56,6 +56,7 @@ pub struct Application {
     store: PgStore,
     announcer: Announcer,
     webhooks: WebhookService,
+    metrics: Arc<AppMetrics>,
     config: Config,
     run_jobs: bool,
 }
@@ -67,6 +68,7 @@ fn spawn_jobs(
     store: &PgStore,
     announcer: &Announcer,
     webhooks: &WebhookService,
+    metrics: &Arc<AppMetrics>,
     config: &Config,
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
@@ -113,6 +115,7 @@ fn spawn_jobs(
                 Arc::new(service.clone()),
                 config.consumer_retry_delay,
             )
+            .observed(metrics.clone())
             .run(
                 config.rabbitmq_url.expose_secret().to_owned(),
                 stopped.clone(),
@@ -124,6 +127,7 @@ fn spawn_jobs(
                 Arc::new(announcer.clone()),
                 config.consumer_retry_delay,
             )
+            .observed(metrics.clone())
             .run(
                 config.rabbitmq_url.expose_secret().to_owned(),
                 stopped.clone(),
@@ -135,6 +139,7 @@ fn spawn_jobs(
                 Arc::new(webhooks.clone()),
                 config.consumer_retry_delay,
             )
+            .observed(metrics.clone())
             .run(
                 config.rabbitmq_url.expose_secret().to_owned(),
                 stopped.clone(),
@@ -246,6 +251,7 @@ impl Application {
             store: store_for_jobs,
             announcer,
             webhooks,
+            metrics,
             config: config.clone(),
             run_jobs: config.run_jobs,
         })
@@ -254,6 +260,11 @@ impl Application {
     /// The use cases this application serves (for jobs and tests).
     pub fn service(&self) -> &OrderService {
         &self.service
+    }
+
+    /// The metrics this application shows at `/metrics` (for jobs run beside it, and tests).
+    pub fn metrics(&self) -> Arc<AppMetrics> {
+        self.metrics.clone()
     }
 
     /// The bound port.
@@ -275,6 +286,7 @@ impl Application {
                 &self.store,
                 &self.announcer,
                 &self.webhooks,
+                &self.metrics,
                 &self.config,
                 &stopped,
             )
@@ -365,7 +377,10 @@ pub async fn build_service_with(
         unit_of_work: Arc::new(MeteredUnitOfWork::new(store_arc.clone(), metrics.clone())),
         inbox: store_arc.clone(),
         analytics: store_arc,
-        locks: Arc::new(FailOpenLock::new((*redis).clone())),
+        locks: Arc::new(FailOpenLock::new(MeteredLock::new(
+            (*redis).clone(),
+            metrics.clone(),
+        ))),
         tickets: Arc::new(tickets.clone()),
         inventory: Arc::new(inventory.clone()),
         products: Arc::new(products.clone()),
@@ -425,7 +440,11 @@ pub async fn run_worker(config: Config) -> Result<(), StartError> {
     let announcer = build_announcer(&store, &config)?;
     let webhooks = build_webhooks(&store, &config)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = spawn_jobs(&service, &store, &announcer, &webhooks, &config, &stopped);
+    // `order-api worker` serves no /metrics; deployments run `serve` with RUN_JOBS=true instead.
+    let metrics = AppMetrics::new();
+    let jobs = spawn_jobs(
+        &service, &store, &announcer, &webhooks, &metrics, &config, &stopped,
+    );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| StartError::Listen {
         address: "signals".into(),

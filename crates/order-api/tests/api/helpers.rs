@@ -283,6 +283,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     let webhook_settings = config.webhooks;
     let app = Application::build(config).await.expect("app builds");
     let service = app.service().clone();
+    let metrics = app.metrics();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let (stop_consumers, stopped) = tokio::sync::watch::channel(false);
@@ -294,6 +295,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(service.clone()),
                 StdDuration::from_millis(50),
             )
+            .observed(metrics.clone())
             .run(amqp_url(), stopped.clone()),
         );
         tokio::spawn(
@@ -302,6 +304,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(announcer),
                 StdDuration::from_millis(50),
             )
+            .observed(metrics.clone())
             .run(amqp_url(), stopped.clone()),
         );
         tokio::spawn(
@@ -310,6 +313,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
                 std::sync::Arc::new(webhooks.clone()),
                 StdDuration::from_millis(50),
             )
+            .observed(metrics)
             .run(amqp_url(), stopped.clone()),
         );
         tokio::spawn(order_api::webhook_worker::run_webhook_deliveries(

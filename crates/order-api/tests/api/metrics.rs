@@ -148,3 +148,42 @@ async fn detailed_health_names_each_dependency_with_its_latency_for_operators_on
     let admin_view = app.get(&admin(), "/health/detailed").await;
     assert_eq!(admin_view.status(), 200);
 }
+
+#[tokio::test]
+async fn a_contended_order_lock_counts_as_a_lock_failure() {
+    use order_domain::ports::DistributedLock;
+
+    let app = spawn_app().await;
+    let order = app.new_order(83, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    let redis = order_redis::RedisGuards::connect(&url, 2).expect("redis");
+    let held = redis
+        .acquire(&format!("order:lock:{id}"), time::Duration::seconds(30))
+        .await
+        .expect("redis answers")
+        .expect("taken by the test");
+    let reserve = app
+        .post(
+            &customer(83),
+            &format!("/api/v1/orders/{id}/reserve"),
+            &json!({}),
+        )
+        .await;
+    assert_problem(reserve, 409, "order_locked").await;
+    redis.release(&held).await.expect("released");
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(
+        samples(&text).get(r#"order_service_lock_failures_total{reason="contended"}"#),
+        Some(&1.0),
+        "{text}"
+    );
+}

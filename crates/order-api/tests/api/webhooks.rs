@@ -117,14 +117,27 @@ impl Receiver {
 
     /// What arrived once `count` requests did (10 s at most).
     async fn wait_for(&self, count: usize) -> Vec<Received> {
+        self.wait_for_order(None, count).await
+    }
+
+    /// What arrived about `order` (every order when `None`) once `count` such requests did
+    /// (10 s at most). Tests share one broker, so a subscriber of a test app may also hear of
+    /// other apps' orders of the same tenant id.
+    async fn wait_for_order(&self, order: Option<&str>, count: usize) -> Vec<Received> {
+        let about = |r: &Received| {
+            order.is_none_or(|id| {
+                serde_json::from_str::<Value>(&r.body).is_ok_and(|b| b["orderId"] == id)
+            })
+        };
+        let mut seen = Vec::new();
         for _ in 0..200 {
-            let seen = self.received();
+            seen = self.received().into_iter().filter(|r| about(r)).collect();
             if seen.len() >= count {
                 return seen;
             }
             tokio::time::sleep(StdDuration::from_millis(50)).await;
         }
-        panic!("{} of {count} deliveries arrived", self.received().len());
+        panic!("{} of {count} deliveries arrived", seen.len());
     }
 }
 
@@ -226,7 +239,7 @@ async fn an_orders_lifecycle_reaches_the_subscriber_signed_once_per_event_and_in
     let id = app.paid_goods_order(&buyer, 4).await;
     app.deliver(&id).await;
     app.relay_outbox().await;
-    let received = receiver.wait_for(wanted.len()).await;
+    let received = receiver.wait_for_order(Some(&id), wanted.len()).await;
     let types: Vec<String> = received
         .iter()
         .map(|r| {
@@ -285,6 +298,28 @@ async fn an_orders_lifecycle_reaches_the_subscriber_signed_once_per_event_and_in
         .get(&other_tenant, &format!("/api/v1/admin/webhooks/{hook}"))
         .await;
     assert_problem(hidden, 404, "not_found").await;
+
+    // The consumers count what they took: every event of the order reached the webhooks queue.
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let acked = text
+        .lines()
+        .find(|l| {
+            l.starts_with("order_service_messages_consumed_total")
+                && l.contains(".webhooks\"")
+                && l.contains("disposition=\"ack\"")
+        })
+        .and_then(|l| l.rsplit_once(' '))
+        .and_then(|(_, v)| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no webhooks consumer count in\n{text}"));
+    assert!(acked >= 4.0, "{acked}");
 }
 
 /// A clock the test moves.
