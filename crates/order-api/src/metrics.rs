@@ -366,7 +366,16 @@ pub async fn record_http(
             Ok(response) => response.status().as_u16(),
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
-        metrics.http_request(&method, &route, status, started.elapsed());
+        let elapsed = started.elapsed();
+        metrics.http_request(&method, &route, status, elapsed);
+        // The access log: route templates only, so no id or query string reaches it.
+        tracing::info!(
+            method,
+            route,
+            status,
+            latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "request"
+        );
     }
     response
 }

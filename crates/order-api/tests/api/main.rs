@@ -13,6 +13,7 @@ mod guards;
 mod jobs;
 mod lifecycle;
 mod line_cancellation;
+mod logs;
 mod messages;
 mod metrics;
 mod notifications;
