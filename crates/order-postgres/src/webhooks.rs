@@ -99,7 +99,33 @@ impl PgStore {
             .map(Json)
     }
 
-    fn subscription(&self, row: SubscriptionRow) -> Result<WebhookSubscription, RepositoryError> {
+    /// One subscription's row, read in its tenant.
+    async fn subscription_row(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<Option<SubscriptionRow>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row = sqlx::query_as!(
+            SubscriptionRow,
+            r#"SELECT id, tenant_id, url, event_types, enabled, description,
+                secrets AS "secrets: Json<SealedValue>", disabled_reason, failure_streak,
+                created_at, updated_at
+             FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2"#,
+            tenant.as_uuid(),
+            id.as_uuid(),
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(row)
+    }
+
+    fn subscription_of(
+        &self,
+        row: SubscriptionRow,
+    ) -> Result<WebhookSubscription, RepositoryError> {
         let plain = self.address_keys.open(
             &row.secrets.0,
             OrderId::from_uuid(row.id),
@@ -167,7 +193,9 @@ impl WebhookRepository for PgStore {
         .await
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
-        rows.into_iter().map(|row| self.subscription(row)).collect()
+        rows.into_iter()
+            .map(|row| self.subscription_of(row))
+            .collect()
     }
 
     async fn subscription(
@@ -175,21 +203,10 @@ impl WebhookRepository for PgStore {
         tenant: TenantId,
         id: WebhookId,
     ) -> Result<Option<WebhookSubscription>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let row = sqlx::query_as!(
-            SubscriptionRow,
-            r#"SELECT id, tenant_id, url, event_types, enabled, description,
-                secrets AS "secrets: Json<SealedValue>", disabled_reason, failure_streak,
-                created_at, updated_at
-             FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2"#,
-            tenant.as_uuid(),
-            id.as_uuid(),
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        row.map(|row| self.subscription(row)).transpose()
+        self.subscription_row(tenant, id)
+            .await?
+            .map(|row| self.subscription_of(row))
+            .transpose()
     }
 
     async fn update_subscription(
@@ -307,26 +324,15 @@ impl WebhookRepository for PgStore {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let delivery = row.into_domain()?;
-            let mut tx = self.tenant_tx(delivery.tenant_id).await?;
-            let subscription = sqlx::query_as!(
-                SubscriptionRow,
-                r#"SELECT id, tenant_id, url, event_types, enabled, description,
-                    secrets AS "secrets: Json<SealedValue>", disabled_reason, failure_streak,
-                    created_at, updated_at
-                 FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2"#,
-                delivery.tenant_id.as_uuid(),
-                delivery.subscription_id.as_uuid(),
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(storage)?;
-            tx.commit().await.map_err(storage)?;
+            let subscription = self
+                .subscription_row(delivery.tenant_id, delivery.subscription_id)
+                .await?;
             // Deleted meanwhile: its deliveries went with it.
             let Some(row) = subscription else { continue };
             let failure_streak = u32::try_from(row.failure_streak).unwrap_or(0);
             claimed.push(ClaimedDelivery {
                 delivery,
-                subscription: self.subscription(row)?,
+                subscription: self.subscription_of(row)?,
                 failure_streak,
             });
         }

@@ -514,6 +514,18 @@ impl TestApp {
             .collect()
     }
 
+    /// What `/metrics` shows now.
+    pub(crate) async fn metrics_text(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    }
+
     pub(crate) async fn simulator_state(&self) -> Value {
         self.client
             .get(format!("{}/_admin/state", self.simulator))

@@ -172,15 +172,7 @@ async fn a_contended_order_lock_counts_as_a_lock_failure() {
         .await;
     assert_problem(reserve, 409, "order_locked").await;
     redis.release(&held).await.expect("released");
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     assert_eq!(
         samples(&text).get(r#"order_service_lock_failures_total{reason="contended"}"#),
         Some(&1.0),

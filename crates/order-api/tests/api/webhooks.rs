@@ -300,15 +300,7 @@ async fn an_orders_lifecycle_reaches_the_subscriber_signed_once_per_event_and_in
     assert_problem(hidden, 404, "not_found").await;
 
     // The consumers count what they took: every event of the order reached the webhooks queue.
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     let acked = text
         .lines()
         .find(|l| {

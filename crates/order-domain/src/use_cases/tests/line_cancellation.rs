@@ -18,6 +18,19 @@ fn with_line_cancelled(mut order: Order, index: usize) -> Order {
     order
 }
 
+/// One recorded commit, the next step of `steps`.
+fn commit_in(h: &mut Harness, steps: &mut Sequence) {
+    let commits = Arc::clone(&h.commits);
+    h.unit_of_work
+        .expect_commit()
+        .times(1)
+        .in_sequence(steps)
+        .returning(move |change| {
+            commits.lock().expect("lock").push(change.clone());
+            Ok(())
+        });
+}
+
 #[tokio::test]
 async fn a_paid_ticket_line_is_released_after_the_commit_and_refunded_exactly_its_share() {
     let order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
@@ -32,15 +45,7 @@ async fn a_paid_ticket_line_is_released_after_the_commit_and_refunded_exactly_it
         .with_order(order)
         .with_event(Duration::days(3), EventStatus::Scheduled);
     let mut steps = Sequence::new();
-    let commits = Arc::clone(&h.commits);
-    h.unit_of_work
-        .expect_commit()
-        .times(1)
-        .in_sequence(&mut steps)
-        .returning(move |change| {
-            commits.lock().expect("lock").push(change.clone());
-            Ok(())
-        });
+    commit_in(&mut h, &mut steps);
     h.tickets
         .expect_release_line()
         .withf(move |hold, id, tickets| {
@@ -55,15 +60,7 @@ async fn a_paid_ticket_line_is_released_after_the_commit_and_refunded_exactly_it
         .times(1)
         .in_sequence(&mut steps)
         .returning(|_, _, _| Ok("re_line".into()));
-    let commits = Arc::clone(&h.commits);
-    h.unit_of_work
-        .expect_commit()
-        .times(1)
-        .in_sequence(&mut steps)
-        .returning(move |change| {
-            commits.lock().expect("lock").push(change.clone());
-            Ok(())
-        });
+    commit_in(&mut h, &mut steps);
     let (service, commits) = h.build();
     let outcome = service
         .cancel_line(&customer(), order_id(), line.id, "one ticket less")
