@@ -72,6 +72,32 @@ fn spawn_jobs(
     config: &Config,
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    use order_amqp::consumers::Consumers;
+    // The upstream messages, and our own events for notifications and for webhook deliveries:
+    // each on connections of its own, each counted.
+    let consumers = [
+        Consumers::new(
+            config.consumers.clone(),
+            Arc::new(service.clone()),
+            config.consumer_retry_delay,
+        ),
+        Consumers::notifications(
+            config.consumers.clone(),
+            Arc::new(announcer.clone()),
+            config.consumer_retry_delay,
+        ),
+        Consumers::webhooks(
+            config.consumers.clone(),
+            Arc::new(webhooks.clone()),
+            config.consumer_retry_delay,
+        ),
+    ];
+    let consuming = consumers.into_iter().map(|consumers| {
+        tokio::spawn(consumers.observed(metrics.clone()).run(
+            config.rabbitmq_url.expose_secret().to_owned(),
+            stopped.clone(),
+        ))
+    });
     let relay = order_amqp::OutboxRelay::new(
         Arc::new(store.clone()),
         config.outbox_batch_size,
@@ -109,42 +135,6 @@ fn spawn_jobs(
             std::time::Duration::from_millis(200),
             stopped.clone(),
         )),
-        tokio::spawn(
-            order_amqp::consumers::Consumers::new(
-                config.consumers.clone(),
-                Arc::new(service.clone()),
-                config.consumer_retry_delay,
-            )
-            .observed(metrics.clone())
-            .run(
-                config.rabbitmq_url.expose_secret().to_owned(),
-                stopped.clone(),
-            ),
-        ),
-        tokio::spawn(
-            order_amqp::consumers::Consumers::notifications(
-                config.consumers.clone(),
-                Arc::new(announcer.clone()),
-                config.consumer_retry_delay,
-            )
-            .observed(metrics.clone())
-            .run(
-                config.rabbitmq_url.expose_secret().to_owned(),
-                stopped.clone(),
-            ),
-        ),
-        tokio::spawn(
-            order_amqp::consumers::Consumers::webhooks(
-                config.consumers.clone(),
-                Arc::new(webhooks.clone()),
-                config.consumer_retry_delay,
-            )
-            .observed(metrics.clone())
-            .run(
-                config.rabbitmq_url.expose_secret().to_owned(),
-                stopped.clone(),
-            ),
-        ),
         tokio::spawn(crate::webhook_worker::run_webhook_deliveries(
             webhooks.clone(),
             config.webhooks,
@@ -156,6 +146,9 @@ fn spawn_jobs(
             stopped.clone(),
         )),
     ]
+    .into_iter()
+    .chain(consuming)
+    .collect()
 }
 
 impl std::fmt::Debug for Application {
