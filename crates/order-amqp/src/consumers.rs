@@ -34,6 +34,7 @@ use order_domain::events::EventEnvelope;
 use order_domain::messages::{InboundMessage, MessageOutcome};
 use order_domain::use_cases::{Announcer, OrderService, UseCaseError, WebhookService};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::RelayError;
 
@@ -459,7 +460,24 @@ impl Consumers {
         }
     }
 
+    /// Handles one delivery in a consumer span that continues the sender's trace (its
+    /// `traceparent` header).
     async fn process(&self, queue: &str, delivery: Delivery) -> Result<(), RelayError> {
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = %format!("{queue} process"),
+            otel.kind = "consumer",
+            messaging.system = "rabbitmq",
+            messaging.destination.name = %queue,
+        );
+        order_trace_context::adopt(
+            &span,
+            header_text(&delivery, order_trace_context::TRACEPARENT).as_deref(),
+        );
+        self.apply(queue, delivery).instrument(span).await
+    }
+
+    async fn apply(&self, queue: &str, delivery: Delivery) -> Result<(), RelayError> {
         let message_id = delivery
             .properties
             .message_id()
@@ -532,6 +550,16 @@ impl Consumers {
             }
         }
         Ok(())
+    }
+}
+
+/// A text header of the delivery.
+fn header_text(delivery: &Delivery, name: &str) -> Option<String> {
+    let headers = delivery.properties.headers().as_ref()?;
+    match headers.inner().get(name)? {
+        AMQPValue::LongString(text) => String::from_utf8(text.as_bytes().to_vec()).ok(),
+        AMQPValue::ShortString(text) => Some(text.as_str().to_owned()),
+        _ => None,
     }
 }
 

@@ -12,13 +12,13 @@ pub mod consumers;
 use std::sync::Arc;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use order_domain::cause::Chain;
-use order_domain::events::EventEnvelope;
 use order_domain::ids::DomainEventId;
-use order_domain::ports::{Outbox, RepositoryError};
+use order_domain::ports::{Outbox, OutboxRecord, RepositoryError};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 /// The exchange every order event is published to.
 pub const EXCHANGE: &str = "order.events";
@@ -108,12 +108,12 @@ impl EventPublisher {
     /// disk, like a quorum queue, confirms in groups) instead of one per event. Answers how many
     /// from the start were confirmed, and the failure that ended the run if one did; events after
     /// a failure may have reached the broker and are published again (consumers deduplicate).
-    pub async fn publish_all(&self, envelopes: &[EventEnvelope]) -> (usize, Option<RelayError>) {
-        let mut pending = Vec::with_capacity(envelopes.len());
+    pub async fn publish_all(&self, records: &[OutboxRecord]) -> (usize, Option<RelayError>) {
+        let mut pending = Vec::with_capacity(records.len());
         let mut failure = None;
-        for envelope in envelopes {
-            match self.send(envelope).await {
-                Ok(confirm) => pending.push((envelope.id, confirm)),
+        for record in records {
+            match self.send(record).await {
+                Ok(confirm) => pending.push((record.envelope.id, confirm)),
                 Err(error) => {
                     failure = Some(error);
                     break;
@@ -131,25 +131,50 @@ impl EventPublisher {
         (confirmed, failure)
     }
 
-    /// Hands one event to the broker; the answer resolves with its confirm.
-    async fn send(&self, envelope: &EventEnvelope) -> Result<lapin::PublisherConfirm, RelayError> {
-        let payload = serde_json::to_vec(envelope)?;
-        let properties = BasicProperties::default()
-            .with_message_id(envelope.id.to_string().into())
-            .with_content_type("application/json".into())
-            .with_type(envelope.event_type().into())
-            // 2 = persistent: the message survives a broker restart once confirmed.
-            .with_delivery_mode(2);
-        Ok(self
-            .channel
-            .basic_publish(
-                EXCHANGE.into(),
-                envelope.event_type().into(),
-                BasicPublishOptions::default(),
-                &payload,
-                properties,
-            )
-            .await?)
+    /// Hands one event to the broker; the answer resolves with its confirm. The publish is a
+    /// span of the trace the change was committed in, and its context travels in the message's
+    /// `traceparent` header.
+    async fn send(&self, record: &OutboxRecord) -> Result<lapin::PublisherConfirm, RelayError> {
+        let envelope = &record.envelope;
+        let span = tracing::info_span!(
+            "publish",
+            otel.name = %format!("{} publish", envelope.event_type()),
+            otel.kind = "producer",
+            messaging.system = "rabbitmq",
+            messaging.destination.name = EXCHANGE,
+            messaging.message.id = %envelope.id,
+            order_id = %envelope.order_id,
+        );
+        order_trace_context::adopt(&span, record.traceparent.as_deref());
+        async {
+            let payload = serde_json::to_vec(envelope)?;
+            let mut properties = BasicProperties::default()
+                .with_message_id(envelope.id.to_string().into())
+                .with_content_type("application/json".into())
+                .with_type(envelope.event_type().into())
+                // 2 = persistent: the message survives a broker restart once confirmed.
+                .with_delivery_mode(2);
+            let trace = order_trace_context::current();
+            if !trace.is_empty() {
+                let mut headers = FieldTable::default();
+                for (name, value) in trace {
+                    headers.insert(name.into(), AMQPValue::LongString(LongString::from(value)));
+                }
+                properties = properties.with_headers(headers);
+            }
+            Ok(self
+                .channel
+                .basic_publish(
+                    EXCHANGE.into(),
+                    envelope.event_type().into(),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    properties,
+                )
+                .await?)
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -189,9 +214,8 @@ impl OutboxRelay {
             .outbox
             .claim_unpublished(self.batch_size, self.lease)
             .await?;
-        let envelopes: Vec<EventEnvelope> = batch.into_iter().map(|r| r.envelope).collect();
-        let (count, failure) = publisher.publish_all(&envelopes).await;
-        let confirmed: Vec<DomainEventId> = envelopes[..count].iter().map(|e| e.id).collect();
+        let (count, failure) = publisher.publish_all(&batch).await;
+        let confirmed: Vec<DomainEventId> = batch[..count].iter().map(|r| r.envelope.id).collect();
         if !confirmed.is_empty() {
             self.outbox.mark_published(&confirmed).await?;
         }

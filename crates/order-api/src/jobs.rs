@@ -4,6 +4,7 @@
 
 use order_domain::cause::Chain;
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures_util::{StreamExt, stream};
 use order_domain::ids::OrderId;
@@ -32,6 +33,7 @@ const EXPIRY_CONCURRENCY: usize = 4;
 /// of 100 000 orders never becomes one giant transaction: each chunk of 100 orders is one read
 /// and one commit, four chunks in flight. Safe with several workers at once: the version check
 /// lets exactly one of them expire an order.
+#[tracing::instrument(name = "job", skip_all, fields(otel.name = "expire_due_orders"))]
 pub async fn expire_due_orders(
     service: &OrderService,
     batch_size: u32,
@@ -133,7 +135,11 @@ pub async fn run_metrics(
 ) {
     tracing::info!(interval_secs = interval.as_secs(), "metrics job started");
     loop {
-        match service.aggregate_metrics(window).await {
+        match service
+            .aggregate_metrics(window)
+            .instrument(tracing::info_span!("job", otel.name = "aggregate_metrics"))
+            .await
+        {
             Ok((refreshed, failed)) => {
                 for (tenant, error) in &failed {
                     tracing::warn!(%tenant, error = %Chain(&error), "analytics not refreshed; retried next pass");
@@ -172,7 +178,11 @@ pub async fn run_refund_retries(
     );
     loop {
         let now = time::OffsetDateTime::now_utc();
-        match service.retry_due_refunds(now, REFUND_RETRY_BATCH).await {
+        match service
+            .retry_due_refunds(now, REFUND_RETRY_BATCH)
+            .instrument(tracing::info_span!("job", otel.name = "retry_due_refunds"))
+            .await
+        {
             Ok(report) if report.attempted > 0 => tracing::info!(
                 attempted = report.attempted,
                 completed = report.completed,
@@ -219,6 +229,7 @@ pub struct Retention {
 ///
 /// # Errors
 /// Storage errors; what was deleted before stays deleted.
+#[tracing::instrument(name = "job", skip_all, fields(otel.name = "housekeeping"))]
 pub async fn housekeeping_pass(
     store: &order_postgres::PgStore,
     retention: Retention,

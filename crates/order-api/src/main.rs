@@ -95,14 +95,19 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&config).await,
         Command::HealthCheck => health_check().await,
         Command::Worker => {
-            order_api::telemetry::init(&config.log_level, config.log_json);
-            match order_api::startup::run_worker(config).await {
+            let telemetry = match start_telemetry(&config) {
+                Ok(telemetry) => telemetry,
+                Err(code) => return code,
+            };
+            let code = match order_api::startup::run_worker(config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("error: {error}");
                     ExitCode::FAILURE
                 }
-            }
+            };
+            telemetry.shutdown();
+            code
         }
         Command::ExpireDue => expire_due(&config).await,
         Command::DevToken {
@@ -159,8 +164,21 @@ async fn health_check() -> ExitCode {
     }
 }
 
+/// Logs, and traces when a collector is configured; a broken trace configuration stops start-up.
+fn start_telemetry(config: &Config) -> Result<order_api::telemetry::Telemetry, ExitCode> {
+    order_api::telemetry::init(&config.log_level, config.log_json, config.traces.as_ref()).map_err(
+        |error| {
+            eprintln!("error: {error}; check OTEL_EXPORTER_OTLP_ENDPOINT");
+            ExitCode::FAILURE
+        },
+    )
+}
+
 async fn serve(config: Config) -> ExitCode {
-    order_api::telemetry::init(&config.log_level, config.log_json);
+    let telemetry = match start_telemetry(&config) {
+        Ok(telemetry) => telemetry,
+        Err(code) => return code,
+    };
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(error) => {
@@ -169,18 +187,23 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     tracing::info!(port = app.port(), "order-api listening");
-    match app.run_until_stopped().await {
+    let code = match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: the server stopped: {error}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }
 
 /// One expiry pass over the whole backlog (operators after an outage; the benchmark).
 async fn expire_due(config: &Config) -> ExitCode {
-    order_api::telemetry::init(&config.log_level, config.log_json);
+    let _telemetry = match start_telemetry(config) {
+        Ok(telemetry) => telemetry,
+        Err(code) => return code,
+    };
     let (service, _, _) = match order_api::startup::build_service(config).await {
         Ok(built) => built,
         Err(error) => {

@@ -8,6 +8,7 @@
 //! breakers) are read at scrape time. Amounts are minor units.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -57,6 +58,9 @@ const PROCESSING: &[f64] = &[
 pub struct AppMetrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Carts started and goods orders made from one, for `cart_conversion_rate`.
+    carts_started: AtomicU64,
+    carts_converted: AtomicU64,
 }
 
 impl std::fmt::Debug for AppMetrics {
@@ -91,7 +95,12 @@ impl AppMetrics {
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        let metrics = Self { recorder, handle };
+        let metrics = Self {
+            recorder,
+            handle,
+            carts_started: AtomicU64::new(0),
+            carts_converted: AtomicU64::new(0),
+        };
         metrics.describe();
         Arc::new(metrics)
     }
@@ -128,6 +137,7 @@ impl AppMetrics {
                 "order_service_external_calls_total",
                 "Upstream calls by service and outcome",
             ),
+            ("carts_created_total", "Carts started (their first line)"),
         ];
         for (name, help) in counters {
             self.recorder
@@ -220,6 +230,9 @@ impl AppMetrics {
                 OrderEvent::Created(created) => {
                     self.count("order_service_orders_created_total", &[("kind", kind)], 1);
                     let source = if kind == "GOODS" { "cart" } else { "tickets" };
+                    if change.consumed_cart.is_some() {
+                        self.carts_converted.fetch_add(1, Ordering::Relaxed);
+                    }
                     let method = order
                         .record()
                         .goods
@@ -270,6 +283,27 @@ impl AppMetrics {
                 _ => {}
             }
         }
+    }
+
+    /// A shopper put the first line into an empty cart.
+    pub fn cart_started(&self) {
+        self.carts_started.fetch_add(1, Ordering::Relaxed);
+        self.count("carts_created_total", &[], 1);
+    }
+
+    /// Goods orders made from a cart per cart started on this instance since it started (seed
+    /// 000's `cart_conversion_rate`; across instances and windows the dashboard divides the
+    /// counters `orders_created_total{source="cart"}` by `carts_created_total`).
+    pub fn cart_conversion_rate(&self) -> f64 {
+        let started = self.carts_started.load(Ordering::Relaxed);
+        let converted = self.carts_converted.load(Ordering::Relaxed);
+        if started == 0 {
+            return 0.0;
+        }
+        // A ratio of counts, not money.
+        #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
+        let rate = (converted as f64 / started as f64).min(1.0);
+        rate
     }
 
     /// The text exposition format.

@@ -1,20 +1,33 @@
-//! Logs and spans: `LOG_LEVEL` (or `RUST_LOG`) filters; `LOG_FORMAT=json` writes one JSON object
-//! per line with seed 002's fields — `timestamp`, `level`, `service`, `traceId`, `spanId`,
-//! `userId`, `orderId`, `message` — plus the event's other fields; text otherwise.
+//! Logs and traces. `LOG_LEVEL` (or `RUST_LOG`) filters both; `LOG_FORMAT=json` writes one JSON
+//! object per line with seed 002's fields — `timestamp`, `level`, `service`, `traceId`,
+//! `spanId`, `userId`, `orderId`, `message` — plus the event's other fields; text otherwise.
+//!
+//! Spans (every request, use case, database transaction, upstream call, published and consumed
+//! message) go to an OTLP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: the W3C
+//! propagator is installed then, so `traceparent` is read from requests and messages and
+//! written on everything that leaves (`order-trace-context`). With no endpoint there is no
+//! OpenTelemetry layer and no propagator, and nothing is recorded for traces.
 //!
 //! `userId` and `orderId` come from the event or the innermost span that names them (`user_id`,
-//! `order_id`, `order`, …). `traceId` and `spanId` are written when the span carries an
-//! OpenTelemetry context (issue 13's trace export); until then they are absent. Secrets and
-//! personal data never reach a log line in the first place: configuration secrets are
-//! `SecretString`s, tokens and keys are never recorded, addresses are only sealed or answered.
+//! `order_id`, `order`, …); `traceId` and `spanId` from the current span's trace while traces are
+//! exported. Secrets and personal data never reach a log line in the first place: configuration
+//! secrets are `SecretString`s, tokens and keys are never recorded, addresses are only sealed or
+//! answered.
 
 use std::fmt;
 
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -22,38 +35,120 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
-/// The `service` of every JSON line.
+use crate::config::TraceExport;
+
+/// The `service` of every JSON line, and the default `OTEL_SERVICE_NAME`.
 pub const SERVICE: &str = "order-service";
 
-/// Installs the global subscriber once; a second call (tests) is harmless.
-pub fn init(level: &str, json: bool) {
+/// Keeps trace export running; [`Telemetry::shutdown`] (or dropping it) sends the spans still
+/// buffered before the process ends.
+#[derive(Debug, Default)]
+#[must_use = "dropping it stops trace export"]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Flushes and stops trace export.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("warning: spans may be lost: {error}");
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Why telemetry could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("the OTLP trace exporter for {endpoint} could not be built: {source}")]
+pub struct TelemetryError {
+    endpoint: String,
+    source: opentelemetry_otlp::ExporterBuildError,
+}
+
+/// Installs the global subscriber once (a second call, in tests, is harmless), with an OTLP
+/// exporter when `traces` names a collector.
+///
+/// # Errors
+/// When the exporter cannot be built from the configured endpoint.
+pub fn init(
+    level: &str,
+    json: bool,
+    traces: Option<&TraceExport>,
+) -> Result<Telemetry, TelemetryError> {
+    let provider = traces.map(otlp_provider).transpose()?;
+    init_with_provider(level, json, provider.clone());
+    Ok(Telemetry { provider })
+}
+
+/// Spans batched to the collector over OTLP/HTTP (protobuf). The blocking client runs on the
+/// batch processor's own thread, never on the runtime's workers.
+fn otlp_provider(traces: &TraceExport) -> Result<SdkTracerProvider, TelemetryError> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(traces.endpoint.clone())
+        .build()
+        .map_err(|source| TelemetryError {
+            endpoint: traces.endpoint.clone(),
+            source,
+        })?;
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            Resource::builder()
+                .with_service_name(traces.service_name.clone())
+                .build(),
+        )
+        .build())
+}
+
+/// Installs the global subscriber with spans going to `provider`, when there is one (tests give
+/// one with an in-memory exporter), and the W3C propagator with it. `level` filters the log
+/// lines only: spans of INFO and above are exported whatever the log level.
+pub fn init_with_provider(level: &str, json: bool, provider: Option<SdkTracerProvider>) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = if json {
-        Registry::default()
-            .with(filter)
-            .with(SpanFields::layer())
-            .with(
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = if json {
+        SpanFieldsLayer
+            .and_then(
                 tracing_subscriber::fmt::layer()
                     .event_format(JsonLines { service: SERVICE })
                     .with_writer(std::io::stdout),
             )
-            .try_init()
+            .with_filter(filter)
+            .boxed()
     } else {
-        Registry::default()
-            .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_target(false))
-            .try_init()
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_filter(filter)
+            .boxed()
     };
+    let mut layers = vec![logs];
+    if let Some(provider) = provider {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("order-api"))
+                .with_filter(LevelFilter::INFO)
+                .boxed(),
+        );
+    }
+    let _ = Registry::default().with(layers).try_init();
 }
 
 /// A span's fields as JSON, kept in its extensions so that log lines can carry them.
 struct SpanFields(Map<String, Value>);
-
-impl SpanFields {
-    fn layer() -> SpanFieldsLayer {
-        SpanFieldsLayer
-    }
-}
 
 /// Records every span's fields into [`SpanFields`].
 struct SpanFieldsLayer;
@@ -154,9 +249,10 @@ where
             Value::String(event.metadata().level().as_str().to_owned()),
         );
         line.insert("service".into(), Value::String(self.service.to_owned()));
+        let (trace_id, span_id) = current_trace();
         for (key, value) in [
-            ("traceId", context.get("trace_id").cloned()),
-            ("spanId", context.get("span_id").cloned()),
+            ("traceId", trace_id),
+            ("spanId", span_id),
             ("userId", pick(&USER_FIELDS)),
             ("orderId", pick(&ORDER_FIELDS)),
         ] {
@@ -177,4 +273,18 @@ where
         }
         writeln!(writer, "{}", Value::Object(line))
     }
+}
+
+/// The current span's trace and span id (hex), while traces are recorded.
+fn current_trace() -> (Option<Value>, Option<Value>) {
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    if !span_context.is_valid() {
+        return (None, None);
+    }
+    (
+        Some(Value::String(format!("{:032x}", span_context.trace_id()))),
+        Some(Value::String(format!("{:016x}", span_context.span_id()))),
+    )
 }

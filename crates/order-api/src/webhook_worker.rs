@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use order_domain::cause::Chain;
 use order_domain::use_cases::WebhookService;
@@ -54,7 +55,14 @@ pub async fn run_webhook_deliveries(
             attempts.spawn(async move {
                 let _slot = slot;
                 let id = delivery.delivery.id;
-                match webhooks.deliver(delivery).await {
+                match webhooks
+                    .deliver(delivery)
+                    .instrument(tracing::info_span!(
+                        "use_case",
+                        otel.name = "webhooks.deliver"
+                    ))
+                    .await
+                {
                     Ok(result) if result.disabled.is_some() => tracing::warn!(
                         delivery = %id,
                         webhook = %result.delivery.subscription_id,

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use order_domain::ports::UpstreamError;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 pub use self::events::HttpEventCatalog;
 pub use self::inventory::HttpInventoryService;
@@ -194,7 +195,23 @@ impl Upstream {
             });
         }
         let started = std::time::Instant::now();
-        let result = Self::exchange(request).await;
+        let span = tracing::info_span!(
+            "upstream call",
+            otel.name = %format!("{} call", self.service),
+            otel.kind = "client",
+            peer.service = self.service,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let result = Self::exchange(with_trace_context(request))
+            .instrument(span.clone())
+            .await;
+        if let Err(Failure {
+            status: Some(status),
+            ..
+        }) = &result
+        {
+            span.record("http.response.status_code", status.as_u16());
+        }
         let outage = result.as_ref().err().is_some_and(Failure::is_outage);
         self.breaker.record(outage);
         if let Some(observer) = &self.config.observer {
@@ -261,6 +278,15 @@ impl Upstream {
             },
         }
     }
+}
+
+/// The current trace's context as `traceparent` (and `tracestate`) headers: the upstream
+/// continues our trace. Nothing is added while traces are off.
+fn with_trace_context(mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    for (name, value) in order_trace_context::current() {
+        request = request.header(name, value);
+    }
+    request
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {

@@ -20,6 +20,7 @@ use order_domain::ports::{UrlRefused, WebhookRequest, WebhookResponse, WebhookTr
 use order_domain::webhooks::{AttemptRecord, WebhookSecret};
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tracing::Instrument;
 
 /// How deliveries are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,22 +129,36 @@ impl WebhookTransport for HttpWebhookTransport {
             .iter()
             .map(|secret| sign(secret, &id, timestamp, &request.body))
             .collect::<Result<_, _>>()?;
-        let response = self
-            .client
-            .post(&request.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signatures.join(" "))
-            .body(request.body.clone())
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
-        let status = response.status().as_u16();
-        Ok(WebhookResponse {
-            status,
-            body: read_start(response).await,
-        })
+        // The attempt continues the trace its event was handled in, and passes it on.
+        let span = tracing::info_span!(
+            "webhook delivery",
+            otel.kind = "client",
+            webhook.id = %id,
+            http.response.status_code = tracing::field::Empty,
+        );
+        order_trace_context::adopt(&span, request.traceparent.as_deref());
+        async {
+            let outgoing = self
+                .client
+                .post(&request.url)
+                .header("content-type", "application/json")
+                .header("webhook-id", &id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signatures.join(" "))
+                .body(request.body.clone());
+            let response = crate::with_trace_context(outgoing)
+                .send()
+                .await
+                .map_err(|e| describe(&e))?;
+            let status = response.status().as_u16();
+            tracing::Span::current().record("http.response.status_code", status);
+            Ok(WebhookResponse {
+                status,
+                body: read_start(response).await,
+            })
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -339,6 +354,7 @@ mod tests {
             timestamp: time::OffsetDateTime::now_utc(),
             body: "{}".into(),
             secrets: vec![transport(false).new_secret()],
+            traceparent: None,
         };
         let refused = transport(false).send(&request).await.expect_err("refused");
         assert!(refused.contains("not a public address"), "{refused}");

@@ -261,6 +261,8 @@ pub(crate) struct OutboxColumns {
     pub event_type: Vec<&'static str>,
     pub payload: Vec<serde_json::Value>,
     pub occurred_at: Vec<OffsetDateTime>,
+    /// The trace the change was made in (W3C `traceparent`), for the relay to pass on.
+    pub traceparent: Option<String>,
 }
 
 impl OutboxColumns {
@@ -272,6 +274,9 @@ impl OutboxColumns {
             self.payload
                 .push(serde_json::to_value(envelope).map_err(corrupt)?);
             self.occurred_at.push(envelope.occurred_at);
+        }
+        if self.traceparent.is_none() && !envelopes.is_empty() {
+            self.traceparent = order_trace_context::current_traceparent();
         }
         Ok(())
     }

@@ -20,6 +20,11 @@ use crate::{PgStore, corrupt, currency, storage, to_i64};
 impl PgStore {
     /// The orders `ids` of `tenant`, in no particular order: one statement, its own transaction
     /// (the function sets the tenant for row-level security and reads).
+    #[tracing::instrument(
+        name = "db.transaction",
+        skip_all,
+        fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "orders_by_id")
+    )]
     async fn orders_by_id(
         &self,
         tenant: TenantId,

@@ -24,7 +24,7 @@ impl Outbox for PgStore {
         };
         // The function spans tenants on purpose (one relay for all) and returns only payloads.
         let rows = sqlx::query!(
-            r#"SELECT position AS "position!", payload AS "payload!"
+            r#"SELECT position AS "position!", payload AS "payload!", traceparent
             FROM outbox_claim($1, $2) ORDER BY position"#,
             i32::try_from(limit).unwrap_or(i32::MAX),
             lease,
@@ -38,6 +38,7 @@ impl Outbox for PgStore {
                     position: row.position,
                     envelope: serde_json::from_value::<EventEnvelope>(row.payload)
                         .map_err(corrupt)?,
+                    traceparent: row.traceparent,
                 })
             })
             .collect()

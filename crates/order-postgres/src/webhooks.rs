@@ -48,6 +48,7 @@ struct DeliveryRow {
     created_at: OffsetDateTime,
     delivered_at: Option<OffsetDateTime>,
     last_status: Option<i32>,
+    traceparent: Option<String>,
 }
 
 impl DeliveryRow {
@@ -66,6 +67,7 @@ impl DeliveryRow {
             created_at: self.created_at,
             delivered_at: self.delivered_at,
             last_status: self.last_status.map(status_code).transpose()?,
+            traceparent: self.traceparent,
         })
     }
 }
@@ -272,15 +274,22 @@ impl WebhookRepository for PgStore {
             .iter()
             .map(|d| d.next_attempt_at.unwrap_or(d.created_at))
             .collect();
+        // Each delivery's trace, or the trace of the event being handled now, for the attempts
+        // to continue.
+        let current = order_trace_context::current_traceparent();
+        let traces: Vec<Option<String>> = deliveries
+            .iter()
+            .map(|d| d.traceparent.clone().or_else(|| current.clone()))
+            .collect();
         let mut tx = self.tenant_tx(first.tenant_id).await?;
         let added = sqlx::query!(
             "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type,
-                order_id, body, status, next_attempt_at, created_at)
+                order_id, body, status, next_attempt_at, created_at, traceparent)
              SELECT d.id, $1, d.subscription_id, d.event_id, d.event_type, d.order_id, d.body,
-                'PENDING', d.due, $9
+                'PENDING', d.due, $9, d.traceparent
              FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
-                         $8::timestamptz[])
-                  AS d(id, subscription_id, event_id, event_type, order_id, body, due)
+                         $8::timestamptz[], $10::text[])
+                  AS d(id, subscription_id, event_id, event_type, order_id, body, due, traceparent)
              ON CONFLICT (subscription_id, event_id) DO NOTHING",
             first.tenant_id.as_uuid(),
             &ids,
@@ -291,6 +300,7 @@ impl WebhookRepository for PgStore {
             &bodies,
             &due,
             first.created_at,
+            &traces as _,
         )
         .execute(&mut *tx)
         .await
@@ -312,7 +322,7 @@ impl WebhookRepository for PgStore {
             r#"SELECT id AS "id!", tenant_id AS "tenant_id!", subscription_id AS "subscription_id!",
                 event_id AS "event_id!", event_type AS "event_type!", order_id AS "order_id!",
                 body AS "body!", status AS "status!", attempts AS "attempts!", next_attempt_at,
-                created_at AS "created_at!", delivered_at, last_status
+                created_at AS "created_at!", delivered_at, last_status, traceparent
              FROM webhook_claim($1, $2, $3)"#,
             now,
             lease,
@@ -408,7 +418,7 @@ impl WebhookRepository for PgStore {
         let rows = sqlx::query_as!(
             DeliveryRow,
             "SELECT id, tenant_id, subscription_id, event_id, event_type, order_id, body, status,
-                attempts, next_attempt_at, created_at, delivered_at, last_status
+                attempts, next_attempt_at, created_at, delivered_at, last_status, traceparent
              FROM webhook_deliveries
              WHERE tenant_id = $1 AND subscription_id = $2 AND ($3::text IS NULL OR status = $3)
              ORDER BY sequence DESC LIMIT $4",
@@ -469,7 +479,7 @@ impl WebhookRepository for PgStore {
         let row = sqlx::query_as!(
             DeliveryRow,
             "SELECT id, tenant_id, subscription_id, event_id, event_type, order_id, body, status,
-                attempts, next_attempt_at, created_at, delivered_at, last_status
+                attempts, next_attempt_at, created_at, delivered_at, last_status, traceparent
              FROM webhook_deliveries WHERE tenant_id = $1 AND subscription_id = $2 AND id = $3",
             tenant.as_uuid(),
             subscription.as_uuid(),

@@ -59,6 +59,7 @@ fn delivery(n: u128, hook: &WebhookSubscription, order: u128, event: u128) -> We
         created_at: NOW,
         delivered_at: None,
         last_status: None,
+        traceparent: Some(format!("00-{:032x}-{:016x}-01", 0xabc0 + event, 0xdef0 + n)),
     }
 }
 
@@ -188,6 +189,16 @@ async fn a_delivery_is_stored_once_per_event_and_one_orders_events_are_claimed_i
     );
     assert!(ids.contains(&first.id) && ids.contains(&other_order.id));
     assert_eq!(claimed[0].subscription, receiver);
+    for claim in &claimed {
+        let stored = [&first, &other_order]
+            .into_iter()
+            .find(|d| d.id == claim.delivery.id)
+            .expect("stored");
+        assert_eq!(
+            claim.delivery.traceparent, stored.traceparent,
+            "the trace the event was handled in comes back with the claim"
+        );
+    }
 
     // The first fails: it stays first in line until it is delivered or given up.
     let first_claim = claimed

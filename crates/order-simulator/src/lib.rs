@@ -17,6 +17,7 @@ mod publisher;
 mod shop;
 mod stock;
 mod tickets;
+mod trace_log;
 
 pub use self::catalog::{Catalog, SeedEvent, SeedPrice, SeedProduct, SeedTicketType, SeedVariant};
 
@@ -200,6 +201,7 @@ pub struct Simulator {
     service_key: Option<String>,
     announcer: Option<Announcer>,
     faults: Faults,
+    traces: trace_log::TraceLog,
 }
 
 impl Simulator {
@@ -215,6 +217,7 @@ impl Simulator {
             service_key,
             announcer: None,
             faults: Faults::default(),
+            traces: trace_log::TraceLog::default(),
         }
     }
 
@@ -266,6 +269,7 @@ impl Simulator {
         if !self.authorized(request) {
             return Some(unauthorized());
         }
+        self.traces.record(service, request);
         let fault = self.faults.next(service);
         if !fault.latency.is_zero() {
             tokio::time::sleep(fault.latency).await;
@@ -380,7 +384,11 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/_admin/faults", web::put().to(faults::put_faults))
             .route("/_admin/faults", web::get().to(faults::get_faults))
             .route("/_admin/seed", web::put().to(put_seed))
-            .route("/_admin/state", web::get().to(get_state));
+            .route("/_admin/state", web::get().to(get_state))
+            .route(
+                "/_admin/traceparents",
+                web::get().to(trace_log::get_traceparents),
+            );
     }
 }
 

@@ -13,6 +13,7 @@ mod jobs;
 mod pricing;
 mod rules;
 mod stores;
+mod traces;
 mod upstreams;
 mod values;
 mod webhooks;
@@ -24,6 +25,7 @@ use secrecy::SecretString;
 
 pub use self::auth::{JwtConfig, JwtKey, ServiceKey};
 pub use self::http::RateLimits;
+pub use self::traces::TraceExport;
 pub use self::values::{ConfigError, Env};
 pub use self::webhooks::WebhookSettings;
 
@@ -124,6 +126,9 @@ pub struct Config {
     pub log_level: String,
     /// `LOG_FORMAT`: `json` or `text` (text).
     pub log_json: bool,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) and `OTEL_SERVICE_NAME`: spans
+    /// exported over OTLP; none while unset.
+    pub traces: Option<TraceExport>,
     /// Business rules.
     pub domain: DomainConfig,
     /// `PRICING_FILE` (built-in tables): goods tax rates and shipping methods per tenant.
@@ -154,6 +159,7 @@ impl Config {
         let jobs = env.section::<jobs::JobVars>()?.resolve()?;
         let pricing = env.section::<pricing::PricingVars>()?.resolve()?;
         let webhooks = env.section::<webhooks::WebhookVars>()?.resolve()?;
+        let traces = env.section::<traces::TraceVars>()?.resolve()?;
         Ok(Self {
             port: http.port,
             host: http.host,
@@ -195,6 +201,7 @@ impl Config {
             trusted_proxies: http.trusted_proxies,
             log_level: http.log_level,
             log_json: http.log_json,
+            traces,
             domain,
             pricing,
             webhooks,
@@ -266,6 +273,41 @@ mod tests {
             assert!(!printed.contains(secret), "{secret} printed in {printed}");
         }
         assert!(printed.contains("payment"), "names still show: {printed}");
+    }
+
+    #[test]
+    fn traces_are_exported_only_to_a_configured_collector_at_its_traces_path() {
+        assert_eq!(env(BASE).expect("valid").traces, None);
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = BASE.to_vec();
+            all.extend_from_slice(pairs);
+            env(&all)
+        };
+        let base = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")])
+            .expect("valid")
+            .traces
+            .expect("on");
+        assert_eq!(base.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(base.service_name, "order-service");
+        let exact = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://c.example/otlp/traces",
+            ),
+            ("OTEL_SERVICE_NAME", "orders-eu"),
+        ])
+        .expect("valid")
+        .traces
+        .expect("on");
+        assert_eq!(exact.endpoint, "https://c.example/otlp/traces");
+        assert_eq!(exact.service_name, "orders-eu");
+        let refused =
+            with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]).expect_err("not a URL");
+        assert!(
+            refused.to_string().contains("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "{refused}"
+        );
     }
 
     #[test]

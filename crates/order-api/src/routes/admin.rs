@@ -25,6 +25,7 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("bearer" = [])),
 )]
 #[get("/admin/refunds")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_refunds", use_case = "list_refunds"))]
 pub(super) async fn list_refunds(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -53,6 +54,7 @@ pub(super) async fn list_refunds(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/approve", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "approve_refund", use_case = "approve_refund"))]
 pub(super) async fn approve(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -77,6 +79,7 @@ pub(super) async fn approve(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/retry", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "retry_refund", use_case = "retry_refund"))]
 pub(super) async fn retry(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -102,6 +105,7 @@ pub(super) async fn retry(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/reject", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reject_refund", use_case = "reject_refund"))]
 pub(super) async fn reject(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -138,6 +142,7 @@ fn decision(
     security(("bearer" = [])),
 )]
 #[get("/admin/analytics")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "analytics", use_case = "analytics"))]
 pub(super) async fn analytics(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -159,6 +164,7 @@ pub(super) async fn analytics(
     security(("bearer" = [])),
 )]
 #[get("/admin/promo-codes")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_promo_codes", use_case = "list_promo_codes"))]
 pub(super) async fn list_promo_codes(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -182,6 +188,7 @@ pub(super) async fn list_promo_codes(
     security(("bearer" = [])),
 )]
 #[post("/admin/promo-codes", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "create_promo_code", use_case = "create_promo_code"))]
 pub(super) async fn create_promo_code(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -204,6 +211,7 @@ pub(super) async fn create_promo_code(
     security(("bearer" = [])),
 )]
 #[delete("/admin/promo-codes/{code}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "retire_promo_code", use_case = "retire_promo_code"))]
 pub(super) async fn retire_promo_code(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -45,6 +45,7 @@ fn quantity(value: i64) -> u32 {
     security(("bearer" = []), ()),
 )]
 #[get("/cart")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "view_cart", use_case = "view_cart"))]
 pub(super) async fn show(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -70,6 +71,7 @@ pub(super) async fn show(
     security(("bearer" = []), ()),
 )]
 #[delete("/cart")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "clear_cart", use_case = "clear_cart"))]
 pub(super) async fn clear(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -95,13 +97,14 @@ pub(super) async fn clear(
     security(("bearer" = []), ()),
 )]
 #[post("/cart/items", wrap = "Command::shopper(FailClosed)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "add_to_cart", use_case = "add_to_cart"))]
 pub(super) async fn add(
     state: web::Data<AppState>,
     shopper: Shopper,
     Query(q): Query<CartQuery>,
     Json(body): Json<AddCartItemBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (view, line) = state
+    let added = state
         .service
         .add_to_cart(
             &scope(&shopper)?,
@@ -111,7 +114,10 @@ pub(super) async fn add(
             &q.preview(),
         )
         .await?;
-    let answer = CartItemAddedResponse::new(&view, line)
+    if added.started {
+        state.metrics.cart_started();
+    }
+    let answer = CartItemAddedResponse::new(&added.view, added.line)
         .ok_or_else(|| ApiError::Internal("the added line is missing".into()))?;
     Ok(HttpResponse::Created().json(answer))
 }
@@ -134,6 +140,7 @@ pub(super) async fn add(
     security(("bearer" = []), ()),
 )]
 #[patch("/cart/items/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "change_cart_line", use_case = "change_cart_line"))]
 pub(super) async fn change(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -171,6 +178,7 @@ pub(super) async fn change(
     security(("bearer" = []), ()),
 )]
 #[delete("/cart/items/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "remove_cart_line", use_case = "remove_cart_line"))]
 pub(super) async fn remove(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -200,6 +208,7 @@ pub(super) async fn remove(
     security(("bearer" = [])),
 )]
 #[post("/cart/merge", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "merge_carts", use_case = "merge_carts"))]
 pub(super) async fn merge(
     state: web::Data<AppState>,
     User(ctx): User,

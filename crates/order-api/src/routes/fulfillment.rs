@@ -29,6 +29,7 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/start", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "start_fulfillment", use_case = "start_fulfillment"))]
 pub(super) async fn start(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -59,6 +60,7 @@ pub(super) async fn start(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/ship", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "ship", use_case = "ship"))]
 pub(super) async fn ship(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -83,6 +85,7 @@ pub(super) async fn ship(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/deliver", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "deliver", use_case = "deliver"))]
 pub(super) async fn deliver(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -108,6 +111,7 @@ pub(super) async fn deliver(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/fail", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "fail_fulfillment", use_case = "fail_fulfillment"))]
 pub(super) async fn fail(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -141,6 +145,7 @@ pub(super) async fn fail(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/returns", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_return", use_case = "request_return"))]
 pub(super) async fn request_return(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -169,6 +174,7 @@ pub(super) async fn request_return(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/returns/receive", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "complete_return_refund", use_case = "complete_return_refund"))]
 pub(super) async fn receive_return(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -32,6 +32,7 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("serviceKey" = [])),
 )]
 #[post("/{id}/confirm", wrap = "Command::service(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "confirm", use_case = "confirm"))]
 pub(super) async fn confirm(
     state: web::Data<AppState>,
     Service(ctx): Service,
@@ -63,6 +64,7 @@ pub(super) async fn confirm(
     security(("serviceKey" = [])),
 )]
 #[post("/{id}/expire", wrap = "Command::service(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "expire_with", use_case = "expire_with"))]
 pub(super) async fn expire(
     state: web::Data<AppState>,
     Service(ctx): Service,
@@ -89,6 +91,7 @@ pub(super) async fn expire(
     security(("serviceKey" = [])),
 )]
 #[get("/expiring")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_expiring", use_case = "list_expiring"))]
 pub(super) async fn expiring(
     state: web::Data<AppState>,
     _: AnyTenantService,
@@ -121,6 +124,7 @@ pub(super) async fn expiring(
     security(("serviceKey" = [])),
 )]
 #[post("/bulk/cancel", wrap = "Command::service(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "bulk_cancel_event", use_case = "bulk_cancel_event"))]
 pub(super) async fn bulk_cancel(
     state: web::Data<AppState>,
     Service(ctx): Service,

@@ -28,6 +28,7 @@ pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         &[],
         f64::from(pool.options().get_max_connections()),
     );
+    metrics.gauge("cart_conversion_rate", &[], metrics.cart_conversion_rate());
     for (service, breaker) in state.breakers.states() {
         let value = match breaker {
             order_http_clients::BreakerState::Closed => 0.0,

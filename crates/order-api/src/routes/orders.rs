@@ -45,6 +45,7 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
     "/orders",
     wrap = "Command::user(FailClosed).limited(RateAction::Orders)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "create_order", use_case = "create_order"))]
 pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -118,6 +119,7 @@ fn created_at(id: OrderId, replayed: bool) -> actix_web::HttpResponseBuilder {
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "get_order", use_case = "get_order"))]
 pub(super) async fn get(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -139,6 +141,7 @@ pub(super) async fn get(
     security(("bearer" = [])),
 )]
 #[get("/orders")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_orders", use_case = "list_orders"))]
 pub(super) async fn list(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -173,6 +176,7 @@ pub(super) async fn list(
     security(("bearer" = [])),
 )]
 #[get("/admin/orders")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "search_orders", use_case = "search_orders"))]
 pub(super) async fn search(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -217,6 +221,7 @@ fn order_page(q: &ListQuery) -> Result<order_domain::ports::OrderPageRequest, Ap
     "/orders/{id}/reserve",
     wrap = "Command::user(FailOpen).limited(RateAction::Reserve)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reserve", use_case = "reserve"))]
 pub(super) async fn reserve(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -245,6 +250,7 @@ pub(super) async fn reserve(
     "/orders/{id}/cancel",
     wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "cancel", use_case = "cancel"))]
 pub(super) async fn cancel(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -284,6 +290,7 @@ pub(super) async fn cancel(
     "/orders/{id}/items/{itemId}/cancel",
     wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "cancel_line", use_case = "cancel_line"))]
 pub(super) async fn cancel_item(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -321,6 +328,7 @@ pub(super) async fn cancel_item(
     "/orders/{id}/refund",
     wrap = "Command::user(FailClosed).limited(RateAction::Refund)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_refund", use_case = "request_refund"))]
 pub(super) async fn refund(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -356,6 +364,7 @@ pub(super) async fn refund(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/confirm-payment", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "confirm_payment", use_case = "confirm_payment"))]
 pub(super) async fn confirm_payment(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -385,6 +394,7 @@ pub(super) async fn confirm_payment(
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}/events")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_history", use_case = "order_history"))]
 pub(super) async fn history(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -26,6 +26,7 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("bearer" = [])),
 )]
 #[post("/admin/webhooks", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.subscribe", use_case = "webhooks.subscribe"))]
 pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -45,6 +46,7 @@ pub(super) async fn create(
     security(("bearer" = [])),
 )]
 #[get("/admin/webhooks")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.subscriptions", use_case = "webhooks.subscriptions"))]
 pub(super) async fn list(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -68,6 +70,7 @@ pub(super) async fn list(
     security(("bearer" = [])),
 )]
 #[get("/admin/webhooks/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.subscription", use_case = "webhooks.subscription"))]
 pub(super) async fn get(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -92,6 +95,7 @@ pub(super) async fn get(
     security(("bearer" = [])),
 )]
 #[patch("/admin/webhooks/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.change", use_case = "webhooks.change"))]
 pub(super) async fn update(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -115,6 +119,7 @@ pub(super) async fn update(
     security(("bearer" = [])),
 )]
 #[delete("/admin/webhooks/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.unsubscribe", use_case = "webhooks.unsubscribe"))]
 pub(super) async fn remove(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -137,6 +142,7 @@ pub(super) async fn remove(
     security(("bearer" = [])),
 )]
 #[post("/admin/webhooks/{id}/rotate-secret", wrap = "Command::user(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.rotate_secret", use_case = "webhooks.rotate_secret"))]
 pub(super) async fn rotate_secret(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -163,6 +169,7 @@ pub(super) async fn rotate_secret(
     security(("bearer" = [])),
 )]
 #[get("/admin/webhooks/{id}/deliveries")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.deliveries", use_case = "webhooks.deliveries"))]
 pub(super) async fn deliveries(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -198,6 +205,7 @@ pub(super) async fn deliveries(
     "/admin/webhooks/{id}/deliveries/{deliveryId}/replay",
     wrap = "Command::user(FailOpen)"
 )]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "webhooks.replay", use_case = "webhooks.replay"))]
 pub(super) async fn replay(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -253,6 +253,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
             .expect("trusted proxies"),
         log_level: "warn".into(),
         log_json: false,
+        traces: None,
         domain: setup.domain.clone(),
         pricing: setup.pricing.clone(),
         webhooks: order_api::config::WebhookSettings {
@@ -272,7 +273,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     let simulator = start_simulator(&setup);
     let config = test_config(&setup, &db.app_url, &simulator);
     if std::env::var("TEST_LOG").is_ok() {
-        order_api::telemetry::init("info", false);
+        order_api::telemetry::init_with_provider("info", false, None);
     }
     let (replica, store, _) = order_api::startup::build_service(&config)
         .await

@@ -79,6 +79,9 @@ async fn an_orders_lifecycle_moves_the_counters_of_its_steps() {
         2.0
     );
     assert_eq!(value(r#"order_value_count{kind="GOODS"}"#), 2.0);
+    // Each order emptied the cart its buyer had started: two carts started, both converted.
+    assert_eq!(value("carts_created_total"), 2.0);
+    assert_eq!(value("cart_conversion_rate"), 1.0);
     assert_eq!(value("order_processing_duration_seconds_count"), 1.0);
     assert_eq!(
         value(

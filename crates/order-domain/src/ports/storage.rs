@@ -481,6 +481,10 @@ pub struct OutboxRecord {
     pub position: i64,
     /// The event.
     pub envelope: EventEnvelope,
+    /// The W3C `traceparent` of the trace the change was committed in, when traces are
+    /// recorded: the relay passes it on with the message, so one trace follows the order.
+    /// Opaque to the domain.
+    pub traceparent: Option<String>,
 }
 
 /// The transactional outbox, read by the relay.

@@ -210,6 +210,8 @@ pub struct WebhookRequest {
     pub body: String,
     /// The secrets that sign, one signature each.
     pub secrets: Vec<WebhookSecret>,
+    /// The delivery's trace (W3C `traceparent`), continued by the attempt.
+    pub traceparent: Option<String>,
 }
 
 /// What came back.

@@ -68,6 +68,18 @@ pub struct CartLineView {
     pub max_quantity: u32,
 }
 
+/// What adding to a cart did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartAddition {
+    /// The cart after it.
+    pub view: CartView,
+    /// The line the product went to (new, or the one it added up with).
+    pub line: CartLineId,
+    /// Whether the cart was empty before: a shopping session started (the base of the cart
+    /// conversion rate).
+    pub started: bool,
+}
+
 /// A cart with its lines priced now and the totals preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartView {
@@ -163,7 +175,7 @@ impl OrderService {
         attributes: BTreeMap<String, String>,
         quantity: u32,
         preview: &CartPreview,
-    ) -> Result<(CartView, CartLineId), UseCaseError> {
+    ) -> Result<CartAddition, UseCaseError> {
         let product = self
             .ports
             .products
@@ -175,9 +187,12 @@ impl OrderService {
         let price = product.price_for(&attributes);
         let limits = self.cart_limits();
         let now = self.now();
+        // Set by the attempt that stored the cart (a conflict retries on the fresh cart).
+        let started = std::cell::Cell::new(false);
         let (cart, line) = self
             .change_cart(scope, price.currency(), |cart| {
                 let new_line = CartLineId::from_uuid(self.ports.ids.uuid());
+                started.set(cart.lines().is_empty());
                 Ok(cart.add(
                     new_line,
                     product_id,
@@ -191,7 +206,11 @@ impl OrderService {
                 )?)
             })
             .await?;
-        Ok((self.cart_view(scope, cart, preview).await?, line))
+        Ok(CartAddition {
+            view: self.cart_view(scope, cart, preview).await?,
+            line,
+            started: started.get(),
+        })
     }
 
     /// Sets a line's quantity (0 removes it).

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-pub use self::carts::{CART_TTL, CartLineView, CartPreview, CartScope, CartView};
+pub use self::carts::{CART_TTL, CartAddition, CartLineView, CartPreview, CartScope, CartView};
 pub use self::create::{
     CreateGoodsOrder, CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest,
 };

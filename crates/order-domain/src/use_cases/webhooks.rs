@@ -295,6 +295,7 @@ impl WebhookService {
                 created_at: now,
                 delivered_at: None,
                 last_status: None,
+                traceparent: None,
             })
             .collect();
         if deliveries.is_empty() {
@@ -336,6 +337,7 @@ impl WebhookService {
             timestamp: started,
             body: delivery.body.clone(),
             secrets: subscription.signing_secrets(started),
+            traceparent: delivery.traceparent.clone(),
         };
         let answer = self.ports.transport.send(&request).await;
         let latency = self.ports.clock.now() - started;

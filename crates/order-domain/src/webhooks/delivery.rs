@@ -157,6 +157,10 @@ pub struct WebhookDelivery {
     pub delivered_at: Option<OffsetDateTime>,
     /// The last answer's status.
     pub last_status: Option<u16>,
+    /// The W3C `traceparent` of the trace the event was handled in (adapters record it when the
+    /// delivery is stored, while traces are recorded), sent on with every attempt. Opaque to the
+    /// domain.
+    pub traceparent: Option<String>,
 }
 
 impl WebhookDelivery {
@@ -254,6 +258,7 @@ mod tests {
             created_at: T0,
             delivered_at: None,
             last_status: None,
+            traceparent: None,
         }
     }
 

@@ -129,8 +129,8 @@ pub(super) async fn insert_order(
                     metadata, occurred_at)
         ),
         events AS (
-            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $87::text
             FROM o, unnest($61::uuid[], $62::text[], $63::jsonb[], $64::timestamptz[])
                 WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
             ORDER BY e.n
@@ -255,6 +255,7 @@ pub(super) async fn insert_order(
         order.shipment.as_ref().and_then(|s| s.estimated_delivery),
         order.metadata.to_value(),
         contact_email as _,
+        outbox.traceparent.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await

@@ -20,6 +20,11 @@ use self::update::{update_batch, update_order};
 
 #[async_trait]
 impl UnitOfWork for PgStore {
+    #[tracing::instrument(
+        name = "db.transaction",
+        skip_all,
+        fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "commit", order_id = %change.order.id())
+    )]
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
         let order = change.order.record();
         let mut tx = self.tenant_tx(order.tenant_id).await?;
@@ -72,6 +77,11 @@ impl UnitOfWork for PgStore {
         })
     }
 
+    #[tracing::instrument(
+        name = "db.transaction",
+        skip_all,
+        fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "commit_batch", changes = changes.len())
+    )]
     async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
         let Some(first) = changes.first() else {
             return Ok(Vec::new());

@@ -81,8 +81,8 @@ pub(super) async fn update_order(
                     metadata, occurred_at)
         ),
         events AS (
-            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $63::text
             FROM o, unnest($54::uuid[], $55::text[], $56::jsonb[], $57::timestamptz[])
                 WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
             ORDER BY e.n
@@ -154,6 +154,7 @@ pub(super) async fn update_order(
         &refunds.retry_at as _,
         &return_items,
         &cancelled_items,
+        outbox.traceparent.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await
@@ -232,8 +233,8 @@ pub(super) async fn update_batch(
             JOIN o ON o.id = a.order_id
         ),
         events AS (
-            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at
+            INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $40::text
             FROM unnest($35::uuid[], $36::uuid[], $37::text[], $38::jsonb[], $39::timestamptz[])
                 WITH ORDINALITY AS e(order_id, id, event_type, payload, occurred_at, n)
             JOIN o ON o.id = e.order_id
@@ -279,6 +280,7 @@ pub(super) async fn update_batch(
         &outbox.event_type as _,
         &outbox.payload,
         &outbox.occurred_at,
+        outbox.traceparent.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await

@@ -10,7 +10,7 @@ use super::*;
 use crate::cart::{Cart, CartOwner};
 use crate::ids::{CartId, ProductId, SessionId};
 use crate::money::Money;
-use crate::use_cases::{CartPreview, CartScope, UseCaseError};
+use crate::use_cases::{CartAddition, CartPreview, CartScope, UseCaseError};
 
 fn tee() -> ProductId {
     ProductId::from_uuid(uuid(500))
@@ -114,15 +114,24 @@ async fn lines_are_priced_by_the_catalog_and_the_same_product_and_attributes_add
     selling(&mut h, true, 3);
     let (service, _) = h.build();
     let preview = CartPreview::default();
-    let (_, first) = service
+    let first = service
         .add_to_cart(&buyer(), tee(), size("XL"), 1, &preview)
         .await
         .expect("added");
-    let (view, again) = service
+    assert!(first.started, "the first line starts the cart");
+    let CartAddition {
+        view,
+        line: again,
+        started,
+    } = service
         .add_to_cart(&buyer(), tee(), size("XL"), 2, &preview)
         .await
         .expect("added again");
-    assert_eq!(first, again, "one line for the same product and attributes");
+    assert!(!started, "the cart had a line already");
+    assert_eq!(
+        first.line, again,
+        "one line for the same product and attributes"
+    );
     assert_eq!(view.lines.len(), 1);
     let line = &view.lines[0];
     assert_eq!(
@@ -131,10 +140,11 @@ async fn lines_are_priced_by_the_catalog_and_the_same_product_and_attributes_add
         "the XL variant's price"
     );
     assert_eq!((line.in_stock, line.max_quantity), (true, 3));
-    let (view, _) = service
+    let view = service
         .add_to_cart(&buyer(), tee(), size("M"), 1, &preview)
         .await
-        .expect("another size");
+        .expect("another size")
+        .view;
     assert_eq!(view.lines.len(), 2, "another attribute set is another line");
     assert_eq!(view.totals.subtotal, 3 * 2_500 + 2_000);
     assert_eq!(view.totals.tax, 0, "no destination, no tax in the preview");
@@ -148,10 +158,11 @@ async fn a_change_that_meets_a_concurrent_one_is_applied_again() {
     storing(&mut h, carts.clone(), 2);
     selling(&mut h, true, 10);
     let (service, _) = h.build();
-    let (view, _) = service
+    let view = service
         .add_to_cart(&buyer(), tee(), BTreeMap::new(), 2, &CartPreview::default())
         .await
-        .expect("added after two conflicts");
+        .expect("added after two conflicts")
+        .view;
     assert_eq!(view.lines[0].line.quantity, 2);
 }
 

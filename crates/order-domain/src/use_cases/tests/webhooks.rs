@@ -54,6 +54,8 @@ fn shipped_event() -> EventEnvelope {
     )
 }
 
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 fn claimed(streak: u32) -> ClaimedDelivery {
     let hook = subscription(1, &[], true);
     ClaimedDelivery {
@@ -71,6 +73,7 @@ fn claimed(streak: u32) -> ClaimedDelivery {
             created_at: T0,
             delivered_at: None,
             last_status: None,
+            traceparent: Some(TRACEPARENT.into()),
         },
         subscription: hook,
         failure_streak: streak,
@@ -85,6 +88,8 @@ fn answering(status: u16) -> MockWebhookTransport {
             request.webhook_id == WebhookDeliveryId::from_uuid(uuid(70))
                 && request.timestamp == T0
                 && request.secrets.len() == 1
+                // Each attempt continues the trace the event was handled in.
+                && request.traceparent.as_deref() == Some(TRACEPARENT)
         })
         .times(1)
         .returning(move |_| {
