@@ -180,7 +180,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let metrics = AppMetrics::new();
         let (service, store, redis, breakers) = build_service_with(&config, &metrics).await?;
-        let announcer = build_announcer(&store, &config)?;
+        let announcer = build_announcer(&store, &config, &metrics)?;
         let webhooks = build_webhooks(&store, &config)?;
         let store_for_jobs = store.clone();
         let state = AppState {
@@ -400,13 +400,13 @@ pub async fn build_service_with(
 ///
 /// # Errors
 /// [`StartError::Http`] when the notification client cannot be built.
-pub fn build_announcer(store: &PgStore, config: &Config) -> Result<Announcer, StartError> {
+pub fn build_announcer(
+    store: &PgStore,
+    config: &Config,
+    metrics: &Arc<AppMetrics>,
+) -> Result<Announcer, StartError> {
     let store = Arc::new(store.clone());
-    let notifier = HttpNotifier::new(upstream(
-        &config.notification_service_url,
-        config,
-        &AppMetrics::new(),
-    ))?;
+    let notifier = HttpNotifier::new(upstream(&config.notification_service_url, config, metrics))?;
     Ok(Announcer::new(store.clone(), store, Arc::new(notifier)))
 }
 
@@ -430,11 +430,11 @@ pub fn build_webhooks(store: &PgStore, config: &Config) -> Result<WebhookService
 /// [`StartError`] when the adapters cannot be built.
 pub async fn run_worker(config: Config) -> Result<(), StartError> {
     let (service, store, _redis) = build_service(&config).await?;
-    let announcer = build_announcer(&store, &config)?;
-    let webhooks = build_webhooks(&store, &config)?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     // `order-api worker` serves no /metrics; deployments run `serve` with RUN_JOBS=true instead.
     let metrics = AppMetrics::new();
+    let announcer = build_announcer(&store, &config, &metrics)?;
+    let webhooks = build_webhooks(&store, &config)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = spawn_jobs(
         &service, &store, &announcer, &webhooks, &metrics, &config, &stopped,
     );

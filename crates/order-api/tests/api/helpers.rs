@@ -279,7 +279,9 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         .await
         .expect("replica builds");
     let consumers = config.consumers.clone();
-    let announcer = order_api::startup::build_announcer(&store, &config).expect("announcer builds");
+    let announcer_metrics = order_api::metrics::AppMetrics::new();
+    let announcer = order_api::startup::build_announcer(&store, &config, &announcer_metrics)
+        .expect("announcer builds");
     let webhooks = order_api::startup::build_webhooks(&store, &config).expect("webhooks build");
     let webhook_settings = config.webhooks;
     let app = Application::build(config).await.expect("app builds");
