@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::metrics::{AppMetrics, MeteredLock, MeteredUnitOfWork};
 use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
-use crate::system::{FailOpenLock, LoggedIncidents, SystemClock, UuidV7Ids};
+use crate::system::{FailOpenLock, LoggedIncidents};
+use order_domain::adapters::{SystemClock, UuidV7Ids};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]

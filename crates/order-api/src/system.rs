@@ -1,40 +1,11 @@
-//! Process-local adapters: the system clock, UUID v7 ids, the log of dropped failures, and the
-//! fail-open wrapper of the order lock.
+//! Process-local adapters: the log of dropped failures and the fail-open wrapper of the order
+//! lock. (The system clock and UUID v7 ids come ready from `order_domain::adapters`.)
 
 use async_trait::async_trait;
 use order_domain::cause::Chain;
 use order_domain::ids::OrderId;
-use order_domain::ports::{Clock, DistributedLock, GuardError, IdGenerator, Incidents, LockGuard};
-use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
-
-/// UTC now, truncated to microseconds (PostgreSQL's precision), so stored and in-memory times
-/// compare equal.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc();
-        now.replace_microsecond(now.microsecond()).unwrap_or(now)
-    }
-}
-
-/// Time-ordered UUID v7 ids and random order-number entropy.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UuidV7Ids;
-
-impl IdGenerator for UuidV7Ids {
-    fn uuid(&self) -> Uuid {
-        Uuid::now_v7()
-    }
-
-    fn order_number_entropy(&self) -> u32 {
-        // The random bits of a v4 UUID.
-        let bytes = Uuid::new_v4().into_bytes();
-        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-    }
-}
+use order_domain::ports::{DistributedLock, GuardError, Incidents, LockGuard};
+use time::Duration;
 
 /// Dropped failures (failed compensations, unreleased locks) as warnings with the orders and the
 /// cause chain.

@@ -378,8 +378,8 @@ async fn a_webhook_delivery_sent_later_continues_the_trace_its_event_was_handled
             })
             .expect("client"),
         ),
-        clock: Arc::new(order_api::system::SystemClock),
-        ids: Arc::new(order_api::system::UuidV7Ids),
+        clock: Arc::new(order_domain::adapters::SystemClock),
+        ids: Arc::new(order_domain::adapters::UuidV7Ids),
     });
     let admin = RequestContext {
         tenant_id: tenant_a(),

@@ -18,6 +18,7 @@
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
+//! | [`adapters`] | ready implementations that need no I/O: clocks, id generators |
 //! | [`use_cases`] | [`OrderService`](use_cases::OrderService): every use case, generic over the ports |
 //!
 //! # Implementing a port in another service
@@ -69,6 +70,7 @@
 //! unit tests of code that uses the ports.
 
 pub mod actor;
+pub mod adapters;
 pub mod analytics;
 pub mod audit;
 pub mod backoff;

@@ -341,7 +341,7 @@ fn manual_webhooks(app: &TestApp, timeout: StdDuration) -> (WebhookService, Arc<
         repository: Arc::new(app.store.clone()),
         transport: Arc::new(transport),
         clock: clock.clone(),
-        ids: Arc::new(order_api::system::UuidV7Ids),
+        ids: Arc::new(order_domain::adapters::UuidV7Ids),
     });
     (service, clock)
 }

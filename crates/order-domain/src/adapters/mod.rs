@@ -1,0 +1,22 @@
+//! Ready-made implementations of the ports that need no I/O, for services that build on the
+//! domain and for their tests.
+//!
+//! | type | port | feature |
+//! |---|---|---|
+//! | [`SystemClock`] | [`Clock`](crate::ports::Clock): the machine's UTC time, in microseconds | `system` |
+//! | [`UuidV7Ids`] | [`IdGenerator`](crate::ports::IdGenerator): time-ordered UUID v7, random order-number entropy | `system` |
+//! | [`ManualClock`] | [`Clock`](crate::ports::Clock): a time the test sets and moves | — |
+//! | [`SequentialIds`] | [`IdGenerator`](crate::ports::IdGenerator): 1, 2, 3, … as UUIDs, fixed entropy | — |
+//!
+//! The `system` feature reads the operating system's clock and random numbers; without it the
+//! crate touches nothing outside the process.
+
+mod clock;
+mod ids;
+
+pub use self::clock::ManualClock;
+#[cfg(feature = "system")]
+pub use self::clock::SystemClock;
+pub use self::ids::SequentialIds;
+#[cfg(feature = "system")]
+pub use self::ids::UuidV7Ids;
