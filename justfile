@@ -12,11 +12,22 @@ test: services-up fmt-check lint sqlx-check webhooks-venv
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+    @echo "==> order-domain doctests with every feature (mocks, system)"
+    cargo test -p order-domain --doc --all-features
     just drop-test-databases
+    just another-service
     just fuzz
     just doc
     just domain-deps
     just deploy-check
+
+# Build and test examples/another-service, a crate outside the workspace that uses order-domain as
+# its README says: a change that breaks the library's contract fails here.
+another-service:
+    @echo "==> examples/another-service (order-domain used from outside the workspace)"
+    cargo fmt --manifest-path examples/another-service/Cargo.toml --check
+    cargo clippy --manifest-path examples/another-service/Cargo.toml --target-dir target --locked --all-targets -- -D warnings
+    cargo test --manifest-path examples/another-service/Cargo.toml --target-dir target --locked
 
 # Fuzz the running API from its own /openapi.json with schemathesis, about a minute per role
 # (buyer, admin, service); fails on a 5xx or an answer the document does not describe.
@@ -82,12 +93,14 @@ fmt-check:
 doc:
     @echo "==> cargo doc --workspace --no-deps (warnings are errors)"
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+    @echo "==> cargo doc -p order-domain --features mocks,system (as docs.rs builds it)"
+    RUSTDOCFLAGS="-D warnings" cargo doc -p order-domain --no-deps --features mocks,system
 
 # Show that order-domain's normal dependencies hold no I/O crate.
 domain-deps:
     #!/usr/bin/env bash
     set -euo pipefail
-    tree="$(cargo tree -p order-domain -e normal --prefix none)"
+    tree="$(cargo tree -p order-domain -e normal --all-features --prefix none)"
     if grep -E '^(tokio|sqlx|redis|deadpool|lapin|reqwest|actix)' <<<"$tree"; then
         echo "order-domain must stay pure: remove the I/O crates listed above" >&2
         exit 1

@@ -101,7 +101,7 @@ impl ApiError {
                 UseCaseError::PaymentDeclined(_) => (S::PAYMENT_REQUIRED, "payment_declined"),
                 UseCaseError::Order(order) => match order {
                     OrderError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
-                    OrderError::PaymentIntentMismatch { .. } => {
+                    OrderError::PaymentIntentMismatch { .. } | OrderError::NoPaymentIntent => {
                         (S::CONFLICT, "payment_intent_mismatch")
                     }
                     OrderError::NotYetExpired { .. } => (S::CONFLICT, "not_yet_expired"),

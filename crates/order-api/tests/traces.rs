@@ -176,26 +176,15 @@ async fn one_trace_follows_an_order_from_the_request_to_its_upstream_calls_and_i
         .iter()
         .map(|s| (s.name.clone(), s.span_kind.clone()))
         .collect();
-    assert!(
-        has_span(&spans, "POST /api/v1/orders", SpanKind::Server),
-        "{names:?}"
-    );
-    assert!(
-        has_span(&spans, "create_order", SpanKind::Internal),
-        "{names:?}"
-    );
-    assert!(
-        has_span(&spans, "db.transaction", SpanKind::Client),
-        "{names:?}"
-    );
-    assert!(
-        has_span(&spans, "tickets call", SpanKind::Client),
-        "{names:?}"
-    );
-    assert!(
-        has_span(&spans, "payments call", SpanKind::Client),
-        "{names:?}"
-    );
+    for (name, kind) in [
+        ("POST /api/v1/orders", SpanKind::Server),
+        ("create_order", SpanKind::Internal),
+        ("db.transaction", SpanKind::Client),
+        ("tickets call", SpanKind::Client),
+        ("payments call", SpanKind::Client),
+    ] {
+        assert!(has_span(&spans, name, kind), "{name}: {names:?}");
+    }
     // The request's server span is a child of the caller's span.
     let parent = &traceparent[36..52];
     assert!(

@@ -184,6 +184,9 @@ fn confirmed_order(lines: &[(i64, u32)]) -> Order {
     })
     .expect("created");
     order
+        .attach_payment_intent(PaymentIntentId::new("pi"))
+        .expect("intent");
+    order
         .confirm(&PaymentIntentId::new("pi"), NOW)
         .expect("confirmed");
     order
@@ -214,8 +217,8 @@ proptest! {
         steps in prop::collection::vec(refund_step(), 1..20),
     ) {
         let mut order = confirmed_order(&lines);
-        let retained = order.total() * retained_share / 100;
-        let terms = RefundTerms { refundable_max: order.total() - retained, retained };
+        let retained = order.total().minor() * retained_share / 100;
+        let terms = RefundTerms { refundable_max: order.total().minor() - retained, retained };
         let mut last = None;
         for (n, step) in steps.into_iter().enumerate() {
             let id = RefundId::from_uuid(Uuid::from_u128(1_000 + n as u128));

@@ -66,6 +66,9 @@ fn confirmed_order_with_a_refund() -> Order {
         )
         .expect("reserve");
     order
+        .attach_payment_intent(PaymentIntentId::new("pi-1"))
+        .expect("intent");
+    order
         .confirm(&PaymentIntentId::new("pi-1"), NOW)
         .expect("confirm");
     order
@@ -82,7 +85,7 @@ fn confirmed_order_with_a_refund() -> Order {
                 auto_approve_below: i64::MAX,
             },
             RefundTerms {
-                refundable_max: order.total(),
+                refundable_max: order.total().minor(),
                 retained: 0,
             },
             NOW,

@@ -52,6 +52,9 @@ async fn a_stale_version_is_a_conflict_and_writes_nothing() {
     let db = fresh_db().await;
     let order = store_reserved(&db, tenant_a(), 2, 7, 9).await;
     let mut first = order.clone();
+    first
+        .attach_payment_intent(PaymentIntentId::new("pi"))
+        .expect("intent");
     let events = first
         .confirm(&PaymentIntentId::new("pi"), NOW)
         .expect("confirm");
@@ -92,12 +95,15 @@ async fn a_stale_version_is_a_conflict_and_writes_nothing() {
 async fn refunds_round_trip_through_their_states() {
     let db = fresh_db().await;
     let mut order = store_reserved(&db, tenant_a(), 3, 7, 9).await;
+    order
+        .attach_payment_intent(PaymentIntentId::new("pi"))
+        .expect("intent");
     let mut events = order
         .confirm(&PaymentIntentId::new("pi"), NOW)
         .expect("confirm");
     let refund = RefundId::from_uuid(id(33));
     let terms = RefundTerms {
-        refundable_max: order.total(),
+        refundable_max: order.total().minor(),
         retained: 0,
     };
     events.extend(
@@ -259,6 +265,9 @@ async fn a_message_is_recorded_once_with_its_effect() {
         message_id: "msg-1".into(),
     };
     let mut confirmed = order.clone();
+    confirmed
+        .attach_payment_intent(PaymentIntentId::new("pi"))
+        .expect("intent");
     let events = confirmed
         .confirm(&PaymentIntentId::new("pi"), NOW)
         .expect("confirm");
@@ -678,6 +687,8 @@ async fn active_promotions_respect_their_window() {
 async fn relays_lease_outbox_rows_in_order_and_never_overtake_an_order() {
     let db = fresh_db().await;
     let mut x = store_reserved(&db, tenant_a(), 40, 7, 9).await;
+    x.attach_payment_intent(PaymentIntentId::new("pi"))
+        .expect("intent");
     let events = x
         .confirm(&PaymentIntentId::new("pi"), NOW)
         .expect("confirm");
@@ -732,6 +743,9 @@ async fn relays_lease_outbox_rows_in_order_and_never_overtake_an_order() {
 /// Stores order `n` of tenant A for `event`, driven by `steps` after being reserved.
 async fn store_paid(db: &TestDb, n: u128, event: u128, refund: Option<i64>) -> Order {
     let mut order = store_reserved(db, tenant_a(), n, 7, event).await;
+    order
+        .attach_payment_intent(PaymentIntentId::new(format!("pi-{n}")))
+        .expect("intent");
     let mut events = order
         .confirm(&PaymentIntentId::new(format!("pi-{n}")), NOW)
         .expect("confirm");
@@ -748,7 +762,7 @@ async fn store_paid(db: &TestDb, n: u128, event: u128, refund: Option<i64>) -> O
                         auto_approve_below: i64::MAX,
                     },
                     RefundTerms {
-                        refundable_max: order.total(),
+                        refundable_max: order.total().minor(),
                         retained: 0,
                     },
                     NOW,
@@ -811,11 +825,11 @@ async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip()
     let usd = &stats.revenue[0];
     assert_eq!(usd.currency, Currency::Usd);
     assert_eq!(usd.paid_orders, 2);
-    assert_eq!(usd.gross, 2 * paid.total());
+    assert_eq!(usd.gross, 2 * paid.total().minor());
     assert_eq!((usd.refunded, usd.refunded_orders), (1_000, 1));
     assert_eq!(stats.events.len(), 1, "only event 9 has paid orders");
     assert_eq!(stats.events[0].event_id, EventId::from_uuid(id(9)));
-    assert_eq!(stats.events[0].revenue, 2 * paid.total() - 1_000);
+    assert_eq!(stats.events[0].revenue, 2 * paid.total().minor() - 1_000);
 
     let analytics = Analytics::from_stats(stats, since, NOW);
     db.store

@@ -131,7 +131,7 @@ async fn a_paid_goods_line_goes_back_to_stock_and_exactly_its_share_is_refunded(
         &stored,
         &line,
         RefundTerms {
-            refundable_max: stored.total(),
+            refundable_max: stored.total().minor(),
             retained: 0,
         },
     );
@@ -190,7 +190,7 @@ async fn a_paid_goods_line_goes_back_to_stock_and_exactly_its_share_is_refunded(
     assert_eq!(last["order"]["status"], "CANCELLED");
     assert_eq!(
         last["order"]["refundedAmount"].as_i64(),
-        Some(stored.total()),
+        Some(stored.total().minor()),
         "both lines together: the whole payment"
     );
 }

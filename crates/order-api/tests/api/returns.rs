@@ -87,7 +87,7 @@ async fn a_partial_return_refunds_exactly_the_returned_lines_share() {
     let line_id = OrderItemId::from_uuid(line.parse().expect("uuid"));
     let (_, expected) = stored
         .line_refund_amounts(RefundTerms {
-            refundable_max: stored.total() - shipping,
+            refundable_max: stored.total().minor() - shipping,
             retained: shipping,
         })
         .into_iter()

@@ -3,8 +3,8 @@
 //!
 //! | type | port | feature |
 //! |---|---|---|
-//! | [`SystemClock`] | [`Clock`](crate::ports::Clock): the machine's UTC time, in microseconds | `system` |
-//! | [`UuidV7Ids`] | [`IdGenerator`](crate::ports::IdGenerator): time-ordered UUID v7, random order-number entropy | `system` |
+//! | `SystemClock` | [`Clock`](crate::ports::Clock): the machine's UTC time, in microseconds | `system` |
+//! | `UuidV7Ids` | [`IdGenerator`](crate::ports::IdGenerator): time-ordered UUID v7, random order-number entropy | `system` |
 //! | [`ManualClock`] | [`Clock`](crate::ports::Clock): a time the test sets and moves | — |
 //! | [`SequentialIds`] | [`IdGenerator`](crate::ports::IdGenerator): 1, 2, 3, … as UUIDs, fixed entropy | — |
 //!

@@ -211,7 +211,7 @@ mod tests {
         // Given a confirmed order of two lines whose policy keeps 563.
         let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
         let terms = RefundTerms {
-            refundable_max: order.total() - 563,
+            refundable_max: order.total().minor() - 563,
             retained: 563,
         };
         let (first, second) = (order.items()[0].id, order.items()[1].id);
@@ -285,7 +285,7 @@ mod tests {
             Err(OrderError::ItemNotFound(unknown))
         );
         let full = RefundTerms {
-            refundable_max: order.total(),
+            refundable_max: order.total().minor(),
             retained: 0,
         };
         order
@@ -314,7 +314,7 @@ mod tests {
         let mut order = order_in(OrderKind::Goods, OrderStatus::Confirmed).expect("reachable");
         let (first, second) = (order.items()[0].id, order.items()[1].id);
         let full = RefundTerms {
-            refundable_max: order.total(),
+            refundable_max: order.total().minor(),
             retained: 0,
         };
         order

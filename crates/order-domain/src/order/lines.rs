@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{OrderItemId, ProductId, TicketPricingId, TicketTypeId};
-use crate::pricing::PriceBreakdown;
+use crate::money::Currency;
+use crate::pricing::{
+    FeeSchedule, PriceBreakdown, PricedOrder, PricingError, PricingLine, PricingRequest,
+    price_order,
+};
 
 /// What an order line is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,4 +60,33 @@ pub struct OrderItem {
     pub unit_price: i64,
     /// The line's share of the order's breakdown; the lines add up to the order exactly.
     pub pricing: PriceBreakdown,
+}
+
+/// Prices new items at their own unit prices by `schedule`, with no discount, shipping or tax
+/// override: what `NewOrder::priced` needs for an order whose prices come with its
+/// items (tickets), so that each price is written once.
+///
+/// # Errors
+/// [`PricingError`] for no items, a negative unit price or an overflow.
+pub fn price_items(
+    schedule: &FeeSchedule,
+    currency: Currency,
+    items: &[super::NewOrderItem],
+) -> Result<PricedOrder, PricingError> {
+    price_order(
+        schedule,
+        &PricingRequest {
+            currency,
+            lines: items
+                .iter()
+                .map(|item| PricingLine {
+                    unit_price: item.unit_price,
+                    quantity: item.quantity,
+                })
+                .collect(),
+            discount: 0,
+            shipping: 0,
+            tax_rate: None,
+        },
+    )
 }

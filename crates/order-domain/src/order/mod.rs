@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 pub use self::contact::{ContactEmail, InvalidEmail, MAX_EMAIL_CHARS};
 pub use self::goods::{Address, GoodsDetails, Shipment};
 pub use self::line_cancellation::LineRefund;
-pub use self::lines::{ItemProduct, OrderItem};
+pub use self::lines::{ItemProduct, OrderItem, price_items};
 pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
 pub use self::milestones::Milestones;
 pub use self::record::{InvalidOrderRecord, OrderRecord};
@@ -39,7 +39,7 @@ use crate::ids::{
     EventId, HoldId, OrderId, OrderItemId, OrderNumber, PaymentIntentId, RefundId, TenantId,
     TicketId, UserId,
 };
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::pricing::{PriceBreakdown, PricedOrder};
 
 /// Why an order command was refused.
@@ -63,6 +63,9 @@ pub enum OrderError {
         /// The intent in the request.
         received: PaymentIntentId,
     },
+    /// Confirmation of an order that has no payment intent: nothing says what was paid.
+    #[error("no payment intent is attached to this order")]
+    NoPaymentIntent,
     /// Expiry asked for before the reservation ran out.
     #[error("the reservation runs until {expires_at}")]
     NotYetExpired {
@@ -231,7 +234,7 @@ impl Order {
             event_id: order.record.event_id,
             currency: order.currency(),
             subtotal: order.record.pricing.subtotal().minor(),
-            total: order.total(),
+            total: order.total().minor(),
             items: order
                 .record
                 .items
@@ -291,9 +294,17 @@ impl Order {
     pub fn currency(&self) -> Currency {
         self.record.pricing.currency()
     }
-    /// What the customer pays, minor units.
-    pub fn total(&self) -> i64 {
-        self.record.pricing.total().minor()
+    /// What the customer pays.
+    pub fn total(&self) -> Money {
+        self.record.pricing.total()
+    }
+    /// The order number, `ORD-YYYYMMDD-XXXXXX`, unique in its tenant.
+    pub fn number(&self) -> &OrderNumber {
+        &self.record.number
+    }
+    /// When the order was created.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.record.milestones.created_at
     }
     /// The order's breakdown.
     pub fn pricing(&self) -> &PriceBreakdown {
@@ -463,7 +474,7 @@ impl Order {
         if self.committed_refunds() > 0 {
             return Err(RefundError::NothingToRefund.into());
         }
-        let amount = self.total();
+        let amount = self.total().minor();
         let reason = format!("late payment for a {} order", self.status());
         self.record.payment_intent_id = Some(intent.clone());
         self.record.refundable_max = Some(amount);
@@ -501,18 +512,15 @@ impl Order {
         ])
     }
 
+    /// Only the intent attached at creation pays for the order.
     fn check_intent(&self, intent: &PaymentIntentId) -> Result<(), OrderError> {
-        if self
-            .record
-            .payment_intent_id
-            .as_ref()
-            .is_some_and(|own| own != intent)
-        {
-            return Err(OrderError::PaymentIntentMismatch {
+        match &self.record.payment_intent_id {
+            None => Err(OrderError::NoPaymentIntent),
+            Some(own) if own != intent => Err(OrderError::PaymentIntentMismatch {
                 received: intent.clone(),
-            });
+            }),
+            Some(_) => Ok(()),
         }
-        Ok(())
     }
 
     fn confirm_paid(
@@ -527,7 +535,7 @@ impl Order {
         Ok(vec![OrderEvent::Confirmed(OrderConfirmed {
             change,
             payment_intent_id: intent.clone(),
-            total: self.total(),
+            total: self.total().minor(),
         })])
     }
 

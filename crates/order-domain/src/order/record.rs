@@ -143,7 +143,7 @@ impl Order {
             stored_status: Some(record.status),
             record,
         };
-        if order.committed_refunds() > order.total() {
+        if order.committed_refunds() > order.total().minor() {
             return Err(invalid("refunds exceed the total"));
         }
         Ok(order)

@@ -512,7 +512,7 @@ impl Order {
 
     /// What the latest terms still allow, minor units (the total when no terms were given yet).
     pub fn remaining_refundable(&self) -> i64 {
-        let max = self.record.refundable_max.unwrap_or(self.total());
+        let max = self.record.refundable_max.unwrap_or(self.total().minor());
         (max - self.committed_refunds()).max(0)
     }
 
@@ -525,7 +525,7 @@ impl Order {
             .iter()
             .map(|i| i.pricing.total().minor())
             .collect();
-        let retained = allocate(terms.retained.clamp(0, self.total()), &totals);
+        let retained = allocate(terms.retained.clamp(0, self.total().minor()), &totals);
         self.record
             .items
             .iter()

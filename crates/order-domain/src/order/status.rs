@@ -136,7 +136,7 @@ pub struct UnknownKind(pub String);
 
 /// A transition the table does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a {kind:?} order cannot go from {from} to {to}")]
+#[error("a {} order cannot go from {from} to {to}", kind.as_str())]
 pub struct InvalidTransition {
     /// The order's kind.
     pub kind: OrderKind,
@@ -191,6 +191,19 @@ pub fn check_transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_transition_names_kind_and_statuses_by_their_wire_names() {
+        let refused = InvalidTransition {
+            kind: OrderKind::Ticket,
+            from: OrderStatus::Confirmed,
+            to: OrderStatus::Reserved,
+        };
+        assert_eq!(
+            refused.to_string(),
+            "a TICKET order cannot go from CONFIRMED to RESERVED"
+        );
+    }
 
     #[test]
     fn the_table_allows_exactly_the_spec_transitions() {

@@ -19,6 +19,17 @@ pub(crate) fn uuid(n: u128) -> Uuid {
 
 /// A new PENDING order with two lines (10000 × 2 and 2500 × 1) priced with the ticket schedule.
 pub(crate) fn pending(kind: OrderKind) -> Order {
+    let (mut order, events) = Order::create(new_order(kind)).expect("created");
+    assert_eq!(names(&events), ["order.created"]);
+    // The creation saga attaches the payment service's intent before the order is stored.
+    order
+        .attach_payment_intent(PaymentIntentId::new("pi-1"))
+        .expect("intent");
+    order
+}
+
+/// A ticket or goods order of two lines (2 × 100.00, 1 × 25.00), priced by the ticket fees.
+fn new_order(kind: OrderKind) -> NewOrder {
     let lines = [(10_000, 2), (2_500, 1)];
     let priced = price_order(
         &FeeSchedule::tickets(),
@@ -57,7 +68,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
             unit_price,
         })
         .collect();
-    let (order, events) = Order::create(NewOrder {
+    NewOrder {
         id: OrderId::from_uuid(uuid(1)),
         tenant_id: TenantId::from_uuid(uuid(2)),
         number: OrderNumber::new(T0.date(), 42),
@@ -71,10 +82,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
         contact_email: ContactEmail::parse("buyer@example.com").ok(),
         expires_at: T0 + Duration::minutes(15),
         now: T0,
-    })
-    .expect("created");
-    assert_eq!(names(&events), ["order.created"]);
-    order
+    }
 }
 
 /// The events' names, each checked to be listed in [`crate::events::EVENT_TYPES`].
@@ -91,7 +99,7 @@ pub(crate) fn names(events: &[OrderEvent]) -> Vec<&'static str> {
 
 fn terms_full(order: &Order) -> RefundTerms {
     RefundTerms {
-        refundable_max: order.total(),
+        refundable_max: order.total().minor(),
         retained: 0,
     }
 }
@@ -301,7 +309,7 @@ fn confirming_with_another_orders_intent_is_refused() {
 fn cancelling_a_paid_order_starts_a_refund_of_what_the_terms_allow() {
     let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
     let terms = RefundTerms {
-        refundable_max: order.total() - 530,
+        refundable_max: order.total().minor() - 530,
         retained: 530,
     };
     let refund_id = RefundId::from_uuid(uuid(77));
@@ -311,7 +319,7 @@ fn cancelling_a_paid_order_starts_a_refund_of_what_the_terms_allow() {
     let OrderEvent::Cancelled(cancelled) = &events[0] else {
         panic!("order.cancelled expected")
     };
-    assert_eq!(cancelled.refund_amount, Some(order.total() - 530));
+    assert_eq!(cancelled.refund_amount, Some(order.total().minor() - 530));
     assert_eq!(
         order.refund(refund_id).map(|r| r.status),
         Some(RefundStatus::Approved)
@@ -357,7 +365,7 @@ fn partial_refunds_add_up_to_at_most_the_refundable_maximum() {
     let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
     let terms = RefundTerms {
         refundable_max: 10_000,
-        retained: order.total() - 10_000,
+        retained: order.total().minor() - 10_000,
     };
     request(&mut order, 1, RefundScope::Amount(6_000), terms).expect("first");
     let too_much = request(&mut order, 2, RefundScope::Amount(4_001), terms);
@@ -397,7 +405,7 @@ fn refunds_above_the_threshold_wait_for_an_admin_and_rejected_ones_free_the_amou
         .reject_refund(id, "admin", "not eligible", T0)
         .expect("rejected");
     assert_eq!(names(&events), ["refund.rejected"]);
-    assert_eq!(order.remaining_refundable(), order.total());
+    assert_eq!(order.remaining_refundable(), order.total().minor());
     assert_eq!(
         order.approve_refund(id, "admin", T0),
         Err(OrderError::Refund(RefundError::InvalidState {
@@ -435,7 +443,7 @@ fn a_failed_refund_can_be_retried_and_then_completes_the_order() {
 fn line_refunds_return_exactly_each_lines_share_and_never_twice() {
     let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
     let terms = RefundTerms {
-        refundable_max: order.total() - 563,
+        refundable_max: order.total().minor() - 563,
         retained: 563,
     };
     let shares = order.line_refund_amounts(terms);
@@ -564,14 +572,14 @@ fn an_order_cancelled_after_payment_is_not_recovered_by_a_late_payment() {
 fn a_late_payment_that_cannot_be_honoured_is_refunded_in_full_once() {
     let mut expired = order_in(OrderKind::Ticket, OrderStatus::Expired).expect("expired");
     let refund = RefundId::from_uuid(uuid(951));
-    let intent = PaymentIntentId::new("pi-late");
+    let intent = PaymentIntentId::new("pi-1");
     let events = expired
         .refund_late_payment(refund, &intent, T0)
         .expect("refund recorded");
     assert_eq!(names(&events), ["refund.requested", "refund.approved"]);
     assert_eq!(expired.status(), OrderStatus::Expired);
     let recorded = expired.refund(refund).expect("refund");
-    assert_eq!(recorded.amount, expired.total());
+    assert_eq!(recorded.amount, expired.total().minor());
     assert_eq!(recorded.status, RefundStatus::Approved);
     assert_eq!(expired.payment_intent_id(), Some(&intent));
     assert_eq!(
@@ -647,4 +655,24 @@ fn failed_payouts_are_retried_after_doubling_pauses_until_the_attempts_run_out()
             None
         ]
     );
+}
+
+#[test]
+fn an_order_without_a_payment_intent_cannot_be_confirmed_by_any_intent() {
+    let (mut order, _) = Order::create(new_order(OrderKind::Ticket)).expect("created");
+    let before = order.clone();
+    assert_eq!(
+        order.confirm(&PaymentIntentId::new("pi-anything"), T0),
+        Err(OrderError::NoPaymentIntent)
+    );
+    assert_eq!(order, before, "nothing changed");
+}
+
+#[test]
+fn an_order_answers_its_number_creation_time_and_total_as_money() {
+    let order = pending(OrderKind::Ticket);
+    assert_eq!(order.number(), &OrderNumber::new(T0.date(), 42));
+    assert_eq!(order.created_at(), T0);
+    assert_eq!(order.total(), order.pricing().total());
+    assert_eq!(order.total().currency(), Currency::Usd);
 }

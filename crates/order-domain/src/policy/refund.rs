@@ -82,7 +82,7 @@ impl RefundPolicy {
             .unwrap_or(subtotal);
         share
             .saturating_add(self.retention_fixed)
-            .clamp(0, order.total())
+            .clamp(0, order.total().minor())
     }
 
     /// The refund terms for `order` now.
@@ -97,7 +97,7 @@ impl RefundPolicy {
         event_starts_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<RefundTerms, RefundDenied> {
-        let total = order.total();
+        let total = order.total().minor();
         let retained = match (order.kind(), reason) {
             (_, RefundReason::EventCancelled | RefundReason::GoodsCancelled) => 0,
             (_, RefundReason::Return) => order.pricing().shipping().minor(),
@@ -173,7 +173,7 @@ mod tests {
             .expect("before cutoff");
         // subtotal 22 500 → 562.5 rounds half up to 563, + 30.
         assert_eq!(terms.retained, 593);
-        assert_eq!(terms.refundable_max, order.total() - 593);
+        assert_eq!(terms.refundable_max, order.total().minor() - 593);
     }
 
     #[test]
@@ -192,7 +192,7 @@ mod tests {
         let full = policy
             .terms(&order, RefundReason::EventCancelled, event, now)
             .expect("full");
-        assert_eq!(full.refundable_max, order.total());
+        assert_eq!(full.refundable_max, order.total().minor());
         assert_eq!(full.retained, 0);
     }
 

@@ -286,11 +286,17 @@ pub enum PricingError {
     /// There is nothing to price.
     #[error("an order needs at least one line")]
     NoLines,
-    /// A line has a negative unit price, or a negative discount or shipping was requested.
+    /// A line has a negative unit price.
     #[error("line {line}: unit price must not be negative")]
     NegativeAmount {
-        /// Index of the offending line (or `usize::MAX` for order-level amounts).
+        /// Index of the offending line.
         line: usize,
+    },
+    /// A negative order-level amount was requested.
+    #[error("{field} must not be negative")]
+    NegativeOrderAmount {
+        /// `discount` or `shipping`.
+        field: &'static str,
     },
     /// Amounts overflowed an `i64`.
     #[error(transparent)]
@@ -300,7 +306,8 @@ pub enum PricingError {
 /// Prices an order with `schedule` (SPEC §6).
 ///
 /// # Errors
-/// [`PricingError::NoLines`], [`PricingError::NegativeAmount`] or an overflow.
+/// [`PricingError::NoLines`], [`PricingError::NegativeAmount`] (a line),
+/// [`PricingError::NegativeOrderAmount`] (discount or shipping) or an overflow.
 pub fn price_order(
     schedule: &FeeSchedule,
     request: &PricingRequest,
@@ -308,8 +315,11 @@ pub fn price_order(
     if request.lines.is_empty() {
         return Err(PricingError::NoLines);
     }
-    if request.discount < 0 || request.shipping < 0 {
-        return Err(PricingError::NegativeAmount { line: usize::MAX });
+    if request.discount < 0 {
+        return Err(PricingError::NegativeOrderAmount { field: "discount" });
+    }
+    if request.shipping < 0 {
+        return Err(PricingError::NegativeOrderAmount { field: "shipping" });
     }
     let mode = schedule.rounding;
     let line_subtotals = request
@@ -429,6 +439,26 @@ mod tests {
             shipping: 0,
             tax_rate: None,
         }
+    }
+
+    #[test]
+    fn negative_order_amounts_are_named_errors_not_a_line() {
+        let discount = PricingRequest {
+            discount: -1,
+            ..one_line(20_000)
+        };
+        assert_eq!(
+            price_order(&FeeSchedule::tickets(), &discount),
+            Err(PricingError::NegativeOrderAmount { field: "discount" })
+        );
+        let shipping = PricingRequest {
+            shipping: -1,
+            ..one_line(20_000)
+        };
+        assert_eq!(
+            price_order(&FeeSchedule::tickets(), &shipping),
+            Err(PricingError::NegativeOrderAmount { field: "shipping" })
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
 use crate::cart::CartOwner;
 use crate::ids::{EventId, OrderId, OrderItemId, OrderNumber, TicketPricingId, TicketTypeId};
-use crate::money::Money;
 use crate::order::{
     Address, ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
 };
@@ -496,7 +495,7 @@ impl OrderService {
             hold.expires_at.min(order.expires_at()),
             now,
         )?);
-        let amount = Money::new(order.total(), order.currency());
+        let amount = order.total();
         let intent = match self
             .ports
             .payments
@@ -628,7 +627,7 @@ impl OrderService {
                 .create_intent(
                     order.tenant_id(),
                     order.id(),
-                    Money::new(order.total(), order.currency()),
+                    order.total(),
                     order.expires_at() + self.config.reservation.grace,
                     &order.id().to_string(),
                 )

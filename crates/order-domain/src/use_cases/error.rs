@@ -174,6 +174,7 @@ impl From<PricingError> for UseCaseError {
         let (path, code) = match error {
             PricingError::NoLines => ("items", "too_few"),
             PricingError::NegativeAmount { .. } => ("items", "negative_price"),
+            PricingError::NegativeOrderAmount { field } => (field, "negative_amount"),
             PricingError::Money(_) => ("total", "above_maximum"),
         };
         Self::Validation(Violations(vec![crate::policy::FieldError::new(

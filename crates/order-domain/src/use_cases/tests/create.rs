@@ -344,7 +344,7 @@ async fn a_compensation_that_fails_is_reported_with_the_order_and_its_cause() {
         .create_ticket_order(&customer(), two_tickets())
         .await;
     assert!(result.is_err(), "the creation failed");
-    let reported = incidents.lock().expect("incidents").clone();
+    let reported = incidents.recorded();
     assert_eq!(reported.len(), 1, "{reported:?}");
     let (orders, action, cause) = &reported[0];
     assert_eq!(orders.len(), 1, "the failed order is named");

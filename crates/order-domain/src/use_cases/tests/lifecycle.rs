@@ -262,7 +262,7 @@ async fn cancelling_an_unpaid_order_releases_the_hold_and_the_intent() {
 #[tokio::test]
 async fn cancelling_a_paid_ticket_order_refunds_all_but_the_retention() {
     let order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
-    let total = order.total();
+    let total = order.total().minor();
     let mut h = Harness::new()
         .with_order(order)
         .with_event(Duration::days(3), EventStatus::Scheduled);
@@ -406,7 +406,7 @@ async fn listing_expiring_orders_looks_ahead_by_the_given_minutes() {
 #[tokio::test]
 async fn bulk_cancel_refunds_paid_orders_in_full_and_reports_each_order() {
     let paid = stored(OrderKind::Ticket, OrderStatus::Confirmed);
-    let total = paid.total();
+    let total = paid.total().minor();
     let mut unpaid = crate::order::tests::pending(OrderKind::Ticket);
     // A second order with its own id, still PENDING.
     let mut record = unpaid.clone().into_record();
@@ -671,7 +671,7 @@ async fn allocated_tickets_are_attached_once_per_message() {
 #[tokio::test]
 async fn cancelling_a_paid_goods_order_refunds_it_in_full() {
     let order = stored(OrderKind::Goods, OrderStatus::Processing);
-    let total = order.total();
+    let total = order.total().minor();
     let mut h = Harness::new().with_order(order);
     h.payments
         .expect_refund()

@@ -37,7 +37,7 @@ async fn a_paid_ticket_line_is_released_after_the_commit_and_refunded_exactly_it
     let line = order.items()[1].clone();
     // The customer policy keeps 2.5 % of the subtotal + 30 of the whole order: 593.
     let terms = RefundTerms {
-        refundable_max: order.total() - 593,
+        refundable_max: order.total().minor() - 593,
         retained: 593,
     };
     let share = order.line_refund_amounts(terms)[1].1;

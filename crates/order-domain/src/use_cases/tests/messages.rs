@@ -145,7 +145,7 @@ async fn a_late_payment_re_holds_and_confirms_when_tickets_are_left() {
 #[tokio::test]
 async fn a_late_payment_is_refunded_in_full_when_the_tickets_are_gone() {
     let order = stored(OrderKind::Ticket, OrderStatus::Expired);
-    let total = order.total();
+    let total = order.total().minor();
     let mut h = fresh(Harness::new().with_order(order));
     h.tickets.expect_hold().times(1).returning(|_, _, _, _, _| {
         Err(HoldError::SoldOut {

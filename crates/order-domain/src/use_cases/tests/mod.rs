@@ -20,13 +20,14 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{GoodsCatalogConfig, OrderService, Ports};
+use super::{GoodsCatalogConfig, OrderService};
 use crate::actor::{Actor, RequestContext, Role};
 use crate::ids::{EventId, HoldId, OrderId, PaymentIntentId, TenantId, UserId};
 use crate::money::Currency;
 use crate::order::{Order, OrderKind, OrderStatus, Shipment};
 use crate::policy::DomainConfig;
 use crate::ports::*;
+use crate::testing::MockPorts;
 
 pub(super) const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 
@@ -162,68 +163,36 @@ pub(super) fn stored(kind: OrderKind, status: OrderStatus) -> Order {
     order
 }
 
-/// Every port as a mock, plus a record of what was committed.
+/// Every port as a mock ([`MockPorts`], reached through `Deref`: `h.orders`), plus a record of
+/// what was committed.
 pub(super) struct Harness {
-    pub(super) orders: MockOrderRepository,
-    pub(super) refunds: MockRefundRepository,
-    pub(super) carts: MockCartRepository,
-    pub(super) promotions: MockPromotionRepository,
-    pub(super) unit_of_work: MockUnitOfWork,
-    pub(super) inbox: MockInbox,
-    pub(super) analytics: MockAnalyticsStore,
-    pub(super) locks: MockDistributedLock,
-    pub(super) tickets: MockTicketService,
-    pub(super) inventory: MockInventoryService,
-    pub(super) products: MockProductCatalog,
-    pub(super) payments: MockPaymentGateway,
-    pub(super) events: MockEventCatalog,
-    pub(super) shipping: MockShippingService,
+    mocks: MockPorts,
     pub(super) now: OffsetDateTime,
     pub(super) config: DomainConfig,
     pub(super) commits: Arc<Mutex<Vec<OrderChange>>>,
-    /// What the use cases reported as dropped.
-    pub(super) incidents: Arc<Mutex<Vec<Incident>>>,
 }
 
-/// One dropped failure: the orders, the action, the error chain.
-pub(super) type Incident = (Vec<OrderId>, &'static str, String);
+impl std::ops::Deref for Harness {
+    type Target = MockPorts;
 
-/// Records dropped failures for the test to read.
-struct RecordedIncidents(Arc<Mutex<Vec<Incident>>>);
+    fn deref(&self) -> &MockPorts {
+        &self.mocks
+    }
+}
 
-impl Incidents for RecordedIncidents {
-    fn dropped(&self, orders: &[OrderId], action: &'static str, error: &dyn std::error::Error) {
-        if let Ok(mut seen) = self.0.lock() {
-            seen.push((
-                orders.to_vec(),
-                action,
-                crate::cause::Chain(error).to_string(),
-            ));
-        }
+impl std::ops::DerefMut for Harness {
+    fn deref_mut(&mut self) -> &mut MockPorts {
+        &mut self.mocks
     }
 }
 
 impl Harness {
     pub(super) fn new() -> Self {
         Self {
-            orders: MockOrderRepository::new(),
-            refunds: MockRefundRepository::new(),
-            carts: MockCartRepository::new(),
-            promotions: MockPromotionRepository::new(),
-            unit_of_work: MockUnitOfWork::new(),
-            inbox: MockInbox::new(),
-            analytics: MockAnalyticsStore::new(),
-            locks: MockDistributedLock::new(),
-            tickets: MockTicketService::new(),
-            inventory: MockInventoryService::new(),
-            products: MockProductCatalog::new(),
-            payments: MockPaymentGateway::new(),
-            events: MockEventCatalog::new(),
-            shipping: MockShippingService::new(),
+            mocks: MockPorts::new(T0),
             now: T0,
             config: DomainConfig::default(),
             commits: Arc::new(Mutex::new(Vec::new())),
-            incidents: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -265,8 +234,10 @@ impl Harness {
 
     pub(super) fn build(self) -> (OrderService, Arc<Mutex<Vec<OrderChange>>>) {
         let now = self.now;
+        let mut ports = self.mocks.into_ports();
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now);
+        ports.clock = Arc::new(clock);
         let counter = Arc::new(AtomicU64::new(1_000));
         let mut ids = MockIdGenerator::new();
         ids.expect_uuid().returning(move || {
@@ -276,25 +247,7 @@ impl Harness {
         let entropy = AtomicU64::new(0x1234_5678);
         ids.expect_order_number_entropy()
             .returning(move || u32::try_from(entropy.fetch_add(1, Ordering::Relaxed)).unwrap_or(0));
-        let ports = Ports {
-            orders: Arc::new(self.orders),
-            refunds: Arc::new(self.refunds),
-            carts: Arc::new(self.carts),
-            promotions: Arc::new(self.promotions),
-            unit_of_work: Arc::new(self.unit_of_work),
-            inbox: Arc::new(self.inbox),
-            analytics: Arc::new(self.analytics),
-            locks: Arc::new(self.locks),
-            tickets: Arc::new(self.tickets),
-            inventory: Arc::new(self.inventory),
-            products: Arc::new(self.products),
-            payments: Arc::new(self.payments),
-            events: Arc::new(self.events),
-            shipping: Arc::new(self.shipping),
-            clock: Arc::new(clock),
-            ids: Arc::new(ids),
-            incidents: Arc::new(RecordedIncidents(self.incidents)),
-        };
+        ports.ids = Arc::new(ids);
         (
             OrderService::new(ports, self.config, GoodsCatalogConfig::default()),
             self.commits,

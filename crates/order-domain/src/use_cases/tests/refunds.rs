@@ -67,7 +67,7 @@ async fn a_refund_above_the_threshold_waits_for_an_admin() {
 #[tokio::test]
 async fn a_refund_beyond_the_refundable_maximum_is_refused() {
     let order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
-    let max = order.total() - 593;
+    let max = order.total().minor() - 593;
     let (service, _) = Harness::new()
         .with_order(order)
         .with_event(Duration::days(5), EventStatus::Scheduled)
@@ -110,7 +110,7 @@ fn order_with_pending_refund() -> (Order, RefundId) {
     let mut order = stored(OrderKind::Ticket, OrderStatus::Confirmed);
     let id = RefundId::from_uuid(uuid(555));
     let terms = crate::order::RefundTerms {
-        refundable_max: order.total(),
+        refundable_max: order.total().minor(),
         retained: 0,
     };
     order
@@ -288,7 +288,7 @@ async fn the_admin_queue_lists_refunds_by_status() {
 #[tokio::test]
 async fn a_returned_goods_order_is_refunded_except_shipping() {
     let delivered = stored(OrderKind::Goods, OrderStatus::Delivered);
-    let expected = delivered.total() - delivered.pricing().shipping().minor();
+    let expected = delivered.total().minor() - delivered.pricing().shipping().minor();
     let (service, _) = Harness::new().with_order(delivered).committing().build();
     let returned = service
         .request_return(&customer(), order_id(), "too small", &[])
@@ -328,7 +328,7 @@ async fn a_partial_return_refunds_exactly_the_returned_lines_share_less_its_shar
     assert!(delivered.items().len() > 1, "the fixture has several lines");
     let line = delivered.items()[0].id;
     let terms = crate::order::RefundTerms {
-        refundable_max: delivered.total() - delivered.pricing().shipping().minor(),
+        refundable_max: delivered.total().minor() - delivered.pricing().shipping().minor(),
         retained: delivered.pricing().shipping().minor(),
     };
     let (_, expected) = delivered.line_refund_amounts(terms)[0];
@@ -416,7 +416,7 @@ async fn a_line_refund_pays_back_exactly_that_lines_share() {
     let policy = crate::policy::RefundPolicy::default();
     let retained = policy.retention(&order);
     let terms = crate::order::RefundTerms {
-        refundable_max: order.total() - retained,
+        refundable_max: order.total().minor() - retained,
         retained,
     };
     let (line, share) = order.line_refund_amounts(terms)[1];
