@@ -365,6 +365,8 @@ pub async fn build_service_with(
     let store_arc = Arc::new(store.clone());
     let ports = Ports {
         orders: store_arc.clone(),
+        scans: store_arc.clone(),
+        audit: store_arc.clone(),
         refunds: store_arc.clone(),
         carts: store_arc.clone(),
         promotions: store_arc.clone(),

@@ -41,10 +41,10 @@ use time::OffsetDateTime;
 use crate::adapters::{ManualClock, SequentialIds};
 use crate::ids::OrderId;
 use crate::ports::{
-    Incidents, MockAnalyticsStore, MockCartRepository, MockDistributedLock, MockEventCatalog,
-    MockInbox, MockInventoryService, MockOrderRepository, MockPaymentGateway, MockProductCatalog,
-    MockPromotionRepository, MockRefundRepository, MockShippingService, MockTicketService,
-    MockUnitOfWork,
+    Incidents, MockAnalyticsStore, MockAuditLog, MockCartRepository, MockDistributedLock,
+    MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository, MockOrderScans,
+    MockPaymentGateway, MockProductCatalog, MockPromotionRepository, MockRefundRepository,
+    MockShippingService, MockTicketService, MockUnitOfWork,
 };
 use crate::use_cases::Ports;
 
@@ -52,6 +52,8 @@ use crate::use_cases::Ports;
 #[allow(missing_docs)]
 pub struct MockPorts {
     pub orders: MockOrderRepository,
+    pub scans: MockOrderScans,
+    pub audit: MockAuditLog,
     pub refunds: MockRefundRepository,
     pub carts: MockCartRepository,
     pub promotions: MockPromotionRepository,
@@ -83,6 +85,8 @@ impl MockPorts {
     pub fn new(now: OffsetDateTime) -> Self {
         Self {
             orders: MockOrderRepository::new(),
+            scans: MockOrderScans::new(),
+            audit: MockAuditLog::new(),
             refunds: MockRefundRepository::new(),
             carts: MockCartRepository::new(),
             promotions: MockPromotionRepository::new(),
@@ -106,6 +110,8 @@ impl MockPorts {
     pub fn into_ports(self) -> Ports {
         Ports {
             orders: Arc::new(self.orders),
+            scans: Arc::new(self.scans),
+            audit: Arc::new(self.audit),
             refunds: Arc::new(self.refunds),
             carts: Arc::new(self.carts),
             promotions: Arc::new(self.promotions),

@@ -6,8 +6,9 @@ use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::money::Money;
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
-    DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage, OrderPageRequest,
-    OrderRepository, OrderSummary, PageRequest, RefundRepository, RefundView, RepositoryError,
+    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage,
+    OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest, RefundRepository,
+    RefundView, RepositoryError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
@@ -230,55 +231,6 @@ impl OrderRepository for PgStore {
         })
     }
 
-    async fn expiring(
-        &self,
-        before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<ExpiringOrder>, RepositoryError> {
-        let rows = sqlx::query!(
-            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!", status AS "status!",
-                expires_at AS "expires_at!"
-            FROM orders_expiring($1, $2)"#,
-            before,
-            i32::try_from(limit).unwrap_or(i32::MAX),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(ExpiringOrder {
-                    tenant_id: TenantId::from_uuid(row.tenant_id),
-                    order_id: OrderId::from_uuid(row.order_id),
-                    status: row.status.parse().map_err(corrupt)?,
-                    expires_at: row.expires_at,
-                })
-            })
-            .collect()
-    }
-
-    async fn active_for_event(
-        &self,
-        tenant: TenantId,
-        event: EventId,
-        limit: u32,
-    ) -> Result<Vec<OrderId>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let ids = sqlx::query_scalar!(
-            "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
-               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
-             ORDER BY created_at, id LIMIT $3",
-            tenant.as_uuid(),
-            event.as_uuid(),
-            to_i64(limit),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(ids.into_iter().map(OrderId::from_uuid).collect())
-    }
-
     async fn find_by_idempotency_key(
         &self,
         tenant: TenantId,
@@ -307,27 +259,6 @@ impl OrderRepository for PgStore {
             .pop()
             .ok_or_else(|| corrupt("an idempotency key names a missing order"))?;
         Ok(Some((found.fingerprint, order)))
-    }
-
-    async fn audit_trail(
-        &self,
-        tenant: TenantId,
-        order: OrderId,
-    ) -> Result<Vec<AuditEntry>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let rows = sqlx::query_as!(
-            AuditRow,
-            "SELECT id, tenant_id, order_id, event_type, from_status, to_status, actor_kind, actor_name,
-                    actor_roles, actor_vip, host(ip) AS ip, metadata, occurred_at
-             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
-            tenant.as_uuid(),
-            order.as_uuid(),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        rows.into_iter().map(AuditRow::into_entry).collect()
     }
 }
 
@@ -402,6 +333,58 @@ impl RefundRepository for PgStore {
         tx.commit().await.map_err(storage)?;
         Ok(id.map(OrderId::from_uuid))
     }
+}
+
+#[async_trait]
+impl OrderScans for PgStore {
+    async fn expiring(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringOrder>, RepositoryError> {
+        let rows = sqlx::query!(
+            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!", status AS "status!",
+                expires_at AS "expires_at!"
+            FROM orders_expiring($1, $2)"#,
+            before,
+            i32::try_from(limit).unwrap_or(i32::MAX),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(ExpiringOrder {
+                    tenant_id: TenantId::from_uuid(row.tenant_id),
+                    order_id: OrderId::from_uuid(row.order_id),
+                    status: row.status.parse().map_err(corrupt)?,
+                    expires_at: row.expires_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn active_for_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let ids = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
+               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
+             ORDER BY created_at, id LIMIT $3",
+            tenant.as_uuid(),
+            event.as_uuid(),
+            to_i64(limit),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(ids.into_iter().map(OrderId::from_uuid).collect())
+    }
 
     async fn due_for_retry(
         &self,
@@ -425,6 +408,30 @@ impl RefundRepository for PgStore {
                 refund_id: RefundId::from_uuid(row.refund_id),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl AuditLog for PgStore {
+    async fn audit_trail(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<AuditEntry>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query_as!(
+            AuditRow,
+            "SELECT id, tenant_id, order_id, event_type, from_status, to_status, actor_kind, actor_name,
+                    actor_roles, actor_vip, host(ip) AS ip, metadata, occurred_at
+             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
+            tenant.as_uuid(),
+            order.as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter().map(AuditRow::into_entry).collect()
     }
 }
 

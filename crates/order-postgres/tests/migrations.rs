@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use order_domain::ids::*;
 use order_domain::order::{Order, RefundRequest, RefundScope, RefundTerms};
-use order_domain::ports::OrderRepository;
+use order_domain::ports::{AuditLog, OrderRepository};
 use order_postgres::PgStore;
 use order_postgres::setup::testing::admin_url;
 use sqlx::migrate::Migrator;

@@ -10,7 +10,9 @@
 //!
 //! | module | ports |
 //! |---|---|
-//! | `storage` | [`OrderRepository`], [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
+//! | `storage` | [`OrderRepository`] (what requests read), [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
+//! | `scans` | [`OrderScans`]: the background jobs' cross-tenant and batch queries |
+//! | `audit_log` | [`AuditLog`]: the audit trail's reads |
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
 //! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
 //! | `webhooks` | [`WebhookRepository`], [`WebhookTransport`] |
@@ -18,17 +20,21 @@
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
 
+mod audit_log;
 mod clock;
 mod guards;
 mod incidents;
+mod scans;
 mod storage;
 mod summary;
 mod upstream;
 mod webhooks;
 
+pub use self::audit_log::*;
 pub use self::clock::*;
 pub use self::guards::*;
 pub use self::incidents::*;
+pub use self::scans::*;
 pub use self::storage::*;
 pub use self::summary::*;
 pub use self::upstream::*;

@@ -136,21 +136,6 @@ pub struct OrderPage {
     pub summary: OrderSummary,
 }
 
-/// An order whose reservation or payment window has ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExpiringOrder {
-    /// Tenant.
-    pub tenant_id: TenantId,
-    /// Order.
-    pub order_id: OrderId,
-    /// Its status (PENDING or RESERVED).
-    pub status: OrderStatus,
-    /// When its window ends.
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-}
-
 /// Reads of orders. Writes go through [`UnitOfWork`].
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -185,29 +170,6 @@ pub trait OrderRepository: Send + Sync {
         ids: &[OrderId],
     ) -> Result<Vec<Order>, RepositoryError>;
 
-    /// PENDING or RESERVED orders of every tenant whose window ended before `before`, oldest
-    /// first, at most `limit`.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn expiring(
-        &self,
-        before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<ExpiringOrder>, RepositoryError>;
-
-    /// Ids of the tenant's orders for `event` that are not yet in a final state (PENDING,
-    /// RESERVED, CONFIRMED), at most `limit`.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn active_for_event(
-        &self,
-        tenant: TenantId,
-        event: EventId,
-        limit: u32,
-    ) -> Result<Vec<OrderId>, RepositoryError>;
-
     /// The order `user` created with idempotency `key`, with the fingerprint of the request
     /// that created it; only keys younger than `since` count.
     ///
@@ -220,16 +182,6 @@ pub trait OrderRepository: Send + Sync {
         key: &str,
         since: OffsetDateTime,
     ) -> Result<Option<(String, Order)>, RepositoryError>;
-
-    /// The order's audit trail, oldest first.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn audit_trail(
-        &self,
-        tenant: TenantId,
-        order: OrderId,
-    ) -> Result<Vec<AuditEntry>, RepositoryError>;
 }
 
 /// A refund together with its order, for the admin review queue.
@@ -269,26 +221,6 @@ pub trait RefundRepository: Send + Sync {
         tenant: TenantId,
         refund: RefundId,
     ) -> Result<Option<OrderId>, RepositoryError>;
-
-    /// FAILED refunds whose `retry_at` is before `before`, across tenants (the retry job),
-    /// soonest first, at most `limit`.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when storage fails.
-    async fn due_for_retry(
-        &self,
-        before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<DueRefund>, RepositoryError>;
-}
-
-/// A FAILED refund whose next payout attempt is due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DueRefund {
-    /// Its tenant.
-    pub tenant_id: TenantId,
-    /// The refund.
-    pub refund_id: RefundId,
 }
 
 /// Carts.

@@ -18,7 +18,7 @@ impl OrderService {
     pub async fn due_for_expiry(&self, limit: u32) -> Result<Vec<ExpiringOrder>, UseCaseError> {
         Ok(self
             .ports
-            .orders
+            .scans
             .expiring(self.config.reservation.due_before(self.now()), limit)
             .await?)
     }

@@ -382,7 +382,7 @@ impl OrderService {
     ) -> Result<Vec<ExpiringOrder>, UseCaseError> {
         Ok(self
             .ports
-            .orders
+            .scans
             .expiring(self.now() + within, limit)
             .await?)
     }
@@ -408,7 +408,7 @@ impl OrderService {
         loop {
             let ids = self
                 .ports
-                .orders
+                .scans
                 .active_for_event(ctx.tenant_id, event, BATCH)
                 .await?;
             let fresh: Vec<OrderId> = ids.into_iter().filter(|id| attempted.insert(*id)).collect();

@@ -52,10 +52,10 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    AnalyticsStore, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
+    AnalyticsStore, AuditLog, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
     IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
-    OrderRepository, PaymentGateway, ProductCatalog, PromoRedemption, PromotionRepository,
-    QuotaClaim, RefundRepository, ShippingService, TicketService, UnitOfWork,
+    OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
+    PromotionRepository, QuotaClaim, RefundRepository, ShippingService, TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -64,6 +64,10 @@ use crate::pricing::goods::{ShippingMethod, TaxTable};
 #[allow(missing_docs)]
 pub struct Ports {
     pub orders: Arc<dyn OrderRepository>,
+    /// The background jobs' queries (expiry, refund retries, bulk cancellation).
+    pub scans: Arc<dyn OrderScans>,
+    /// The history route's reads.
+    pub audit: Arc<dyn AuditLog>,
     pub refunds: Arc<dyn RefundRepository>,
     pub carts: Arc<dyn CartRepository>,
     pub promotions: Arc<dyn PromotionRepository>,

@@ -75,7 +75,7 @@ impl OrderService {
         let order = self.load_visible(ctx, id).await?;
         Ok(self
             .ports
-            .orders
+            .audit
             .audit_trail(ctx.tenant_id, order.id())
             .await?)
     }

@@ -138,7 +138,7 @@ impl OrderService {
         before: time::OffsetDateTime,
         limit: u32,
     ) -> Result<RefundRetryReport, UseCaseError> {
-        let due = self.ports.refunds.due_for_retry(before, limit).await?;
+        let due = self.ports.scans.due_for_retry(before, limit).await?;
         let mut report = RefundRetryReport::default();
         for refund in due {
             let ctx = RequestContext {

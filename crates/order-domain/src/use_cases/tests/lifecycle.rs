@@ -379,7 +379,7 @@ async fn an_order_is_not_expired_before_its_window_ends() {
 async fn the_expiry_job_asks_only_for_orders_past_their_window_and_grace() {
     let mut h = Harness::new();
     h.now = T0 + Duration::minutes(20);
-    h.orders
+    h.scans
         .expect_expiring()
         .with(eq(T0 + Duration::minutes(18)), eq(500))
         .times(1)
@@ -391,7 +391,7 @@ async fn the_expiry_job_asks_only_for_orders_past_their_window_and_grace() {
 #[tokio::test]
 async fn listing_expiring_orders_looks_ahead_by_the_given_minutes() {
     let mut h = Harness::new();
-    h.orders
+    h.scans
         .expect_expiring()
         .with(eq(T0 + Duration::minutes(5)), eq(10))
         .times(1)
@@ -420,16 +420,14 @@ async fn bulk_cancel_refunds_paid_orders_in_full_and_reports_each_order() {
         .returning(move |_, id| Ok([&a, &b].into_iter().find(|o| o.id() == id).cloned()));
     let calls = std::sync::atomic::AtomicU32::new(0);
     let ids = vec![paid.id(), unpaid.id(), missing];
-    h.orders
-        .expect_active_for_event()
-        .returning(move |_, _, _| {
-            // First call: all three; afterwards only the one that failed is still "active".
-            if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
-                Ok(ids.clone())
-            } else {
-                Ok(vec![missing])
-            }
-        });
+    h.scans.expect_active_for_event().returning(move |_, _, _| {
+        // First call: all three; afterwards only the one that failed is still "active".
+        if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+            Ok(ids.clone())
+        } else {
+            Ok(vec![missing])
+        }
+    });
     h.payments
         .expect_refund()
         .withf(move |_, _, amount| amount.minor() == total)
@@ -718,7 +716,7 @@ async fn a_failed_label_purchase_leaves_the_order_processing() {
 #[tokio::test]
 async fn the_history_of_a_visible_order_is_its_audit_trail() {
     let mut h = Harness::new().with_order(stored(OrderKind::Ticket, OrderStatus::Pending));
-    h.orders
+    h.audit
         .expect_audit_trail()
         .with(eq(tenant()), eq(order_id()))
         .times(1)

@@ -235,7 +235,7 @@ async fn the_retry_job_pays_due_failed_refunds_as_the_system() {
     refund_index(&mut h, id);
     paying(&mut h, 1);
     let before = T0 + time::Duration::minutes(2);
-    h.refunds
+    h.scans
         .expect_due_for_retry()
         .withf(move |at, limit| *at == before && *limit == 100)
         .times(1)

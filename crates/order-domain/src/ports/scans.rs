@@ -1,0 +1,74 @@
+//! The cross-tenant and batch queries background jobs run (the expiry job, refund retries, an
+//! event's bulk cancellation): apart from [`OrderRepository`](super::OrderRepository), so a
+//! service that only serves requests implements none of them.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::RepositoryError;
+use crate::ids::{EventId, OrderId, RefundId, TenantId};
+use crate::order::OrderStatus;
+
+/// An order whose reservation or payment window has ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiringOrder {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Order.
+    pub order_id: OrderId,
+    /// Its status (PENDING or RESERVED).
+    pub status: OrderStatus,
+    /// When its window ends.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A FAILED refund whose next payout attempt is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueRefund {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The refund.
+    pub refund_id: RefundId,
+}
+
+/// The queries of the background jobs.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderScans: Send + Sync {
+    /// PENDING or RESERVED orders of every tenant whose window ended before `before`, oldest
+    /// first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn expiring(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ExpiringOrder>, RepositoryError>;
+
+    /// Ids of the tenant's orders for `event` that are not yet in a final state (PENDING,
+    /// RESERVED, CONFIRMED), at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn active_for_event(
+        &self,
+        tenant: TenantId,
+        event: EventId,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, RepositoryError>;
+
+    /// FAILED refunds whose `retry_at` is before `before`, across tenants (the retry job),
+    /// soonest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn due_for_retry(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueRefund>, RepositoryError>;
+}
