@@ -136,3 +136,38 @@ async fn a_use_case_runs_against_the_mocks_harness() {
     let answer = service.get_order(&buyer, OrderId::from_uuid(id(3))).await;
     assert!(matches!(answer, Err(UseCaseError::NotFound { .. })));
 }
+
+#[tokio::test]
+async fn a_service_wires_only_the_ports_it_calls() {
+    let mut orders = order_domain::ports::MockOrderRepository::new();
+    orders.expect_find().returning(|_, _| Ok(None));
+    let (clock, ids) = system_ports();
+    let ports = order_domain::use_cases::Ports::builder(clock, ids)
+        .orders(Arc::new(orders))
+        .build();
+    let service = OrderService::new(
+        ports,
+        DomainConfig::default(),
+        GoodsCatalogConfig::default(),
+    );
+    let buyer = RequestContext {
+        tenant_id: TenantId::from_uuid(id(1)),
+        actor: Actor::User {
+            id: UserId::from_uuid(id(2)),
+            roles: vec![Role::Customer],
+            vip: false,
+        },
+        ip: None,
+    };
+    assert!(matches!(
+        service.get_order(&buyer, OrderId::from_uuid(id(3))).await,
+        Err(UseCaseError::NotFound { .. })
+    ));
+    let unwired = service.due_for_expiry(10).await.expect_err("not wired");
+    assert!(
+        order_domain::cause::Chain(&unwired)
+            .to_string()
+            .contains("OrderScans is not wired"),
+        "{unwired}"
+    );
+}

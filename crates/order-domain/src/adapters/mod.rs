@@ -6,6 +6,7 @@
 //! | `SystemClock` | [`Clock`](crate::ports::Clock): the machine's UTC time, in microseconds | `system` |
 //! | `UuidV7Ids` | [`IdGenerator`](crate::ports::IdGenerator): time-ordered UUID v7, random order-number entropy | `system` |
 //! | [`ManualClock`] | [`Clock`](crate::ports::Clock): a time the test sets and moves | — |
+//! | [`NotWired`] | every storage and upstream port: each call fails naming the port (what [`Ports::builder`](crate::use_cases::Ports::builder) fills in) | — |
 //! | [`SequentialIds`] | [`IdGenerator`](crate::ports::IdGenerator): 1, 2, 3, … as UUIDs, fixed entropy | — |
 //!
 //! The `system` feature reads the operating system's clock and random numbers; without it the
@@ -13,6 +14,7 @@
 
 mod clock;
 mod ids;
+mod not_wired;
 
 pub use self::clock::ManualClock;
 #[cfg(feature = "system")]
@@ -20,3 +22,4 @@ pub use self::clock::SystemClock;
 pub use self::ids::SequentialIds;
 #[cfg(feature = "system")]
 pub use self::ids::UuidV7Ids;
+pub use self::not_wired::{NotWired, NotWiredError};

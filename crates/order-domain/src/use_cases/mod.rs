@@ -24,6 +24,7 @@ mod promotions;
 mod queries;
 mod refunds;
 mod webhooks;
+mod wiring;
 
 #[cfg(test)]
 mod tests;
@@ -45,6 +46,7 @@ pub use self::refunds::RefundRetryReport;
 pub use self::webhooks::{
     DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
 };
+pub use self::wiring::PortsBuilder;
 use crate::actor::RequestContext;
 use crate::audit::AuditEntry;
 use crate::events::{EventEnvelope, OrderEvent};
@@ -59,7 +61,8 @@ use crate::ports::{
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
-/// The ports the use cases need, shared by every request.
+/// The ports the use cases need, shared by every request. Build them field by field, or with
+/// [`Ports::builder`] from the ones a service wires.
 #[derive(Clone)]
 #[allow(missing_docs)]
 pub struct Ports {
