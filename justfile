@@ -12,7 +12,7 @@ test: services-up fmt-check lint sqlx-check webhooks-venv
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
-    @echo "==> order-domain doctests with every feature (mocks, system)"
+    @echo "==> order-domain doctests with every feature (mocks, system, memory, contract-tests)"
     cargo test -p order-domain --doc --all-features
     just drop-test-databases
     just another-service
@@ -93,8 +93,8 @@ fmt-check:
 doc:
     @echo "==> cargo doc --workspace --no-deps (warnings are errors)"
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
-    @echo "==> cargo doc -p order-domain --features mocks,system (as docs.rs builds it)"
-    RUSTDOCFLAGS="-D warnings" cargo doc -p order-domain --no-deps --features mocks,system
+    @echo "==> cargo doc -p order-domain --all-features (as docs.rs builds it)"
+    RUSTDOCFLAGS="-D warnings" cargo doc -p order-domain --no-deps --all-features
 
 # Show that order-domain's normal dependencies hold no I/O crate.
 domain-deps:

@@ -34,6 +34,8 @@ pub mod order;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod storage_contract;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 pub mod use_cases;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use another_service::{Programme, quote, system_ports};
 use order_domain::actor::{Actor, RequestContext, Role};
-use order_domain::adapters::ManualClock;
+use order_domain::adapters::{ManualClock, MemoryStore};
 use order_domain::ids::{
     EventId, HoldId, OrderId, OrderItemId, OrderNumber, PaymentIntentId, TenantId, TicketPricingId,
     TicketTypeId, UserId,
@@ -15,7 +15,9 @@ use order_domain::order::{
     ItemProduct, NewOrder, NewOrderItem, Order, OrderError, OrderKind, price_items,
 };
 use order_domain::policy::DomainConfig;
-use order_domain::ports::{Clock, EventCatalog};
+use order_domain::ports::{
+    Clock, EventCatalog, OrderChange, OrderFilter, OrderPageRequest, UnitOfWork,
+};
 use order_domain::pricing::FeeSchedule;
 use order_domain::testing::MockPorts;
 use order_domain::time::{Duration, macros::datetime};
@@ -26,14 +28,26 @@ fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
+/// A request of customer `user` in tenant `tenant`.
+fn customer(tenant: u128, user: u128) -> RequestContext {
+    RequestContext {
+        tenant_id: TenantId::from_uuid(id(tenant)),
+        actor: Actor::User {
+            id: UserId::from_uuid(id(user)),
+            roles: vec![Role::Customer],
+            vip: false,
+        },
+        ip: None,
+    }
+}
+
 #[test]
 fn two_tickets_of_100_cost_the_specs_worked_example() {
     assert_eq!(quote(10_000, 2).expect("priced").minor(), 23_370);
 }
 
-#[test]
-fn an_order_is_created_reserved_and_confirmed_and_refuses_to_go_back() {
-    let now = datetime!(2026-12-01 12:00 UTC);
+/// A new ticket order of buyer 3 in tenant 2: two tickets of 100.00 for event 4.
+fn new_order(now: order_domain::time::OffsetDateTime) -> Order {
     let items = vec![NewOrderItem {
         id: OrderItemId::from_uuid(id(10)),
         product: ItemProduct::Ticket {
@@ -43,7 +57,7 @@ fn an_order_is_created_reserved_and_confirmed_and_refuses_to_go_back() {
         quantity: 2,
         unit_price: 10_000,
     }];
-    let (mut order, _) = Order::create(NewOrder {
+    let (order, _) = Order::create(NewOrder {
         id: OrderId::from_uuid(id(1)),
         tenant_id: TenantId::from_uuid(id(2)),
         number: OrderNumber::new(now.date(), 7),
@@ -59,6 +73,13 @@ fn an_order_is_created_reserved_and_confirmed_and_refuses_to_go_back() {
         now,
     })
     .expect("created");
+    order
+}
+
+#[test]
+fn an_order_is_created_reserved_and_confirmed_and_refuses_to_go_back() {
+    let now = datetime!(2026-12-01 12:00 UTC);
+    let mut order = new_order(now);
     assert_eq!(order.created_at(), now);
     assert!(order.number().as_str().starts_with("ORD-20261201-"));
     order
@@ -124,15 +145,7 @@ async fn a_use_case_runs_against_the_mocks_harness() {
         DomainConfig::default(),
         GoodsCatalogConfig::default(),
     );
-    let buyer = RequestContext {
-        tenant_id: TenantId::from_uuid(id(1)),
-        actor: Actor::User {
-            id: UserId::from_uuid(id(2)),
-            roles: vec![Role::Customer],
-            vip: false,
-        },
-        ip: None,
-    };
+    let buyer = customer(1, 2);
     let answer = service.get_order(&buyer, OrderId::from_uuid(id(3))).await;
     assert!(matches!(answer, Err(UseCaseError::NotFound { .. })));
 }
@@ -150,15 +163,7 @@ async fn a_service_wires_only_the_ports_it_calls() {
         DomainConfig::default(),
         GoodsCatalogConfig::default(),
     );
-    let buyer = RequestContext {
-        tenant_id: TenantId::from_uuid(id(1)),
-        actor: Actor::User {
-            id: UserId::from_uuid(id(2)),
-            roles: vec![Role::Customer],
-            vip: false,
-        },
-        ip: None,
-    };
+    let buyer = customer(1, 2);
     assert!(matches!(
         service.get_order(&buyer, OrderId::from_uuid(id(3))).await,
         Err(UseCaseError::NotFound { .. })
@@ -170,4 +175,59 @@ async fn a_service_wires_only_the_ports_it_calls() {
             .contains("OrderScans is not wired"),
         "{unwired}"
     );
+}
+
+#[tokio::test]
+async fn orders_stored_in_memory_are_listed_by_the_use_cases_and_fall_due_with_the_clock() {
+    let now = datetime!(2026-12-01 12:00 UTC);
+    let clock = Arc::new(ManualClock::at(now));
+    let store = Arc::new(MemoryStore::new(clock.clone()));
+    let mut order = new_order(now);
+    let events = order
+        .reserve(HoldId::new("h"), now + Duration::minutes(15), now)
+        .expect("reserved");
+    assert_eq!(events[0].name(), "order.reserved");
+    store
+        .commit(&OrderChange {
+            order: order.clone(),
+            audit: Vec::new(),
+            outbox: Vec::new(),
+            consumed_cart: None,
+            promo_redemption: None,
+            inbox: None,
+            quota: None,
+            idempotency: None,
+        })
+        .await
+        .expect("stored");
+    let ports = order_domain::use_cases::Ports::builder(
+        clock.clone(),
+        Arc::new(order_domain::adapters::SequentialIds::default()),
+    )
+    .storage(store)
+    .build();
+    let service = OrderService::new(
+        ports,
+        DomainConfig::default(),
+        GoodsCatalogConfig::default(),
+    );
+    let buyer = customer(2, 3);
+    let page = OrderPageRequest {
+        limit: 10,
+        offset: 0,
+        after: None,
+    };
+    let mine = service
+        .list_orders(&buyer, OrderFilter::default(), page)
+        .await
+        .expect("listed");
+    assert_eq!(mine.total, 1);
+    assert_eq!(mine.orders[0].id(), order.id());
+    assert_eq!(mine.orders[0].version(), 1, "stored once");
+
+    assert!(service.due_for_expiry(10).await.expect("scan").is_empty());
+    clock.advance(Duration::hours(1));
+    let due = service.due_for_expiry(10).await.expect("scan");
+    assert_eq!(due.len(), 1, "past its window and the grace period");
+    assert_eq!(due[0].order_id, order.id());
 }

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `SystemClock` | [`Clock`](crate::ports::Clock): the machine's UTC time, in microseconds | `system` |
 //! | `UuidV7Ids` | [`IdGenerator`](crate::ports::IdGenerator): time-ordered UUID v7, random order-number entropy | `system` |
+//! | `MemoryStore` | every storage port of the order path (orders, scans, audit, unit of work, refunds, carts, promotions, outbox, inbox) in memory, under the same contract tests as PostgreSQL | `memory` |
 //! | [`ManualClock`] | [`Clock`](crate::ports::Clock): a time the test sets and moves | — |
 //! | [`NotWired`] | every storage and upstream port: each call fails naming the port (what [`Ports::builder`](crate::use_cases::Ports::builder) fills in) | — |
 //! | [`SequentialIds`] | [`IdGenerator`](crate::ports::IdGenerator): 1, 2, 3, … as UUIDs, fixed entropy | — |
@@ -14,6 +15,8 @@
 
 mod clock;
 mod ids;
+#[cfg(any(test, feature = "memory"))]
+mod memory;
 mod not_wired;
 
 pub use self::clock::ManualClock;
@@ -22,4 +25,6 @@ pub use self::clock::SystemClock;
 pub use self::ids::SequentialIds;
 #[cfg(feature = "system")]
 pub use self::ids::UuidV7Ids;
+#[cfg(any(test, feature = "memory"))]
+pub use self::memory::MemoryStore;
 pub use self::not_wired::{NotWired, NotWiredError};

@@ -375,6 +375,52 @@ pub struct OrderChange {
     pub idempotency: Option<IdempotencyRecord>,
 }
 
+impl OrderChange {
+    /// Whether the change carries what only a new order's commit may: a cart to empty, a promo
+    /// code, quota places or an idempotency key.
+    pub fn claims_creation_extras(&self) -> bool {
+        self.consumed_cart.is_some()
+            || self.promo_redemption.is_some()
+            || self.quota.is_some()
+            || self.idempotency.is_some()
+    }
+
+    /// Whether the change is a status change of a stored, unpaid order with nothing but its
+    /// audit entries and outbox events: what [`UnitOfWork::commit_batch`] accepts.
+    pub fn is_plain_status_change(&self) -> bool {
+        let order = self.order.record();
+        order.version > 0
+            && order.refunds.is_empty()
+            && order.ticket_ids.is_empty()
+            && order.shipment.is_none()
+            && self.inbox.is_none()
+            && !self.claims_creation_extras()
+    }
+}
+
+/// Refuses a batch [`UnitOfWork::commit_batch`] must not store: changes of several tenants, or
+/// any change that is not [`OrderChange::is_plain_status_change`].
+///
+/// # Errors
+/// [`RepositoryError::Corrupt`] naming the rule broken.
+pub fn check_batch(changes: &[OrderChange]) -> Result<(), RepositoryError> {
+    let Some(first) = changes.first() else {
+        return Ok(());
+    };
+    let tenant = first.order.tenant_id();
+    if changes.iter().any(|c| c.order.tenant_id() != tenant) {
+        return Err(RepositoryError::Corrupt(Cause::from(
+            "a batch stores one tenant's orders",
+        )));
+    }
+    if !changes.iter().all(OrderChange::is_plain_status_change) {
+        return Err(RepositoryError::Corrupt(Cause::from(
+            "a batch stores status changes of stored, unpaid orders without extras only",
+        )));
+    }
+    Ok(())
+}
+
 /// Writes an [`OrderChange`] in one database transaction.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -390,7 +436,8 @@ pub trait UnitOfWork: Send + Sync {
     /// [`RepositoryError::OrderNumberTaken`] when a new order's number exists in its tenant,
     /// [`RepositoryError::IdempotencyKeyTaken`] when another live order holds
     /// `change.idempotency`'s key, [`RepositoryError::PromoCodeUsedUp`] when the redeemed code
-    /// reached its usage limit; nothing is written then. A failure while committing MUST be
+    /// reached its usage limit (overall or the buyer's) and [`RepositoryError::Rejected`] when the
+    /// tenant has no such code; nothing is written then. A failure while committing MUST be
     /// [`RepositoryError::CommitOutcomeUnknown`], never `Unavailable`. An order leaving the active statuses
     /// MUST give its place in the per-event quota back in the same transaction.
     async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError>;
@@ -399,7 +446,7 @@ pub trait UnitOfWork: Send + Sync {
     /// own version check: the answer says, per change, whether it was stored (`false`: the
     /// order changed meanwhile, and nothing of that change was written). Only order state,
     /// audit and outbox are written (the expiry job's batches): a change carrying a cart, promo
-    /// code, message, quota or idempotency key MUST be refused.
+    /// code, message, quota or idempotency key MUST be refused ([`check_batch`] decides it).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] (nothing stored) or [`RepositoryError::Corrupt`].

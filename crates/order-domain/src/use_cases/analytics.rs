@@ -12,6 +12,9 @@ impl OrderService {
     /// `window`. Returns how many tenants were refreshed; one tenant's failure does not stop the
     /// others.
     ///
+    /// # Ports
+    /// `analytics`.
+    ///
     /// # Errors
     /// Storage errors while listing tenants.
     pub async fn aggregate_metrics(
@@ -33,6 +36,9 @@ impl OrderService {
 
     /// `GET /api/v1/admin/analytics`: the tenant's latest snapshot, computed now when the job has
     /// not produced one yet.
+    ///
+    /// # Ports
+    /// `analytics`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] unless an admin; storage errors.

@@ -151,6 +151,9 @@ impl OrderService {
 
     /// The owner's cart with availability and the totals preview.
     ///
+    /// # Ports
+    /// `carts`, `inventory`, `products`, `promotions`.
+    ///
     /// # Errors
     /// Storage and upstream failures; [`UseCaseError::PromoCode`] for an unusable code.
     pub async fn view_cart(
@@ -164,6 +167,9 @@ impl OrderService {
 
     /// Adds `quantity` units of a product with `attributes` at its current price; the same
     /// product with the same attributes adds to its line. Returns the view and the line.
+    ///
+    /// # Ports
+    /// `carts`, `inventory`, `products`, `promotions`.
     ///
     /// # Errors
     /// 422 at `productId` when the product is not sold; [`UseCaseError::Cart`] when a limit
@@ -215,6 +221,9 @@ impl OrderService {
 
     /// Sets a line's quantity (0 removes it).
     ///
+    /// # Ports
+    /// `carts`, `inventory`, `products`, `promotions`.
+    ///
     /// # Errors
     /// [`UseCaseError::Cart`] for an unknown line or a quantity over the limit.
     pub async fn change_cart_line(
@@ -236,6 +245,9 @@ impl OrderService {
 
     /// Removes a line.
     ///
+    /// # Ports
+    /// `carts`, `inventory`, `products`, `promotions`.
+    ///
     /// # Errors
     /// [`UseCaseError::Cart`] for an unknown line.
     pub async fn remove_cart_line(
@@ -255,6 +267,9 @@ impl OrderService {
 
     /// Empties the owner's cart.
     ///
+    /// # Ports
+    /// `carts`.
+    ///
     /// # Errors
     /// Storage failures.
     pub async fn clear_cart(&self, scope: &CartScope) -> Result<(), UseCaseError> {
@@ -269,6 +284,9 @@ impl OrderService {
 
     /// Moves the cart of anonymous `session` into the signed-in buyer's cart (quantities add, the
     /// limits hold) and deletes it, in one transaction. Without a session cart nothing changes.
+    ///
+    /// # Ports
+    /// `carts`, `inventory`, `products`, `promotions`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for a caller who is not a user; [`UseCaseError::Cart`] across

@@ -101,6 +101,9 @@ impl OrderService {
     /// Creates a RESERVED ticket order: limits, event and quotas are checked, prices come from the
     /// ticket service, then hold → payment intent → persist.
     ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Validation`] (with field paths), [`UseCaseError::Quota`],
     /// [`UseCaseError::SoldOut`], [`UseCaseError::PaymentDeclined`], [`UseCaseError::Upstream`]
@@ -289,6 +292,10 @@ impl OrderService {
     /// Creates a RESERVED goods order from the caller's cart: current catalog prices, promotions,
     /// promo code, tax by destination and shipping; then stock reservation → payment intent →
     /// persist (which also empties the cart and counts the promo code).
+    ///
+    /// # Ports
+    /// `carts`, `incidents`, `inventory`, `orders`, `payments`, `products`, `promotions`,
+    /// `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::create_ticket_order`], plus [`UseCaseError::PromoCode`] and

@@ -13,6 +13,9 @@ impl OrderService {
     /// The expiry job's next batch: up to `limit` orders past their window plus grace, oldest
     /// first.
     ///
+    /// # Ports
+    /// `scans`.
+    ///
     /// # Errors
     /// Storage errors.
     pub async fn due_for_expiry(&self, limit: u32) -> Result<Vec<ExpiringOrder>, UseCaseError> {
@@ -31,6 +34,9 @@ impl OrderService {
     ///
     /// Payment intents are not cancelled here: each lapses by itself at its order's window plus
     /// grace (decision 0016), which is over for every order the job takes (decision 0025).
+    ///
+    /// # Ports
+    /// `incidents`, `inventory`, `orders`, `tickets`, `unit_of_work`.
     pub async fn expire_batch(
         &self,
         job: &str,

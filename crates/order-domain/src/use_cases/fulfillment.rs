@@ -24,6 +24,9 @@ impl OrderService {
     /// CONFIRMED → PROCESSING (warehouse or admin): the paid stock is allocated at a warehouse
     /// and its pick list answered. Again on a PROCESSING order: the same pick list.
     ///
+    /// # Ports
+    /// `inventory`, `orders`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`], [`UseCaseError::NotFound`], [`UseCaseError::InvalidTransition`];
     /// upstream errors (the order is unchanged).
@@ -54,6 +57,9 @@ impl OrderService {
     /// PROCESSING → SHIPPED: with `manual`, the carrier and tracking number the warehouse gives;
     /// otherwise a label bought from the shipping service (carrier, tracking number, label URL).
     /// The delivery estimate is recorded. Again on a SHIPPED order: the order as it is.
+    ///
+    /// # Ports
+    /// `orders`, `shipping`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::start_fulfillment`], plus upstream errors (the order is unchanged).
@@ -112,6 +118,9 @@ impl OrderService {
 
     /// SHIPPED → DELIVERED. Again on a DELIVERED order: the order as it is.
     ///
+    /// # Ports
+    /// `orders`, `unit_of_work`.
+    ///
     /// # Errors
     /// As [`OrderService::start_fulfillment`].
     pub async fn deliver(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
@@ -127,6 +136,9 @@ impl OrderService {
 
     /// PROCESSING → CANCELLED after a processing error (seed 000): refunded in full and its
     /// stock reservation let go.
+    ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::start_fulfillment`]; refund and storage errors.
@@ -153,6 +165,9 @@ impl OrderService {
     }
 
     /// `POST /orders/{id}/returns` by the owner: SHIPPED/DELIVERED → RETURNED within the window.
+    ///
+    /// # Ports
+    /// `orders`, `unit_of_work`.
     ///
     /// # Errors
     /// [`UseCaseError::Order`] (`ReturnWindowClosed`), [`UseCaseError::InvalidTransition`],

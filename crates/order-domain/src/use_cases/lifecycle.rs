@@ -34,6 +34,9 @@ impl OrderService {
     /// `POST /orders/{id}/reserve`: holds a PENDING order's tickets or stock, or extends a
     /// RESERVED order's hold, under the order's distributed lock.
     ///
+    /// # Ports
+    /// `incidents`, `inventory`, `locks`, `orders`, `tickets`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Locked`] when another request holds the lock; [`UseCaseError::NotFound`],
     /// [`UseCaseError::InvalidTransition`], [`UseCaseError::SoldOut`] or upstream/storage errors.
@@ -106,6 +109,9 @@ impl OrderService {
     /// Payment succeeded (internal confirm, `payment.succeeded`, confirm-payment): the hold is
     /// committed upstream, then the order is CONFIRMED with its tickets.
     ///
+    /// # Ports
+    /// `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::InvalidTransition`] unless PENDING/RESERVED; [`UseCaseError::Order`]
     /// when the intent is not the order's; upstream/storage errors (the order is unchanged and
@@ -125,6 +131,9 @@ impl OrderService {
     /// service. Success → CONFIRMED, as [`Self::confirm`]; a decline → the order is cancelled
     /// (its holds or stock released) and the answer is [`UseCaseError::PaymentDeclined`].
     /// Confirming a CONFIRMED order with its own intent answers it again.
+    ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for anyone but the owner; [`UseCaseError::Order`] when the
@@ -208,6 +217,9 @@ impl OrderService {
 
     /// `ticket.allocated`: records the issued tickets on a CONFIRMED ticket order.
     ///
+    /// # Ports
+    /// `orders`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::InvalidTransition`] unless CONFIRMED; storage errors.
     pub async fn attach_tickets(
@@ -256,6 +268,9 @@ impl OrderService {
     /// `POST /orders/{id}/cancel` by its owner or an admin, or `payment.failed`. Unpaid orders
     /// cancel freely; paid ticket orders follow the refund policy (cutoff, retention); paid goods
     /// orders are refunded in full. Holds are released and refunds paid after the commit.
+    ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// [`UseCaseError::RefundDenied`] past the cutoff; [`UseCaseError::InvalidTransition`];
@@ -332,6 +347,9 @@ impl OrderService {
 
     /// Expires one PENDING/RESERVED order whose window has ended, and releases its hold.
     ///
+    /// # Ports
+    /// `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Order`] (`NotYetExpired`) before the window ends;
     /// [`UseCaseError::InvalidTransition`] from other statuses; storage errors.
@@ -341,6 +359,9 @@ impl OrderService {
 
     /// Expires one PENDING/RESERVED order; with `forced` (an operator's reason) also while its
     /// window is still running (SPEC §8's `"force": true`). Only services and admins may force.
+    ///
+    /// # Ports
+    /// `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`Self::expire`]; [`UseCaseError::Forbidden`] when a buyer forces.
@@ -373,6 +394,9 @@ impl OrderService {
 
     /// `GET /internal/v1/orders/expiring`: orders whose window ends within `within`.
     ///
+    /// # Ports
+    /// `scans`.
+    ///
     /// # Errors
     /// Storage errors.
     pub async fn list_expiring(
@@ -389,6 +413,10 @@ impl OrderService {
 
     /// `POST /internal/v1/orders/bulk/cancel`: the organiser cancelled the event; every active
     /// order is cancelled and paid ones are refunded in full. One result per order.
+    ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `scans`, `tickets`,
+    /// `unit_of_work`.
     ///
     /// # Errors
     /// Storage errors while listing; per-order failures are in the results.

@@ -23,6 +23,9 @@ impl OrderService {
     /// full); an unpaid order's line is refunded once the payment arrives. The line's tickets or
     /// stock are released after the commit.
     ///
+    /// # Ports
+    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for anyone but the owner or an admin; [`UseCaseError::Order`]
     /// (`ItemNotFound`, `ItemAlreadyCancelled`, `LineCancellationClosed`);

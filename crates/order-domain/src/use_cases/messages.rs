@@ -12,6 +12,10 @@ use crate::ports::{HoldError, InboxMessage, RepositoryError, StockError, Upstrea
 impl OrderService {
     /// Applies one consumed message for `consumer` (the queue's name, part of the inbox key).
     ///
+    /// # Ports
+    /// `events`, `inbox`, `incidents`, `inventory`, `orders`, `payments`, `tickets`,
+    /// `unit_of_work`.
+    ///
     /// # Errors
     /// Errors worth retrying ([`UseCaseError::is_retryable`]) and permanent ones (an unknown
     /// order, a foreign payment intent) that belong in the dead-letter queue.

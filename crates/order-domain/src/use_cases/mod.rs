@@ -9,6 +9,12 @@
 //! earlier ones in reverse. After a commit, releasing holds and paying refunds are follow-ups whose
 //! failure never undoes the stored change (holds expire upstream; a failed refund stays FAILED
 //! and retryable).
+//!
+//! Each use case's `# Ports` section names the fields of [`Ports`] (for [`WebhookService`], of
+//! [`WebhookPorts`]) it calls on some path, `clock` and `ids` aside, which every `Ports` has: a
+//! service that wires those through [`Ports::builder`] never meets a
+//! [`NotWired`](crate::adapters::NotWired) port. A test derives the lists from the code, so they
+//! stay true.
 
 mod analytics;
 mod carts;

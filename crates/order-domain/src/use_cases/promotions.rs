@@ -17,6 +17,9 @@ impl OrderService {
 
     /// The tenant's promo codes.
     ///
+    /// # Ports
+    /// `promotions`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for non-admins; storage errors.
     pub async fn list_promo_codes(
@@ -28,6 +31,9 @@ impl OrderService {
     }
 
     /// Creates a code; its text is stored upper-case and matched case-insensitively.
+    ///
+    /// # Ports
+    /// `promotions`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`]; 422 for a percentage over 100 % or a window that ends before
@@ -68,6 +74,9 @@ impl OrderService {
     }
 
     /// Retires a code now.
+    ///
+    /// # Ports
+    /// `promotions`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`]; [`UseCaseError::NotFound`] for an unknown code.

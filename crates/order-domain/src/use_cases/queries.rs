@@ -20,6 +20,9 @@ impl OrderService {
 
     /// `GET /orders/{id}`: the owner's order, or any order of the tenant for admins.
     ///
+    /// # Ports
+    /// `orders`.
+    ///
     /// # Errors
     /// [`UseCaseError::NotFound`] when absent or not visible.
     pub async fn get_order(
@@ -32,6 +35,9 @@ impl OrderService {
 
     /// `GET /orders`: customers see their own orders whatever the filter says; admins and
     /// warehouse staff the tenant's.
+    ///
+    /// # Ports
+    /// `orders`.
     ///
     /// # Errors
     /// Storage errors.
@@ -49,6 +55,9 @@ impl OrderService {
 
     /// `GET /admin/orders`: the tenant-wide search, for admins only.
     ///
+    /// # Ports
+    /// `orders`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for anyone but an admin; storage errors.
     pub async fn search_orders(
@@ -64,6 +73,9 @@ impl OrderService {
     }
 
     /// `GET /orders/{id}/events`: the audit trail.
+    ///
+    /// # Ports
+    /// `audit`, `orders`.
     ///
     /// # Errors
     /// [`UseCaseError::NotFound`] when the order is absent or not visible.

@@ -13,6 +13,9 @@ impl OrderService {
     /// the refund policy. Below the auto-approval threshold it is paid at once; otherwise it waits
     /// for an admin.
     ///
+    /// # Ports
+    /// `events`, `orders`, `payments`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::RefundDenied`] past the cutoff, [`UseCaseError::Order`] when the amount
     /// exceeds what is left, [`UseCaseError::InvalidTransition`] in other statuses.
@@ -71,6 +74,9 @@ impl OrderService {
 
     /// `POST /admin/refunds/{id}/approve`: approves a PENDING refund and pays it.
     ///
+    /// # Ports
+    /// `orders`, `payments`, `refunds`, `unit_of_work`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for non-admins; [`UseCaseError::NotFound`];
     /// [`UseCaseError::Order`] when the refund is not PENDING.
@@ -88,6 +94,9 @@ impl OrderService {
 
     /// `POST /admin/refunds/{id}/reject`.
     ///
+    /// # Ports
+    /// `orders`, `refunds`, `unit_of_work`.
+    ///
     /// # Errors
     /// As [`OrderService::approve_refund`].
     pub async fn reject_refund(
@@ -104,6 +113,9 @@ impl OrderService {
     }
 
     /// Retries the payout of a FAILED refund (admin or the retry job).
+    ///
+    /// # Ports
+    /// `orders`, `payments`, `refunds`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::approve_refund`].
@@ -130,6 +142,9 @@ impl OrderService {
     /// The retry job: pays out again, as the system actor `refund-retry`, every FAILED refund
     /// whose retry is due at `before` (at most `limit`). A refund that fails again gets its next
     /// retry from the schedule; one whose order moved on is counted and left.
+    ///
+    /// # Ports
+    /// `orders`, `payments`, `refunds`, `scans`, `unit_of_work`.
     ///
     /// # Errors
     /// Storage errors of the due-list query; a refund's own failure is counted, not returned.
@@ -162,6 +177,9 @@ impl OrderService {
 
     /// `GET /admin/refunds?status=…`.
     ///
+    /// # Ports
+    /// `refunds`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] for non-admins; storage errors.
     pub async fn list_refunds(
@@ -183,6 +201,9 @@ impl OrderService {
     /// `POST /orders/{id}/returns/receive` (warehouse received the goods): refunds what a
     /// RETURNED goods order sent back — the whole order except shipping, or the returned lines'
     /// shares less their share of shipping — which makes it REFUNDED.
+    ///
+    /// # Ports
+    /// `orders`, `payments`, `unit_of_work`.
     ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] unless warehouse or admin; [`UseCaseError::InvalidTransition`]

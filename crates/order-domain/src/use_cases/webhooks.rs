@@ -82,6 +82,9 @@ impl WebhookService {
 
     /// Subscribes the admin's tenant; the answer carries the signing secret, shown this once.
     ///
+    /// # Ports
+    /// `repository`, `transport`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] unless admin; [`UseCaseError::Validation`] at `url` (refused
     /// address) or `eventTypes` (unknown type); storage errors.
@@ -110,6 +113,9 @@ impl WebhookService {
 
     /// The tenant's subscriptions with their figures.
     ///
+    /// # Ports
+    /// `repository`.
+    ///
     /// # Errors
     /// [`UseCaseError::Forbidden`] unless admin; storage errors.
     pub async fn subscriptions(
@@ -135,6 +141,9 @@ impl WebhookService {
 
     /// One subscription with its figures.
     ///
+    /// # Ports
+    /// `repository`.
+    ///
     /// # Errors
     /// [`UseCaseError::NotFound`] (another tenant's too); [`UseCaseError::Forbidden`].
     pub async fn subscription(
@@ -155,6 +164,9 @@ impl WebhookService {
     }
 
     /// A PATCH of a subscription; a new URL is checked like at creation.
+    ///
+    /// # Ports
+    /// `repository`, `transport`.
     ///
     /// # Errors
     /// As [`Self::subscribe`], and [`UseCaseError::NotFound`].
@@ -181,6 +193,9 @@ impl WebhookService {
 
     /// Deletes a subscription with its delivery log.
     ///
+    /// # Ports
+    /// `repository`.
+    ///
     /// # Errors
     /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
     pub async fn unsubscribe(
@@ -203,6 +218,9 @@ impl WebhookService {
 
     /// A new signing secret, shown this once; the previous one signs too for 24 h.
     ///
+    /// # Ports
+    /// `repository`, `transport`.
+    ///
     /// # Errors
     /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
     pub async fn rotate_secret(
@@ -222,6 +240,9 @@ impl WebhookService {
 
     /// A subscription's delivery log, newest first.
     ///
+    /// # Ports
+    /// `repository`.
+    ///
     /// # Errors
     /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
     pub async fn deliveries(
@@ -240,6 +261,9 @@ impl WebhookService {
     }
 
     /// Sends a delivery again: due now, same `webhook-id`, a fresh timestamp when it goes.
+    ///
+    /// # Ports
+    /// `repository`.
     ///
     /// # Errors
     /// [`UseCaseError::NotFound`] (subscription or delivery); [`UseCaseError::Forbidden`].
@@ -263,6 +287,9 @@ impl WebhookService {
 
     /// A committed order event: one delivery per enabled subscription of its tenant that wants
     /// it. Idempotent per event (a redelivered message adds nothing).
+    ///
+    /// # Ports
+    /// `repository`.
     ///
     /// # Errors
     /// Storage errors (retryable: the consumer tries again).
@@ -309,6 +336,9 @@ impl WebhookService {
 
     /// Leases up to `limit` due deliveries for this worker.
     ///
+    /// # Ports
+    /// `repository`.
+    ///
     /// # Errors
     /// Storage errors.
     pub async fn claim_due(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, UseCaseError> {
@@ -321,6 +351,9 @@ impl WebhookService {
 
     /// One attempt of a claimed delivery: signed with the secrets that sign now, sent, and its
     /// outcome stored (the next attempt's time, the breaker, a 410 disabling the subscription).
+    ///
+    /// # Ports
+    /// `repository`, `transport`.
     ///
     /// # Errors
     /// Storage errors (the lease then runs out and another attempt is made).
@@ -376,6 +409,9 @@ impl WebhookService {
     }
 
     /// Deletes the delivery log older than 30 days; returns how many deliveries went.
+    ///
+    /// # Ports
+    /// `repository`.
     ///
     /// # Errors
     /// Storage errors.

@@ -140,6 +140,33 @@ wiring!(
 );
 
 impl PortsBuilder {
+    /// Wires one store as every storage port of the order path — orders, scans, audit,
+    /// refunds, carts, promotions, the unit of work and the inbox — as a
+    /// `adapters::MemoryStore` (feature `memory`) or the PostgreSQL adapter implements them
+    /// all. Analytics stays as it was.
+    pub fn storage<S>(mut self, store: Arc<S>) -> Self
+    where
+        S: OrderRepository
+            + OrderScans
+            + AuditLog
+            + RefundRepository
+            + CartRepository
+            + PromotionRepository
+            + UnitOfWork
+            + Inbox
+            + 'static,
+    {
+        self.0.orders = store.clone();
+        self.0.scans = store.clone();
+        self.0.audit = store.clone();
+        self.0.refunds = store.clone();
+        self.0.carts = store.clone();
+        self.0.promotions = store.clone();
+        self.0.unit_of_work = store.clone();
+        self.0.inbox = store;
+        self
+    }
+
     /// The ports.
     pub fn build(self) -> Ports {
         self.0

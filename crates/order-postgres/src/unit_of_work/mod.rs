@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use order_domain::policy::QuotaExceeded;
-use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork};
+use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork, check_batch};
 
 use crate::{PgStore, corrupt};
 
@@ -56,11 +56,7 @@ impl UnitOfWork for PgStore {
                 return Err(RepositoryError::PromoCodeUsedUp);
             }
         } else {
-            if change.consumed_cart.is_some()
-                || change.promo_redemption.is_some()
-                || change.quota.is_some()
-                || change.idempotency.is_some()
-            {
+            if change.claims_creation_extras() {
                 return Err(corrupt(
                     "carts, promo codes, quotas and idempotency keys go with a new order only",
                 ));
@@ -83,30 +79,11 @@ impl UnitOfWork for PgStore {
         fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "commit_batch", changes = changes.len())
     )]
     async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
+        check_batch(changes)?;
         let Some(first) = changes.first() else {
             return Ok(Vec::new());
         };
         let tenant = first.order.tenant_id();
-        if changes.iter().any(|c| c.order.tenant_id() != tenant) {
-            return Err(corrupt("a batch stores one tenant's orders"));
-        }
-        let only_status_changes = changes.iter().all(|change| {
-            let order = change.order.record();
-            order.version > 0
-                && order.refunds.is_empty()
-                && order.ticket_ids.is_empty()
-                && order.shipment.is_none()
-                && change.consumed_cart.is_none()
-                && change.promo_redemption.is_none()
-                && change.inbox.is_none()
-                && change.quota.is_none()
-                && change.idempotency.is_none()
-        });
-        if !only_status_changes {
-            return Err(corrupt(
-                "a batch stores status changes of stored, unpaid orders without extras only",
-            ));
-        }
         let mut tx = self.tenant_tx(tenant).await?;
         let stored = update_batch(&mut tx, *tenant.as_uuid(), changes).await?;
         tx.commit().await.map_err(|error| {
