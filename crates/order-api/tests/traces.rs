@@ -9,18 +9,18 @@
 #[path = "api/helpers.rs"]
 #[allow(dead_code, unused_imports)]
 mod helpers;
+#[path = "api/messaging.rs"]
+#[allow(dead_code)]
+mod messaging;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration as StdDuration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
-use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
 use opentelemetry::trace::SpanKind;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use order_amqp::{EXCHANGE, EventPublisher, OutboxRelay};
@@ -31,11 +31,12 @@ use order_domain::order::OrderStatus;
 use order_domain::use_cases::{WebhookPorts, WebhookService};
 use order_domain::webhooks::NewSubscription;
 use order_http_clients::{HttpWebhookTransport, WebhookTransportConfig};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use helpers::*;
+use messaging::{messaging, publish_payment_succeeded};
 
 /// The exporter every test of this binary reads (the subscriber is global, installed once).
 fn exporter() -> &'static InMemorySpanExporter {
@@ -88,13 +89,6 @@ async fn spans_once(trace_id: &str, done: impl Fn(&[SpanData]) -> bool) -> Vec<S
 
 fn has_span(spans: &[SpanData], name: &str, kind: SpanKind) -> bool {
     spans.iter().any(|s| s.name == name && s.span_kind == kind)
-}
-
-fn messaging() -> Setup {
-    Setup {
-        messaging: true,
-        ..Setup::default()
-    }
 }
 
 /// A queue of our own on the events exchange, to read what the relay publishes.
@@ -196,15 +190,8 @@ async fn one_trace_follows_an_order_from_the_request_to_its_upstream_calls_and_i
     );
 
     // The upstreams received our trace in their `traceparent`.
-    let seen: Vec<Value> = app
-        .client
-        .get(format!("{}/_admin/traceparents", app.simulator))
-        .send()
-        .await
-        .expect("simulator")
-        .json()
-        .await
-        .expect("json");
+    let seen = app.simulator_read("traceparents").await;
+    let seen = seen.as_array().expect("a list of requests");
     for service in ["tickets", "payments"] {
         assert!(
             seen.iter().any(|r| r["service"] == service
@@ -259,40 +246,8 @@ async fn a_consumed_message_continues_the_trace_its_sender_gave_it() {
     let order = app.new_order(1, 1).await;
     let (trace_id, traceparent) = remote_caller();
 
-    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
     let id = format!("traced-{}", Uuid::new_v4());
-    let body = json!({
-        "id": id,
-        "type": "payment.succeeded",
-        "version": 1,
-        "occurredAt": "2026-11-22T10:00:00Z",
-        "tenantId": tenant_a(),
-        "orderId": order["id"],
-        "data": { "paymentIntentId": order["paymentIntentId"] },
-    });
-    let mut headers = FieldTable::default();
-    headers.insert(
-        "traceparent".into(),
-        AMQPValue::LongString(LongString::from(traceparent)),
-    );
-    channel
-        .basic_publish(
-            "payment.events".into(),
-            "payment.succeeded".into(),
-            BasicPublishOptions::default(),
-            &serde_json::to_vec(&body).expect("json"),
-            BasicProperties::default()
-                .with_message_id(id.as_str().into())
-                .with_headers(headers),
-        )
-        .await
-        .expect("publish")
-        .await
-        .expect("published");
-    let _ = connection.close(200, "done".into()).await;
+    publish_payment_succeeded(&order, &id, Some(&traceparent)).await;
 
     // The consumer's span and the transaction that confirmed the order are in the sender's trace.
     let spans = spans_once(&trace_id, |spans| {

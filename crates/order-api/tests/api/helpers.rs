@@ -530,8 +530,13 @@ impl TestApp {
     }
 
     pub(crate) async fn simulator_state(&self) -> Value {
+        self.simulator_read("state").await
+    }
+
+    /// The simulator's `GET /_admin/{what}` (state, faults, traceparents).
+    pub(crate) async fn simulator_read(&self, what: &str) -> Value {
         self.client
-            .get(format!("{}/_admin/state", self.simulator))
+            .get(format!("{}/_admin/{what}", self.simulator))
             .send()
             .await
             .expect("simulator")
@@ -572,15 +577,7 @@ impl TestApp {
 
     /// Ticket-service requests the simulator served since the faults were set.
     pub(crate) async fn ticket_requests(&self) -> u64 {
-        let faults: Value = self
-            .client
-            .get(format!("{}/_admin/faults", self.simulator))
-            .send()
-            .await
-            .expect("simulator")
-            .json()
-            .await
-            .expect("json");
+        let faults = self.simulator_read("faults").await;
         faults["tickets"]["requests"].as_u64().unwrap_or(0)
     }
 }

@@ -2,6 +2,7 @@
 //! both on loopback ports.
 
 mod helpers;
+mod messaging;
 
 mod analytics;
 mod cli;

@@ -4,20 +4,12 @@
 
 use std::time::Duration as StdDuration;
 
-use lapin::options::BasicPublishOptions;
-use lapin::{BasicProperties, Connection, ConnectionProperties};
 use order_api::jobs::expire_due_orders;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::*;
-
-fn messaging() -> Setup {
-    Setup {
-        messaging: true,
-        ..Setup::default()
-    }
-}
+use crate::messaging::{messaging, publish_payment_succeeded};
 
 /// Orders whose hold runs out after a second and whose grace period is a second.
 fn messaging_with_short_holds() -> Setup {
@@ -95,36 +87,6 @@ fn count(history: &[Value], event_type: &str) -> usize {
         .count()
 }
 
-/// Publishes `payment.succeeded` for `order` with message id `id`, as the payment service would.
-async fn publish_payment_succeeded(order: &Value, id: &str) {
-    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
-    let body = json!({
-        "id": id,
-        "type": "payment.succeeded",
-        "version": 1,
-        "occurredAt": "2026-11-22T10:00:00Z",
-        "tenantId": tenant_a(),
-        "orderId": order["id"],
-        "data": { "paymentIntentId": order["paymentIntentId"] },
-    });
-    channel
-        .basic_publish(
-            "payment.events".into(),
-            "payment.succeeded".into(),
-            BasicPublishOptions::default(),
-            &serde_json::to_vec(&body).expect("json"),
-            BasicProperties::default().with_message_id(id.into()),
-        )
-        .await
-        .expect("publish")
-        .await
-        .expect("published");
-    let _ = connection.close(200, "done".into()).await;
-}
-
 #[tokio::test]
 async fn a_payment_announced_by_the_payment_service_confirms_the_order() {
     let app = spawn_with(messaging()).await;
@@ -148,8 +110,8 @@ async fn a_duplicated_payment_succeeded_confirms_once() {
     let order = app.new_order(1, 1).await;
     app.pay(&order).await;
     let id = format!("dup-{}", Uuid::new_v4());
-    publish_payment_succeeded(&order, &id).await;
-    publish_payment_succeeded(&order, &id).await;
+    publish_payment_succeeded(&order, &id, None).await;
+    publish_payment_succeeded(&order, &id, None).await;
     app.eventually(1, &order, |o| o["status"] == "CONFIRMED")
         .await;
     // Let the second copy (and the simulator's own announcement) be consumed too.
