@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Every public item is documented: docs.rs is the manual of the services that build on us.
+#![warn(missing_docs)]
 //!
 //! ## Modules
 //!
