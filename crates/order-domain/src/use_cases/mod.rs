@@ -19,6 +19,7 @@
 mod analytics;
 mod carts;
 mod create;
+mod create_goods;
 mod error;
 mod expiry;
 mod fulfillment;
@@ -40,9 +41,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub use self::carts::{CART_TTL, CartAddition, CartLineView, CartPreview, CartScope, CartView};
-pub use self::create::{
-    CreateGoodsOrder, CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest,
-};
+pub use self::create::{CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest};
+pub use self::create_goods::CreateGoodsOrder;
 pub use self::error::UseCaseError;
 pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
