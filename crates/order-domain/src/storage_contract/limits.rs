@@ -97,9 +97,15 @@ pub async fn concurrent_orders_of_one_buyer_never_exceed_the_daily_quota(store: 
         .expect("a new day has room again");
 }
 
-/// An order that leaves PENDING, RESERVED and CONFIRMED gives its place in the event quota
-/// back in its own commit.
+/// Only claimed places count; an order that leaves PENDING, RESERVED and CONFIRMED gives its
+/// place in the event quota back in its own commit.
 pub async fn an_order_leaving_the_active_statuses_gives_its_event_place_back(store: &impl Storage) {
+    // An order stored without a claim takes no place.
+    let (_, unclaimed) = reserved(new_order(tenant_a(), 5, 7, 9), 50_000);
+    store
+        .commit(&unclaimed)
+        .await
+        .expect("an order without a claim");
     let first = claiming(1, 9, claim(9, 20, 1));
     store.commit(&first).await.expect("first order");
     assert_eq!(

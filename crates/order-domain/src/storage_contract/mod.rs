@@ -81,7 +81,7 @@ macro_rules! storage_contract_tests {
         $crate::storage_contract_tests!(@each $fresh;
             an_order_round_trips_with_its_audit_trail_and_outbox_event,
             a_stale_version_is_a_conflict_and_writes_nothing,
-            another_tenant_sees_none_of_the_orders_refunds_or_keys,
+            another_tenant_sees_none_of_the_orders_or_keys_and_changes_none,
             a_message_is_recorded_once_with_its_effect,
             lists_filter_page_count_and_sum_only_matching_orders,
             a_batch_stores_each_change_under_its_own_version,

@@ -7,7 +7,7 @@ use super::Storage;
 use super::fixtures::*;
 use crate::ids::{OrderId, PaymentIntentId, TicketId};
 use crate::money::{Currency, Money};
-use crate::order::OrderStatus;
+use crate::order::{Order, OrderStatus};
 use crate::ports::{
     IdempotencyRecord, InboxMessage, OrderFilter, OrderPageRequest, RepositoryError,
 };
@@ -97,14 +97,14 @@ pub async fn a_stale_version_is_a_conflict_and_writes_nothing(store: &impl Stora
 
 /// Reads with another tenant find nothing of tenant A's, and a change of A's order under B's
 /// name stores nothing.
-pub async fn another_tenant_sees_none_of_the_orders_refunds_or_keys(store: &impl Storage) {
-    let (order, mut change) = reserved(new_order(tenant_a(), 3, 7, 9), 30_000);
-    change.idempotency = Some(IdempotencyRecord {
+pub async fn another_tenant_sees_none_of_the_orders_or_keys_and_changes_none(store: &impl Storage) {
+    let (order, mut keyed) = reserved(new_order(tenant_a(), 3, 7, 9), 30_000);
+    keyed.idempotency = Some(IdempotencyRecord {
         key: "key-3".into(),
         fingerprint: "f".into(),
         reusable_before: NOW - Duration::hours(24),
     });
-    store.commit(&change).await.expect("commit");
+    store.commit(&keyed).await.expect("commit");
     let b = tenant_b();
     assert_eq!(store.find(b, order.id()).await.expect("find"), None);
     assert!(
@@ -139,6 +139,26 @@ pub async fn another_tenant_sees_none_of_the_orders_refunds_or_keys(store: &impl
             .await
             .expect("active")
             .is_empty()
+    );
+    // A's order, changed as if it were B's, is not B's to change.
+    let mut record = order.clone().into_record();
+    record.tenant_id = b;
+    record.version = 1;
+    let mut foreign = Order::restore(record).expect("a valid record");
+    let events = foreign.expire(NOW + Duration::hours(1)).expect("expire");
+    assert_eq!(
+        store.commit(&change(&foreign, events, 30_500)).await,
+        Err(RepositoryError::Conflict { expected: 1 })
+    );
+    let stored = store
+        .find(tenant_a(), order.id())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        stored.status(),
+        OrderStatus::Reserved,
+        "A's order is unchanged"
     );
 }
 

@@ -106,8 +106,6 @@ fn corrupt(problem: &str) -> RepositoryError {
 struct State {
     /// Orders as stored (version and stored status as a reload would give them).
     orders: HashMap<OrderId, Order>,
-    /// `(tenant, order number)`: numbers are unique per tenant.
-    numbers: HashSet<(TenantId, String)>,
     audit: HashMap<OrderId, Vec<AuditEntry>>,
     /// In commit order; `position` is the index plus one.
     outbox: Vec<OutboxRow>,

@@ -90,7 +90,7 @@ impl OrderRepository for MemoryStore {
             .filter(|order| matches(order, tenant, filter))
             .collect();
         matching.sort_by_key(|order| newest_first(order));
-        let counted_up_to = to_usize(u32::try_from(EXACT_TOTAL_UP_TO + 1).unwrap_or(u32::MAX));
+        let counted_up_to = usize::try_from(EXACT_TOTAL_UP_TO + 1).unwrap_or(usize::MAX);
         let counted = &matching[..matching.len().min(counted_up_to)];
         let summary = summary_of(counted);
         let mut orders: Vec<Order> = matching

@@ -41,8 +41,9 @@ impl State {
             return Err(RepositoryError::Conflict { expected: 0 });
         }
         if self
-            .numbers
-            .contains(&(order.tenant_id, order.number.as_str().to_owned()))
+            .orders
+            .values()
+            .any(|o| o.tenant_id() == order.tenant_id && o.number() == &order.number)
         {
             return Err(RepositoryError::OrderNumberTaken);
         }
@@ -116,6 +117,14 @@ impl State {
                 .orders_per_day
                 .entry((order.tenant_id, order.user_id, quota.day))
                 .or_default() += 1;
+            // Only a claimed place counts, as in PostgreSQL: an order stored without a claim
+            // takes none (and gives none back below zero when it leaves).
+            if let Some((event, _)) = quota.active_for_event {
+                *self
+                    .active_per_event
+                    .entry((order.tenant_id, order.user_id, event))
+                    .or_default() += 1;
+            }
         }
         if let Some(key) = &change.idempotency {
             self.idempotency.insert(
@@ -145,16 +154,15 @@ impl State {
                 .entry((order.tenant_id, redemption.code.clone(), redemption.user_id))
                 .or_default() += 1;
         }
-        self.numbers
-            .insert((order.tenant_id, order.number.as_str().to_owned()));
         self.store(change);
     }
 
-    /// Writes the order's new state, audit, outbox, inbox record and per-event quota place.
+    /// Writes the order's new state, audit, outbox and inbox record; a stored order's place in
+    /// its event's quota moves with its status.
     fn store(&mut self, change: &OrderChange) {
         let order = &change.order;
-        if let Some(event) = order.event_id() {
-            let was = order.stored_status().is_some_and(|s| s.is_active());
+        if let (Some(event), Some(was)) = (order.event_id(), order.stored_status()) {
+            let was = was.is_active();
             let is = order.status().is_active();
             let place = self
                 .active_per_event
