@@ -6,9 +6,9 @@ use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::money::Money;
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
-    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage,
-    OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest, RefundRepository,
-    RefundView, RepositoryError,
+    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund, OrderFilter,
+    OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest,
+    RefundRepository, RefundView, RepositoryError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
@@ -333,6 +333,33 @@ impl RefundRepository for PgStore {
         tx.commit().await.map_err(storage)?;
         Ok(id.map(OrderId::from_uuid))
     }
+
+    async fn find_by_request_key(
+        &self,
+        tenant: TenantId,
+        caller: &str,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<KeyedRefund>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let found = sqlx::query!(
+            "SELECT fingerprint, order_id, refund_id FROM refund_request_keys
+             WHERE tenant_id = $1 AND caller = $2 AND key = $3 AND created_at >= $4",
+            tenant.as_uuid(),
+            caller,
+            key,
+            since,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(found.map(|row| KeyedRefund {
+            fingerprint: row.fingerprint,
+            order_id: OrderId::from_uuid(row.order_id),
+            refund_id: RefundId::from_uuid(row.refund_id),
+        }))
+    }
 }
 
 #[async_trait]
@@ -389,13 +416,15 @@ impl OrderScans for PgStore {
     async fn due_for_retry(
         &self,
         before: OffsetDateTime,
+        approved_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError> {
         // The function spans tenants on purpose (one job for all) and returns only ids.
         let rows = sqlx::query!(
             r#"SELECT tenant_id AS "tenant_id!", refund_id AS "refund_id!"
-            FROM refunds_due($1, $2)"#,
+            FROM refunds_due($1, $2, $3)"#,
             before,
+            approved_before,
             i32::try_from(limit).unwrap_or(i32::MAX),
         )
         .fetch_all(&self.pool)

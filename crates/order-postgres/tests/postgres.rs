@@ -92,7 +92,7 @@ async fn refunds_round_trip_through_their_states() {
         .expect("commit");
     order.mark_committed();
     // FAILED: due for the retry job a minute later, and only then.
-    let due = |at| db.store.due_for_retry(at, 10);
+    let due = |at| db.store.due_for_retry(at, NOW - Duration::minutes(5), 10);
     assert_eq!(due(NOW).await.expect("due"), []);
     assert_eq!(
         due(NOW + Duration::minutes(2)).await.expect("due"),

@@ -4,7 +4,9 @@
 use order_domain::policy::DomainConfig;
 use serde::Deserialize;
 
-use super::values::{Amount, ConfigError, Count, Hours, Minutes, Percent, Rounding, Size};
+use super::values::{
+    Amount, ConfigError, Count, Hours, Minutes, Percent, Rounding, Seconds, Size, in_range,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -25,6 +27,7 @@ pub(super) struct RuleVars {
     refund_cutoff_hours: Option<Hours>,
     refund_processing_fee_retention: Option<Percent>,
     refund_auto_approve_threshold_cents: Option<Amount>,
+    refund_payout_lease_seconds: Option<Seconds>,
     platform_fee_percent: Option<Percent>,
     processing_fee_percent: Option<Percent>,
     processing_fee_fixed_cents: Option<Amount>,
@@ -106,6 +109,17 @@ impl RuleVars {
             &mut refund.auto_approve_below,
             self.refund_auto_approve_threshold_cents.map(|a| a.0),
         );
+        if let Some(lease) = self.refund_payout_lease_seconds {
+            refund.payout_lease = time::Duration::seconds(
+                i64::try_from(in_range(
+                    "REFUND_PAYOUT_LEASE_SECONDS",
+                    lease.0,
+                    1..=86_400,
+                    "a number of seconds from 1 to 86400",
+                )?)
+                .unwrap_or(300),
+            );
+        }
         let fees = &mut rules.ticket_fees;
         set(
             &mut fees.platform_rate,

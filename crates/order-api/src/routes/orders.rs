@@ -315,7 +315,7 @@ pub(super) async fn cancel_item(
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body(content = Option<RefundBody>, description = "Optional: everything still refundable"),
     responses(
-        (status = 200, description = "Requested (completed at once below REFUND_AUTO_APPROVE_THRESHOLD_CENTS)", body = RefundResponse),
+        (status = 200, description = "Requested (completed at once below REFUND_AUTO_APPROVE_THRESHOLD_CENTS). With an `Idempotency-Key` the key is stored with the refund: a repeated request answers the same refund (header `Idempotent-Replayed: true`) and never pays twice", body = RefundResponse),
         (status = 404, description = "not_found"),
         (status = 409, description = "invalid_transition"),
         (status = 422, description = "refund_not_allowed, refund_exceeds_maximum, nothing_to_refund, item_already_refunded, validation_failed"),
@@ -332,17 +332,26 @@ pub(super) async fn cancel_item(
 pub(super) async fn refund(
     state: web::Data<AppState>,
     User(ctx): User,
+    Claim(idempotency): Claim,
     path: web::Path<String>,
     JsonOrEmpty(body): JsonOrEmpty<RefundBody>,
-) -> Result<web::Json<RefundResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let scope = body.scope()?;
     let why = reason(body.reason.as_deref(), "requested by the customer");
-    let (order, refund_id) = state.service.request_refund(&ctx, id, scope, &why).await?;
+    let requested = state
+        .service
+        .request_refund_with_key(&ctx, id, scope, &why, idempotency.as_ref())
+        .await?;
+    let order = &requested.order;
     let refund = order
-        .refund(refund_id)
+        .refund(requested.refund_id)
         .ok_or_else(|| ApiError::Internal("refund missing after request".into()))?;
-    Ok(web::Json(RefundResponse::new(&order, refund)))
+    let mut response = HttpResponse::Ok();
+    if requested.replayed {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.json(RefundResponse::new(order, refund)))
 }
 
 /// Owners: confirm the order's payment intent with the payment service (seed 000). Success →

@@ -19,6 +19,7 @@ mod messages;
 mod metrics;
 mod notifications;
 mod pricing;
+mod refunds_once;
 mod resilience;
 mod returns;
 mod shop;

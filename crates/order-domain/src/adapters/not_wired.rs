@@ -99,6 +99,16 @@ impl RefundRepository for NotWired {
     ) -> Result<Option<OrderId>, RepositoryError> {
         Err(storage("RefundRepository"))
     }
+
+    async fn find_by_request_key(
+        &self,
+        _tenant: TenantId,
+        _caller: &str,
+        _key: &str,
+        _since: OffsetDateTime,
+    ) -> Result<Option<KeyedRefund>, RepositoryError> {
+        Err(storage("RefundRepository"))
+    }
 }
 
 #[async_trait]
@@ -252,6 +262,7 @@ impl OrderScans for NotWired {
     async fn due_for_retry(
         &self,
         _before: OffsetDateTime,
+        _approved_before: OffsetDateTime,
         _limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError> {
         Err(storage("OrderScans"))

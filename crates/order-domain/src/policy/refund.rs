@@ -27,6 +27,15 @@ pub struct RefundPolicy {
     /// When the retry job pays a FAILED refund out again.
     #[serde(default)]
     pub retry: crate::order::RetrySchedule,
+    /// How long the payout that follows an approval may take to record its result before the
+    /// refund job takes the refund over and pays it (with the same idempotency key)
+    /// (`REFUND_PAYOUT_LEASE_SECONDS`, 300).
+    #[serde(default = "default_payout_lease")]
+    pub payout_lease: Duration,
+}
+
+fn default_payout_lease() -> Duration {
+    Duration::minutes(5)
 }
 
 impl Default for RefundPolicy {
@@ -39,6 +48,7 @@ impl Default for RefundPolicy {
             auto_approve_below: 50_000,
             return_window: Duration::days(30),
             retry: crate::order::RetrySchedule::default(),
+            payout_lease: default_payout_lease(),
         }
     }
 }

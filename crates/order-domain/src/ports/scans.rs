@@ -25,7 +25,8 @@ pub struct ExpiringOrder {
     pub expires_at: OffsetDateTime,
 }
 
-/// A FAILED refund whose next payout attempt is due.
+/// A refund whose payout is due again: FAILED with its retry due, or APPROVED so long ago that
+/// the payout that should have followed the approval evidently never recorded its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueRefund {
     /// Its tenant.
@@ -61,14 +62,17 @@ pub trait OrderScans: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError>;
 
-    /// FAILED refunds whose `retry_at` is before `before`, across tenants (the retry job),
-    /// soonest first, at most `limit`.
+    /// Refunds whose payout is due across tenants (the refund job), at most `limit`: FAILED
+    /// refunds whose `retry_at` is before `before`, and APPROVED refunds decided before
+    /// `approved_before` (their payout lease ran out without a recorded result). Stalled
+    /// APPROVED refunds come first, then FAILED ones soonest first.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
     async fn due_for_retry(
         &self,
         before: OffsetDateTime,
+        approved_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError>;
 }

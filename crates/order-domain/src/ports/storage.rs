@@ -221,6 +221,19 @@ pub trait RefundRepository: Send + Sync {
         tenant: TenantId,
         refund: RefundId,
     ) -> Result<Option<OrderId>, RepositoryError>;
+
+    /// The refund `caller` requested with idempotency `key`; only keys stored at or after
+    /// `since` count.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)` when no refund of this tenant and caller carries the key.
+    async fn find_by_request_key(
+        &self,
+        tenant: TenantId,
+        caller: &str,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<KeyedRefund>, RepositoryError>;
 }
 
 /// Carts.
@@ -373,6 +386,32 @@ pub struct OrderChange {
     pub quota: Option<QuotaClaim>,
     /// The idempotency key a new order is created under.
     pub idempotency: Option<IdempotencyRecord>,
+    /// The idempotency key a refund request is made under, stored with the refund; the commit
+    /// fails with [`RepositoryError::IdempotencyKeyTaken`] when the caller used it already.
+    pub refund_key: Option<RefundKey>,
+}
+
+/// The `Idempotency-Key` of a refund request, stored with the refund it created, so that a repeat
+/// of the request after any failure answers that refund instead of paying a second one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundKey {
+    /// The refund the request created.
+    pub refund_id: RefundId,
+    /// Who asked (a user id or a service name): keys are scoped to tenant and caller.
+    pub caller: String,
+    /// The key, the request's fingerprint and when an old key may be taken over.
+    pub record: IdempotencyRecord,
+}
+
+/// A refund found by the idempotency key of the request that created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRefund {
+    /// Hash of the request that used the key first.
+    pub fingerprint: String,
+    /// The order of the refund.
+    pub order_id: OrderId,
+    /// The refund.
+    pub refund_id: RefundId,
 }
 
 impl OrderChange {
@@ -394,6 +433,7 @@ impl OrderChange {
             && order.ticket_ids.is_empty()
             && order.shipment.is_none()
             && self.inbox.is_none()
+            && self.refund_key.is_none()
             && !self.claims_creation_extras()
     }
 }

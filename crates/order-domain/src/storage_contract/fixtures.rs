@@ -180,6 +180,7 @@ pub fn change(order: &Order, events: Vec<OrderEvent>, seed: u128) -> OrderChange
         inbox: None,
         quota: None,
         idempotency: None,
+        refund_key: None,
     }
 }
 

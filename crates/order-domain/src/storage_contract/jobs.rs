@@ -99,7 +99,8 @@ pub async fn a_batch_refuses_changes_it_cannot_store_in_full(store: &impl Storag
 }
 
 /// The expiry scan spans tenants and finds only orders past their window, oldest first; an
-/// event's active orders are its unfinished ones; due refunds are FAILED ones past `retry_at`.
+/// event's active orders are its unfinished ones; due refunds are FAILED ones past `retry_at` and
+/// APPROVED ones decided before the lease's start.
 pub async fn scans_find_due_orders_an_events_active_orders_and_due_refunds(store: &impl Storage) {
     let early = store_reserved(store, new_order_at(tenant_a(), 90, 7, 9, 0), 90_000).await;
     let late = store_reserved(store, new_order_at(tenant_b(), 91, 7, 9, 5), 91_000).await;
@@ -150,12 +151,43 @@ pub async fn scans_find_due_orders_an_events_active_orders_and_due_refunds(store
 
     let failed = failed_refund(store, paid, 94_000).await;
     let due = store
-        .due_for_retry(NOW + Duration::minutes(2), 10)
+        .due_for_retry(NOW + Duration::minutes(2), NOW, 10)
         .await
         .expect("due");
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].tenant_id, due[0].refund_id), (tenant_a(), failed));
-    assert!(store.due_for_retry(NOW, 10).await.expect("due").is_empty());
+    assert!(
+        store
+            .due_for_retry(NOW, NOW, 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+
+    // An APPROVED refund (decided at NOW) whose payout never recorded a result is due once its
+    // lease has run out, before any FAILED one.
+    let other = store_reserved(store, new_order(tenant_b(), 193, 7, 9), 193_000).await;
+    let mut other = store_confirmed(store, other, 193_500).await;
+    let stalled = RefundId::from_uuid(id(193_700));
+    let events = request_refund_of_1_000(&mut other, stalled, Approval::Automatic);
+    store
+        .commit(&change(&other, events, 193_800))
+        .await
+        .expect("approved");
+    let within_lease = store
+        .due_for_retry(NOW + Duration::minutes(2), NOW, 10)
+        .await
+        .expect("due");
+    assert_eq!(within_lease.len(), 1, "the lease has not run out yet");
+    let after_lease = store
+        .due_for_retry(NOW + Duration::minutes(2), NOW + Duration::seconds(1), 10)
+        .await
+        .expect("due");
+    let ids: Vec<_> = after_lease
+        .iter()
+        .map(|d| (d.tenant_id, d.refund_id))
+        .collect();
+    assert_eq!(ids, [(tenant_b(), stalled), (tenant_a(), failed)]);
 }
 
 /// Requests a 1 000 refund of `order` (confirmed) and fails its payout, to be retried a

@@ -5,9 +5,11 @@ use time::{Duration, OffsetDateTime};
 
 use super::fixtures::*;
 use super::{Storage, join_all};
-use crate::ids::OrderNumber;
+use crate::ids::{OrderNumber, RefundId};
 use crate::policy::QuotaExceeded;
-use crate::ports::{IdempotencyRecord, OrderChange, PromoRedemption, QuotaClaim, RepositoryError};
+use crate::ports::{
+    IdempotencyRecord, OrderChange, PromoRedemption, QuotaClaim, RefundKey, RepositoryError,
+};
 use crate::pricing::goods::{DiscountRule, PromoCode};
 
 /// A new reserved order `n` of buyer 7 for `for_event`, claiming `quota`.
@@ -134,6 +136,92 @@ pub async fn an_order_leaving_the_active_statuses_gives_its_event_place_back(sto
         )),
         "the place was given back once"
     );
+}
+
+/// Eight refund requests racing under one caller's key, each on an order of its own, store one
+/// refund; the key finds it (with its order) in its tenant and for its caller only while it is
+/// younger than the TTL; a refused request leaves its order unchanged.
+pub async fn one_refund_request_key_stores_one_refund(store: &impl Storage) {
+    let before = NOW - Duration::minutes(30);
+    let mut requests = Vec::new();
+    for n in 0..8u128 {
+        let order = store_reserved(
+            store,
+            new_order(tenant_a(), 300 + n, 7, 30 + n),
+            300_000 + n * 10,
+        )
+        .await;
+        let mut order = store_confirmed(store, order, 300_005 + n * 10).await;
+        let refund = RefundId::from_uuid(id(310_000 + n));
+        let events = request_refund_of_1_000(&mut order, refund, Approval::Review);
+        let mut change = change(&order, events, 320_000 + n * 10);
+        change.refund_key = Some(RefundKey {
+            refund_id: refund,
+            caller: "buyer-7".into(),
+            record: IdempotencyRecord {
+                key: "refund-key".into(),
+                fingerprint: "fp".into(),
+                reusable_before: before,
+            },
+        });
+        requests.push(change);
+    }
+    let results = commit_all(store, &requests).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r.is_ok() || *r == Err(RepositoryError::IdempotencyKeyTaken))
+    );
+    let winner = requests
+        .iter()
+        .zip(&results)
+        .find(|(_, r)| r.is_ok())
+        .map(|(c, _)| c)
+        .expect("one winner");
+    let found = store
+        .find_by_request_key(tenant_a(), "buyer-7", "refund-key", before)
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(
+        (
+            found.fingerprint.as_str(),
+            found.order_id,
+            Some(found.refund_id)
+        ),
+        (
+            "fp",
+            winner.order.id(),
+            winner.refund_key.as_ref().map(|k| k.refund_id)
+        )
+    );
+    for (change, result) in requests.iter().zip(&results) {
+        let stored = store
+            .find(tenant_a(), change.order.id())
+            .await
+            .expect("find")
+            .expect("present");
+        assert_eq!(stored.refunds().len(), usize::from(result.is_ok()));
+    }
+    for (tenant, caller, since) in [
+        (tenant_b(), "buyer-7", before),
+        (tenant_a(), "buyer-8", before),
+        (tenant_a(), "buyer-7", NOW + Duration::seconds(1)),
+    ] {
+        assert_eq!(
+            store
+                .find_by_request_key(tenant, caller, "refund-key", since)
+                .await
+                .expect("lookup"),
+            None,
+            "keys are scoped to tenant and caller and outlive their TTL"
+        );
+    }
 }
 
 fn keyed(n: u128, key: &str, fingerprint: &str, reusable_before: OffsetDateTime) -> OrderChange {

@@ -92,6 +92,7 @@ macro_rules! storage_contract_tests {
             concurrent_orders_of_one_buyer_never_exceed_the_daily_quota,
             an_order_leaving_the_active_statuses_gives_its_event_place_back,
             one_idempotency_key_creates_one_order_until_it_may_be_reused,
+            one_refund_request_key_stores_one_refund,
             a_taken_order_number_is_reported_so_another_can_be_drawn,
             concurrent_redemptions_never_exceed_a_promo_codes_limits,
             promo_codes_are_created_once_listed_and_retired,

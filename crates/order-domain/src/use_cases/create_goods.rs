@@ -220,6 +220,7 @@ impl OrderService {
                 active_for_event: None,
             }),
             idempotency: idempotency_record(request.idempotency.as_ref(), now),
+            refund_key: None,
         };
         self.finish_creation(
             ctx,

@@ -48,7 +48,7 @@ pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
-pub use self::refunds::RefundRetryReport;
+pub use self::refunds::{RefundRetryReport, RequestedRefund};
 pub use self::webhooks::{
     DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
 };
@@ -175,6 +175,7 @@ pub(crate) struct Extras {
     pub(crate) inbox: Option<InboxMessage>,
     pub(crate) quota: Option<QuotaClaim>,
     pub(crate) idempotency: Option<IdempotencyRecord>,
+    pub(crate) refund_key: Option<crate::ports::RefundKey>,
 }
 
 impl Extras {
@@ -303,6 +304,7 @@ impl OrderService {
             inbox: extras.inbox,
             quota: extras.quota,
             idempotency: extras.idempotency,
+            refund_key: extras.refund_key,
         }
     }
 

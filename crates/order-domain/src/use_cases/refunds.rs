@@ -1,24 +1,24 @@
 //! Refund requests, admin review and payout.
 
-use super::{Extras, OrderService, UseCaseError};
+use super::{Extras, IdempotencyKey, OrderService, UseCaseError};
 use crate::actor::{RequestContext, Role};
 use crate::ids::{OrderId, RefundId};
 use crate::money::Money;
 use crate::order::{Order, OrderKind, RefundRequest, RefundScope, RefundStatus};
 use crate::policy::RefundReason;
-use crate::ports::{PageRequest, PaymentError, RefundView};
+use crate::ports::{
+    IdempotencyRecord, PageRequest, PaymentError, RefundKey, RefundView, RepositoryError,
+};
 
 impl OrderService {
-    /// `POST /orders/{id}/refund`: a partial or full refund of a CONFIRMED ticket order under
-    /// the refund policy. Below the auto-approval threshold it is paid at once; otherwise it waits
-    /// for an admin.
+    /// `POST /orders/{id}/refund` without an idempotency key: see
+    /// [`OrderService::request_refund_with_key`].
     ///
     /// # Ports
     /// `events`, `orders`, `payments`, `unit_of_work`.
     ///
     /// # Errors
-    /// [`UseCaseError::RefundDenied`] past the cutoff, [`UseCaseError::Order`] when the amount
-    /// exceeds what is left, [`UseCaseError::InvalidTransition`] in other statuses.
+    /// As [`OrderService::request_refund_with_key`].
     pub async fn request_refund(
         &self,
         ctx: &RequestContext,
@@ -26,6 +26,41 @@ impl OrderService {
         scope: RefundScope,
         reason: &str,
     ) -> Result<(Order, RefundId), UseCaseError> {
+        let requested = self
+            .request_refund_with_key(ctx, id, scope, reason, None)
+            .await?;
+        Ok((requested.order, requested.refund_id))
+    }
+
+    /// `POST /orders/{id}/refund`: a partial or full refund of a CONFIRMED ticket order under
+    /// the refund policy. Below the auto-approval threshold it is paid at once; otherwise it waits
+    /// for an admin.
+    ///
+    /// With `key`, the request's `Idempotency-Key` is stored with the refund in the same
+    /// transaction: a repeat of the request — after a 5xx, a lost answer, or with the answer
+    /// gone from the guard store — finds that refund and answers it (`replayed`), and never
+    /// creates or pays a second one.
+    ///
+    /// # Ports
+    /// `events`, `orders`, `payments`, `refunds`, `unit_of_work`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::RefundDenied`] past the cutoff, [`UseCaseError::Order`] when the amount
+    /// exceeds what is left, [`UseCaseError::InvalidTransition`] in other statuses,
+    /// [`UseCaseError::IdempotencyKeyReused`] when the key came with another request.
+    pub async fn request_refund_with_key(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        scope: RefundScope,
+        reason: &str,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<RequestedRefund, UseCaseError> {
+        if let Some(key) = key
+            && let Some(earlier) = self.refund_under_key(ctx, key).await?
+        {
+            return Ok(earlier);
+        }
         let mut order = self.load_visible(ctx, id).await?;
         if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
             return Err(UseCaseError::Forbidden);
@@ -61,15 +96,71 @@ impl OrderService {
             terms,
             now,
         )?;
-        self.persist(ctx, &mut order, events, Extras::default())
-            .await?;
+        let extras = Extras {
+            refund_key: key.map(|key| RefundKey {
+                refund_id,
+                caller: Self::actor_label(ctx),
+                record: IdempotencyRecord {
+                    key: key.key.clone(),
+                    fingerprint: key.fingerprint.clone(),
+                    reusable_before: now - key.ttl,
+                },
+            }),
+            ..Extras::default()
+        };
+        match self.persist(ctx, &mut order, events, extras).await {
+            Ok(()) => {}
+            // A request with the same key committed meanwhile: that refund is the answer.
+            Err(UseCaseError::Storage(RepositoryError::IdempotencyKeyTaken)) => {
+                let key = key.ok_or(UseCaseError::Conflict)?;
+                return self
+                    .refund_under_key(ctx, key)
+                    .await?
+                    .ok_or(UseCaseError::Conflict);
+            }
+            Err(error) => return Err(error),
+        }
         if order
             .refund(refund_id)
             .is_some_and(|r| r.status == RefundStatus::Approved)
         {
             order = self.pay_refund(ctx, order, refund_id).await?;
         }
-        Ok((order, refund_id))
+        Ok(RequestedRefund {
+            order,
+            refund_id,
+            replayed: false,
+        })
+    }
+
+    /// The refund the caller requested earlier with `key`, with its order as it is now.
+    async fn refund_under_key(
+        &self,
+        ctx: &RequestContext,
+        key: &IdempotencyKey,
+    ) -> Result<Option<RequestedRefund>, UseCaseError> {
+        let Some(found) = self
+            .ports
+            .refunds
+            .find_by_request_key(
+                ctx.tenant_id,
+                &Self::actor_label(ctx),
+                &key.key,
+                self.now() - key.ttl,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        if found.fingerprint != key.fingerprint {
+            return Err(UseCaseError::IdempotencyKeyReused);
+        }
+        let order = self.load_visible(ctx, found.order_id).await?;
+        Ok(Some(RequestedRefund {
+            order,
+            refund_id: found.refund_id,
+            replayed: true,
+        }))
     }
 
     /// `POST /admin/refunds/{id}/approve`: approves a PENDING refund and pays it.
@@ -112,7 +203,9 @@ impl OrderService {
         Ok(order)
     }
 
-    /// Retries the payout of a FAILED refund (admin or the retry job).
+    /// Pays a FAILED refund out again, or an APPROVED one whose payout never recorded a result
+    /// (admin or the refund job). The refund id is the payment's idempotency key, so a payout
+    /// that did happen is answered again by the payment service, never made twice.
     ///
     /// # Ports
     /// `orders`, `payments`, `refunds`, `unit_of_work`.
@@ -125,7 +218,10 @@ impl OrderService {
         refund: RefundId,
     ) -> Result<Order, UseCaseError> {
         let order = self.load_refund_order(ctx, refund).await?;
-        if order.refund(refund).map(|r| r.status) != Some(RefundStatus::Failed) {
+        let payable = order
+            .refund(refund)
+            .is_some_and(|r| matches!(r.status, RefundStatus::Approved | RefundStatus::Failed));
+        if !payable {
             return Err(crate::order::OrderError::Refund(
                 crate::order::RefundError::InvalidState {
                     from: order
@@ -139,9 +235,11 @@ impl OrderService {
         self.pay_refund(ctx, order, refund).await
     }
 
-    /// The retry job: pays out again, as the system actor `refund-retry`, every FAILED refund
-    /// whose retry is due at `before` (at most `limit`). A refund that fails again gets its next
-    /// retry from the schedule; one whose order moved on is counted and left.
+    /// The refund job: pays out, as the system actor `refund-retry`, every FAILED refund whose
+    /// retry is due at `before` and every APPROVED refund whose payout lease (approval +
+    /// `payout_lease`) ran out without a recorded result — the process died after the approval,
+    /// or its result could not be stored (at most `limit`). A refund that fails again gets its
+    /// next retry from the schedule; one whose order moved on is counted and left.
     ///
     /// # Ports
     /// `orders`, `payments`, `refunds`, `scans`, `unit_of_work`.
@@ -153,7 +251,12 @@ impl OrderService {
         before: time::OffsetDateTime,
         limit: u32,
     ) -> Result<RefundRetryReport, UseCaseError> {
-        let due = self.ports.scans.due_for_retry(before, limit).await?;
+        let approved_before = before - self.config.refund.payout_lease;
+        let due = self
+            .ports
+            .scans
+            .due_for_retry(before, approved_before, limit)
+            .await?;
         let mut report = RefundRetryReport::default();
         for refund in due {
             let ctx = RequestContext {
@@ -273,42 +376,88 @@ impl OrderService {
 
     /// Pays an APPROVED or FAILED refund out and records the result (COMPLETED, or FAILED to be
     /// retried). The payment call happens outside any transaction; the refund id is its
-    /// idempotency key, so a retry after a crash cannot pay twice.
+    /// idempotency key, so a retry after a crash cannot pay twice. A result whose write loses a
+    /// version race (a consumed message, a line cancellation, fulfillment changed the order
+    /// meanwhile) is applied again to the fresh order, never dropped: money that moved is always
+    /// recorded.
     pub(super) async fn pay_refund(
         &self,
         ctx: &RequestContext,
-        mut order: Order,
+        order: Order,
         refund: RefundId,
     ) -> Result<Order, UseCaseError> {
         let amount = order
             .refund(refund)
             .map(|r| r.amount)
             .ok_or(UseCaseError::NotFound { what: "refund" })?;
-        let now = self.now();
-        let retries = &self.config.refund.retry;
-        let events = match order.payment_intent_id().cloned() {
-            Some(intent) => match self
+        let outcome = match order.payment_intent_id() {
+            Some(intent) => self
                 .ports
                 .payments
-                .refund(&intent, refund, Money::new(amount, order.currency()))
+                .refund(intent, refund, Money::new(amount, order.currency()))
+                .await
+                .map_err(|error| match error {
+                    PaymentError::Declined(reason) => reason,
+                    PaymentError::Upstream(error) => error.to_string(),
+                }),
+            None => Err("the order has no payment to refund".to_owned()),
+        };
+        self.record_payout(ctx, order, refund, &outcome).await
+    }
+
+    /// Stores a payout's `outcome` on the refund, reloading the order and applying it again
+    /// while other writers win the version check (a few rounds).
+    async fn record_payout(
+        &self,
+        ctx: &RequestContext,
+        mut order: Order,
+        refund: RefundId,
+        outcome: &Result<String, String>,
+    ) -> Result<Order, UseCaseError> {
+        const ROUNDS: usize = 5;
+        let retries = &self.config.refund.retry;
+        for round in 1..=ROUNDS {
+            let still_open = order
+                .refund(refund)
+                .is_some_and(|r| matches!(r.status, RefundStatus::Approved | RefundStatus::Failed));
+            if !still_open {
+                // Recorded meanwhile by another payout of the same refund (same idempotency key).
+                return Ok(order);
+            }
+            let now = self.now();
+            let events = match outcome {
+                Ok(reference) => order.complete_refund(refund, reference, now)?,
+                Err(reason) => order.fail_refund(refund, reason, retries, now)?,
+            };
+            match self
+                .persist(ctx, &mut order, events, Extras::default())
                 .await
             {
-                Ok(reference) => order.complete_refund(refund, &reference, now)?,
-                Err(PaymentError::Declined(reason)) => {
-                    order.fail_refund(refund, &reason, retries, now)?
+                Ok(()) => return Ok(order),
+                Err(UseCaseError::Conflict) if round < ROUNDS => {
+                    order = self
+                        .ports
+                        .orders
+                        .find(ctx.tenant_id, order.id())
+                        .await?
+                        .ok_or(UseCaseError::NotFound { what: "order" })?;
                 }
-                Err(PaymentError::Upstream(error)) => {
-                    order.fail_refund(refund, &error.to_string(), retries, now)?
-                }
-            },
-            None => {
-                order.fail_refund(refund, "the order has no payment to refund", retries, now)?
+                Err(error) => return Err(error),
             }
-        };
-        self.persist(ctx, &mut order, events, Extras::default())
-            .await?;
-        Ok(order)
+        }
+        Err(UseCaseError::Conflict)
     }
+}
+
+/// A refund request's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedRefund {
+    /// The order as it is now.
+    pub order: Order,
+    /// The refund the request created.
+    pub refund_id: RefundId,
+    /// The refund was created earlier under the same idempotency key and is answered again.
+    pub replayed: bool,
 }
 
 /// What one pass of the refund retry job did.

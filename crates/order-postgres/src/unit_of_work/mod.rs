@@ -1,5 +1,6 @@
 //! The unit of work: an order's new state, its audit entries, outbox events, and the cart,
-//! promo-code and inbox writes that belong to it, in one statement of one transaction.
+//! promo-code, inbox and refund-key writes that belong to it, in one statement of one
+//! transaction.
 //!
 //! Three statements, each checked against the schema at compile time: [`insert::insert_order`] stores a
 //! new order (claiming its quota places first), [`update::update_order`] stores the change of one stored
@@ -16,7 +17,7 @@ mod insert;
 mod update;
 
 use self::insert::insert_order;
-use self::update::{update_batch, update_order};
+use self::update::{Updated, update_batch, update_order};
 
 #[async_trait]
 impl UnitOfWork for PgStore {
@@ -61,10 +62,14 @@ impl UnitOfWork for PgStore {
                     "carts, promo codes, quotas and idempotency keys go with a new order only",
                 ));
             }
-            if !update_order(&mut tx, change).await? {
-                return Err(RepositoryError::Conflict {
-                    expected: order.version,
-                });
+            match update_order(&mut tx, change).await? {
+                Updated::Stored => {}
+                Updated::StaleVersion => {
+                    return Err(RepositoryError::Conflict {
+                        expected: order.version,
+                    });
+                }
+                Updated::KeyTaken => return Err(RepositoryError::IdempotencyKeyTaken),
             }
         }
         // Past this point the server may have committed even if the answer never arrives.

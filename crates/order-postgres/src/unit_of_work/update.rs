@@ -11,11 +11,12 @@ use crate::{corrupt, storage};
 // One stored order: found by its typed id (`id = $2` on the primary key is an index condition
 // under row-level security, which lets only leakproof conditions use an index, and a plan no
 // table statistics can talk out of it). Per-event quota places move with the status ($25); a late
-// payment re-activates an order without a limit check (it is paid). Refunds are upserted whole.
+// payment re-activates an order without a limit check (it is paid). Refunds are upserted whole;
+// a refund request's idempotency key is claimed in the same statement ($64–$68).
 pub(super) async fn update_order(
     tx: &mut Transaction<'static, Postgres>,
     change: &OrderChange,
-) -> Result<bool, RepositoryError> {
+) -> Result<Updated, RepositoryError> {
     let order = change.order.record();
     let milestones = &order.milestones;
     let shipment = order.shipment.as_ref();
@@ -29,7 +30,8 @@ pub(super) async fn update_order(
     let inbox = change.inbox.as_ref();
     let return_items: Vec<Uuid> = order.return_items.iter().map(|i| *i.as_uuid()).collect();
     let cancelled_items: Vec<Uuid> = order.cancelled_items.iter().map(|i| *i.as_uuid()).collect();
-    let stored = sqlx::query_scalar!(
+    let refund_key = change.refund_key.as_ref();
+    let outcome = sqlx::query!(
         r#"WITH o AS (
             UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
                 payment_intent_id = $7, tickets = $26, refundable_max = $8, cancellation_reason = $9,
@@ -90,8 +92,19 @@ pub(super) async fn update_order(
         inbox_row AS (
             INSERT INTO inbox (tenant_id, consumer, message_id)
             SELECT o.tenant_id, $58, $59 FROM o WHERE $58::text IS NOT NULL
+        ),
+        refund_key AS (
+            INSERT INTO refund_request_keys AS k (tenant_id, caller, key, fingerprint, order_id,
+                refund_id, created_at)
+            SELECT o.tenant_id, $64, $65, $66, o.id, $67, $11 FROM o WHERE $65::text IS NOT NULL
+            ON CONFLICT (tenant_id, caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
+                order_id = EXCLUDED.order_id, refund_id = EXCLUDED.refund_id,
+                created_at = EXCLUDED.created_at
+                WHERE k.created_at < $68::timestamptz
+            RETURNING 1
         )
-        SELECT EXISTS (SELECT 1 FROM o) AS "stored!""#,
+        SELECT EXISTS (SELECT 1 FROM o) AS "stored!",
+            ($65::text IS NULL OR EXISTS (SELECT 1 FROM refund_key)) AS "key_claimed!""#,
         order.tenant_id.as_uuid(),
         order.id.as_uuid(),
         i64::try_from(order.version).map_err(corrupt)?,
@@ -155,11 +168,30 @@ pub(super) async fn update_order(
         &return_items,
         &cancelled_items,
         outbox.traceparent.as_deref(),
+        refund_key.map(|k| k.caller.as_str()),
+        refund_key.map(|k| k.record.key.as_str()),
+        refund_key.map(|k| k.record.fingerprint.as_str()),
+        refund_key.map(|k| *k.refund_id.as_uuid()),
+        refund_key.map(|k| k.record.reusable_before),
     )
     .fetch_one(&mut **tx)
     .await
     .map_err(storage)?;
-    Ok(stored)
+    Ok(match (outcome.stored, outcome.key_claimed) {
+        (false, _) => Updated::StaleVersion,
+        (true, false) => Updated::KeyTaken,
+        (true, true) => Updated::Stored,
+    })
+}
+
+/// What [`update_order`] did.
+pub(super) enum Updated {
+    /// The change is written (not yet committed).
+    Stored,
+    /// The stored version is not the one the change was based on; nothing was written.
+    StaleVersion,
+    /// The refund request's idempotency key is the caller's already; roll back.
+    KeyTaken,
 }
 
 // Status changes of many stored orders of one tenant at once (the expiry job): unpaid orders,

@@ -112,6 +112,8 @@ struct State {
     /// `(consumer, message id)` of consumed messages.
     inbox: HashSet<(String, String)>,
     idempotency: HashMap<(TenantId, UserId, String), StoredKey>,
+    /// Refund requests' keys by tenant, caller and key.
+    refund_keys: HashMap<(TenantId, String, String), StoredRefundKey>,
     orders_per_day: HashMap<(TenantId, UserId, Date), u32>,
     active_per_event: HashMap<(TenantId, UserId, EventId), u32>,
     carts: HashMap<CartId, CartRecord>,
@@ -124,6 +126,11 @@ struct State {
 struct StoredKey {
     fingerprint: String,
     order_id: OrderId,
+    created_at: OffsetDateTime,
+}
+
+struct StoredRefundKey {
+    refund: crate::ports::KeyedRefund,
     created_at: OffsetDateTime,
 }
 

@@ -9,9 +9,9 @@ use crate::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus, RefundStatus};
 use crate::ports::{
-    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, OrderFilter, OrderPage,
-    OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest, RefundRepository,
-    RefundView, RepositoryError,
+    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund, OrderFilter,
+    OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest,
+    RefundRepository, RefundView, RepositoryError,
 };
 
 fn matches(order: &Order, tenant: TenantId, filter: &OrderFilter) -> bool {
@@ -210,17 +210,26 @@ impl OrderScans for MemoryStore {
     async fn due_for_retry(
         &self,
         before: OffsetDateTime,
+        approved_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError> {
         let state = self.state();
-        let mut due: Vec<(OffsetDateTime, DueRefund)> = state
+        // (FAILED sorts after APPROVED, then by when it became due)
+        let mut due: Vec<((bool, OffsetDateTime), DueRefund)> = state
             .orders
             .values()
             .flat_map(|order| {
                 order.refunds().iter().filter_map(move |refund| {
-                    let retry_at = refund.retry_at?;
-                    (refund.status == RefundStatus::Failed && retry_at < before).then_some((
-                        retry_at,
+                    let due_at = match refund.status {
+                        RefundStatus::Failed => {
+                            Some((true, refund.retry_at?)).filter(|(_, at)| *at < before)
+                        }
+                        RefundStatus::Approved => Some((false, refund.decided_at?))
+                            .filter(|(_, at)| *at < approved_before),
+                        _ => None,
+                    }?;
+                    Some((
+                        due_at,
                         DueRefund {
                             tenant_id: order.tenant_id(),
                             refund_id: refund.id,
@@ -229,7 +238,7 @@ impl OrderScans for MemoryStore {
                 })
             })
             .collect();
-        due.sort_by_key(|(retry_at, refund)| (*retry_at, refund.refund_id));
+        due.sort_by_key(|(due_at, refund)| (*due_at, refund.refund_id));
         Ok(due
             .into_iter()
             .take(to_usize(limit))
@@ -306,6 +315,21 @@ impl RefundRepository for MemoryStore {
                 order.tenant_id() == tenant && order.refunds().iter().any(|r| r.id == refund)
             })
             .map(Order::id))
+    }
+
+    async fn find_by_request_key(
+        &self,
+        tenant: TenantId,
+        caller: &str,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<KeyedRefund>, RepositoryError> {
+        Ok(self
+            .state()
+            .refund_keys
+            .get(&(tenant, caller.to_owned(), key.to_owned()))
+            .filter(|stored| stored.created_at >= since)
+            .map(|stored| stored.refund.clone()))
     }
 }
 

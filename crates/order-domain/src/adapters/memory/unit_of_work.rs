@@ -2,10 +2,19 @@
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State, StoredKey, corrupt};
+use super::{MemoryStore, State, StoredKey, StoredRefundKey, corrupt};
+use crate::ids::TenantId;
 use crate::order::Order;
 use crate::policy::QuotaExceeded;
-use crate::ports::{OrderChange, RepositoryError, UnitOfWork, check_batch};
+use crate::ports::{KeyedRefund, OrderChange, RefundKey, RepositoryError, UnitOfWork, check_batch};
+
+fn refund_key_of(change: &OrderChange, key: &RefundKey) -> (TenantId, String, String) {
+    (
+        change.order.tenant_id(),
+        key.caller.clone(),
+        key.record.key.clone(),
+    )
+}
 
 impl State {
     /// Refuses `change` of a new order unless every claim it makes holds.
@@ -84,6 +93,23 @@ impl State {
             }
         }
         self.check_inbox(change)
+    }
+
+    /// Refuses a refund request's key the caller used already (and that has not outlived its
+    /// TTL).
+    fn check_refund_key(&self, change: &OrderChange) -> Result<(), RepositoryError> {
+        let Some(key) = &change.refund_key else {
+            return Ok(());
+        };
+        let held = self
+            .refund_keys
+            .get(&refund_key_of(change, key))
+            .is_some_and(|stored| stored.created_at >= key.record.reusable_before);
+        if held {
+            Err(RepositoryError::IdempotencyKeyTaken)
+        } else {
+            Ok(())
+        }
     }
 
     fn check_inbox(&self, change: &OrderChange) -> Result<(), RepositoryError> {
@@ -178,6 +204,19 @@ impl State {
             self.inbox
                 .insert((message.consumer.clone(), message.message_id.clone()));
         }
+        if let Some(key) = &change.refund_key {
+            self.refund_keys.insert(
+                refund_key_of(change, key),
+                StoredRefundKey {
+                    refund: KeyedRefund {
+                        fingerprint: key.record.fingerprint.clone(),
+                        order_id: order.id(),
+                        refund_id: key.refund_id,
+                    },
+                    created_at: order.record().milestones.updated_at,
+                },
+            );
+        }
         self.audit
             .entry(order.id())
             .or_default()
@@ -219,6 +258,7 @@ impl UnitOfWork for MemoryStore {
             });
         }
         state.check_inbox(change)?;
+        state.check_refund_key(change)?;
         state.store(change);
         Ok(())
     }

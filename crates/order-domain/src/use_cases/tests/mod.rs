@@ -10,6 +10,7 @@ mod lifecycle;
 mod line_cancellation;
 mod messages;
 mod notifications;
+mod payouts;
 mod refunds;
 mod webhooks;
 

@@ -237,9 +237,9 @@ async fn the_retry_job_pays_due_failed_refunds_as_the_system() {
     let before = T0 + time::Duration::minutes(2);
     h.scans
         .expect_due_for_retry()
-        .withf(move |at, limit| *at == before && *limit == 100)
+        .withf(move |at, _, limit| *at == before && *limit == 100)
         .times(1)
-        .returning(move |_, _| {
+        .returning(move |_, _, _| {
             Ok(vec![crate::ports::DueRefund {
                 tenant_id: tenant,
                 refund_id: id,
