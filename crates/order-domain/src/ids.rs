@@ -108,6 +108,10 @@ uuid_id!(
     AuditEntryId
 );
 uuid_id!(
+    /// An entry of an order's ledger.
+    LedgerEntryId
+);
+uuid_id!(
     /// A domain event; also the AMQP `message-id` of its outbox message.
     DomainEventId
 );

@@ -14,6 +14,7 @@
 //! | [`policy`] | limits, reservation durations, cancellation/refund/return terms, [`DomainConfig`](policy::DomainConfig) |
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
+//! | [`ledger`] | the money trail: entries derived from each change's events, the balance |
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
@@ -30,6 +31,7 @@ pub mod cart;
 pub mod cause;
 pub mod events;
 pub mod ids;
+pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;

@@ -204,6 +204,32 @@ impl RefundColumns {
     }
 }
 
+/// Ledger entries.
+#[derive(Default)]
+pub(crate) struct LedgerColumns {
+    pub id: Vec<Uuid>,
+    pub kind: Vec<&'static str>,
+    pub amount: Vec<i64>,
+    pub currency: Vec<&'static str>,
+    pub refund_id: Vec<Option<Uuid>>,
+    pub reference: Vec<Option<String>>,
+    pub occurred_at: Vec<OffsetDateTime>,
+}
+
+impl LedgerColumns {
+    pub(crate) fn push(&mut self, entries: &[order_domain::ledger::LedgerEntry]) {
+        for entry in entries {
+            self.id.push(*entry.id.as_uuid());
+            self.kind.push(entry.kind.as_str());
+            self.amount.push(entry.amount);
+            self.currency.push(entry.currency.code());
+            self.refund_id.push(entry.refund_id.map(|r| *r.as_uuid()));
+            self.reference.push(entry.reference.clone());
+            self.occurred_at.push(entry.occurred_at);
+        }
+    }
+}
+
 /// Audit entries.
 #[derive(Default)]
 pub(crate) struct AuditColumns {

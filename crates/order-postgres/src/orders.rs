@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use order_domain::audit::AuditEntry;
+use order_domain::ids::LedgerEntryId;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
+use order_domain::ledger::LedgerEntry;
 use order_domain::money::Money;
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
@@ -229,6 +231,37 @@ impl OrderRepository for PgStore {
                 ..summary
             },
         })
+    }
+
+    async fn ledger(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<LedgerEntry>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query!(
+            "SELECT id, kind, amount, currency, refund_id, reference, occurred_at
+             FROM ledger_entries WHERE tenant_id = $1 AND order_id = $2 ORDER BY position",
+            tenant.as_uuid(),
+            order.as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(LedgerEntry {
+                    id: LedgerEntryId::from_uuid(row.id),
+                    kind: row.kind.parse().map_err(corrupt)?,
+                    amount: row.amount,
+                    currency: crate::currency(&row.currency)?,
+                    refund_id: row.refund_id.map(RefundId::from_uuid),
+                    reference: row.reference,
+                    occurred_at: row.occurred_at,
+                })
+            })
+            .collect()
     }
 
     async fn find_by_idempotency_key(

@@ -7,6 +7,7 @@ mod fulfillment;
 mod health;
 mod internal;
 mod metrics;
+mod money;
 mod orders;
 mod webhooks;
 
@@ -102,6 +103,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(fulfillment::request_return)
             .service(fulfillment::receive_return)
             .service(orders::history)
+            .service(money::ledger)
             .service(orders::search)
             .service(admin::analytics)
             .service(admin::list_refunds)

@@ -17,6 +17,7 @@ mod line_cancellation;
 mod logs;
 mod messages;
 mod metrics;
+mod money;
 mod notifications;
 mod pricing;
 mod refunds_once;

@@ -70,6 +70,14 @@ impl OrderRepository for NotWired {
         Err(storage("OrderRepository"))
     }
 
+    async fn ledger(
+        &self,
+        _tenant: TenantId,
+        _order: OrderId,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, RepositoryError> {
+        Err(storage("OrderRepository"))
+    }
+
     async fn find_by_idempotency_key(
         &self,
         _tenant: TenantId,

@@ -333,6 +333,11 @@ impl Order {
     pub fn refunds(&self) -> &[Refund] {
         &self.record.refunds
     }
+    /// The most all refunds together may reach under the latest refund terms; none before any
+    /// refund or paid cancellation.
+    pub fn refundable_max(&self) -> Option<i64> {
+        self.record.refundable_max
+    }
     /// End of the reservation or payment window.
     pub fn expires_at(&self) -> OffsetDateTime {
         self.record.expires_at

@@ -11,6 +11,7 @@ use crate::cart::{Cart, CartOwner};
 use crate::cause::Cause;
 use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
+use crate::ledger::LedgerEntry;
 use crate::money::Currency;
 use crate::order::{Order, OrderStatus, Refund, RefundStatus};
 use crate::pricing::goods::{PromoCode, Promotion};
@@ -169,6 +170,16 @@ pub trait OrderRepository: Send + Sync {
         tenant: TenantId,
         ids: &[OrderId],
     ) -> Result<Vec<Order>, RepositoryError>;
+
+    /// The order's ledger entries, oldest first (SPEC §14b).
+    ///
+    /// # Errors
+    /// MUST return an empty list for an order of another tenant.
+    async fn ledger(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<LedgerEntry>, RepositoryError>;
 
     /// The order `user` created with idempotency `key`, with the fingerprint of the request
     /// that created it; only keys younger than `since` count.
@@ -386,6 +397,8 @@ pub struct OrderChange {
     pub quota: Option<QuotaClaim>,
     /// The idempotency key a new order is created under.
     pub idempotency: Option<IdempotencyRecord>,
+    /// The ledger entries the change's money movements cause (SPEC §14b), stored with it.
+    pub ledger: Vec<LedgerEntry>,
     /// The idempotency key a refund request is made under, stored with the refund; the commit
     /// fails with [`RepositoryError::IdempotencyKeyTaken`] when the caller used it already.
     pub refund_key: Option<RefundKey>,
@@ -434,6 +447,7 @@ impl OrderChange {
             && order.shipment.is_none()
             && self.inbox.is_none()
             && self.refund_key.is_none()
+            && self.ledger.is_empty()
             && !self.claims_creation_extras()
     }
 }

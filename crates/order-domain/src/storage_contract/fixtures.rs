@@ -181,6 +181,7 @@ pub fn change(order: &Order, events: Vec<OrderEvent>, seed: u128) -> OrderChange
         quota: None,
         idempotency: None,
         refund_key: None,
+        ledger: Vec::new(),
     }
 }
 

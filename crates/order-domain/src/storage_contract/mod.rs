@@ -30,6 +30,7 @@
 mod carts;
 pub mod fixtures;
 mod jobs;
+mod ledger;
 mod limits;
 mod orders;
 
@@ -39,6 +40,7 @@ use std::task::Poll;
 
 pub use self::carts::*;
 pub use self::jobs::*;
+pub use self::ledger::*;
 pub use self::limits::*;
 pub use self::orders::*;
 use crate::ports::{
@@ -100,6 +102,7 @@ macro_rules! storage_contract_tests {
             a_merge_applies_once_and_a_stale_one_writes_nothing,
             checkout_empties_the_cart_with_the_order_and_only_at_its_version,
             relays_lease_outbox_rows_in_order_and_never_overtake_an_order,
+            ledger_entries_are_stored_with_their_change_and_never_twice,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

@@ -143,7 +143,7 @@ impl OrderService {
 
     /// Pays a refund started by a confirmation; the confirmation stands whatever happens (a
     /// refused payout is stored as FAILED and retried; a storage failure is reported and the
-    /// refund stays APPROVED for the retry job or an admin).
+    /// refund stays APPROVED and the refund job pays it once its payout lease runs out).
     pub(super) async fn pay_after_confirmation(
         &self,
         ctx: &RequestContext,

@@ -145,7 +145,8 @@ impl OrderService {
                 self.persist(ctx, &mut order, events, Extras::inbox(Some(inbox)))
                     .await?;
                 // Paid after the commit: a refused payout is stored as FAILED and retried like any
-                // refund; if even that cannot be stored, the refund stays APPROVED for an admin.
+                // refund; if even that cannot be stored, the refund stays APPROVED and the refund
+                // job pays it once its payout lease runs out.
                 let order_id = order.id();
                 self.report_dropped(
                     &[order_id],

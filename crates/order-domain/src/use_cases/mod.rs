@@ -48,6 +48,7 @@ pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
+pub use self::queries::OrderLedger;
 pub use self::refunds::{RefundRetryReport, RequestedRefund};
 pub use self::webhooks::{
     DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
@@ -283,6 +284,9 @@ impl OrderService {
                 }
             })
             .collect();
+        let ledger = crate::ledger::entries_for(order, &events, now, || {
+            crate::ids::LedgerEntryId::from_uuid(self.ports.ids.uuid())
+        });
         let outbox = events
             .into_iter()
             .map(|event| {
@@ -305,6 +309,7 @@ impl OrderService {
             quota: extras.quota,
             idempotency: extras.idempotency,
             refund_key: extras.refund_key,
+            ledger,
         }
     }
 

@@ -4,6 +4,7 @@ use super::{OrderService, UseCaseError};
 use crate::actor::{RequestContext, Role};
 use crate::audit::AuditEntry;
 use crate::ids::OrderId;
+use crate::ledger::{LedgerBalance, LedgerEntry};
 use crate::order::Order;
 use crate::ports::{OrderFilter, OrderPage, OrderPageRequest};
 
@@ -31,6 +32,33 @@ impl OrderService {
         id: OrderId,
     ) -> Result<Order, UseCaseError> {
         self.load_visible(ctx, id).await
+    }
+
+    /// `GET /orders/{id}/ledger`: the order's money trail and its balance, for the owner and
+    /// admins (SPEC §14b).
+    ///
+    /// # Ports
+    /// `orders`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::NotFound`] when absent or not the caller's (warehouse staff included: the
+    /// money of an order is not theirs to read).
+    pub async fn order_ledger(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<OrderLedger, UseCaseError> {
+        let order = self.load_visible(ctx, id).await?;
+        if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
+            return Err(UseCaseError::NotFound { what: "order" });
+        }
+        let entries = self.ports.orders.ledger(ctx.tenant_id, id).await?;
+        let balance = LedgerBalance::of(&order, &entries);
+        Ok(OrderLedger {
+            order,
+            entries,
+            balance,
+        })
     }
 
     /// `GET /orders`: customers see their own orders whatever the filter says; admins and
@@ -91,4 +119,15 @@ impl OrderService {
             .audit_trail(ctx.tenant_id, order.id())
             .await?)
     }
+}
+
+/// An order's ledger: its entries, oldest first, and the balance they give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLedger {
+    /// The order.
+    pub order: Order,
+    /// Its entries, oldest first.
+    pub entries: Vec<LedgerEntry>,
+    /// Captured, refunded, net and outstanding.
+    pub balance: LedgerBalance,
 }

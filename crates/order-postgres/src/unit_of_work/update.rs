@@ -5,14 +5,15 @@ use order_domain::ports::{OrderChange, RepositoryError};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::columns::{AuditColumns, OrderUpdates, OutboxColumns, RefundColumns};
+use crate::columns::{AuditColumns, LedgerColumns, OrderUpdates, OutboxColumns, RefundColumns};
 use crate::{corrupt, storage};
 
 // One stored order: found by its typed id (`id = $2` on the primary key is an index condition
 // under row-level security, which lets only leakproof conditions use an index, and a plan no
 // table statistics can talk out of it). Per-event quota places move with the status ($25); a late
 // payment re-activates an order without a limit check (it is paid). Refunds are upserted whole;
-// a refund request's idempotency key is claimed in the same statement ($64–$68).
+// a refund request's idempotency key is claimed in the same statement ($64–$68), and the
+// change's ledger entries are appended ($69–$75).
 pub(super) async fn update_order(
     tx: &mut Transaction<'static, Postgres>,
     change: &OrderChange,
@@ -31,6 +32,8 @@ pub(super) async fn update_order(
     let return_items: Vec<Uuid> = order.return_items.iter().map(|i| *i.as_uuid()).collect();
     let cancelled_items: Vec<Uuid> = order.cancelled_items.iter().map(|i| *i.as_uuid()).collect();
     let refund_key = change.refund_key.as_ref();
+    let mut ledger = LedgerColumns::default();
+    ledger.push(&change.ledger);
     let outcome = sqlx::query!(
         r#"WITH o AS (
             UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
@@ -92,6 +95,16 @@ pub(super) async fn update_order(
         inbox_row AS (
             INSERT INTO inbox (tenant_id, consumer, message_id)
             SELECT o.tenant_id, $58, $59 FROM o WHERE $58::text IS NOT NULL
+        ),
+        ledger AS (
+            INSERT INTO ledger_entries (id, tenant_id, order_id, kind, amount, currency, refund_id,
+                reference, occurred_at)
+            SELECT l.id, o.tenant_id, o.id, l.kind, l.amount, l.currency, l.refund_id, l.reference,
+                l.occurred_at
+            FROM o, unnest($69::uuid[], $70::text[], $71::bigint[], $72::text[], $73::uuid[],
+                    $74::text[], $75::timestamptz[])
+                WITH ORDINALITY AS l(id, kind, amount, currency, refund_id, reference, occurred_at, n)
+            ORDER BY l.n
         ),
         refund_key AS (
             INSERT INTO refund_request_keys AS k (tenant_id, caller, key, fingerprint, order_id,
@@ -173,6 +186,13 @@ pub(super) async fn update_order(
         refund_key.map(|k| k.record.fingerprint.as_str()),
         refund_key.map(|k| *k.refund_id.as_uuid()),
         refund_key.map(|k| k.record.reusable_before),
+        &ledger.id,
+        &ledger.kind as _,
+        &ledger.amount,
+        &ledger.currency as _,
+        &ledger.refund_id as _,
+        &ledger.reference as _,
+        &ledger.occurred_at,
     )
     .fetch_one(&mut **tx)
     .await

@@ -107,6 +107,7 @@ struct State {
     /// Orders as stored (version and stored status as a reload would give them).
     orders: HashMap<OrderId, Order>,
     audit: HashMap<OrderId, Vec<AuditEntry>>,
+    ledger: HashMap<OrderId, Vec<crate::ledger::LedgerEntry>>,
     /// In commit order; `position` is the index plus one.
     outbox: Vec<OutboxRow>,
     /// `(consumer, message id)` of consumed messages.

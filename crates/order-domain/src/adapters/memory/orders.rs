@@ -132,6 +132,23 @@ impl OrderRepository for MemoryStore {
             .collect())
     }
 
+    async fn ledger(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, RepositoryError> {
+        let state = self.state();
+        let visible = state
+            .orders
+            .get(&order)
+            .is_some_and(|o| o.tenant_id() == tenant);
+        Ok(if visible {
+            state.ledger.get(&order).cloned().unwrap_or_default()
+        } else {
+            Vec::new()
+        })
+    }
+
     async fn find_by_idempotency_key(
         &self,
         tenant: TenantId,

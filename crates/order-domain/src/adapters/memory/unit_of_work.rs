@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State, StoredKey, StoredRefundKey, corrupt};
 use crate::ids::TenantId;
+use crate::ledger::LedgerEntryKind;
 use crate::order::Order;
 use crate::policy::QuotaExceeded;
 use crate::ports::{KeyedRefund, OrderChange, RefundKey, RepositoryError, UnitOfWork, check_batch};
@@ -110,6 +111,33 @@ impl State {
         } else {
             Ok(())
         }
+    }
+
+    /// Refuses a second capture of an order or a second payout entry of a refund (the unique
+    /// keys of the PostgreSQL ledger).
+    fn check_ledger(&self, change: &OrderChange) -> Result<(), RepositoryError> {
+        let stored = self.ledger.get(&change.order.id());
+        let mut seen: Vec<(LedgerEntryKind, Option<crate::ids::RefundId>)> = Vec::new();
+        for entry in &change.ledger {
+            let key = match entry.kind {
+                LedgerEntryKind::PaymentCaptured => (entry.kind, None),
+                LedgerEntryKind::RefundPaid => (entry.kind, entry.refund_id),
+                LedgerEntryKind::FeeRetained => continue,
+            };
+            let taken = seen.contains(&key)
+                || stored.is_some_and(|entries| {
+                    entries
+                        .iter()
+                        .any(|e| e.kind == key.0 && (key.1.is_none() || e.refund_id == key.1))
+                });
+            if taken {
+                return Err(RepositoryError::Duplicate {
+                    what: "ledger entry".to_owned(),
+                });
+            }
+            seen.push(key);
+        }
+        Ok(())
     }
 
     fn check_inbox(&self, change: &OrderChange) -> Result<(), RepositoryError> {
@@ -221,6 +249,10 @@ impl State {
             .entry(order.id())
             .or_default()
             .extend(change.audit.iter().cloned());
+        self.ledger
+            .entry(order.id())
+            .or_default()
+            .extend(change.ledger.iter().cloned());
         self.outbox.extend(
             change
                 .outbox
@@ -259,6 +291,7 @@ impl UnitOfWork for MemoryStore {
         }
         state.check_inbox(change)?;
         state.check_refund_key(change)?;
+        state.check_ledger(change)?;
         state.store(change);
         Ok(())
     }
