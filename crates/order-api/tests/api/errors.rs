@@ -516,6 +516,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/orders"),
     ("get", "/api/v1/orders/{id}"),
     ("get", "/api/v1/orders/{id}/events"),
+    ("get", "/api/v1/orders/{id}/ledger"),
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),
     ("post", "/api/v1/orders/{id}/items/{itemId}/cancel"),
