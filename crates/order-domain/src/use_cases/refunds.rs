@@ -15,7 +15,7 @@ impl OrderService {
     /// [`OrderService::request_refund_with_key`].
     ///
     /// # Ports
-    /// `events`, `orders`, `payments`, `unit_of_work`.
+    /// `events`, `orders`, `payments`, `refunds`, `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::request_refund_with_key`].
