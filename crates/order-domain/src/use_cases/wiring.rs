@@ -8,6 +8,7 @@
 //! use order_domain::adapters::{ManualClock, SequentialIds};
 //! use order_domain::async_trait;
 //! use order_domain::ids::{OrderId, TenantId, UserId};
+//! use order_domain::ledger::LedgerEntry;
 //! use order_domain::order::Order;
 //! use order_domain::policy::DomainConfig;
 //! use order_domain::ports::{OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderSummary, RepositoryError};
@@ -27,6 +28,9 @@
 //!         Ok(OrderPage { orders: vec![], total: 0, total_is_estimate: false, has_more: false, summary: OrderSummary::EMPTY })
 //!     }
 //!     async fn find_many(&self, _: TenantId, _: &[OrderId]) -> Result<Vec<Order>, RepositoryError> {
+//!         Ok(Vec::new())
+//!     }
+//!     async fn ledger(&self, _: TenantId, _: OrderId) -> Result<Vec<LedgerEntry>, RepositoryError> {
 //!         Ok(Vec::new())
 //!     }
 //!     async fn find_by_idempotency_key(
