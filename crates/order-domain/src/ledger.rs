@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::events::OrderEvent;
 use crate::ids::{LedgerEntryId, RefundId};
 use crate::money::Currency;
-use crate::order::{Order, RefundStatus};
+use crate::order::Order;
 
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,7 +166,7 @@ impl LedgerBalance {
         let outstanding = order
             .refunds()
             .iter()
-            .filter(|r| matches!(r.status, RefundStatus::Approved | RefundStatus::Failed))
+            .filter(|r| r.status.awaits_payout())
             .map(|r| r.amount)
             .sum();
         Self {
@@ -191,7 +191,7 @@ mod tests {
     use crate::ids::{HoldId, PaymentIntentId};
     use crate::order::tests::pending;
     use crate::order::{
-        LineRefund, OrderKind, RefundRequest, RefundScope, RefundTerms, RetrySchedule,
+        LineRefund, OrderKind, RefundRequest, RefundScope, RefundStatus, RefundTerms, RetrySchedule,
     };
 
     const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);

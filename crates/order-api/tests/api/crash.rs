@@ -64,7 +64,7 @@ pub(crate) async fn simulator_state(simulator: &str) -> Value {
         .expect("json")
 }
 
-async fn put_faults(simulator: &str, faults: Value) {
+pub(crate) async fn put_faults(simulator: &str, faults: Value) {
     let response = reqwest::Client::new()
         .put(format!("{simulator}/_admin/faults"))
         .json(&faults)

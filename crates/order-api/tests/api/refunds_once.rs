@@ -4,18 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::crash::{Process, count, simulator_state};
+use crate::crash::{Process, count, put_faults, simulator_state};
 use crate::helpers::*;
-
-async fn put_faults(simulator: &str, faults: Value) {
-    let response = reqwest::Client::new()
-        .put(format!("{simulator}/_admin/faults"))
-        .json(&faults)
-        .send()
-        .await
-        .expect("simulator");
-    assert!(response.status().is_success());
-}
 
 /// A paid, CONFIRMED order of customer 1 created through `base`.
 async fn confirmed_order(base: &str, simulator: &str) -> Value {

@@ -50,6 +50,12 @@ impl RefundStatus {
         }
     }
 
+    /// Whether the refund is approved and its money not yet paid out (APPROVED, or FAILED and
+    /// to be retried): what a payout may complete.
+    pub fn awaits_payout(self) -> bool {
+        matches!(self, Self::Approved | Self::Failed)
+    }
+
     /// Whether money is (or will be) paid out under this refund.
     pub fn counts_toward_maximum(self) -> bool {
         !matches!(self, Self::Rejected)

@@ -249,7 +249,7 @@ impl OrderService {
                     limits.max_active_orders_per_user_per_event,
                 )),
             }),
-            idempotency: idempotency_record(request.idempotency.as_ref(), now),
+            idempotency: request.idempotency.as_ref().map(|key| key.record(now)),
             ..Extras::default()
         };
         self.finish_creation(
@@ -464,16 +464,15 @@ impl OrderService {
     }
 }
 
-/// The record stored with a new order for its idempotency key.
-pub(super) fn idempotency_record(
-    key: Option<&IdempotencyKey>,
-    now: OffsetDateTime,
-) -> Option<IdempotencyRecord> {
-    key.map(|k| IdempotencyRecord {
-        key: k.key.clone(),
-        fingerprint: k.fingerprint.clone(),
-        reusable_before: now - k.ttl,
-    })
+impl IdempotencyKey {
+    /// What is stored with the order or refund this key's request creates at `now`.
+    pub(super) fn record(&self, now: OffsetDateTime) -> IdempotencyRecord {
+        IdempotencyRecord {
+            key: self.key.clone(),
+            fingerprint: self.fingerprint.clone(),
+            reusable_before: now - self.ttl,
+        }
+    }
 }
 
 pub(super) fn field(path: impl Into<String>, code: &str, message: &str) -> Violations {

@@ -1,7 +1,7 @@
 //! Creation of a goods order from the caller's cart: current catalog prices, promotions, promo
 //! code, tax and shipping, the stock reservation; then the saga `create` shares with tickets.
 
-use super::create::{CreatedOrder, IdempotencyKey, field, idempotency_record};
+use super::create::{CreatedOrder, IdempotencyKey, field};
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
 use crate::cart::CartOwner;
@@ -219,7 +219,7 @@ impl OrderService {
                 max_orders_per_day: limits.max_orders_per_user_per_day,
                 active_for_event: None,
             }),
-            idempotency: idempotency_record(request.idempotency.as_ref(), now),
+            idempotency: request.idempotency.as_ref().map(|key| key.record(now)),
             refund_key: None,
         };
         self.finish_creation(

@@ -6,9 +6,7 @@ use crate::ids::{OrderId, RefundId};
 use crate::money::Money;
 use crate::order::{Order, OrderKind, RefundRequest, RefundScope, RefundStatus};
 use crate::policy::RefundReason;
-use crate::ports::{
-    IdempotencyRecord, PageRequest, PaymentError, RefundKey, RefundView, RepositoryError,
-};
+use crate::ports::{PageRequest, PaymentError, RefundKey, RefundView, RepositoryError};
 
 impl OrderService {
     /// `POST /orders/{id}/refund` without an idempotency key: see
@@ -100,11 +98,7 @@ impl OrderService {
             refund_key: key.map(|key| RefundKey {
                 refund_id,
                 caller: Self::actor_label(ctx),
-                record: IdempotencyRecord {
-                    key: key.key.clone(),
-                    fingerprint: key.fingerprint.clone(),
-                    reusable_before: now - key.ttl,
-                },
+                record: key.record(now),
             }),
             ..Extras::default()
         };
@@ -218,10 +212,10 @@ impl OrderService {
         refund: RefundId,
     ) -> Result<Order, UseCaseError> {
         let order = self.load_refund_order(ctx, refund).await?;
-        let payable = order
+        if !order
             .refund(refund)
-            .is_some_and(|r| matches!(r.status, RefundStatus::Approved | RefundStatus::Failed));
-        if !payable {
+            .is_some_and(|r| r.status.awaits_payout())
+        {
             return Err(crate::order::OrderError::Refund(
                 crate::order::RefundError::InvalidState {
                     from: order
@@ -417,10 +411,10 @@ impl OrderService {
         const ROUNDS: usize = 5;
         let retries = &self.config.refund.retry;
         for round in 1..=ROUNDS {
-            let still_open = order
+            if !order
                 .refund(refund)
-                .is_some_and(|r| matches!(r.status, RefundStatus::Approved | RefundStatus::Failed));
-            if !still_open {
+                .is_some_and(|r| r.status.awaits_payout())
+            {
                 // Recorded meanwhile by another payout of the same refund (same idempotency key).
                 return Ok(order);
             }

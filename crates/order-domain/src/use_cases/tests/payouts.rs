@@ -34,6 +34,24 @@ fn order_with_approved_refund() -> (Order, RefundId) {
     (order, id)
 }
 
+/// The buyer's keyed request for a refund of `amount`, sent with a body whose fingerprint is
+/// `fingerprint`.
+async fn request(
+    service: &crate::use_cases::OrderService,
+    amount: i64,
+    fingerprint: &str,
+) -> Result<crate::use_cases::RequestedRefund, UseCaseError> {
+    service
+        .request_refund_with_key(
+            &customer(),
+            order_id(),
+            RefundScope::Amount(amount),
+            "tickets",
+            Some(&key(fingerprint)),
+        )
+        .await
+}
+
 fn key(fingerprint: &str) -> IdempotencyKey {
     IdempotencyKey {
         key: "refund-1".into(),
@@ -200,28 +218,10 @@ async fn a_repeated_refund_request_answers_the_first_refund_and_pays_nothing() {
     h.payments.expect_refund().never();
     h.unit_of_work.expect_commit().never();
     let (service, _) = h.build();
-    let again = service
-        .request_refund_with_key(
-            &customer(),
-            order_id(),
-            RefundScope::Amount(1_000),
-            "one ticket",
-            Some(&key("fp")),
-        )
-        .await
-        .expect("replayed");
+    let again = request(&service, 1_000, "fp").await.expect("replayed");
     assert_eq!((again.refund_id, again.replayed), (id, true));
     assert_eq!(
-        service
-            .request_refund_with_key(
-                &customer(),
-                order_id(),
-                RefundScope::Amount(2_000),
-                "two tickets",
-                Some(&key("another body")),
-            )
-            .await
-            .err(),
+        request(&service, 2_000, "another body").await.err(),
         Some(UseCaseError::IdempotencyKeyReused)
     );
 }
@@ -264,14 +264,7 @@ async fn a_refund_request_whose_key_was_taken_meanwhile_answers_that_refund() {
         .returning(|_| Err(RepositoryError::IdempotencyKeyTaken));
     h.payments.expect_refund().never();
     let (service, _) = h.build();
-    let answer = service
-        .request_refund_with_key(
-            &customer(),
-            order_id(),
-            RefundScope::Amount(1_000),
-            "one ticket",
-            Some(&key("fp")),
-        )
+    let answer = request(&service, 1_000, "fp")
         .await
         .expect("the earlier refund");
     assert_eq!((answer.refund_id, answer.replayed), (earlier_id, true));
@@ -279,14 +272,13 @@ async fn a_refund_request_whose_key_was_taken_meanwhile_answers_that_refund() {
 
 #[tokio::test]
 async fn a_declined_payout_of_a_stalled_refund_is_scheduled_for_retry() {
-    let (order, id) = order_with_approved_refund();
-    let mut h = Harness::new().with_order(order);
+    let (stalled, id) = order_with_approved_refund();
+    let mut h = Harness::new();
     h.payments
         .expect_refund()
         .times(1)
         .returning(|_, _, _| Err(crate::ports::PaymentError::Declined("no funds".into())));
     let (service, commits) = h.committing().build();
-    let (stalled, _) = order_with_approved_refund();
     let order = service
         .pay_refund(&system(), stalled, id)
         .await
