@@ -138,6 +138,10 @@ impl AppMetrics {
                 "Upstream calls by service and outcome",
             ),
             ("carts_created_total", "Carts started (their first line)"),
+            (
+                "order_service_reconciliation_differences_total",
+                "Differences between the ledger and the payment service, by kind and whether they were repaired",
+            ),
         ];
         for (name, help) in counters {
             self.recorder
@@ -167,6 +171,23 @@ impl AppMetrics {
                 KeyName::from(name),
                 Some(Unit::Seconds),
                 SharedString::from(help),
+            );
+        }
+    }
+
+    /// Counts the differences of a reconciliation run by kind and repair.
+    pub fn reconciled(&self, run: &order_domain::reconciliation::ReconciliationRun) {
+        for difference in &run.differences {
+            self.count(
+                "order_service_reconciliation_differences_total",
+                &[
+                    ("kind", difference.kind.as_str()),
+                    (
+                        "repaired",
+                        if difference.repaired { "true" } else { "false" },
+                    ),
+                ],
+                1,
             );
         }
     }

@@ -62,7 +62,7 @@ pub struct Application {
     run_jobs: bool,
 }
 
-/// Starts every background job: expiry, analytics, refund retries, housekeeping, the outbox
+/// Starts every background job: expiry, analytics, refund retries, reconciliation, housekeeping, the outbox
 /// relay, the consumers (notifications and webhook deliveries included) and the webhook workers.
 fn spawn_jobs(
     service: &OrderService,
@@ -120,6 +120,12 @@ fn spawn_jobs(
         tokio::spawn(crate::jobs::run_refund_retries(
             service.clone(),
             config.refund_retry_interval,
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::jobs::run_reconciliation(
+            service.clone(),
+            config.reconciliation_interval,
+            metrics.clone(),
             stopped.clone(),
         )),
         tokio::spawn(crate::jobs::run_housekeeping(
@@ -372,7 +378,8 @@ pub async fn build_service_with(
         promotions: store_arc.clone(),
         unit_of_work: Arc::new(MeteredUnitOfWork::new(store_arc.clone(), metrics.clone())),
         inbox: store_arc.clone(),
-        analytics: store_arc,
+        analytics: store_arc.clone(),
+        reconciliations: store_arc,
         locks: Arc::new(FailOpenLock::new(MeteredLock::new(
             (*redis).clone(),
             metrics.clone(),

@@ -112,6 +112,10 @@ uuid_id!(
     LedgerEntryId
 );
 uuid_id!(
+    /// One reconciliation run with the payment service.
+    ReconciliationRunId
+);
+uuid_id!(
     /// A domain event; also the AMQP `message-id` of its outbox message.
     DomainEventId
 );

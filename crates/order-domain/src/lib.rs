@@ -15,6 +15,7 @@
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
 //! | [`ledger`] | the money trail: entries derived from each change's events, the balance |
+//! | [`reconciliation`] | an order's ledger compared with the payment service, differences by kind |
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
@@ -38,6 +39,7 @@ pub mod order;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+pub mod reconciliation;
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod storage_contract;
 #[cfg(any(test, feature = "mocks"))]

@@ -43,8 +43,8 @@ use crate::ids::OrderId;
 use crate::ports::{
     Incidents, MockAnalyticsStore, MockAuditLog, MockCartRepository, MockDistributedLock,
     MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository, MockOrderScans,
-    MockPaymentGateway, MockProductCatalog, MockPromotionRepository, MockRefundRepository,
-    MockShippingService, MockTicketService, MockUnitOfWork,
+    MockPaymentGateway, MockProductCatalog, MockPromotionRepository, MockReconciliations,
+    MockRefundRepository, MockShippingService, MockTicketService, MockUnitOfWork,
 };
 use crate::use_cases::Ports;
 
@@ -67,6 +67,7 @@ pub struct MockPorts {
     pub payments: MockPaymentGateway,
     pub events: MockEventCatalog,
     pub shipping: MockShippingService,
+    pub reconciliations: MockReconciliations,
     /// Shared with the ports: move it during the test.
     pub clock: Arc<ManualClock>,
     pub ids: Arc<SequentialIds>,
@@ -100,6 +101,7 @@ impl MockPorts {
             payments: MockPaymentGateway::new(),
             events: MockEventCatalog::new(),
             shipping: MockShippingService::new(),
+            reconciliations: MockReconciliations::new(),
             clock: Arc::new(ManualClock::at(now)),
             ids: Arc::new(SequentialIds::default()),
             incidents: Arc::new(RecordedIncidents::default()),
@@ -128,6 +130,7 @@ impl MockPorts {
             clock: self.clock,
             ids: self.ids,
             incidents: self.incidents,
+            reconciliations: Arc::new(self.reconciliations),
         }
     }
 }

@@ -1,9 +1,11 @@
-//! The payment service: intents (create, confirm, cancel) and refunds.
+//! The payment service: intents (create, confirm, cancel, read back) and refunds.
 
 use async_trait::async_trait;
 use order_domain::ids::{OrderId, PaymentIntentId, RefundId, TenantId};
 use order_domain::money::Money;
-use order_domain::ports::{PaymentError, PaymentGateway, PaymentIntent};
+use order_domain::ports::{
+    PaymentError, PaymentGateway, PaymentIntent, PaymentRecord, Payout, UpstreamError,
+};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -62,6 +64,22 @@ struct IntentBody {
 
 #[derive(Deserialize)]
 struct RefundBody {
+    reference: String,
+}
+
+/// `GET /payments/intents/{id}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentBody {
+    captured: i64,
+    refunds: Vec<PayoutBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PayoutBody {
+    refund_id: RefundId,
+    amount: i64,
     reference: String,
 }
 
@@ -136,5 +154,36 @@ impl PaymentGateway for HttpPaymentGateway {
             .await
             .map_err(|f| self.error(f))?;
         Ok(body.reference)
+    }
+
+    async fn payment(
+        &self,
+        intent: &PaymentIntentId,
+    ) -> Result<Option<PaymentRecord>, PaymentError> {
+        let request = self
+            .upstream
+            .request(Method::GET, &format!("/payments/intents/{intent}"));
+        match self
+            .upstream
+            .send::<PaymentBody>(request, Repeat::Safe)
+            .await
+        {
+            Ok(body) => Ok(Some(PaymentRecord {
+                captured: body.captured,
+                payouts: body
+                    .refunds
+                    .into_iter()
+                    .map(|p| Payout {
+                        refund_id: p.refund_id,
+                        amount: p.amount,
+                        reference: p.reference,
+                    })
+                    .collect(),
+            })),
+            Err(failure) => match self.upstream.error(failure) {
+                UpstreamError::NotFound { .. } => Ok(None),
+                other => Err(PaymentError::Upstream(other)),
+            },
+        }
     }
 }

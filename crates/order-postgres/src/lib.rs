@@ -15,6 +15,7 @@ mod columns;
 mod orders;
 mod outbox;
 mod promotions;
+mod reconciliations;
 mod rows;
 mod sealing;
 pub mod setup;

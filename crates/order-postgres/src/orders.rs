@@ -8,9 +8,9 @@ use order_domain::ledger::LedgerEntry;
 use order_domain::money::Money;
 use order_domain::order::{Order, RefundStatus};
 use order_domain::ports::{
-    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund, OrderFilter,
-    OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest,
-    RefundRepository, RefundView, RepositoryError,
+    AuditLog, ChangedPayment, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund,
+    OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary,
+    PageRequest, RefundRepository, RefundView, RepositoryError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
@@ -444,6 +444,34 @@ impl OrderScans for PgStore {
         .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         Ok(ids.into_iter().map(OrderId::from_uuid).collect())
+    }
+
+    async fn payments_changed(
+        &self,
+        tenant: Option<TenantId>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ChangedPayment>, RepositoryError> {
+        // The function spans tenants for the job (one pass for all) and returns only ids.
+        let rows = sqlx::query!(
+            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!"
+            FROM payments_changed($1, $2, $3, $4)"#,
+            tenant.map(|t| *t.as_uuid()),
+            from,
+            to,
+            i32::try_from(limit).unwrap_or(i32::MAX),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ChangedPayment {
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                order_id: OrderId::from_uuid(row.order_id),
+            })
+            .collect())
     }
 
     async fn due_for_retry(

@@ -329,6 +329,18 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             .route("/payments/intents", web::post().to(payments::create_intent))
             .route(
+                "/payments/intents/{intent}",
+                web::get().to(payments::get_intent),
+            )
+            .route(
+                "/_admin/payments/{intent}/refunds/{refund}/lose",
+                web::post().to(payments::admin_lose_payout),
+            )
+            .route(
+                "/_admin/payments/{intent}/payouts",
+                web::post().to(payments::admin_invent_payout),
+            )
+            .route(
                 "/payments/intents/{intent}/confirm",
                 web::post().to(payments::confirm_intent),
             )

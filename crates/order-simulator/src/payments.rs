@@ -280,3 +280,67 @@ pub(crate) async fn admin_decline_payment(
         None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
     }
 }
+
+/// `GET /payments/intents/{intent}`: what the payment service holds for reconciliation — the
+/// amount captured (0 unless paid) and every payout by refund id.
+pub(crate) async fn get_intent(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "payments").await {
+        return refused;
+    }
+    let state = sim.lock();
+    match state.payments.get(path.as_str()) {
+        Some(p) => HttpResponse::Ok().json(json!({
+            "id": p.id,
+            "status": p.status,
+            "amount": p.amount,
+            "currency": p.currency,
+            "captured": if p.status == PaymentStatus::Succeeded { p.amount } else { 0 },
+            "refunds": p.refunds,
+        })),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}
+
+/// `POST /_admin/payments/{intent}/refunds/{refundId}/lose`: the payment service forgets a payout
+/// (drift for reconciliation tests).
+pub(crate) async fn admin_lose_payout(
+    sim: web::Data<Simulator>,
+    path: web::Path<(String, Uuid)>,
+) -> HttpResponse {
+    let (intent, refund) = path.into_inner();
+    let mut state = sim.lock();
+    match state.payments.get_mut(intent.as_str()) {
+        Some(p) if p.refunds.iter().any(|r| r.refund_id == refund) => {
+            p.refunds.retain(|r| r.refund_id != refund);
+            HttpResponse::Ok().json(payment_json(p))
+        }
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such payout"),
+    }
+}
+
+/// `POST /_admin/payments/{intent}/payouts` `{refundId, amount}`: the payment service records a
+/// payout the order service never heard of (drift for reconciliation tests). Returns its
+/// reference.
+pub(crate) async fn admin_invent_payout(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+    body: web::Json<RefundRequest>,
+) -> HttpResponse {
+    let mut state = sim.lock();
+    match state.payments.get_mut(path.as_str()) {
+        Some(p) => {
+            let reference = format!("re_{}", Uuid::new_v4().simple());
+            p.refunds.push(PaymentRefund {
+                refund_id: body.refund_id,
+                amount: body.amount,
+                reference: reference.clone(),
+            });
+            HttpResponse::Created().json(json!({ "reference": reference }))
+        }
+        None => error(StatusCode::NOT_FOUND, "not_found", "no such payment intent"),
+    }
+}

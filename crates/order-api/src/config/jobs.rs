@@ -17,6 +17,7 @@ pub(super) struct JobVars {
     housekeeping_interval_minutes: Option<Minutes>,
     inbox_retention_days: Option<Days>,
     refund_retry_interval_seconds: Option<Seconds>,
+    reconciliation_interval_minutes: Option<Minutes>,
     analytics_window_days: Option<Days>,
 }
 
@@ -28,6 +29,7 @@ pub(super) struct Jobs {
     pub(super) housekeeping_interval: Duration,
     pub(super) inbox_retention: time::Duration,
     pub(super) refund_retry_interval: Duration,
+    pub(super) reconciliation_interval: Duration,
     pub(super) analytics_window: time::Duration,
 }
 
@@ -52,6 +54,7 @@ impl JobVars {
             expiry_batch_size: self.expiry_batch_size.map_or(500, |c| c.0),
             metrics_interval: every(self.metrics_aggregation_interval_minutes, 5),
             housekeeping_interval: every(self.housekeeping_interval_minutes, 10),
+            reconciliation_interval: every(self.reconciliation_interval_minutes, 60),
             inbox_retention: days("INBOX_RETENTION_DAYS", self.inbox_retention_days)?,
             refund_retry_interval: Duration::from_secs(in_range(
                 "REFUND_RETRY_INTERVAL_SECONDS",

@@ -98,6 +98,9 @@ pub struct Config {
     /// `REFUND_RETRY_INTERVAL_SECONDS` (60): how often FAILED refunds that are due are paid
     /// out again.
     pub refund_retry_interval: std::time::Duration,
+    /// `RECONCILIATION_INTERVAL_MINUTES` (60): how often the reconciliation job compares the
+    /// orders changed since its last pass with the payment service.
+    pub reconciliation_interval: std::time::Duration,
     /// `HOUSEKEEPING_INTERVAL_MINUTES` (10): how often rows that no longer matter are deleted.
     pub housekeeping_interval: std::time::Duration,
     /// `INBOX_RETENTION_DAYS` (30): consumed message ids are kept this long, so a message the
@@ -189,6 +192,7 @@ impl Config {
             expiry_interval: jobs.expiry_interval,
             expiry_batch_size: jobs.expiry_batch_size,
             refund_retry_interval: jobs.refund_retry_interval,
+            reconciliation_interval: jobs.reconciliation_interval,
             housekeeping_interval: jobs.housekeeping_interval,
             inbox_retention: jobs.inbox_retention,
             metrics_interval: jobs.metrics_interval,

@@ -1,8 +1,10 @@
-//! The money trail on the wire: `GET /orders/{id}/ledger`.
+//! The money trail on the wire: `GET /orders/{id}/ledger` and the reconciliation runs.
 
+use garde::Validate;
 use order_domain::ledger::{LedgerBalance, LedgerEntry};
+use order_domain::reconciliation::ReconciliationRun;
 use order_domain::use_cases::OrderLedger;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -93,6 +95,96 @@ impl From<&OrderLedger> for LedgerResponse {
             currency: ledger.order.currency().code(),
             entries: ledger.entries.iter().map(LedgerEntryBody::from).collect(),
             balance: ledger.balance.into(),
+        }
+    }
+}
+
+/// `POST /admin/reconciliation/runs`: the window of order changes to compare (at most 31 days).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewReconciliationRun)]
+pub struct ReconciliationBody {
+    /// Orders changed from this instant…
+    #[garde(skip)]
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from: OffsetDateTime,
+    /// …until before this one.
+    #[garde(skip)]
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub to: OffsetDateTime,
+}
+
+/// A reconciliation run with every difference it found.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ReconciliationRun)]
+pub struct ReconciliationRunResponse {
+    #[schema(value_type = uuid::Uuid)]
+    id: order_domain::ids::ReconciliationRunId,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    window_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    window_to: OffsetDateTime,
+    /// Orders compared with the payment service.
+    orders_checked: u32,
+    /// Orders the payment service could not be asked about (a later run compares them).
+    orders_unchecked: u32,
+    differences: Vec<DifferenceBody>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    finished_at: OffsetDateTime,
+}
+
+/// One difference between an order's ledger and the payment service.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ReconciliationDifference)]
+pub struct DifferenceBody {
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    /// `PAYOUT_MISSING_HERE`, `PAYOUT_UNKNOWN_UPSTREAM`, `CAPTURE_ON_CLOSED_ORDER` or
+    /// `AMOUNT_MISMATCH`.
+    #[schema(example = "PAYOUT_MISSING_HERE")]
+    kind: &'static str,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    refund_id: Option<order_domain::ids::RefundId>,
+    /// Our amount, minor units.
+    ours: i64,
+    /// The payment service's amount, minor units.
+    theirs: i64,
+    /// Repaired by this run.
+    repaired: bool,
+}
+
+impl From<&ReconciliationRun> for ReconciliationRunResponse {
+    fn from(run: &ReconciliationRun) -> Self {
+        Self {
+            id: run.id,
+            window_from: run.window_from,
+            window_to: run.window_to,
+            orders_checked: run.orders_checked,
+            orders_unchecked: run.orders_unchecked,
+            differences: run
+                .differences
+                .iter()
+                .map(|d| DifferenceBody {
+                    order_id: d.order_id,
+                    kind: d.kind.as_str(),
+                    refund_id: d.refund_id,
+                    ours: d.ours,
+                    theirs: d.theirs,
+                    repaired: d.repaired,
+                })
+                .collect(),
+            started_at: run.started_at,
+            finished_at: run.finished_at,
         }
     }
 }

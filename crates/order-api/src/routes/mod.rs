@@ -104,6 +104,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(fulfillment::receive_return)
             .service(orders::history)
             .service(money::ledger)
+            .service(money::start_reconciliation)
+            .service(money::reconciliation_run)
             .service(orders::search)
             .service(admin::analytics)
             .service(admin::list_refunds)

@@ -241,6 +241,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         expiry_batch_size: 500,
         metrics_interval: StdDuration::from_secs(300),
         refund_retry_interval: StdDuration::from_secs(60),
+        reconciliation_interval: StdDuration::from_secs(3_600),
         housekeeping_interval: StdDuration::from_secs(600),
         inbox_retention: Duration::days(30),
         analytics_window: Duration::days(30),

@@ -20,6 +20,7 @@ mod metrics;
 mod money;
 mod notifications;
 mod pricing;
+mod reconciliation;
 mod refunds_once;
 mod resilience;
 mod returns;

@@ -267,6 +267,16 @@ impl OrderScans for NotWired {
         Err(storage("OrderScans"))
     }
 
+    async fn payments_changed(
+        &self,
+        _tenant: Option<TenantId>,
+        _from: OffsetDateTime,
+        _to: OffsetDateTime,
+        _limit: u32,
+    ) -> Result<Vec<ChangedPayment>, RepositoryError> {
+        Err(storage("OrderScans"))
+    }
+
     async fn due_for_retry(
         &self,
         _before: OffsetDateTime,
@@ -438,6 +448,13 @@ impl PaymentGateway for NotWired {
     ) -> Result<String, PaymentError> {
         Err(upstream("PaymentGateway").into())
     }
+
+    async fn payment(
+        &self,
+        _intent: &PaymentIntentId,
+    ) -> Result<Option<PaymentRecord>, PaymentError> {
+        Err(upstream("PaymentGateway").into())
+    }
 }
 
 #[async_trait]
@@ -483,6 +500,24 @@ impl ShippingService for NotWired {
 impl Incidents for NotWired {
     /// Nobody listens: dropped failures go unreported until an `Incidents` is wired.
     fn dropped(&self, _orders: &[OrderId], _action: &'static str, _error: &dyn std::error::Error) {}
+}
+
+#[async_trait]
+impl Reconciliations for NotWired {
+    async fn save_run(
+        &self,
+        _run: &crate::reconciliation::ReconciliationRun,
+    ) -> Result<(), RepositoryError> {
+        Err(storage("Reconciliations"))
+    }
+
+    async fn run(
+        &self,
+        _tenant: TenantId,
+        _id: ReconciliationRunId,
+    ) -> Result<Option<crate::reconciliation::ReconciliationRun>, RepositoryError> {
+        Err(storage("Reconciliations"))
+    }
 }
 
 #[cfg(test)]

@@ -19,11 +19,13 @@
 //! | `summary` | [`OrderSummary`] (the figures of [`OrderPage`]) |
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
+//! | `reconciliations` | [`Reconciliations`]: runs against the payment service and their differences |
 
 mod audit_log;
 mod clock;
 mod guards;
 mod incidents;
+mod reconciliations;
 mod scans;
 mod storage;
 mod summary;
@@ -34,6 +36,7 @@ pub use self::audit_log::*;
 pub use self::clock::*;
 pub use self::guards::*;
 pub use self::incidents::*;
+pub use self::reconciliations::*;
 pub use self::scans::*;
 pub use self::storage::*;
 pub use self::summary::*;

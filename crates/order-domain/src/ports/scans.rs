@@ -35,6 +35,15 @@ pub struct DueRefund {
     pub refund_id: RefundId,
 }
 
+/// An order with a payment intent that changed in a reconciliation window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedPayment {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The order.
+    pub order_id: OrderId,
+}
+
 /// The queries of the background jobs.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -75,4 +84,18 @@ pub trait OrderScans: Send + Sync {
         approved_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError>;
+
+    /// Orders with a payment intent, past their payment window (neither PENDING nor RESERVED),
+    /// whose last change falls in `from..to`, of `tenant` or of every tenant, oldest change
+    /// first, at most `limit` (reconciliation).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn payments_changed(
+        &self,
+        tenant: Option<TenantId>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ChangedPayment>, RepositoryError>;
 }

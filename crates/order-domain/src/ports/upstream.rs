@@ -365,6 +365,27 @@ pub struct PaymentIntent {
     pub client_secret: Option<String>,
 }
 
+/// What the payment service holds for one intent (SPEC §14c): what it captured and every refund
+/// it paid out, by our refund id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PaymentRecord {
+    /// Captured, minor units (0 while unpaid).
+    pub captured: i64,
+    /// Refunds paid out.
+    pub payouts: Vec<Payout>,
+}
+
+/// One refund the payment service paid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    /// Our refund id (the payout's idempotency key).
+    pub refund_id: RefundId,
+    /// Paid back, minor units.
+    pub amount: i64,
+    /// The payment service's reference.
+    pub reference: String,
+}
+
 /// Why a payment call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {
@@ -416,6 +437,16 @@ pub trait PaymentGateway: Send + Sync {
         refund: RefundId,
         amount: Money,
     ) -> Result<String, PaymentError>;
+
+    /// What the payment service holds for `intent`: captured amount and payouts; `None` when it
+    /// does not know the intent.
+    ///
+    /// # Errors
+    /// [`PaymentError::Upstream`] when it cannot answer.
+    async fn payment(
+        &self,
+        intent: &PaymentIntentId,
+    ) -> Result<Option<PaymentRecord>, PaymentError>;
 }
 
 /// An event's lifecycle state upstream.

@@ -29,6 +29,7 @@ mod messages;
 mod notifications;
 mod promotions;
 mod queries;
+mod reconciliation;
 mod refunds;
 mod webhooks;
 mod wiring;
@@ -49,6 +50,7 @@ pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
 pub use self::queries::OrderLedger;
+pub use self::reconciliation::{MAX_ORDERS_PER_RUN, MAX_WINDOW};
 pub use self::refunds::{RefundRetryReport, RequestedRefund};
 pub use self::webhooks::{
     DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
@@ -64,7 +66,8 @@ use crate::ports::{
     AnalyticsStore, AuditLog, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
     IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
     OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
-    PromotionRepository, QuotaClaim, RefundRepository, ShippingService, TicketService, UnitOfWork,
+    PromotionRepository, QuotaClaim, Reconciliations, RefundRepository, ShippingService,
+    TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -94,6 +97,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub incidents: Arc<dyn Incidents>,
+    /// Reconciliation runs and their differences.
+    pub reconciliations: Arc<dyn Reconciliations>,
 }
 
 impl std::fmt::Debug for Ports {

@@ -401,7 +401,7 @@ impl OrderService {
 
     /// Stores a payout's `outcome` on the refund, reloading the order and applying it again
     /// while other writers win the version check (a few rounds).
-    async fn record_payout(
+    pub(super) async fn record_payout(
         &self,
         ctx: &RequestContext,
         mut order: Order,

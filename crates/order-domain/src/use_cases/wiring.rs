@@ -71,8 +71,8 @@ use crate::adapters::NotWired;
 use crate::ports::{
     AnalyticsStore, AuditLog, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
     Inbox, Incidents, InventoryService, OrderRepository, OrderScans, PaymentGateway,
-    ProductCatalog, PromotionRepository, RefundRepository, ShippingService, TicketService,
-    UnitOfWork,
+    ProductCatalog, PromotionRepository, Reconciliations, RefundRepository, ShippingService,
+    TicketService, UnitOfWork,
 };
 
 impl Ports {
@@ -99,7 +99,8 @@ impl Ports {
             shipping: none.clone(),
             clock,
             ids,
-            incidents: none,
+            incidents: none.clone(),
+            reconciliations: none,
         })
     }
 }
@@ -141,6 +142,7 @@ wiring!(
     events: EventCatalog,
     shipping: ShippingService,
     incidents: Incidents,
+    reconciliations: Reconciliations,
 );
 
 impl PortsBuilder {

@@ -9,9 +9,9 @@ use crate::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus, RefundStatus};
 use crate::ports::{
-    AuditLog, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund, OrderFilter,
-    OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary, PageRequest,
-    RefundRepository, RefundView, RepositoryError,
+    AuditLog, ChangedPayment, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund,
+    OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary,
+    PageRequest, RefundRepository, RefundView, RepositoryError,
 };
 
 fn matches(order: &Order, tenant: TenantId, filter: &OrderFilter) -> bool {
@@ -221,6 +221,37 @@ impl OrderScans for MemoryStore {
             .into_iter()
             .take(to_usize(limit))
             .map(Order::id)
+            .collect())
+    }
+
+    async fn payments_changed(
+        &self,
+        tenant: Option<TenantId>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ChangedPayment>, RepositoryError> {
+        let state = self.state();
+        let mut changed: Vec<&Order> = state
+            .orders
+            .values()
+            .filter(|order| {
+                let at = order.record().milestones.updated_at;
+                tenant.is_none_or(|t| order.tenant_id() == t)
+                    && !order.status().is_unpaid()
+                    && order.payment_intent_id().is_some()
+                    && from <= at
+                    && at < to
+            })
+            .collect();
+        changed.sort_by_key(|order| (order.record().milestones.updated_at, order.id()));
+        Ok(changed
+            .into_iter()
+            .take(to_usize(limit))
+            .map(|order| ChangedPayment {
+                tenant_id: order.tenant_id(),
+                order_id: order.id(),
+            })
             .collect())
     }
 

@@ -1,0 +1,28 @@
+//! Where reconciliation runs and their differences are kept.
+
+use async_trait::async_trait;
+
+use super::RepositoryError;
+use crate::ids::{ReconciliationRunId, TenantId};
+use crate::reconciliation::ReconciliationRun;
+
+/// Reconciliation runs.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Reconciliations: Send + Sync {
+    /// Stores a finished run with its differences.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn save_run(&self, run: &ReconciliationRun) -> Result<(), RepositoryError>;
+
+    /// The tenant's run `id` with its differences.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)` when the run does not exist in this tenant.
+    async fn run(
+        &self,
+        tenant: TenantId,
+        id: ReconciliationRunId,
+    ) -> Result<Option<ReconciliationRun>, RepositoryError>;
+}
