@@ -33,6 +33,8 @@ install_missing() {
     [ -x "$PG_BIN/postgres" ] || packages+=(postgresql-15)
     command -v redis-server >/dev/null || packages+=(redis-server)
     [ -x "$RABBIT_BIN/rabbitmq-server" ] || packages+=(rabbitmq-server)
+    # The invoice tests read generated PDFs back with pdftotext.
+    command -v pdftotext >/dev/null || packages+=(poppler-utils)
     if [ "${#packages[@]}" -gt 0 ]; then
         log "installing ${packages[*]} from Debian's packages (about a minute)"
         as_root apt-get update -qq

@@ -13,6 +13,7 @@ pub mod guards;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod pdf;
 pub mod routes;
 pub mod startup;
 pub mod system;

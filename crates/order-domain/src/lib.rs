@@ -14,6 +14,7 @@
 //! | [`policy`] | limits, reservation durations, cancellation/refund/return terms, [`DomainConfig`](policy::DomainConfig) |
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
+//! | [`documents`] | invoices and credit notes: what each says, from the change's events |
 //! | [`ledger`] | the money trail: entries derived from each change's events, the balance |
 //! | [`reconciliation`] | an order's ledger compared with the payment service, differences by kind |
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
@@ -30,6 +31,7 @@ pub mod audit;
 pub mod backoff;
 pub mod cart;
 pub mod cause;
+pub mod documents;
 pub mod events;
 pub mod ids;
 pub mod ledger;

@@ -47,6 +47,7 @@ impl Notifier for HttpNotifier {
                 "template": notification.template,
                 "status": notification.status.as_str(),
                 "trackingNumber": notification.tracking_number,
+                "invoiceNumber": notification.invoice_number,
             }));
         self.upstream
             .send::<serde_json::Value>(request, Repeat::Safe)

@@ -528,6 +528,7 @@ async fn a_notification_sent_twice_is_recorded_once() {
         template: "order.shipped".into(),
         status: order_domain::order::OrderStatus::Shipped,
         tracking_number: Some("1Z-9".into()),
+        invoice_number: None,
     };
     notifier.notify(&notification).await.expect("sent");
     notifier.notify(&notification).await.expect("sent again");

@@ -230,6 +230,52 @@ impl LedgerColumns {
     }
 }
 
+/// Invoices and credit notes to number and store; the content is kept as the document it is
+/// served as (it never changes and is never queried by its fields), except the buyer, personal
+/// data sealed like the order's addresses.
+#[derive(Default)]
+pub(crate) struct DocumentColumns {
+    pub buyer: Vec<Json<SealedValue>>,
+    pub kind: Vec<&'static str>,
+    pub year: Vec<i32>,
+    pub refund_id: Vec<Option<Uuid>>,
+    pub issued_at: Vec<OffsetDateTime>,
+    pub total: Vec<i64>,
+    pub currency: Vec<&'static str>,
+    pub content: Vec<serde_json::Value>,
+}
+
+impl DocumentColumns {
+    pub(crate) fn new(
+        documents: &[order_domain::documents::DocumentContent],
+        keys: &AddressKeys,
+    ) -> Result<Self, RepositoryError> {
+        let mut columns = Self::default();
+        for document in documents {
+            let buyer = serde_json::to_vec(&document.buyer).map_err(corrupt)?;
+            columns.buyer.push(Json(keys.seal(
+                document.order_id,
+                SealedColumn::DocumentBuyer,
+                &buyer,
+            )?));
+            columns.kind.push(document.kind.as_str());
+            columns.year.push(document.year());
+            columns
+                .refund_id
+                .push(document.refund_id.map(|r| *r.as_uuid()));
+            columns.issued_at.push(document.issued_at);
+            columns.total.push(document.total);
+            columns.currency.push(document.currency.code());
+            let mut content = serde_json::to_value(document).map_err(corrupt)?;
+            if let Some(fields) = content.as_object_mut() {
+                fields.remove("buyer");
+            }
+            columns.content.push(content);
+        }
+        Ok(columns)
+    }
+}
+
 /// Audit entries.
 #[derive(Default)]
 pub(crate) struct AuditColumns {

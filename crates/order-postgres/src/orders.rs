@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use order_domain::audit::AuditEntry;
+use order_domain::documents::Document;
 use order_domain::ids::LedgerEntryId;
 use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
 use order_domain::ledger::LedgerEntry;
@@ -18,7 +19,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::rows::{AuditRow, ItemRow, OrderRow, RefundRow};
+use crate::sealing::{SealedColumn, SealedValue};
 use crate::{PgStore, corrupt, currency, storage, to_i64};
+use sqlx::types::Json;
 
 impl PgStore {
     /// The orders `ids` of `tenant`, in no particular order: one statement, its own transaction
@@ -259,6 +262,44 @@ impl OrderRepository for PgStore {
                     refund_id: row.refund_id.map(RefundId::from_uuid),
                     reference: row.reference,
                     occurred_at: row.occurred_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn documents(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<Document>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query!(
+            r#"SELECT number, corrects, content, buyer AS "buyer: Json<SealedValue>"
+             FROM order_documents WHERE tenant_id = $1 AND order_id = $2
+             ORDER BY kind DESC, year, sequence"#,
+            tenant.as_uuid(),
+            order.as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                let buyer =
+                    self.address_keys
+                        .open(&row.buyer.0, order, SealedColumn::DocumentBuyer)?;
+                let mut content = row.content;
+                if let Some(fields) = content.as_object_mut() {
+                    fields.insert(
+                        "buyer".to_owned(),
+                        serde_json::from_slice(&buyer).map_err(corrupt)?,
+                    );
+                }
+                Ok(Document {
+                    number: row.number,
+                    corrects: row.corrects,
+                    content: serde_json::from_value(content).map_err(corrupt)?,
                 })
             })
             .collect()

@@ -26,6 +26,8 @@ pub(crate) enum SealedColumn {
     ContactEmail,
     /// A webhook subscription's signing secrets, bound to the subscription's id.
     WebhookSecrets,
+    /// The buyer (name, billing address, e-mail) named on an invoice or credit note.
+    DocumentBuyer,
 }
 
 impl SealedColumn {
@@ -35,6 +37,7 @@ impl SealedColumn {
             Self::Billing => "billing_address",
             Self::ContactEmail => "contact_email",
             Self::WebhookSecrets => "webhook_secrets",
+            Self::DocumentBuyer => "document_buyer",
         }
     }
 }

@@ -59,6 +59,8 @@ pub(crate) struct Recorded {
     status: Option<String>,
     #[serde(default)]
     tracking_number: Option<String>,
+    #[serde(default)]
+    invoice_number: Option<String>,
 }
 
 /// Shipping methods the simulated carrier offers: code, price in minor units, days, carrier.

@@ -199,6 +199,7 @@ async fn orders_stored_in_memory_are_listed_by_the_use_cases_and_fall_due_with_t
             idempotency: None,
             refund_key: None,
             ledger: Vec::new(),
+            documents: Vec::new(),
         })
         .await
         .expect("stored");

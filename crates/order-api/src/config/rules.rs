@@ -33,6 +33,9 @@ pub(super) struct RuleVars {
     processing_fee_fixed_cents: Option<Amount>,
     tax_rate_percent: Option<Percent>,
     rounding_mode: Option<Rounding>,
+    seller_legal_name: Option<String>,
+    seller_address: Option<String>,
+    seller_tax_id: Option<String>,
 }
 
 /// `slot = value` when the variable was given.
@@ -120,6 +123,26 @@ impl RuleVars {
                 .unwrap_or(300),
             );
         }
+        let seller = &mut rules.seller;
+        if let Some(name) = self.seller_legal_name {
+            if name.trim().is_empty() {
+                return Err(ConfigError::new(
+                    "SELLER_LEGAL_NAME",
+                    "must name the seller (it is printed on every invoice)",
+                ));
+            }
+            seller.legal_name = name.trim().to_owned();
+        }
+        if let Some(address) = self.seller_address {
+            // Lines separated by `;`, as one environment variable holds them.
+            seller.address = address
+                .split(';')
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        seller.tax_id = self.seller_tax_id.filter(|id| !id.trim().is_empty());
         let fees = &mut rules.ticket_fees;
         set(
             &mut fees.platform_rate,

@@ -1,6 +1,8 @@
-//! The money trail on the wire: `GET /orders/{id}/ledger` and the reconciliation runs.
+//! The money trail on the wire: `GET /orders/{id}/ledger`, invoices and credit notes, and the
+//! reconciliation runs.
 
 use garde::Validate;
+use order_domain::documents::Document;
 use order_domain::ledger::{LedgerBalance, LedgerEntry};
 use order_domain::reconciliation::ReconciliationRun;
 use order_domain::use_cases::OrderLedger;
@@ -185,6 +187,147 @@ impl From<&ReconciliationRun> for ReconciliationRunResponse {
                 .collect(),
             started_at: run.started_at,
             finished_at: run.finished_at,
+        }
+    }
+}
+
+/// `GET /orders/{id}/documents`: the order's invoices and credit notes, invoices first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DocumentList)]
+pub struct DocumentListResponse {
+    /// Each with its number, kind, date and total.
+    pub documents: Vec<DocumentSummary>,
+}
+
+/// One document in a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentSummary {
+    /// `INV-2026-000001` or `CN-2026-000001`.
+    number: String,
+    /// `INVOICE` or `CREDIT_NOTE`.
+    #[schema(example = "INVOICE")]
+    kind: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    issued_at: OffsetDateTime,
+    /// Minor units.
+    total: i64,
+    #[schema(example = "USD")]
+    currency: &'static str,
+}
+
+impl From<&Document> for DocumentSummary {
+    fn from(document: &Document) -> Self {
+        Self {
+            number: document.number.clone(),
+            kind: document.content.kind.as_str(),
+            issued_at: document.content.issued_at,
+            total: document.content.total,
+            currency: document.content.currency.code(),
+        }
+    }
+}
+
+/// `GET /orders/{id}/documents/{number}` as JSON (as PDF with `Accept: application/pdf`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Document)]
+pub struct DocumentResponse {
+    number: String,
+    /// `INVOICE` or `CREDIT_NOTE`.
+    #[schema(example = "INVOICE")]
+    kind: &'static str,
+    /// The invoice a credit note corrects.
+    corrects: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    issued_at: OffsetDateTime,
+    #[schema(value_type = uuid::Uuid)]
+    order_id: order_domain::ids::OrderId,
+    order_number: String,
+    /// The refund a credit note pays back.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    refund_id: Option<order_domain::ids::RefundId>,
+    seller: PartyBody,
+    buyer: PartyBody,
+    lines: Vec<DocumentLineBody>,
+    /// Minor units, like every amount below.
+    subtotal: i64,
+    discount: i64,
+    platform_fee: i64,
+    processing_fee: i64,
+    shipping: i64,
+    /// Parts per million (80 000 = 8 %).
+    tax_rate_ppm: u32,
+    tax: i64,
+    total: i64,
+    #[schema(example = "USD")]
+    currency: &'static str,
+}
+
+/// Who sells or buys.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyBody {
+    name: String,
+    address: Vec<String>,
+    tax_id: Option<String>,
+    email: Option<String>,
+}
+
+/// One line of a document.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentLineBody {
+    description: String,
+    quantity: u32,
+    unit_price: i64,
+    total: i64,
+}
+
+impl From<&Document> for DocumentResponse {
+    fn from(document: &Document) -> Self {
+        let c = &document.content;
+        Self {
+            number: document.number.clone(),
+            kind: c.kind.as_str(),
+            corrects: document.corrects.clone(),
+            issued_at: c.issued_at,
+            order_id: c.order_id,
+            order_number: c.order_number.clone(),
+            refund_id: c.refund_id,
+            seller: PartyBody {
+                name: c.seller.legal_name.clone(),
+                address: c.seller.address.clone(),
+                tax_id: c.seller.tax_id.clone(),
+                email: None,
+            },
+            buyer: PartyBody {
+                name: c.buyer.name.clone(),
+                address: c.buyer.address.clone(),
+                tax_id: None,
+                email: c.buyer.email.clone(),
+            },
+            lines: c
+                .lines
+                .iter()
+                .map(|l| DocumentLineBody {
+                    description: l.description.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    total: l.total,
+                })
+                .collect(),
+            subtotal: c.subtotal,
+            discount: c.discount,
+            platform_fee: c.platform_fee,
+            processing_fee: c.processing_fee,
+            shipping: c.shipping,
+            tax_rate_ppm: c.tax_rate_ppm,
+            tax: c.tax,
+            total: c.total,
+            currency: c.currency.code(),
         }
     }
 }

@@ -104,6 +104,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(fulfillment::receive_return)
             .service(orders::history)
             .service(money::ledger)
+            .service(money::documents)
+            .service(money::document)
             .service(money::start_reconciliation)
             .service(money::reconciliation_run)
             .service(orders::search)

@@ -1,11 +1,16 @@
-//! The money trail: an order's ledger, and reconciliation runs against the payment service.
+//! The money trail: an order's ledger, its invoices and credit notes, and reconciliation runs
+//! against the payment service.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use order_domain::ids::{OrderId, ReconciliationRunId};
 
 use super::AppState;
 use crate::caller::User;
-use crate::dto::{LedgerResponse, ReconciliationBody, ReconciliationRunResponse};
+use crate::dto::{
+    DocumentListResponse, DocumentResponse, DocumentSummary, LedgerResponse, ReconciliationBody,
+    ReconciliationRunResponse,
+};
 use crate::error::ApiError;
 use crate::extract::{Json, path_id};
 use crate::guards::{Command, WhenStoreDown::FailOpen};
@@ -85,4 +90,75 @@ pub(super) async fn reconciliation_run(
     let id: ReconciliationRunId = path_id(&path, "reconciliation run")?;
     let run = state.service.reconciliation_run(&ctx, id).await?;
     Ok(web::Json(ReconciliationRunResponse::from(&run)))
+}
+
+/// The order's invoices and credit notes (numbers, kinds, dates, totals), invoices first. Owner
+/// and admins.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "order_documents",
+    params(("id" = uuid::Uuid, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The documents", body = DocumentListResponse),
+        (status = 404, description = "not_found"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/orders/{id}/documents")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_documents", use_case = "order_documents"))]
+pub(super) async fn documents(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    path: web::Path<String>,
+) -> Result<web::Json<DocumentListResponse>, ApiError> {
+    let id: OrderId = path_id(&path, "order")?;
+    let documents = state.service.order_documents(&ctx, id).await?;
+    Ok(web::Json(DocumentListResponse {
+        documents: documents.iter().map(DocumentSummary::from).collect(),
+    }))
+}
+
+/// One invoice or credit note: JSON, or a PDF with `Accept: application/pdf`. Owner and admins.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "order_document",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The order"),
+        ("number" = String, Path, description = "The document's number, e.g. INV-2026-000001"),
+    ),
+    responses(
+        (status = 200, description = "The document (a PDF with Accept: application/pdf)", content(
+            (DocumentResponse = "application/json"),
+            (String = "application/pdf"),
+        )),
+        (status = 404, description = "not_found"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/orders/{id}/documents/{number}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_document", use_case = "order_document"))]
+pub(super) async fn document(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (order, number) = path.into_inner();
+    let id: OrderId = path_id(&order, "order")?;
+    let document = state.service.order_document(&ctx, id, &number).await?;
+    let wants_pdf = request
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/pdf"));
+    if wants_pdf {
+        return Ok(HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "application/pdf"))
+            .insert_header((
+                CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}.pdf\"", document.number),
+            ))
+            .body(crate::pdf::render(&document)));
+    }
+    Ok(HttpResponse::Ok().json(DocumentResponse::from(&document)))
 }

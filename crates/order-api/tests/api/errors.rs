@@ -517,6 +517,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/orders/{id}"),
     ("get", "/api/v1/orders/{id}/events"),
     ("get", "/api/v1/orders/{id}/ledger"),
+    ("get", "/api/v1/orders/{id}/documents"),
+    ("get", "/api/v1/orders/{id}/documents/{number}"),
     ("post", "/api/v1/admin/reconciliation/runs"),
     ("get", "/api/v1/admin/reconciliation/runs/{id}"),
     ("post", "/api/v1/orders/{id}/reserve"),

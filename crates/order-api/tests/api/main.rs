@@ -9,6 +9,7 @@ mod cli;
 mod commit_cut;
 mod concurrency;
 mod crash;
+mod documents;
 mod errors;
 mod guards;
 mod jobs;

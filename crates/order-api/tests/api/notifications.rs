@@ -95,6 +95,17 @@ async fn each_committed_status_change_of_an_order_is_announced_to_its_buyer_once
             "DELIVERED"
         ]
     );
+    let year = time::OffsetDateTime::now_utc().year();
+    assert_eq!(
+        sent[1]["invoiceNumber"],
+        format!("INV-{year}-000001").as_str(),
+        "the receipt names the invoice"
+    );
+    assert!(
+        sent.iter()
+            .enumerate()
+            .all(|(n, s)| n == 1 || s["invoiceNumber"].is_null())
+    );
     let email = format!("{}@example.com", user(31).as_uuid().simple());
     assert!(sent.iter().all(|n| n["email"] == email.as_str()));
     assert!(sent.iter().all(|n| n["userId"] == user(31).to_string()));

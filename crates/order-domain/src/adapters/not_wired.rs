@@ -78,6 +78,14 @@ impl OrderRepository for NotWired {
         Err(storage("OrderRepository"))
     }
 
+    async fn documents(
+        &self,
+        _tenant: TenantId,
+        _order: OrderId,
+    ) -> Result<Vec<crate::documents::Document>, RepositoryError> {
+        Err(storage("OrderRepository"))
+    }
+
     async fn find_by_idempotency_key(
         &self,
         _tenant: TenantId,

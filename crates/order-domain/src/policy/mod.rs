@@ -28,6 +28,10 @@ pub struct DomainConfig {
     pub goods_fees: FeeSchedule,
     /// Days an untouched cart lives (30).
     pub cart_ttl_days: i64,
+    /// The seller named on invoices and credit notes (`SELLER_LEGAL_NAME`, `SELLER_ADDRESS`,
+    /// `SELLER_TAX_ID`).
+    #[serde(default)]
+    pub seller: crate::documents::Seller,
 }
 
 impl Default for DomainConfig {
@@ -39,6 +43,7 @@ impl Default for DomainConfig {
             ticket_fees: FeeSchedule::tickets(),
             goods_fees: FeeSchedule::goods(),
             cart_ttl_days: 30,
+            seller: crate::documents::Seller::default(),
         }
     }
 }

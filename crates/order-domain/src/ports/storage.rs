@@ -9,6 +9,7 @@ use super::OrderSummary;
 use crate::audit::AuditEntry;
 use crate::cart::{Cart, CartOwner};
 use crate::cause::Cause;
+use crate::documents::{Document, DocumentContent};
 use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::ledger::LedgerEntry;
@@ -180,6 +181,16 @@ pub trait OrderRepository: Send + Sync {
         tenant: TenantId,
         order: OrderId,
     ) -> Result<Vec<LedgerEntry>, RepositoryError>;
+
+    /// The order's invoices and credit notes, invoices first, each kind in number order.
+    ///
+    /// # Errors
+    /// MUST return an empty list for an order of another tenant.
+    async fn documents(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<Document>, RepositoryError>;
 
     /// The order `user` created with idempotency `key`, with the fingerprint of the request
     /// that created it; only keys younger than `since` count.
@@ -399,6 +410,9 @@ pub struct OrderChange {
     pub idempotency: Option<IdempotencyRecord>,
     /// The ledger entries the change's money movements cause (SPEC §14b), stored with it.
     pub ledger: Vec<LedgerEntry>,
+    /// The invoices and credit notes the change issues (SPEC §14d); the store numbers them in
+    /// the same transaction, gap-free per tenant, kind and year.
+    pub documents: Vec<DocumentContent>,
     /// The idempotency key a refund request is made under, stored with the refund; the commit
     /// fails with [`RepositoryError::IdempotencyKeyTaken`] when the caller used it already.
     pub refund_key: Option<RefundKey>,
@@ -448,6 +462,7 @@ impl OrderChange {
             && self.inbox.is_none()
             && self.refund_key.is_none()
             && self.ledger.is_empty()
+            && self.documents.is_empty()
             && !self.claims_creation_extras()
     }
 }

@@ -525,6 +525,8 @@ pub struct Notification {
     pub status: crate::order::OrderStatus,
     /// The parcel's tracking number, once it shipped.
     pub tracking_number: Option<String>,
+    /// The invoice of a confirmed order (the receipt names it).
+    pub invoice_number: Option<String>,
 }
 
 /// The notification service. Called after the change committed, so a failure never undoes it.

@@ -182,6 +182,7 @@ pub fn change(order: &Order, events: Vec<OrderEvent>, seed: u128) -> OrderChange
         idempotency: None,
         refund_key: None,
         ledger: Vec::new(),
+        documents: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@
 //! Fixed ids and times make failures readable; a store must be empty at the start.
 
 mod carts;
+mod documents;
 pub mod fixtures;
 mod jobs;
 mod ledger;
@@ -39,6 +40,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 pub use self::carts::*;
+pub use self::documents::*;
 pub use self::jobs::*;
 pub use self::ledger::*;
 pub use self::limits::*;
@@ -103,6 +105,7 @@ macro_rules! storage_contract_tests {
             checkout_empties_the_cart_with_the_order_and_only_at_its_version,
             relays_lease_outbox_rows_in_order_and_never_overtake_an_order,
             ledger_entries_are_stored_with_their_change_and_never_twice,
+            documents_are_numbered_in_the_commit_without_gaps,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

@@ -292,6 +292,13 @@ impl OrderService {
         let ledger = crate::ledger::entries_for(order, &events, now, || {
             crate::ids::LedgerEntryId::from_uuid(self.ports.ids.uuid())
         });
+        let documents = crate::documents::documents_for(
+            order,
+            &events,
+            &self.config.seller,
+            self.tax_rate(order),
+            now,
+        );
         let outbox = events
             .into_iter()
             .map(|event| {
@@ -315,6 +322,28 @@ impl OrderService {
             idempotency: extras.idempotency,
             refund_key: extras.refund_key,
             ledger,
+            documents,
+        }
+    }
+
+    /// The rate `order` was taxed at: the ticket schedule's, or the destination's in the
+    /// tenant's goods tables (as creation priced it).
+    fn tax_rate(&self, order: &Order) -> crate::money::Rate {
+        match order.kind() {
+            crate::order::OrderKind::Ticket => self.config.ticket_fees.default_tax_rate,
+            crate::order::OrderKind::Goods => {
+                let goods = &order.record().goods;
+                goods
+                    .shipping_address
+                    .as_ref()
+                    .and_then(|a| {
+                        self.goods
+                            .for_tenant(order.tenant_id())
+                            .taxes
+                            .rate_for(&a.country, a.region.as_deref())
+                    })
+                    .unwrap_or(self.config.goods_fees.default_tax_rate)
+            }
         }
     }
 

@@ -76,6 +76,17 @@ impl Announcer {
             .shipment
             .as_ref()
             .map(|s| s.tracking_number.clone());
+        // The receipt names the invoice, issued by the confirmation's own commit.
+        let invoice_number = if status == crate::order::OrderStatus::Confirmed {
+            self.orders
+                .documents(tenant, order.id())
+                .await?
+                .into_iter()
+                .find(|d| d.content.kind == crate::documents::DocumentKind::Invoice)
+                .map(|d| d.number)
+        } else {
+            None
+        };
         let notification = Notification {
             id: envelope.id,
             tenant_id: tenant,
@@ -86,6 +97,7 @@ impl Announcer {
             template: envelope.event_type().to_owned(),
             status,
             tracking_number,
+            invoice_number,
         };
         self.notifier.notify(&notification).await?;
         self.inbox.record(tenant, consumer, &message_id).await?;

@@ -3,6 +3,7 @@
 use super::{OrderService, UseCaseError};
 use crate::actor::{RequestContext, Role};
 use crate::audit::AuditEntry;
+use crate::documents::Document;
 use crate::ids::OrderId;
 use crate::ledger::{LedgerBalance, LedgerEntry};
 use crate::order::Order;
@@ -59,6 +60,47 @@ impl OrderService {
             entries,
             balance,
         })
+    }
+
+    /// `GET /orders/{id}/documents`: the order's invoices and credit notes, for the owner and
+    /// admins (SPEC §14d).
+    ///
+    /// # Ports
+    /// `orders`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::NotFound`] when the order is absent or not the caller's.
+    pub async fn order_documents(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Vec<Document>, UseCaseError> {
+        let order = self.load_visible(ctx, id).await?;
+        if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
+            return Err(UseCaseError::NotFound { what: "order" });
+        }
+        Ok(self.ports.orders.documents(ctx.tenant_id, id).await?)
+    }
+
+    /// `GET /orders/{id}/documents/{number}`.
+    ///
+    /// # Ports
+    /// `orders`.
+    ///
+    /// # Errors
+    /// As [`OrderService::order_documents`]; [`UseCaseError::NotFound`] for a number the order
+    /// does not have.
+    pub async fn order_document(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        number: &str,
+    ) -> Result<Document, UseCaseError> {
+        self.order_documents(ctx, id)
+            .await?
+            .into_iter()
+            .find(|d| d.number == number)
+            .ok_or(UseCaseError::NotFound { what: "document" })
     }
 
     /// `GET /orders`: customers see their own orders whatever the filter says; admins and

@@ -8,6 +8,7 @@
 //! use order_domain::adapters::{ManualClock, SequentialIds};
 //! use order_domain::async_trait;
 //! use order_domain::ids::{OrderId, TenantId, UserId};
+//! use order_domain::documents::Document;
 //! use order_domain::ledger::LedgerEntry;
 //! use order_domain::order::Order;
 //! use order_domain::policy::DomainConfig;
@@ -31,6 +32,9 @@
 //!         Ok(Vec::new())
 //!     }
 //!     async fn ledger(&self, _: TenantId, _: OrderId) -> Result<Vec<LedgerEntry>, RepositoryError> {
+//!         Ok(Vec::new())
+//!     }
+//!     async fn documents(&self, _: TenantId, _: OrderId) -> Result<Vec<Document>, RepositoryError> {
 //!         Ok(Vec::new())
 //!     }
 //!     async fn find_by_idempotency_key(

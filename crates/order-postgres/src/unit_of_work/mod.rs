@@ -62,7 +62,7 @@ impl UnitOfWork for PgStore {
                     "carts, promo codes, quotas and idempotency keys go with a new order only",
                 ));
             }
-            match update_order(&mut tx, change).await? {
+            match update_order(&mut tx, change, &self.address_keys).await? {
                 Updated::Stored => {}
                 Updated::StaleVersion => {
                     return Err(RepositoryError::Conflict {

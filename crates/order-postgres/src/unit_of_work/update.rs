@@ -5,7 +5,10 @@ use order_domain::ports::{OrderChange, RepositoryError};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::columns::{AuditColumns, LedgerColumns, OrderUpdates, OutboxColumns, RefundColumns};
+use crate::columns::{
+    AuditColumns, DocumentColumns, LedgerColumns, OrderUpdates, OutboxColumns, RefundColumns,
+};
+use crate::sealing::AddressKeys;
 use crate::{corrupt, storage};
 
 // One stored order: found by its typed id (`id = $2` on the primary key is an index condition
@@ -13,10 +16,13 @@ use crate::{corrupt, storage};
 // table statistics can talk out of it). Per-event quota places move with the status ($25); a late
 // payment re-activates an order without a limit check (it is paid). Refunds are upserted whole;
 // a refund request's idempotency key is claimed in the same statement ($64–$68), and the
-// change's ledger entries are appended ($69–$75).
+// change's ledger entries are appended ($69–$75), and its invoices and credit notes numbered from
+// their counter rows and stored ($76–$82; the counter row stays locked until commit, so numbers
+// are consecutive and a rollback leaves no gap).
 pub(super) async fn update_order(
     tx: &mut Transaction<'static, Postgres>,
     change: &OrderChange,
+    keys: &AddressKeys,
 ) -> Result<Updated, RepositoryError> {
     let order = change.order.record();
     let milestones = &order.milestones;
@@ -34,6 +40,7 @@ pub(super) async fn update_order(
     let refund_key = change.refund_key.as_ref();
     let mut ledger = LedgerColumns::default();
     ledger.push(&change.ledger);
+    let documents = DocumentColumns::new(&change.documents, keys)?;
     let outcome = sqlx::query!(
         r#"WITH o AS (
             UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
@@ -105,6 +112,36 @@ pub(super) async fn update_order(
                     $74::text[], $75::timestamptz[])
                 WITH ORDINALITY AS l(id, kind, amount, currency, refund_id, reference, occurred_at, n)
             ORDER BY l.n
+        ),
+        doc_input AS (
+            SELECT d.kind, d.year, d.refund_id, d.issued_at, d.total, d.currency, d.content, d.buyer,
+                d.n
+            FROM unnest($76::text[], $77::integer[], $78::uuid[], $79::timestamptz[],
+                    $80::bigint[], $81::text[], $82::jsonb[], $83::jsonb[])
+                WITH ORDINALITY AS d(kind, year, refund_id, issued_at, total, currency, content,
+                    buyer, n)
+        ),
+        counters AS (
+            INSERT INTO document_counters AS c (tenant_id, kind, year, last)
+            SELECT o.tenant_id, i.kind, i.year, count(*) FROM o, doc_input i
+            GROUP BY o.tenant_id, i.kind, i.year
+            ON CONFLICT (tenant_id, kind, year) DO UPDATE SET last = c.last + EXCLUDED.last
+            RETURNING c.kind, c.year, c.last
+        ),
+        documents AS (
+            INSERT INTO order_documents (tenant_id, order_id, kind, year, sequence, number, corrects,
+                refund_id, issued_at, total, currency, content, buyer)
+            SELECT o.tenant_id, o.id, n.kind, n.year, n.sequence,
+                CASE n.kind WHEN 'INVOICE' THEN 'INV' ELSE 'CN' END || '-' || n.year || '-'
+                    || lpad(n.sequence::text, 6, '0'),
+                CASE n.kind WHEN 'CREDIT_NOTE' THEN (SELECT d.number FROM order_documents d
+                    WHERE d.order_id = o.id AND d.kind = 'INVOICE') END,
+                n.refund_id, n.issued_at, n.total, n.currency, n.content, n.buyer
+            FROM o, (
+                SELECT i.*, c.last - count(*) OVER (PARTITION BY i.kind, i.year)
+                    + row_number() OVER (PARTITION BY i.kind, i.year ORDER BY i.n) AS sequence
+                FROM doc_input i JOIN counters c ON c.kind = i.kind AND c.year = i.year
+            ) n
         ),
         refund_key AS (
             INSERT INTO refund_request_keys AS k (tenant_id, caller, key, fingerprint, order_id,
@@ -193,6 +230,14 @@ pub(super) async fn update_order(
         &ledger.refund_id as _,
         &ledger.reference as _,
         &ledger.occurred_at,
+        &documents.kind as _,
+        &documents.year,
+        &documents.refund_id as _,
+        &documents.issued_at,
+        &documents.total,
+        &documents.currency as _,
+        &documents.content,
+        &documents.buyer as _,
     )
     .fetch_one(&mut **tx)
     .await

@@ -108,6 +108,9 @@ struct State {
     orders: HashMap<OrderId, Order>,
     audit: HashMap<OrderId, Vec<AuditEntry>>,
     ledger: HashMap<OrderId, Vec<crate::ledger::LedgerEntry>>,
+    documents: HashMap<OrderId, Vec<crate::documents::Document>>,
+    /// The last document number by tenant, kind and year.
+    document_counters: HashMap<(TenantId, crate::documents::DocumentKind, i32), i64>,
     /// In commit order; `position` is the index plus one.
     outbox: Vec<OutboxRow>,
     /// `(consumer, message id)` of consumed messages.

@@ -149,6 +149,30 @@ impl OrderRepository for MemoryStore {
         })
     }
 
+    async fn documents(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Vec<crate::documents::Document>, RepositoryError> {
+        let state = self.state();
+        let visible = state
+            .orders
+            .get(&order)
+            .is_some_and(|o| o.tenant_id() == tenant);
+        let mut documents = if visible {
+            state.documents.get(&order).cloned().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        documents.sort_by_key(|d| {
+            (
+                d.content.kind != crate::documents::DocumentKind::Invoice,
+                d.number.clone(),
+            )
+        });
+        Ok(documents)
+    }
+
     async fn find_by_idempotency_key(
         &self,
         tenant: TenantId,

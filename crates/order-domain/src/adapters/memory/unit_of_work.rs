@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{MemoryStore, State, StoredKey, StoredRefundKey, corrupt};
+use crate::documents::{Document, DocumentKind};
 use crate::ids::TenantId;
 use crate::ledger::LedgerEntryKind;
 use crate::order::Order;
@@ -253,6 +254,28 @@ impl State {
             .entry(order.id())
             .or_default()
             .extend(change.ledger.iter().cloned());
+        for content in &change.documents {
+            let last = self
+                .document_counters
+                .entry((order.tenant_id(), content.kind, content.year()))
+                .or_default();
+            *last += 1;
+            let number = content.kind.number(content.year(), *last);
+            let documents = self.documents.entry(order.id()).or_default();
+            let corrects = (content.kind == DocumentKind::CreditNote)
+                .then(|| {
+                    documents
+                        .iter()
+                        .find(|d| d.content.kind == DocumentKind::Invoice)
+                        .map(|d| d.number.clone())
+                })
+                .flatten();
+            documents.push(Document {
+                number,
+                corrects,
+                content: content.clone(),
+            });
+        }
         self.outbox.extend(
             change
                 .outbox

@@ -56,11 +56,29 @@ impl Rig {
         self
     }
 
+    /// `order`, with the invoice its confirmation issued.
     fn with_order(mut self, order: Order) -> Self {
+        let invoice = crate::documents::documents_for(
+            &order,
+            &[confirmed().event],
+            &crate::documents::Seller::default(),
+            crate::money::Rate::ZERO,
+            T0,
+        )
+        .into_iter()
+        .map(|content| crate::documents::Document {
+            number: "INV-2026-000007".into(),
+            corrects: None,
+            content,
+        })
+        .collect::<Vec<_>>();
         self.orders
             .expect_find()
             .with(eq(tenant()), eq(order_id()))
             .returning(move |_, _| Ok(Some(order.clone())));
+        self.orders
+            .expect_documents()
+            .returning(move |_, _| Ok(invoice.clone()));
         self
     }
 
@@ -105,6 +123,11 @@ async fn a_status_change_is_sent_to_the_buyer_under_the_event_id_and_then_record
     assert_eq!(sent[0].template, "order.confirmed");
     assert_eq!(sent[0].status, OrderStatus::Confirmed);
     assert_eq!(sent[0].tracking_number, None);
+    assert_eq!(
+        sent[0].invoice_number.as_deref(),
+        Some("INV-2026-000007"),
+        "the receipt names the invoice"
+    );
 }
 
 #[tokio::test]
