@@ -3,8 +3,6 @@
 //! causes it; the store gives it its gap-free number (per tenant, kind and year) in the same
 //! transaction. Documents never change: a correction is a credit note.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -13,28 +11,19 @@ use crate::ids::{OrderId, RefundId};
 use crate::money::{Currency, Rate};
 use crate::order::{Address, ItemProduct, Order};
 
-/// What a document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DocumentKind {
-    /// What the buyer paid for.
-    Invoice,
-    /// What was paid back.
-    CreditNote,
+wire_enum! {
+    /// What a document is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum DocumentKind ("document kind") {
+        /// What the buyer paid for.
+        Invoice = "INVOICE",
+        /// What was paid back.
+        CreditNote = "CREDIT_NOTE",
+    }
 }
 
 impl DocumentKind {
-    /// Every kind.
-    pub const ALL: [Self; 2] = [Self::Invoice, Self::CreditNote];
-
-    /// The storage and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invoice => "INVOICE",
-            Self::CreditNote => "CREDIT_NOTE",
-        }
-    }
-
     /// The number's prefix: `INV-2026-000001`, `CN-2026-000001`.
     pub fn prefix(self) -> &'static str {
         match self {
@@ -46,23 +35,6 @@ impl DocumentKind {
     /// The number of the `sequence`-th document of this kind in `year`.
     pub fn number(self, year: i32, sequence: i64) -> String {
         format!("{}-{year}-{sequence:06}", self.prefix())
-    }
-}
-
-impl fmt::Display for DocumentKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for DocumentKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| format!("unknown document kind {s:?}"))
     }
 }
 
@@ -174,23 +146,23 @@ pub struct Document {
 }
 
 /// The documents the `events` of one change of `order` (already applied) cause: an invoice for
-/// `order.confirmed`, a credit note for each `refund.completed`. `tax_rate` is the rate the
-/// order was taxed at.
+/// `order.confirmed`, a credit note for each `refund.completed`. `tax_rate` gives the rate the
+/// order was taxed at; it is asked only when a document is issued (most changes issue none).
 pub fn documents_for(
     order: &Order,
     events: &[OrderEvent],
     seller: &Seller,
-    tax_rate: Rate,
+    tax_rate: impl Fn() -> Rate,
     now: OffsetDateTime,
 ) -> Vec<DocumentContent> {
     events
         .iter()
         .filter_map(|event| match event {
-            OrderEvent::Confirmed(_) => Some(invoice(order, seller, tax_rate, now)),
+            OrderEvent::Confirmed(_) => Some(invoice(order, seller, tax_rate(), now)),
             OrderEvent::RefundCompleted(paid) => Some(credit_note(
                 order,
                 seller,
-                tax_rate,
+                tax_rate(),
                 paid.refund_id,
                 paid.amount,
                 now,
@@ -348,7 +320,7 @@ mod tests {
     fn a_confirmation_issues_an_invoice_whose_lines_and_components_add_up_to_the_total() {
         let (order, events) = confirmed();
         let rate = Rate::from_basis_points(800);
-        let documents = documents_for(&order, &events, &Seller::default(), rate, NOW);
+        let documents = documents_for(&order, &events, &Seller::default(), || rate, NOW);
         assert_eq!(documents.len(), 1);
         let invoice = &documents[0];
         assert_eq!(invoice.kind, DocumentKind::Invoice);
@@ -395,7 +367,7 @@ mod tests {
             &order,
             &events,
             &Seller::default(),
-            Rate::from_basis_points(800),
+            || Rate::from_basis_points(800),
             NOW,
         );
         assert_eq!(notes.len(), 1);

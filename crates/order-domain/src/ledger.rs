@@ -8,8 +8,6 @@
 //! | `REFUND_PAID` | a refund completes (`refund.completed`), once per refund | what was paid back |
 //! | `FEE_RETAINED` | a paid order is cancelled and the refund keeps part of the payment | what is kept; informational, not a movement |
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -18,46 +16,17 @@ use crate::ids::{LedgerEntryId, RefundId};
 use crate::money::Currency;
 use crate::order::Order;
 
-/// What an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LedgerEntryKind {
-    /// The buyer's payment was captured.
-    PaymentCaptured,
-    /// A refund was paid out to the buyer.
-    RefundPaid,
-    /// What a cancellation's refund kept of the payment (fees under the refund policy).
-    FeeRetained,
-}
-
-impl LedgerEntryKind {
-    /// Every kind.
-    pub const ALL: [Self; 3] = [Self::PaymentCaptured, Self::RefundPaid, Self::FeeRetained];
-
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PaymentCaptured => "PAYMENT_CAPTURED",
-            Self::RefundPaid => "REFUND_PAID",
-            Self::FeeRetained => "FEE_RETAINED",
-        }
-    }
-}
-
-impl fmt::Display for LedgerEntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for LedgerEntryKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| format!("unknown ledger entry kind {s:?}"))
+wire_enum! {
+    /// What an entry records.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum LedgerEntryKind ("ledger entry kind") {
+        /// The buyer's payment was captured.
+        PaymentCaptured = "PAYMENT_CAPTURED",
+        /// A refund was paid out to the buyer.
+        RefundPaid = "REFUND_PAID",
+        /// What a cancellation's refund kept of the payment (fees under the refund policy).
+        FeeRetained = "FEE_RETAINED",
     }
 }
 

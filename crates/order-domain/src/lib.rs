@@ -24,6 +24,51 @@
 //! | [`use_cases`] | [`OrderService`](use_cases::OrderService): every use case, generic over the ports |
 //!
 
+/// An enum of the money trail whose variants have stable wire and storage names: `ALL`,
+/// `as_str`, `Display` and `FromStr` from one list, so that a name is written once.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal) {
+            $($(#[$variant_meta:meta])* $variant:ident = $wire:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: [Self; [$($wire),+].len()] = [$(Self::$variant),+];
+
+            /// The wire and storage name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|value| value.as_str() == s)
+                    .ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), s))
+            }
+        }
+    };
+}
+
 pub mod actor;
 pub mod adapters;
 pub mod analytics;

@@ -8,8 +8,6 @@
 //! | `CAPTURE_ON_CLOSED_ORDER` | nothing captured, the order EXPIRED or CANCELLED unpaid | captured | refunded in full, as a late payment |
 //! | `AMOUNT_MISMATCH` | the captured or paid-back amount | another amount | never |
 
-use std::fmt;
-
 use time::OffsetDateTime;
 
 use crate::ids::{OrderId, ReconciliationRunId, RefundId, TenantId};
@@ -17,53 +15,18 @@ use crate::ledger::{LedgerEntry, LedgerEntryKind};
 use crate::order::Order;
 use crate::ports::PaymentRecord;
 
-/// What kind of difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DifferenceKind {
-    /// The payment service paid a refund out that the ledger does not show.
-    PayoutMissingHere,
-    /// The ledger shows a refund paid that the payment service does not know.
-    PayoutUnknownUpstream,
-    /// The payment service captured a payment for an order that closed unpaid here.
-    CaptureOnClosedOrder,
-    /// Both sides know the movement, with different amounts.
-    AmountMismatch,
-}
-
-impl DifferenceKind {
-    /// Every kind.
-    pub const ALL: [Self; 4] = [
-        Self::PayoutMissingHere,
-        Self::PayoutUnknownUpstream,
-        Self::CaptureOnClosedOrder,
-        Self::AmountMismatch,
-    ];
-
-    /// The wire, storage and metric name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PayoutMissingHere => "PAYOUT_MISSING_HERE",
-            Self::PayoutUnknownUpstream => "PAYOUT_UNKNOWN_UPSTREAM",
-            Self::CaptureOnClosedOrder => "CAPTURE_ON_CLOSED_ORDER",
-            Self::AmountMismatch => "AMOUNT_MISMATCH",
-        }
-    }
-}
-
-impl fmt::Display for DifferenceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for DifferenceKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| format!("unknown difference kind {s:?}"))
+wire_enum! {
+    /// What kind of difference.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum DifferenceKind ("difference kind") {
+        /// The payment service paid a refund out that the ledger does not show.
+        PayoutMissingHere = "PAYOUT_MISSING_HERE",
+        /// The ledger shows a refund paid that the payment service does not know.
+        PayoutUnknownUpstream = "PAYOUT_UNKNOWN_UPSTREAM",
+        /// The payment service captured a payment for an order that closed unpaid here.
+        CaptureOnClosedOrder = "CAPTURE_ON_CLOSED_ORDER",
+        /// Both sides know the movement, with different amounts.
+        AmountMismatch = "AMOUNT_MISMATCH",
     }
 }
 

@@ -502,6 +502,14 @@ impl TestApp {
         assert!(response.status().is_success());
     }
 
+    /// A paid, CONFIRMED order of customer `n` for `quantity` tickets: its creation answer.
+    pub(crate) async fn confirmed_order(&self, n: u128, quantity: i64) -> Value {
+        let order = self.new_order(n, quantity).await;
+        self.pay(&order).await;
+        assert_eq!(self.confirm(&order).await.status(), 200);
+        order
+    }
+
     /// The audit history of order `id` as `token` reads it: its event types, oldest first.
     pub(crate) async fn history_types(&self, token: &str, id: &str) -> Vec<String> {
         let history: Value = self
@@ -586,10 +594,8 @@ impl TestApp {
 /// A confirmed order of customer 1 whose refund the payment service refused: the order and the
 /// FAILED refund's answer. The payment faults are cleared again.
 pub(crate) async fn order_with_failed_refund(app: &TestApp) -> (Value, Value) {
-    let order = app.new_order(1, 1).await;
+    let order = app.confirmed_order(1, 1).await;
     let id = order["id"].as_str().expect("id");
-    app.pay(&order).await;
-    assert_eq!(app.confirm(&order).await.status(), 200);
     app.set_faults(serde_json::json!({"payments": {"errorPercent": 100}}))
         .await;
     let refund: Value = app

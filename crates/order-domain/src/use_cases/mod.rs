@@ -296,7 +296,7 @@ impl OrderService {
             order,
             &events,
             &self.config.seller,
-            self.tax_rate(order),
+            || self.tax_rate(order),
             now,
         );
         let outbox = events

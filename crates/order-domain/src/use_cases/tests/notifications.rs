@@ -62,7 +62,7 @@ impl Rig {
             &order,
             &[confirmed().event],
             &crate::documents::Seller::default(),
-            crate::money::Rate::ZERO,
+            || crate::money::Rate::ZERO,
             T0,
         )
         .into_iter()
