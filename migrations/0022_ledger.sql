@@ -55,7 +55,9 @@ WHERE r.status = 'COMPLETED' AND r.amount > 0;
 INSERT INTO ledger_entries (id, tenant_id, order_id, kind, amount, currency, refund_id, reference,
                             occurred_at)
 SELECT gen_random_uuid(), o.tenant_id, o.id, 'FEE_RETAINED', o.total - o.refundable_max, o.currency,
-    NULL, NULL, o.cancelled_at
+    (SELECT r.id FROM order_refunds r WHERE r.order_id = o.id AND r.decision_note = 'cancellation'
+     ORDER BY r.requested_at DESC LIMIT 1),
+    NULL, o.cancelled_at
 FROM orders o
 WHERE o.status = 'CANCELLED' AND o.confirmed_at IS NOT NULL AND o.refundable_max IS NOT NULL
   AND o.total - o.refundable_max > 0 AND o.cancelled_at IS NOT NULL;

@@ -1,5 +1,7 @@
 //! The money trail through HTTP: an order's ledger and balance, for its owner and admins only.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -73,4 +75,70 @@ async fn another_buyer_the_warehouse_and_a_bad_id_find_no_ledger() {
         "not_found",
     )
     .await;
+}
+
+/// What `ledger_entries` holds, comparable across ids and times.
+async fn ledger_rows(app: &TestApp) -> Vec<(uuid::Uuid, String, i64, Option<uuid::Uuid>)> {
+    sqlx::query_as(
+        "SELECT order_id, kind, amount, refund_id FROM ledger_entries
+         ORDER BY order_id, kind, refund_id",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .expect("ledger rows")
+}
+
+#[tokio::test]
+async fn the_migration_backfills_the_entries_the_unit_of_work_writes() {
+    let app = spawn_app().await;
+    // A partly refunded order, and a paid order cancelled with the policy's retention.
+    let refunded = app.confirmed_order(1, 2).await;
+    let response = app
+        .post(
+            &customer(1),
+            &format!(
+                "/api/v1/orders/{}/refund",
+                refunded["id"].as_str().expect("id")
+            ),
+            &json!({ "amount": 2_500 }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let cancelled = app.confirmed_order(2, 1).await;
+    let response = app
+        .post(
+            &customer(2),
+            &format!(
+                "/api/v1/orders/{}/cancel",
+                cancelled["id"].as_str().expect("id")
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let written = ledger_rows(&app).await;
+    let kinds: BTreeSet<&str> = written
+        .iter()
+        .map(|(_, kind, _, _)| kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["FEE_RETAINED", "PAYMENT_CAPTURED", "REFUND_PAID"]),
+        "every kind is exercised"
+    );
+
+    // As if these orders predated the ledger: its migration's backfill writes the same entries.
+    const MIGRATION: &str = include_str!("../../../../migrations/0022_ledger.sql");
+    let backfill = &MIGRATION[MIGRATION
+        .find("-- Orders stored before the ledger")
+        .expect("the backfill section")..];
+    sqlx::query("DELETE FROM ledger_entries")
+        .execute(&app.owner)
+        .await
+        .expect("delete");
+    sqlx::raw_sql(backfill)
+        .execute(&app.owner)
+        .await
+        .expect("backfill");
+    assert_eq!(ledger_rows(&app).await, written);
 }
