@@ -66,9 +66,15 @@ impl Actor {
     }
 
     /// Whether the caller may see an order owned by `owner`: its owner, or a privileged caller.
-    /// Warehouse staff see orders too, since they fulfill them.
+    /// Warehouse staff are not privileged: they reach paid goods orders through fulfillment only
+    /// (see [`Actor::can_fulfill`]).
     pub fn can_see_order_of(&self, owner: UserId) -> bool {
-        self.is_privileged() || self.user_id() == Some(owner) || self.has_role(Role::Warehouse)
+        self.is_privileged() || self.user_id() == Some(owner)
+    }
+
+    /// Whether the caller runs fulfillment: warehouse staff and privileged callers.
+    pub fn can_fulfill(&self) -> bool {
+        self.is_privileged() || self.has_role(Role::Warehouse)
     }
 
     /// VIP users get the longer reservation.

@@ -77,6 +77,9 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, tenant: TenantId, filter: &Or
     if let Some(status) = filter.status {
         query.push(" AND o.status = ").push_bind(status.as_str());
     }
+    if let Some(kind) = filter.kind {
+        query.push(" AND o.kind = ").push_bind(kind.as_str());
+    }
     if let Some(event) = filter.event_id {
         query.push(" AND o.event_id = ").push_bind(*event.as_uuid());
     }

@@ -313,6 +313,39 @@ pub struct ListQuery {
     pub order_number: Option<String>,
 }
 
+/// `GET /api/v1/fulfillment/queue`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Paid goods orders in this status: CONFIRMED (default: to start), PROCESSING (to ship),
+    /// SHIPPED (to deliver) or RETURNED (to take back).
+    #[garde(skip)]
+    #[param(value_type = Option<OrderStatusSchema>)]
+    pub status: Option<String>,
+    /// Page size, 1 to 100.
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    pub limit: Option<i64>,
+    /// `pagination.nextCursor` of the previous page.
+    #[garde(skip)]
+    pub cursor: Option<String>,
+}
+
+impl QueueQuery {
+    /// The status asked for (CONFIRMED by default).
+    ///
+    /// # Errors
+    /// 422 at `query.status` for an unknown status.
+    pub fn status(&self) -> Result<OrderStatus, ApiError> {
+        self.status
+            .as_deref()
+            .unwrap_or("CONFIRMED")
+            .parse()
+            .map_err(|_| ApiError::field("query.status", "invalid", "not an order status"))
+    }
+}
+
 impl RefundQuery {
     /// The status asked for (PENDING by default).
     ///
@@ -351,6 +384,7 @@ impl ListQuery {
         Ok(OrderFilter {
             user_id: self.user_id,
             status,
+            kind: None,
             event_id: self.event_id,
             created_from: self.from,
             created_to: self.to,

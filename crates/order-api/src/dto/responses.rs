@@ -325,6 +325,18 @@ impl OrderResponse {
 }
 
 impl OrderResponse {
+    /// What warehouse staff see of an order they fulfill: the lines, where it ships and how —
+    /// not the billing address, the client's metadata or the payment.
+    #[must_use]
+    pub fn for_warehouse(mut self) -> Self {
+        self.billing_address = None;
+        self.metadata = serde_json::Value::Object(serde_json::Map::new());
+        self.payment_intent_id = None;
+        self.client_secret = None;
+        self.promo_code = None;
+        self
+    }
+
     /// With the day a goods order should arrive (the shipment's estimate once shipped).
     #[must_use]
     pub fn with_estimated_delivery(mut self, day: Option<time::Date>) -> Self {
@@ -451,12 +463,23 @@ pub struct Pagination {
 impl OrderPageResponse {
     /// The API view of `result`, asked for as `page`.
     pub fn new(result: &OrderPage, page: OrderPageRequest) -> Self {
+        Self::with_view(result, page, |o| OrderResponse::new(o, None))
+    }
+
+    /// The warehouse's view of `result` (see [`OrderResponse::for_warehouse`]).
+    pub fn for_warehouse(result: &OrderPage, page: OrderPageRequest) -> Self {
+        Self::with_view(result, page, |o| {
+            OrderResponse::new(o, None).for_warehouse()
+        })
+    }
+
+    fn with_view(
+        result: &OrderPage,
+        page: OrderPageRequest,
+        view: impl Fn(&Order) -> OrderResponse,
+    ) -> Self {
         Self {
-            orders: result
-                .orders
-                .iter()
-                .map(|o| OrderResponse::new(o, None))
-                .collect(),
+            orders: result.orders.iter().map(view).collect(),
             pagination: Pagination {
                 total: result.total,
                 total_is_estimate: result.total_is_estimate,

@@ -1,17 +1,50 @@
 //! `/api/v1/orders/{id}/fulfillment/…` and `…/returns…`: warehouse staff and admins move a paid
 //! goods order from the shelf to the door, and take returned goods back.
 
-use actix_web::{post, web};
+use actix_web::{get, post, web};
 use order_domain::ids::OrderId;
 
-use super::{AppState, order_answer};
+use super::{AppState, order_answer, order_answer_for};
 use crate::caller::User;
 use crate::dto::{
-    CancellationResponse, FulfillmentStarted, OrderResponse, RefundDecisionResponse, RejectBody,
-    ReturnBody, ShipBody, reason,
+    CancellationResponse, FulfillmentStarted, OrderPageResponse, OrderResponse, QueueQuery,
+    RefundDecisionResponse, RejectBody, ReturnBody, ShipBody, reason,
 };
 use crate::error::ApiError;
-use crate::extract::{Json, JsonOrEmpty, path_id};
+use crate::extract::{Json, JsonOrEmpty, Query, path_id};
+
+/// Warehouse: the paid goods orders waiting for a step, newest first — CONFIRMED to start,
+/// PROCESSING to ship, SHIPPED to deliver, RETURNED to take back — in the warehouse's view (the
+/// lines, the shipping address and method; not the billing address, metadata or payment).
+#[utoipa::path(
+    tag = "fulfillment",
+    params(QueueQuery),
+    responses(
+        (status = 200, description = "One page of the queue", body = OrderPageResponse),
+        (status = 403, description = "forbidden"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/fulfillment/queue")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "fulfillment_queue", use_case = "fulfillment_queue"))]
+pub(super) async fn queue(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    Query(q): Query<QueueQuery>,
+) -> Result<web::Json<OrderPageResponse>, ApiError> {
+    let paging = crate::dto::page(q.limit, None);
+    let page = order_domain::ports::OrderPageRequest {
+        limit: paging.limit,
+        offset: 0,
+        after: q.cursor.as_deref().map(crate::cursor::decode).transpose()?,
+    };
+    let result = state
+        .service
+        .fulfillment_queue(&ctx, q.status()?, page)
+        .await?;
+    Ok(web::Json(OrderPageResponse::for_warehouse(&result, page)))
+}
 use crate::guards::{Command, WhenStoreDown::*};
 
 /// Warehouse: CONFIRMED → PROCESSING; the stock is allocated at a warehouse and the pick list
@@ -38,7 +71,7 @@ pub(super) async fn start(
     let id: OrderId = path_id(&path, "order")?;
     let (order, allocation) = state.service.start_fulfillment(&ctx, id).await?;
     Ok(web::Json(FulfillmentStarted::new(
-        order_answer(&state, &order),
+        order_answer_for(&state, &ctx, &order),
         allocation,
     )))
 }
@@ -69,7 +102,7 @@ pub(super) async fn ship(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.ship(&ctx, id, body.manual()?).await?;
-    Ok(web::Json(order_answer(&state, &order)))
+    Ok(web::Json(order_answer_for(&state, &ctx, &order)))
 }
 
 /// Warehouse: SHIPPED → DELIVERED.
@@ -93,7 +126,7 @@ pub(super) async fn deliver(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.deliver(&ctx, id).await?;
-    Ok(web::Json(order_answer(&state, &order)))
+    Ok(web::Json(order_answer_for(&state, &ctx, &order)))
 }
 
 /// Warehouse: a processing error — PROCESSING → CANCELLED, refunded in full, the stock let go.

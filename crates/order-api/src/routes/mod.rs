@@ -96,6 +96,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(orders::cancel_item)
             .service(orders::refund)
             .service(orders::confirm_payment)
+            .service(fulfillment::queue)
             .service(fulfillment::start)
             .service(fulfillment::ship)
             .service(fulfillment::deliver)
@@ -145,6 +146,21 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
 fn order_answer(state: &AppState, order: &order_domain::order::Order) -> crate::dto::OrderResponse {
     crate::dto::OrderResponse::new(order, None)
         .with_estimated_delivery(state.service.estimated_delivery(order))
+}
+
+/// An order as `ctx`'s caller may see it: in full for admins and services, the warehouse's
+/// view for warehouse staff acting on a buyer's order.
+fn order_answer_for(
+    state: &AppState,
+    ctx: &order_domain::actor::RequestContext,
+    order: &order_domain::order::Order,
+) -> crate::dto::OrderResponse {
+    let answer = order_answer(state, order);
+    if ctx.actor.can_see_order_of(order.user_id()) {
+        answer
+    } else {
+        answer.for_warehouse()
+    }
 }
 
 /// Unknown routes answer like everything else: problem+json.

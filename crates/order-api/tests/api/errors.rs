@@ -537,6 +537,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ),
     ("post", "/api/v1/orders/{id}/refund"),
     ("post", "/api/v1/orders/{id}/confirm-payment"),
+    ("get", "/api/v1/fulfillment/queue"),
     ("post", "/api/v1/orders/{id}/fulfillment/start"),
     ("post", "/api/v1/orders/{id}/fulfillment/ship"),
     ("post", "/api/v1/orders/{id}/fulfillment/deliver"),

@@ -25,5 +25,6 @@ mod reconciliation;
 mod refunds_once;
 mod resilience;
 mod returns;
+mod roles;
 mod shop;
 mod webhooks;

@@ -281,6 +281,10 @@ impl Order {
     pub fn status(&self) -> OrderStatus {
         self.record.status
     }
+    /// A paid goods order: what the warehouse may see and act on (SPEC §9's role matrix).
+    pub fn is_fulfillment_work(&self) -> bool {
+        self.record.kind == OrderKind::Goods && self.record.milestones.confirmed_at.is_some()
+    }
     /// Version of the stored row this order was loaded from (0: never stored).
     pub fn version(&self) -> u64 {
         self.record.version

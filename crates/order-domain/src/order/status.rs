@@ -67,6 +67,15 @@ impl OrderStatus {
         matches!(self, Self::Pending | Self::Reserved)
     }
 
+    /// A goods order in this status waits for the warehouse: to be started, shipped, delivered
+    /// or taken back.
+    pub fn awaits_warehouse(self) -> bool {
+        matches!(
+            self,
+            Self::Confirmed | Self::Processing | Self::Shipped | Self::Returned
+        )
+    }
+
     /// Counts toward the per-user, per-event active order limit (SPEC §7).
     pub fn is_active(self) -> bool {
         matches!(self, Self::Pending | Self::Reserved | Self::Confirmed)

@@ -14,7 +14,7 @@ use crate::events::EventEnvelope;
 use crate::ids::{CartId, DomainEventId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::ledger::LedgerEntry;
 use crate::money::Currency;
-use crate::order::{Order, OrderStatus, Refund, RefundStatus};
+use crate::order::{Order, OrderKind, OrderStatus, Refund, RefundStatus};
 use crate::pricing::goods::{PromoCode, Promotion};
 
 /// Why a storage operation failed.
@@ -113,6 +113,8 @@ pub struct OrderFilter {
     pub user_id: Option<UserId>,
     /// Only this status.
     pub status: Option<OrderStatus>,
+    /// Only this kind of order.
+    pub kind: Option<OrderKind>,
     /// Only this event's orders.
     pub event_id: Option<EventId>,
     /// Created at or after.

@@ -5,11 +5,11 @@
 //! request never fails on its own success.
 
 use super::{CancelOutcome, Extras, OrderService, UseCaseError};
-use crate::actor::{RequestContext, Role};
+use crate::actor::RequestContext;
 use crate::ids::{OrderId, OrderItemId};
-use crate::order::{Order, OrderStatus, Shipment, check_transition};
-use crate::policy::RefundReason;
-use crate::ports::Allocation;
+use crate::order::{Order, OrderKind, OrderStatus, Shipment, check_transition};
+use crate::policy::{FieldError, RefundReason, Violations};
+use crate::ports::{Allocation, OrderFilter, OrderPage, OrderPageRequest};
 
 /// A shipment the warehouse already has a tracking number for (no label is bought).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ impl OrderService {
     ///
     /// # Errors
     /// [`UseCaseError::Order`] (`ReturnWindowClosed`), [`UseCaseError::InvalidTransition`],
-    /// [`UseCaseError::NotFound`].
+    /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`] for anyone but the owner.
     pub async fn request_return(
         &self,
         ctx: &RequestContext,
@@ -180,7 +180,8 @@ impl OrderService {
         items: &[OrderItemId],
     ) -> Result<Order, UseCaseError> {
         let mut order = self.load_visible(ctx, id).await?;
-        if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
+        // The buyer sends the goods back; nobody else can say they did.
+        if ctx.actor.user_id() != Some(order.user_id()) {
             return Err(UseCaseError::Forbidden);
         }
         let events =
@@ -190,14 +191,58 @@ impl OrderService {
         Ok(order)
     }
 
-    async fn load_for_fulfillment(
+    /// The order a fulfillment step acts on. Warehouse staff reach paid goods orders only; any
+    /// other order is "not found" to them, as another buyer's order is to a buyer.
+    pub(super) async fn load_for_fulfillment(
         &self,
         ctx: &RequestContext,
         id: OrderId,
     ) -> Result<Order, UseCaseError> {
-        if !(ctx.actor.is_privileged() || ctx.actor.has_role(Role::Warehouse)) {
+        if !ctx.actor.can_fulfill() {
             return Err(UseCaseError::Forbidden);
         }
-        self.load_visible(ctx, id).await
+        if ctx.actor.is_privileged() {
+            return self.load_visible(ctx, id).await;
+        }
+        self.ports
+            .orders
+            .find(ctx.tenant_id, id)
+            .await?
+            .filter(Order::is_fulfillment_work)
+            .ok_or(UseCaseError::NotFound { what: "order" })
+    }
+
+    /// The warehouse's queue: paid goods orders in `status` (one that
+    /// [awaits the warehouse](OrderStatus::awaits_warehouse)), newest first.
+    ///
+    /// # Ports
+    /// `orders`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] unless warehouse or admin; [`UseCaseError::Validation`] for a
+    /// status that does not await the warehouse; storage errors.
+    pub async fn fulfillment_queue(
+        &self,
+        ctx: &RequestContext,
+        status: OrderStatus,
+        page: OrderPageRequest,
+    ) -> Result<OrderPage, UseCaseError> {
+        if !ctx.actor.can_fulfill() {
+            return Err(UseCaseError::Forbidden);
+        }
+        if !status.awaits_warehouse() {
+            return Err(Violations(vec![FieldError::new(
+                "query.status",
+                "invalid",
+                "not a status of the fulfillment queue (CONFIRMED, PROCESSING, SHIPPED, RETURNED)",
+            )])
+            .into());
+        }
+        let filter = OrderFilter {
+            status: Some(status),
+            kind: Some(OrderKind::Goods),
+            ..OrderFilter::default()
+        };
+        Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
     }
 }

@@ -18,6 +18,7 @@ fn matches(order: &Order, tenant: TenantId, filter: &OrderFilter) -> bool {
     order.tenant_id() == tenant
         && filter.user_id.is_none_or(|user| order.user_id() == user)
         && filter.status.is_none_or(|status| order.status() == status)
+        && filter.kind.is_none_or(|kind| order.kind() == kind)
         && filter
             .event_id
             .is_none_or(|event| order.event_id() == Some(event))

@@ -338,7 +338,8 @@ async fn warehouse_staff_cannot_cancel_someone_elses_order() {
             .cancel(&warehouse(), order_id(), "x")
             .await
             .map(|_| ()),
-        Err(UseCaseError::Forbidden)
+        // Warehouse staff reach orders through fulfillment only: to them it does not exist.
+        Err(UseCaseError::NotFound { what: "order" })
     );
 }
 
