@@ -86,6 +86,7 @@ impl ApiError {
                 UseCaseError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
                 UseCaseError::Conflict => (S::CONFLICT, "conflict"),
                 UseCaseError::Locked => (S::CONFLICT, "order_locked"),
+                UseCaseError::HoldLimit(_) => (S::CONFLICT, "hold_limit_reached"),
                 UseCaseError::IdempotencyKeyReused => {
                     (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
                 }

@@ -23,6 +23,8 @@ pub(super) struct RuleVars {
     reservation_duration_minutes: Option<Minutes>,
     vip_reservation_duration_minutes: Option<Minutes>,
     reservation_grace_period_minutes: Option<Minutes>,
+    reservation_max_hold_multiple: Option<Count>,
+    reservation_max_extensions: Option<Count>,
     order_timeout_minutes: Option<Minutes>,
     refund_cutoff_hours: Option<Hours>,
     refund_processing_fee_retention: Option<Percent>,
@@ -94,6 +96,18 @@ impl RuleVars {
         set(
             &mut reservation.grace,
             self.reservation_grace_period_minutes.map(|m| m.0),
+        );
+        if let Some(multiple) = self.reservation_max_hold_multiple {
+            reservation.max_hold_multiple = in_range(
+                "RESERVATION_MAX_HOLD_MULTIPLE",
+                multiple.0,
+                1..=100,
+                "a whole number of hold lengths from 1 to 100",
+            )?;
+        }
+        set(
+            &mut reservation.max_extensions,
+            self.reservation_max_extensions.map(|c| c.0),
         );
         set(
             &mut reservation.goods_payment_window,

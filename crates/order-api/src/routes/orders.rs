@@ -212,7 +212,7 @@ fn order_page(q: &ListQuery) -> Result<order_domain::ports::OrderPageRequest, Ap
     responses(
         (status = 200, description = "Held", body = ReservationResponse),
         (status = 404, description = "not_found"),
-        (status = 409, description = "invalid_transition, order_locked, sold_out"),
+        (status = 409, description = "invalid_transition, order_locked, sold_out, hold_limit_reached (extended RESERVATION_MAX_EXTENSIONS times, or at creation + RESERVATION_MAX_HOLD_MULTIPLE holds)"),
         (status = 429, description = "rate_limited: RATE_LIMIT_RESERVE_PER_MINUTE (default 5) per user"),
     ),
     security(("bearer" = [])),

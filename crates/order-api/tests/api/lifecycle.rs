@@ -1,6 +1,7 @@
 //! The whole life of a ticket order through HTTP.
 
 use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
 
 use crate::helpers::*;
 
@@ -676,4 +677,59 @@ async fn a_list_sums_up_what_the_matching_paid_orders_came_to() {
         none["summary"],
         json!({ "totalOrders": 0, "totalSpent": 0, "averageOrderValue": 0, "currency": null })
     );
+}
+
+#[tokio::test]
+async fn a_reservation_is_extended_three_times_at_most_and_never_past_twice_its_length() {
+    let app = spawn_app().await;
+    let order = app.new_order(70, 1).await;
+    let id = order["id"].as_str().expect("id").to_owned();
+    let created = OffsetDateTime::parse(
+        order["createdAt"].as_str().expect("createdAt"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("time");
+    let (buyer, path, empty) = (
+        customer(70),
+        format!("/api/v1/orders/{id}/reserve"),
+        json!({}),
+    );
+    let reserve = || app.post(&buyer, &path, &empty);
+
+    // A ticket order is held from its creation; three extensions.
+    for _ in 0..3 {
+        let held: Value = reserve().await.json().await.expect("json");
+        let until = OffsetDateTime::parse(
+            held["reservationExpiresAt"]
+                .as_str()
+                .expect("reservationExpiresAt"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("time");
+        assert!(until <= created + Duration::minutes(30), "{held}");
+    }
+    let refused = assert_problem(reserve().await, 409, "hold_limit_reached").await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("extended 3 times of 3")),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_hold_that_reached_its_total_time_cannot_be_extended() {
+    let mut setup = Setup::default();
+    setup.domain.reservation.max_hold_multiple = 1;
+    let app = spawn_with(setup).await;
+    let order = app.new_order(71, 1).await;
+    let id = order["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/orders/{id}/reserve");
+
+    assert_eq!(
+        order["status"], "RESERVED",
+        "held from creation for 15 minutes"
+    );
+    let extended = app.post(&customer(71), &path, &json!({})).await;
+    assert_problem(extended, 409, "hold_limit_reached").await;
 }

@@ -212,6 +212,7 @@ impl Order {
             contact_email: new.contact_email,
             hold_id: None,
             expires_at: new.expires_at,
+            hold_extensions: 0,
             payment_intent_id: None,
             shipment: None,
             ticket_ids: Vec::new(),
@@ -284,6 +285,10 @@ impl Order {
     /// A paid goods order: what the warehouse may see and act on (SPEC §9's role matrix).
     pub fn is_fulfillment_work(&self) -> bool {
         self.record.kind == OrderKind::Goods && self.record.milestones.confirmed_at.is_some()
+    }
+    /// How often the reservation was extended.
+    pub fn hold_extensions(&self) -> u32 {
+        self.record.hold_extensions
     }
     /// Version of the stored row this order was loaded from (0: never stored).
     pub fn version(&self) -> u64 {
@@ -407,6 +412,9 @@ impl Order {
         let change = self.transition(OrderStatus::Reserved, now)?;
         self.record.hold_id = Some(hold_id.clone());
         self.record.expires_at = expires_at;
+        if extended {
+            self.record.hold_extensions += 1;
+        }
         Ok(vec![OrderEvent::Reserved(OrderReserved {
             change,
             hold_id,

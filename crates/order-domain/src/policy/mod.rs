@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::limits::{FieldError, LineQuantity, OrderLimits, QuotaExceeded, Violations};
 pub use self::refund::{RefundDenied, RefundPolicy, RefundReason};
-pub use self::reservation::ReservationPolicy;
+pub use self::reservation::{HoldLimitReached, ReservationPolicy};
 use crate::pricing::FeeSchedule;
 
 /// Everything the use cases are configured with; the API fills it from the environment.

@@ -74,6 +74,9 @@ pub enum UseCaseError {
     /// 503 `upstream_unavailable` (or 422 when the upstream rejected the request).
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    /// 409 `hold_limit_reached`: the reservation may not be extended any further.
+    #[error(transparent)]
+    HoldLimit(#[from] crate::policy::HoldLimitReached),
     /// 503 `guard_unavailable`: the lock or idempotency store is down.
     #[error(transparent)]
     Guard(#[from] GuardError),

@@ -67,7 +67,15 @@ impl OrderService {
         check_transition(order.kind(), order.status(), OrderStatus::Reserved)?;
         let now = self.now();
         let vip = ctx.actor.is_vip();
-        let expires_at = self.config.reservation.expires_at(order.kind(), vip, now);
+        let running = (order.status() == OrderStatus::Reserved)
+            .then(|| (order.expires_at(), order.hold_extensions()));
+        let expires_at = self.config.reservation.hold_until(
+            order.kind(),
+            vip,
+            order.created_at(),
+            running,
+            now,
+        )?;
         // Upstream holds outlive the reservation by the grace period (decision 0012).
         let hold_until = expires_at + self.config.reservation.grace;
         let was_pending = order.status() == OrderStatus::Pending;

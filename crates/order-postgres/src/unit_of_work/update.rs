@@ -18,7 +18,7 @@ use crate::{corrupt, storage};
 // a refund request's idempotency key is claimed in the same statement ($64–$68), and the
 // change's ledger entries are appended ($69–$75), and its invoices and credit notes numbered from
 // their counter rows and stored ($76–$82; the counter row stays locked until commit, so numbers
-// are consecutive and a rollback leaves no gap).
+// are consecutive and a rollback leaves no gap); $84 counts the reservation's extensions.
 pub(super) async fn update_order(
     tx: &mut Transaction<'static, Postgres>,
     change: &OrderChange,
@@ -49,7 +49,7 @@ pub(super) async fn update_order(
                 processing_at = $14, shipped_at = $15, delivered_at = $16, cancelled_at = $17,
                 expired_at = $18, returned_at = $19, refunded_at = $20, carrier = $21,
                 tracking_number = $22, label_url = $23, estimated_delivery = $24, return_items = $61,
-                cancelled_items = $62
+                cancelled_items = $62, hold_extensions = $84
             WHERE id = $2 AND tenant_id = $1 AND version = $3
             RETURNING id, tenant_id, user_id, event_id
         ),
@@ -238,6 +238,7 @@ pub(super) async fn update_order(
         &documents.currency as _,
         &documents.content,
         &documents.buyer as _,
+        i32::try_from(order.hold_extensions).map_err(corrupt)?,
     )
     .fetch_one(&mut **tx)
     .await
