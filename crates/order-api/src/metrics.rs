@@ -398,8 +398,27 @@ impl order_http_clients::CallObserver for AppMetrics {
     }
 }
 
+/// The `method` label: the methods HTTP defines, and `OTHER` for anything a client makes up, so
+/// that nobody can add series by inventing methods.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::OPTIONS => "OPTIONS",
+        M::TRACE => "TRACE",
+        M::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
 /// Counts and times every HTTP request by its route template (`/api/v1/orders/{id}`), so that
-/// ids never become label values; an unknown path is `unmatched`.
+/// ids never become label values; an unknown path is `unmatched`, an unknown method `OTHER`:
+/// the label values are bounded by the routes we serve.
 ///
 /// # Errors
 /// What the rest of the pipeline returns.
@@ -410,7 +429,7 @@ pub async fn record_http(
     let metrics = request
         .app_data::<actix_web::web::Data<crate::routes::AppState>>()
         .map(|state| state.metrics.clone());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());

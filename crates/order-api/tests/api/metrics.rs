@@ -182,3 +182,34 @@ async fn a_contended_order_lock_counts_as_a_lock_failure() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn invented_methods_and_paths_add_no_series() {
+    let app = spawn_app().await;
+    for n in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("ZZQ{n}").as_bytes()).expect("method");
+        let response = app
+            .client
+            .request(method, app.url(&format!("/nowhere-{n}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 404);
+        let on_a_route = reqwest::Method::from_bytes(b"FOO1").expect("method");
+        app.client
+            .request(on_a_route, app.url("/api/v1/orders"))
+            .send()
+            .await
+            .expect("request");
+    }
+    let text = app.metrics_text().await;
+    assert!(!text.contains("ZZQ") && !text.contains("FOO1") && !text.contains("nowhere"));
+    assert!(
+        text.contains(r#"http_requests_total{method="OTHER",route="unmatched",status="404"} 20"#),
+        "{}",
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
