@@ -104,8 +104,17 @@ impl WebhookTransport for HttpWebhookTransport {
         }
         let host = parsed.host_str().unwrap_or_default();
         let port = parsed.port_or_known_default().unwrap_or(443);
-        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
+        // A resolver that never answers must not hold the admin's request open.
+        let lookup =
+            tokio::time::timeout(self.config.timeout, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| {
+                    UrlRefused(format!(
+                        "{host} did not resolve within {:?}",
+                        self.config.timeout
+                    ))
+                })?;
+        let addresses: Vec<SocketAddr> = lookup
             .map_err(|e| UrlRefused(format!("{host} does not resolve: {e}")))?
             .collect();
         refuse_private(host, &addresses).map_err(UrlRefused)
@@ -253,32 +262,47 @@ fn refuse_private(host: &str, addresses: &[SocketAddr]) -> Result<(), String> {
     }
 }
 
-/// Whether `ip` is on the public internet: not loopback, private, link-local, unique-local,
-/// shared (CGNAT), unspecified, multicast, broadcast or documentation space.
+/// Whether `ip` is on the public internet. Refused: every IPv4 range IANA marks as not globally
+/// reachable (this network, private, shared CGNAT, loopback, link-local, IETF protocol
+/// assignments, documentation, benchmarking, multicast, reserved and broadcast), and for IPv6
+/// the same plus every form that carries an IPv4 address a gateway would translate — NAT64
+/// (`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4 (`2002::/16`), Teredo (`2001::/32`) and the
+/// deprecated IPv4-compatible `::a.b.c.d` — since the address behind it cannot be vouched for.
 fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+            let [a, b, c, _] = v4.octets();
+            !(a == 0
+                || a == 10
+                || (a == 100 && (64..128).contains(&b))
+                || a == 127
+                || (a == 169 && b == 254)
+                || (a == 172 && (16..32).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 0 && c == 2)
+                || (a == 192 && b == 88 && c == 99)
+                || (a == 192 && b == 168)
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 198 && b == 51 && c == 100)
+                || (a == 203 && b == 0 && c == 113)
+                || a >= 224)
         }
         IpAddr::V6(v6) => {
             if let Some(mapped) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(mapped));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+            let s = v6.segments();
+            let embeds_ipv4 = s[..6] == [0; 6];
+            !(embeds_ipv4
+                || (s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1))
+                || (s[0] == 0x100 && s[1..4] == [0; 3])
+                || (s[0] == 0x2001 && s[1] < 0x200)
+                || (s[0] == 0x2001 && s[1] == 0xdb8)
+                || s[0] == 0x2002
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] & 0xff00) == 0xff00)
         }
     }
 }
@@ -358,6 +382,75 @@ mod tests {
         };
         let refused = transport(false).send(&request).await.expect_err("refused");
         assert!(refused.contains("not a public address"), "{refused}");
+    }
+
+    #[test]
+    fn every_range_that_is_not_the_public_internet_is_refused() {
+        let refused = [
+            ("0.1.2.3", "this network"),
+            ("10.0.0.1", "private"),
+            ("100.64.0.1", "shared (CGNAT)"),
+            ("100.127.255.254", "shared (CGNAT)"),
+            ("127.0.0.1", "loopback"),
+            ("169.254.169.254", "link-local (cloud metadata)"),
+            ("172.16.0.1", "private"),
+            ("172.31.255.254", "private"),
+            ("192.0.0.8", "IETF protocol assignments"),
+            ("192.0.2.1", "documentation"),
+            ("192.88.99.1", "6to4 relay anycast"),
+            ("192.168.1.1", "private"),
+            ("198.18.0.1", "benchmarking"),
+            ("198.19.255.254", "benchmarking"),
+            ("198.51.100.1", "documentation"),
+            ("203.0.113.1", "documentation"),
+            ("224.0.0.1", "multicast"),
+            ("240.0.0.1", "reserved"),
+            ("255.255.255.255", "broadcast"),
+            ("::", "unspecified"),
+            ("::1", "loopback"),
+            ("::ffff:10.0.0.1", "IPv4-mapped private"),
+            ("::ffff:127.0.0.1", "IPv4-mapped loopback"),
+            ("::10.0.0.1", "IPv4-compatible"),
+            ("::8.8.8.8", "IPv4-compatible (deprecated, translated)"),
+            ("64:ff9b::a00:1", "NAT64"),
+            ("64:ff9b::808:808", "NAT64 of a public address"),
+            ("64:ff9b:1::1", "local-use NAT64"),
+            ("100::1", "discard-only"),
+            ("2001::1", "Teredo"),
+            ("2001:0:4136:e378::1", "Teredo"),
+            ("2001:10::1", "ORCHID"),
+            ("2001:db8::1", "documentation"),
+            ("2002:a00:1::1", "6to4"),
+            ("2002:808:808::1", "6to4 of a public address"),
+            ("fc00::1", "unique local"),
+            ("fd12:3456::1", "unique local"),
+            ("fe80::1", "link-local"),
+            ("fec0::1", "site-local"),
+            ("ff02::1", "multicast"),
+        ];
+        for (ip, range) in refused {
+            let ip: IpAddr = ip.parse().expect(ip);
+            assert!(!is_public(ip), "{ip} ({range}) must be refused");
+        }
+        let public = [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "192.0.1.1",
+            "198.17.255.255",
+            "198.20.0.1",
+            "223.255.255.254",
+            "::ffff:8.8.8.8",
+            "2001:4860:4860::8888",
+            "2606:4700:4700::1111",
+            "2a00:1450::1",
+        ];
+        for ip in public {
+            let parsed: IpAddr = ip.parse().expect(ip);
+            assert!(is_public(parsed), "{ip} is public");
+        }
     }
 
     #[test]
