@@ -32,6 +32,9 @@ pub enum RelayError {
     /// The broker nacked a message.
     #[error("the broker refused event {0}")]
     Refused(order_domain::ids::DomainEventId),
+    /// The broker did not confirm a batch in time: the connection is presumed stuck.
+    #[error("the broker did not confirm within {0:?}")]
+    ConfirmTimeout(std::time::Duration),
     /// The broker cancelled our consumers (a queue was deleted, the node is shutting down).
     #[error("the broker cancelled the consumers")]
     ConsumersCancelled,
@@ -108,7 +111,13 @@ impl EventPublisher {
     /// disk, like a quorum queue, confirms in groups) instead of one per event. Answers how many
     /// from the start were confirmed, and the failure that ended the run if one did; events after
     /// a failure may have reached the broker and are published again (consumers deduplicate).
-    pub async fn publish_all(&self, records: &[OutboxRecord]) -> (usize, Option<RelayError>) {
+    /// The confirms are awaited for `confirm_within` at most: a broker that stops answering must
+    /// not keep rows leased past their lease, when another relay would publish them too.
+    pub async fn publish_all(
+        &self,
+        records: &[OutboxRecord],
+        confirm_within: std::time::Duration,
+    ) -> (usize, Option<RelayError>) {
         let mut pending = Vec::with_capacity(records.len());
         let mut failure = None;
         for record in records {
@@ -120,12 +129,16 @@ impl EventPublisher {
                 }
             }
         }
+        let deadline = tokio::time::Instant::now() + confirm_within;
         let mut confirmed = 0;
         for (id, confirm) in pending {
-            match confirm.await {
-                Ok(confirmation) if confirmation.is_ack() => confirmed += 1,
-                Ok(_) => return (confirmed, Some(RelayError::Refused(id))),
-                Err(error) => return (confirmed, Some(error.into())),
+            match tokio::time::timeout_at(deadline, confirm).await {
+                Ok(Ok(confirmation)) if confirmation.is_ack() => confirmed += 1,
+                Ok(Ok(_)) => return (confirmed, Some(RelayError::Refused(id))),
+                Ok(Err(error)) => return (confirmed, Some(error.into())),
+                Err(_) => {
+                    return (confirmed, Some(RelayError::ConfirmTimeout(confirm_within)));
+                }
             }
         }
         (confirmed, failure)
@@ -184,6 +197,7 @@ pub struct OutboxRelay {
     outbox: Arc<dyn Outbox>,
     batch_size: u32,
     lease: time::Duration,
+    confirm_within: std::time::Duration,
 }
 
 impl std::fmt::Debug for OutboxRelay {
@@ -195,13 +209,24 @@ impl std::fmt::Debug for OutboxRelay {
 }
 
 impl OutboxRelay {
-    /// A relay over `outbox`, leasing `batch_size` rows at a time for `lease`.
+    /// A relay over `outbox`, leasing `batch_size` rows at a time for `lease`; it waits for the
+    /// broker's confirms half the lease at most, so rows are marked before the lease runs out.
     pub fn new(outbox: Arc<dyn Outbox>, batch_size: u32, lease: time::Duration) -> Self {
+        let half_lease = std::time::Duration::try_from(lease / 2).unwrap_or_default();
         Self {
             outbox,
             batch_size,
             lease,
+            confirm_within: half_lease,
         }
+    }
+
+    /// With the broker's confirms awaited `confirm_within` at most (it stays below half the
+    /// lease).
+    #[must_use]
+    pub fn confirm_within(mut self, confirm_within: std::time::Duration) -> Self {
+        self.confirm_within = confirm_within.min(self.confirm_within);
+        self
     }
 
     /// Publishes one leased batch in order; stops at the first failure and marks what was
@@ -214,7 +239,7 @@ impl OutboxRelay {
             .outbox
             .claim_unpublished(self.batch_size, self.lease)
             .await?;
-        let (count, failure) = publisher.publish_all(&batch).await;
+        let (count, failure) = publisher.publish_all(&batch, self.confirm_within).await;
         let confirmed: Vec<DomainEventId> = batch[..count].iter().map(|r| r.envelope.id).collect();
         if !confirmed.is_empty() {
             self.outbox.mark_published(&confirmed).await?;

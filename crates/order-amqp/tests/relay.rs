@@ -73,3 +73,32 @@ async fn rows_wait_while_the_broker_is_unreachable_and_go_out_when_it_returns() 
     task.await.expect("relay stops");
     assert_eq!(unpublished(&db.owner).await, 0);
 }
+
+#[tokio::test]
+async fn a_broker_that_stops_confirming_ends_the_batch_in_time_and_nothing_is_marked() {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let store = Arc::new(PgStore::from_pool(
+        db.app_pool(2).await,
+        order_postgres::setup::testing::address_keys(),
+    ));
+    let events = seed_outbox(&db.owner, 2, 2).await;
+    let proxy = FreezingProxy::start().await;
+    let publisher = EventPublisher::connect(&proxy.url)
+        .await
+        .expect("publisher through the proxy");
+    proxy.freeze();
+
+    let relay = OutboxRelay::new(store, 10, time::Duration::seconds(30))
+        .confirm_within(StdDuration::from_millis(300));
+    let stuck = relay.relay_once(&publisher).await;
+    assert!(
+        matches!(stuck, Err(order_amqp::RelayError::ConfirmTimeout(_))),
+        "{stuck:?}"
+    );
+    assert!(stuck.is_err_and(|e| e.is_broker()), "the relay reconnects");
+    assert_eq!(
+        unpublished(&db.owner).await,
+        i64::try_from(events.len()).expect("count"),
+        "unconfirmed rows stay unpublished for the next lease"
+    );
+}

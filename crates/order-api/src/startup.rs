@@ -349,6 +349,7 @@ pub async fn build_service_with(
     let store = PgStore::connect(
         config.database_url.expose_secret(),
         config.database_max_connections,
+        config.database_statement_timeout,
         config.address_keys.clone(),
     )
     .await?;

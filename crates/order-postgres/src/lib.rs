@@ -41,20 +41,26 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects with at most `max_connections`; addresses are sealed with `address_keys`.
+    /// Connects with at most `max_connections`, each of whose statements PostgreSQL cancels
+    /// after `statement_timeout` (a stuck query gives its connection back instead of starving
+    /// the pool); addresses are sealed with `address_keys`.
     ///
     /// # Errors
     /// When the server cannot be reached or refuses the credentials.
     pub async fn connect(
         url: &str,
         max_connections: u32,
+        statement_timeout: std::time::Duration,
         address_keys: Arc<AddressKeys>,
     ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
+        let timeout_ms = statement_timeout.as_millis().max(1).to_string();
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect_with(with_generic_plans(options))
+            .connect_with(
+                with_generic_plans(options).options([("statement_timeout", timeout_ms.as_str())]),
+            )
             .await?;
         Ok(Self::from_pool(pool, address_keys))
     }

@@ -523,3 +523,27 @@ async fn an_order_update_looks_its_row_up_by_id_under_row_level_security_in_a_ge
         "the update must look its rows up by their ids:\n{plan}"
     );
 }
+
+#[tokio::test]
+async fn the_store_cancels_a_statement_that_outlasts_its_timeout() {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let store = order_postgres::PgStore::connect(
+        &db.app_url,
+        1,
+        std::time::Duration::from_millis(200),
+        order_postgres::setup::testing::address_keys(),
+    )
+    .await
+    .expect("connect");
+    let stuck = sqlx::query("SELECT pg_sleep(5)")
+        .execute(store.pool())
+        .await
+        .expect_err("cancelled");
+    let code = stuck
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(code.as_deref(), Some("57014"), "query_canceled: {stuck}");
+    // The one connection is usable again at once.
+    assert!(store.ping().await);
+}

@@ -213,3 +213,68 @@ pub(crate) fn assert_once_in_order_per_order(
         assert_eq!(got, in_order, "events of one order arrive in order");
     }
 }
+
+/// A loopback TCP proxy in front of RabbitMQ whose broker-to-client direction can be frozen: the
+/// broker then looks alive (every frame we send is taken) but never answers, as over a link that
+/// dropped one way.
+pub(crate) struct FreezingProxy {
+    /// `amqp_url()` through the proxy.
+    pub(crate) url: String,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FreezingProxy {
+    pub(crate) async fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // amqp://user:password@host:port/vhost
+        let upstream = amqp_url();
+        let (credentials, rest) = upstream.split_once('@').expect("user@host");
+        let (broker, vhost) = rest.split_once('/').expect("host/vhost");
+        let broker = broker.to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let frozen = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = frozen.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(&broker)
+                    .await
+                    .expect("broker");
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                tokio::spawn(
+                    async move { tokio::io::copy(&mut client_read, &mut server_write).await },
+                );
+                let flag = flag.clone();
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    loop {
+                        let Ok(n) = server_read.read(&mut buffer).await else {
+                            break;
+                        };
+                        if n == 0 {
+                            break;
+                        }
+                        // Frozen: what the broker says is dropped on the floor.
+                        if !flag.load(Ordering::SeqCst)
+                            && client_write.write_all(&buffer[..n]).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            url: format!("{credentials}@127.0.0.1:{port}/{vhost}"),
+            frozen,
+        }
+    }
+
+    pub(crate) fn freeze(&self) {
+        self.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}

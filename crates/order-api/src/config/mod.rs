@@ -42,6 +42,9 @@ pub struct Config {
     pub database_admin_url: SecretString,
     /// `DATABASE_MAX_CONNECTIONS` (20).
     pub database_max_connections: u32,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS` (10 000): PostgreSQL cancels a statement of the
+    /// application's connections that runs longer.
+    pub database_statement_timeout: std::time::Duration,
     /// `ADDRESS_ENCRYPTION_KEYS`: `id:base64,id:base64`, the current key first; the others still
     /// open what they sealed (SPEC §12b).
     pub address_keys: std::sync::Arc<order_postgres::AddressKeys>,
@@ -169,6 +172,7 @@ impl Config {
             database_url: stores.database_url,
             database_admin_url: stores.database_admin_url,
             database_max_connections: stores.database_max_connections,
+            database_statement_timeout: stores.database_statement_timeout,
             address_keys: stores.address_keys,
             jwt,
             service_keys,

@@ -15,6 +15,7 @@ pub(super) struct StoreVars {
     database_url: SecretString,
     database_admin_url: Option<SecretString>,
     database_max_connections: Option<Count>,
+    database_statement_timeout_ms: Option<Millis>,
     address_encryption_keys: Option<SecretString>,
     redis_url: Option<SecretString>,
     redis_host: Option<String>,
@@ -34,6 +35,7 @@ pub(super) struct Stores {
     pub(super) database_url: SecretString,
     pub(super) database_admin_url: SecretString,
     pub(super) database_max_connections: u32,
+    pub(super) database_statement_timeout: std::time::Duration,
     pub(super) address_keys: Arc<AddressKeys>,
     pub(super) redis_url: SecretString,
     pub(super) redis_key_prefix: String,
@@ -89,6 +91,9 @@ impl StoreVars {
                 .unwrap_or_else(|| self.database_url.clone()),
             database_url: self.database_url,
             database_max_connections: self.database_max_connections.map_or(20, |c| c.0),
+            database_statement_timeout: self
+                .database_statement_timeout_ms
+                .map_or(std::time::Duration::from_secs(10), |m| m.0),
             redis_url,
             redis_key_prefix: self
                 .redis_key_prefix

@@ -193,6 +193,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         database_url: database_url.to_owned().into(),
         database_admin_url: database_url.to_owned().into(),
         database_max_connections: 20,
+        database_statement_timeout: StdDuration::from_secs(10),
         address_keys: order_postgres::setup::testing::address_keys(),
         jwt: JwtConfig {
             key: JwtKey::Hs256(SECRET.into()),
