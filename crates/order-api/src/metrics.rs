@@ -441,7 +441,7 @@ pub async fn record_http(
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
         let elapsed = started.elapsed();
-        metrics.http_request(&method, &route, status, elapsed);
+        metrics.http_request(method, &route, status, elapsed);
         // The access log: route templates only, so no id or query string reaches it.
         tracing::info!(
             method,
