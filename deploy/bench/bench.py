@@ -187,6 +187,7 @@ class Stack:
             # A fresh key each run: addresses sealed here are never read elsewhere.
             "ADDRESS_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
             "SERVICE_API_KEYS": "bench:bench-service-key-0123456789",
+            "SERVICE_KEY_SCOPES": "bench=confirm,expire,expiring,bulk_cancel,jobs,health",
             "TICKET_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "PAYMENT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",
             "EVENT_SERVICE_URL": f"http://127.0.0.1:{SIM_PORT}",

@@ -14,7 +14,7 @@ use order_domain::order::ContactEmail;
 use serde::{Deserialize, Serialize};
 
 use crate::client_ip::TrustedProxies;
-use crate::config::{JwtConfig, JwtKey, ServiceKey};
+use crate::config::{JwtConfig, JwtKey, ServiceKey, ServiceScope};
 use crate::error::ApiError;
 
 /// The claims we read from a bearer token.
@@ -141,10 +141,12 @@ impl Authenticator {
     }
 
     /// The calling service of an internal route, from `Authorization: Service-Key <key>`; the
-    /// tenant comes from `X-Tenant-Id` when the route needs one.
+    /// tenant comes from `X-Tenant-Id` when the route needs one. The key must hold the route's
+    /// [scope](ServiceScope), and a key limited to some tenants may name only those.
     ///
     /// # Errors
-    /// [`ApiError::Unauthorized`] for a missing or unknown key.
+    /// [`ApiError::Unauthorized`] for a missing or unknown key; 403 for a route or tenant the key
+    /// is not for.
     pub fn service(&self, request: &HttpRequest) -> Result<(String, Option<TenantId>), ApiError> {
         let given = header(request)
             .and_then(|h| h.strip_prefix("Service-Key "))
@@ -154,10 +156,19 @@ impl Authenticator {
         let mut found = None;
         for service in &self.service_keys {
             if constant_time_eq(service.key.expose_secret().as_bytes(), given.as_bytes()) {
-                found = Some(service.name.clone());
+                found = Some(service);
             }
         }
-        let name = found.ok_or(ApiError::Unauthorized("the service key is not valid"))?;
+        let service = found.ok_or(ApiError::Unauthorized("the service key is not valid"))?;
+        let scope = request
+            .match_pattern()
+            .and_then(|template| ServiceScope::of_route(&template));
+        if !scope.is_some_and(|scope| service.scopes.contains(&scope)) {
+            return Err(ApiError::ServiceForbidden(format!(
+                "the key of {:?} does not open this route (SERVICE_KEY_SCOPES)",
+                service.name
+            )));
+        }
         let tenant = match request.headers().get("x-tenant-id") {
             None => None,
             Some(value) => Some(
@@ -170,7 +181,16 @@ impl Authenticator {
                     })?,
             ),
         };
-        Ok((name, tenant))
+        if let Some(allowed) = &service.tenants {
+            // A key for some tenants acts in one of them, never across all.
+            if !tenant.is_some_and(|tenant| allowed.contains(&tenant)) {
+                return Err(ApiError::ServiceForbidden(format!(
+                    "the key of {:?} is not for this tenant (SERVICE_KEY_TENANTS)",
+                    service.name
+                )));
+            }
+        }
+        Ok((service.name.clone(), tenant))
     }
 }
 

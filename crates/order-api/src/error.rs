@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 404 `not_found`.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 403 `service_forbidden`: the service key does not open this route or tenant.
+    #[error("{0}")]
+    ServiceForbidden(String),
     /// 400 `malformed_json`: the body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -70,6 +73,7 @@ impl ApiError {
         match self {
             Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized"),
             Self::NotFound(_) => (S::NOT_FOUND, "not_found"),
+            Self::ServiceForbidden(_) => (S::FORBIDDEN, "service_forbidden"),
             Self::MalformedJson(_) => (S::BAD_REQUEST, "malformed_json"),
             Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),

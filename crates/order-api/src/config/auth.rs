@@ -1,5 +1,8 @@
 //! Who may call: the JWT verification key and the service keys.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use order_domain::ids::TenantId;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -34,6 +37,65 @@ pub struct ServiceKey {
     pub name: String,
     /// The key it sends as `Authorization: Service-Key <key>`.
     pub key: SecretString,
+    /// The routes it may call (`SERVICE_KEY_SCOPES`).
+    pub scopes: BTreeSet<ServiceScope>,
+    /// The tenants it may act for (`SERVICE_KEY_TENANTS`); `None`: every tenant.
+    pub tenants: Option<BTreeSet<TenantId>>,
+}
+
+/// What a service key may do: each scope opens one route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceScope {
+    /// `POST /internal/v1/orders/{id}/confirm` (the payment service).
+    Confirm,
+    /// `POST /internal/v1/orders/{id}/expire` (the scheduler).
+    Expire,
+    /// `GET /internal/v1/orders/expiring`, across tenants (the scheduler).
+    Expiring,
+    /// `POST /internal/v1/orders/bulk/cancel` (the event service).
+    BulkCancel,
+    /// `GET /internal/v1/jobs/{id}`: the state of the caller's own jobs.
+    Jobs,
+    /// `GET /health/detailed` (monitoring).
+    Health,
+}
+
+impl ServiceScope {
+    /// Every scope.
+    pub const ALL: [Self; 6] = [
+        Self::Confirm,
+        Self::Expire,
+        Self::Expiring,
+        Self::BulkCancel,
+        Self::Jobs,
+        Self::Health,
+    ];
+
+    /// Its name in `SERVICE_KEY_SCOPES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Expire => "expire",
+            Self::Expiring => "expiring",
+            Self::BulkCancel => "bulk_cancel",
+            Self::Jobs => "jobs",
+            Self::Health => "health",
+        }
+    }
+
+    /// The scope a route (its template, as actix matched it) needs; `None` for a route no
+    /// service key opens.
+    pub fn of_route(template: &str) -> Option<Self> {
+        Some(match template {
+            "/internal/v1/orders/{id}/confirm" => Self::Confirm,
+            "/internal/v1/orders/{id}/expire" => Self::Expire,
+            "/internal/v1/orders/expiring" => Self::Expiring,
+            "/internal/v1/orders/bulk/cancel" => Self::BulkCancel,
+            "/internal/v1/jobs/{id}" => Self::Jobs,
+            "/health/detailed" => Self::Health,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -44,6 +106,8 @@ pub(super) struct AuthVars {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     service_api_keys: Option<SecretString>,
+    service_key_scopes: Option<String>,
+    service_key_tenants: Option<String>,
 }
 
 impl AuthVars {
@@ -67,7 +131,7 @@ impl AuthVars {
                 ));
             }
         };
-        let service_keys = match &self.service_api_keys {
+        let mut service_keys: Vec<ServiceKey> = match &self.service_api_keys {
             None => Vec::new(),
             Some(list) => list
                 .expose_secret()
@@ -75,6 +139,42 @@ impl AuthVars {
                 .map(service_key)
                 .collect::<Result<_, _>>()?,
         };
+        let scopes = per_service(
+            "SERVICE_KEY_SCOPES",
+            self.service_key_scopes.as_deref(),
+            &service_keys,
+            |name| {
+                ServiceScope::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == name)
+                    .ok_or_else(|| {
+                        let known: Vec<_> = ServiceScope::ALL.iter().map(|s| s.as_str()).collect();
+                        format!("unknown scope {name:?} (known: {})", known.join(", "))
+                    })
+            },
+        )?;
+        let tenants = per_service(
+            "SERVICE_KEY_TENANTS",
+            self.service_key_tenants.as_deref(),
+            &service_keys,
+            |id| {
+                id.parse::<TenantId>()
+                    .map_err(|_| format!("{id:?} is not a tenant id (a UUID)"))
+            },
+        )?;
+        for key in &mut service_keys {
+            key.scopes = scopes.get(&key.name).cloned().ok_or_else(|| {
+                ConfigError::new(
+                    "SERVICE_KEY_SCOPES",
+                    format!(
+                        "names no scopes for the service {:?}: give it the routes it calls, \
+                         e.g. {}=confirm",
+                        key.name, key.name
+                    ),
+                )
+            })?;
+            key.tenants = tenants.get(&key.name).cloned();
+        }
         Ok((
             JwtConfig {
                 key,
@@ -104,5 +204,45 @@ fn service_key(entry: &str) -> Result<ServiceKey, ConfigError> {
     Ok(ServiceKey {
         name: name.to_owned(),
         key: SecretString::from(key.to_owned()),
+        scopes: BTreeSet::new(),
+        tenants: None,
     })
+}
+
+/// `name=a,b;name=c` of `variable`, each value parsed by `parse`, for services of `keys` only.
+fn per_service<T: Ord>(
+    variable: &str,
+    text: Option<&str>,
+    keys: &[ServiceKey],
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<BTreeMap<String, BTreeSet<T>>, ConfigError> {
+    let mut entries = BTreeMap::new();
+    for entry in text
+        .unwrap_or("")
+        .split(';')
+        .filter(|e| !e.trim().is_empty())
+    {
+        let (name, values) = entry.split_once('=').ok_or_else(|| {
+            ConfigError::new(
+                variable,
+                "must be name=value,value entries separated by ';'",
+            )
+        })?;
+        let name = name.trim();
+        if !keys.iter().any(|k| k.name == name) {
+            return Err(ConfigError::new(
+                variable,
+                format!("names {name:?}, which SERVICE_API_KEYS does not"),
+            ));
+        }
+        let values = values
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(&parse)
+            .collect::<Result<BTreeSet<T>, String>>()
+            .map_err(|e| ConfigError::new(variable, e))?;
+        entries.insert(name.to_owned(), values);
+    }
+    Ok(entries)
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use order_domain::policy::DomainConfig;
 use secrecy::SecretString;
 
-pub use self::auth::{JwtConfig, JwtKey, ServiceKey};
+pub use self::auth::{JwtConfig, JwtKey, ServiceKey, ServiceScope};
 pub use self::http::RateLimits;
 pub use self::traces::TraceExport;
 pub use self::values::{ConfigError, Env};
@@ -256,6 +256,7 @@ mod tests {
             "postgres://order_api:db-password-1@localhost/orders",
         ));
         vars.push(("SERVICE_API_KEYS", "payment:service-key-0123456789"));
+        vars.push(("SERVICE_KEY_SCOPES", "payment=confirm"));
         vars.push(("UPSTREAM_SERVICE_KEY", "upstream-key-0123456789"));
         vars.push((
             "RABBITMQ_URL",
@@ -380,6 +381,19 @@ mod tests {
             "SERVICE_API_KEYS",
             "payment:aaaaaaaaaaaaaaaa,scheduler:bbbbbbbbbbbbbbbb",
         ));
+        let unscoped = env(&vars).expect_err("a key without scopes");
+        assert!(
+            unscoped.to_string().contains("SERVICE_KEY_SCOPES"),
+            "{unscoped}"
+        );
+        vars.push((
+            "SERVICE_KEY_SCOPES",
+            "payment=confirm;scheduler=expire,expiring",
+        ));
+        vars.push((
+            "SERVICE_KEY_TENANTS",
+            "payment=00000000-0000-4000-8000-00000000000a",
+        ));
         let config = env(&vars).expect("valid");
         assert_eq!(
             config.domain.ticket_fees.platform_rate,
@@ -392,6 +406,24 @@ mod tests {
         );
         assert_eq!(config.service_keys.len(), 2);
         assert_eq!(config.service_keys[1].name, "scheduler");
+        assert_eq!(
+            config.service_keys[1].scopes,
+            [ServiceScope::Expire, ServiceScope::Expiring].into()
+        );
+        assert_eq!(config.service_keys[1].tenants, None);
+        assert_eq!(
+            config.service_keys[0].tenants.as_ref().map(|t| t.len()),
+            Some(1)
+        );
+        let typo: Vec<_> = vars
+            .iter()
+            .map(|&(k, v)| match k {
+                "SERVICE_KEY_SCOPES" => (k, "payment=confirn;scheduler=expire"),
+                _ => (k, v),
+            })
+            .collect();
+        let unknown = env(&typo).expect_err("an unknown scope");
+        assert!(unknown.to_string().contains("confirn"), "{unknown}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub(crate) const SECRET: &str = "test-secret-0123456789abcdef0123456789";
 pub(crate) const SERVICE_KEY: &str = "payment-service-key-0123456789";
 pub(crate) const UPSTREAM_KEY: &str = "upstream-key-0123456789";
+pub(crate) const EVENTS_KEY: &str = "events-service-key-0123456789";
 
 pub(crate) fn tenant_a() -> TenantId {
     TenantId::from_uuid(Uuid::from_u128(0xA))
@@ -201,10 +202,26 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
             audience: None,
             signing_secret: Some(SECRET.into()),
         },
-        service_keys: vec![ServiceKey {
-            name: "payment".into(),
-            key: SERVICE_KEY.into(),
-        }],
+        service_keys: vec![
+            // The tests' all-purpose service: every scope, every tenant.
+            ServiceKey {
+                name: "payment".into(),
+                key: SERVICE_KEY.into(),
+                scopes: order_api::config::ServiceScope::ALL.into(),
+                tenants: None,
+            },
+            // Seed 002's event service: bulk cancellation (and its jobs) in tenant A only.
+            ServiceKey {
+                name: "events".into(),
+                key: EVENTS_KEY.into(),
+                scopes: [
+                    order_api::config::ServiceScope::BulkCancel,
+                    order_api::config::ServiceScope::Jobs,
+                ]
+                .into(),
+                tenants: Some([tenant_a()].into()),
+            },
+        ],
         ticket_service_url: ticket_url,
         payment_service_url: simulator.to_owned(),
         event_service_url: simulator.to_owned(),

@@ -448,3 +448,117 @@ async fn the_warehouse_sees_where_an_order_ships_and_not_who_pays_or_the_metadat
         .await;
     assert_problem(unknown, 422, "validation_failed").await;
 }
+
+impl TestApp {
+    async fn as_service(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        tenant: Option<order_domain::ids::TenantId>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method.clone(), self.url(path))
+            .header("authorization", format!("Service-Key {key}"));
+        if let Some(tenant) = tenant {
+            request = request.header("x-tenant-id", tenant.to_string());
+        }
+        if method == Method::POST {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+}
+
+#[tokio::test]
+async fn a_service_key_opens_only_its_scopes_in_its_tenants() {
+    let app = spawn_app().await;
+    let order = app.new_order(130, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let confirm = format!("/internal/v1/orders/{id}/confirm");
+    let intent = json!({ "paymentIntentId": order["paymentIntentId"] });
+
+    // The event service may not confirm payments, list across tenants or read operators' health.
+    let refused = app
+        .as_service(
+            EVENTS_KEY,
+            Method::POST,
+            &confirm,
+            Some(tenant_a()),
+            &intent,
+        )
+        .await;
+    let problem = assert_problem(refused, 403, "service_forbidden").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("SERVICE_KEY_SCOPES")),
+        "{problem}"
+    );
+    let expiring = app
+        .as_service(
+            EVENTS_KEY,
+            Method::GET,
+            "/internal/v1/orders/expiring",
+            None,
+            &Value::Null,
+        )
+        .await;
+    assert_problem(expiring, 403, "service_forbidden").await;
+    let health = app
+        .as_service(
+            EVENTS_KEY,
+            Method::GET,
+            "/health/detailed",
+            None,
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(health.status(), 401, "not an operator");
+
+    // It cancels events in bulk, in its own tenant only.
+    let cancel = json!({ "eventId": EVENT, "reason": "storm" });
+    let elsewhere = app
+        .as_service(
+            EVENTS_KEY,
+            Method::POST,
+            "/internal/v1/orders/bulk/cancel",
+            Some(tenant_b()),
+            &cancel,
+        )
+        .await;
+    let problem = assert_problem(elsewhere, 403, "service_forbidden").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("SERVICE_KEY_TENANTS")),
+        "{problem}"
+    );
+    let stored: Value = app
+        .get(&customer(130), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        stored["status"], "RESERVED",
+        "nothing the refused keys asked happened"
+    );
+    let cancelled = app
+        .as_service(
+            EVENTS_KEY,
+            Method::POST,
+            "/internal/v1/orders/bulk/cancel",
+            Some(tenant_a()),
+            &cancel,
+        )
+        .await;
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+
+    // A key with the scope confirms.
+    let order = app.new_order(131, 1).await;
+    app.pay(&order).await;
+    assert_eq!(app.confirm(&order).await.status(), 200);
+}
