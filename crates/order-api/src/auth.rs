@@ -35,6 +35,12 @@ pub struct Claims {
     pub email: Option<String>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Not valid before, seconds since the epoch (checked when given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// Issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
@@ -50,6 +56,7 @@ pub struct Authenticator {
     validation: Validation,
     service_keys: Vec<ServiceKey>,
     proxies: TrustedProxies,
+    max_lifetime_seconds: i64,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -76,6 +83,7 @@ impl Authenticator {
         };
         let mut validation = Validation::new(algorithm);
         validation.leeway = 5;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         match &jwt.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
@@ -90,6 +98,7 @@ impl Authenticator {
             validation,
             service_keys,
             proxies: TrustedProxies::default(),
+            max_lifetime_seconds: jwt.max_lifetime.whole_seconds(),
         })
     }
 
@@ -117,6 +126,15 @@ impl Authenticator {
         let claims = decode::<Claims>(token.trim(), &self.decoding, &self.validation)
             .map_err(|_| ApiError::Unauthorized("the token is invalid or expired"))?
             .claims;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let lifetime = claims
+            .exp
+            .saturating_sub(claims.iat.unwrap_or(now).min(now));
+        if lifetime > self.max_lifetime_seconds {
+            return Err(ApiError::Unauthorized(
+                "the token is valid for longer than this service accepts (JWT_MAX_LIFETIME_MINUTES)",
+            ));
+        }
         // A malformed address is dropped rather than refused: notifications then go by user id.
         if let Some(email) = claims
             .email

@@ -127,6 +127,8 @@ async fn main() -> ExitCode {
                 email,
                 exp: (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
                     .unix_timestamp(),
+                iat: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
+                nbf: None,
                 iss: config.jwt.issuer.clone(),
                 aud: config.jwt.audience.clone(),
             },
@@ -261,6 +263,14 @@ fn dev_token(config: &Config, claims: Claims) -> ExitCode {
         eprintln!("error: dev-token signs with JWT_SECRET, which is not set");
         return ExitCode::FAILURE;
     };
+    let lifetime = claims.exp - claims.iat.unwrap_or(claims.exp);
+    if lifetime > config.jwt.max_lifetime.whole_seconds() {
+        eprintln!(
+            "error: the API refuses tokens valid for more than {} minutes (JWT_MAX_LIFETIME_MINUTES); ask for fewer --minutes",
+            config.jwt.max_lifetime.whole_minutes()
+        );
+        return ExitCode::FAILURE;
+    }
     match sign_dev_token(secret.expose_secret(), &claims) {
         Ok(token) => {
             println!("{token}");

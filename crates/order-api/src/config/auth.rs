@@ -6,7 +6,7 @@ use order_domain::ids::TenantId;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::values::ConfigError;
+use super::values::{ConfigError, Minutes};
 
 /// How bearer tokens are verified.
 #[derive(Debug, Clone)]
@@ -28,6 +28,9 @@ pub struct JwtConfig {
     pub audience: Option<String>,
     /// HS256 secret used by `dev-token` (the same as the verification secret).
     pub signing_secret: Option<SecretString>,
+    /// The longest a token may be valid, from `iat` (when given) and from now to `exp`
+    /// (`JWT_MAX_LIFETIME_MINUTES`, 1440): a stolen long-lived token is refused.
+    pub max_lifetime: time::Duration,
 }
 
 /// A service allowed on `/internal/v1/*`.
@@ -105,6 +108,8 @@ pub(super) struct AuthVars {
     jwt_public_key: Option<String>,
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
+    jwt_max_lifetime_minutes: Option<Minutes>,
+    app_env: Option<String>,
     service_api_keys: Option<SecretString>,
     service_key_scopes: Option<String>,
     service_key_tenants: Option<String>,
@@ -175,12 +180,40 @@ impl AuthVars {
             })?;
             key.tenants = tenants.get(&key.name).cloned();
         }
+        let production = match self.app_env.as_deref().map(str::trim) {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "APP_ENV",
+                    format!("must be development or production, not {other:?}"),
+                ));
+            }
+        };
+        if production {
+            // Without them any token signed with the key is accepted, whoever it was issued for.
+            for (variable, value) in [
+                ("JWT_ISSUER", &self.jwt_issuer),
+                ("JWT_AUDIENCE", &self.jwt_audience),
+            ] {
+                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    return Err(ConfigError::new(
+                        variable,
+                        "is required when APP_ENV=production: name the identity provider's \
+                         issuer and this service's audience",
+                    ));
+                }
+            }
+        }
         Ok((
             JwtConfig {
                 key,
                 issuer: self.jwt_issuer,
                 audience: self.jwt_audience,
                 signing_secret: self.jwt_secret,
+                max_lifetime: self
+                    .jwt_max_lifetime_minutes
+                    .map_or(time::Duration::hours(24), |m| m.0),
             },
             service_keys,
         ))

@@ -372,6 +372,24 @@ mod tests {
     }
 
     #[test]
+    fn production_needs_the_tokens_issuer_and_audience() {
+        let mut vars = BASE.to_vec();
+        vars.push(("APP_ENV", "production"));
+        let error = env(&vars).expect_err("no issuer");
+        assert!(error.to_string().contains("JWT_ISSUER"), "{error}");
+        vars.push(("JWT_ISSUER", "https://id.example.com"));
+        let error = env(&vars).expect_err("no audience");
+        assert!(error.to_string().contains("JWT_AUDIENCE"), "{error}");
+        vars.push(("JWT_AUDIENCE", "order-service"));
+        vars.push(("JWT_MAX_LIFETIME_MINUTES", "60"));
+        let config = env(&vars).expect("valid");
+        assert_eq!(config.jwt.max_lifetime, time::Duration::hours(1));
+        let mut development = BASE.to_vec();
+        development.push(("APP_ENV", "staging"));
+        assert!(env(&development).is_err(), "an unknown environment");
+    }
+
+    #[test]
     fn rules_and_service_keys_come_from_the_environment() {
         let mut vars = BASE.to_vec();
         vars.push(("PLATFORM_FEE_PERCENT", "4.5"));

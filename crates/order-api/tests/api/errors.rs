@@ -672,3 +672,39 @@ async fn health_and_openapi_describe_the_service() {
         .expect("text");
     assert!(docs.contains("/api/v1/orders/{id}/refund"));
 }
+
+#[tokio::test]
+async fn tokens_not_yet_valid_or_valid_for_too_long_are_401() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let signed = |claims: Value| {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("token")
+    };
+    let claims = |extra: Value| {
+        let mut claims = json!({ "sub": user(1), "tenant_id": tenant_a(), "roles": ["customer"] });
+        claims
+            .as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        signed(claims)
+    };
+    let accepted = claims(json!({ "exp": now + 3_600, "iat": now, "nbf": now - 10 }));
+    assert_eq!(app.get(&accepted, "/api/v1/orders").await.status(), 200);
+
+    let not_yet = claims(json!({ "exp": now + 3_600, "nbf": now + 600 }));
+    let too_long = claims(json!({ "exp": now + 48 * 3_600 }));
+    let issued_long_ago = claims(json!({ "exp": now + 3_600, "iat": now - 30 * 3_600 }));
+    for (token, why) in [
+        (not_yet, "nbf in ten minutes"),
+        (too_long, "valid for two days from now"),
+        (issued_long_ago, "issued for 31 hours"),
+    ] {
+        let refused = app.get(&token, "/api/v1/orders").await;
+        assert_eq!(refused.status(), 401, "{why}");
+    }
+}

@@ -201,6 +201,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
             issuer: None,
             audience: None,
             signing_secret: Some(SECRET.into()),
+            max_lifetime: Duration::hours(24),
         },
         service_keys: vec![
             // The tests' all-purpose service: every scope, every tenant.
@@ -369,6 +370,8 @@ pub(crate) fn token_with(
         vip: false,
         email: Some(format!("{}@example.com", user.as_uuid().simple())),
         exp: exp.unix_timestamp(),
+        iat: None,
+        nbf: None,
         iss: None,
         aud: None,
     };
