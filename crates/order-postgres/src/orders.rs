@@ -580,7 +580,9 @@ impl Inbox for PgStore {
     ) -> Result<bool, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let seen = sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2) AS "seen!""#,
+            r#"SELECT EXISTS (SELECT 1 FROM inbox
+                WHERE tenant_id = $1 AND consumer = $2 AND message_id = $3) AS "seen!""#,
+            tenant.as_uuid(),
             consumer,
             message_id,
         )
@@ -600,7 +602,7 @@ impl Inbox for PgStore {
         let mut tx = self.tenant_tx(tenant).await?;
         sqlx::query!(
             "INSERT INTO inbox (tenant_id, consumer, message_id) VALUES ($1, $2, $3)
-             ON CONFLICT (consumer, message_id) DO NOTHING",
+             ON CONFLICT (tenant_id, consumer, message_id) DO NOTHING",
             tenant.as_uuid(),
             consumer,
             message_id,

@@ -87,6 +87,7 @@ macro_rules! storage_contract_tests {
             a_stale_version_is_a_conflict_and_writes_nothing,
             another_tenant_sees_none_of_the_orders_or_keys_and_changes_none,
             a_message_is_recorded_once_with_its_effect,
+            a_message_id_belongs_to_its_tenant,
             lists_filter_page_count_and_sum_only_matching_orders,
             a_batch_stores_each_change_under_its_own_version,
             a_batch_refuses_changes_it_cannot_store_in_full,

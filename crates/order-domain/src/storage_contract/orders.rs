@@ -225,6 +225,55 @@ pub async fn a_message_is_recorded_once_with_its_effect(store: &impl Storage) {
     );
 }
 
+/// A message id is a tenant's: the same id in another tenant is another message, applied with
+/// its own effect, and each tenant's inbox answers for itself.
+pub async fn a_message_id_belongs_to_its_tenant(store: &impl Storage) {
+    let message = InboxMessage {
+        consumer: "payment.succeeded".into(),
+        message_id: "msg-shared".into(),
+    };
+    for (tenant, n, seed) in [(tenant_a(), 6, 60_000), (tenant_b(), 8, 70_000)] {
+        assert!(
+            !store
+                .contains(tenant, "payment.succeeded", "msg-shared")
+                .await
+                .expect("inbox"),
+            "not seen yet in {tenant}"
+        );
+        let order = store_reserved(store, new_order(tenant, n, 7, 9), seed).await;
+        let mut confirmed = order.clone();
+        confirmed
+            .attach_payment_intent(PaymentIntentId::new("pi"))
+            .expect("intent");
+        let events = confirmed
+            .confirm(&PaymentIntentId::new("pi"), NOW)
+            .expect("confirm");
+        let mut applied = change(&confirmed, events, seed + 500);
+        applied.inbox = Some(message.clone());
+        store
+            .commit(&applied)
+            .await
+            .expect("each tenant applies its own message");
+        assert!(
+            store
+                .contains(tenant, "payment.succeeded", "msg-shared")
+                .await
+                .expect("inbox")
+        );
+    }
+    store
+        .record(tenant_b(), "notifications", "msg-alone")
+        .await
+        .expect("record");
+    assert!(
+        !store
+            .contains(tenant_a(), "notifications", "msg-alone")
+            .await
+            .expect("inbox"),
+        "B's message is not A's"
+    );
+}
+
 /// Lists filter by user, status, event, number and creation time, page newest first by offset
 /// and by cursor, count only matching orders and sum the paid ones.
 pub async fn lists_filter_page_count_and_sum_only_matching_orders(store: &impl Storage) {

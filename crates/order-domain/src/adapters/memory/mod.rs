@@ -114,7 +114,7 @@ struct State {
     /// In commit order; `position` is the index plus one.
     outbox: Vec<OutboxRow>,
     /// `(consumer, message id)` of consumed messages.
-    inbox: HashSet<(String, String)>,
+    inbox: HashSet<(TenantId, String, String)>,
     idempotency: HashMap<(TenantId, UserId, String), StoredKey>,
     /// Refund requests' keys by tenant, caller and key.
     refund_keys: HashMap<(TenantId, String, String), StoredRefundKey>,

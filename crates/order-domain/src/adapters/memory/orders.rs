@@ -410,26 +410,26 @@ impl RefundRepository for MemoryStore {
 impl Inbox for MemoryStore {
     async fn contains(
         &self,
-        _tenant: TenantId,
+        tenant: TenantId,
         consumer: &str,
         message_id: &str,
     ) -> Result<bool, RepositoryError> {
-        // Message ids are unique across tenants (as the PostgreSQL inbox's key).
+        // A message id is unique within its tenant (as the PostgreSQL inbox's key).
         Ok(self
             .state()
             .inbox
-            .contains(&(consumer.to_owned(), message_id.to_owned())))
+            .contains(&(tenant, consumer.to_owned(), message_id.to_owned())))
     }
 
     async fn record(
         &self,
-        _tenant: TenantId,
+        tenant: TenantId,
         consumer: &str,
         message_id: &str,
     ) -> Result<(), RepositoryError> {
         self.state()
             .inbox
-            .insert((consumer.to_owned(), message_id.to_owned()));
+            .insert((tenant, consumer.to_owned(), message_id.to_owned()));
         Ok(())
     }
 }

@@ -146,7 +146,11 @@ impl State {
             Some(message)
                 if self
                     .inbox
-                    .contains(&(message.consumer.clone(), message.message_id.clone())) =>
+                    .contains(&(
+                        change.order.tenant_id(),
+                        message.consumer.clone(),
+                        message.message_id.clone(),
+                    )) =>
             {
                 Err(RepositoryError::Duplicate {
                     what: "inbox_pkey".to_owned(),
@@ -230,8 +234,11 @@ impl State {
             }
         }
         if let Some(message) = &change.inbox {
-            self.inbox
-                .insert((message.consumer.clone(), message.message_id.clone()));
+            self.inbox.insert((
+                change.order.tenant_id(),
+                message.consumer.clone(),
+                message.message_id.clone(),
+            ));
         }
         if let Some(key) = &change.refund_key {
             self.refund_keys.insert(
