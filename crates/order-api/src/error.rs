@@ -184,6 +184,10 @@ impl ApiError {
             Self::UseCase(UseCaseError::Storage(RepositoryError::Rejected { .. })) => {
                 "the request breaks a rule of the stored data".into()
             }
+            Self::UseCase(UseCaseError::Storage(RepositoryError::Duplicate { .. })) => {
+                "a concurrent request stored the same thing first; read it again before retrying"
+                    .into()
+            }
             other => other.to_string(),
         }
     }
@@ -291,6 +295,7 @@ impl ResponseError for ApiError {
 pub const PROBLEM_CODES: &[&str] = &[
     "unauthorized",
     "forbidden",
+    "service_forbidden",
     "not_found",
     "malformed_json",
     "unsupported_media_type",
@@ -299,6 +304,9 @@ pub const PROBLEM_CODES: &[&str] = &[
     "invalid_transition",
     "conflict",
     "order_locked",
+    "hold_limit_reached",
+    "item_already_cancelled",
+    "line_not_cancellable",
     "limit_exceeded",
     "sold_out",
     "out_of_stock",
@@ -330,6 +338,43 @@ mod tests {
     use order_domain::use_cases::UseCaseError;
 
     use super::ApiError;
+
+    /// The OpenAPI document's `code` enum is this list: a code missing from it would make a
+    /// client generated from the document reject a real answer.
+    #[test]
+    fn every_code_the_mapping_answers_is_listed() {
+        let source = include_str!("error.rs");
+        let mapping = &source[source.find("pub fn status_and_code").unwrap_or(0)
+            ..source.find("fn detail(").unwrap_or(0)];
+        let answered: std::collections::BTreeSet<&str> = mapping
+            .split("S::")
+            .skip(1)
+            .filter_map(|rest| rest.split_once(", \"").map(|(_, code)| code))
+            .filter_map(|code| code.split_once('"').map(|(code, _)| code))
+            .collect();
+        let listed: std::collections::BTreeSet<&str> =
+            super::PROBLEM_CODES.iter().copied().collect();
+        let missing: Vec<_> = answered.difference(&listed).collect();
+        assert!(!answered.is_empty() && missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn a_conflicts_detail_names_no_constraint() {
+        for error in [
+            RepositoryError::Duplicate {
+                what: "inbox_pkey".into(),
+            },
+            RepositoryError::Rejected {
+                constraint: "orders_total_check".into(),
+            },
+        ] {
+            let detail = ApiError::UseCase(UseCaseError::Storage(error)).detail();
+            assert!(
+                !detail.contains("inbox_pkey") && !detail.contains("orders_total_check"),
+                "{detail}"
+            );
+        }
+    }
 
     #[test]
     fn storage_errors_map_to_conflict_unavailable_or_internal() {

@@ -144,13 +144,11 @@ impl State {
     fn check_inbox(&self, change: &OrderChange) -> Result<(), RepositoryError> {
         match &change.inbox {
             Some(message)
-                if self
-                    .inbox
-                    .contains(&(
-                        change.order.tenant_id(),
-                        message.consumer.clone(),
-                        message.message_id.clone(),
-                    )) =>
+                if self.inbox.contains(&(
+                    change.order.tenant_id(),
+                    message.consumer.clone(),
+                    message.message_id.clone(),
+                )) =>
             {
                 Err(RepositoryError::Duplicate {
                     what: "inbox_pkey".to_owned(),
