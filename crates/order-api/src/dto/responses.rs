@@ -363,9 +363,12 @@ pub struct HistoryEntry {
     from_status: Option<OrderStatus>,
     #[schema(value_type = Option<OrderStatusSchema>)]
     to_status: Option<OrderStatus>,
-    /// Who made the change: `{type: user, id, roles, vip}`, `{type: service, name}` or `{type: system, name}`.
+    /// Who made the change: `{type: user, id, roles, vip}`, `{type: service, name}` or
+    /// `{type: system, name}`; a buyer sees `{type: staff}` for anyone else who changed their
+    /// order.
     #[schema(value_type = Object)]
-    actor: order_domain::actor::Actor,
+    actor: HistoryActor,
+    /// The client's address: for admins, and for a buyer's own requests.
     ip_address: Option<String>,
     #[schema(value_type = Object)]
     metadata: serde_json::Value,
@@ -374,16 +377,39 @@ pub struct HistoryEntry {
     created_at: OffsetDateTime,
 }
 
-impl From<AuditEntry> for HistoryEntry {
-    fn from(entry: AuditEntry) -> Self {
+/// The actor of a history line, as its reader may see it.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum HistoryActor {
+    /// Someone on the staff (or another person) changed a buyer's order: buyers see what
+    /// happened, not who did it.
+    Staff,
+    /// Admins see every actor as recorded; a buyer sees themselves.
+    #[serde(untagged)]
+    Recorded(order_domain::actor::Actor),
+}
+
+impl HistoryEntry {
+    /// `entry` as `viewer` may read it: admins (and services) see who did what from where;
+    /// anyone else sees the staff as `staff` and only their own addresses.
+    pub fn seen_by(entry: AuditEntry, viewer: &order_domain::actor::Actor) -> Self {
+        use order_domain::actor::Actor;
+        let own = viewer.user_id().is_some() && entry.actor.user_id() == viewer.user_id();
+        let (actor, ip) = match entry.actor {
+            _ if viewer.is_privileged() || own => (HistoryActor::Recorded(entry.actor), entry.ip),
+            actor @ (Actor::Service { .. } | Actor::System { .. }) => {
+                (HistoryActor::Recorded(actor), None)
+            }
+            Actor::User { .. } => (HistoryActor::Staff, None),
+        };
         Self {
             id: entry.id,
             order_id: entry.order_id,
             event_type: history_event_type(&entry.event_type),
             from_status: entry.from_status,
             to_status: entry.to_status,
-            actor: entry.actor,
-            ip_address: entry.ip.map(|ip| ip.to_string()),
+            actor,
+            ip_address: ip.map(|ip| ip.to_string()),
             metadata: entry.metadata,
             created_at: entry.occurred_at,
         }

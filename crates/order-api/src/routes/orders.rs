@@ -412,6 +412,9 @@ pub(super) async fn history(
     let id: OrderId = path_id(&path, "order")?;
     let entries = state.service.order_history(&ctx, id).await?;
     Ok(web::Json(HistoryResponse {
-        events: entries.into_iter().map(HistoryEntry::from).collect(),
+        events: entries
+            .into_iter()
+            .map(|entry| HistoryEntry::seen_by(entry, &ctx.actor))
+            .collect(),
     }))
 }

@@ -562,3 +562,47 @@ async fn a_service_key_opens_only_its_scopes_in_its_tenants() {
     app.pay(&order).await;
     assert_eq!(app.confirm(&order).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_buyer_sees_what_the_staff_did_to_their_order_but_not_who_or_from_where() {
+    let app = spawn_app().await;
+    let order = app.new_order(140, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let cancelled = app
+        .post(
+            &admin(),
+            &format!("/api/v1/orders/{id}/cancel"),
+            &json!({ "reason": "duplicate order" }),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+    let history = |token: String| {
+        let path = format!("/api/v1/orders/{id}/events");
+        let app = &app;
+        async move {
+            let page: Value = app.get(&token, &path).await.json().await.expect("json");
+            page["events"].as_array().expect("events").clone()
+        }
+    };
+
+    let by_buyer = history(customer(140)).await;
+    let created = &by_buyer[0];
+    assert_eq!(created["actor"]["type"], "user", "the buyer's own step");
+    assert_eq!(created["actor"]["id"], user(140).to_string());
+    let cancel = by_buyer.last().expect("the cancellation");
+    assert_eq!(cancel["eventType"], "ORDER_CANCELLED");
+    assert_eq!(cancel["actor"], json!({ "type": "staff" }), "{cancel}");
+    assert!(cancel["ipAddress"].is_null(), "{cancel}");
+    let text = serde_json::to_string(&by_buyer).expect("json");
+    assert!(
+        !text.contains(&user(999).to_string()),
+        "the admin's id: {text}"
+    );
+
+    let by_admin = history(admin()).await;
+    let cancel = by_admin.last().expect("the cancellation");
+    assert_eq!(cancel["actor"]["type"], "user");
+    assert_eq!(cancel["actor"]["id"], user(999).to_string());
+    assert_eq!(cancel["actor"]["roles"], json!(["admin"]));
+    assert!(cancel["ipAddress"].is_string(), "{cancel}");
+}
