@@ -65,16 +65,59 @@ impl std::fmt::Debug for EventPublisher {
     }
 }
 
-/// Whether the broker at `url` accepts a connection within `timeout` (readiness of an instance
-/// that relays or consumes). Opens a connection and closes it again.
-pub async fn broker_reachable(url: &str, timeout: std::time::Duration) -> bool {
-    let connect = Connection::connect(url, ConnectionProperties::default());
-    match tokio::time::timeout(timeout, connect).await {
-        Ok(Ok(connection)) => {
-            let _closed = connection.close(200, "readiness check".into()).await;
-            true
+/// Whether the broker answers (readiness of an instance that relays or consumes), on one kept
+/// connection: a probe opens a connection only when it has none that is up, so frequent checks
+/// cost the broker nothing.
+pub struct BrokerProbe {
+    url: String,
+    connection: tokio::sync::Mutex<Option<Connection>>,
+    opened: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for BrokerProbe {
+    // The URL holds credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerProbe").finish_non_exhaustive()
+    }
+}
+
+impl BrokerProbe {
+    /// A probe of the broker at `url`; it connects at its first check.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            connection: tokio::sync::Mutex::new(None),
+            opened: std::sync::atomic::AtomicU64::new(0),
         }
-        _ => false,
+    }
+
+    /// Whether the kept connection is up, or a new one opens within `timeout`.
+    pub async fn reachable(&self, timeout: std::time::Duration) -> bool {
+        let mut kept = self.connection.lock().await;
+        if kept
+            .as_ref()
+            .is_some_and(|connection| connection.status().connected())
+        {
+            return true;
+        }
+        let connect = Connection::connect(&self.url, ConnectionProperties::default());
+        match tokio::time::timeout(timeout, connect).await {
+            Ok(Ok(connection)) => {
+                self.opened
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                *kept = Some(connection);
+                true
+            }
+            _ => {
+                *kept = None;
+                false
+            }
+        }
+    }
+
+    /// How many connections the probe has opened.
+    pub fn connections_opened(&self) -> u64 {
+        self.opened.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

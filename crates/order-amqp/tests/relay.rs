@@ -102,3 +102,20 @@ async fn a_broker_that_stops_confirming_ends_the_batch_in_time_and_nothing_is_ma
         "unconfirmed rows stay unpublished for the next lease"
     );
 }
+
+#[tokio::test]
+async fn the_readiness_probe_keeps_one_connection_and_reports_a_broker_that_left() {
+    let probe = order_amqp::BrokerProbe::new(amqp_url());
+    for _ in 0..20 {
+        assert!(probe.reachable(StdDuration::from_secs(2)).await);
+    }
+    assert_eq!(
+        probe.connections_opened(),
+        1,
+        "one connection for twenty checks"
+    );
+
+    let nowhere = order_amqp::BrokerProbe::new("amqp://guest:guest@127.0.0.1:9/%2f");
+    assert!(!nowhere.reachable(StdDuration::from_secs(2)).await);
+    assert_eq!(nowhere.connections_opened(), 0);
+}

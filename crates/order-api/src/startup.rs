@@ -200,9 +200,12 @@ impl Application {
             readiness: routes::Readiness {
                 store,
                 redis: redis.clone(),
-                broker_url: config
-                    .run_jobs
-                    .then(|| config.rabbitmq_url.expose_secret().to_owned()),
+                backlog: Arc::default(),
+                broker: config.run_jobs.then(|| {
+                    Arc::new(order_amqp::BrokerProbe::new(
+                        config.rabbitmq_url.expose_secret(),
+                    ))
+                }),
             },
             max_body_bytes: config.max_body_bytes,
             analytics_window: config.analytics_window,

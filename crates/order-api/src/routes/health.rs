@@ -53,8 +53,8 @@ pub(super) async fn readiness(state: web::Data<AppState>) -> HttpResponse {
         within(checks.store.ping()),
         within(checks.redis.ping()),
         async {
-            match &checks.broker_url {
-                Some(url) => Some(order_amqp::broker_reachable(url, CHECK_TIMEOUT).await),
+            match &checks.broker {
+                Some(probe) => Some(probe.reachable(CHECK_TIMEOUT).await),
                 None => None,
             }
         },
@@ -132,8 +132,8 @@ pub(super) async fn detailed(
         timed(checks.store.ping()),
         timed(checks.redis.ping()),
         async {
-            match &checks.broker_url {
-                Some(url) => Some(timed(order_amqp::broker_reachable(url, CHECK_TIMEOUT)).await),
+            match &checks.broker {
+                Some(probe) => Some(timed(probe.reachable(CHECK_TIMEOUT)).await),
                 None => None,
             }
         },

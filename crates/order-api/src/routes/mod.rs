@@ -59,14 +59,16 @@ pub struct Readiness {
     /// Idempotency keys and rate limits.
     pub redis: std::sync::Arc<order_redis::RedisGuards>,
     /// The broker, when this instance relays the outbox and consumes messages.
-    pub broker_url: Option<String>,
+    pub broker: Option<std::sync::Arc<order_amqp::BrokerProbe>>,
+    /// The last backlog `/metrics` read.
+    pub backlog: std::sync::Arc<metrics::BacklogCache>,
 }
 
 // The broker URL holds credentials: not printed.
 impl std::fmt::Debug for Readiness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Readiness")
-            .field("broker", &self.broker_url.is_some())
+            .field("broker", &self.broker.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -213,3 +213,19 @@ async fn invented_methods_and_paths_add_no_series() {
             .join("\n")
     );
 }
+
+#[tokio::test]
+async fn scrapes_in_a_burst_share_one_backlog_query() {
+    let app = spawn_app().await;
+    app.new_order(150, 1).await;
+    let unpublished = |text: String| samples(&text)["order_service_outbox_unpublished"];
+    let first = unpublished(app.metrics_text().await);
+    assert!(first >= 1.0, "nothing relays in this test");
+    // More rows wait now, but a scrape right after the last one reuses its figures.
+    app.new_order(151, 1).await;
+    let second = unpublished(app.metrics_text().await);
+    assert!(
+        (second - first).abs() < f64::EPSILON,
+        "{first} then {second}"
+    );
+}
