@@ -263,7 +263,19 @@ async fn guard(command: Command, mut request: ServiceRequest) -> Guarded {
         Ok(IdempotencyBegin::StartedAgain) => true,
         Ok(IdempotencyBegin::RateLimited(decision)) => answer!(rate_limited(decision)),
         Ok(IdempotencyBegin::Replay(stored)) => {
-            return Guarded::Answer(request.into_response(replay(&stored)));
+            let answer = match state.answer_keys.open_opaque(&store_key, &stored.body) {
+                Ok(body) => replay(&stored, body),
+                Err(error) => {
+                    tracing::error!(
+                        error = &error as &dyn std::error::Error,
+                        "a stored idempotent answer does not open (ADDRESS_ENCRYPTION_KEYS rotated?)"
+                    );
+                    actix_web::ResponseError::error_response(&ApiError::Internal(
+                        "a stored answer does not open".into(),
+                    ))
+                }
+            };
+            return Guarded::Answer(request.into_response(answer));
         }
         Ok(IdempotencyBegin::InFlight) => answer!(ApiError::IdempotencyInFlight),
         Ok(IdempotencyBegin::Mismatch) => answer!(ApiError::IdempotencyKeyReused),
@@ -330,15 +342,28 @@ where
     let outcome = if status.is_server_error() {
         state.idempotency.abandon(&store_key).await
     } else {
-        let stored = StoredResponse {
-            status: status.as_u16(),
-            body: bytes.to_vec(),
-            headers: replayable_headers(&headers),
-        };
-        state
-            .idempotency
-            .complete(&store_key, &fingerprint, &stored, state.idempotency_ttl)
-            .await
+        // Answers carry secrets (a payment's client secret, a webhook's signing secret): what
+        // Redis keeps is sealed, bound to the key it is stored under.
+        match state.answer_keys.seal_opaque(&store_key, &bytes) {
+            Ok(sealed) => {
+                let stored = StoredResponse {
+                    status: status.as_u16(),
+                    body: sealed,
+                    headers: replayable_headers(&headers),
+                };
+                state
+                    .idempotency
+                    .complete(&store_key, &fingerprint, &stored, state.idempotency_ttl)
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "could not seal the idempotent response; the key is released"
+                );
+                state.idempotency.abandon(&store_key).await
+            }
+        }
     };
     if let Err(error) = outcome {
         tracing::warn!(
@@ -386,8 +411,8 @@ fn replayable_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(Stri
         .collect()
 }
 
-/// The stored answer again: its status, body and headers, marked as a replay.
-fn replay(stored: &StoredResponse) -> HttpResponse {
+/// The stored answer again: its status, (opened) `body` and headers, marked as a replay.
+fn replay(stored: &StoredResponse, body: Vec<u8>) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     for (name, value) in &stored.headers {
@@ -415,7 +440,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
             HeaderName::from_static("idempotent-replayed"),
             HeaderValue::from_static("true"),
         ))
-        .body(stored.body.clone())
+        .body(body)
 }
 
 /// Counts one attempt against `check`.

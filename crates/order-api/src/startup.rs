@@ -211,6 +211,7 @@ impl Application {
             analytics_window: config.analytics_window,
             idempotency: redis.clone(),
             idempotency_ttl: config.idempotency_ttl,
+            answer_keys: config.address_keys.clone(),
             rate_limiter: redis,
             rate_limits: config.rate_limits,
             redis_key_prefix: config.redis_key_prefix.clone(),

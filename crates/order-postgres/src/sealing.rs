@@ -107,10 +107,35 @@ impl AddressKeys {
         column: SealedColumn,
         plaintext: &[u8],
     ) -> Result<SealedValue, RepositoryError> {
+        self.seal_bound(binding(order, column), plaintext)
+    }
+
+    /// `plaintext` sealed under the current key, bound to `context`, as bytes to keep outside
+    /// PostgreSQL (an idempotent answer in Redis, bound to its key there): whatever holds them
+    /// learns nothing of what they say.
+    ///
+    /// # Errors
+    /// When the cipher fails (it does not, for inputs below 64 GiB).
+    pub fn seal_opaque(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, RepositoryError> {
+        let sealed = self.seal_bound(opaque_binding(context), plaintext)?;
+        serde_json::to_vec(&sealed).map_err(corrupt)
+    }
+
+    /// The plaintext of bytes [`AddressKeys::seal_opaque`] made for `context`.
+    ///
+    /// # Errors
+    /// When they were sealed for another context, under a key no longer configured, or are not
+    /// such bytes.
+    pub fn open_opaque(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, RepositoryError> {
+        let sealed: SealedValue = serde_json::from_slice(sealed).map_err(corrupt)?;
+        self.open_bound(&sealed, opaque_binding(context))
+    }
+
+    fn seal_bound(&self, aad: Vec<u8>, plaintext: &[u8]) -> Result<SealedValue, RepositoryError> {
         let (id, key) = &self.keys[0];
         let mut in_out = plaintext.to_vec();
         let nonce = key
-            .seal_in_place_append_tag(Aad::from(binding(order, column)), &mut in_out)
+            .seal_in_place_append_tag(Aad::from(aad), &mut in_out)
             .map_err(|_| corrupt("an address could not be sealed"))?;
         Ok(SealedValue {
             kid: id.clone(),
@@ -127,6 +152,10 @@ impl AddressKeys {
         order: OrderId,
         column: SealedColumn,
     ) -> Result<Vec<u8>, RepositoryError> {
+        self.open_bound(sealed, binding(order, column))
+    }
+
+    fn open_bound(&self, sealed: &SealedValue, aad: Vec<u8>) -> Result<Vec<u8>, RepositoryError> {
         let (_, key) = self
             .keys
             .iter()
@@ -149,7 +178,7 @@ impl AddressKeys {
         let plaintext = key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(binding(order, column)),
+                Aad::from(aad),
                 &mut in_out,
             )
             .map_err(|_| corrupt("a sealed address does not open for its order and column"))?;
@@ -161,6 +190,11 @@ impl AddressKeys {
 /// stays, so that every value sealed so far still opens.
 fn binding(order: OrderId, column: SealedColumn) -> Vec<u8> {
     format!("order-address:v1:{order}:{}", column.name()).into_bytes()
+}
+
+/// What an opaque seal authenticates: its context, under a prefix no column binding has.
+fn opaque_binding(context: &str) -> Vec<u8> {
+    format!("opaque:v1:{context}").into_bytes()
 }
 
 /// A sealed value as it is stored (a jsonb document of this adapter's own).
@@ -234,6 +268,25 @@ mod tests {
         assert!(
             only_new
                 .open(&sealed_before, order(1), SealedColumn::Billing)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_opaque_seal_hides_its_bytes_and_opens_for_its_context_only() {
+        let keys = AddressKeys::parse(&format!("k1:{OLD}")).expect("keys");
+        let sealed = keys
+            .seal_opaque("idem:tenant:user:key-1", br#"{"secret":"whsec_abc"}"#)
+            .expect("seal");
+        assert!(!String::from_utf8_lossy(&sealed).contains("whsec_abc"));
+        assert_eq!(
+            keys.open_opaque("idem:tenant:user:key-1", &sealed)
+                .expect("open"),
+            br#"{"secret":"whsec_abc"}"#
+        );
+        assert!(keys.open_opaque("idem:tenant:user:key-2", &sealed).is_err());
+        assert!(
+            keys.open_opaque("idem:tenant:user:key-1", b"plain")
                 .is_err()
         );
     }

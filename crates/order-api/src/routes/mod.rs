@@ -43,6 +43,8 @@ pub struct AppState {
     pub idempotency: std::sync::Arc<dyn order_domain::ports::IdempotencyStore>,
     /// How long answers are kept for replay.
     pub idempotency_ttl: time::Duration,
+    /// Seal the answers kept for replay (the address keys).
+    pub answer_keys: std::sync::Arc<order_postgres::AddressKeys>,
     /// Per-user request limits.
     pub rate_limiter: std::sync::Arc<dyn order_domain::ports::RateLimiter>,
     /// The limits.

@@ -264,3 +264,52 @@ async fn readiness_of_an_instance_with_jobs_reports_an_unreachable_broker() {
         json!({ "database": "ok", "redis": "ok", "broker": "unreachable" })
     );
 }
+
+#[tokio::test]
+async fn a_stored_answer_keeps_its_secrets_sealed_in_redis() {
+    use order_domain::ports::{IdempotencyBegin, IdempotencyStore};
+    use sha2::{Digest, Sha256};
+
+    let app = spawn_app().await;
+    let key = unique_key();
+    let body = order_body(1);
+    let first = create_with_key(&app, &customer(1), &key, &body).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.expect("json");
+    let secret = first["clientSecret"].as_str().expect("a client secret");
+
+    // What Redis holds under the key, read as the app reads it.
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    let redis = order_redis::RedisGuards::connect(&url, 1).expect("redis");
+    let mut hasher = Sha256::new();
+    hasher.update(b"POST /api/v1/orders\n");
+    hasher.update(serde_json::to_vec(&body).expect("json"));
+    let fingerprint: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let store_key = format!(
+        "{}:idem:{}:user:{}:{key}",
+        app.redis_prefix,
+        tenant_a(),
+        user(1)
+    );
+    let kept = redis
+        .begin(None, &store_key, &fingerprint, time::Duration::minutes(30))
+        .await
+        .expect("redis answers");
+    let IdempotencyBegin::Replay(stored) = kept else {
+        panic!("the answer is stored under {store_key}: {kept:?}");
+    };
+    let raw = String::from_utf8_lossy(&stored.body);
+    assert!(!raw.contains(secret), "{raw}");
+    assert!(!raw.contains(first["id"].as_str().expect("id")), "{raw}");
+
+    let again: Value = create_with_key(&app, &customer(1), &key, &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["clientSecret"], secret, "the replay opens it");
+}

@@ -104,6 +104,8 @@ pub(crate) struct TestApp {
     pub(crate) store: order_postgres::PgStore,
     /// The database owner (bypasses row-level security), for checks behind the app's back.
     pub(crate) owner: sqlx::PgPool,
+    /// The prefix of the app's Redis keys.
+    pub(crate) redis_prefix: String,
     /// Dropping it stops the consumers.
     _stop_consumers: tokio::sync::watch::Sender<bool>,
 }
@@ -304,6 +306,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         .expect("announcer builds");
     let webhooks = order_api::startup::build_webhooks(&store, &config).expect("webhooks build");
     let webhook_settings = config.webhooks;
+    let redis_prefix = config.redis_key_prefix.clone();
     let app = Application::build(config).await.expect("app builds");
     let service = app.service().clone();
     let metrics = app.metrics();
@@ -354,6 +357,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         replica,
         store,
         owner: db.owner.clone(),
+        redis_prefix,
     }
 }
 
