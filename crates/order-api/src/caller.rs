@@ -212,6 +212,23 @@ impl FromRequest for Operator {
 /// 16 characters).
 const SESSION_ID_LENGTH: std::ops::RangeInclusive<usize> = 16..=128;
 
+/// Whether `id` could carry 64 random bits: as many as a random string of its length over the
+/// characters it uses would (`length × log2(distinct characters) ≥ 64`). A UUID (36 characters,
+/// 17 distinct) passes with room; `aaaaaaaaaaaaaaaaaaaa` or `abababababababab…` do not, since
+/// another shopper could guess them and read that cart.
+fn looks_random(id: &str) -> bool {
+    let distinct = id.bytes().collect::<std::collections::BTreeSet<u8>>().len();
+    // Compared as distinct^length ≥ 2^64 in whole numbers: no rounding decides a boundary.
+    let mut capacity: u128 = 1;
+    for _ in 0..id.len() {
+        capacity = capacity.saturating_mul(distinct as u128);
+        if capacity >= 1 << 64 {
+            return true;
+        }
+    }
+    false
+}
+
 /// An anonymous shopper: the shop names itself with `X-Tenant-Id`, the shopper's browser session
 /// with `X-Session-Id`. A session reaches a user's cart only through `POST /cart/merge`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +280,14 @@ impl Session {
                 "header.X-Session-Id",
                 "invalid",
                 "16 to 128 visible ASCII characters",
+            ));
+        }
+        if !looks_random(session) {
+            return Err(ApiError::field(
+                "header.X-Session-Id",
+                "guessable",
+                "a session id must be random: at least 64 bits by length × log2(distinct \
+                 characters), e.g. a UUID or 22 base64url characters",
             ));
         }
         Ok(Self {
@@ -356,6 +381,25 @@ mod tests {
             field_of(Session::of(&short).expect_err("short")),
             "header.X-Session-Id"
         );
+
+        for guessable in [
+            "aaaaaaaaaaaaaaaaaaaaaaaa",
+            "abababababababababababababababab",
+        ] {
+            let weak = TestRequest::default()
+                .insert_header(("X-Tenant-Id", TENANT))
+                .insert_header(("X-Session-Id", guessable))
+                .to_http_request();
+            assert_eq!(
+                field_of(Session::of(&weak).expect_err(guessable)),
+                "header.X-Session-Id"
+            );
+        }
+        let uuid = TestRequest::default()
+            .insert_header(("X-Tenant-Id", TENANT))
+            .insert_header(("X-Session-Id", "3f1c2b9e-8d4a-4f6b-9a7e-1c2d3e4f5a6b"))
+            .to_http_request();
+        assert!(Session::of(&uuid).is_ok(), "a UUID is random enough");
 
         let no_shop = TestRequest::default()
             .insert_header(("X-Session-Id", "s3ss10n-0123456789abcdef"))

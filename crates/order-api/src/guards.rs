@@ -463,7 +463,7 @@ async fn rate_limit(state: &AppState, check: &RateCheck) -> Result<(), ApiError>
     }
 }
 
-fn rate_limited(decision: RateDecision) -> ApiError {
+pub(crate) fn rate_limited(decision: RateDecision) -> ApiError {
     ApiError::RateLimited {
         limit: decision.limit,
         retry_after_seconds: u64::try_from(decision.reset_after.whole_seconds().max(1))

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pdf;
 pub mod routes;
+pub mod shopper_limits;
 pub mod startup;
 pub mod system;
 pub mod telemetry;

@@ -16,6 +16,12 @@ pub struct RateLimits {
     pub cancel: u32,
     /// `POST /orders/{id}/refund`.
     pub refund: u32,
+    /// Cart requests of one anonymous session.
+    pub anonymous_cart: u32,
+    /// Anonymous cart requests from one client address (every session it names).
+    pub cart_per_address: u32,
+    /// Promo-code previews (`GET /cart?promoCode=`) of one shopper, and of one address.
+    pub promo_code_tries: u32,
 }
 
 impl Default for RateLimits {
@@ -25,6 +31,9 @@ impl Default for RateLimits {
             reserve: 5,
             cancel: 5,
             refund: 3,
+            anonymous_cart: 60,
+            cart_per_address: 600,
+            promo_code_tries: 10,
         }
     }
 }
@@ -42,6 +51,9 @@ pub(super) struct HttpVars {
     rate_limit_reserve_per_minute: Option<Count>,
     rate_limit_cancel_per_minute: Option<Count>,
     rate_limit_refund_per_minute: Option<Count>,
+    rate_limit_anonymous_cart_per_minute: Option<Count>,
+    rate_limit_cart_per_address_per_minute: Option<Count>,
+    rate_limit_promo_code_per_minute: Option<Count>,
 }
 
 pub(super) struct Http {
@@ -94,6 +106,15 @@ impl HttpVars {
                 refund: self
                     .rate_limit_refund_per_minute
                     .map_or(defaults.refund, |c| c.0),
+                anonymous_cart: self
+                    .rate_limit_anonymous_cart_per_minute
+                    .map_or(defaults.anonymous_cart, |c| c.0),
+                cart_per_address: self
+                    .rate_limit_cart_per_address_per_minute
+                    .map_or(defaults.cart_per_address, |c| c.0),
+                promo_code_tries: self
+                    .rate_limit_promo_code_per_minute
+                    .map_or(defaults.promo_code_tries, |c| c.0),
             },
         })
     }

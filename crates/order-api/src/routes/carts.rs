@@ -38,13 +38,17 @@ fn quantity(value: i64) -> u32 {
         SessionHeaders,
     ),
     responses(
+        (status = 429, description = "rate_limited: RATE_LIMIT_ANONYMOUS_CART_PER_MINUTE (60) per anonymous session, RATE_LIMIT_CART_PER_ADDRESS_PER_MINUTE (600) per address; with promoCode, RATE_LIMIT_PROMO_CODE_PER_MINUTE (10) per shopper and per address"),
         (status = 200, description = "The cart (empty when there is none)", body = CartResponse),
         (status = 422, description = "validation_failed, promo_code_invalid"),
         (status = 503, description = "upstream_unavailable"),
     ),
     security(("bearer" = []), ()),
 )]
-#[get("/cart")]
+#[get(
+    "/cart",
+    wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
+)]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "view_cart", use_case = "view_cart"))]
 pub(super) async fn show(
     state: web::Data<AppState>,
@@ -65,12 +69,16 @@ pub(super) async fn show(
         SessionHeaders,
     ),
     responses(
+        (status = 429, description = "rate_limited: RATE_LIMIT_ANONYMOUS_CART_PER_MINUTE (60) per anonymous session, RATE_LIMIT_CART_PER_ADDRESS_PER_MINUTE (600) per address"),
         (status = 204, description = "Emptied"),
         (status = 422, description = "validation_failed"),
     ),
     security(("bearer" = []), ()),
 )]
-#[delete("/cart")]
+#[delete(
+    "/cart",
+    wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
+)]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "clear_cart", use_case = "clear_cart"))]
 pub(super) async fn clear(
     state: web::Data<AppState>,
@@ -89,6 +97,7 @@ pub(super) async fn clear(
     ),
     request_body = AddCartItemBody,
     responses(
+        (status = 429, description = "rate_limited: RATE_LIMIT_ANONYMOUS_CART_PER_MINUTE (60) per anonymous session, RATE_LIMIT_CART_PER_ADDRESS_PER_MINUTE (600) per address"),
         (status = 201, description = "Added", body = CartItemAddedResponse),
         (status = 409, description = "conflict"),
         (status = 422, description = "validation_failed (productId unavailable), cart_invalid (MAX_CART_ITEMS lines, default 50; MAX_QUANTITY_PER_ITEM units, default 10)"),
@@ -96,7 +105,11 @@ pub(super) async fn clear(
     ),
     security(("bearer" = []), ()),
 )]
-#[post("/cart/items", wrap = "Command::shopper(FailClosed)")]
+#[post(
+    "/cart/items",
+    wrap = "Command::shopper(FailClosed)",
+    wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
+)]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "add_to_cart", use_case = "add_to_cart"))]
 pub(super) async fn add(
     state: web::Data<AppState>,
@@ -132,6 +145,7 @@ pub(super) async fn add(
     ),
     request_body = ChangeCartItemBody,
     responses(
+        (status = 429, description = "rate_limited: RATE_LIMIT_ANONYMOUS_CART_PER_MINUTE (60) per anonymous session, RATE_LIMIT_CART_PER_ADDRESS_PER_MINUTE (600) per address"),
         (status = 200, description = "Changed", body = CartResponse),
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
@@ -139,7 +153,10 @@ pub(super) async fn add(
     ),
     security(("bearer" = []), ()),
 )]
-#[patch("/cart/items/{id}")]
+#[patch(
+    "/cart/items/{id}",
+    wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
+)]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "change_cart_line", use_case = "change_cart_line"))]
 pub(super) async fn change(
     state: web::Data<AppState>,
@@ -170,6 +187,7 @@ pub(super) async fn change(
         SessionHeaders,
     ),
     responses(
+        (status = 429, description = "rate_limited: RATE_LIMIT_ANONYMOUS_CART_PER_MINUTE (60) per anonymous session, RATE_LIMIT_CART_PER_ADDRESS_PER_MINUTE (600) per address"),
         (status = 200, description = "Removed", body = CartResponse),
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
@@ -177,7 +195,10 @@ pub(super) async fn change(
     ),
     security(("bearer" = []), ()),
 )]
-#[delete("/cart/items/{id}")]
+#[delete(
+    "/cart/items/{id}",
+    wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
+)]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "remove_cart_line", use_case = "remove_cart_line"))]
 pub(super) async fn remove(
     state: web::Data<AppState>,

@@ -313,3 +313,63 @@ async fn a_stored_answer_keeps_its_secrets_sealed_in_redis() {
         .expect("json");
     assert_eq!(again["clientSecret"], secret, "the replay opens it");
 }
+
+#[tokio::test]
+async fn anonymous_carts_have_a_budget_per_session_and_per_address_and_promo_guesses_are_few() {
+    let app = spawn_with(Setup {
+        rate_limits: RateLimits {
+            anonymous_cart: 5,
+            cart_per_address: 8,
+            promo_code_tries: 3,
+            ..Setup::default().rate_limits
+        },
+        ..Setup::default()
+    })
+    .await;
+    let read = |session: &'static str, query: &'static str| {
+        app.anonymous(
+            reqwest::Method::GET,
+            &format!("/api/v1/cart{query}"),
+            session,
+        )
+        .send()
+    };
+    let first = "first-session-3f1c2b9e8d4a4f6b";
+    let second = "other-session-9a7e1c2d3e4f5a6b";
+
+    for n in 0..5 {
+        assert_eq!(
+            read(first, "").await.expect("get").status(),
+            200,
+            "read {n}"
+        );
+    }
+    let refused = read(first, "").await.expect("get");
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_problem(refused, 429, "rate_limited").await;
+    // Another session from the same address: the address's budget (8) is what is left.
+    for n in 0..3 {
+        assert_eq!(
+            read(second, "").await.expect("get").status(),
+            200,
+            "read {n}"
+        );
+    }
+    assert_problem(read(second, "").await.expect("get"), 429, "rate_limited").await;
+
+    // A signed-in buyer has no cart budget, but guesses promo codes three times a minute.
+    let buyer = customer(170);
+    for guess in ["GUESS1", "GUESS2", "GUESS3"] {
+        let answer = app
+            .get(&buyer, &format!("/api/v1/cart?promoCode={guess}"))
+            .await;
+        assert_ne!(answer.status(), 429, "{guess}");
+    }
+    let fourth = app.get(&buyer, "/api/v1/cart?promoCode=GUESS4").await;
+    assert_problem(fourth, 429, "rate_limited").await;
+    assert_eq!(
+        app.get(&buyer, "/api/v1/cart").await.status(),
+        200,
+        "a plain read"
+    );
+}

@@ -16,7 +16,7 @@ fn product(n: u128) -> String {
 
 impl TestApp {
     /// A request of the anonymous session `session` of tenant A.
-    fn anonymous(
+    pub(crate) fn anonymous(
         &self,
         method: reqwest::Method,
         path: &str,
