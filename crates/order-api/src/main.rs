@@ -241,6 +241,9 @@ async fn migrate(config: &Config) -> ExitCode {
         let role = options.get_username().to_owned();
         println!("==> letting role {role} log in as a member of order_app");
         order_postgres::ensure_login_role(&admin, &role, None).await?;
+        println!("==> checking that {role} cannot bypass row-level security and the jobs can");
+        order_postgres::setup::check_app_role(&admin, Some(&role)).await?;
+        order_postgres::setup::check_definer_owner(&admin).await?;
         Ok::<(), Box<dyn std::error::Error>>(())
     }
     .await;

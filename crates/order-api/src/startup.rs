@@ -30,6 +30,9 @@ pub enum StartError {
     /// The database is unreachable or refused us.
     #[error("cannot connect to the database (DATABASE_URL): {0}")]
     Database(#[from] sqlx::Error),
+    /// The database's roles would switch tenant isolation or the jobs off.
+    #[error("refusing to start: {0}")]
+    Roles(#[from] order_postgres::RoleProblem),
     /// An HTTP client could not be built.
     #[error("cannot build the upstream clients: {0}")]
     Http(#[from] reqwest::Error),
@@ -357,6 +360,7 @@ pub async fn build_service_with(
         config.address_keys.clone(),
     )
     .await?;
+    order_postgres::check_roles(store.pool()).await?;
     let tickets = HttpTicketService::new(upstream(&config.ticket_service_url, config, metrics))?;
     let products = HttpProductCatalog::new(upstream(&config.product_service_url, config, metrics))?;
     let inventory =

@@ -30,7 +30,7 @@ use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
 pub use self::sealing::{AddressKeys, InvalidAddressKeys};
-pub use self::setup::{MIGRATOR, ensure_login_role, migrate};
+pub use self::setup::{MIGRATOR, RoleProblem, check_roles, ensure_login_role, migrate};
 
 /// All PostgreSQL ports over one connection pool.
 #[derive(Debug, Clone)]

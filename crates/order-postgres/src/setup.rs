@@ -67,6 +67,94 @@ pub async fn ensure_login_role(
     Ok(())
 }
 
+/// Roles that would turn tenant isolation or the background jobs off without an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleProblem {
+    /// The application's role skips row-level security.
+    #[error(
+        "the application role {role:?} bypasses row-level security ({why}): tenant isolation in \
+         PostgreSQL would be off. Connect DATABASE_URL as a login role that is a member of \
+         order_app and has neither (`ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS`; see the database \
+         roles in docs/persistence.md)"
+    )]
+    AppBypassesIsolation {
+        /// The role.
+        role: String,
+        /// `superuser` or `BYPASSRLS`.
+        why: &'static str,
+    },
+    /// The functions the jobs call across tenants are subject to row-level security.
+    #[error(
+        "the functions the jobs call across tenants (SECURITY DEFINER) belong to {owner:?}, \
+         which lacks BYPASSRLS: expiry, the outbox relay, webhook deliveries and refund retries \
+         would find nothing. Give it BYPASSRLS (`ALTER ROLE {owner} BYPASSRLS`), or run the \
+         migrations as a role that has it (see the database roles in docs/persistence.md)"
+    )]
+    JobsSeeNoTenant {
+        /// The functions' owner.
+        owner: String,
+    },
+    /// The check could not run.
+    #[error("cannot read the database's roles: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Checks that `role` (the application's login role; `None`: the pool's own role) cannot bypass
+/// row-level security.
+///
+/// # Errors
+/// [`RoleProblem::AppBypassesIsolation`], or the query's failure.
+pub async fn check_app_role(pool: &PgPool, role: Option<&str>) -> Result<(), RoleProblem> {
+    let (name, superuser, bypass): (String, bool, bool) = sqlx::query_as(
+        "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles
+         WHERE rolname = coalesce($1, current_user)",
+    )
+    .bind(role)
+    .fetch_one(pool)
+    .await?;
+    match (superuser, bypass) {
+        (true, _) => Err(RoleProblem::AppBypassesIsolation {
+            role: name,
+            why: "superuser",
+        }),
+        (_, true) => Err(RoleProblem::AppBypassesIsolation {
+            role: name,
+            why: "BYPASSRLS",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that the owner of the cross-tenant functions the jobs call bypasses row-level
+/// security, as those functions need to (managed PostgreSQL often gives the migrating role no
+/// BYPASSRLS).
+///
+/// # Errors
+/// [`RoleProblem::JobsSeeNoTenant`], or the query's failure.
+pub async fn check_definer_owner(pool: &PgPool) -> Result<(), RoleProblem> {
+    let bound: Option<String> = sqlx::query_scalar(
+        "SELECT r.rolname::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+         WHERE p.prosecdef AND p.pronamespace = 'public'::regnamespace
+           AND NOT (r.rolsuper OR r.rolbypassrls)
+         LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    match bound {
+        Some(owner) => Err(RoleProblem::JobsSeeNoTenant { owner }),
+        None => Ok(()),
+    }
+}
+
+/// Both checks, from the application's connection (start-up).
+///
+/// # Errors
+/// The first [`RoleProblem`].
+pub async fn check_roles(app: &PgPool) -> Result<(), RoleProblem> {
+    check_app_role(app, None).await?;
+    check_definer_owner(app).await
+}
+
 /// A fresh, migrated database for integration tests (feature `testing`).
 #[cfg(feature = "testing")]
 pub mod testing {

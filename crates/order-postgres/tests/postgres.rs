@@ -547,3 +547,86 @@ async fn the_store_cancels_a_statement_that_outlasts_its_timeout() {
     // The one connection is usable again at once.
     assert!(store.ping().await);
 }
+
+/// A role of its own for one test (roles are cluster-wide; the name never repeats).
+async fn scratch_role(owner: &sqlx::PgPool, attributes: &str) -> String {
+    let role = format!("scratch_{}", Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE {role} LOGIN {attributes} IN ROLE order_app"
+    )))
+    .execute(owner)
+    .await
+    .expect("create role");
+    role
+}
+
+#[tokio::test]
+async fn an_application_role_that_bypasses_row_level_security_is_refused() {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let app = db.app_pool(1).await;
+    order_postgres::check_roles(&app)
+        .await
+        .expect("the tests' application role is as it should be");
+
+    // The owner is a superuser on the local server: it would see every tenant.
+    let as_owner = order_postgres::check_roles(&db.owner).await;
+    assert!(
+        matches!(
+            as_owner,
+            Err(order_postgres::RoleProblem::AppBypassesIsolation {
+                why: "superuser",
+                ..
+            })
+        ),
+        "{as_owner:?}"
+    );
+
+    let bypassing = scratch_role(&db.owner, "NOSUPERUSER BYPASSRLS").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.app_options.clone().username(&bypassing))
+        .await
+        .expect("connect as the scratch role");
+    let problem = order_postgres::check_roles(&pool)
+        .await
+        .expect_err("BYPASSRLS");
+    let message = problem.to_string();
+    assert!(
+        message.contains("BYPASSRLS")
+            && message.contains("NOBYPASSRLS")
+            && message.contains(&bypassing),
+        "{message}"
+    );
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn jobs_functions_owned_by_a_role_without_bypassrls_are_refused() {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    let bound = scratch_role(&db.owner, "NOSUPERUSER NOBYPASSRLS").await;
+    // As on a managed server whose migrating role lacks BYPASSRLS: the cross-tenant functions
+    // would see no tenant's rows.
+    let definer: String = sqlx::query_scalar(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.prosecdef AND p.pronamespace = 'public'::regnamespace LIMIT 1",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .expect("a SECURITY DEFINER function");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER FUNCTION {definer} OWNER TO {bound}"
+    )))
+    .execute(&db.owner)
+    .await
+    .expect("hand it over");
+
+    let app = db.app_pool(1).await;
+    let problem = order_postgres::check_roles(&app)
+        .await
+        .expect_err("the jobs would see nothing");
+    let message = problem.to_string();
+    assert!(
+        message.contains(&bound) && message.contains("BYPASSRLS"),
+        "{message}"
+    );
+}

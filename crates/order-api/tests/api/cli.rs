@@ -65,3 +65,26 @@ async fn dev_token_prints_a_token_the_api_accepts() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--tenant"));
 }
+
+#[tokio::test]
+async fn the_service_will_not_start_on_a_role_that_bypasses_tenant_isolation() {
+    let db = order_postgres::setup::testing::fresh_database().await;
+    // The owner (a superuser on the local server) as the application's role.
+    let database = db.app_url.rsplit('/').next().expect("database name");
+    let admin = order_postgres::setup::testing::admin_url();
+    let (server, _) = admin.rsplit_once('/').expect("admin url");
+    let owner_url = format!("{server}/{database}");
+    let output = order_api()
+        .env("DATABASE_URL", &owner_url)
+        .env("RUN_JOBS", "false")
+        .env("PORT", "0")
+        .arg("serve")
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to start") && stderr.contains("NOBYPASSRLS"),
+        "{stderr}"
+    );
+}
