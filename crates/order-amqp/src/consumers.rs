@@ -4,7 +4,8 @@
 //! publishes to. Messages are acknowledged by hand after their effect committed; the
 //! [`MessageHandler`] records the message id in the inbox in the same transaction, so a
 //! redelivery changes nothing. Failures that may pass (storage or upstream outages, lost races,
-//! "not yet") go back to the queue after a growing pause; the broker counts deliveries and moves
+//! "not yet") go back to the queue after a growing pause, which waits beside the consuming loop
+//! (the other messages and queues are handled meanwhile); the broker counts deliveries and moves
 //! a message to the dead-letter queue once it has been tried `max_attempts` times. Messages that
 //! can never succeed (unreadable, unknown order) go to the dead-letter queue at once.
 //!
@@ -37,6 +38,9 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::RelayError;
+
+/// Unacknowledged messages per queue: the one being handled and those waiting for their retry.
+const RETRY_SLOTS: u16 = 16;
 
 /// The exchange the payment service publishes `payment.*` to.
 pub const PAYMENT_EXCHANGE: &str = "payment.events";
@@ -424,8 +428,11 @@ impl Consumers {
         let mut streams = Vec::new();
         for binding in self.consumed() {
             let channel = connection.create_channel().await?;
-            // One message at a time per queue keeps each queue's order.
-            channel.basic_qos(1, BasicQosOptions::default()).await?;
+            // Messages are handled one at a time, in order; a message waiting for its retry
+            // holds one of these slots, so the others keep flowing.
+            channel
+                .basic_qos(RETRY_SLOTS, BasicQosOptions::default())
+                .await?;
             let consumer = channel
                 .basic_consume(
                     binding.queue.as_str().into(),
@@ -534,13 +541,19 @@ impl Consumers {
                 tracing::warn!(queue, id = %id, deliveries, outcome = ?result, "message will be retried");
                 let pause =
                     Backoff::new(self.retry_delay, Duration::from_secs(30)).nominal(deliveries);
-                tokio::time::sleep(pause).await;
-                delivery
-                    .nack(BasicNackOptions {
+                // The pause runs beside the loop: the next messages of every queue are handled
+                // meanwhile. Should the connection close first, the broker requeues it anyway.
+                let queue = queue.to_owned();
+                tokio::spawn(async move {
+                    tokio::time::sleep(pause).await;
+                    let requeue = BasicNackOptions {
                         requeue: true,
                         ..BasicNackOptions::default()
-                    })
-                    .await?;
+                    };
+                    if let Err(error) = delivery.nack(requeue).await {
+                        tracing::warn!(queue, error = %error, "a retried message could not be requeued; the broker requeues it when the connection closes");
+                    }
+                });
             }
             Disposition::DeadLetter => {
                 tracing::error!(queue, id = %id, outcome = ?result, "message cannot be applied; dead-lettered");

@@ -29,7 +29,7 @@ fn amqp_url() -> String {
 
 /// Answers every message with `answer` and records (queue, message id).
 struct Recorder {
-    answer: fn() -> Result<MessageOutcome, UseCaseError>,
+    answer: fn(&InboundMessage) -> Result<MessageOutcome, UseCaseError>,
     calls: Mutex<Vec<(String, String)>>,
 }
 
@@ -44,7 +44,7 @@ impl MessageHandler for Recorder {
             .lock()
             .expect("lock")
             .push((queue.to_owned(), message.id.clone()));
-        (self.answer)()
+        (self.answer)(message)
     }
 }
 
@@ -57,7 +57,15 @@ struct Running {
     _connection: Connection,
 }
 
-async fn start(answer: fn() -> Result<MessageOutcome, UseCaseError>) -> Running {
+async fn start(answer: fn(&InboundMessage) -> Result<MessageOutcome, UseCaseError>) -> Running {
+    start_with(answer, Duration::from_millis(20)).await
+}
+
+/// Consumers answering with `answer` whose retried messages wait `retry_delay` (doubling).
+async fn start_with(
+    answer: fn(&InboundMessage) -> Result<MessageOutcome, UseCaseError>,
+    retry_delay: Duration,
+) -> Running {
     let topology = ConsumerTopology {
         prefix: format!("test-{}", Uuid::new_v4().simple()),
         max_attempts: 3,
@@ -74,11 +82,7 @@ async fn start(answer: fn() -> Result<MessageOutcome, UseCaseError>) -> Running 
     // Declared before anything is published, so no message is routed nowhere.
     topology.declare(&channel).await.expect("topology");
     let (stop, stopped) = watch::channel(false);
-    let consumers = Consumers::new(
-        topology.clone(),
-        recorder.clone(),
-        Duration::from_millis(20),
-    );
+    let consumers = Consumers::new(topology.clone(), recorder.clone(), retry_delay);
     let task = tokio::spawn(consumers.run(amqp_url(), stopped));
     Running {
         topology,
@@ -188,7 +192,7 @@ fn envelope(kind: &str, data: serde_json::Value) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_applied_message_is_acknowledged_once_under_its_amqp_message_id() {
-    let running = start(|| Ok(MessageOutcome::Applied)).await;
+    let running = start(|_| Ok(MessageOutcome::Applied)).await;
     let (paid, tickets) = (unique("m-ok"), unique("m-tickets"));
     running
         .publish(
@@ -230,7 +234,7 @@ async fn an_applied_message_is_acknowledged_once_under_its_amqp_message_id() {
 
 #[tokio::test]
 async fn a_poison_message_goes_straight_to_the_dead_letter_queue() {
-    let running = start(|| Ok(MessageOutcome::Applied)).await;
+    let running = start(|_| Ok(MessageOutcome::Applied)).await;
     let poison = unique("m-poison");
     running
         .publish(PAYMENT_EXCHANGE, "payment.failed", &poison, b"{not json")
@@ -245,7 +249,7 @@ async fn a_poison_message_goes_straight_to_the_dead_letter_queue() {
 
 #[tokio::test]
 async fn a_message_that_keeps_failing_is_tried_max_attempts_times_then_dead_lettered() {
-    let running = start(|| {
+    let running = start(|_| {
         Err(UseCaseError::Storage(RepositoryError::Unavailable(
             "database restarting".into(),
         )))
@@ -271,7 +275,7 @@ async fn a_message_that_keeps_failing_is_tried_max_attempts_times_then_dead_lett
 
 #[tokio::test]
 async fn a_permanent_failure_is_dead_lettered_without_retries() {
-    let running = start(|| Err(UseCaseError::NotFound { what: "order" })).await;
+    let running = start(|_| Err(UseCaseError::NotFound { what: "order" })).await;
     let unknown = unique("m-unknown-order");
     running
         .publish(
@@ -288,4 +292,66 @@ async fn a_permanent_failure_is_dead_lettered_without_retries() {
 
 fn unique(name: &str) -> String {
     format!("{name}-{}", Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn a_message_waiting_for_its_retry_holds_up_no_other_message_or_queue() {
+    // A long pause: before the fix the whole consumer slept through it.
+    let running = start_with(
+        |message| {
+            if message.id.starts_with("m-slow") {
+                Err(UseCaseError::Storage(RepositoryError::Unavailable(
+                    "not yet".into(),
+                )))
+            } else {
+                Ok(MessageOutcome::Applied)
+            }
+        },
+        Duration::from_secs(30),
+    )
+    .await;
+    let slow = unique("m-slow");
+    let same_queue = unique("m-next");
+    let other_queue = unique("m-ticket");
+    running
+        .publish(
+            PAYMENT_EXCHANGE,
+            "payment.succeeded",
+            &slow,
+            &envelope("payment.succeeded", json!({"paymentIntentId": "pi_s"})),
+        )
+        .await;
+    running
+        .publish(
+            PAYMENT_EXCHANGE,
+            "payment.succeeded",
+            &same_queue,
+            &envelope("payment.succeeded", json!({"paymentIntentId": "pi_n"})),
+        )
+        .await;
+    running
+        .publish(
+            TICKET_EXCHANGE,
+            "ticket.allocated",
+            &other_queue,
+            &envelope(
+                "ticket.allocated",
+                json!({"ticketIds": ["t1"], "holdId": "h"}),
+            ),
+        )
+        .await;
+    let mut handled = false;
+    for _ in 0..100 {
+        if !running.calls(&same_queue).is_empty() && !running.calls(&other_queue).is_empty() {
+            handled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        handled,
+        "the next message of its queue and another queue's message were handled while the first waits"
+    );
+    assert_eq!(running.calls(&slow).len(), 1, "still waiting for its retry");
+    running.stop().await;
 }

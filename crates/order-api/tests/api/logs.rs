@@ -33,7 +33,7 @@ async fn json_logs_carry_the_seed_fields_and_no_secret_or_personal_data() {
         )
         .env("JWT_SECRET", SECRET)
         .env("SERVICE_API_KEYS", format!("payment:{SERVICE_KEY}"))
-        .env("SERVICE_KEY_SCOPES", "payment=confirm")
+        .env("SERVICE_KEY_SCOPES", "payment=confirm,expiring")
         .env("UPSTREAM_SERVICE_KEY", UPSTREAM_KEY)
         .env("REDIS_URL", &redis)
         .env(
