@@ -35,6 +35,8 @@ install_missing() {
     [ -x "$RABBIT_BIN/rabbitmq-server" ] || packages+=(rabbitmq-server)
     # The invoice tests read generated PDFs back with pdftotext.
     command -v pdftotext >/dev/null || packages+=(poppler-utils)
+    # The metrics test lints a fresh instance's /metrics with promtool.
+    command -v promtool >/dev/null || packages+=(prometheus)
     if [ "${#packages[@]}" -gt 0 ]; then
         log "installing ${packages[*]} from Debian's packages (about a minute)"
         as_root apt-get update -qq

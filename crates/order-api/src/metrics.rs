@@ -54,6 +54,17 @@ const PROCESSING: &[f64] = &[
     1_209_600.0,
 ];
 
+/// The upstream services the clients call, as they name themselves in metrics.
+const UPSTREAMS: [&str; 7] = [
+    "tickets",
+    "payments",
+    "events",
+    "products",
+    "inventory",
+    "shipping",
+    "notifications",
+];
+
 /// The application's metrics.
 pub struct AppMetrics {
     recorder: PrometheusRecorder,
@@ -102,7 +113,77 @@ impl AppMetrics {
             carts_converted: AtomicU64::new(0),
         };
         metrics.describe();
+        metrics.start_at_zero();
         Arc::new(metrics)
+    }
+
+    /// The series the spec names, at zero for their known label values before anything
+    /// happened: a fresh instance shows them at its first scrape, so dashboards read 0 rather
+    /// than "no data" and `absent()` alerts stay quiet.
+    fn start_at_zero(&self) {
+        use order_domain::order::OrderKind;
+        use order_domain::reconciliation::DifferenceKind;
+        for name in [
+            "order_service_orders_created_total",
+            "order_service_orders_confirmed_total",
+            "order_service_orders_cancelled_total",
+            "order_service_reservation_expires_total",
+            "order_service_refunds_processed_total",
+        ] {
+            for kind in OrderKind::ALL {
+                self.count(name, &[("kind", kind.as_str())], 0);
+            }
+        }
+        for kind in OrderKind::ALL {
+            self.register_histogram("order_value", &[("kind", kind.as_str())]);
+        }
+        for currency in order_domain::money::Currency::ALL {
+            let code = currency.to_string();
+            self.count("order_service_revenue_total", &[("currency", &code)], 0);
+        }
+        for source in ["tickets", "cart"] {
+            self.count(
+                "orders_created_total",
+                &[("source", source), ("payment_method", "card")],
+                0,
+            );
+        }
+        self.count("carts_created_total", &[], 0);
+        for reason in ["contended", "unavailable"] {
+            self.count(
+                "order_service_lock_failures_total",
+                &[("reason", reason)],
+                0,
+            );
+        }
+        for kind in DifferenceKind::ALL {
+            for repaired in ["true", "false"] {
+                self.count(
+                    "order_service_reconciliation_differences_total",
+                    &[("kind", kind.as_str()), ("repaired", repaired)],
+                    0,
+                );
+            }
+        }
+        for operation in ["commit", "commit_batch"] {
+            self.register_histogram(
+                "order_service_operation_duration_seconds",
+                &[("operation", operation)],
+            );
+        }
+        for service in UPSTREAMS {
+            self.register_histogram(
+                "order_service_external_call_duration_seconds",
+                &[("service", service)],
+            );
+        }
+        self.register_histogram("order_processing_duration_seconds", &[]);
+    }
+
+    /// A histogram with no observation yet (rendered with zero counts).
+    fn register_histogram(&self, name: &'static str, pairs: &[(&'static str, &str)]) {
+        self.recorder
+            .register_histogram(&Key::from_parts(name, labels(pairs)), &METADATA);
     }
 
     fn describe(&self) {
@@ -139,6 +220,14 @@ impl AppMetrics {
             ),
             ("carts_created_total", "Carts started (their first line)"),
             (
+                "order_service_lock_failures_total",
+                "Times the order lock could not be taken, by reason (contended, unavailable)",
+            ),
+            (
+                "order_service_messages_consumed_total",
+                "Consumed messages by queue and disposition (ack, retry, dead_letter)",
+            ),
+            (
                 "order_service_reconciliation_differences_total",
                 "Differences between the ledger and the payment service, by kind and whether they were repaired",
             ),
@@ -172,6 +261,44 @@ impl AppMetrics {
                 Some(Unit::Seconds),
                 SharedString::from(help),
             );
+        }
+        let gauges = [
+            (
+                "cart_conversion_rate",
+                "Goods orders made from a cart per cart started on this instance (seed 000)",
+            ),
+            (
+                "db_pool_connections",
+                "Database pool connections by state (idle, in_use)",
+            ),
+            (
+                "db_pool_max_connections",
+                "Largest database pool (DATABASE_MAX_CONNECTIONS)",
+            ),
+            (
+                "upstream_circuit_breaker_state",
+                "Circuit breaker per upstream: 0 closed, 1 half open, 2 open",
+            ),
+            (
+                "order_service_outbox_unpublished",
+                "Outbox events not yet confirmed by the broker",
+            ),
+            (
+                "order_service_outbox_lag_seconds",
+                "Age of the oldest unpublished outbox event",
+            ),
+            (
+                "webhook_deliveries_pending",
+                "Webhook deliveries waiting to be sent",
+            ),
+            (
+                "webhook_oldest_pending_seconds",
+                "Age of the oldest pending webhook delivery",
+            ),
+        ];
+        for (name, help) in gauges {
+            self.recorder
+                .describe_gauge(KeyName::from(name), None, SharedString::from(help));
         }
     }
 

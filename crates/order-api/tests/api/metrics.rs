@@ -229,3 +229,81 @@ async fn scrapes_in_a_burst_share_one_backlog_query() {
         "{first} then {second}"
     );
 }
+
+/// The names SPEC §12a takes from seed 002, each of which a fresh instance must show.
+const SEED_NAMES: [&str; 8] = [
+    "order_service_orders_created_total",
+    "order_service_orders_confirmed_total",
+    "order_service_orders_cancelled_total",
+    "order_service_reservation_expires_total",
+    "order_service_refunds_processed_total",
+    "order_service_revenue_total",
+    "order_service_operation_duration_seconds",
+    "order_service_external_call_duration_seconds",
+];
+
+/// `promtool check metrics` on `text`: its complaints (none when clean).
+fn promtool_lint(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool is installed by `just services-up` (Debian's prometheus package)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("promtool runs");
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() {
+        complaints
+    } else {
+        format!("promtool failed: {complaints}")
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_instance_shows_every_named_series_at_zero_and_passes_promtool() {
+    let app = spawn_app().await;
+    let fresh = app.metrics_text().await;
+    let values = samples(&fresh);
+    for name in SEED_NAMES {
+        let series: Vec<_> = values.keys().filter(|k| k.starts_with(name)).collect();
+        assert!(!series.is_empty(), "{name} is missing from a fresh scrape");
+    }
+    assert_eq!(
+        values[r#"order_service_orders_created_total{kind="TICKET"}"#],
+        0.0
+    );
+    assert_eq!(
+        values[r#"order_service_revenue_total{currency="USD"}"#],
+        0.0
+    );
+    assert_eq!(
+        values[r#"order_service_external_call_duration_seconds_count{service="payments"}"#],
+        0.0
+    );
+    assert_eq!(promtool_lint(&fresh), "", "a fresh scrape");
+
+    // And once every kind of series has values.
+    let order = app.confirmed_order(180, 1).await;
+    let id = order["id"].as_str().expect("id");
+    app.post(
+        &customer(180),
+        &format!("/api/v1/orders/{id}/refund"),
+        &json!({ "reason": "cannot come" }),
+    )
+    .await;
+    app.get(&customer(180), "/api/v1/nowhere").await;
+    let busy = app.metrics_text().await;
+    assert_eq!(promtool_lint(&busy), "", "a scrape after an order's life");
+}
