@@ -182,7 +182,9 @@ impl AppMetrics {
 
     /// A histogram with no observation yet (rendered with zero counts).
     fn register_histogram(&self, name: &'static str, pairs: &[(&'static str, &str)]) {
-        self.recorder
+        // Registering is what makes it appear; the handle itself is not needed.
+        let _registered = self
+            .recorder
             .register_histogram(&Key::from_parts(name, labels(pairs)), &METADATA);
     }
 
