@@ -349,3 +349,46 @@ pub async fn run_housekeeping(
         }
     }
 }
+
+/// How often the bulk-job runner looks for a job to work (a new one, or one whose runner died).
+pub const BULK_JOB_POLL: Duration = Duration::from_secs(2);
+
+/// A failure of one order as the API would answer it, for the job's report.
+pub fn describe_failure(error: &order_domain::use_cases::UseCaseError) -> (u16, &'static str) {
+    let (status, code) = crate::error::ApiError::UseCase(error.clone()).status_and_code();
+    (status.as_u16(), code)
+}
+
+/// Works the bulk cancellations (`POST /internal/v1/orders/bulk/cancel`) until `stop` turns
+/// true: every [`BULK_JOB_POLL`] it takes any job whose lease ran out and works it, in bounded
+/// steps; several replicas share the jobs through their leases.
+pub async fn run_bulk_jobs(service: OrderService, mut stop: watch::Receiver<bool>) {
+    tracing::info!(
+        poll_secs = BULK_JOB_POLL.as_secs(),
+        "bulk job runner started"
+    );
+    loop {
+        match service
+            .run_bulk_jobs(
+                order_domain::use_cases::BulkRunner::default(),
+                &describe_failure,
+            )
+            .instrument(tracing::info_span!("job", otel.name = "run_bulk_jobs"))
+            .await
+        {
+            Ok(0) => {}
+            Ok(tried) => tracing::info!(tried, "bulk cancellation step"),
+            Err(error) => {
+                tracing::warn!(error = %Chain(&error), "bulk jobs failed; resumed next pass")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(BULK_JOB_POLL) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("bulk job runner stopped");
+            return;
+        }
+    }
+}

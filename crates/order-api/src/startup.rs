@@ -120,6 +120,7 @@ fn spawn_jobs(
             config.analytics_window,
             stopped.clone(),
         )),
+        tokio::spawn(crate::jobs::run_bulk_jobs(service.clone(), stopped.clone())),
         tokio::spawn(crate::jobs::run_refund_retries(
             service.clone(),
             config.refund_retry_interval,
@@ -388,7 +389,8 @@ pub async fn build_service_with(
         unit_of_work: Arc::new(MeteredUnitOfWork::new(store_arc.clone(), metrics.clone())),
         inbox: store_arc.clone(),
         analytics: store_arc.clone(),
-        reconciliations: store_arc,
+        reconciliations: store_arc.clone(),
+        bulk_jobs: store_arc,
         locks: Arc::new(FailOpenLock::new(MeteredLock::new(
             (*redis).clone(),
             metrics.clone(),

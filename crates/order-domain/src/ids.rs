@@ -116,6 +116,10 @@ uuid_id!(
     ReconciliationRunId
 );
 uuid_id!(
+    /// A durable background job a service asked for (a bulk cancellation).
+    BulkJobId
+);
+uuid_id!(
     /// A domain event; also the AMQP `message-id` of its outbox message.
     DomainEventId
 );

@@ -74,6 +74,7 @@ pub mod adapters;
 pub mod analytics;
 pub mod audit;
 pub mod backoff;
+pub mod bulk_cancel;
 pub mod cart;
 pub mod cause;
 pub mod documents;

@@ -41,10 +41,11 @@ use time::OffsetDateTime;
 use crate::adapters::{ManualClock, SequentialIds};
 use crate::ids::OrderId;
 use crate::ports::{
-    Incidents, MockAnalyticsStore, MockAuditLog, MockCartRepository, MockDistributedLock,
-    MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository, MockOrderScans,
-    MockPaymentGateway, MockProductCatalog, MockPromotionRepository, MockReconciliations,
-    MockRefundRepository, MockShippingService, MockTicketService, MockUnitOfWork,
+    Incidents, MockAnalyticsStore, MockAuditLog, MockBulkJobs, MockCartRepository,
+    MockDistributedLock, MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository,
+    MockOrderScans, MockPaymentGateway, MockProductCatalog, MockPromotionRepository,
+    MockReconciliations, MockRefundRepository, MockShippingService, MockTicketService,
+    MockUnitOfWork,
 };
 use crate::use_cases::Ports;
 
@@ -68,6 +69,7 @@ pub struct MockPorts {
     pub events: MockEventCatalog,
     pub shipping: MockShippingService,
     pub reconciliations: MockReconciliations,
+    pub bulk_jobs: MockBulkJobs,
     /// Shared with the ports: move it during the test.
     pub clock: Arc<ManualClock>,
     pub ids: Arc<SequentialIds>,
@@ -102,6 +104,7 @@ impl MockPorts {
             events: MockEventCatalog::new(),
             shipping: MockShippingService::new(),
             reconciliations: MockReconciliations::new(),
+            bulk_jobs: MockBulkJobs::new(),
             clock: Arc::new(ManualClock::at(now)),
             ids: Arc::new(SequentialIds::default()),
             incidents: Arc::new(RecordedIncidents::default()),
@@ -131,6 +134,7 @@ impl MockPorts {
             ids: self.ids,
             incidents: self.incidents,
             reconciliations: Arc::new(self.reconciliations),
+            bulk_jobs: Arc::new(self.bulk_jobs),
         }
     }
 }

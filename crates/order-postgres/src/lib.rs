@@ -10,6 +10,7 @@
 //! order is still one statement per read or write (docs/persistence.md).
 
 mod analytics;
+mod bulk_jobs;
 mod carts;
 mod columns;
 mod orders;

@@ -473,15 +473,18 @@ impl OrderScans for PgStore {
         &self,
         tenant: TenantId,
         event: EventId,
+        after: Option<OrderId>,
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let ids = sqlx::query_scalar!(
             "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
                AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
-             ORDER BY created_at, id LIMIT $3",
+               AND ($3::uuid IS NULL OR id > $3)
+             ORDER BY id LIMIT $4",
             tenant.as_uuid(),
             event.as_uuid(),
+            after.map(|a| *a.as_uuid()),
             to_i64(limit),
         )
         .fetch_all(&mut *tx)

@@ -106,31 +106,77 @@ impl ExpiringListResponse {
     }
 }
 
-/// `POST /internal/v1/orders/bulk/cancel`: 200 when every order was cancelled, 207 when some
-/// were, 500 when none could be.
+/// A bulk cancellation job (`POST /internal/v1/orders/bulk/cancel`, `GET /internal/v1/jobs/{id}`):
+/// `RUNNING` with the figures so far, or `DONE` with seed 002's summary.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = BulkCancelResult)]
-pub struct BulkCancelResponse {
+#[schema(as = BulkCancelJob)]
+pub struct BulkJobResponse {
     #[schema(value_type = uuid::Uuid)]
-    pub(crate) event_id: EventId,
-    pub(crate) total: usize,
-    pub(crate) succeeded: usize,
-    pub(crate) failed: usize,
-    pub(crate) results: Vec<BulkCancelLine>,
+    id: order_domain::ids::BulkJobId,
+    /// `RUNNING` or `DONE`.
+    #[schema(example = "DONE")]
+    status: &'static str,
+    #[schema(value_type = uuid::Uuid)]
+    event_id: EventId,
+    results: BulkResults,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    finished_at: Option<OffsetDateTime>,
 }
 
-/// One order of a bulk cancellation.
+/// Seed 002's summary of a bulk cancellation.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct BulkCancelLine {
+pub struct BulkResults {
+    /// Orders tried.
+    total: u32,
+    /// Orders cancelled.
+    succeeded: u32,
+    /// Orders that could not be cancelled (they are as they were).
+    failed: u32,
+    /// The first 100 failures.
+    errors: Vec<BulkFailure>,
+}
+
+/// An order a bulk cancellation could not cancel.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkFailure {
     #[schema(value_type = uuid::Uuid)]
-    pub(crate) order_id: order_domain::ids::OrderId,
-    pub(crate) success: bool,
-    /// The order's status after a success; the HTTP status the failure would have had otherwise.
-    #[schema(value_type = Object)]
-    pub(crate) status: serde_json::Value,
-    /// The problem code of a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) code: Option<&'static str>,
+    order_id: order_domain::ids::OrderId,
+    /// The HTTP status the failure would have answered.
+    status: u16,
+    /// Its problem code.
+    code: String,
+}
+
+impl BulkJobResponse {
+    /// The API view of `job`.
+    pub fn new(job: &order_domain::bulk_cancel::BulkCancelJob) -> Self {
+        Self {
+            id: job.id,
+            status: job.status.as_str(),
+            event_id: job.event_id,
+            results: BulkResults {
+                total: job.total,
+                succeeded: job.succeeded,
+                failed: job.failed,
+                errors: job
+                    .errors
+                    .iter()
+                    .map(|f| BulkFailure {
+                        order_id: f.order_id,
+                        status: f.status,
+                        code: f.code.clone(),
+                    })
+                    .collect(),
+            },
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+        }
+    }
 }

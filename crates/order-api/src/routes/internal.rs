@@ -1,15 +1,17 @@
-//! `/internal/v1/orders…`: routes for other services, authenticated by service key.
+//! `/internal/v1/orders…` and `/internal/v1/jobs/{id}`: routes for other services,
+//! authenticated by service key.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
+use order_domain::bulk_cancel::BulkOutcome;
 use order_domain::ids::{OrderId, PaymentIntentId};
 use time::Duration;
 
 use super::AppState;
 use crate::caller::{AnyTenantService, Service};
 use crate::dto::{
-    BulkCancelBody, BulkCancelLine, BulkCancelResponse, ConfirmBody, ConfirmationResponse,
-    ExpireBody, ExpiringListResponse, ExpiringQuery, ExpiryResponse, reason,
+    BulkCancelBody, BulkJobResponse, ConfirmBody, ConfirmationResponse, ExpireBody,
+    ExpiringListResponse, ExpiringQuery, ExpiryResponse, reason,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, path_id};
@@ -32,7 +34,7 @@ use crate::guards::{Command, WhenStoreDown::*};
     ),
     security(("serviceKey" = [])),
 )]
-#[post("/{id}/confirm", wrap = "Command::service(FailOpen)")]
+#[post("/orders/{id}/confirm", wrap = "Command::service(FailOpen)")]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "confirm", use_case = "confirm"))]
 pub(super) async fn confirm(
     state: web::Data<AppState>,
@@ -65,7 +67,7 @@ pub(super) async fn confirm(
     ),
     security(("serviceKey" = [])),
 )]
-#[post("/{id}/expire", wrap = "Command::service(FailOpen)")]
+#[post("/orders/{id}/expire", wrap = "Command::service(FailOpen)")]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "expire_with", use_case = "expire_with"))]
 pub(super) async fn expire(
     state: web::Data<AppState>,
@@ -93,7 +95,7 @@ pub(super) async fn expire(
     ),
     security(("serviceKey" = [])),
 )]
-#[get("/expiring")]
+#[get("/orders/expiring")]
 #[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_expiring", use_case = "list_expiring"))]
 pub(super) async fn expiring(
     state: web::Data<AppState>,
@@ -113,64 +115,69 @@ pub(super) async fn expiring(
     )))
 }
 
-/// The event service: the organiser cancelled an event; cancel (and fully refund) its orders.
+/// The event service: the organiser cancelled an event; a durable job cancels (and fully
+/// refunds) its orders. Answers the job at once; sending the request again answers the same job.
 #[utoipa::path(
     tag = "internal",
     params(("X-Tenant-Id" = uuid::Uuid, Header, description = "The event's tenant")),
     request_body = BulkCancelBody,
     responses(
-        (status = 200, description = "Every order cancelled", body = BulkCancelResponse),
-        (status = 207, description = "Some orders cancelled", body = BulkCancelResponse),
-        (status = 500, description = "No order could be cancelled", body = BulkCancelResponse),
+        (status = 202, description = "The job (Location: /internal/v1/jobs/{id})", body = BulkJobResponse,
+            headers(("Location" = String, description = "where the job reports"))),
         (status = 403, description = "service_forbidden: the key's SERVICE_KEY_SCOPES or SERVICE_KEY_TENANTS do not include this route or tenant"),
         (status = 422, description = "validation_failed"),
     ),
     security(("serviceKey" = [])),
 )]
-#[post("/bulk/cancel", wrap = "Command::service(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "bulk_cancel_event", use_case = "bulk_cancel_event"))]
+#[post("/orders/bulk/cancel", wrap = "Command::service(FailOpen)")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_bulk_cancel", use_case = "request_bulk_cancel"))]
 pub(super) async fn bulk_cancel(
     state: web::Data<AppState>,
     Service(ctx): Service,
     Json(body): Json<BulkCancelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let why = reason(body.reason.as_deref(), "event cancelled by the organiser");
-    let results = state
+    let job = state
         .service
-        .bulk_cancel_event(&ctx, body.event_id, &why)
+        .request_bulk_cancel(&ctx, body.event_id, &why)
         .await?;
-    let succeeded = results.iter().filter(|r| r.outcome.is_ok()).count();
-    let failed = results.len() - succeeded;
-    let status = match (succeeded, failed) {
-        (_, 0) => StatusCode::OK,
-        (0, _) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::MULTI_STATUS,
+    Ok(HttpResponse::Accepted()
+        .insert_header(("location", format!("/internal/v1/jobs/{}", job.id)))
+        .json(BulkJobResponse::new(&job)))
+}
+
+/// A job this service asked for: 202 while it runs; when done, seed 002's status — 200 when
+/// every order was cancelled (or there was none), 207 when some were, 500 when none could be.
+#[utoipa::path(
+    tag = "internal",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+        ("X-Tenant-Id" = uuid::Uuid, Header, description = "The job's tenant"),
+    ),
+    responses(
+        (status = 200, description = "Done: every order cancelled", body = BulkJobResponse),
+        (status = 202, description = "Still running, with the figures so far", body = BulkJobResponse),
+        (status = 207, description = "Done: some orders cancelled", body = BulkJobResponse),
+        (status = 403, description = "service_forbidden: the key's SERVICE_KEY_SCOPES or SERVICE_KEY_TENANTS do not include this route or tenant"),
+        (status = 404, description = "not_found (another tenant's or service's job)"),
+        (status = 500, description = "Done: no order could be cancelled", body = BulkJobResponse),
+    ),
+    security(("serviceKey" = [])),
+)]
+#[get("/jobs/{id}")]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "bulk_job", use_case = "bulk_job"))]
+pub(super) async fn job_report(
+    state: web::Data<AppState>,
+    Service(ctx): Service,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: order_domain::ids::BulkJobId = path_id(&path, "job")?;
+    let job = state.service.bulk_job(&ctx, id).await?;
+    let status = match job.outcome() {
+        None => StatusCode::ACCEPTED,
+        Some(BulkOutcome::All) => StatusCode::OK,
+        Some(BulkOutcome::Partial) => StatusCode::MULTI_STATUS,
+        Some(BulkOutcome::None) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let lines = results
-        .iter()
-        .map(|r| match &r.outcome {
-            Ok(status) => BulkCancelLine {
-                order_id: r.order_id,
-                success: true,
-                status: serde_json::to_value(status).unwrap_or_default(),
-                code: None,
-            },
-            Err(error) => {
-                let (status, code) = ApiError::UseCase(error.clone()).status_and_code();
-                BulkCancelLine {
-                    order_id: r.order_id,
-                    success: false,
-                    status: status.as_u16().into(),
-                    code: Some(code),
-                }
-            }
-        })
-        .collect();
-    Ok(HttpResponse::build(status).json(BulkCancelResponse {
-        event_id: body.event_id,
-        total: results.len(),
-        succeeded,
-        failed,
-        results: lines,
-    }))
+    Ok(HttpResponse::build(status).json(BulkJobResponse::new(&job)))
 }

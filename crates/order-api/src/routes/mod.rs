@@ -132,11 +132,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(webhooks::replay),
     )
     .service(
-        scope("/internal/v1/orders")
+        scope("/internal/v1")
             .service(internal::expiring)
             .service(internal::bulk_cancel)
             .service(internal::confirm)
-            .service(internal::expire),
+            .service(internal::expire)
+            .service(internal::job_report),
     )
     .service(health::liveness)
     .service(health::readiness)

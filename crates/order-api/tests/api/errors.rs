@@ -557,6 +557,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/internal/v1/orders/{id}/expire"),
     ("get", "/internal/v1/orders/expiring"),
     ("post", "/internal/v1/orders/bulk/cancel"),
+    ("get", "/internal/v1/jobs/{id}"),
     ("get", "/health/liveness"),
     ("get", "/health/readiness"),
     ("get", "/metrics"),

@@ -332,17 +332,13 @@ async fn internal_routes_expire_list_and_bulk_cancel() {
     assert_eq!(expiring["orders"].as_array().map(Vec::len), Some(1));
     assert_eq!(expiring["orders"][0]["id"], unpaid["id"]);
 
-    let bulk = app
-        .internal(
-            "/internal/v1/orders/bulk/cancel",
-            Some(tenant_a()),
-            &json!({ "eventId": EVENT, "reason": "storm" }),
-        )
-        .await;
-    assert_eq!(bulk.status(), 200);
-    let bulk: Value = bulk.json().await.expect("json");
+    let (status, bulk) = bulk_cancel(&app).await;
+    assert_eq!(status, 200, "{bulk}");
     assert_eq!(
-        (bulk["total"].as_u64(), bulk["succeeded"].as_u64()),
+        (
+            bulk["results"]["total"].as_u64(),
+            bulk["results"]["succeeded"].as_u64()
+        ),
         (Some(2), Some(2))
     );
     let refunded: Value = app
@@ -434,21 +430,63 @@ async fn the_audit_believes_x_forwarded_for_only_from_a_trusted_proxy() {
     );
 }
 
+impl TestApp {
+    /// Asks for the bulk cancellation of [`EVENT`]; answers the job's id (asserting 202).
+    pub(crate) async fn request_bulk_cancel(&self) -> String {
+        let answer = self
+            .internal(
+                "/internal/v1/orders/bulk/cancel",
+                Some(tenant_a()),
+                &json!({ "eventId": EVENT, "reason": "storm" }),
+            )
+            .await;
+        assert_eq!(answer.status(), 202);
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("location");
+        let job: Value = answer.json().await.expect("json");
+        let id = job["id"].as_str().expect("id").to_owned();
+        assert_eq!(location, format!("/internal/v1/jobs/{id}"));
+        id
+    }
+
+    /// Runs the bulk jobs as the background runner does, with `runner`; answers the orders tried.
+    pub(crate) async fn run_bulk_jobs(&self, runner: order_domain::use_cases::BulkRunner) -> u32 {
+        self.service
+            .run_bulk_jobs(runner, &order_api::jobs::describe_failure)
+            .await
+            .expect("the runner works")
+    }
+
+    /// The job's report: its status and body.
+    pub(crate) async fn bulk_job(&self, id: &str) -> (u16, Value) {
+        let answer = self
+            .client
+            .get(self.url(&format!("/internal/v1/jobs/{id}")))
+            .header("authorization", format!("Service-Key {SERVICE_KEY}"))
+            .header("x-tenant-id", tenant_a().to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = answer.status().as_u16();
+        (status, answer.json().await.expect("json"))
+    }
+}
+
+/// Asks for the bulk cancellation of [`EVENT`], runs the job to its end and answers its report.
 async fn bulk_cancel(app: &TestApp) -> (u16, Value) {
-    let answer = app
-        .internal(
-            "/internal/v1/orders/bulk/cancel",
-            Some(tenant_a()),
-            &json!({ "eventId": EVENT, "reason": "storm" }),
-        )
+    let id = app.request_bulk_cancel().await;
+    app.run_bulk_jobs(order_domain::use_cases::BulkRunner::default())
         .await;
-    let status = answer.status().as_u16();
-    (status, answer.json().await.expect("json"))
+    app.bulk_job(&id).await
 }
 
 #[tokio::test]
 /// (200, every order cancelled, is `internal_routes_expire_list_and_bulk_cancel`.)
-async fn bulk_cancel_answers_207_when_some_orders_fail_and_500_when_none_can_be_cancelled() {
+async fn a_bulk_job_reports_207_when_some_orders_fail_and_runs_once_however_often_it_is_asked() {
     let app = spawn_app().await;
     let paid = app.new_order(1, 1).await;
     app.pay(&paid).await;
@@ -459,45 +497,128 @@ async fn bulk_cancel_answers_207_when_some_orders_fail_and_500_when_none_can_be_
     app.set_faults(json!({"events": {"errorPercent": 100}}))
         .await;
 
-    let (status, partial) = bulk_cancel(&app).await;
+    let id = app.request_bulk_cancel().await;
+    let (status, running) = app.bulk_job(&id).await;
+    assert_eq!(status, 202, "running until a runner works it: {running}");
+    assert_eq!(running["status"], "RUNNING");
+    app.run_bulk_jobs(order_domain::use_cases::BulkRunner::default())
+        .await;
+    let (status, partial) = app.bulk_job(&id).await;
     assert_eq!(status, 207, "{partial}");
+    let results = &partial["results"];
     assert_eq!(
-        (&partial["total"], &partial["succeeded"], &partial["failed"]),
+        (&results["total"], &results["succeeded"], &results["failed"]),
         (&json!(2), &json!(1), &json!(1))
     );
-    let result_of = |report: &Value, order: &Value| {
-        report["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .find(|r| r["orderId"] == order["id"])
-            .cloned()
-            .expect("the order is reported")
+    assert_eq!(results["errors"][0]["orderId"], paid["id"]);
+    assert_eq!(results["errors"][0]["status"], 503);
+    let status_of = |order: &Value| {
+        let path = format!("/api/v1/orders/{}", order["id"].as_str().expect("id"));
+        let app = &app;
+        async move {
+            let stored: Value = app.get(&admin(), &path).await.json().await.expect("json");
+            stored["status"].clone()
+        }
     };
-    let unpaid_result = result_of(&partial, &unpaid);
-    assert_eq!(unpaid_result["success"], true);
-    assert_eq!(unpaid_result["status"], "CANCELLED");
-    let paid_result = result_of(&partial, &paid);
-    assert_eq!(paid_result["success"], false);
-    assert_eq!(paid_result["status"], 503);
+    assert_eq!(status_of(&unpaid).await, "CANCELLED");
+    assert_eq!(
+        status_of(&paid).await,
+        "CONFIRMED",
+        "a failed cancel leaves nothing half-done"
+    );
 
-    // Only the paid order is left active, and it still cannot be cancelled.
-    let (status, none) = bulk_cancel(&app).await;
+    // Asked again: the same job, nothing tried again.
+    assert_eq!(app.request_bulk_cancel().await, id);
+    assert_eq!(
+        app.run_bulk_jobs(order_domain::use_cases::BulkRunner::default())
+            .await,
+        0
+    );
+    assert_eq!(app.bulk_job(&id).await.1["results"], partial["results"]);
+}
+
+#[tokio::test]
+async fn a_bulk_job_pages_past_failures_and_reports_500_when_nothing_could_be_cancelled() {
+    let app = spawn_app().await;
+    let mut paid = Vec::new();
+    for n in 0..5 {
+        paid.push(app.confirmed_order(20 + n, 1).await);
+    }
+    app.set_faults(json!({"events": {"errorPercent": 100}}))
+        .await;
+    let id = app.request_bulk_cancel().await;
+    // Pages of two: the failures at the head of each page never hide the orders after them.
+    let runner = order_domain::use_cases::BulkRunner {
+        page: 2,
+        ..order_domain::use_cases::BulkRunner::default()
+    };
+    assert_eq!(app.run_bulk_jobs(runner).await, 5);
+    let (status, none) = app.bulk_job(&id).await;
     assert_eq!(status, 500, "{none}");
     assert_eq!(
-        (&none["total"], &none["succeeded"], &none["failed"]),
-        (&json!(1), &json!(0), &json!(1))
+        (
+            &none["results"]["total"],
+            &none["results"]["succeeded"],
+            &none["results"]["failed"]
+        ),
+        (&json!(5), &json!(0), &json!(5))
     );
-    let id = paid["id"].as_str().expect("id");
-    let stored: Value = app
-        .get(&customer(1), &format!("/api/v1/orders/{id}"))
+}
+
+#[tokio::test]
+async fn a_bulk_job_whose_runner_died_is_resumed_and_counts_the_order_it_was_cancelling() {
+    use order_domain::ports::BulkJobs;
+
+    let app = spawn_app().await;
+    let orders: Vec<Value> =
+        futures_util::future::join_all((0..3).map(|n| app.new_order(30 + n, 1))).await;
+    let id = app.request_bulk_cancel().await;
+
+    // A runner leases the job, starts cancelling the first order in id order and dies after
+    // the order's cancellation committed but before it saved the outcome.
+    let now = time::OffsetDateTime::now_utc();
+    let leased = app
+        .store
+        .lease(now, now + time::Duration::hours(1))
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect("lease")
+        .expect("the job is due");
     assert_eq!(
-        stored["status"], "CONFIRMED",
-        "a failed cancel leaves nothing half-done"
+        app.run_bulk_jobs(order_domain::use_cases::BulkRunner::default())
+            .await,
+        0,
+        "leased to the other runner"
+    );
+    let mut ids: Vec<&str> = orders
+        .iter()
+        .map(|o| o["id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    let first = order_domain::ids::OrderId::from_uuid(ids[0].parse().expect("uuid"));
+    let mut job = leased.job.clone();
+    job.trying(first, now);
+    assert!(app.store.save(&job, leased.token, now).await.expect("save"));
+    let cancelled = app
+        .post(
+            &admin(),
+            &format!("/api/v1/orders/{}/cancel", ids[0]),
+            &json!({ "reason": "storm" }),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+
+    // Its lease has run out: the next runner resumes where it was.
+    assert_eq!(
+        app.run_bulk_jobs(order_domain::use_cases::BulkRunner::default())
+            .await,
+        2
+    );
+    let (status, done) = app.bulk_job(&id).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (&done["results"]["total"], &done["results"]["succeeded"]),
+        (&json!(3), &json!(3)),
+        "the order in hand counts once"
     );
 }
 

@@ -270,6 +270,7 @@ impl OrderScans for NotWired {
         &self,
         _tenant: TenantId,
         _event: EventId,
+        _after: Option<OrderId>,
         _limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError> {
         Err(storage("OrderScans"))
@@ -525,6 +526,41 @@ impl Reconciliations for NotWired {
         _id: ReconciliationRunId,
     ) -> Result<Option<crate::reconciliation::ReconciliationRun>, RepositoryError> {
         Err(storage("Reconciliations"))
+    }
+}
+
+#[async_trait]
+impl BulkJobs for NotWired {
+    async fn start(
+        &self,
+        _job: &crate::bulk_cancel::BulkCancelJob,
+    ) -> Result<crate::bulk_cancel::BulkCancelJob, RepositoryError> {
+        Err(storage("BulkJobs"))
+    }
+
+    async fn job(
+        &self,
+        _tenant: TenantId,
+        _id: BulkJobId,
+    ) -> Result<Option<crate::bulk_cancel::BulkCancelJob>, RepositoryError> {
+        Err(storage("BulkJobs"))
+    }
+
+    async fn lease(
+        &self,
+        _now: OffsetDateTime,
+        _until: OffsetDateTime,
+    ) -> Result<Option<LeasedJob>, RepositoryError> {
+        Err(storage("BulkJobs"))
+    }
+
+    async fn save(
+        &self,
+        _job: &crate::bulk_cancel::BulkCancelJob,
+        _token: uuid::Uuid,
+        _until: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
+        Err(storage("BulkJobs"))
     }
 }
 

@@ -20,8 +20,10 @@
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
 //! | `reconciliations` | [`Reconciliations`]: runs against the payment service and their differences |
+//! | `bulk_jobs` | [`BulkJobs`]: durable bulk cancellations and their leases |
 
 mod audit_log;
+mod bulk_jobs;
 mod clock;
 mod guards;
 mod incidents;
@@ -33,6 +35,7 @@ mod upstream;
 mod webhooks;
 
 pub use self::audit_log::*;
+pub use self::bulk_jobs::*;
 pub use self::clock::*;
 pub use self::guards::*;
 pub use self::incidents::*;

@@ -60,7 +60,7 @@ pub trait OrderScans: Send + Sync {
     ) -> Result<Vec<ExpiringOrder>, RepositoryError>;
 
     /// Ids of the tenant's orders for `event` that are not yet in a final state (PENDING,
-    /// RESERVED, CONFIRMED), at most `limit`.
+    /// RESERVED, CONFIRMED), in id order after `after` (a keyset), at most `limit`.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when storage fails.
@@ -68,6 +68,7 @@ pub trait OrderScans: Send + Sync {
         &self,
         tenant: TenantId,
         event: EventId,
+        after: Option<OrderId>,
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError>;
 

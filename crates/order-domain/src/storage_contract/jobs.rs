@@ -140,13 +140,29 @@ pub async fn scans_find_due_orders_an_events_active_orders_and_due_refunds(store
     assert!(store.expiring(NOW, 100).await.expect("expiring").is_empty());
 
     let active = store
-        .active_for_event(tenant_a(), event(9), 100)
+        .active_for_event(tenant_a(), event(9), None, 100)
         .await
         .expect("active");
+    let mut by_id = vec![early.id(), paid.id()];
+    by_id.sort();
     assert_eq!(
-        active,
-        [early.id(), paid.id()],
-        "PENDING, RESERVED and CONFIRMED, oldest first"
+        active, by_id,
+        "PENDING, RESERVED and CONFIRMED, in id order"
+    );
+    // A keyset: after the first, the second; after the last, nothing.
+    assert_eq!(
+        store
+            .active_for_event(tenant_a(), event(9), Some(by_id[0]), 100)
+            .await
+            .expect("active"),
+        [by_id[1]]
+    );
+    assert!(
+        store
+            .active_for_event(tenant_a(), event(9), Some(by_id[1]), 100)
+            .await
+            .expect("active")
+            .is_empty()
     );
 
     let failed = failed_refund(store, paid, 94_000).await;

@@ -135,7 +135,7 @@ pub async fn another_tenant_sees_none_of_the_orders_or_keys_and_changes_none(sto
     );
     assert!(
         store
-            .active_for_event(b, event(9), 10)
+            .active_for_event(b, event(9), None, 10)
             .await
             .expect("active")
             .is_empty()

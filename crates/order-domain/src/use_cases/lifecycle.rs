@@ -4,7 +4,7 @@ use time::Duration;
 
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
-use crate::ids::{EventId, OrderId, PaymentIntentId, RefundId, TicketId};
+use crate::ids::{OrderId, PaymentIntentId, RefundId, TicketId};
 use crate::order::{InvalidTransition, Order, OrderKind, OrderStatus, check_transition};
 use crate::policy::RefundReason;
 use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine, UpstreamError};
@@ -19,15 +19,6 @@ pub struct CancelOutcome {
     pub order: Order,
     /// The refund started for a paid order.
     pub refund_id: Option<RefundId>,
-}
-
-/// One order's result in a bulk cancellation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BulkCancelResult {
-    /// The order.
-    pub order_id: OrderId,
-    /// Its new status, or why it could not be cancelled.
-    pub outcome: Result<OrderStatus, UseCaseError>,
 }
 
 impl OrderService {
@@ -417,52 +408,6 @@ impl OrderService {
             .scans
             .expiring(self.now() + within, limit)
             .await?)
-    }
-
-    /// `POST /internal/v1/orders/bulk/cancel`: the organiser cancelled the event; every active
-    /// order is cancelled and paid ones are refunded in full. One result per order.
-    ///
-    /// # Ports
-    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `scans`, `tickets`,
-    /// `unit_of_work`.
-    ///
-    /// # Errors
-    /// Storage errors while listing; per-order failures are in the results.
-    pub async fn bulk_cancel_event(
-        &self,
-        ctx: &RequestContext,
-        event: EventId,
-        reason: &str,
-    ) -> Result<Vec<BulkCancelResult>, UseCaseError> {
-        if !ctx.actor.is_privileged() {
-            return Err(UseCaseError::Forbidden);
-        }
-        const BATCH: u32 = 100;
-        let mut results: Vec<BulkCancelResult> = Vec::new();
-        // Orders that failed stay active; remembering every attempted id ends the loop.
-        let mut attempted = std::collections::BTreeSet::new();
-        loop {
-            let ids = self
-                .ports
-                .scans
-                .active_for_event(ctx.tenant_id, event, BATCH)
-                .await?;
-            let fresh: Vec<OrderId> = ids.into_iter().filter(|id| attempted.insert(*id)).collect();
-            if fresh.is_empty() {
-                break;
-            }
-            for order_id in fresh {
-                let outcome = match self.load_visible(ctx, order_id).await {
-                    Ok(order) => self
-                        .cancel_loaded(ctx, order, reason, Some(RefundReason::EventCancelled), None)
-                        .await
-                        .map(|done| done.order.status()),
-                    Err(error) => Err(error),
-                };
-                results.push(BulkCancelResult { order_id, outcome });
-            }
-        }
-        Ok(results)
     }
 
     pub(super) async fn event_start(

@@ -17,6 +17,7 @@
 //! stay true.
 
 mod analytics;
+mod bulk_cancel;
 mod carts;
 mod create;
 mod create_goods;
@@ -41,12 +42,13 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use self::bulk_cancel::{BulkRunner, DescribeFailure};
 pub use self::carts::{CART_TTL, CartAddition, CartLineView, CartPreview, CartScope, CartView};
 pub use self::create::{CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest};
 pub use self::create_goods::CreateGoodsOrder;
 pub use self::error::UseCaseError;
 pub use self::fulfillment::ManualShipment;
-pub use self::lifecycle::{BulkCancelResult, CancelOutcome};
+pub use self::lifecycle::CancelOutcome;
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
 pub use self::queries::OrderLedger;
@@ -63,8 +65,8 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    AnalyticsStore, AuditLog, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
-    IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
+    AnalyticsStore, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock, EventCatalog,
+    IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
     OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
     PromotionRepository, QuotaClaim, Reconciliations, RefundRepository, ShippingService,
     TicketService, UnitOfWork,
@@ -99,6 +101,8 @@ pub struct Ports {
     pub incidents: Arc<dyn Incidents>,
     /// Reconciliation runs and their differences.
     pub reconciliations: Arc<dyn Reconciliations>,
+    /// Durable bulk cancellations.
+    pub bulk_jobs: Arc<dyn BulkJobs>,
 }
 
 impl std::fmt::Debug for Ports {

@@ -73,8 +73,8 @@ use std::sync::Arc;
 use super::Ports;
 use crate::adapters::NotWired;
 use crate::ports::{
-    AnalyticsStore, AuditLog, CartRepository, Clock, DistributedLock, EventCatalog, IdGenerator,
-    Inbox, Incidents, InventoryService, OrderRepository, OrderScans, PaymentGateway,
+    AnalyticsStore, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock, EventCatalog,
+    IdGenerator, Inbox, Incidents, InventoryService, OrderRepository, OrderScans, PaymentGateway,
     ProductCatalog, PromotionRepository, Reconciliations, RefundRepository, ShippingService,
     TicketService, UnitOfWork,
 };
@@ -104,7 +104,8 @@ impl Ports {
             clock,
             ids,
             incidents: none.clone(),
-            reconciliations: none,
+            reconciliations: none.clone(),
+            bulk_jobs: none,
         })
     }
 }
@@ -147,6 +148,7 @@ wiring!(
     shipping: ShippingService,
     incidents: Incidents,
     reconciliations: Reconciliations,
+    bulk_jobs: BulkJobs,
 );
 
 impl PortsBuilder {

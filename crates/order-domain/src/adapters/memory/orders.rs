@@ -229,6 +229,7 @@ impl OrderScans for MemoryStore {
         &self,
         tenant: TenantId,
         event: EventId,
+        after: Option<OrderId>,
         limit: u32,
     ) -> Result<Vec<OrderId>, RepositoryError> {
         let state = self.state();
@@ -239,9 +240,10 @@ impl OrderScans for MemoryStore {
                 order.tenant_id() == tenant
                     && order.event_id() == Some(event)
                     && order.status().is_active()
+                    && after.is_none_or(|after| order.id() > after)
             })
             .collect();
-        active.sort_by_key(|order| (order.created_at(), order.id()));
+        active.sort_by_key(|order| order.id());
         Ok(active
             .into_iter()
             .take(to_usize(limit))

@@ -405,7 +405,12 @@ async fn listing_expiring_orders_looks_ahead_by_the_given_minutes() {
 }
 
 #[tokio::test]
-async fn bulk_cancel_refunds_paid_orders_in_full_and_reports_each_order() {
+async fn a_bulk_job_refunds_paid_orders_in_full_counts_each_order_and_passes_failures() {
+    use crate::bulk_cancel::{BulkCancelJob, BulkJobStatus};
+    use crate::ids::BulkJobId;
+    use crate::ports::LeasedJob;
+    use crate::use_cases::BulkRunner;
+
     let paid = stored(OrderKind::Ticket, OrderStatus::Confirmed);
     let total = paid.total().minor();
     let mut unpaid = crate::order::tests::pending(OrderKind::Ticket);
@@ -419,37 +424,70 @@ async fn bulk_cancel_refunds_paid_orders_in_full_and_reports_each_order() {
     h.orders
         .expect_find()
         .returning(move |_, id| Ok([&a, &b].into_iter().find(|o| o.id() == id).cloned()));
-    let calls = std::sync::atomic::AtomicU32::new(0);
     let ids = vec![paid.id(), unpaid.id(), missing];
-    h.scans.expect_active_for_event().returning(move |_, _, _| {
-        // First call: all three; afterwards only the one that failed is still "active".
-        if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
-            Ok(ids.clone())
-        } else {
-            Ok(vec![missing])
-        }
-    });
+    let last = *ids.iter().max().expect("ids");
+    h.scans
+        .expect_active_for_event()
+        .returning(move |_, _, after, _| {
+            // A keyset: after the last order tried, nothing is left.
+            Ok(if after == Some(last) {
+                Vec::new()
+            } else {
+                ids.clone()
+            })
+        });
     h.payments
         .expect_refund()
         .withf(move |_, _, amount| amount.minor() == total)
         .times(1)
         .returning(|_, _, _| Ok("re_full".into()));
     h.payments.expect_cancel_intent().returning(|_| Ok(()));
-    let (service, _) = h.committing().build();
-    let results = service
-        .bulk_cancel_event(&service_caller(), event_id(), "event cancelled")
-        .await
-        .expect("bulk");
-    assert_eq!(results.len(), 3);
-    assert_eq!(results[0].outcome, Ok(OrderStatus::Cancelled));
-    assert_eq!(results[1].outcome, Ok(OrderStatus::Cancelled));
-    assert_eq!(
-        results[2].outcome,
-        Err(UseCaseError::NotFound { what: "order" })
+    let job = BulkCancelJob::new(
+        BulkJobId::from_uuid(uuid(40)),
+        paid.tenant_id(),
+        event_id(),
+        "event cancelled",
+        "events",
+        T0,
     );
+    let leases = std::sync::atomic::AtomicU32::new(0);
+    h.bulk_jobs.expect_lease().returning(move |_, _| {
+        Ok(
+            (leases.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0).then(|| LeasedJob {
+                job: job.clone(),
+                token: uuid(41),
+            }),
+        )
+    });
+    let saved = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = saved.clone();
+    h.bulk_jobs.expect_save().returning(move |job, _, _| {
+        kept.lock().expect("lock").push(job.clone());
+        Ok(true)
+    });
+    let (service, _) = h.committing().build();
+    let tried = service
+        .run_bulk_jobs(BulkRunner::default(), &|_| (404, "not_found"))
+        .await
+        .expect("run");
+    assert_eq!(tried, 3);
+    let saved = saved.lock().expect("lock");
+    let done = saved.last().expect("saved");
+    assert_eq!(done.status, BulkJobStatus::Done);
+    assert_eq!((done.total, done.succeeded, done.failed), (3, 2, 1));
+    assert_eq!(done.errors[0].order_id, missing);
+    assert_eq!(done.errors[0].code, "not_found");
+    // Saved before and after every order, and once when done.
+    assert_eq!(saved.len(), 7);
+    assert_eq!(saved[0].current, Some(paid.id()));
+}
+
+#[tokio::test]
+async fn only_a_service_asks_for_a_bulk_cancellation() {
+    let (service, _) = Harness::new().build();
     assert_eq!(
         service
-            .bulk_cancel_event(&customer(), event_id(), "x")
+            .request_bulk_cancel(&customer(), event_id(), "x")
             .await
             .map(|_| ()),
         Err(UseCaseError::Forbidden)
