@@ -6,9 +6,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 run:
     deploy/local/run.sh
 
-# Run every check CI runs: services up, formatting, lints, all tests (unit, property, doc,
-# integration against the real servers), the fuzz run, docs, domain purity.
-test: services-up fmt-check lint sqlx-check webhooks-venv
+# Run every check CI runs: services up, formatting, lints, the supply chain, all tests (unit,
+# property, doc, integration against the real servers), the fuzz run, docs, domain purity.
+test: services-up fmt-check lint supply-chain sqlx-check webhooks-venv
     @echo "==> cargo test --workspace (unit, property, integration and doc tests)"
     cargo test --workspace --all-targets
     cargo test --workspace --doc
@@ -55,6 +55,18 @@ services-up:
     deploy/local/services.sh up
 
 # Fail when the compile-time query data in .sqlx/ no longer matches the queries and migrations.
+# Licenses, duplicate versions and sources of every dependency (deny.toml says why each
+# exception stays); offline, without the advisory database. Installs cargo-deny when missing.
+supply-chain:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v cargo-deny >/dev/null 2>&1; then
+        echo "==> installing cargo-deny 0.20.2 (cargo install --locked, about 6 minutes)"
+        cargo install cargo-deny --version 0.20.2 --locked
+    fi
+    echo "==> cargo deny check bans licenses sources"
+    cargo deny --offline check bans licenses sources
+
 sqlx-check: services-up
     deploy/local/sqlx.sh check
 
