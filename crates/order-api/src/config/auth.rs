@@ -242,7 +242,7 @@ fn service_key(entry: &str) -> Result<ServiceKey, ConfigError> {
     })
 }
 
-/// `name=a,b;name=c` of `variable`, each value parsed by `parse`, for services of `keys` only.
+/// `name=a,b;name=c` of `variable`, each value parsed by `parse`, for the services of `keys`.
 fn per_service<T: Ord>(
     variable: &str,
     text: Option<&str>,
@@ -262,11 +262,11 @@ fn per_service<T: Ord>(
             )
         })?;
         let name = name.trim();
+        // A deployment may list the scopes of every service it knows and give keys to some:
+        // an entry without a key opens nothing (and a misspelt one leaves its key without
+        // scopes, which stops the start).
         if !keys.iter().any(|k| k.name == name) {
-            return Err(ConfigError::new(
-                variable,
-                format!("names {name:?}, which SERVICE_API_KEYS does not"),
-            ));
+            continue;
         }
         let values = values
             .split(',')
