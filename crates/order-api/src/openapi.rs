@@ -354,6 +354,30 @@ mod tests {
         );
     }
 
+    /// Generated clients name their functions after operationIds: each must be unique (OpenAPI
+    /// requires it; a duplicate made a TypeScript client type `POST /orders` as a webhook) and
+    /// say what it does.
+    #[test]
+    fn every_operation_has_its_own_camel_case_operation_id() {
+        let doc = document();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(
+                    id.len() > 4
+                        && id.starts_with(|c: char| c.is_ascii_lowercase())
+                        && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                    "{method} {path}: operationId {id:?} is not a camelCase name"
+                );
+                if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                    panic!("{id} names both {other} and {method} {path}");
+                }
+            }
+        }
+        assert!(seen.len() >= 55, "{} operations", seen.len());
+    }
+
     #[test]
     fn every_error_answer_is_a_problem_and_commands_take_an_idempotency_key() {
         let doc = document();

@@ -15,6 +15,7 @@ use crate::guards::{Command, WhenStoreDown::*};
 
 /// Admins: the tenant's refunds in one status (PENDING by default: the review queue).
 #[utoipa::path(
+    operation_id = "listRefunds",
     tag = "admin",
     params(RefundQuery),
     responses(
@@ -43,6 +44,7 @@ pub(super) async fn list_refunds(
 
 /// Admins: approve a PENDING refund; it is paid out at once.
 #[utoipa::path(
+    operation_id = "approveRefund",
     tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "The refund")),
     responses(
@@ -68,6 +70,7 @@ pub(super) async fn approve(
 /// Admins: pay a FAILED refund out again. Its id is the payment's idempotency key, so it is
 /// never paid twice; the attempt is audited like every other.
 #[utoipa::path(
+    operation_id = "retryRefund",
     tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "The refund")),
     responses(
@@ -92,6 +95,7 @@ pub(super) async fn retry(
 
 /// Admins: reject a PENDING refund, with a reason.
 #[utoipa::path(
+    operation_id = "rejectRefund",
     tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "The refund")),
     request_body = RejectBody,
@@ -134,6 +138,7 @@ fn decision(
 /// by currency, cancellation and refund rates (computed every
 /// `METRICS_AGGREGATION_INTERVAL_MINUTES`, or now when none exist yet).
 #[utoipa::path(
+    operation_id = "getAnalytics",
     tag = "admin",
     responses(
         (status = 200, description = "The figures", body = AnalyticsResponse),
@@ -156,6 +161,7 @@ pub(super) async fn analytics(
 
 /// Admins: the tenant's promo codes.
 #[utoipa::path(
+    operation_id = "listPromoCodes",
     tag = "admin",
     responses(
         (status = 200, description = "By code", body = PromoCodeListResponse),
@@ -177,6 +183,7 @@ pub(super) async fn list_promo_codes(
 
 /// Admins: create a promo code (percent or fixed, a window, usage limits).
 #[utoipa::path(
+    operation_id = "createPromoCode",
     tag = "admin",
     request_body = PromoCodeBody,
     responses(
@@ -201,6 +208,7 @@ pub(super) async fn create_promo_code(
 
 /// Admins: retire a promo code now (its redemptions stay on record).
 #[utoipa::path(
+    operation_id = "retirePromoCode",
     tag = "admin",
     params(("code" = String, Path, description = "The code")),
     responses(

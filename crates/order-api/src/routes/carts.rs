@@ -32,6 +32,7 @@ fn quantity(value: i64) -> u32 {
 /// The shopper's cart: lines with availability, and the totals preview for the destination and
 /// shipping method of the query.
 #[utoipa::path(
+    operation_id = "getCart",
     tag = "cart",
     params(
         CartQuery,
@@ -64,6 +65,7 @@ pub(super) async fn show(
 
 /// Empty the shopper's cart.
 #[utoipa::path(
+    operation_id = "clearCart",
     tag = "cart",
     params(
         SessionHeaders,
@@ -90,6 +92,7 @@ pub(super) async fn clear(
 
 /// Add units of a product (same product + attributes add up) at the product service's price.
 #[utoipa::path(
+    operation_id = "addCartItem",
     tag = "cart",
     params(
         CartQuery,
@@ -137,6 +140,7 @@ pub(super) async fn add(
 
 /// Change a line's quantity (0 removes it).
 #[utoipa::path(
+    operation_id = "changeCartItem",
     tag = "cart",
     params(
         ("id" = uuid::Uuid, Path, description = "The cart line"),
@@ -180,6 +184,7 @@ pub(super) async fn change(
 
 /// Remove a line.
 #[utoipa::path(
+    operation_id = "removeCartItem",
     tag = "cart",
     params(
         ("id" = uuid::Uuid, Path, description = "The cart line"),
@@ -217,6 +222,7 @@ pub(super) async fn remove(
 /// Buyers: move the anonymous session's cart into the buyer's (quantities add, limits hold) and
 /// delete it — after login.
 #[utoipa::path(
+    operation_id = "mergeCart",
     tag = "cart",
     params(CartQuery),
     request_body = MergeCartBody,

@@ -17,6 +17,7 @@ use crate::extract::{Json, JsonOrEmpty, Query, path_id};
 /// PROCESSING to ship, SHIPPED to deliver, RETURNED to take back — in the warehouse's view (the
 /// lines, the shipping address and method; not the billing address, metadata or payment).
 #[utoipa::path(
+    operation_id = "listFulfillmentQueue",
     tag = "fulfillment",
     params(QueueQuery),
     responses(
@@ -50,6 +51,7 @@ use crate::guards::{Command, WhenStoreDown::*};
 /// Warehouse: CONFIRMED → PROCESSING; the stock is allocated at a warehouse and the pick list
 /// answered (again on a PROCESSING order: the same list).
 #[utoipa::path(
+    operation_id = "startFulfillment",
     tag = "fulfillment",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
@@ -79,6 +81,7 @@ pub(super) async fn start(
 /// Warehouse: PROCESSING → SHIPPED, with the carrier's tracking number or, without one, a label
 /// from the shipping service.
 #[utoipa::path(
+    operation_id = "shipOrder",
     tag = "fulfillment",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body(content = Option<ShipBody>, description = "Optional"),
@@ -107,6 +110,7 @@ pub(super) async fn ship(
 
 /// Warehouse: SHIPPED → DELIVERED.
 #[utoipa::path(
+    operation_id = "deliverOrder",
     tag = "fulfillment",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
@@ -131,6 +135,7 @@ pub(super) async fn deliver(
 
 /// Warehouse: a processing error — PROCESSING → CANCELLED, refunded in full, the stock let go.
 #[utoipa::path(
+    operation_id = "failFulfillment",
     tag = "fulfillment",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body = RejectBody,
@@ -165,6 +170,7 @@ pub(super) async fn fail(
 /// Owners: return a SHIPPED or DELIVERED goods order within the return window — the lines
 /// `itemIds`, or the whole order.
 #[utoipa::path(
+    operation_id = "requestReturn",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body(content = Option<ReturnBody>, description = "Optional"),
@@ -195,6 +201,7 @@ pub(super) async fn request_return(
 /// Warehouse: the returned goods arrived — RETURNED → REFUNDED; everything but shipping is paid
 /// back.
 #[utoipa::path(
+    operation_id = "receiveReturn",
     tag = "fulfillment",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(

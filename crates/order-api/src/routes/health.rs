@@ -22,6 +22,7 @@ struct HealthBody {
 
 /// The process answers.
 #[utoipa::path(
+    operation_id = "getLiveness",
     tag = "operations",
     responses((status = 200, description = "Alive", body = HealthBody)),
     security(),
@@ -38,6 +39,7 @@ pub(super) async fn liveness() -> web::Json<HealthBody> {
 /// Redis (idempotency and rate limits), and RabbitMQ when the instance runs the relay and the
 /// consumers. The checks run at once; the answer names each.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthBody),
@@ -114,6 +116,7 @@ async fn timed(check: impl std::future::Future<Output = bool>) -> DependencyBody
 /// Each dependency with its status and latency, and each upstream's circuit breaker; for
 /// operators only (a service key or an admin's token). Always 200: the body says what is down.
 #[utoipa::path(
+    operation_id = "getDetailedHealth",
     tag = "operations",
     responses(
         (status = 200, description = "Each dependency", body = DetailedBody),
@@ -174,6 +177,7 @@ async fn within(check: impl std::future::Future<Output = bool>) -> bool {
 
 /// This document.
 #[utoipa::path(
+    operation_id = "getOpenApiDocument",
     tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
     security(),
@@ -185,6 +189,7 @@ pub(super) async fn openapi(document: web::Data<ApiDocument>) -> HttpResponse {
 
 /// This document as a page (no external assets).
 #[utoipa::path(
+    operation_id = "getApiDocs",
     tag = "operations",
     responses((status = 200, description = "HTML", content_type = "text/html", body = String)),
     security(),

@@ -19,6 +19,7 @@ use crate::guards::{Command, WhenStoreDown::*};
 
 /// The payment service: the order's intent succeeded; CONFIRMED.
 #[utoipa::path(
+    operation_id = "confirmOrderForPaymentService",
     tag = "internal",
     params(
         ("id" = uuid::Uuid, Path, description = "The order"),
@@ -52,6 +53,7 @@ pub(super) async fn confirm(
 
 /// The scheduler: expire an order whose window has run out (`force` with a reason: now).
 #[utoipa::path(
+    operation_id = "expireOrder",
     tag = "internal",
     params(
         ("id" = uuid::Uuid, Path, description = "The order"),
@@ -86,6 +88,7 @@ pub(super) async fn expire(
 
 /// The scheduler: holds of every tenant that end within `minutes`.
 #[utoipa::path(
+    operation_id = "listExpiringOrders",
     tag = "internal",
     params(ExpiringQuery),
     responses(
@@ -118,6 +121,7 @@ pub(super) async fn expiring(
 /// The event service: the organiser cancelled an event; a durable job cancels (and fully
 /// refunds) its orders. Answers the job at once; sending the request again answers the same job.
 #[utoipa::path(
+    operation_id = "requestBulkCancellation",
     tag = "internal",
     params(("X-Tenant-Id" = uuid::Uuid, Header, description = "The event's tenant")),
     request_body = BulkCancelBody,
@@ -149,6 +153,7 @@ pub(super) async fn bulk_cancel(
 /// A job this service asked for: 202 while it runs; when done, seed 002's status — 200 when
 /// every order was cancelled (or there was none), 207 when some were, 500 when none could be.
 #[utoipa::path(
+    operation_id = "getBulkJob",
     tag = "internal",
     params(
         ("id" = uuid::Uuid, Path, description = "The job"),

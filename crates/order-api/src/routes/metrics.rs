@@ -32,6 +32,7 @@ impl BacklogCache {
 
 /// Prometheus metrics (SPEC §12a; the list is in docs/operations.md).
 #[utoipa::path(
+    operation_id = "getMetrics",
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")),
     security(),

@@ -18,8 +18,8 @@ use crate::guards::{Command, WhenStoreDown::FailOpen};
 /// The order's ledger: every movement of money (capture, refunds paid, fees retained), oldest
 /// first, and the balance `{captured, refunded, net, outstanding}`. Owner and admins.
 #[utoipa::path(
+    operation_id = "getOrderLedger",
     tag = "orders",
-    operation_id = "order_ledger",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
         (status = 200, description = "The ledger", body = LedgerResponse),
@@ -44,6 +44,7 @@ pub(super) async fn ledger(
 /// payout the ledger lacks for a refund awaiting it, a capture for an order closed unpaid) are
 /// repaired and say so. The run is stored and answered with its differences.
 #[utoipa::path(
+    operation_id = "startReconciliationRun",
     tag = "admin",
     request_body = ReconciliationBody,
     responses(
@@ -71,6 +72,7 @@ pub(super) async fn start_reconciliation(
 
 /// Admins: a stored reconciliation run with its differences.
 #[utoipa::path(
+    operation_id = "getReconciliationRun",
     tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "The run")),
     responses(
@@ -95,8 +97,8 @@ pub(super) async fn reconciliation_run(
 /// The order's invoices and credit notes (numbers, kinds, dates, totals), invoices first. Owner
 /// and admins.
 #[utoipa::path(
+    operation_id = "listOrderDocuments",
     tag = "orders",
-    operation_id = "order_documents",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
         (status = 200, description = "The documents", body = DocumentListResponse),
@@ -120,8 +122,8 @@ pub(super) async fn documents(
 
 /// One invoice or credit note: JSON, or a PDF with `Accept: application/pdf`. Owner and admins.
 #[utoipa::path(
+    operation_id = "getOrderDocument",
     tag = "orders",
-    operation_id = "order_document",
     params(
         ("id" = uuid::Uuid, Path, description = "The order"),
         ("number" = String, Path, description = "The document's number, e.g. INV-2026-000001"),

@@ -27,6 +27,7 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 /// cart — priced by the product service with promotions, tax and shipping, its stock reserved, a
 /// payment intent created, the cart emptied in the same transaction (seed 000's answer).
 #[utoipa::path(
+    operation_id = "createOrder",
     tag = "orders",
     request_body = CreateOrderRequest,
     responses(
@@ -110,6 +111,7 @@ fn created_at(id: OrderId, replayed: bool) -> actix_web::HttpResponseBuilder {
 
 /// One order.
 #[utoipa::path(
+    operation_id = "getOrder",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
@@ -132,6 +134,7 @@ pub(super) async fn get(
 
 /// The caller's orders (admins and warehouse staff: the tenant's), with filters and pages.
 #[utoipa::path(
+    operation_id = "listOrders",
     tag = "orders",
     params(ListQuery),
     responses(
@@ -166,6 +169,7 @@ pub(super) async fn list(
 
 /// Admins: search the tenant's orders by status, user, event, order number and dates.
 #[utoipa::path(
+    operation_id = "searchOrders",
     tag = "admin",
     params(ListQuery),
     responses(
@@ -207,6 +211,7 @@ fn order_page(q: &ListQuery) -> Result<order_domain::ports::OrderPageRequest, Ap
 
 /// Hold a PENDING order's tickets, or extend a RESERVED order's hold.
 #[utoipa::path(
+    operation_id = "reserveOrder",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(
@@ -234,6 +239,7 @@ pub(super) async fn reserve(
 
 /// Cancel an order; a paid order is refunded under the refund policy.
 #[utoipa::path(
+    operation_id = "cancelOrder",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body(content = Option<ReasonBody>, description = "Optional"),
@@ -270,6 +276,7 @@ pub(super) async fn cancel(
 /// the order is paid, exactly its share is refunded under the refund policy; a line of an unpaid
 /// order is refunded once the payment arrives. The last active line cancels the whole order.
 #[utoipa::path(
+    operation_id = "cancelOrderItem",
     tag = "orders",
     params(
         ("id" = uuid::Uuid, Path, description = "The order"),
@@ -311,6 +318,7 @@ pub(super) async fn cancel_item(
 
 /// Request a full, amount or per-line refund of a confirmed order.
 #[utoipa::path(
+    operation_id = "requestRefund",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body(content = Option<RefundBody>, description = "Optional: everything still refundable"),
@@ -358,6 +366,7 @@ pub(super) async fn refund(
 /// CONFIRMED (tickets issued or stock committed); a declined card → 402 `payment_declined` and the
 /// order is cancelled with its holds released. Confirming a CONFIRMED order again answers it.
 #[utoipa::path(
+    operation_id = "confirmPayment",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     request_body = ConfirmBody,
@@ -394,6 +403,7 @@ pub(super) async fn confirm_payment(
 
 /// The order's audit trail, oldest first (seed 002's event types: `ORDER_CREATED`, …).
 #[utoipa::path(
+    operation_id = "getOrderHistory",
     tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "The order")),
     responses(

@@ -16,6 +16,7 @@ use crate::guards::{Command, WhenStoreDown::*};
 
 /// Admins: subscribe a receiver. The answer carries the signing secret, shown this once.
 #[utoipa::path(
+    operation_id = "createWebhookSubscription",
     tag = "webhooks",
     request_body = CreateWebhookBody,
     responses(
@@ -38,6 +39,7 @@ pub(super) async fn create(
 
 /// Admins: the tenant's subscriptions with their delivery figures.
 #[utoipa::path(
+    operation_id = "listWebhookSubscriptions",
     tag = "webhooks",
     responses(
         (status = 200, description = "Oldest first", body = WebhookListResponse),
@@ -60,6 +62,7 @@ pub(super) async fn list(
 /// Admins: one subscription: pending deliveries, attempts by outcome, the oldest pending age and
 /// the breaker.
 #[utoipa::path(
+    operation_id = "getWebhookSubscription",
     tag = "webhooks",
     params(("id" = uuid::Uuid, Path, description = "The subscription")),
     responses(
@@ -83,6 +86,7 @@ pub(super) async fn get(
 
 /// Admins: change the URL, the event types, the note, or enable/disable.
 #[utoipa::path(
+    operation_id = "updateWebhookSubscription",
     tag = "webhooks",
     params(("id" = uuid::Uuid, Path, description = "The subscription")),
     request_body = UpdateWebhookBody,
@@ -109,6 +113,7 @@ pub(super) async fn update(
 
 /// Admins: unsubscribe; its delivery log goes too.
 #[utoipa::path(
+    operation_id = "deleteWebhookSubscription",
     tag = "webhooks",
     params(("id" = uuid::Uuid, Path, description = "The subscription")),
     responses(
@@ -132,6 +137,7 @@ pub(super) async fn remove(
 
 /// Admins: a new signing secret, shown this once; the previous one keeps signing for 24 h.
 #[utoipa::path(
+    operation_id = "rotateWebhookSecret",
     tag = "webhooks",
     params(("id" = uuid::Uuid, Path, description = "The subscription")),
     responses(
@@ -158,6 +164,7 @@ pub(super) async fn rotate_secret(
 
 /// Admins: the delivery log, newest first, with every attempt (kept 30 days).
 #[utoipa::path(
+    operation_id = "listWebhookDeliveries",
     tag = "webhooks",
     params(("id" = uuid::Uuid, Path, description = "The subscription"), DeliveriesQuery),
     responses(
@@ -189,6 +196,7 @@ pub(super) async fn deliveries(
 
 /// Admins: send a delivery again — same `webhook-id`, a fresh timestamp — by the next worker pass.
 #[utoipa::path(
+    operation_id = "replayWebhookDelivery",
     tag = "webhooks",
     params(
         ("id" = uuid::Uuid, Path, description = "The subscription"),
