@@ -24,29 +24,33 @@ impl IdGenerator for UuidV7Ids {
     }
 }
 
-/// Ids 1, 2, 3, … (as `Uuid::from_u128`) and a fixed order-number entropy: predictable values for
-/// tests and examples. Never for production: order numbers would repeat.
+/// Ids 1, 2, 3, … (as `Uuid::from_u128`) and order-number entropy `entropy`, `entropy + 1`, …:
+/// predictable values for tests and examples, and every order of a day gets its own number.
+/// Never for production: a restart numbers from the start again.
 ///
 /// ```
 /// use order_domain::adapters::SequentialIds;
 /// use order_domain::ports::IdGenerator;
 ///
 /// let ids = SequentialIds::default();
-/// assert_eq!(ids.uuid(), uuid::Uuid::from_u128(1));
-/// assert_eq!(ids.uuid(), uuid::Uuid::from_u128(2));
+/// assert_eq!(*ids.uuid().as_bytes(), 1u128.to_be_bytes());
+/// assert_eq!(*ids.uuid().as_bytes(), 2u128.to_be_bytes());
+/// assert_ne!(ids.order_number_entropy(), ids.order_number_entropy());
 /// ```
 #[derive(Debug, Default)]
 pub struct SequentialIds {
     issued: AtomicU64,
     entropy: u32,
+    numbered: std::sync::atomic::AtomicU32,
 }
 
 impl SequentialIds {
-    /// A counter whose order numbers use `entropy`.
+    /// A counter whose order numbers start from `entropy`.
     pub fn with_entropy(entropy: u32) -> Self {
         Self {
             issued: AtomicU64::new(0),
             entropy,
+            numbered: std::sync::atomic::AtomicU32::new(0),
         }
     }
 }
@@ -57,7 +61,9 @@ impl IdGenerator for SequentialIds {
     }
 
     fn order_number_entropy(&self) -> u32 {
+        // Distinct for 2^32 orders; the order number keeps 30 bits of it.
         self.entropy
+            .wrapping_add(self.numbered.fetch_add(1, Ordering::Relaxed))
     }
 }
 
