@@ -17,7 +17,7 @@ use order_domain::ids::{SessionId, TenantId};
 use order_domain::order::ContactEmail;
 
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Which kind of caller a route admits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

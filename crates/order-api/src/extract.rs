@@ -14,7 +14,7 @@ use garde::Validate;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::validation::validate;
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::caller::{Caller, CallerKind};
 use crate::error::ApiError;
 use crate::extract::read_body;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// How a command behaves when the idempotency store is unreachable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,7 @@ pub mod pdf;
 pub mod routes;
 pub mod shopper_limits;
 pub mod startup;
+pub mod state;
 pub mod system;
 pub mod telemetry;
 pub mod validation;

@@ -556,8 +556,8 @@ pub async fn record_http(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let metrics = request
-        .app_data::<actix_web::web::Data<crate::routes::AppState>>()
-        .map(|state| state.metrics.clone());
+        .app_data::<actix_web::web::Data<AppMetrics>>()
+        .map(|metrics| metrics.clone().into_inner());
     let method = method_label(request.method());
     let route = request
         .match_pattern()

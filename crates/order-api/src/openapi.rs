@@ -131,14 +131,7 @@ pub struct DocumentedLimits {
     pub max_body_bytes: usize,
 }
 
-/// The document and the docs page of this instance.
-#[derive(Debug, Clone)]
-pub struct ApiDocument {
-    /// `/openapi.json`.
-    pub json: Value,
-    /// `/docs`.
-    pub html: String,
-}
+pub use crate::state::ApiDocument;
 
 impl ApiDocument {
     /// Generated from the routes, with `limits`.

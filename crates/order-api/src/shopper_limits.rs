@@ -13,7 +13,7 @@ use order_domain::actor::Actor;
 use order_domain::ports::RateCheck;
 
 use crate::caller::Session;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Counts a cart request against its session's and address's budgets, and a promo-code preview
 /// against the shopper's and address's; 429 with `Retry-After` past either.

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::metrics::{AppMetrics, MeteredLock, MeteredUnitOfWork};
 use crate::openapi::{ApiDocument, DocumentedLimits};
 use crate::routes::{self, AppState};
+use crate::state::UpstreamBreakers;
 use crate::system::{FailOpenLock, LoggedIncidents};
 use order_domain::adapters::{SystemClock, UuidV7Ids};
 
@@ -201,7 +202,7 @@ impl Application {
             breakers,
             auth: Authenticator::new(&config.jwt, config.service_keys.clone())?
                 .with_trusted_proxies(config.trusted_proxies.clone()),
-            readiness: routes::Readiness {
+            readiness: crate::state::Readiness {
                 store,
                 redis: redis.clone(),
                 backlog: Arc::default(),
@@ -229,6 +230,7 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Listen { address, source })?
             .port();
+        let recorded = web::Data::from(state.metrics.clone());
         let data = web::Data::new(state);
         let document = web::Data::new(ApiDocument::generate(DocumentedLimits {
             max_line_items: config.domain.limits.max_line_items,
@@ -243,6 +245,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::metrics::record_http))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
+                .app_data(recorded.clone())
                 .app_data(document.clone())
                 .default_service(web::to(routes::not_found))
         })
@@ -319,31 +322,6 @@ pub async fn build_service(
 ) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
     let (service, store, redis, _) = build_service_with(config, &AppMetrics::new()).await?;
     Ok((service, store, redis))
-}
-
-/// The upstream clients' circuit breakers, for `/metrics` and health reports.
-#[derive(Debug, Clone)]
-pub struct UpstreamBreakers {
-    tickets: HttpTicketService,
-    payments: HttpPaymentGateway,
-    events: HttpEventCatalog,
-    products: HttpProductCatalog,
-    inventory: HttpInventoryService,
-    shipping: HttpShippingService,
-}
-
-impl UpstreamBreakers {
-    /// Each upstream's breaker state now.
-    pub fn states(&self) -> Vec<(&'static str, order_http_clients::BreakerState)> {
-        vec![
-            ("tickets", self.tickets.breaker_state()),
-            ("payments", self.payments.breaker_state()),
-            ("events", self.events.breaker_state()),
-            ("products", self.products.breaker_state()),
-            ("inventory", self.inventory.breaker_state()),
-            ("shipping", self.shipping.breaker_state()),
-        ]
-    }
 }
 
 /// [`build_service`] counting into `metrics`, with the upstreams' breakers.

@@ -37,8 +37,7 @@ use tracing_subscriber::{Layer, Registry};
 
 use crate::config::TraceExport;
 
-/// The `service` of every JSON line, and the default `OTEL_SERVICE_NAME`.
-pub const SERVICE: &str = "order-service";
+pub use crate::config::SERVICE;
 
 /// Keeps trace export running; [`Telemetry::shutdown`] (or dropping it) sends the spans still
 /// buffered before the process ends.

@@ -11,7 +11,7 @@ use crate::ids::{
     TenantId, TicketId, UserId,
 };
 use crate::money::Currency;
-use crate::order::{OrderKind, OrderStatus, RefundStatus};
+use crate::order::status::{OrderKind, OrderStatus, RefundStatus};
 
 /// Version of every payload below.
 pub const EVENT_VERSION: u16 = 1;

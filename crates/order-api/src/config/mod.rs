@@ -24,6 +24,10 @@ use order_domain::policy::DomainConfig;
 use secrecy::SecretString;
 
 pub use self::auth::{JwtConfig, JwtKey, ServiceKey, ServiceScope};
+
+/// The service's name: the `service` of every JSON log line, and the default
+/// `OTEL_SERVICE_NAME`.
+pub const SERVICE: &str = "order-service";
 pub use self::http::RateLimits;
 pub use self::traces::TraceExport;
 pub use self::values::{ConfigError, Env};

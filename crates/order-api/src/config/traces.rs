@@ -38,7 +38,7 @@ impl TraceVars {
         Ok(Some(TraceExport {
             endpoint,
             service_name: non_empty(self.otel_service_name)
-                .unwrap_or_else(|| crate::telemetry::SERVICE.into()),
+                .unwrap_or_else(|| super::SERVICE.into()),
         }))
     }
 }

@@ -2,6 +2,7 @@
 //! ([`responses`]) and the OpenAPI schemas of the domain's enums ([`schemas`]). They belong to
 //! this adapter; the domain's types convert at the boundary.
 
+pub mod address;
 pub mod analytics;
 pub mod carts;
 pub mod goods;
@@ -14,6 +15,7 @@ pub mod responses;
 pub mod schemas;
 pub mod webhooks;
 
+pub use address::*;
 pub use analytics::*;
 pub use carts::*;
 pub use goods::*;

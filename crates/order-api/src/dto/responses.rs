@@ -11,7 +11,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::goods::AddressBody;
+use super::address::AddressBody;
 use super::schemas::{
     CurrencySchema, ItemProductSchema, OrderKindSchema, OrderStatusSchema, RefundStatusSchema,
 };

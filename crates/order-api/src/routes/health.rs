@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::openapi::ApiDocument;
+use crate::state::ApiDocument;
 
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]

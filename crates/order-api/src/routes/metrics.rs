@@ -2,33 +2,8 @@
 //! (database pool, outbox lag, webhook backlog, circuit breakers).
 
 use actix_web::{HttpResponse, get, web};
-use order_postgres::{Backlog, PgStore};
 
 use super::AppState;
-
-/// How long a scrape's backlog figures are reused.
-const BACKLOG_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The backlog of the last scrape: its query reads every tenant's outbox and webhook queue, and
-/// `/metrics` answers anyone who reaches it, so scrapes in a burst share one query (they wait
-/// for the one running rather than start their own).
-#[derive(Debug, Default)]
-pub struct BacklogCache(tokio::sync::Mutex<Option<(tokio::time::Instant, Backlog)>>);
-
-impl BacklogCache {
-    /// The backlog, read at most once per [`BACKLOG_FRESHNESS`].
-    async fn read(&self, store: &PgStore) -> Option<Backlog> {
-        let mut last = self.0.lock().await;
-        if let Some((at, backlog)) = *last
-            && at.elapsed() < BACKLOG_FRESHNESS
-        {
-            return Some(backlog);
-        }
-        let backlog = store.backlog(time::OffsetDateTime::now_utc()).await.ok()?;
-        *last = Some((tokio::time::Instant::now(), backlog));
-        Some(backlog)
-    }
-}
 
 /// Prometheus metrics (SPEC §12a; the list is in docs/operations.md).
 #[utoipa::path(

@@ -12,74 +12,11 @@ mod orders;
 mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse};
-use order_domain::use_cases::OrderService;
-use order_postgres::PgStore;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Authenticator;
 use crate::error::ApiError;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The use cases.
-    pub service: OrderService,
-    /// Webhook subscriptions and their deliveries.
-    pub webhooks: order_domain::use_cases::WebhookService,
-    /// What `/metrics` shows.
-    pub metrics: std::sync::Arc<crate::metrics::AppMetrics>,
-    /// The upstreams' circuit breakers.
-    pub breakers: crate::startup::UpstreamBreakers,
-    /// Token and service-key verification.
-    pub auth: Authenticator,
-    /// The dependencies `/health/readiness` checks.
-    pub readiness: Readiness,
-    /// Largest accepted body.
-    pub max_body_bytes: usize,
-    /// Orders created this far back count in the analytics.
-    pub analytics_window: time::Duration,
-    /// `Idempotency-Key` storage.
-    pub idempotency: std::sync::Arc<dyn order_domain::ports::IdempotencyStore>,
-    /// How long answers are kept for replay.
-    pub idempotency_ttl: time::Duration,
-    /// Seal the answers kept for replay (the address keys).
-    pub answer_keys: std::sync::Arc<order_postgres::AddressKeys>,
-    /// Per-user request limits.
-    pub rate_limiter: std::sync::Arc<dyn order_domain::ports::RateLimiter>,
-    /// The limits.
-    pub rate_limits: crate::config::RateLimits,
-    /// Namespace of our Redis keys.
-    pub redis_key_prefix: String,
-}
-
-/// What this instance needs to serve, for `/health/readiness`.
-#[derive(Clone)]
-pub struct Readiness {
-    /// The database.
-    pub store: PgStore,
-    /// Idempotency keys and rate limits.
-    pub redis: std::sync::Arc<order_redis::RedisGuards>,
-    /// The broker, when this instance relays the outbox and consumes messages.
-    pub broker: Option<std::sync::Arc<order_amqp::BrokerProbe>>,
-    /// The last backlog `/metrics` read.
-    pub backlog: std::sync::Arc<metrics::BacklogCache>,
-}
-
-// The broker URL holds credentials: not printed.
-impl std::fmt::Debug for Readiness {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Readiness")
-            .field("broker", &self.broker.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
-    }
-}
+pub use crate::state::AppState;
 
 /// Every route of the API. Registered through utoipa-actix-web, so each route is in the
 /// OpenAPI document with its `#[utoipa::path]` contract: a route cannot be served undocumented.

@@ -26,10 +26,10 @@ pub use self::metadata::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
 pub use self::milestones::Milestones;
 pub use self::record::{InvalidOrderRecord, OrderRecord};
 pub use self::refund::{
-    Refund, RefundError, RefundRequest, RefundScope, RefundStatus, RefundTerms, RetrySchedule,
+    Refund, RefundError, RefundRequest, RefundScope, RefundTerms, RetrySchedule,
 };
 pub use self::status::{
-    InvalidTransition, OrderKind, OrderStatus, check_transition, transition_allowed,
+    InvalidTransition, OrderKind, OrderStatus, RefundStatus, check_transition, transition_allowed,
 };
 use crate::events::{
     CreatedItem, OrderCancelled, OrderConfirmed, OrderCreated, OrderEvent, OrderExpired,

@@ -1,101 +1,16 @@
 //! Refunds of one order: their state machine, the refundable-maximum arithmetic, and the
 //! aggregate's refund commands (request, approve, reject, complete, fail).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::status::RefundStatus;
 use super::{Order, OrderError, OrderKind, OrderStatus, transition_allowed};
 use crate::events::{
     OrderEvent, OrderRefunded, RefundCompleted, RefundDecided, RefundFailed, RefundRequested,
 };
 use crate::ids::{OrderItemId, RefundId};
 use crate::pricing::allocation::allocate;
-
-/// Where a refund is (SPEC §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RefundStatus {
-    /// Waiting for an admin.
-    Pending,
-    /// Approved; the payment service has not paid it out yet.
-    Approved,
-    /// Turned down by an admin; does not count toward the refundable maximum.
-    Rejected,
-    /// Paid out.
-    Completed,
-    /// The payment service refused it; retried until it completes.
-    Failed,
-}
-
-impl RefundStatus {
-    /// Every status, in the order a refund can reach them.
-    pub const ALL: [RefundStatus; 5] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Rejected,
-        Self::Completed,
-        Self::Failed,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Approved => "APPROVED",
-            Self::Rejected => "REJECTED",
-            Self::Completed => "COMPLETED",
-            Self::Failed => "FAILED",
-        }
-    }
-
-    /// Whether the refund is approved and its money not yet paid out (APPROVED, or FAILED and
-    /// to be retried): what a payout may complete.
-    pub fn awaits_payout(self) -> bool {
-        matches!(self, Self::Approved | Self::Failed)
-    }
-
-    /// Whether money is (or will be) paid out under this refund.
-    pub fn counts_toward_maximum(self) -> bool {
-        !matches!(self, Self::Rejected)
-    }
-
-    /// The refund state machine: PENDING → APPROVED | REJECTED; APPROVED → COMPLETED | FAILED;
-    /// FAILED → COMPLETED | FAILED (a retry).
-    pub fn can_become(self, to: RefundStatus) -> bool {
-        use RefundStatus::*;
-        matches!(
-            (self, to),
-            (Pending, Approved | Rejected)
-                | (Approved, Completed | Failed)
-                | (Failed, Completed | Failed)
-        )
-    }
-}
-
-impl fmt::Display for RefundStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for RefundStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Self::Pending,
-            Self::Approved,
-            Self::Rejected,
-            Self::Completed,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|status| status.as_str().eq_ignore_ascii_case(s))
-        .ok_or_else(|| format!("unknown refund status {s:?}"))
-    }
-}
 
 /// One refund of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
