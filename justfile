@@ -107,6 +107,8 @@ doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
     @echo "==> cargo doc -p order-domain --all-features (as docs.rs builds it)"
     RUSTDOCFLAGS="-D warnings" cargo doc -p order-domain --no-deps --all-features
+    @echo "==> every decision is in docs/decisions/README.md"
+    @for f in docs/decisions/[0-9]*.md; do grep -q "($(basename "$f"))" docs/decisions/README.md || { echo "error: $f is missing from docs/decisions/README.md; add a line for it" >&2; exit 1; }; done
 
 # Show that order-domain's normal dependencies hold no I/O crate.
 domain-deps:

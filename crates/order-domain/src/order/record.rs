@@ -16,7 +16,7 @@ use crate::pricing::PriceBreakdown;
 /// Every field of an order, as adapters store and load it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)] // each field is documented on the getter-free aggregate above
+#[allow(missing_docs)] // each field is documented on its getter of `Order`
 pub struct OrderRecord {
     pub id: OrderId,
     pub tenant_id: TenantId,
