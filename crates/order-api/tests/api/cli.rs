@@ -88,3 +88,94 @@ async fn the_service_will_not_start_on_a_role_that_bypasses_tenant_isolation() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_worker_runs_the_jobs_without_serving_and_stops_on_sigterm() {
+    let app = spawn_app().await;
+    let order = app.new_order(40, 1).await;
+    let id = order["id"].as_str().expect("id").to_owned();
+    // Its hold ran out an hour ago: the worker's expiry job acts at its first pass.
+    sqlx::query("UPDATE orders SET expires_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(id.parse::<uuid::Uuid>().expect("uuid"))
+        .execute(&app.owner)
+        .await
+        .expect("backdate");
+    let database: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(&app.owner)
+        .await
+        .expect("name");
+    let admin_url = order_postgres::setup::testing::admin_url();
+    let server = admin_url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(server, _)| server.to_owned())
+        .expect("host:port");
+    let app_url = format!(
+        "postgres://{}@{server}/{database}",
+        order_postgres::setup::testing::APP_ROLE
+    );
+    let redis =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    let worker = order_api()
+        .arg("worker")
+        .env("DATABASE_URL", &app_url)
+        .env("REDIS_URL", &redis)
+        .env("RABBITMQ_URL", amqp_url())
+        .env(
+            "AMQP_QUEUE_PREFIX",
+            format!("test-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .env("UPSTREAM_SERVICE_KEY", UPSTREAM_KEY)
+        .envs(
+            [
+                "TICKET",
+                "PAYMENT",
+                "EVENT",
+                "PRODUCT",
+                "INVENTORY",
+                "SHIPPING",
+                "NOTIFICATION",
+            ]
+            .map(|s| (format!("{s}_SERVICE_URL"), app.simulator.clone())),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+    // Whatever the test's outcome, the worker does not outlive it.
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut worker = Reaped(worker);
+
+    let path = format!("/api/v1/orders/{id}");
+    eventually(
+        "the worker's expiry of the order",
+        std::time::Duration::from_secs(20),
+        || async {
+            let order: serde_json::Value = app.get(&admin(), &path).await.json().await.ok()?;
+            (order["status"] == "EXPIRED").then_some(())
+        },
+    )
+    .await;
+
+    let signalled = Command::new("kill")
+        .args(["-TERM", &worker.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let exit = eventually(
+        "the worker's exit after SIGTERM",
+        std::time::Duration::from_secs(10),
+        || {
+            let exit = worker.0.try_wait().expect("wait");
+            async move { exit }
+        },
+    )
+    .await;
+    assert!(exit.success(), "the worker stops cleanly: {exit:?}");
+}

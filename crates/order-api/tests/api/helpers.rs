@@ -640,3 +640,23 @@ pub(crate) async fn order_with_failed_refund(app: &TestApp) -> (Value, Value) {
     app.set_faults(serde_json::json!({})).await;
     (order, refund)
 }
+
+/// What must happen asynchronously: `check` is tried every 50 ms until it answers `Some`, for
+/// `within` at most; then the test fails naming `what`.
+pub(crate) async fn eventually<T, F, Fut>(what: &str, within: StdDuration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
