@@ -70,6 +70,9 @@ pub struct OrderLimits {
     pub max_cart_lines: usize,
 }
 
+/// Seed 002's limits: orders of 100 to 10 000 000 minor units, 1–50 lines, 1–10 per line, 20 per
+/// ticket type, 100 in all, 20 orders per buyer and day, 5 active orders per buyer and event, 50
+/// cart lines.
 impl Default for OrderLimits {
     fn default() -> Self {
         Self {

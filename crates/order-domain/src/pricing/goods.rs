@@ -219,7 +219,13 @@ pub struct ShippingMethod {
 }
 
 impl ShippingMethod {
-    /// The three methods seed 000 names, with our default prices (decision 0006).
+    /// The three methods seed 000 names, with our default prices (decision 0006):
+    ///
+    /// | code | price | transit days | free from a net amount of |
+    /// |---|---|---|---|
+    /// | `standard` | 599 | 5 | 5 000 |
+    /// | `express` | 1 499 | 2 | never |
+    /// | `overnight` | 2 999 | 1 | never |
     pub fn defaults() -> Vec<ShippingMethod> {
         vec![
             ShippingMethod {
