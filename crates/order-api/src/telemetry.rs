@@ -129,7 +129,7 @@ pub fn init_with_provider(level: &str, json: bool, provider: Option<SdkTracerPro
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
-            .with_target(false)
+            .event_format(TextLines)
             .with_filter(filter)
             .boxed()
     };
@@ -205,6 +205,35 @@ const ORDER_FIELDS: [&str; 3] = ["order_id", "orderId", "order"];
 /// One JSON object per event.
 struct JsonLines {
     service: &'static str,
+}
+
+/// The text format (`just run`): one short line per event — time, level, message and the
+/// event's own fields. The spans' fields (a request's dozen `http.*` attributes, its trace id)
+/// are for JSON lines and traces, so a request reads as one line a person can scan.
+struct TextLines;
+
+impl<S, N> FormatEvent<S, N> for TextLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let now = time::OffsetDateTime::now_utc();
+        let (hour, minute, second) = now.time().as_hms();
+        write!(
+            writer,
+            "{hour:02}:{minute:02}:{second:02}.{:03} {:>5} ",
+            now.millisecond(),
+            event.metadata().level()
+        )?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 impl<S, N> FormatEvent<S, N> for JsonLines
@@ -286,4 +315,73 @@ fn current_trace() -> (Option<Value>, Option<Value>) {
         Some(Value::String(format!("{:032x}", span_context.trace_id()))),
         Some(Value::String(format!("{:016x}", span_context.span_id()))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut kept) = self.0.lock() {
+                kept.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn a_text_line_is_the_event_alone_without_its_spans_fields() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .event_format(TextLines)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!(
+                "HTTP request",
+                http.method = "GET",
+                http.route = "/api/v1/orders",
+                trace_id = "00000000000000000000000000000000",
+            );
+            let _entered = request.enter();
+            tracing::info!(
+                method = "GET",
+                route = "/api/v1/orders",
+                status = 200,
+                "request"
+            );
+        });
+        let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let line = lines[0];
+        assert!(
+            line.contains(" INFO request method=\"GET\" route=\"/api/v1/orders\" status=200"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("http.") && !line.contains("trace_id"),
+            "{line}"
+        );
+        assert!(line.len() < 120, "{} characters: {line}", line.len());
+    }
 }
