@@ -12,9 +12,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::address::AddressBody;
-use super::schemas::{
-    CurrencySchema, ItemProductSchema, OrderKindSchema, OrderStatusSchema, RefundStatusSchema,
-};
+use super::schemas::{CurrencySchema, OrderKindSchema, OrderStatusSchema, RefundStatusSchema};
 use crate::cursor;
 
 /// Money components of an order or line.
@@ -46,19 +44,82 @@ impl From<&PriceBreakdown> for PricingBody {
     }
 }
 
-/// One order line.
+/// What an order line is for.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = OrderItemType)]
+pub enum ItemType {
+    /// Tickets of one type at one price (`ticketTypeId`, `ticketPricingId`).
+    Ticket,
+    /// A product with the selected attributes (`productId`, `name`, `attributes`).
+    Goods,
+}
+
+/// One order line: one flat object whose `type` says which fields it has (a shape every client
+/// generator takes, unlike a union of the domain's variants).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = OrderItem)]
 pub struct ItemBody {
     #[schema(value_type = uuid::Uuid)]
     id: OrderItemId,
-    #[serde(flatten)]
-    #[schema(value_type = ItemProductSchema)]
-    product: ItemProduct,
+    #[serde(rename = "type")]
+    kind: ItemType,
+    /// Ticket lines: the ticket type (section, tier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_type_id: Option<uuid::Uuid>,
+    /// Ticket lines: the price point within the type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_pricing_id: Option<uuid::Uuid>,
+    /// Goods lines: the catalog product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product_id: Option<uuid::Uuid>,
+    /// Goods lines: the product's name when ordered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// Goods lines: the selected attributes (size, colour, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<std::collections::BTreeMap<String, String>>,
     quantity: u32,
     unit_price: i64,
     pricing: PricingBody,
+}
+
+impl ItemBody {
+    fn new(item: &order_domain::order::OrderItem) -> Self {
+        let mut body = Self {
+            id: item.id,
+            kind: ItemType::Ticket,
+            ticket_type_id: None,
+            ticket_pricing_id: None,
+            product_id: None,
+            name: None,
+            attributes: None,
+            quantity: item.quantity,
+            unit_price: item.unit_price,
+            pricing: (&item.pricing).into(),
+        };
+        match &item.product {
+            ItemProduct::Ticket {
+                ticket_type_id,
+                ticket_pricing_id,
+            } => {
+                body.ticket_type_id = Some(*ticket_type_id.as_uuid());
+                body.ticket_pricing_id = Some(*ticket_pricing_id.as_uuid());
+            }
+            ItemProduct::Goods {
+                product_id,
+                name,
+                attributes,
+            } => {
+                body.kind = ItemType::Goods;
+                body.product_id = Some(*product_id.as_uuid());
+                body.name = Some(name.clone());
+                body.attributes = Some(attributes.clone());
+            }
+        }
+        body
+    }
 }
 
 /// One refund.
@@ -257,17 +318,7 @@ impl OrderResponse {
             event_id: order.event_id(),
             kind: order.kind(),
             status: order.status(),
-            items: record
-                .items
-                .iter()
-                .map(|item| ItemBody {
-                    id: item.id,
-                    product: item.product.clone(),
-                    quantity: item.quantity,
-                    unit_price: item.unit_price,
-                    pricing: (&item.pricing).into(),
-                })
-                .collect(),
+            items: record.items.iter().map(ItemBody::new).collect(),
             pricing: order.pricing().into(),
             currency: order.currency().code(),
             payment_intent_id: order.payment_intent_id().map(|p| p.as_str().to_owned()),

@@ -81,32 +81,6 @@ domain_enum!(
     "ISO 4217 code of a supported currency."
 );
 
-/// What an order line is for, as [`order_domain::order::ItemProduct`] serialises it.
-#[derive(Debug, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[schema(as = ItemProduct)]
-#[allow(dead_code)] // Describes the wire shape; the values come from the domain type.
-pub enum ItemProductSchema {
-    /// Tickets of one type at one price.
-    #[serde(rename_all = "camelCase")]
-    Ticket {
-        /// The ticket type.
-        ticket_type_id: uuid::Uuid,
-        /// The price point within the type.
-        ticket_pricing_id: uuid::Uuid,
-    },
-    /// A product with the selected attributes.
-    #[serde(rename_all = "camelCase")]
-    Goods {
-        /// The catalog product.
-        product_id: uuid::Uuid,
-        /// Name at the time of ordering.
-        name: String,
-        /// Selected attributes (size, colour, …).
-        attributes: std::collections::BTreeMap<String, String>,
-    },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
