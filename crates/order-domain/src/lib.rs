@@ -8,20 +8,27 @@
 //! |---|---|
 //! | [`money`] | [`Money`](money::Money) in minor units, currencies, integer [`Rate`](money::Rate)s, rounding modes |
 //! | [`ids`] | one newtype per identifier, [`OrderNumber`](ids::OrderNumber) `ORD-YYYYMMDD-XXXXXX` |
-//! | [`pricing`] | the fee formula of SPEC §6, line allocation, goods promotions, codes, tax and shipping |
-//! | [`order`] | the order aggregate, its transition table ([`order::status`]) and refunds |
+//! | [`pricing`] | the ticket fee formula, line allocation, goods promotions, codes, tax and shipping |
+//! | [`order`] | the order aggregate, its and its refunds' transition tables ([`order::status`]), refunds, returns, line cancellation |
 //! | [`cart`] | the cart aggregate and the login merge |
 //! | [`policy`] | limits, reservation durations, cancellation/refund/return terms, [`DomainConfig`](policy::DomainConfig) |
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
+//! | [`analytics`] | the figures of the admin analytics, computed from orders |
+//! | [`bulk_cancel`] | the durable job that cancels an event's orders, its position and counts |
+//! | [`cause`] | error causes kept as chains, for logs (never for clients) |
+//! | [`messages`] | messages other services send us (payment, tickets) and what they do |
+//! | [`webhooks`] | webhook subscriptions, their deliveries and signing |
 //! | [`documents`] | invoices and credit notes: what each says, from the change's events |
 //! | [`ledger`] | the money trail: entries derived from each change's events, the balance |
 //! | [`reconciliation`] | an order's ledger compared with the payment service, differences by kind |
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
-//! | [`adapters`] | ready implementations that need no I/O: clocks, id generators |
-//! | [`use_cases`] | [`OrderService`](use_cases::OrderService): every use case, generic over the ports |
+//! | [`adapters`] | ready implementations that need no I/O: clocks, id generators, the in-memory store (`memory`), `NotWired` |
+//! | [`use_cases`] | [`OrderService`](use_cases::OrderService): every use case, over the ports as trait objects ([`Ports`](use_cases::Ports)) |
+//! | `testing` (feature `mocks`) | `MockPorts`: a mock of every port in one value |
+//! | `storage_contract` (feature `contract-tests`) | the tests every storage adapter passes |
 //!
 
 /// An enum of the money trail whose variants have stable wire and storage names: `ALL`,
