@@ -31,16 +31,18 @@ impl TestApp {
         .expect("json")
     }
 
-    /// Polls customer `n`'s `order` until `done` holds (10 s at most).
+    /// Customer `n`'s `order` once `done` holds for it (10 s at most).
     async fn eventually(&self, n: u128, order: &Value, done: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..200 {
-            let current = self.order_of(n, order).await;
-            if done(&current) {
-                return current;
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-        panic!("order never got there: {}", self.order_of(n, order).await);
+        let done = &done;
+        crate::helpers::eventually(
+            "the order's awaited state",
+            StdDuration::from_secs(10),
+            move || async move {
+                let current = self.order_of(n, order).await;
+                done(&current).then_some(current)
+            },
+        )
+        .await
     }
 
     async fn history(&self, n: u128, order: &Value) -> Vec<Value> {

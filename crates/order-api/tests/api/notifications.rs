@@ -27,30 +27,26 @@ impl TestApp {
 
     /// The simulator's notifications about `order`, once `count` arrived (10 s at most).
     async fn notifications_of(&self, order: &str, count: usize) -> Vec<Value> {
-        let mut seen = Vec::new();
-        for _ in 0..200 {
+        let what = format!("{count} notifications about {order}");
+        crate::helpers::eventually(&what, StdDuration::from_secs(10), || async move {
             let all: Value = self
                 .client
                 .get(format!("{}/_admin/notifications", self.simulator))
                 .send()
                 .await
-                .expect("simulator")
+                .ok()?
                 .json()
                 .await
-                .expect("json");
-            seen = all["notifications"]
-                .as_array()
-                .expect("list")
+                .ok()?;
+            let seen: Vec<Value> = all["notifications"]
+                .as_array()?
                 .iter()
                 .filter(|n| n["orderId"] == order)
                 .cloned()
                 .collect();
-            if seen.len() >= count {
-                return seen;
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-        panic!("{} of {count} notifications arrived: {seen:?}", seen.len());
+            (seen.len() >= count).then_some(seen)
+        })
+        .await
     }
 }
 

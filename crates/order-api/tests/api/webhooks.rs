@@ -129,15 +129,13 @@ impl Receiver {
                 serde_json::from_str::<Value>(&r.body).is_ok_and(|b| b["orderId"] == id)
             })
         };
-        let mut seen = Vec::new();
-        for _ in 0..200 {
-            seen = self.received().into_iter().filter(|r| about(r)).collect();
-            if seen.len() >= count {
-                return seen;
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-        panic!("{} of {count} deliveries arrived", seen.len());
+        let what = format!("{count} deliveries");
+        let about = &about;
+        crate::helpers::eventually(&what, StdDuration::from_secs(10), move || async move {
+            let seen: Vec<Received> = self.received().into_iter().filter(|r| about(r)).collect();
+            (seen.len() >= count).then_some(seen)
+        })
+        .await
     }
 }
 
