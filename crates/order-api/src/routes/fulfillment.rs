@@ -34,12 +34,7 @@ pub(super) async fn queue(
     User(ctx): User,
     Query(q): Query<QueueQuery>,
 ) -> Result<web::Json<OrderPageResponse>, ApiError> {
-    let paging = crate::dto::page(q.limit, None);
-    let page = order_domain::ports::OrderPageRequest {
-        limit: paging.limit,
-        offset: 0,
-        after: q.cursor.as_deref().map(crate::cursor::decode).transpose()?,
-    };
+    let page = super::orders::order_page(q.limit, None, q.cursor.as_deref())?;
     let result = state
         .service
         .fulfillment_queue(&ctx, q.status()?, page)

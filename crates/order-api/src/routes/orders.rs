@@ -162,7 +162,7 @@ pub(super) async fn list(
             "use GET /api/v1/admin/orders",
         ));
     }
-    let page = order_page(&q)?;
+    let page = order_page(q.limit, q.offset, q.cursor.as_deref())?;
     let result = state.service.list_orders(&ctx, q.filter()?, page).await?;
     Ok(web::Json(OrderPageResponse::new(&result, page)))
 }
@@ -186,15 +186,19 @@ pub(super) async fn search(
     User(ctx): User,
     Query(q): Query<ListQuery>,
 ) -> Result<web::Json<OrderPageResponse>, ApiError> {
-    let page = order_page(&q)?;
+    let page = order_page(q.limit, q.offset, q.cursor.as_deref())?;
     let result = state.service.search_orders(&ctx, q.filter()?, page).await?;
     Ok(web::Json(OrderPageResponse::new(&result, page)))
 }
 
 /// The page of a list: `offset` or a keyset `cursor`, never both.
-fn order_page(q: &ListQuery) -> Result<order_domain::ports::OrderPageRequest, ApiError> {
-    let paging = page(q.limit, q.offset);
-    let after = q.cursor.as_deref().map(crate::cursor::decode).transpose()?;
+pub(super) fn order_page(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<order_domain::ports::OrderPageRequest, ApiError> {
+    let paging = page(limit, offset);
+    let after = cursor.map(crate::cursor::decode).transpose()?;
     if after.is_some() && paging.offset > 0 {
         return Err(ApiError::field(
             "query.offset",

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::helpers::*;
-use crate::shop::{california, warehouse};
+use crate::shop::{california, product, warehouse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -336,10 +336,6 @@ impl TestApp {
         }
         request.send().await.expect("request")
     }
-}
-
-fn product(n: u128) -> String {
-    uuid::Uuid::from_u128(PRODUCT.as_u128() + n).to_string()
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 const SESSION: &str = "anon-session-0123456789abcdef";
 
-fn product(n: u128) -> String {
+pub(crate) fn product(n: u128) -> String {
     Uuid::from_u128(PRODUCT.as_u128() + n).to_string()
 }
 

@@ -98,7 +98,9 @@ impl ReservationPolicy {
             max_extensions: self.max_extensions,
         };
         let ends = current.map_or(now, |(ends, _)| ends.max(now));
-        if current.is_some() && extensions >= self.max_extensions || until <= ends {
+        // A running hold may be extended while extensions are left and the limit lies ahead.
+        let extensions_used_up = current.is_some() && extensions >= self.max_extensions;
+        if extensions_used_up || until <= ends {
             return Err(refused);
         }
         Ok(self.expires_at(kind, vip, now).min(until))
