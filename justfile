@@ -109,6 +109,8 @@ doc:
     RUSTDOCFLAGS="-D warnings" cargo doc -p order-domain --no-deps --all-features
     @echo "==> every decision is in docs/decisions/README.md"
     @for f in docs/decisions/[0-9]*.md; do grep -q "($(basename "$f"))" docs/decisions/README.md || { echo "error: $f is missing from docs/decisions/README.md; add a line for it" >&2; exit 1; }; done
+    @echo "==> every Markdown link leads somewhere; nothing points outside the repository"
+    python3 deploy/local/check-doc-links.py
 
 # Show that order-domain's normal dependencies hold no I/O crate.
 domain-deps:

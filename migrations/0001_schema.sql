@@ -46,7 +46,7 @@ CREATE INDEX orders_user_event_active_idx ON orders (tenant_id, user_id, event_i
     WHERE status IN ('PENDING', 'RESERVED', 'CONFIRMED');
 -- The expiry job: only unpaid orders are in this index.
 CREATE INDEX orders_expiring_idx ON orders (expires_at) WHERE status IN ('PENDING', 'RESERVED');
--- Seed 002's payment lookups.
+-- The ticketing API's payment lookups.
 CREATE INDEX orders_payment_intent_idx ON orders (payment_intent_id) WHERE payment_intent_id IS NOT NULL;
 
 CREATE TABLE order_items (
@@ -67,7 +67,7 @@ CREATE TABLE order_items (
     CONSTRAINT order_items_order_position_key UNIQUE (order_id, position)
 );
 
--- The audit trail (seed 002's order_events).
+-- The audit trail (the ticketing API's order_events).
 CREATE TABLE order_events (
     id           uuid PRIMARY KEY,
     tenant_id    uuid NOT NULL,

@@ -1,4 +1,4 @@
--- Tenant isolation enforced by the database (SPEC §9): every tenant table only shows the rows of
+-- Tenant isolation enforced by the database (docs/product/routes.md): every tenant table only shows the rows of
 -- the tenant set for the current transaction (`SELECT set_config('app.tenant_id', $1, true)`).
 -- FORCE applies the policies to the table owner too; only roles with BYPASSRLS (the migration
 -- owner) skip them. The API connects as a login role that is a member of `order_app`, which owns

@@ -1,4 +1,4 @@
--- The client's own data on an order (seed 002's `metadata`): a JSON object the service stores and
+-- The client's own data on an order (the ticketing API's `metadata`): a JSON object the service stores and
 -- returns but never reads; the domain bounds its size (MAX_METADATA_BYTES).
 ALTER TABLE orders ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}'
     CONSTRAINT orders_metadata_object CHECK (jsonb_typeof(metadata) = 'object');

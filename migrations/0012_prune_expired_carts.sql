@@ -1,4 +1,4 @@
--- Carts expire 30 days after their last change (SPEC §9); the housekeeping job deletes them in
+-- Carts expire 30 days after their last change (docs/product/routes.md); the housekeeping job deletes them in
 -- bounded batches, across tenants, like the other rows that no longer matter (decision 0034).
 -- Their lines go with them (ON DELETE CASCADE).
 CREATE FUNCTION prune_expired_carts(p_before timestamptz, max_rows integer)

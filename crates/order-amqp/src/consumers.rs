@@ -1,4 +1,5 @@
-//! Consumers of `payment.succeeded`, `payment.failed` and `ticket.allocated` (SPEC §10).
+//! Consumers of `payment.succeeded`, `payment.failed` and `ticket.allocated`
+//! (docs/product/events.md).
 //!
 //! Each message type has its own durable quorum queue bound to the exchange its producer
 //! publishes to. Messages are acknowledged by hand after their effect committed; the

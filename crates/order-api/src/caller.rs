@@ -208,8 +208,8 @@ impl FromRequest for Operator {
     }
 }
 
-/// The shortest and longest session id accepted (SPEC §9: an opaque random string of at least
-/// 16 characters).
+/// The shortest and longest session id accepted (docs/product/routes.md: an opaque random string of
+/// at least 16 characters).
 const SESSION_ID_LENGTH: std::ops::RangeInclusive<usize> = 16..=128;
 
 /// Whether `id` could carry 64 random bits: as many as a random string of its length over the

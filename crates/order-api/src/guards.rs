@@ -88,7 +88,7 @@ impl Command {
     }
 }
 
-/// The rate-limited actions of seed 002's table; the limits come from configuration.
+/// The rate-limited actions of the ticketing API's table; the limits come from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateAction {
     /// `POST /orders` (`RATE_LIMIT_ORDERS_PER_MINUTE`).

@@ -1,4 +1,5 @@
-//! Prometheus metrics (SPEC §12a) in one registry per application, rendered at `GET /metrics`.
+//! Prometheus metrics (docs/product/running.md) in one registry per application, rendered at `GET
+//! /metrics`.
 //!
 //! Each application owns its recorder instead of installing a process-wide one, so that what a
 //! test reads is what its own application counted. Business counters come from committed
@@ -210,7 +211,7 @@ impl AppMetrics {
             ),
             (
                 "orders_created_total",
-                "Orders created, by source and payment method (seed 000)",
+                "Orders created, by source and payment method (the shop)",
             ),
             (
                 "http_requests_total",
@@ -267,7 +268,7 @@ impl AppMetrics {
         let gauges = [
             (
                 "cart_conversion_rate",
-                "Goods orders made from a cart per cart started on this instance (seed 000)",
+                "Goods orders made from a cart per cart started on this instance (the shop)",
             ),
             (
                 "db_pool_connections",
@@ -441,8 +442,8 @@ impl AppMetrics {
         self.count("carts_created_total", &[], 1);
     }
 
-    /// Goods orders made from a cart per cart started on this instance since it started (seed
-    /// 000's `cart_conversion_rate`; across instances and windows the dashboard divides the
+    /// Goods orders made from a cart per cart started on this instance since it started (the
+    /// shop's `cart_conversion_rate`; across instances and windows the dashboard divides the
     /// counters `orders_created_total{source="cart"}` by `carts_created_total`).
     pub fn cart_conversion_rate(&self) -> f64 {
         let started = self.carts_started.load(Ordering::Relaxed);
@@ -473,7 +474,7 @@ impl order_amqp::consumers::ConsumerObserver for AppMetrics {
     }
 }
 
-/// The order lock, counting the times it could not be taken (seed 002's "lock failures"):
+/// The order lock, counting the times it could not be taken (the ticketing API's "lock failures"):
 /// `contended` when another request holds it, `unavailable` when the lock store failed.
 pub struct MeteredLock<L> {
     inner: L,

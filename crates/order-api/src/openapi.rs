@@ -120,7 +120,7 @@ impl ToSchema for ProblemCode {
     }
 }
 
-/// Configured limits the document states (defaults in brackets are seed 002's).
+/// Configured limits the document states (defaults in brackets are the ticketing API's).
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentedLimits {
     /// `MAX_ITEMS_PER_ORDER` (50).

@@ -1,5 +1,5 @@
 //! Logs and traces. `LOG_LEVEL` (or `RUST_LOG`) filters both; `LOG_FORMAT=json` writes one JSON
-//! object per line with seed 002's fields — `timestamp`, `level`, `service`, `traceId`,
+//! object per line with the ticketing API's fields — `timestamp`, `level`, `service`, `traceId`,
 //! `spanId`, `userId`, `orderId`, `message` — plus the event's other fields; text otherwise.
 //!
 //! Spans (every request, use case, database transaction, upstream call, published and consumed

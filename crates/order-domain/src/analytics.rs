@@ -1,5 +1,5 @@
-//! Order analytics per tenant (seed 000's dashboard, seed 002's metrics job): average order
-//! value, conversion from reserved to confirmed, top events by revenue, status breakdown,
+//! Order analytics per tenant (the shop's dashboard, the ticketing API's metrics job): average
+//! order value, conversion from reserved to confirmed, top events by revenue, status breakdown,
 //! revenue by currency, cancellation and refund rates.
 //!
 //! Storage counts and sums ([`OrderStats`]); this module derives the figures ([`Analytics`]).

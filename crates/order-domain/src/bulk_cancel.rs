@@ -56,7 +56,7 @@ pub struct FailedOrder {
     pub code: String,
 }
 
-/// How the job ended, in seed 002's terms.
+/// How the job ended, in the ticketing API's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkOutcome {
     /// Every order was cancelled (or there was none): 200.

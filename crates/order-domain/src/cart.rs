@@ -35,7 +35,7 @@ pub struct CartLine {
     pub unit_price: i64,
 }
 
-/// Cart limits (SPEC §7); taken from [`crate::policy::OrderLimits`].
+/// Cart limits (docs/product/limits.md); taken from [`crate::policy::OrderLimits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CartLimits {
     /// Most lines (50).

@@ -1,7 +1,7 @@
-//! Invoices and credit notes (SPEC §14d): a confirmed order gets an invoice, every completed
-//! refund a credit note. The domain decides what each says, from the events of the change that
-//! causes it; the store gives it its gap-free number (per tenant, kind and year) in the same
-//! transaction. Documents never change: a correction is a credit note.
+//! Invoices and credit notes (docs/product/after-the-sale.md): a confirmed order gets an invoice,
+//! every completed refund a credit note. The domain decides what each says, from the events of the
+//! change that causes it; the store gives it its gap-free number (per tenant, kind and year) in the
+//! same transaction. Documents never change: a correction is a credit note.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -379,8 +379,8 @@ pub struct RefundFailed {
     pub attempts: u32,
 }
 
-/// The outbox and RabbitMQ envelope (SPEC §10): `{id, type, version, occurredAt, tenantId,
-/// orderId, data}`.
+/// The outbox and RabbitMQ envelope (docs/product/events.md): `{id, type, version, occurredAt,
+/// tenantId, orderId, data}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventEnvelope {

@@ -1,6 +1,6 @@
-//! The money trail of an order (SPEC §14b): every movement of money is an immutable entry in
-//! minor units, derived from the events of the change that causes it and stored in the same
-//! transaction; the balance is computed from the entries, never kept beside them.
+//! The money trail of an order (docs/product/after-the-sale.md): every movement of money is an
+//! immutable entry in minor units, derived from the events of the change that causes it and stored
+//! in the same transaction; the balance is computed from the entries, never kept beside them.
 //!
 //! | entry | when | amount |
 //! |---|---|---|
@@ -149,9 +149,9 @@ impl LedgerBalance {
 
 #[cfg(test)]
 mod tests {
-    //! The entries each money movement causes, and the invariants of SPEC §14b over random
-    //! sequences of captures, partial refunds, payouts (refused or made), line cancellations and
-    //! cancellations.
+    //! The entries each money movement causes, and the invariants of docs/product/after-the-sale.md
+    //! over random sequences of captures, partial refunds, payouts (refused or made), line
+    //! cancellations and cancellations.
 
     use proptest::prelude::*;
     use time::macros::datetime;

@@ -1,4 +1,4 @@
-//! Messages other services send us over RabbitMQ (SPEC §10): `payment.succeeded`,
+//! Messages other services send us over RabbitMQ (docs/product/events.md): `payment.succeeded`,
 //! `payment.failed` and `ticket.allocated`.
 //!
 //! They travel in the same envelope as our own events — `{id, type, version, occurredAt,

@@ -11,7 +11,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The currencies the service accepts (SPEC §3). All of them have two decimal places.
+/// The currencies the service accepts (docs/product/orders.md). All of them have two decimal
+/// places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Currency {

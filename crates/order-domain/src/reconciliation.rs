@@ -1,5 +1,5 @@
-//! Reconciliation with the payment service (SPEC §14c): the ledger of an order compared with
-//! what the payment service holds for its payment intent, and every difference named.
+//! Reconciliation with the payment service (docs/product/after-the-sale.md): the ledger of an order
+//! compared with what the payment service holds for its payment intent, and every difference named.
 //!
 //! | kind | ours | theirs | repaired |
 //! |---|---|---|---|

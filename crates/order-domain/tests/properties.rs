@@ -1,6 +1,6 @@
-//! Property tests of the money invariants (SPEC §6): components never negative, the total is the
-//! sum of its components, line allocations add up exactly, refunds never exceed the refundable
-//! maximum, and a cart merge never breaks the cart limits.
+//! Property tests of the money invariants (docs/product/pricing.md): components never negative, the
+//! total is the sum of its components, line allocations add up exactly, refunds never exceed the
+//! refundable maximum, and a cart merge never breaks the cart limits.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! The inventory service (seed 000's `/check-availability`, `/reserve`, `/release/{orderId}`,
+//! The inventory service (the shop's `/check-availability`, `/reserve`, `/release/{orderId}`,
 //! plus the release of one line, commit and allocation). Every call is idempotent per order, so outages are retried.
 
 use async_trait::async_trait;

@@ -1,5 +1,5 @@
 //! Per-upstream circuit breaker (failsafe) and retries with exponential backoff and jitter
-//! (SPEC §11, seed 002's thresholds).
+//! (docs/product/upstreams.md, the ticketing API's thresholds).
 //!
 //! The breaker opens when, among the calls of the last `window`, at least `minimum_calls` were
 //! made and at least `failure_percent` of them failed; it then rejects calls for `open_for`,

@@ -325,7 +325,7 @@ impl AuditColumns {
 }
 
 /// Outbox messages, in the order they are to be published. The payload is the message itself
-/// (SPEC §10's envelope), which the relay publishes as stored.
+/// (docs/product/events.md's envelope), which the relay publishes as stored.
 #[derive(Default)]
 pub(crate) struct OutboxColumns {
     pub order_id: Vec<Uuid>,

@@ -37,7 +37,7 @@ pub use self::setup::{MIGRATOR, RoleProblem, check_roles, ensure_login_role, mig
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// Seals and opens the postal addresses of orders (SPEC §12b).
+    /// Seals and opens the postal addresses of orders (docs/product/running.md).
     address_keys: Arc<AddressKeys>,
 }
 

@@ -1,5 +1,5 @@
-//! Personal data sealed at rest (SPEC §12b): the shipping and billing addresses and the contact
-//! e-mail, each with AES-256-GCM under a key id, so keys can rotate.
+//! Personal data sealed at rest (docs/product/running.md): the shipping and billing addresses and
+//! the contact e-mail, each with AES-256-GCM under a key id, so keys can rotate.
 //!
 //! The first configured key seals every new address; every configured key still opens what it
 //! sealed, so an operator rotates by putting a new key first and drops an old one only after

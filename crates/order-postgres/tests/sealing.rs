@@ -1,4 +1,5 @@
-//! Addresses at rest (SPEC §12b): sealed in the table, opened by the store, across a key rotation.
+//! Addresses at rest (docs/product/running.md): sealed in the table, opened by the store, across a
+//! key rotation.
 
 mod common;
 

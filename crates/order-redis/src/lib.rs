@@ -17,7 +17,7 @@ use time::Duration;
 /// How long a claimed key stays in flight before a crashed request stops pinning it.
 const IN_FLIGHT_LEASE_SECONDS: i64 = 60;
 
-/// Lock acquisition: 3 attempts, 100 ms apart (seed 002).
+/// Lock acquisition: 3 attempts, 100 ms apart (ticketing).
 const LOCK_ATTEMPTS: u32 = 3;
 /// Pauses between tries of a taken lock: 100 ms each (the shared backoff rule, held flat).
 const LOCK_RETRY: order_domain::backoff::Backoff = order_domain::backoff::Backoff::new(

@@ -266,7 +266,7 @@ pub(crate) async fn admin_fail_payment(
 }
 
 /// `POST /_admin/payments/{intent}/decline`: the buyer's card will be declined when the intent is
-/// confirmed (seed 000's decline path).
+/// confirmed (the shop's decline path).
 pub(crate) async fn admin_decline_payment(
     sim: web::Data<Simulator>,
     path: web::Path<String>,

@@ -1,5 +1,5 @@
 //! The shop's upstreams (`docs/upstreams.md`): products (`/products/lookup`), inventory
-//! (`/inventory/…`, seed 000's contract plus commit and allocation), shipping (`/shipping/…`)
+//! (`/inventory/…`, the shop's contract plus commit and allocation), shipping (`/shipping/…`)
 //! and notifications (`/notifications`, recorded and shown at `GET /_admin/notifications`).
 
 use std::collections::{HashMap, HashSet};

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::values::{ConfigError, Count, Port, Size};
 use crate::client_ip::TrustedProxies;
 
-/// Per-user limits of seed 002's table, per minute.
+/// Per-user limits of the ticketing API's table, per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// `POST /orders`.

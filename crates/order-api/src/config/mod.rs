@@ -1,5 +1,5 @@
-//! Configuration from the environment (seed 002's variable names, SPEC defaults). A missing or
-//! malformed value stops start-up with one line naming the variable.
+//! Configuration from the environment (the ticketing API's variable names, the defaults of
+//! docs/product/). A missing or malformed value stops start-up with one line naming the variable.
 //!
 //! figment deserialises the variables of each concern into its own type — `http` (listener,
 //! rate limits, logging), `auth`, `stores` (PostgreSQL, Redis, RabbitMQ), `upstreams`,
@@ -50,7 +50,7 @@ pub struct Config {
     /// application's connections that runs longer.
     pub database_statement_timeout: std::time::Duration,
     /// `ADDRESS_ENCRYPTION_KEYS`: `id:base64,id:base64`, the current key first; the others still
-    /// open what they sealed (SPEC §12b).
+    /// open what they sealed (docs/product/running.md).
     pub address_keys: std::sync::Arc<order_postgres::AddressKeys>,
     /// JWT verification.
     pub jwt: JwtConfig,
@@ -82,7 +82,8 @@ pub struct Config {
     /// `CIRCUIT_BREAKER_RESET_TIMEOUT_MS` (30000), `UPSTREAM_MAX_RETRIES` (3),
     /// `UPSTREAM_RETRY_BASE_MS` (100).
     pub upstream_resilience: order_http_clients::Resilience,
-    /// `REDIS_URL`, or `redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT` (seed 002's names).
+    /// `REDIS_URL`, or `redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT` (the ticketing API's
+    /// names).
     pub redis_url: SecretString,
     /// Requests per minute and user: `RATE_LIMIT_ORDERS_PER_MINUTE` (10),
     /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),

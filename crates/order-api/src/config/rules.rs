@@ -1,5 +1,6 @@
-//! The business rules of SPEC §6–§8 with seed 002's variable names: limits, reservation windows,
-//! the refund policy and the ticket fee schedule. Defaults are the domain's own.
+//! The business rules (docs/product/: pricing, limits, refunds) with the ticketing API's variable
+//! names: limits, reservation windows, the refund policy and the ticket fee schedule. Defaults are
+//! the domain's own.
 
 use order_domain::policy::DomainConfig;
 use serde::Deserialize;

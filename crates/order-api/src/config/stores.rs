@@ -50,7 +50,7 @@ pub(super) struct Stores {
 impl StoreVars {
     pub(super) fn resolve(self) -> Result<Stores, ConfigError> {
         use secrecy::ExposeSecret;
-        // seed 002 names Redis by host, port and password; REDIS_URL wins when given.
+        // the ticketing API names Redis by host, port and password; REDIS_URL wins when given.
         let redis_url = self.redis_url.unwrap_or_else(|| {
             let host = self.redis_host.as_deref().unwrap_or("127.0.0.1");
             let port = self.redis_port.map_or(6379, |p| p.0);

@@ -125,7 +125,7 @@ where
         .map_err(|_| de::Error::invalid_value(de::Unexpected::Str(&text), &what))
 }
 
-/// A percentage like `2.9` (seed 002's fee variables), read as exact basis points.
+/// A percentage like `2.9` (the ticketing API's fee variables), read as exact basis points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Percent(pub(super) order_domain::money::Rate);
 

@@ -1,4 +1,4 @@
-//! A postal address on the wire (seed 000's shape), for goods orders and the answers that show
+//! A postal address on the wire (the shop's shape), for goods orders and the answers that show
 //! them.
 
 use garde::Validate;
@@ -6,7 +6,7 @@ use order_domain::order::Address;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// An address as seed 000 sends it.
+/// An address as the shop sends it.
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = Address)]

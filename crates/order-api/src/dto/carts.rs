@@ -1,4 +1,4 @@
-//! The cart's wire types (seed 000's shapes): the add body, the quantity change, the merge, the
+//! The cart's wire types (the shop's shapes): the add body, the quantity change, the merge, the
 //! preview's query, and the cart as the shopper sees it.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! The goods order's wire types (seed 000's shapes): the order from the cart and its addresses.
+//! The goods order's wire types (the shop's shapes): the order from the cart and its addresses.
 
 use garde::Validate;
 use order_domain::order::ContactEmail;
@@ -65,19 +65,19 @@ impl CreateGoodsOrderBody {
     }
 }
 
-/// The body of `POST /api/v1/orders`: its fields decide the kind (SPEC §9).
+/// The body of `POST /api/v1/orders`: its fields decide the kind (docs/product/routes.md).
 #[derive(Debug, ToSchema)]
 #[serde(untagged)]
 // Describes the two bodies the handler tells apart by `shippingAddress`; never built.
 #[allow(dead_code, clippy::large_enum_variant)]
 pub enum CreateOrderRequest {
-    /// `eventId` + `items`: a ticket order (seed 002).
+    /// `eventId` + `items`: a ticket order (ticketing).
     Tickets(CreateOrderBody),
-    /// `shippingAddress` (+ …): a goods order from the cart (seed 000).
+    /// `shippingAddress` (+ …): a goods order from the cart (the shop).
     Goods(CreateGoodsOrderBody),
 }
 
-/// The payment intent of a new goods order, as seed 000 shows it.
+/// The payment intent of a new goods order, as the shop shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentIntentBody {
@@ -89,7 +89,7 @@ pub struct PaymentIntentBody {
     pub client_secret: Option<String>,
 }
 
-/// `POST /api/v1/orders` for a goods order: seed 000's `{order, paymentIntent}`.
+/// `POST /api/v1/orders` for a goods order: the shop's `{order, paymentIntent}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = GoodsOrderCreated)]

@@ -107,7 +107,7 @@ impl ExpiringListResponse {
 }
 
 /// A bulk cancellation job (`POST /internal/v1/orders/bulk/cancel`, `GET /internal/v1/jobs/{id}`):
-/// `RUNNING` with the figures so far, or `DONE` with seed 002's summary.
+/// `RUNNING` with the figures so far, or `DONE` with the ticketing API's summary.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BulkCancelJob)]
@@ -128,7 +128,7 @@ pub struct BulkJobResponse {
     finished_at: Option<OffsetDateTime>,
 }
 
-/// Seed 002's summary of a bulk cancellation.
+/// The ticketing API's summary of a bulk cancellation.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResults {

@@ -1,4 +1,5 @@
-//! Request bodies and query strings (seed 002's shapes, camelCase, amounts in minor units).
+//! Request bodies and query strings (the ticketing API's shapes, camelCase, amounts in minor
+//! units).
 //!
 //! Each type is parsed strictly (`deny_unknown_fields`), checked by its garde rules (structural
 //! limits fixed by the contract) and converted to domain values at the boundary. Limits that

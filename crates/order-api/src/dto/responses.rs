@@ -1,6 +1,6 @@
-//! Response bodies: seed 002's shapes (camelCase, amounts in minor units, times in RFC 3339),
-//! built from the domain's values. Each is a type, so the OpenAPI document describes exactly what
-//! the handlers send.
+//! Response bodies: the ticketing API's shapes (camelCase, amounts in minor units, times in RFC
+//! 3339), built from the domain's values. Each is a type, so the OpenAPI document describes exactly
+//! what the handlers send.
 
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{EventId, OrderItemId};
@@ -467,7 +467,8 @@ impl HistoryEntry {
     }
 }
 
-/// The audit history's name for a domain event (SPEC §9, seed 002's style): `order.created` is
+/// The audit history's name for a domain event (docs/product/routes.md, the ticketing API's style):
+/// `order.created` is
 /// `ORDER_CREATED`, an expiry is `RESERVATION_EXPIRED`, `refund.approved` is `REFUND_APPROVED`.
 /// Messages on the broker keep the dotted names.
 pub fn history_event_type(event: &str) -> String {
@@ -486,7 +487,8 @@ pub struct HistoryResponse {
     pub events: Vec<HistoryEntry>,
 }
 
-/// seed 002's `{orders, pagination}` plus the keyset cursor and the estimate flag (SPEC §9).
+/// the ticketing API's `{orders, pagination}` plus the keyset cursor and the estimate flag
+/// (docs/product/routes.md).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = OrderPage)]
 pub struct OrderPageResponse {
@@ -495,7 +497,7 @@ pub struct OrderPageResponse {
     summary: ListSummary,
 }
 
-/// seed 000's `summary` of the matching orders (the same orders `pagination.total` counts), in
+/// the shop's `summary` of the matching orders (the same orders `pagination.total` counts), in
 /// minor units.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -48,13 +48,13 @@ domain_enum!(
     OrderStatusSchema,
     "OrderStatus",
     OrderStatus::ALL,
-    "Where an order is in its lifecycle (SPEC §5)."
+    "Where an order is in its lifecycle (docs/product/orders.md)."
 );
 domain_enum!(
     RefundStatusSchema,
     "RefundStatus",
     RefundStatus::ALL,
-    "Where a refund is (SPEC §8)."
+    "Where a refund is (docs/product/reservations-and-refunds.md)."
 );
 domain_enum!(
     DeliveryStatusSchema,
@@ -72,7 +72,7 @@ domain_enum!(
     OrderKindSchema,
     "OrderKind",
     OrderKind::ALL,
-    "A ticket order (seed 002) or a goods order (seed 000)."
+    "A ticket order (ticketing) or a goods order (the shop)."
 );
 domain_enum!(
     CurrencySchema,

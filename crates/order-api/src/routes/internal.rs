@@ -150,8 +150,8 @@ pub(super) async fn bulk_cancel(
         .json(BulkJobResponse::new(&job)))
 }
 
-/// A job this service asked for: 202 while it runs; when done, seed 002's status — 200 when
-/// every order was cancelled (or there was none), 207 when some were, 500 when none could be.
+/// A job this service asked for: 202 while it runs; when done, the ticketing API's status — 200
+/// when every order was cancelled (or there was none), 207 when some were, 500 when none could be.
 #[utoipa::path(
     operation_id = "getBulkJob",
     tag = "internal",

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 
 use super::AppState;
 
-/// Prometheus metrics (SPEC §12a; the list is in docs/operations.md).
+/// Prometheus metrics (docs/product/running.md; the list is in docs/operations.md).
 #[utoipa::path(
     operation_id = "getMetrics",
     tag = "operations",

@@ -25,7 +25,7 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
 /// tickets held, a payment intent created. `shippingAddress` (+ `billingAddress`,
 /// `shippingMethod`, `promoCode`, `notes`, `paymentMethodId`): a goods order from the caller's
 /// cart — priced by the product service with promotions, tax and shipping, its stock reserved, a
-/// payment intent created, the cart emptied in the same transaction (seed 000's answer).
+/// payment intent created, the cart emptied in the same transaction (the shop's answer).
 #[utoipa::path(
     operation_id = "createOrder",
     tag = "orders",
@@ -366,7 +366,7 @@ pub(super) async fn refund(
     Ok(response.json(RefundResponse::new(order, refund)))
 }
 
-/// Owners: confirm the order's payment intent with the payment service (seed 000). Success →
+/// Owners: confirm the order's payment intent with the payment service (the shop). Success →
 /// CONFIRMED (tickets issued or stock committed); a declined card → 402 `payment_declined` and the
 /// order is cancelled with its holds released. Confirming a CONFIRMED order again answers it.
 #[utoipa::path(
@@ -405,7 +405,7 @@ pub(super) async fn confirm_payment(
     Ok(web::Json(order_answer(&state, &order)))
 }
 
-/// The order's audit trail, oldest first (seed 002's event types: `ORDER_CREATED`, …).
+/// The order's audit trail, oldest first (the ticketing API's event types: `ORDER_CREATED`, …).
 #[utoipa::path(
     operation_id = "getOrderHistory",
     tag = "orders",

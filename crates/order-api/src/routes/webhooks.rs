@@ -1,5 +1,5 @@
 //! `/api/v1/admin/webhooks…`: a tenant's webhook subscriptions, secret rotation, the delivery log
-//! and replays (SPEC §9, docs/webhooks.md).
+//! and replays (docs/product/routes.md, docs/webhooks.md).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use order_domain::ids::{WebhookDeliveryId, WebhookId};

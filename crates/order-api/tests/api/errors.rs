@@ -504,7 +504,8 @@ async fn an_unreachable_ticket_service_is_503_with_retry_after() {
     );
 }
 
-/// The routes of SPEC §9 this service serves today (the ticketing half, the cart, operations).
+/// The routes of docs/product/routes.md this service serves today (the ticketing half, the cart,
+/// operations).
 const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/cart"),
     ("delete", "/api/v1/cart"),

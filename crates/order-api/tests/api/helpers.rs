@@ -216,7 +216,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
                 scopes: order_api::config::ServiceScope::ALL.into(),
                 tenants: None,
             },
-            // Seed 002's event service: bulk cancellation (and its jobs) in tenant A only.
+            // The ticketing API's event service: bulk cancellation (and its jobs) in tenant A only.
             ServiceKey {
                 name: "events".into(),
                 key: EVENTS_KEY.into(),

@@ -1,4 +1,4 @@
-//! The running binary's JSON logs: one object per line with seed 002's fields, and never a
+//! The running binary's JSON logs: one object per line with the ticketing API's fields, and never a
 //! token, a key or a buyer's address — grepped from a real run that saw all of them.
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,6 @@
-//! `/metrics` after an order's lifecycle: the counters it moved, by their SPEC names and labels,
-//! counted by this application alone (each has its own registry), and route templates — never
-//! raw ids — as labels.
+//! `/metrics` after an order's lifecycle: the counters it moved, by their documented names and
+//! labels, counted by this application alone (each has its own registry), and route templates —
+//! never raw ids — as labels.
 
 use std::collections::BTreeMap;
 
@@ -230,7 +230,8 @@ async fn scrapes_in_a_burst_share_one_backlog_query() {
     );
 }
 
-/// The names SPEC §12a takes from seed 002, each of which a fresh instance must show.
+/// The names docs/product/running.md takes from the ticketing API, each of which a fresh instance
+/// must show.
 const SEED_NAMES: [&str; 8] = [
     "order_service_orders_created_total",
     "order_service_orders_confirmed_total",

@@ -1,5 +1,5 @@
-//! The client's own data on an order (seed 002's `metadata`): a JSON object the service stores and
-//! returns but never interprets, bounded so that it cannot grow an order without limit.
+//! The client's own data on an order (the ticketing API's `metadata`): a JSON object the service
+//! stores and returns but never interprets, bounded so that it cannot grow an order without limit.
 
 use serde::{Deserialize, Serialize};
 

@@ -282,7 +282,8 @@ impl Order {
     pub fn status(&self) -> OrderStatus {
         self.record.status
     }
-    /// A paid goods order: what the warehouse may see and act on (SPEC §9's role matrix).
+    /// A paid goods order: what the warehouse may see and act on (docs/product/routes.md's role
+    /// matrix).
     pub fn is_fulfillment_work(&self) -> bool {
         self.record.kind == OrderKind::Goods && self.record.milestones.confirmed_at.is_some()
     }
@@ -319,7 +320,7 @@ impl Order {
     pub fn pricing(&self) -> &PriceBreakdown {
         &self.record.pricing
     }
-    /// The client's own data (seed 002's `metadata`).
+    /// The client's own data (the ticketing API's `metadata`).
     pub fn metadata(&self) -> &OrderMetadata {
         &self.record.metadata
     }
@@ -628,7 +629,8 @@ impl Order {
     }
 
     /// PENDING/RESERVED → EXPIRED now, whether or not the window has ended: an operator's
-    /// decision (SPEC §8, `"force": true`), recorded with `reason` in the event.
+    /// decision (docs/product/reservations-and-refunds.md, `"force": true`), recorded with `reason`
+    /// in the event.
     ///
     /// # Errors
     /// [`OrderError::InvalidTransition`] from any other status.

@@ -41,7 +41,8 @@ pub struct OrderRecord {
     /// When the reservation or payment window ends.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
-    /// How often the reservation was extended (SPEC §8's hold cap).
+    /// How often the reservation was extended (docs/product/reservations-and-refunds.md's hold
+    /// cap).
     #[serde(default)]
     pub hold_extensions: u32,
     pub payment_intent_id: Option<PaymentIntentId>,

@@ -1,5 +1,5 @@
-//! Order and refund statuses and their transition tables (SPEC §5, §8) — the only place that
-//! decides which status may follow which.
+//! Order and refund statuses and their transition tables (docs/product/orders.md) — the only place
+//! that decides which status may follow which.
 
 use std::fmt;
 
@@ -76,7 +76,7 @@ impl OrderStatus {
         )
     }
 
-    /// Counts toward the per-user, per-event active order limit (SPEC §7).
+    /// Counts toward the per-user, per-event active order limit (docs/product/limits.md).
     pub fn is_active(self) -> bool {
         matches!(self, Self::Pending | Self::Reserved | Self::Confirmed)
     }
@@ -104,7 +104,7 @@ impl std::str::FromStr for OrderStatus {
 #[error("unknown order status {0:?}")]
 pub struct UnknownStatus(pub String);
 
-/// The two kinds of order (SPEC §4); some transitions exist for one kind only.
+/// The two kinds of order (docs/product/orders.md); some transitions exist for one kind only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderKind {
@@ -155,7 +155,7 @@ pub struct InvalidTransition {
     pub to: OrderStatus,
 }
 
-/// SPEC §5's transition table.
+/// docs/product/orders.md's transition table.
 ///
 /// Ticket orders end at CONFIRMED, CANCELLED, EXPIRED or REFUNDED; fulfillment and returns are
 /// goods-only, and CONFIRMED → REFUNDED is tickets-only (goods are refunded through a return).
@@ -197,7 +197,7 @@ pub fn check_transition(
     }
 }
 
-/// Where a refund is (SPEC §8).
+/// Where a refund is (docs/product/reservations-and-refunds.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RefundStatus {

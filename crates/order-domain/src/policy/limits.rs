@@ -1,4 +1,4 @@
-//! Order limits (SPEC §7): one [`FieldError`] per violated field, with its path.
+//! Order limits (docs/product/limits.md): one [`FieldError`] per violated field, with its path.
 
 use std::collections::BTreeMap;
 
@@ -46,7 +46,7 @@ impl Violations {
     }
 }
 
-/// The limits of SPEC §7, configurable; [`Default`] gives the seed's values.
+/// The limits of docs/product/limits.md, configurable; [`Default`] gives the seed's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLimits {
@@ -70,9 +70,9 @@ pub struct OrderLimits {
     pub max_cart_lines: usize,
 }
 
-/// Seed 002's limits: orders of 100 to 10 000 000 minor units, 1–50 lines, 1–10 per line, 20 per
-/// ticket type, 100 in all, 20 orders per buyer and day, 5 active orders per buyer and event, 50
-/// cart lines.
+/// The ticketing API's limits: orders of 100 to 10 000 000 minor units, 1–50 lines, 1–10 per line,
+/// 20 per ticket type, 100 in all, 20 orders per buyer and day, 5 active orders per buyer and
+/// event, 50 cart lines.
 impl Default for OrderLimits {
     fn default() -> Self {
         Self {

@@ -1,5 +1,5 @@
 //! Business rules with their configuration: order limits, reservation durations, cancellation,
-//! refund and return terms. [`DomainConfig::default`] gives every SPEC default.
+//! refund and return terms. [`DomainConfig::default`] gives every default of docs/product/.
 
 mod limits;
 mod refund;
@@ -16,11 +16,11 @@ use crate::pricing::FeeSchedule;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainConfig {
-    /// SPEC §7.
+    /// docs/product/limits.md.
     pub limits: OrderLimits,
-    /// SPEC §8 reservations.
+    /// docs/product/reservations-and-refunds.md reservations.
     pub reservation: ReservationPolicy,
-    /// SPEC §8 cancellation, refunds and returns.
+    /// docs/product/reservations-and-refunds.md cancellation, refunds and returns.
     pub refund: RefundPolicy,
     /// Fees of ticket orders.
     pub ticket_fees: FeeSchedule,

@@ -1,5 +1,5 @@
-//! Cancellation, refund and return rules (SPEC §8): who may cancel, what a refund keeps back,
-//! when an admin must approve.
+//! Cancellation, refund and return rules (docs/product/reservations-and-refunds.md): who may
+//! cancel, what a refund keeps back, when an admin must approve.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 use crate::money::{Rate, RoundingMode};
 use crate::order::{Order, OrderKind, OrderStatus, RefundTerms};
 
-/// Refund rules; [`Default`] gives the SPEC values.
+/// Refund rules; [`Default`] gives the values of docs/product/reservations-and-refunds.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundPolicy {

@@ -1,11 +1,11 @@
-//! How long a reservation holds tickets or stock (SPEC §8).
+//! How long a reservation holds tickets or stock (docs/product/reservations-and-refunds.md).
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::order::OrderKind;
 
-/// Hold durations; [`Default`] gives the SPEC values.
+/// Hold durations; [`Default`] gives the values of docs/product/reservations-and-refunds.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationPolicy {

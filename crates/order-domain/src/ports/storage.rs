@@ -97,13 +97,13 @@ impl OrderCursor {
 pub struct OrderPageRequest {
     /// At most this many orders (1..=100).
     pub limit: u32,
-    /// Orders to skip (seed 002's pagination; deep pages should use `after`).
+    /// Orders to skip (the ticketing API's pagination; deep pages should use `after`).
     pub offset: u32,
     /// Start after this order instead of at the newest.
     pub after: Option<OrderCursor>,
 }
 
-/// Above this many matching orders a list's total is not counted exactly (SPEC §9).
+/// Above this many matching orders a list's total is not counted exactly (docs/product/routes.md).
 pub const EXACT_TOTAL_UP_TO: u64 = 1_000;
 
 /// Filters of `GET /orders`.
@@ -174,7 +174,7 @@ pub trait OrderRepository: Send + Sync {
         ids: &[OrderId],
     ) -> Result<Vec<Order>, RepositoryError>;
 
-    /// The order's ledger entries, oldest first (SPEC §14b).
+    /// The order's ledger entries, oldest first (docs/product/after-the-sale.md).
     ///
     /// # Errors
     /// MUST return an empty list for an order of another tenant.
@@ -356,8 +356,8 @@ pub struct PromoRedemption {
     pub user_id: UserId,
 }
 
-/// The places a new order takes in its buyer's quotas (SPEC §7), claimed by the unit of work
-/// atomically with the order's insert.
+/// The places a new order takes in its buyer's quotas (docs/product/limits.md), claimed by the unit
+/// of work atomically with the order's insert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuotaClaim {
     /// The UTC day whose order count the order joins (decision 0011).
@@ -410,10 +410,11 @@ pub struct OrderChange {
     pub quota: Option<QuotaClaim>,
     /// The idempotency key a new order is created under.
     pub idempotency: Option<IdempotencyRecord>,
-    /// The ledger entries the change's money movements cause (SPEC §14b), stored with it.
+    /// The ledger entries the change's money movements cause (docs/product/after-the-sale.md),
+    /// stored with it.
     pub ledger: Vec<LedgerEntry>,
-    /// The invoices and credit notes the change issues (SPEC §14d); the store numbers them in
-    /// the same transaction, gap-free per tenant, kind and year.
+    /// The invoices and credit notes the change issues (docs/product/after-the-sale.md); the store
+    /// numbers them in the same transaction, gap-free per tenant, kind and year.
     pub documents: Vec<DocumentContent>,
     /// The idempotency key a refund request is made under, stored with the refund; the commit
     /// fails with [`RepositoryError::IdempotencyKeyTaken`] when the caller used it already.

@@ -1,8 +1,8 @@
-//! seed 000's list `summary`, the figures a list shows above its pages.
+//! the shop's list `summary`, the figures a list shows above its pages.
 
 use crate::money::Money;
 
-/// seed 000's list `summary`: how many orders match and what the paid ones came to.
+/// the shop's list `summary`: how many orders match and what the paid ones came to.
 ///
 /// Computed over the rows the capped count walks (every match up to
 /// [`EXACT_TOTAL_UP_TO`](super::EXACT_TOTAL_UP_TO); past it, the newest `EXACT_TOTAL_UP_TO + 1`,

@@ -104,7 +104,7 @@ pub enum HoldError {
     Upstream(#[from] UpstreamError),
 }
 
-/// The ticket service (seed 002).
+/// The ticket service (ticketing).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TicketService: Send + Sync {
@@ -237,7 +237,7 @@ pub struct Pick {
     pub location: String,
 }
 
-/// The inventory service (seed 000: `/check-availability`, `/reserve`, `/release/{orderId}`;
+/// The inventory service (the shop's `/check-availability`, `/reserve`, `/release/{orderId}`;
 /// plus commit after payment and allocation for fulfillment).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -365,8 +365,8 @@ pub struct PaymentIntent {
     pub client_secret: Option<String>,
 }
 
-/// What the payment service holds for one intent (SPEC §14c): what it captured and every refund
-/// it paid out, by our refund id.
+/// What the payment service holds for one intent (docs/product/after-the-sale.md): what it captured
+/// and every refund it paid out, by our refund id.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaymentRecord {
     /// Captured, minor units (0 while unpaid).

@@ -1,5 +1,6 @@
-//! The goods schedule's inputs (SPEC §6): promotions, promo codes, the tax table and shipping
-//! methods, and [`price_goods`], which turns them into a [`PricingRequest`] and prices it.
+//! The goods schedule's inputs (docs/product/pricing.md): promotions, promo codes, the tax table
+//! and shipping methods, and [`price_goods`], which turns them into a [`PricingRequest`] and prices
+//! it.
 
 use std::collections::BTreeMap;
 
@@ -169,8 +170,8 @@ impl TaxTable {
         Self::default()
     }
 
-    /// The default table (decision 0041): combined state and local rates of the US states seed
-    /// 000's examples ship to (California 8.715 %, New York 8.875 %, Texas 8.25 %) and the
+    /// The default table (decision 0041): combined state and local rates of the US states the
+    /// shop's examples ship to (California 8.715 %, New York 8.875 %, Texas 8.25 %) and the
     /// standard VAT of the United Kingdom, Germany and France.
     pub fn standard() -> Self {
         Self::new()
@@ -219,7 +220,7 @@ pub struct ShippingMethod {
 }
 
 impl ShippingMethod {
-    /// The three methods seed 000 names, with our default prices (decision 0006):
+    /// The three methods the shop names, with our default prices (decision 0006):
     ///
     /// | code | price | transit days | free from a net amount of |
     /// |---|---|---|---|
@@ -340,7 +341,7 @@ impl From<MoneyError> for GoodsPricingError {
 }
 
 /// Prices a goods order: promotions, then the promo code, capped together at the subtotal; free
-/// shipping judged on the net amount; tax by destination (SPEC §6).
+/// shipping judged on the net amount; tax by destination (docs/product/pricing.md).
 ///
 /// # Errors
 /// [`GoodsPricingError`] when the promo code is not usable or the formula fails.

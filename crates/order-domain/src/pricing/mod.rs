@@ -1,4 +1,4 @@
-//! Pricing: the fee formula of SPEC §6 as pure functions over integer minor units.
+//! Pricing: the fee formula of docs/product/pricing.md as pure functions over integer minor units.
 //!
 //! ```text
 //! subtotal       = Σ unit_price × quantity
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money, MoneyError, Rate, RoundingMode};
 
-/// The rates of one fee schedule (SPEC §6); configurable per deployment.
+/// The rates of one fee schedule (docs/product/pricing.md); configurable per deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeeSchedule {
     /// Share of the net amount kept by the platform.
@@ -41,7 +41,8 @@ pub struct FeeSchedule {
 }
 
 impl FeeSchedule {
-    /// Seed 002's ticket schedule: 5 % platform, 2.9 % + 30 processing, 8 % tax, `half_up`.
+    /// The ticketing API's ticket schedule: 5 % platform, 2.9 % + 30 processing, 8 % tax,
+    /// `half_up`.
     pub fn tickets() -> Self {
         Self {
             platform_rate: Rate::from_basis_points(500),
@@ -53,7 +54,7 @@ impl FeeSchedule {
         }
     }
 
-    /// Seed 000's goods schedule: no platform or processing fee; tax by destination (the tax
+    /// The shop's goods schedule: no platform or processing fee; tax by destination (the tax
     /// table supplies the rate, 8 % when no entry matches); shipping taxed.
     pub fn goods() -> Self {
         Self {
@@ -303,7 +304,7 @@ pub enum PricingError {
     Money(#[from] MoneyError),
 }
 
-/// Prices an order with `schedule` (SPEC §6).
+/// Prices an order with `schedule` (docs/product/pricing.md).
 ///
 /// # Errors
 /// [`PricingError::NoLines`], [`PricingError::NegativeAmount`] (a line),

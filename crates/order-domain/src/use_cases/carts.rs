@@ -1,7 +1,7 @@
-//! Carts (SPEC §9): a buyer's cart (JWT) or an anonymous session's, lines added at the product
-//! service's current price (never the client's), availability per line from the inventory
-//! service, a totals preview priced like an order, and the merge of a session's cart into the
-//! buyer's at login.
+//! Carts (docs/product/routes.md): a buyer's cart (JWT) or an anonymous session's, lines added at
+//! the product service's current price (never the client's), availability per line from the
+//! inventory service, a totals preview priced like an order, and the merge of a session's cart into
+//! the buyer's at login.
 //!
 //! Every change reloads the cart and retries on a version conflict, so concurrent changes to one
 //! cart are all applied and its limits (`MAX_CART_ITEMS` lines, units per line) hold: the check
@@ -23,7 +23,8 @@ use crate::pricing::goods::{
 };
 use crate::pricing::{Components, PricingLine};
 
-/// How long a cart lives after its last change (SPEC §9: 30 days; a job removes expired carts).
+/// How long a cart lives after its last change (docs/product/routes.md: 30 days; a job removes
+/// expired carts).
 pub const CART_TTL: Duration = Duration::days(30);
 
 /// How often a change is tried again after a concurrent change of the same cart.

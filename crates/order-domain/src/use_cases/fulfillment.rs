@@ -134,7 +134,7 @@ impl OrderService {
         Ok(order)
     }
 
-    /// PROCESSING → CANCELLED after a processing error (seed 000): refunded in full and its
+    /// PROCESSING → CANCELLED after a processing error (the shop): refunded in full and its
     /// stock reservation let go.
     ///
     /// # Ports

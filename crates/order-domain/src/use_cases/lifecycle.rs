@@ -9,7 +9,7 @@ use crate::order::{InvalidTransition, Order, OrderKind, OrderStatus, check_trans
 use crate::policy::RefundReason;
 use crate::ports::{ExpiringOrder, InboxMessage, StockLine, TicketLine, UpstreamError};
 
-/// How long the per-order lock lives (seed 002: 30 s).
+/// How long the per-order lock lives (the ticketing API's 30 s).
 const ORDER_LOCK_TTL: Duration = Duration::seconds(30);
 
 /// A cancelled order and the refund it started, if any.
@@ -126,7 +126,7 @@ impl OrderService {
         self.confirm_loaded(ctx, order, intent, inbox).await
     }
 
-    /// confirm-payment (seed 000): the owner confirms the order's intent with the payment
+    /// confirm-payment (the shop): the owner confirms the order's intent with the payment
     /// service. Success → CONFIRMED, as [`Self::confirm`]; a decline → the order is cancelled
     /// (its holds or stock released) and the answer is [`UseCaseError::PaymentDeclined`].
     /// Confirming a CONFIRMED order with its own intent answers it again.
@@ -357,7 +357,8 @@ impl OrderService {
     }
 
     /// Expires one PENDING/RESERVED order; with `forced` (an operator's reason) also while its
-    /// window is still running (SPEC §8's `"force": true`). Only services and admins may force.
+    /// window is still running (docs/product/reservations-and-refunds.md's `"force": true`). Only
+    /// services and admins may force.
     ///
     /// # Ports
     /// `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.

@@ -1,5 +1,6 @@
-//! Applying the messages other services send (SPEC §10), each exactly once: the inbox row is
-//! written in the same transaction as the effect, so a redelivered message finds its id taken.
+//! Applying the messages other services send (docs/product/events.md), each exactly once: the inbox
+//! row is written in the same transaction as the effect, so a redelivered message finds its id
+//! taken.
 
 use super::lifecycle::{stock_lines, ticket_lines};
 use super::{Extras, OrderService, UseCaseError};

@@ -5,16 +5,40 @@
 //! and stores the new state with its audit entries and outbox events in one
 //! [`UnitOfWork::commit`].
 //!
-//! Creation is a saga (SPEC §11): hold → payment intent → persist; a failing step undoes the
-//! earlier ones in reverse. After a commit, releasing holds and paying refunds are follow-ups whose
-//! failure never undoes the stored change (holds expire upstream; a failed refund stays FAILED
-//! and retryable).
+//! Creation is a saga (docs/product/upstreams.md): hold → payment intent → persist; a failing step
+//! undoes the earlier ones in reverse. After a commit, releasing holds and paying refunds are
+//! follow-ups whose failure never undoes the stored change (holds expire upstream; a failed refund
+//! stays FAILED and retryable).
 //!
 //! Each use case's `# Ports` section names the fields of [`Ports`] (for [`WebhookService`], of
 //! [`WebhookPorts`]) it calls on some path, `clock` and `ids` aside, which every `Ports` has: a
 //! service that wires those through [`Ports::builder`] never meets a
 //! [`NotWired`](crate::adapters::NotWired) port. A test derives the lists from the code, so they
 //! stay true.
+//!
+//! # Code map
+//! [`OrderService`]'s methods live in the file of the work they do:
+//!
+//! | file | methods |
+//! |---|---|
+//! | `create.rs` | `create_ticket_order` (the saga of a ticket order) |
+//! | `create_goods.rs` | `create_goods_order` (a cart becomes an order) |
+//! | `carts.rs` | `view_cart`, `add_to_cart`, `change_cart_line`, `remove_cart_line`, `clear_cart`, `merge_carts` |
+//! | `lifecycle.rs` | `reserve`, `confirm`, `confirm_payment`, `attach_tickets`, `cancel`, `expire`, `expire_with`, `list_expiring` |
+//! | `line_cancellation.rs` | `cancel_line` |
+//! | `fulfillment.rs` | `fulfillment_queue`, `start_fulfillment`, `ship`, `deliver`, `fail_fulfillment`, `request_return` |
+//! | `refunds.rs` | `request_refund`, `approve_refund`, `reject_refund`, `retry_refund`, `retry_due_refunds`, `list_refunds`, `complete_return_refund` |
+//! | `queries.rs` | `get_order`, `list_orders`, `search_orders`, `order_history`, `order_ledger`, `order_documents`, `order_document` |
+//! | `messages.rs` | `apply_message` (payment and ticket messages, once each) |
+//! | `expiry.rs` | `due_for_expiry`, `expire_batch` (the expiry job) |
+//! | `bulk_cancel.rs` | `request_bulk_cancel`, `bulk_job`, `run_bulk_jobs` |
+//! | `reconciliation.rs` | `reconcile`, `reconcile_all`, `reconciliation_run` |
+//! | `promotions.rs` | `list_promo_codes`, `create_promo_code`, `retire_promo_code` |
+//! | `analytics.rs` | `analytics`, `aggregate_metrics` |
+//! | `mod.rs` | `new`, `config`, `for_tenant`, `shipping_method` |
+//!
+//! Beside it: [`WebhookService`] (`webhooks.rs`), [`Announcer`] (`notifications.rs`), the
+//! errors (`error.rs`) and the wiring of [`Ports`] (`wiring.rs`).
 
 mod analytics;
 mod bulk_cancel;

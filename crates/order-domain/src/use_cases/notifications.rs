@@ -1,5 +1,6 @@
-//! Notifications (SPEC §10): each committed status change of an order is announced to its buyer
-//! once, from the event stream after the commit, never inline in the request that changed it.
+//! Notifications (docs/product/events.md): each committed status change of an order is announced to
+//! its buyer once, from the event stream after the commit, never inline in the request that changed
+//! it.
 //!
 //! The [`Announcer`] is handed the order's own events by a consumer. It reads the order for the
 //! recipient (the buyer and the address their token named at checkout), sends through the

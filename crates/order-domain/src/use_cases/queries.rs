@@ -36,7 +36,7 @@ impl OrderService {
     }
 
     /// `GET /orders/{id}/ledger`: the order's money trail and its balance, for the owner and
-    /// admins (SPEC §14b).
+    /// admins (docs/product/after-the-sale.md).
     ///
     /// # Ports
     /// `orders`.
@@ -63,7 +63,7 @@ impl OrderService {
     }
 
     /// `GET /orders/{id}/documents`: the order's invoices and credit notes, for the owner and
-    /// admins (SPEC §14d).
+    /// admins (docs/product/after-the-sale.md).
     ///
     /// # Ports
     /// `orders`.

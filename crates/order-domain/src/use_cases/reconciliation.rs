@@ -1,6 +1,6 @@
-//! Reconciliation runs (SPEC §14c): each order with a payment that changed in a window is
-//! compared with what the payment service holds for it; every difference is stored with the run,
-//! and the ones that can be repaired safely are repaired on the spot.
+//! Reconciliation runs (docs/product/after-the-sale.md): each order with a payment that changed in
+//! a window is compared with what the payment service holds for it; every difference is stored with
+//! the run, and the ones that can be repaired safely are repaired on the spot.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Webhook subscriptions for admins, deliveries made from committed events, and the worker's
-//! attempts (SPEC §10, docs/webhooks.md).
+//! attempts (docs/product/events.md, docs/webhooks.md).
 //!
 //! [`WebhookService`] needs only the webhook store, the transport, the clock and ids. Deliveries
 //! are created by a consumer of the order's own events ([`WebhookService::enqueue`]), so a crash

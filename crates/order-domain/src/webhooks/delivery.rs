@@ -5,8 +5,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ids::{DomainEventId, OrderId, TenantId, WebhookDeliveryId, WebhookId};
 
-/// The pause after each failed attempt (SPEC §10): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h —
-/// eight attempts over about 31 hours; then the delivery is FAILED (an admin can replay it).
+/// The pause after each failed attempt (docs/product/events.md): 5 s, 5 min, 30 min, 2 h, 5 h, 10
+/// h, 14 h — eight attempts over about 31 hours; then the delivery is FAILED (an admin can replay
+/// it).
 pub const RETRY_DELAYS: [Duration; 7] = [
     Duration::seconds(5),
     Duration::minutes(5),
@@ -142,8 +143,8 @@ pub struct WebhookDelivery {
     pub event_type: String,
     /// Its order.
     pub order_id: OrderId,
-    /// The request body: the event envelope of SPEC §10, fixed at creation so every attempt
-    /// sends the same bytes.
+    /// The request body: the event envelope of docs/product/events.md, fixed at creation so every
+    /// attempt sends the same bytes.
     pub body: String,
     /// Where it is.
     pub status: DeliveryStatus,

@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ids::{TenantId, WebhookId};
 
-/// How long the previous secret keeps signing after a rotation (SPEC §10).
+/// How long the previous secret keeps signing after a rotation (docs/product/events.md).
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 
 /// A signing secret as Standard Webhooks writes it: `whsec_` + base64 of the key bytes. Its

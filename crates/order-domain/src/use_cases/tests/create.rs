@@ -93,7 +93,7 @@ async fn a_ticket_order_is_priced_held_paid_for_and_stored_in_one_change() {
     let order = &created.order;
     assert_eq!(order.status(), OrderStatus::Reserved);
     let p = order.pricing();
-    // SPEC §6 worked example: 20 000 → 1 000, 639, 1 731, total 23 370.
+    // docs/product/pricing.md worked example: 20 000 → 1 000, 639, 1 731, total 23 370.
     assert_eq!(
         (
             p.subtotal().minor(),
