@@ -47,13 +47,12 @@ async fn events_arrive_once_in_order_per_order_across_a_broker_restart() {
     let before = seed_outbox_steps(&db.owner, &orders, 0..2).await;
     let mut received = receive(&mut consumer, &before).await;
     // The relay marks a batch after its last confirm, a moment after delivery.
-    for _ in 0..100 {
-        if unpublished(&db.owner).await == 0 {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
-    assert_eq!(unpublished(&db.owner).await, 0);
+    order_test_support::eventually(
+        "the relay marks the batch published",
+        StdDuration::from_secs(5),
+        || async { (unpublished(&db.owner).await == 0).then_some(()) },
+    )
+    .await;
     drop(consumer);
     drop(connection);
 

@@ -18,6 +18,7 @@ use order_amqp::consumers::{
 use order_domain::messages::{InboundMessage, MessageOutcome};
 use order_domain::ports::RepositoryError;
 use order_domain::use_cases::UseCaseError;
+use order_test_support::eventually;
 use serde_json::json;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -52,7 +53,7 @@ struct Running {
     topology: ConsumerTopology,
     recorder: Arc<Recorder>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
     channel: Channel,
     _connection: Connection,
 }
@@ -88,7 +89,7 @@ async fn start_with(
         topology,
         recorder,
         stop,
-        task,
+        task: Some(task),
         channel,
         _connection: connection,
     }
@@ -122,15 +123,65 @@ impl Running {
             .collect()
     }
 
-    /// Waits until message `id` is in the dead-letter queue; false after 10 s.
-    async fn dead_lettered(&self, id: &str) -> bool {
-        for _ in 0..200 {
-            if self.dead_letters().await.iter().any(|dead| dead == id) {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    /// Waits until message `id` is in the dead-letter queue, 10 s at most.
+    async fn dead_lettered(&self, id: &str) {
+        eventually(
+            &format!("{id} is dead-lettered"),
+            Duration::from_secs(10),
+            || async {
+                self.dead_letters()
+                    .await
+                    .iter()
+                    .any(|dead| dead == id)
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Waits until the handler has been called for each of `ids`, 10 s at most.
+    async fn handled(&self, ids: &[&str]) {
+        eventually(
+            &format!("{ids:?} are handled"),
+            Duration::from_secs(10),
+            || async {
+                ids.iter()
+                    .all(|id| !self.calls(id).is_empty())
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Stops the consumers: their channel closes, so a message they left unacknowledged goes
+    /// back to its queue.
+    async fn stop_consumers(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
         }
-        false
+    }
+
+    /// The message ids ready in the consumed queue of `routing_key` (taken out).
+    async fn waiting_in(&self, routing_key: &str) -> Vec<String> {
+        let queue = format!("{}.{routing_key}", self.topology.prefix);
+        let mut ids = Vec::new();
+        while let Some(message) = self
+            .channel
+            .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .expect("get")
+        {
+            ids.extend(
+                message
+                    .delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(ToString::to_string),
+            );
+        }
+        ids
     }
 
     /// The message ids waiting in the dead-letter queue (taken out).
@@ -158,9 +209,8 @@ impl Running {
         ids
     }
 
-    async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    async fn stop(mut self) {
+        self.stop_consumers().await;
         let mut queues: Vec<String> = self
             .topology
             .bindings()
@@ -192,7 +242,7 @@ fn envelope(kind: &str, data: serde_json::Value) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_applied_message_is_acknowledged_once_under_its_amqp_message_id() {
-    let running = start(|_| Ok(MessageOutcome::Applied)).await;
+    let mut running = start(|_| Ok(MessageOutcome::Applied)).await;
     let (paid, tickets) = (unique("m-ok"), unique("m-tickets"));
     running
         .publish(
@@ -210,14 +260,11 @@ async fn an_applied_message_is_acknowledged_once_under_its_amqp_message_id() {
             &envelope("ticket.allocated", json!({"ticketIds": ["t-1"]})),
         )
         .await;
-    for _ in 0..200 {
-        if !running.calls(&paid).is_empty() && !running.calls(&tickets).is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Give a wrongly unacknowledged message time to come back.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    running.handled(&[&paid, &tickets]).await;
+    // A message left unacknowledged would go back to its queue once the consumers stop.
+    running.stop_consumers().await;
+    assert!(running.waiting_in("payment.succeeded").await.is_empty());
+    assert!(running.waiting_in("ticket.allocated").await.is_empty());
     let prefix = running.topology.prefix.clone();
     assert_eq!(
         running.calls(&paid),
@@ -239,7 +286,7 @@ async fn a_poison_message_goes_straight_to_the_dead_letter_queue() {
     running
         .publish(PAYMENT_EXCHANGE, "payment.failed", &poison, b"{not json")
         .await;
-    assert!(running.dead_lettered(&poison).await);
+    running.dead_lettered(&poison).await;
     assert!(
         running.calls(&poison).is_empty(),
         "the handler never saw it"
@@ -264,7 +311,7 @@ async fn a_message_that_keeps_failing_is_tried_max_attempts_times_then_dead_lett
             &envelope("payment.succeeded", json!({"paymentIntentId": "pi_2"})),
         )
         .await;
-    assert!(running.dead_lettered(&failing).await);
+    running.dead_lettered(&failing).await;
     assert_eq!(
         running.calls(&failing).len(),
         3,
@@ -285,7 +332,7 @@ async fn a_permanent_failure_is_dead_lettered_without_retries() {
             &envelope("payment.failed", json!({"paymentIntentId": "pi_3"})),
         )
         .await;
-    assert!(running.dead_lettered(&unknown).await);
+    running.dead_lettered(&unknown).await;
     assert_eq!(running.calls(&unknown).len(), 1);
     running.stop().await;
 }
@@ -340,18 +387,9 @@ async fn a_message_waiting_for_its_retry_holds_up_no_other_message_or_queue() {
             ),
         )
         .await;
-    let mut handled = false;
-    for _ in 0..100 {
-        if !running.calls(&same_queue).is_empty() && !running.calls(&other_queue).is_empty() {
-            handled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        handled,
-        "the next message of its queue and another queue's message were handled while the first waits"
-    );
+    // The next message of its queue and another queue's message are handled while the first
+    // waits for its retry.
+    running.handled(&[&same_queue, &other_queue]).await;
     assert_eq!(running.calls(&slow).len(), 1, "still waiting for its retry");
     running.stop().await;
 }

@@ -24,6 +24,7 @@ use crate::routes::{self, AppState};
 use crate::state::UpstreamBreakers;
 use crate::system::{FailOpenLock, LoggedIncidents};
 use order_domain::adapters::{SystemClock, UuidV7Ids};
+use order_domain::ports::Clock;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -190,8 +191,18 @@ impl Application {
     /// # Errors
     /// [`StartError`] naming what failed and what to set.
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_at(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the use cases reading the time from `clock`: tests move it
+    /// forward instead of waiting for reservations and leases to run out.
+    ///
+    /// # Errors
+    /// [`StartError`] naming what failed and what to set.
+    pub async fn build_at(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let metrics = AppMetrics::new();
-        let (service, store, redis, breakers) = build_service_with(&config, &metrics).await?;
+        let (service, store, redis, breakers) =
+            build_service_with(&config, &metrics, clock).await?;
         let announcer = build_announcer(&store, &config, &metrics)?;
         let webhooks = build_webhooks(&store, &config)?;
         let store_for_jobs = store.clone();
@@ -320,7 +331,18 @@ impl Application {
 pub async fn build_service(
     config: &Config,
 ) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
-    let (service, store, redis, _) = build_service_with(config, &AppMetrics::new()).await?;
+    build_service_at(config, Arc::new(SystemClock)).await
+}
+
+/// [`build_service`] reading the time from `clock`.
+///
+/// # Errors
+/// [`StartError`] naming what failed.
+pub async fn build_service_at(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<(OrderService, PgStore, Arc<RedisGuards>), StartError> {
+    let (service, store, redis, _) = build_service_with(config, &AppMetrics::new(), clock).await?;
     Ok((service, store, redis))
 }
 
@@ -331,6 +353,7 @@ pub async fn build_service(
 pub async fn build_service_with(
     config: &Config,
     metrics: &Arc<AppMetrics>,
+    clock: Arc<dyn Clock>,
 ) -> Result<(OrderService, PgStore, Arc<RedisGuards>, UpstreamBreakers), StartError> {
     let store = PgStore::connect(
         config.database_url.expose_secret(),
@@ -379,7 +402,7 @@ pub async fn build_service_with(
         payments: Arc::new(payments.clone()),
         events: Arc::new(events.clone()),
         shipping: Arc::new(shipping.clone()),
-        clock: Arc::new(SystemClock),
+        clock,
         ids: Arc::new(UuidV7Ids),
         incidents: Arc::new(LoggedIncidents),
     };

@@ -35,6 +35,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
+pub use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
 use crate::config::TraceExport;
 
 pub use crate::config::SERVICE;
@@ -117,19 +119,31 @@ fn otlp_provider(traces: &TraceExport) -> Result<SdkTracerProvider, TelemetryErr
 /// one with an in-memory exporter), and the W3C propagator with it. `level` filters the log
 /// lines only: spans of INFO and above are exported whatever the log level.
 pub fn init_with_provider(level: &str, json: bool, provider: Option<SdkTracerProvider>) {
+    init_into(level, json, provider, BoxMakeWriter::new(std::io::stdout));
+}
+
+/// [`init_with_provider`] writing the log lines to `sink` instead of standard output (a test
+/// reads them back from memory).
+pub fn init_into(
+    level: &str,
+    json: bool,
+    provider: Option<SdkTracerProvider>,
+    sink: BoxMakeWriter,
+) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let logs: Box<dyn Layer<Registry> + Send + Sync> = if json {
         SpanFieldsLayer
             .and_then(
                 tracing_subscriber::fmt::layer()
                     .event_format(JsonLines { service: SERVICE })
-                    .with_writer(std::io::stdout),
+                    .with_writer(sink),
             )
             .with_filter(filter)
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
             .event_format(TextLines)
+            .with_writer(sink)
             .with_filter(filter)
             .boxed()
     };

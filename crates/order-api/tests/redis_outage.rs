@@ -4,7 +4,7 @@
 //! runs test binaries one after another, so no other test loses Redis meanwhile.
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code)] // the end-to-end tests' helpers; this test uses a few
+#[allow(dead_code, unused_imports)] // the end-to-end tests' helpers; this test uses a few
 mod helpers;
 
 use helpers::*;

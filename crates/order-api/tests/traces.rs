@@ -77,14 +77,16 @@ fn spans_of(trace_id: &str) -> Vec<SpanData> {
 /// The spans of `trace_id` once `done` holds for them (a span is exported when it ends, which for
 /// a request's span can be just after its answer arrived); 10 s at most.
 async fn spans_once(trace_id: &str, done: impl Fn(&[SpanData]) -> bool) -> Vec<SpanData> {
-    for _ in 0..200 {
-        let spans = spans_of(trace_id);
-        if done(&spans) {
-            return spans;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
-    spans_of(trace_id)
+    let done = &done;
+    eventually(
+        "the awaited spans are exported",
+        StdDuration::from_secs(10),
+        || async move {
+            let spans = spans_of(trace_id);
+            done(&spans).then_some(spans)
+        },
+    )
+    .await
 }
 
 fn has_span(spans: &[SpanData], name: &str, kind: SpanKind) -> bool {

@@ -239,7 +239,21 @@ async fn an_intent_left_unconfirmed_lapses_at_its_expiry() {
         )
         .await
         .expect("intent");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The payment service lets it lapse on its own clock.
+    order_test_support::eventually(
+        "the intent lapses",
+        std::time::Duration::from_secs(5),
+        || async {
+            let state: serde_json::Value = reqwest::get(format!("{base}/_admin/state"))
+                .await
+                .expect("simulator")
+                .json()
+                .await
+                .expect("json");
+            (state["payments"][0]["status"] == "CANCELED").then_some(())
+        },
+    )
+    .await;
     assert!(
         payments.confirm_intent(&intent.id).await.is_err(),
         "a lapsed intent cannot be paid"

@@ -95,12 +95,17 @@ async fn a_claim_whose_request_died_is_taken_over_when_its_lease_ends() {
         redis.begin(None, &k, "fp", ttl).await,
         Ok(IdempotencyBegin::InFlight)
     );
-    // Redis's own clock decides the lease; it counts whole seconds.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(
-        redis.begin(None, &k, "fp", ttl).await,
-        Ok(IdempotencyBegin::StartedAgain)
-    );
+    // Redis's own clock decides the lease (in whole seconds); until it ends the claim holds.
+    let taken = order_test_support::eventually(
+        "the lease ends",
+        std::time::Duration::from_secs(5),
+        || async {
+            let begun = redis.begin(None, &k, "fp", ttl).await;
+            (begun != Ok(IdempotencyBegin::InFlight)).then_some(begun)
+        },
+    )
+    .await;
+    assert_eq!(taken, Ok(IdempotencyBegin::StartedAgain));
 }
 
 #[tokio::test]
@@ -189,8 +194,20 @@ async fn a_new_window_admits_again() {
     let window = Duration::milliseconds(300);
     assert!(redis.hit(&k, 1, window).await.expect("hit").allowed);
     assert!(!redis.hit(&k, 1, window).await.expect("hit").allowed);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(redis.hit(&k, 1, window).await.expect("hit").allowed);
+    // Refused until the window ends on Redis's clock, then admitted.
+    order_test_support::eventually(
+        "the next window admits",
+        std::time::Duration::from_secs(2),
+        || async {
+            redis
+                .hit(&k, 1, window)
+                .await
+                .expect("hit")
+                .allowed
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -30,9 +30,10 @@ use self::tickets::{Hold, HoldStatus};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 
@@ -202,6 +203,8 @@ pub struct Simulator {
     announcer: Option<Announcer>,
     faults: Faults,
     traces: trace_log::TraceLog,
+    /// Upstream requests being served; see [`get_in_flight`].
+    in_flight: Arc<AtomicU64>,
 }
 
 impl Simulator {
@@ -218,6 +221,7 @@ impl Simulator {
             announcer: None,
             faults: Faults::default(),
             traces: trace_log::TraceLog::default(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -397,6 +401,7 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/_admin/faults", web::get().to(faults::get_faults))
             .route("/_admin/seed", web::put().to(put_seed))
             .route("/_admin/state", web::get().to(get_state))
+            .route("/_admin/in-flight", web::get().to(get_in_flight))
             .route(
                 "/_admin/traceparents",
                 web::get().to(trace_log::get_traceparents),
@@ -410,10 +415,25 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
 /// When the address cannot be bound.
 pub fn start(addr: &str, simulator: Simulator) -> std::io::Result<(SocketAddr, ServerHandle)> {
     // The caller owns shutdown (signals in the binary, the runtime's end in tests).
-    let server = HttpServer::new(move || App::new().configure(configure(simulator.clone())))
-        .workers(1)
-        .disable_signals()
-        .bind(addr)?;
+    let server = HttpServer::new(move || {
+        let in_flight = simulator.in_flight.clone();
+        App::new()
+            .wrap_fn(move |request, service| {
+                // A request that is dropped half-way (its client went away) leaves the count too.
+                let counted = (!request.path().starts_with("/_admin/"))
+                    .then(|| InFlightGuard::enter(&in_flight));
+                let answer = service.call(request);
+                async move {
+                    let answer = answer.await;
+                    drop(counted);
+                    answer
+                }
+            })
+            .configure(configure(simulator.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(addr)?;
     let bound = server
         .addrs()
         .first()
@@ -423,6 +443,28 @@ pub fn start(addr: &str, simulator: Simulator) -> std::io::Result<(SocketAddr, S
     let handle = server.handle();
     tokio::spawn(server);
     Ok((bound, handle))
+}
+
+/// Counts one upstream request from its arrival until its answer is sent or it is dropped.
+struct InFlightGuard(Arc<AtomicU64>);
+
+impl InFlightGuard {
+    fn enter(count: &Arc<AtomicU64>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `GET /_admin/in-flight`: upstream requests being served now (`/_admin` ones aside), so a test
+/// can wait until a slowed-down service has answered everything it was sent.
+async fn get_in_flight(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "inFlight": sim.in_flight.load(Ordering::SeqCst) }))
 }
 
 /// RFC 3339 text of `at`.

@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::crash::{Process, count, simulator_state};
 use crate::helpers::*;
@@ -22,8 +22,8 @@ const COMMIT: &[u8] = b"COMMIT\0";
 struct CommitCutter {
     port: u16,
     armed: Arc<AtomicBool>,
-    /// While set, every connection is broken and new ones are refused (the server "is down").
-    down: Arc<AtomicBool>,
+    /// While true, every connection is broken and new ones are refused (the server "is down").
+    down: watch::Sender<bool>,
     /// Signalled once the server has answered the cut COMMIT (so it did commit).
     committed: Arc<Notify>,
 }
@@ -35,18 +35,18 @@ impl CommitCutter {
         let cutter = Self {
             port,
             armed: Arc::new(AtomicBool::new(false)),
-            down: Arc::new(AtomicBool::new(false)),
+            down: watch::Sender::new(false),
             committed: Arc::new(Notify::new()),
         };
         let (armed, down, committed) = (
             cutter.armed.clone(),
-            cutter.down.clone(),
+            cutter.down.subscribe(),
             cutter.committed.clone(),
         );
         let server = server.to_owned();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                if down.load(Ordering::SeqCst) {
+                if *down.borrow() {
                     continue;
                 }
                 let Ok(upstream) = TcpStream::connect(&server).await else {
@@ -76,14 +76,14 @@ async fn pump(
     mut client: TcpStream,
     mut server: TcpStream,
     armed: Arc<AtomicBool>,
-    down: Arc<AtomicBool>,
+    mut down: watch::Receiver<bool>,
     committed: Arc<Notify>,
 ) {
     let mut from_client = vec![0u8; 64 * 1024];
     let mut from_server = vec![0u8; 64 * 1024];
     let mut cutting = false;
     loop {
-        if down.load(Ordering::SeqCst) && !cutting {
+        if *down.borrow_and_update() && !cutting {
             return;
         }
         tokio::select! {
@@ -108,8 +108,8 @@ async fn pump(
                 }
                 if client.write_all(&from_server[..n]).await.is_err() { return; }
             }
-            // Re-check `down` now and then, so that a "server outage" breaks idle connections.
-            () = tokio::time::sleep(StdDuration::from_millis(20)) => {}
+            // A "server outage" breaks idle connections too.
+            changed = down.changed() => { if changed.is_err() { return; } }
         }
     }
 }
@@ -207,13 +207,13 @@ async fn a_commit_whose_outcome_stays_unknown_is_a_503_and_its_retry_finds_the_o
     // The moment the server has committed, it "goes down" for a while: the API cannot look.
     tokio::spawn(async move {
         committed.notified().await;
-        down.store(true, Ordering::SeqCst);
+        down.send_replace(true);
     });
     let first = post_keyed(&process.base, "key-unknown")
         .await
         .expect("answer");
     assert_eq!(first.status(), 503);
-    cutter.down.store(false, Ordering::SeqCst);
+    cutter.down.send_replace(false);
 
     let retry = post_keyed(&process.base, "key-unknown")
         .await
@@ -241,12 +241,20 @@ async fn an_api_killed_right_after_the_commit_leaves_one_order_that_the_retry_re
     );
     assert_eq!(count(&rig.db.owner, "SELECT count(*) FROM orders").await, 1);
 
-    // The restarted API, once the dead request's claim on the key has lapsed.
+    // The restarted API, once the dead request's claim on the key has lapsed in Redis (a lease
+    // of 1 s on Redis's clock): until then the retry is told the first request is in flight.
     let restarted = Process::start(rig.config.clone());
-    tokio::time::sleep(StdDuration::from_millis(2_100)).await;
-    let retry = post_keyed(&restarted.base, "key-kill")
-        .await
-        .expect("answer");
+    let retry = eventually(
+        "the dead request's claim lapses",
+        StdDuration::from_secs(10),
+        || async {
+            let answer = post_keyed(&restarted.base, "key-kill")
+                .await
+                .expect("answer");
+            (answer.status() != 409).then_some(answer)
+        },
+    )
+    .await;
     assert_eq!(retry.status(), 201);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     let retry: Value = retry.json().await.expect("json");

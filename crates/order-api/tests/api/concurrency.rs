@@ -112,7 +112,8 @@ async fn a_concurrent_confirm_and_expire_have_exactly_one_winner() {
     for n in 0..3u128 {
         let order = app.new_order(n, 1).await;
         let id = order["id"].as_str().expect("id").to_owned();
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        // The reservation (1 s) runs out.
+        app.clock.advance(time::Duration::milliseconds(1_100));
         let expire_path = format!("/internal/v1/orders/{id}/expire");
         let empty = json!({});
         let (confirm, expire) = tokio::join!(

@@ -100,7 +100,13 @@ async fn the_same_key_while_the_first_request_runs_is_in_flight() {
         .await;
     let (key, token, body) = (unique_key(), customer(1), order_body(1));
     let (first, second) = tokio::join!(create_with_key(&app, &token, &key, &body), async {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // The first request has passed the guard once it waits at the payment service.
+        eventually(
+            "the first request reaches the payment service",
+            std::time::Duration::from_secs(5),
+            || async { (app.simulator_in_flight().await > 0).then_some(()) },
+        )
+        .await;
         create_with_key(&app, &token, &key, &body).await
     });
     assert_eq!(first.status(), 201);

@@ -95,8 +95,38 @@ impl Default for Setup {
     }
 }
 
+/// The app's clock in tests: the system's time plus however far the test has moved it. Time keeps
+/// running (Redis, the simulator and PostgreSQL read real clocks beside it); a test that waits
+/// for a reservation or a retry to fall due moves it forward instead of sleeping.
+#[derive(Debug, Default)]
+pub(crate) struct TestClock {
+    ahead: std::sync::Mutex<Duration>,
+}
+
+impl TestClock {
+    /// Moves the app's time `by` ahead of the system's (on top of earlier moves).
+    pub(crate) fn advance(&self, by: Duration) {
+        *self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+    }
+}
+
+impl order_domain::ports::Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        let ahead = *self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        order_domain::adapters::SystemClock.now() + ahead
+    }
+}
+
 pub(crate) struct TestApp {
     pub(crate) base: String,
+    /// The time of the app, its replica and its jobs.
+    pub(crate) clock: std::sync::Arc<TestClock>,
     pub(crate) client: reqwest::Client,
     pub(crate) simulator: String,
     /// The use cases of the served app.
@@ -300,7 +330,8 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         order_api::telemetry::init_with_provider("info", false, None);
     }
-    let (replica, store, _) = order_api::startup::build_service(&config)
+    let clock = std::sync::Arc::new(TestClock::default());
+    let (replica, store, _) = order_api::startup::build_service_at(&config, clock.clone())
         .await
         .expect("replica builds");
     let consumers = config.consumers.clone();
@@ -310,7 +341,9 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     let webhooks = order_api::startup::build_webhooks(&store, &config).expect("webhooks build");
     let webhook_settings = config.webhooks;
     let redis_prefix = config.redis_key_prefix.clone();
-    let app = Application::build(config).await.expect("app builds");
+    let app = Application::build_at(config, clock.clone())
+        .await
+        .expect("app builds");
     let service = app.service().clone();
     let metrics = app.metrics();
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -354,6 +387,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
     TestApp {
         _stop_consumers: stop_consumers,
         base,
+        clock,
         client: reqwest::Client::new(),
         simulator,
         service,
@@ -613,6 +647,11 @@ impl TestApp {
     }
 
     /// Ticket-service requests the simulator served since the faults were set.
+    /// The upstream requests the simulator is serving now.
+    pub(crate) async fn simulator_in_flight(&self) -> u64 {
+        simulator_in_flight(&self.simulator).await
+    }
+
     pub(crate) async fn ticket_requests(&self) -> u64 {
         let faults = self.simulator_read("faults").await;
         faults["tickets"]["requests"].as_u64().unwrap_or(0)
@@ -641,22 +680,15 @@ pub(crate) async fn order_with_failed_refund(app: &TestApp) -> (Value, Value) {
     (order, refund)
 }
 
-/// What must happen asynchronously: `check` is tried every 50 ms until it answers `Some`, for
-/// `within` at most; then the test fails naming `what`.
-pub(crate) async fn eventually<T, F, Fut>(what: &str, within: StdDuration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(done) = check().await {
-            return done;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} did not happen within {within:?}"
-        );
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
+/// The upstream requests the simulator is serving now.
+pub(crate) async fn simulator_in_flight(simulator: &str) -> u64 {
+    let answer: Value = reqwest::get(format!("{simulator}/_admin/in-flight"))
+        .await
+        .expect("simulator")
+        .json()
+        .await
+        .expect("json");
+    answer["inFlight"].as_u64().expect("inFlight")
 }
+
+pub(crate) use order_test_support::eventually;

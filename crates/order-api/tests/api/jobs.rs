@@ -18,7 +18,8 @@ async fn two_expiry_workers_expire_each_due_order_exactly_once() {
     }
     let fresh = app.new_order(99, 1).await;
     assert_eq!(app.simulator_state().await["availability"][0]["held"], 21);
-    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    // The hold (1 s) and the grace period (1 s) run out.
+    app.clock.advance(time::Duration::milliseconds(2_200));
     let still_fresh = app.new_order(100, 1).await;
 
     let (_stop, stopped) = tokio::sync::watch::channel(false);

@@ -15,7 +15,6 @@ mod guards;
 mod jobs;
 mod lifecycle;
 mod line_cancellation;
-mod logs;
 mod messages;
 mod metrics;
 mod money;

@@ -75,6 +75,37 @@ impl TestApp {
         assert!(response.status().is_success(), "simulator {action}");
     }
 
+    /// Waits until the app's consumers have handled `count` messages of `routing_key` (applied,
+    /// duplicates and failures alike), as `/metrics` counts them.
+    async fn consumed(&self, routing_key: &str, count: u64) {
+        let queue = format!(".{routing_key}\"");
+        crate::helpers::eventually(
+            &format!("{count} {routing_key} messages consumed"),
+            StdDuration::from_secs(10),
+            || async {
+                let text = self
+                    .client
+                    .get(self.url("/metrics"))
+                    .send()
+                    .await
+                    .expect("metrics")
+                    .text()
+                    .await
+                    .expect("text");
+                let handled: u64 = text
+                    .lines()
+                    .filter(|line| {
+                        line.starts_with("order_service_messages_consumed_total{")
+                            && line.contains(&queue)
+                    })
+                    .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+                    .sum();
+                (handled >= count).then_some(())
+            },
+        )
+        .await;
+    }
+
     async fn expire_due(&self) {
         let (_stop, stopped) = tokio::sync::watch::channel(false);
         let report = expire_due_orders(&self.service, 100, &stopped).await;
@@ -100,7 +131,7 @@ async fn a_payment_announced_by_the_payment_service_confirms_the_order() {
         .await;
     assert_eq!(confirmed["ticketIds"].as_array().map(Vec::len), Some(2));
     // The ticket service's ticket.allocated for the same tickets adds nothing.
-    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    app.consumed("ticket.allocated", 1).await;
     let history = app.history(1, &order).await;
     assert_eq!(count(&history, "ORDER_CONFIRMED"), 1);
     assert_eq!(count(&history, "TICKETS_ALLOCATED"), 1);
@@ -116,8 +147,8 @@ async fn a_duplicated_payment_succeeded_confirms_once() {
     publish_payment_succeeded(&order, &id, None).await;
     app.eventually(1, &order, |o| o["status"] == "CONFIRMED")
         .await;
-    // Let the second copy (and the simulator's own announcement) be consumed too.
-    tokio::time::sleep(StdDuration::from_millis(800)).await;
+    // The second copy and the simulator's own announcement are consumed too.
+    app.consumed("payment.succeeded", 3).await;
     let history = app.history(1, &order).await;
     assert_eq!(count(&history, "ORDER_CONFIRMED"), 1, "{history:?}");
     let state = app.simulator_state().await;
@@ -147,7 +178,8 @@ async fn a_failed_payment_cancels_the_order_and_releases_its_tickets() {
 async fn a_late_payment_is_held_again_and_confirmed_while_tickets_are_left() {
     let app = spawn_with(messaging_with_short_holds()).await;
     let order = app.new_order(1, 2).await;
-    tokio::time::sleep(StdDuration::from_millis(2_200)).await;
+    // The hold (1 s) and the grace period (1 s) run out.
+    app.clock.advance(time::Duration::milliseconds(2_200));
     app.expire_due().await;
     assert_eq!(app.order_of(1, &order).await["status"], "EXPIRED");
     assert_eq!(app.simulator_state().await["availability"][0]["held"], 0);
@@ -174,7 +206,8 @@ async fn a_late_payment_is_refunded_in_full_when_the_tickets_are_gone() {
     setup.quota = 1;
     let app = spawn_with(setup).await;
     let late = app.new_order(1, 1).await;
-    tokio::time::sleep(StdDuration::from_millis(2_200)).await;
+    // The hold (1 s) and the grace period (1 s) run out.
+    app.clock.advance(time::Duration::milliseconds(2_200));
     app.expire_due().await;
     // Someone else buys the last ticket.
     let other = app.new_order(2, 1).await;

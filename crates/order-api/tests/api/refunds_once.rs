@@ -71,12 +71,12 @@ async fn a_refund_whose_process_died_before_its_payout_is_paid_once_by_another_i
             .send(),
     );
     let approved = "SELECT count(*) FROM order_refunds WHERE status = 'APPROVED'";
-    for _ in 0..200 {
-        if count(&db.owner, approved).await == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually(
+        "the refund is APPROVED",
+        std::time::Duration::from_secs(2),
+        || async { (count(&db.owner, approved).await == 1).then_some(()) },
+    )
+    .await;
     process.crash();
     assert!(
         request.await.expect("task").is_err(),
@@ -109,7 +109,12 @@ async fn a_refund_whose_process_died_before_its_payout_is_paid_once_by_another_i
 
     // The crashed process's slow payout, if it reached the payment service at all, was the
     // same payout (the refund id is its idempotency key).
-    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    eventually(
+        "the payment service answered every request",
+        std::time::Duration::from_secs(5),
+        || async { (simulator_in_flight(&simulator).await == 0).then_some(()) },
+    )
+    .await;
     assert_eq!(payouts(&simulator_state(&simulator).await), 1);
     assert_eq!(
         count(

@@ -263,22 +263,23 @@ async fn an_orders_lifecycle_reaches_the_subscriber_signed_once_per_event_and_in
     reference_verifies(checks);
 
     // The log: every delivery DELIVERED with its one attempt.
-    let mut log = Value::Null;
-    for _ in 0..100 {
-        log = app
-            .get(
-                &admin(),
-                &format!("/api/v1/admin/webhooks/{hook}/deliveries?status=DELIVERED"),
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
-        if log["deliveries"].as_array().map_or(0, Vec::len) == wanted.len() {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
+    let log: Value = eventually(
+        "every delivery is logged DELIVERED",
+        StdDuration::from_secs(5),
+        || async {
+            let log: Value = app
+                .get(
+                    &admin(),
+                    &format!("/api/v1/admin/webhooks/{hook}/deliveries?status=DELIVERED"),
+                )
+                .await
+                .json()
+                .await
+                .expect("json");
+            (log["deliveries"].as_array().map_or(0, Vec::len) == wanted.len()).then_some(log)
+        },
+    )
+    .await;
     let deliveries = log["deliveries"].as_array().expect("deliveries");
     assert_eq!(deliveries.len(), wanted.len(), "{log}");
     assert!(
@@ -501,13 +502,12 @@ async fn a_hanging_receiver_does_not_delay_another_receivers_delivery() {
                 .status
         }
     };
-    for _ in 0..100 {
-        if status_of(fast).await == DeliveryStatus::Delivered {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-    assert_eq!(status_of(fast).await, DeliveryStatus::Delivered);
+    eventually(
+        "the healthy receiver's delivery is DELIVERED",
+        StdDuration::from_secs(2),
+        || async { (status_of(fast).await == DeliveryStatus::Delivered).then_some(()) },
+    )
+    .await;
     assert_eq!(
         hanging.received().len(),
         1,
