@@ -17,6 +17,7 @@ test: services-up fmt-check lint supply-chain sqlx-check webhooks-venv
     just drop-test-databases
     just another-service
     just fuzz
+    just clients
     just doc
     just domain-deps
     just deploy-check
@@ -34,6 +35,12 @@ another-service:
 # FUZZ_SECONDS changes the minute.
 fuzz:
     deploy/fuzz/run.sh
+
+# Generate a TypeScript and a Python client from the running service's /openapi.json: the
+# TypeScript one must type-check and run a create -> get -> list walk, the Python one must come
+# without a warning (tools from npm and PyPI, installed on first use).
+clients:
+    deploy/clients/check.sh
 
 # Measure the order path end to end against a durable PostgreSQL of its own and write
 # docs/benchmarks.md (about 10 minutes after the release build). `just bench --smoke`: a quick run

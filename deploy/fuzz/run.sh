@@ -27,53 +27,10 @@ if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "version $wanted"; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r deploy/fuzz/requirements.txt
 fi
 
-deploy/local/services.sh up
-log "building order-api and order-simulator"
-cargo build --quiet -p order-api -p order-simulator
+# shellcheck source=../local/scratch-api.sh
+source deploy/local/scratch-api.sh
+start_scratch_api order_fuzz "$OUT"
 
-set -a
-# shellcheck source=../local/local.env
-source deploy/local/local.env
-set +a
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-API_PORT="$(free_port)"
-SIM_PORT="$(free_port)"
-PG_PORT="${LOCAL_PG_PORT:-55432}"
-PSQL="/usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p $PG_PORT -U postgres -d postgres -qtA"
-log "fresh database order_fuzz"
-$PSQL -c "DROP DATABASE IF EXISTS order_fuzz WITH (FORCE)" >/dev/null
-$PSQL -c "CREATE DATABASE order_fuzz" >/dev/null
-export DATABASE_URL="postgres://order_api@127.0.0.1:$PG_PORT/order_fuzz"
-export DATABASE_ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/order_fuzz"
-target/debug/order-api migrate >/dev/null
-
-mkdir -p "$OUT"
-export SIMULATOR_ADDR="127.0.0.1:$SIM_PORT"
-export SIMULATOR_SEED_FILE="$ROOT/deploy/local/simulator-seed.json"
-unset SIMULATOR_AMQP_URL
-for service in TICKET PAYMENT EVENT PRODUCT INVENTORY SHIPPING; do
-    export "${service}_SERVICE_URL=http://$SIMULATOR_ADDR"
-done
-export PORT="$API_PORT" RUN_JOBS=false LOG_LEVEL=warn
-target/debug/order-simulator >"$OUT/simulator.log" 2>&1 &
-SIM_PID=$!
-target/debug/order-api serve >"$OUT/api.log" 2>&1 &
-API_PID=$!
-stop() {
-    kill "$API_PID" "$SIM_PID" 2>/dev/null || true
-    wait "$API_PID" "$SIM_PID" 2>/dev/null || true
-}
-trap stop EXIT
-
-BASE="http://127.0.0.1:$API_PORT"
-for _ in $(seq 1 100); do
-    curl -fsS "$BASE/health/readiness" >/dev/null 2>&1 && break
-    kill -0 "$API_PID" 2>/dev/null || { echo "error: order-api exited; see $OUT/api.log" >&2; tail -20 "$OUT/api.log" >&2; exit 1; }
-    sleep 0.1
-done
-
-TENANT=00000000-0000-4000-8000-00000000000a
-token() { target/debug/order-api dev-token --tenant "$TENANT" --user "$1" --roles "$2"; }
 BUYER_TOKEN="$(token 00000000-0000-4000-8000-0000000000b1 customer)"
 ADMIN_TOKEN="$(token 00000000-0000-4000-8000-0000000000ad admin)"
 SERVICE_KEY="${SERVICE_API_KEYS#*scheduler:}"

@@ -100,6 +100,18 @@ pub struct GoodsOrderCreated {
     pub payment_intent: PaymentIntentBody,
 }
 
+/// The answer of `POST /api/v1/orders`: its kind follows the request's.
+#[derive(Debug, ToSchema)]
+#[serde(untagged)]
+// Describes the two answers the handler sends; never built.
+#[allow(dead_code, clippy::large_enum_variant)]
+pub enum CreatedOrderResponse {
+    /// A ticket order: the order itself.
+    Tickets(OrderResponse),
+    /// A goods order: `{order, paymentIntent}`.
+    Goods(GoodsOrderCreated),
+}
+
 /// `POST /api/v1/orders/{id}/fulfillment/ship`: with a tracking number, no label is bought.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -13,7 +13,7 @@ use super::{AppState, order_answer};
 use crate::caller::{Contact, User};
 use crate::dto::{
     CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
-    GoodsOrderCreated, HistoryEntry, HistoryResponse, LineCancellationResponse, ListQuery,
+    CreatedOrderResponse, GoodsOrderCreated, HistoryEntry, HistoryResponse, LineCancellationResponse, ListQuery,
     OrderPageResponse, OrderResponse, PaymentIntentBody, ReasonBody, RefundBody, RefundResponse,
     ReservationResponse, page, reason,
 };
@@ -32,7 +32,7 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
     request_body = CreateOrderRequest,
     responses(
         (status = 201, description = "Created and reserved: the order (tickets) or {order, paymentIntent} (goods)",
-            content((OrderResponse), (GoodsOrderCreated)),
+            body = CreatedOrderResponse,
             headers(("Location" = String, description = "/api/v1/orders/{id}"))),
         (status = 402, description = "payment_declined"),
         (status = 409, description = "sold_out, out_of_stock"),
