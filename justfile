@@ -98,6 +98,8 @@ drop-test-databases:
 lint:
     @echo "==> cargo clippy --all-targets -- -D warnings"
     cargo clippy --workspace --all-targets -- -D warnings
+    @echo "==> an order's stored form stays with the storage adapters"
+    @! grep -rnE --exclude-dir=tests '\.(into_)?record\(\)' crates/order-api/src crates/order-amqp/src crates/order-http-clients/src crates/order-redis/src crates/order-domain/src/use_cases crates/order-domain/src/policy crates/order-domain/src/ports || { echo "error: read an order through its getters (order-domain/src/order/read.rs), not Order::record()" >&2; exit 1; }
 
 # Format the code in place.
 fmt:

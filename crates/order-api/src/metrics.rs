@@ -384,12 +384,7 @@ impl AppMetrics {
                     if change.consumed_cart.is_some() {
                         self.carts_converted.fetch_add(1, Ordering::Relaxed);
                     }
-                    let method = order
-                        .record()
-                        .goods
-                        .payment_method
-                        .as_deref()
-                        .unwrap_or("card");
+                    let method = order.goods().payment_method.as_deref().unwrap_or("card");
                     self.count(
                         "orders_created_total",
                         &[("source", source), ("payment_method", method)],
@@ -425,7 +420,7 @@ impl AppMetrics {
                     );
                 }
                 OrderEvent::Delivered(_) => {
-                    let milestones = &order.record().milestones;
+                    let milestones = &order.milestones();
                     if let Some(delivered) = milestones.delivered_at {
                         let took = (delivered - milestones.created_at).as_seconds_f64();
                         self.observe("order_processing_duration_seconds", &[], took.max(0.0));

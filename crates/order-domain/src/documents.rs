@@ -270,7 +270,7 @@ fn describe(product: &ItemProduct) -> String {
 }
 
 fn buyer(order: &Order) -> Buyer {
-    let goods = &order.record().goods;
+    let goods = &order.goods();
     let address: Option<&Address> = goods
         .billing_address
         .as_ref()

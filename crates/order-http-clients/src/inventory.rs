@@ -7,7 +7,7 @@ use order_domain::ports::{
     Allocation, Availability, Hold, InventoryService, Pick, StockError, StockLine, UpstreamError,
 };
 use reqwest::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -53,8 +53,22 @@ impl HttpInventoryService {
     }
 }
 
-fn items_json(lines: &[StockLine]) -> serde_json::Value {
-    serde_json::to_value(lines).unwrap_or_default()
+/// One product line of an availability check or a reservation, as the inventory service reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemBody {
+    product_id: ProductId,
+    quantity: u32,
+}
+
+fn item_bodies(lines: &[StockLine]) -> Vec<ItemBody> {
+    lines
+        .iter()
+        .map(|line| ItemBody {
+            product_id: line.product_id,
+            quantity: line.quantity,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -104,7 +118,7 @@ impl InventoryService for HttpInventoryService {
         let request = self
             .upstream
             .request(Method::POST, "/inventory/check-availability")
-            .json(&json!({ "tenantId": tenant, "items": items_json(lines) }));
+            .json(&json!({ "tenantId": tenant, "items": item_bodies(lines) }));
         let body: AvailabilityBody = self
             .upstream
             .send(request, Repeat::Safe)
@@ -134,7 +148,7 @@ impl InventoryService for HttpInventoryService {
             .json(&json!({
                 "tenantId": tenant,
                 "orderId": order,
-                "items": items_json(lines),
+                "items": item_bodies(lines),
                 "expiresAt": rfc3339(expires_at),
             }));
         match self

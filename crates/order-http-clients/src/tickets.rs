@@ -6,7 +6,7 @@ use order_domain::ids::{EventId, HoldId, OrderId, OrderItemId, TenantId, TicketI
 use order_domain::money::Money;
 use order_domain::ports::{Hold, HoldError, TicketLine, TicketPrice, TicketService, UpstreamError};
 use reqwest::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -60,8 +60,25 @@ struct HoldBody {
     ticket_ids: Vec<String>,
 }
 
-fn lines_json(lines: &[TicketLine]) -> serde_json::Value {
-    serde_json::to_value(lines).unwrap_or_default()
+/// One line of a price or hold request, as the ticket service reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LineBody {
+    ticket_type_id: TicketTypeId,
+    ticket_pricing_id: order_domain::ids::TicketPricingId,
+    quantity: u32,
+}
+
+fn line_body(line: &TicketLine) -> LineBody {
+    LineBody {
+        ticket_type_id: line.ticket_type_id,
+        ticket_pricing_id: line.ticket_pricing_id,
+        quantity: line.quantity,
+    }
+}
+
+fn line_bodies(lines: &[TicketLine]) -> Vec<LineBody> {
+    lines.iter().map(line_body).collect()
 }
 
 #[async_trait]
@@ -78,7 +95,7 @@ impl TicketService for HttpTicketService {
             .json(&json!({
                 "tenantId": tenant,
                 "eventId": event,
-                "lines": lines_json(lines),
+                "lines": line_bodies(lines),
             }));
         let body: PricesBody = self
             .upstream
@@ -117,7 +134,7 @@ impl TicketService for HttpTicketService {
                 "tenantId": tenant,
                 "orderId": order,
                 "eventId": event,
-                "lines": lines_json(lines),
+                "lines": line_bodies(lines),
                 "expiresAt": rfc3339(expires_at),
             }));
         match self.upstream.send::<HoldBody>(request, Repeat::Safe).await {
@@ -198,7 +215,7 @@ impl TicketService for HttpTicketService {
                 Method::POST,
                 &format!("/tickets/holds/{hold}/lines/{line}/release"),
             )
-            .json(tickets);
+            .json(&line_body(tickets));
         self.upstream
             .send::<serde_json::Value>(request, Repeat::Safe)
             .await

@@ -94,10 +94,34 @@ fn confirmed_order_with_a_refund() -> Order {
     order
 }
 
-/// Writes `order` the way the service did before migration 0008: documents in the domain's
-/// serde shape.
+/// Writes `order` the way the service did before migration 0008, which stored an order as one
+/// camelCase document (its lines, refunds, addresses and milestones nested in it).
 async fn insert_in_the_earlier_shape(db: &PgPool, order: &Order) {
-    let record = serde_json::to_value(order.record()).expect("record");
+    let record = serde_json::json!({
+        "id": order.id(),
+        "tenantId": order.tenant_id(),
+        "number": order.number(),
+        "userId": order.user_id(),
+        "kind": order.kind(),
+        "status": order.status(),
+        "eventId": order.event_id(),
+        "items": json(order.items()),
+        "pricing": json(order.pricing()),
+        "goods": json(order.goods()),
+        "holdId": order.hold_id(),
+        "expiresAt": order
+            .expires_at()
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("time"),
+        "paymentIntentId": order.payment_intent_id(),
+        "shipment": json(order.shipment()),
+        "ticketIds": order.ticket_ids(),
+        "refunds": json(order.refunds()),
+        "refundableMax": order.refundable_max(),
+        "cancellationReason": order.cancellation_reason(),
+        "returnReason": order.return_reason(),
+        "milestones": json(order.milestones()),
+    });
     sqlx::query(
         "INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id, currency,
             subtotal, discount, platform_fee, processing_fee, shipping, tax, total, hold_id, expires_at,
@@ -201,4 +225,9 @@ async fn orders_stored_before_the_typed_columns_read_back_unchanged_after_migrat
     .await
     .expect("rule");
     assert_eq!(rule, ("percentage".to_owned(), 100_000));
+}
+
+/// One part of the earlier document, in the domain's serde shape it was nested in.
+fn json(part: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(part).expect("json")
 }

@@ -31,10 +31,9 @@ impl ConfirmationResponse {
         Self {
             order_id: order.id(),
             status: order.status(),
-            confirmed_at: order.record().milestones.confirmed_at,
+            confirmed_at: order.milestones().confirmed_at,
             ticket_ids: order
-                .record()
-                .ticket_ids
+                .ticket_ids()
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),

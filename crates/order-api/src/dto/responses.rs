@@ -309,49 +309,44 @@ pub struct ShipmentBody {
 impl OrderResponse {
     /// The API view of `order`; `client_secret` only right after creation.
     pub fn new(order: &Order, client_secret: Option<String>) -> Self {
-        let record = order.record();
-        let m = record.milestones;
+        let m = order.milestones();
+        let goods = order.goods();
         Self {
             id: order.id(),
-            order_number: record.number.to_string(),
+            order_number: order.number().to_string(),
             user_id: order.user_id(),
             event_id: order.event_id(),
             kind: order.kind(),
             status: order.status(),
-            items: record.items.iter().map(ItemBody::new).collect(),
+            items: order.items().iter().map(ItemBody::new).collect(),
             pricing: order.pricing().into(),
             currency: order.currency().code(),
             payment_intent_id: order.payment_intent_id().map(|p| p.as_str().to_owned()),
             client_secret,
             reservation_expires_at: order.status().is_unpaid().then(|| order.expires_at()),
-            ticket_ids: record
-                .ticket_ids
+            ticket_ids: order
+                .ticket_ids()
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),
-            refunds: record
-                .refunds
+            refunds: order
+                .refunds()
                 .iter()
                 .map(|r| RefundResponse::new(order, r))
                 .collect(),
             refunded_amount: order.completed_refunds(),
-            cancellation_reason: record.cancellation_reason.clone(),
-            returned_item_ids: record.return_items.clone(),
-            cancelled_item_ids: record.cancelled_items.clone(),
-            shipping_address: record
-                .goods
+            cancellation_reason: order.cancellation_reason().map(str::to_owned),
+            returned_item_ids: order.return_items().to_vec(),
+            cancelled_item_ids: order.cancelled_items().to_vec(),
+            shipping_address: goods
                 .shipping_address
                 .as_ref()
                 .map(AddressBody::from_domain),
-            billing_address: record
-                .goods
-                .billing_address
-                .as_ref()
-                .map(AddressBody::from_domain),
-            shipping_method: record.goods.shipping_method.clone(),
-            promo_code: record.goods.promo_code.clone(),
-            notes: record.goods.notes.clone(),
-            shipment: record.shipment.as_ref().map(|s| ShipmentBody {
+            billing_address: goods.billing_address.as_ref().map(AddressBody::from_domain),
+            shipping_method: goods.shipping_method.clone(),
+            promo_code: goods.promo_code.clone(),
+            notes: goods.notes.clone(),
+            shipment: order.shipment().map(|s| ShipmentBody {
                 carrier: s.carrier.clone(),
                 tracking_number: s.tracking_number.clone(),
                 label_url: s.label_url.clone(),
@@ -605,7 +600,7 @@ impl ReservationResponse {
             order_id: order.id(),
             status: order.status(),
             reservation_expires_at: order.expires_at(),
-            reserved_at: order.record().milestones.reserved_at,
+            reserved_at: order.milestones().reserved_at,
             order: OrderResponse::new(order, None),
         }
     }
@@ -659,7 +654,7 @@ impl CancellationResponse {
         Self {
             order_id: order.id(),
             status: order.status(),
-            cancelled_at: order.record().milestones.cancelled_at,
+            cancelled_at: order.milestones().cancelled_at,
             refund_status: RefundOutcome::of(refund),
             refund: refund.map(|r| RefundResponse::new(order, r)),
         }

@@ -218,8 +218,7 @@ pub(super) async fn receive_return(
     let id: OrderId = path_id(&path, "order")?;
     let order = state.service.complete_return_refund(&ctx, id).await?;
     let refund = order
-        .record()
-        .refunds
+        .refunds()
         .last()
         .ok_or_else(|| ApiError::Internal("the return refund is missing".into()))?;
     Ok(web::Json(RefundDecisionResponse::new(&order, refund)))

@@ -13,9 +13,9 @@ use super::{AppState, order_answer};
 use crate::caller::{Contact, User};
 use crate::dto::{
     CancellationResponse, ConfirmBody, CreateGoodsOrderBody, CreateOrderBody, CreateOrderRequest,
-    CreatedOrderResponse, GoodsOrderCreated, HistoryEntry, HistoryResponse, LineCancellationResponse, ListQuery,
-    OrderPageResponse, OrderResponse, PaymentIntentBody, ReasonBody, RefundBody, RefundResponse,
-    ReservationResponse, page, reason,
+    CreatedOrderResponse, GoodsOrderCreated, HistoryEntry, HistoryResponse,
+    LineCancellationResponse, ListQuery, OrderPageResponse, OrderResponse, PaymentIntentBody,
+    ReasonBody, RefundBody, RefundResponse, ReservationResponse, page, reason,
 };
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, RawJson, path_id};

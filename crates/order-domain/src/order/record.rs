@@ -1,7 +1,6 @@
 //! The stored form of an order ([`OrderRecord`]) and the checks that rebuild an aggregate from it
 //! ([`Order::restore`]).
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
@@ -14,8 +13,7 @@ use crate::ids::{
 use crate::pricing::PriceBreakdown;
 
 /// Every field of an order, as adapters store and load it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)] // each field is documented on its getter of `Order`
 pub struct OrderRecord {
     pub id: OrderId,
@@ -31,19 +29,15 @@ pub struct OrderRecord {
     pub pricing: PriceBreakdown,
     pub goods: GoodsDetails,
     /// The client's own data.
-    #[serde(default)]
     pub metadata: OrderMetadata,
     /// Where notifications go.
-    #[serde(default)]
     pub contact_email: Option<ContactEmail>,
     /// The upstream hold (ticket hold or stock reservation).
     pub hold_id: Option<HoldId>,
     /// When the reservation or payment window ends.
-    #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// How often the reservation was extended (docs/product/reservations-and-refunds.md's hold
     /// cap).
-    #[serde(default)]
     pub hold_extensions: u32,
     pub payment_intent_id: Option<PaymentIntentId>,
     pub shipment: Option<Shipment>,
@@ -54,10 +48,8 @@ pub struct OrderRecord {
     pub cancellation_reason: Option<String>,
     pub return_reason: Option<String>,
     /// The lines of a partial return; empty when the whole order was returned (or none was).
-    #[serde(default)]
     pub return_items: Vec<OrderItemId>,
     /// The lines cancelled one by one (decision 0050), in the order they were cancelled.
-    #[serde(default)]
     pub cancelled_items: Vec<OrderItemId>,
     pub milestones: Milestones,
 }

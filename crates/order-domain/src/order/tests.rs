@@ -8,7 +8,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::*;
-use crate::ids::{ProductId, TicketPricingId, TicketTypeId};
+use crate::events::TicketsAllocated;
+use crate::ids::{HoldId, ProductId, RefundId, TicketId, TicketPricingId, TicketTypeId};
+use crate::money::Currency;
 use crate::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
 
 pub(crate) const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);

@@ -157,7 +157,7 @@ impl RefundPolicy {
 
     /// Whether the goods order may still be returned.
     pub fn return_open(&self, order: &Order, now: OffsetDateTime) -> bool {
-        match (order.status(), order.record().milestones.delivered_at) {
+        match (order.status(), order.milestones().delivered_at) {
             (OrderStatus::Shipped, _) => true,
             (OrderStatus::Delivered, Some(at)) => now <= at + self.return_window,
             _ => false,

@@ -86,7 +86,7 @@ impl OrderCursor {
     /// The cursor that continues after `order`.
     pub fn after(order: &Order) -> Self {
         Self {
-            created_at: order.record().milestones.created_at,
+            created_at: order.milestones().created_at,
             id: order.id(),
         }
     }
@@ -457,11 +457,11 @@ impl OrderChange {
     /// Whether the change is a status change of a stored, unpaid order with nothing but its
     /// audit entries and outbox events: what [`UnitOfWork::commit_batch`] accepts.
     pub fn is_plain_status_change(&self) -> bool {
-        let order = self.order.record();
-        order.version > 0
-            && order.refunds.is_empty()
-            && order.ticket_ids.is_empty()
-            && order.shipment.is_none()
+        let order = &self.order;
+        order.version() > 0
+            && order.refunds().is_empty()
+            && order.ticket_ids().is_empty()
+            && order.shipment().is_none()
             && self.inbox.is_none()
             && self.refund_key.is_none()
             && self.ledger.is_empty()

@@ -48,8 +48,7 @@ pub enum UpstreamError {
 }
 
 /// One line of a ticket request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketLine {
     /// Ticket type.
     pub ticket_type_id: TicketTypeId,
@@ -60,8 +59,7 @@ pub struct TicketLine {
 }
 
 /// A ticket price from the ticket service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketPrice {
     /// Ticket type.
     pub ticket_type_id: TicketTypeId,
@@ -178,8 +176,7 @@ pub trait TicketService: Send + Sync {
 }
 
 /// One product line for stock checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockLine {
     /// Product.
     pub product_id: ProductId,

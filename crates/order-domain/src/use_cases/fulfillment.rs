@@ -74,7 +74,7 @@ impl OrderService {
             return Ok(order);
         }
         check_transition(order.kind(), order.status(), OrderStatus::Shipped)?;
-        let goods = &order.record().goods;
+        let goods = &order.goods();
         let address = goods
             .shipping_address
             .clone()

@@ -360,7 +360,7 @@ impl OrderService {
         match order.kind() {
             crate::order::OrderKind::Ticket => self.config.ticket_fees.default_tax_rate,
             crate::order::OrderKind::Goods => {
-                let goods = &order.record().goods;
+                let goods = &order.goods();
                 goods
                     .shipping_address
                     .as_ref()

@@ -72,11 +72,7 @@ impl Announcer {
             return Ok(MessageOutcome::Ignored("the order is not in this store"));
         };
         // The order is read after the change committed, so a shipped order has its shipment.
-        let tracking_number = order
-            .record()
-            .shipment
-            .as_ref()
-            .map(|s| s.tracking_number.clone());
+        let tracking_number = order.shipment().map(|s| s.tracking_number.clone());
         // The receipt names the invoice, issued by the confirmation's own commit.
         let invoice_number = if status == crate::order::OrderStatus::Confirmed {
             self.orders
@@ -94,7 +90,7 @@ impl Announcer {
             user_id: order.user_id(),
             email: order.contact_email().cloned(),
             order_id: order.id(),
-            order_number: order.record().number.clone(),
+            order_number: order.number().clone(),
             template: envelope.event_type().to_owned(),
             status,
             tracking_number,

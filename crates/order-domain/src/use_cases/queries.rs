@@ -13,11 +13,11 @@ impl OrderService {
     /// When a goods order arrives: its shipping method's transit days in business days from the
     /// day it was placed; `None` for ticket orders or a method no longer offered.
     pub fn estimated_delivery(&self, order: &crate::order::Order) -> Option<time::Date> {
-        let code = order.record().goods.shipping_method.as_deref()?;
+        let code = order.goods().shipping_method.as_deref()?;
         self.goods
             .for_tenant(order.tenant_id())
             .shipping_method(Some(code))
-            .map(|m| m.estimated_delivery(order.record().milestones.created_at.date()))
+            .map(|m| m.estimated_delivery(order.milestones().created_at.date()))
     }
 
     /// `GET /orders/{id}`: the owner's order, or any order of the tenant for admins.

@@ -332,9 +332,8 @@ impl OrderService {
                     RefundScope::Items(order.return_items().to_vec())
                 },
                 reason: order
-                    .record()
-                    .return_reason
-                    .clone()
+                    .return_reason()
+                    .map(str::to_owned)
                     .unwrap_or_else(|| "return".to_owned()),
                 requested_by: Self::actor_label(ctx),
                 // Receiving the goods is the approval.

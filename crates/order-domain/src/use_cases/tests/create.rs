@@ -555,10 +555,7 @@ async fn a_goods_order_is_priced_from_the_catalog_and_empties_the_cart() {
     assert_eq!(p.total().minor(), 2_850 + 599 + 301);
     assert_eq!(created.order.status(), OrderStatus::Reserved);
     assert_eq!(created.order.expires_at(), T0 + Duration::minutes(30));
-    assert_eq!(
-        created.order.record().goods.billing_address,
-        Some(address())
-    );
+    assert_eq!(created.order.goods().billing_address, Some(address()));
     let commits = commits.lock().expect("lock");
     assert_eq!(
         commits[0].consumed_cart,

@@ -210,7 +210,7 @@ async fn a_taken_order_number_is_drawn_again_and_the_creation_event_follows() {
         .times(1)
         .in_sequence(&mut seq)
         .returning(move |change| {
-            *taken.lock().expect("lock") = Some(change.order.record().number.to_string());
+            *taken.lock().expect("lock") = Some(change.order.number().to_string());
             Err(RepositoryError::OrderNumberTaken)
         });
     let stored: std::sync::Arc<std::sync::Mutex<Option<OrderChange>>> = Default::default();
@@ -229,12 +229,12 @@ async fn a_taken_order_number_is_drawn_again_and_the_creation_event_follows() {
         .await
         .expect("created with another number");
     let change = stored.lock().expect("lock").clone().expect("second commit");
-    let number = created.order.record().number.clone();
+    let number = created.order.number().clone();
     let crate::events::OrderEvent::Created(event) = &change.outbox[0].event else {
         panic!("the first event is the creation");
     };
     assert_eq!(event.order_number, number);
-    assert_eq!(change.order.record().number, number);
+    assert_eq!(change.order.number(), &number);
     let taken = first.lock().expect("lock").clone().expect("first commit");
     assert_ne!(number.to_string(), taken, "a new number was drawn");
 }

@@ -166,7 +166,7 @@ async fn confirming_commits_the_hold_and_attaches_the_tickets() {
         .await
         .expect("confirmed");
     assert_eq!(order.status(), OrderStatus::Confirmed);
-    assert_eq!(order.record().ticket_ids.len(), 2);
+    assert_eq!(order.ticket_ids().len(), 2);
     let commits = commits.lock().expect("lock");
     assert_eq!(
         event_names(&commits[0]),
@@ -553,7 +553,7 @@ async fn goods_are_processed_shipped_with_tracking_and_delivered() {
         .ship(&warehouse(), order_id(), None)
         .await
         .expect("shipped");
-    let shipment = shipped.record().shipment.clone().expect("shipment");
+    let shipment = shipped.shipment().cloned().expect("shipment");
     assert_eq!(shipment.tracking_number, "1Z42");
     // Sunday 2026-11-22 + 2 business days (express) → Tuesday 2026-11-24.
     assert_eq!(
@@ -699,7 +699,7 @@ async fn allocated_tickets_are_attached_once_per_message() {
         )
         .await
         .expect("attached");
-    assert_eq!(order.record().ticket_ids, vec![TicketId::new("t-9")]);
+    assert_eq!(order.ticket_ids(), vec![TicketId::new("t-9")]);
     let commits = commits.lock().expect("lock");
     assert_eq!(event_names(&commits[0]), ["order.tickets_allocated"]);
     assert_eq!(commits[0].inbox, Some(inbox));

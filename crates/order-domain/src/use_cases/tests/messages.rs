@@ -133,7 +133,7 @@ async fn a_late_payment_re_holds_and_confirms_when_tickets_are_left() {
     let change = &commits[0];
     assert_eq!(change.order.status(), OrderStatus::Confirmed);
     assert_eq!(change.order.hold_id(), Some(&HoldId::new("hold-again")));
-    assert_eq!(change.order.record().ticket_ids, [TicketId::new("t-9")]);
+    assert_eq!(change.order.ticket_ids(), [TicketId::new("t-9")]);
     assert_eq!(
         event_names(change),
         ["order.confirmed", "order.tickets_allocated"]
@@ -215,7 +215,7 @@ async fn payment_failed_cancels_an_unpaid_order_and_releases_its_hold() {
     let commits = commits.lock().expect("lock");
     assert_eq!(commits[0].order.status(), OrderStatus::Cancelled);
     assert_eq!(
-        commits[0].order.record().cancellation_reason.as_deref(),
+        commits[0].order.cancellation_reason(),
         Some("payment failed: card_declined")
     );
     assert_eq!(

@@ -155,7 +155,7 @@ async fn a_payout_result_that_loses_a_version_race_is_recorded_on_the_fresh_orde
         Some("re_once".into())
     );
     assert_eq!(
-        paid.record().ticket_ids.len(),
+        paid.ticket_ids().len(),
         1,
         "the other writer's change stands"
     );
