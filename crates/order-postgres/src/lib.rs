@@ -10,14 +10,18 @@
 //! order is still one statement per read or write (docs/persistence.md).
 
 mod analytics;
+mod audit_log;
 mod bulk_jobs;
 mod carts;
 mod columns;
+mod inbox;
 mod orders;
 mod outbox;
 mod promotions;
 mod reconciliations;
+mod refunds;
 mod rows;
+mod scans;
 mod sealing;
 pub mod setup;
 mod unit_of_work;

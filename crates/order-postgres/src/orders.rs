@@ -1,26 +1,25 @@
-//! Order reads: one order, pages, expiring orders, counts, the audit trail; refund queries; inbox.
+//! Order reads: one order, several, pages with their summary, the ledger, the documents, and an
+//! order found by its creation's idempotency key.
 
 use async_trait::async_trait;
-use order_domain::audit::AuditEntry;
 use order_domain::documents::Document;
 use order_domain::ids::LedgerEntryId;
-use order_domain::ids::{EventId, OrderId, RefundId, TenantId, UserId};
+use order_domain::ids::{OrderId, RefundId, TenantId, UserId};
 use order_domain::ledger::LedgerEntry;
 use order_domain::money::Money;
-use order_domain::order::{Order, RefundStatus};
+use order_domain::order::Order;
 use order_domain::ports::{
-    AuditLog, ChangedPayment, DueRefund, EXACT_TOTAL_UP_TO, ExpiringOrder, Inbox, KeyedRefund,
-    OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderScans, OrderSummary,
-    PageRequest, RefundRepository, RefundView, RepositoryError,
+    EXACT_TOTAL_UP_TO, OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderSummary,
+    RepositoryError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{AuditRow, ItemRow, OrderRow, RefundRow};
+use crate::rows::{ItemRow, OrderRow, RefundRow};
 use crate::sealing::{SealedColumn, SealedValue};
-use crate::{PgStore, corrupt, currency, storage, to_i64};
+use crate::{PgStore, corrupt, currency, storage};
 use sqlx::types::Json;
 
 impl PgStore {
@@ -337,282 +336,5 @@ impl OrderRepository for PgStore {
             .pop()
             .ok_or_else(|| corrupt("an idempotency key names a missing order"))?;
         Ok(Some((found.fingerprint, order)))
-    }
-}
-
-#[async_trait]
-impl RefundRepository for PgStore {
-    async fn list_by_status(
-        &self,
-        tenant: TenantId,
-        status: RefundStatus,
-        page: PageRequest,
-    ) -> Result<Vec<RefundView>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let rows = sqlx::query!(
-            "SELECT r.order_id, o.user_id, o.currency, r.id, r.amount, r.status, r.item_ids, r.reason,
-                    r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
-                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at
-             FROM order_refunds r JOIN orders o ON o.id = r.order_id
-             WHERE r.tenant_id = $1 AND r.status = $2
-             ORDER BY r.requested_at, r.id LIMIT $3 OFFSET $4",
-            tenant.as_uuid(),
-            status.as_str(),
-            to_i64(page.limit),
-            to_i64(page.offset),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        rows.into_iter()
-            .map(|row| {
-                let refund = RefundRow {
-                    id: row.id,
-                    amount: row.amount,
-                    status: row.status,
-                    item_ids: row.item_ids,
-                    reason: row.reason,
-                    requested_by: row.requested_by,
-                    requested_at: row.requested_at,
-                    decided_by: row.decided_by,
-                    decided_at: row.decided_at,
-                    decision_note: row.decision_note,
-                    payment_reference: row.payment_reference,
-                    failure_reason: row.failure_reason,
-                    attempts: row.attempts,
-                    completed_at: row.completed_at,
-                    retry_at: row.retry_at,
-                };
-                Ok(RefundView {
-                    order_id: OrderId::from_uuid(row.order_id),
-                    user_id: UserId::from_uuid(row.user_id),
-                    currency: currency(&row.currency)?,
-                    refund: refund.into_refund()?,
-                })
-            })
-            .collect()
-    }
-
-    async fn order_of(
-        &self,
-        tenant: TenantId,
-        refund: RefundId,
-    ) -> Result<Option<OrderId>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let id = sqlx::query_scalar!(
-            "SELECT order_id FROM order_refunds WHERE id = $1 AND tenant_id = $2",
-            refund.as_uuid(),
-            tenant.as_uuid(),
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(id.map(OrderId::from_uuid))
-    }
-
-    async fn find_by_request_key(
-        &self,
-        tenant: TenantId,
-        caller: &str,
-        key: &str,
-        since: OffsetDateTime,
-    ) -> Result<Option<KeyedRefund>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let found = sqlx::query!(
-            "SELECT fingerprint, order_id, refund_id FROM refund_request_keys
-             WHERE tenant_id = $1 AND caller = $2 AND key = $3 AND created_at >= $4",
-            tenant.as_uuid(),
-            caller,
-            key,
-            since,
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(found.map(|row| KeyedRefund {
-            fingerprint: row.fingerprint,
-            order_id: OrderId::from_uuid(row.order_id),
-            refund_id: RefundId::from_uuid(row.refund_id),
-        }))
-    }
-}
-
-#[async_trait]
-impl OrderScans for PgStore {
-    async fn expiring(
-        &self,
-        before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<ExpiringOrder>, RepositoryError> {
-        let rows = sqlx::query!(
-            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!", status AS "status!",
-                expires_at AS "expires_at!"
-            FROM orders_expiring($1, $2)"#,
-            before,
-            i32::try_from(limit).unwrap_or(i32::MAX),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(ExpiringOrder {
-                    tenant_id: TenantId::from_uuid(row.tenant_id),
-                    order_id: OrderId::from_uuid(row.order_id),
-                    status: row.status.parse().map_err(corrupt)?,
-                    expires_at: row.expires_at,
-                })
-            })
-            .collect()
-    }
-
-    async fn active_for_event(
-        &self,
-        tenant: TenantId,
-        event: EventId,
-        after: Option<OrderId>,
-        limit: u32,
-    ) -> Result<Vec<OrderId>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let ids = sqlx::query_scalar!(
-            "SELECT id FROM orders WHERE tenant_id = $1 AND event_id = $2
-               AND status IN ('PENDING', 'RESERVED', 'CONFIRMED')
-               AND ($3::uuid IS NULL OR id > $3)
-             ORDER BY id LIMIT $4",
-            tenant.as_uuid(),
-            event.as_uuid(),
-            after.map(|a| *a.as_uuid()),
-            to_i64(limit),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(ids.into_iter().map(OrderId::from_uuid).collect())
-    }
-
-    async fn payments_changed(
-        &self,
-        tenant: Option<TenantId>,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<ChangedPayment>, RepositoryError> {
-        // The function spans tenants for the job (one pass for all) and returns only ids.
-        let rows = sqlx::query!(
-            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!"
-            FROM payments_changed($1, $2, $3, $4)"#,
-            tenant.map(|t| *t.as_uuid()),
-            from,
-            to,
-            i32::try_from(limit).unwrap_or(i32::MAX),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ChangedPayment {
-                tenant_id: TenantId::from_uuid(row.tenant_id),
-                order_id: OrderId::from_uuid(row.order_id),
-            })
-            .collect())
-    }
-
-    async fn due_for_retry(
-        &self,
-        before: OffsetDateTime,
-        approved_before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<DueRefund>, RepositoryError> {
-        // The function spans tenants on purpose (one job for all) and returns only ids.
-        let rows = sqlx::query!(
-            r#"SELECT tenant_id AS "tenant_id!", refund_id AS "refund_id!"
-            FROM refunds_due($1, $2, $3)"#,
-            before,
-            approved_before,
-            i32::try_from(limit).unwrap_or(i32::MAX),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DueRefund {
-                tenant_id: TenantId::from_uuid(row.tenant_id),
-                refund_id: RefundId::from_uuid(row.refund_id),
-            })
-            .collect())
-    }
-}
-
-#[async_trait]
-impl AuditLog for PgStore {
-    async fn audit_trail(
-        &self,
-        tenant: TenantId,
-        order: OrderId,
-    ) -> Result<Vec<AuditEntry>, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let rows = sqlx::query_as!(
-            AuditRow,
-            "SELECT id, tenant_id, order_id, event_type, from_status, to_status, actor_kind, actor_name,
-                    actor_roles, actor_vip, host(ip) AS ip, metadata, occurred_at
-             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
-            tenant.as_uuid(),
-            order.as_uuid(),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        rows.into_iter().map(AuditRow::into_entry).collect()
-    }
-}
-
-#[async_trait]
-impl Inbox for PgStore {
-    async fn contains(
-        &self,
-        tenant: TenantId,
-        consumer: &str,
-        message_id: &str,
-    ) -> Result<bool, RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let seen = sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM inbox
-                WHERE tenant_id = $1 AND consumer = $2 AND message_id = $3) AS "seen!""#,
-            tenant.as_uuid(),
-            consumer,
-            message_id,
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)?;
-        Ok(seen)
-    }
-
-    async fn record(
-        &self,
-        tenant: TenantId,
-        consumer: &str,
-        message_id: &str,
-    ) -> Result<(), RepositoryError> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        sqlx::query!(
-            "INSERT INTO inbox (tenant_id, consumer, message_id) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id, consumer, message_id) DO NOTHING",
-            tenant.as_uuid(),
-            consumer,
-            message_id,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(storage)?;
-        tx.commit().await.map_err(storage)
     }
 }

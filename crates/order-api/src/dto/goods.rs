@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::address::AddressBody;
+use super::order_body::OrderResponse;
 use super::requests::CreateOrderBody;
-use super::responses::OrderResponse;
 
 /// `POST /api/v1/orders` with `shippingAddress`: a goods order from the caller's cart.
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -8,19 +8,22 @@
 //! call durations from the clients' observer; gauges (pool, outbox lag, webhook backlog,
 //! breakers) are read at scrape time. Amounts are minor units.
 
+mod http;
+mod observers;
+
+pub use self::http::record_http;
+pub use self::observers::{MeteredLock, MeteredUnitOfWork};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_trait::async_trait;
 use metrics::{Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use order_domain::events::OrderEvent;
-use order_domain::ports::{
-    DistributedLock, GuardError, LockGuard, OrderChange, RepositoryError, UnitOfWork,
-};
+use order_domain::ports::OrderChange;
 
 const METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -456,177 +459,5 @@ impl AppMetrics {
     pub fn render(&self) -> String {
         self.handle.run_upkeep();
         self.handle.render()
-    }
-}
-
-impl order_amqp::consumers::ConsumerObserver for AppMetrics {
-    fn consumed(&self, queue: &str, disposition: &'static str) {
-        self.count(
-            "order_service_messages_consumed_total",
-            &[("queue", queue), ("disposition", disposition)],
-            1,
-        );
-    }
-}
-
-/// The order lock, counting the times it could not be taken (the ticketing API's "lock failures"):
-/// `contended` when another request holds it, `unavailable` when the lock store failed.
-pub struct MeteredLock<L> {
-    inner: L,
-    metrics: Arc<AppMetrics>,
-}
-
-impl<L> MeteredLock<L> {
-    /// `inner`, counted into `metrics`.
-    pub fn new(inner: L, metrics: Arc<AppMetrics>) -> Self {
-        Self { inner, metrics }
-    }
-}
-
-impl<L> std::fmt::Debug for MeteredLock<L> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MeteredLock")
-    }
-}
-
-#[async_trait]
-impl<L: DistributedLock> DistributedLock for MeteredLock<L> {
-    async fn acquire(
-        &self,
-        key: &str,
-        ttl: time::Duration,
-    ) -> Result<Option<LockGuard>, GuardError> {
-        let acquired = self.inner.acquire(key, ttl).await;
-        let failure = match &acquired {
-            Ok(Some(_)) => None,
-            Ok(None) => Some("contended"),
-            Err(_) => Some("unavailable"),
-        };
-        if let Some(reason) = failure {
-            self.metrics.count(
-                "order_service_lock_failures_total",
-                &[("reason", reason)],
-                1,
-            );
-        }
-        acquired
-    }
-
-    async fn release(&self, guard: &LockGuard) -> Result<bool, GuardError> {
-        self.inner.release(guard).await
-    }
-}
-
-impl order_http_clients::CallObserver for AppMetrics {
-    fn observe(&self, service: &'static str, outcome: &'static str, elapsed: Duration) {
-        self.external_call(service, outcome, elapsed);
-    }
-}
-
-/// The `method` label: the methods HTTP defines, and `OTHER` for anything a client makes up, so
-/// that nobody can add series by inventing methods.
-fn method_label(method: &actix_web::http::Method) -> &'static str {
-    use actix_web::http::Method as M;
-    match *method {
-        M::GET => "GET",
-        M::HEAD => "HEAD",
-        M::POST => "POST",
-        M::PUT => "PUT",
-        M::PATCH => "PATCH",
-        M::DELETE => "DELETE",
-        M::OPTIONS => "OPTIONS",
-        M::TRACE => "TRACE",
-        M::CONNECT => "CONNECT",
-        _ => "OTHER",
-    }
-}
-
-/// Counts and times every HTTP request by its route template (`/api/v1/orders/{id}`), so that
-/// ids never become label values; an unknown path is `unmatched`, an unknown method `OTHER`:
-/// the label values are bounded by the routes we serve.
-///
-/// # Errors
-/// What the rest of the pipeline returns.
-pub async fn record_http(
-    request: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let metrics = request
-        .app_data::<actix_web::web::Data<AppMetrics>>()
-        .map(|metrics| metrics.clone().into_inner());
-    let method = method_label(request.method());
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let started = Instant::now();
-    let response = next.call(request).await;
-    if let Some(metrics) = metrics {
-        let status = match &response {
-            Ok(response) => response.status().as_u16(),
-            Err(error) => error.as_response_error().status_code().as_u16(),
-        };
-        let elapsed = started.elapsed();
-        metrics.http_request(method, &route, status, elapsed);
-        // The access log: route templates only, so no id or query string reaches it.
-        tracing::info!(
-            method,
-            route,
-            status,
-            latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            "request"
-        );
-    }
-    response
-}
-
-/// The unit of work, counting what every committed change did.
-pub struct MeteredUnitOfWork {
-    inner: Arc<dyn UnitOfWork>,
-    metrics: Arc<AppMetrics>,
-}
-
-impl std::fmt::Debug for MeteredUnitOfWork {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MeteredUnitOfWork").finish_non_exhaustive()
-    }
-}
-
-impl MeteredUnitOfWork {
-    /// `inner`, counted into `metrics`.
-    pub fn new(inner: Arc<dyn UnitOfWork>, metrics: Arc<AppMetrics>) -> Self {
-        Self { inner, metrics }
-    }
-
-    fn timed(&self, operation: &str, started: Instant) {
-        self.metrics.observe(
-            "order_service_operation_duration_seconds",
-            &[("operation", operation)],
-            started.elapsed().as_secs_f64(),
-        );
-    }
-}
-
-#[async_trait]
-impl UnitOfWork for MeteredUnitOfWork {
-    async fn commit(&self, change: &OrderChange) -> Result<(), RepositoryError> {
-        let started = Instant::now();
-        let result = self.inner.commit(change).await;
-        self.timed("commit", started);
-        if result.is_ok() {
-            self.metrics.committed(change);
-        }
-        result
-    }
-
-    async fn commit_batch(&self, changes: &[OrderChange]) -> Result<Vec<bool>, RepositoryError> {
-        let started = Instant::now();
-        let stored = self.inner.commit_batch(changes).await;
-        self.timed("commit_batch", started);
-        if let Ok(stored) = &stored {
-            for (change, _) in changes.iter().zip(stored).filter(|(_, kept)| **kept) {
-                self.metrics.committed(change);
-            }
-        }
-        stored
     }
 }
