@@ -15,7 +15,7 @@ impl Order {
     /// Attaches the payment intent created for this order (before it is first stored).
     ///
     /// # Errors
-    /// [`InvalidTransition`] once the order is past PENDING/RESERVED.
+    /// [`InvalidTransition`](super::InvalidTransition) once the order is past PENDING/RESERVED.
     pub fn attach_payment_intent(&mut self, intent: PaymentIntentId) -> Result<(), OrderError> {
         if !self.status().is_unpaid() {
             return Err(self.invalid(OrderStatus::Confirmed).into());

@@ -36,16 +36,68 @@ mod unit_of_work;
 mod upstream;
 mod webhooks;
 
-pub use self::audit_log::*;
-pub use self::bulk_jobs::*;
-pub use self::clock::*;
-pub use self::guards::*;
-pub use self::incidents::*;
-pub use self::outbox::*;
-pub use self::reconciliations::*;
-pub use self::scans::*;
-pub use self::storage::*;
-pub use self::summary::*;
-pub use self::unit_of_work::*;
-pub use self::upstream::*;
-pub use self::webhooks::*;
+pub use self::audit_log::AuditLog;
+pub use self::bulk_jobs::{BulkJobs, LeasedJob};
+pub use self::clock::{Clock, IdGenerator};
+pub use self::guards::{
+    DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateCheck,
+    RateDecision, RateLimiter, StoredResponse,
+};
+pub use self::incidents::Incidents;
+pub use self::outbox::{Inbox, Outbox, OutboxRecord};
+pub use self::reconciliations::Reconciliations;
+pub use self::scans::{ChangedPayment, DueRefund, ExpiringOrder, OrderScans};
+pub use self::storage::{
+    AnalyticsStore, CartRepository, EXACT_TOTAL_UP_TO, OrderCursor, OrderFilter, OrderPage,
+    OrderPageRequest, OrderRepository, PageRequest, PromotionRepository, RefundRepository,
+    RefundView, RepositoryError,
+};
+pub use self::summary::OrderSummary;
+pub use self::unit_of_work::{
+    IdempotencyRecord, InboxMessage, KeyedRefund, OrderChange, PromoRedemption, QuotaClaim,
+    RefundKey, UnitOfWork, check_batch,
+};
+pub use self::upstream::{
+    Allocation, Availability, EventCatalog, EventInfo, EventStatus, Hold, HoldError,
+    InventoryService, Notification, Notifier, PaymentError, PaymentGateway, PaymentIntent,
+    PaymentRecord, Payout, Pick, Product, ProductCatalog, ProductVariant, ShippingLabel,
+    ShippingRate, ShippingService, StockError, StockLine, TicketLine, TicketPrice, TicketService,
+    UpstreamError,
+};
+pub use self::webhooks::{
+    AttemptResult, ClaimedDelivery, DeliveryLog, DeliveryStats, UrlRefused, WebhookRepository,
+    WebhookRequest, WebhookResponse, WebhookTransport,
+};
+
+// The mocks one by one: a glob would also re-export the helper modules mockall generates beside
+// each (`__mock_Mock…`), which would crowd the documentation's index.
+#[cfg(any(test, feature = "mocks"))]
+pub use self::audit_log::MockAuditLog;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::bulk_jobs::MockBulkJobs;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::clock::{MockClock, MockIdGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::guards::{MockDistributedLock, MockIdempotencyStore, MockRateLimiter};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::incidents::MockIncidents;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::outbox::{MockInbox, MockOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::reconciliations::MockReconciliations;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::scans::MockOrderScans;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::storage::{
+    MockAnalyticsStore, MockCartRepository, MockOrderRepository, MockPromotionRepository,
+    MockRefundRepository,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::unit_of_work::MockUnitOfWork;
+#[cfg(any(test, feature = "mocks"))]
+pub use self::upstream::{
+    MockEventCatalog, MockInventoryService, MockNotifier, MockPaymentGateway, MockProductCatalog,
+    MockShippingService, MockTicketService,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::webhooks::{MockWebhookRepository, MockWebhookTransport};

@@ -138,7 +138,7 @@ pub struct OrderPage {
     pub summary: OrderSummary,
 }
 
-/// Reads of orders. Writes go through [`UnitOfWork`].
+/// Reads of orders. Writes go through [`UnitOfWork`](super::UnitOfWork).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait OrderRepository: Send + Sync {

@@ -76,7 +76,7 @@ impl OrderService {
     /// ticket service, then hold → payment intent → persist.
     ///
     /// # Ports
-    /// `events`, `incidents`, `inventory`, `orders`, `payments`, `tickets`, `unit_of_work`.
+    /// `events`, `incidents`, `orders`, `payments`, `tickets`, `unit_of_work`.
     ///
     /// # Errors
     /// [`UseCaseError::Validation`] (with field paths), [`UseCaseError::Quota`],
@@ -254,28 +254,36 @@ impl OrderService {
         };
         self.finish_creation(
             ctx,
-            order,
-            events,
-            hold,
+            Held {
+                order,
+                events,
+                hold,
+            },
             extras,
             request.idempotency.as_ref(),
+            async |order: &Order| self.release_ticket_hold(order).await,
         )
         .await
     }
 
     /// Saga steps 2 and 3 after a successful hold: payment intent, then persist; each failure
-    /// undoes the steps before it. The quotas are claimed by the persist step itself, so a
+    /// undoes the steps before it (`release` lets the hold go: the ticket service's or the
+    /// inventory's, as the caller knows). The quotas are claimed by the persist step itself, so a
     /// request over a quota is undone like any other failed persist. When the idempotency key
     /// turns out to be taken by an order committed meanwhile, that order is the answer.
     pub(super) async fn finish_creation(
         &self,
         ctx: &RequestContext,
-        mut order: Order,
-        mut events: Vec<crate::events::OrderEvent>,
-        hold: Hold,
+        held: Held,
         extras: Extras,
         idempotency: Option<&IdempotencyKey>,
+        release: impl AsyncFn(&Order),
     ) -> Result<CreatedOrder, UseCaseError> {
+        let Held {
+            mut order,
+            mut events,
+            hold,
+        } = held;
         let now = self.now();
         events.extend(order.reserve(
             hold.hold_id.clone(),
@@ -297,7 +305,7 @@ impl OrderService {
         {
             Ok(intent) => intent,
             Err(error) => {
-                self.release_hold(&order).await;
+                release(&order).await;
                 return Err(error.into());
             }
         };
@@ -327,7 +335,7 @@ impl OrderService {
                 "cancel the payment intent of a failed creation",
                 self.ports.payments.cancel_intent(&intent.id).await,
             );
-            self.release_hold(&order).await;
+            release(&order).await;
             if let (UseCaseError::Storage(RepositoryError::IdempotencyKeyTaken), Some(key)) =
                 (&error, idempotency)
             {
@@ -439,6 +447,18 @@ impl OrderService {
         }
     }
 
+    /// Lets a ticket order's hold go at the ticket service; failures are left to the hold's own
+    /// expiry.
+    pub(super) async fn release_ticket_hold(&self, order: &Order) {
+        if let Some(hold) = order.hold_id() {
+            self.report_dropped(
+                &[order.id()],
+                "release the ticket hold",
+                self.ports.tickets.release(hold).await,
+            );
+        }
+    }
+
     /// Lets `hold` of `order` go upstream; failures are left to the hold's own expiry.
     pub(super) async fn release_hold_id(&self, order: &Order, hold: &crate::ids::HoldId) {
         match order.kind() {
@@ -462,6 +482,13 @@ impl OrderService {
                 .await,
         );
     }
+}
+
+/// A new order after saga step 1: its creation events and the hold the upstream placed.
+pub(super) struct Held {
+    pub(super) order: Order,
+    pub(super) events: Vec<crate::events::OrderEvent>,
+    pub(super) hold: Hold,
 }
 
 impl IdempotencyKey {

@@ -1,7 +1,7 @@
 //! Creation of a goods order from the caller's cart: current catalog prices, promotions, promo
 //! code, tax and shipping, the stock reservation; then the saga `create` shares with tickets.
 
-use super::create::{CreatedOrder, IdempotencyKey, field};
+use super::create::{CreatedOrder, Held, IdempotencyKey, field};
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
 use crate::cart::CartOwner;
@@ -44,7 +44,7 @@ impl OrderService {
     ///
     /// # Ports
     /// `carts`, `incidents`, `inventory`, `orders`, `payments`, `products`, `promotions`,
-    /// `tickets`, `unit_of_work`.
+    /// `unit_of_work`.
     ///
     /// # Errors
     /// As [`OrderService::create_ticket_order`], plus [`UseCaseError::PromoCode`] and
@@ -224,11 +224,14 @@ impl OrderService {
         };
         self.finish_creation(
             ctx,
-            order,
-            events,
-            hold,
+            Held {
+                order,
+                events,
+                hold,
+            },
             extras,
             request.idempotency.as_ref(),
+            async |order: &Order| self.release_stock(order).await,
         )
         .await
     }
