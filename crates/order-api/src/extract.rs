@@ -219,5 +219,10 @@ fn query<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> {
 /// # Errors
 /// 404 when the text is not an id.
 pub fn path_id<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, ApiError> {
-    text.parse().map_err(|_| ApiError::NotFound(what))
+    let id = text.parse().map_err(|_| ApiError::NotFound(what))?;
+    if what == "order" {
+        // The use-case span declared the field (crate::spans); elsewhere this records nothing.
+        tracing::Span::current().record("order_id", text);
+    }
+    Ok(id)
 }

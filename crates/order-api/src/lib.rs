@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod pdf;
 pub mod routes;
 pub mod shopper_limits;
+pub mod spans;
 pub mod startup;
 pub mod state;
 pub mod system;

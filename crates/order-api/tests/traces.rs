@@ -385,3 +385,37 @@ async fn a_webhook_delivery_sent_later_continues_the_trace_its_event_was_handled
     .await;
     assert!(has_span(&spans, "webhook delivery", SpanKind::Client));
 }
+
+#[tokio::test]
+async fn a_use_case_span_names_the_tenant_the_caller_and_the_order() {
+    exporter();
+    let app = spawn_with(Setup::default()).await;
+    let order = app.new_order(7, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let (trace_id, traceparent) = remote_caller();
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
+        .bearer_auth(customer(7))
+        .header("traceparent", &traceparent)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+
+    let spans = spans_once(&trace_id, |spans| spans.iter().any(|s| s.name == "cancel")).await;
+    let span = spans
+        .iter()
+        .find(|s| s.name == "cancel")
+        .expect("the use case's span");
+    let field = |name: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == name)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(field("tenant_id"), Some(tenant_a().to_string()));
+    assert_eq!(field("user_id"), Some(user(7).to_string()));
+    assert_eq!(field("caller"), Some(format!("user:{}", user(7))));
+    assert_eq!(field("order_id").as_deref(), Some(id));
+}

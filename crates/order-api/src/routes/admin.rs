@@ -12,6 +12,7 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, Query, path_id};
 use crate::guards::{Command, WhenStoreDown::*};
+use crate::spans;
 
 /// Admins: the tenant's refunds in one status (PENDING by default: the review queue).
 #[utoipa::path(
@@ -26,7 +27,10 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("bearer" = [])),
 )]
 #[get("/admin/refunds")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_refunds", use_case = "list_refunds"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "list_refunds", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn list_refunds(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -56,7 +60,10 @@ pub(super) async fn list_refunds(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/approve", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "approve_refund", use_case = "approve_refund"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "approve_refund", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn approve(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -82,7 +89,10 @@ pub(super) async fn approve(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/retry", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "retry_refund", use_case = "retry_refund"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "retry_refund", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn retry(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -109,7 +119,10 @@ pub(super) async fn retry(
     security(("bearer" = [])),
 )]
 #[post("/admin/refunds/{id}/reject", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reject_refund", use_case = "reject_refund"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "reject_refund", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn reject(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -147,7 +160,10 @@ fn decision(
     security(("bearer" = [])),
 )]
 #[get("/admin/analytics")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "analytics", use_case = "analytics"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "analytics", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn analytics(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -170,7 +186,10 @@ pub(super) async fn analytics(
     security(("bearer" = [])),
 )]
 #[get("/admin/promo-codes")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_promo_codes", use_case = "list_promo_codes"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "list_promo_codes", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn list_promo_codes(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -195,7 +214,10 @@ pub(super) async fn list_promo_codes(
     security(("bearer" = [])),
 )]
 #[post("/admin/promo-codes", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "create_promo_code", use_case = "create_promo_code"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "create_promo_code", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn create_promo_code(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -219,7 +241,10 @@ pub(super) async fn create_promo_code(
     security(("bearer" = [])),
 )]
 #[delete("/admin/promo-codes/{code}")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "retire_promo_code", use_case = "retire_promo_code"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "retire_promo_code", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn retire_promo_code(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -14,6 +14,7 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, Query, path_id};
 use crate::guards::{Command, WhenStoreDown::*};
+use crate::spans;
 
 fn scope(shopper: &Shopper) -> Result<CartScope, ApiError> {
     Ok(CartScope {
@@ -50,7 +51,10 @@ fn quantity(value: i64) -> u32 {
     "/cart",
     wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "view_cart", use_case = "view_cart"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "view_cart", tenant_id = %shopper.tenant_id(),
+    user_id = spans::shopper_user_id(&shopper), caller = %spans::shopper(&shopper),
+))]
 pub(super) async fn show(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -81,7 +85,10 @@ pub(super) async fn show(
     "/cart",
     wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "clear_cart", use_case = "clear_cart"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "clear_cart", tenant_id = %shopper.tenant_id(),
+    user_id = spans::shopper_user_id(&shopper), caller = %spans::shopper(&shopper),
+))]
 pub(super) async fn clear(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -113,7 +120,10 @@ pub(super) async fn clear(
     wrap = "Command::shopper(FailClosed)",
     wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "add_to_cart", use_case = "add_to_cart"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "add_to_cart", tenant_id = %shopper.tenant_id(),
+    user_id = spans::shopper_user_id(&shopper), caller = %spans::shopper(&shopper),
+))]
 pub(super) async fn add(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -161,7 +171,10 @@ pub(super) async fn add(
     "/cart/items/{id}",
     wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "change_cart_line", use_case = "change_cart_line"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "change_cart_line", tenant_id = %shopper.tenant_id(),
+    user_id = spans::shopper_user_id(&shopper), caller = %spans::shopper(&shopper),
+))]
 pub(super) async fn change(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -204,7 +217,10 @@ pub(super) async fn change(
     "/cart/items/{id}",
     wrap = "actix_web::middleware::from_fn(crate::shopper_limits::limit_cart_use)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "remove_cart_line", use_case = "remove_cart_line"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "remove_cart_line", tenant_id = %shopper.tenant_id(),
+    user_id = spans::shopper_user_id(&shopper), caller = %spans::shopper(&shopper),
+))]
 pub(super) async fn remove(
     state: web::Data<AppState>,
     shopper: Shopper,
@@ -235,7 +251,10 @@ pub(super) async fn remove(
     security(("bearer" = [])),
 )]
 #[post("/cart/merge", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "merge_carts", use_case = "merge_carts"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "merge_carts", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn merge(
     state: web::Data<AppState>,
     User(ctx): User,

@@ -12,6 +12,7 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, path_id};
+use crate::spans;
 
 /// Warehouse: the paid goods orders waiting for a step, newest first — CONFIRMED to start,
 /// PROCESSING to ship, SHIPPED to deliver, RETURNED to take back — in the warehouse's view (the
@@ -28,7 +29,10 @@ use crate::extract::{Json, JsonOrEmpty, Query, path_id};
     security(("bearer" = [])),
 )]
 #[get("/fulfillment/queue")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "fulfillment_queue", use_case = "fulfillment_queue"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "fulfillment_queue", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn queue(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -59,7 +63,10 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/start", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "start_fulfillment", use_case = "start_fulfillment"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "start_fulfillment", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn start(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -91,7 +98,10 @@ pub(super) async fn start(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/ship", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "ship", use_case = "ship"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "ship", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn ship(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -117,7 +127,10 @@ pub(super) async fn ship(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/deliver", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "deliver", use_case = "deliver"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "deliver", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn deliver(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -144,7 +157,10 @@ pub(super) async fn deliver(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/fulfillment/fail", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "fail_fulfillment", use_case = "fail_fulfillment"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "fail_fulfillment", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn fail(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -179,7 +195,10 @@ pub(super) async fn fail(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/returns", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_return", use_case = "request_return"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "request_return", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn request_return(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -209,7 +228,10 @@ pub(super) async fn request_return(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/returns/receive", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "complete_return_refund", use_case = "complete_return_refund"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "complete_return_refund", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn receive_return(
     state: web::Data<AppState>,
     User(ctx): User,

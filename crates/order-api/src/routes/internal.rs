@@ -16,6 +16,7 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, path_id};
 use crate::guards::{Command, WhenStoreDown::*};
+use crate::spans;
 
 /// The payment service: the order's intent succeeded; CONFIRMED.
 #[utoipa::path(
@@ -36,7 +37,10 @@ use crate::guards::{Command, WhenStoreDown::*};
     security(("serviceKey" = [])),
 )]
 #[post("/orders/{id}/confirm", wrap = "Command::service(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "confirm", use_case = "confirm"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "confirm", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn confirm(
     state: web::Data<AppState>,
     Service(ctx): Service,
@@ -70,7 +74,10 @@ pub(super) async fn confirm(
     security(("serviceKey" = [])),
 )]
 #[post("/orders/{id}/expire", wrap = "Command::service(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "expire_with", use_case = "expire_with"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "expire_with", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn expire(
     state: web::Data<AppState>,
     Service(ctx): Service,
@@ -99,7 +106,7 @@ pub(super) async fn expire(
     security(("serviceKey" = [])),
 )]
 #[get("/orders/expiring")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_expiring", use_case = "list_expiring"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_expiring"))]
 pub(super) async fn expiring(
     state: web::Data<AppState>,
     _: AnyTenantService,
@@ -134,7 +141,10 @@ pub(super) async fn expiring(
     security(("serviceKey" = [])),
 )]
 #[post("/orders/bulk/cancel", wrap = "Command::service(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_bulk_cancel", use_case = "request_bulk_cancel"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "request_bulk_cancel", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn bulk_cancel(
     state: web::Data<AppState>,
     Service(ctx): Service,
@@ -170,7 +180,10 @@ pub(super) async fn bulk_cancel(
     security(("serviceKey" = [])),
 )]
 #[get("/jobs/{id}")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "bulk_job", use_case = "bulk_job"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "bulk_job", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn job_report(
     state: web::Data<AppState>,
     Service(ctx): Service,

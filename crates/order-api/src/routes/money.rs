@@ -14,6 +14,7 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, path_id};
 use crate::guards::{Command, WhenStoreDown::FailOpen};
+use crate::spans;
 
 /// The order's ledger: every movement of money (capture, refunds paid, fees retained), oldest
 /// first, and the balance `{captured, refunded, net, outstanding}`. Owner and admins.
@@ -28,7 +29,10 @@ use crate::guards::{Command, WhenStoreDown::FailOpen};
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}/ledger")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_ledger", use_case = "order_ledger"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "order_ledger", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn ledger(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -55,7 +59,10 @@ pub(super) async fn ledger(
     security(("bearer" = [])),
 )]
 #[post("/admin/reconciliation/runs", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reconcile", use_case = "reconcile"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "reconcile", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn start_reconciliation(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -83,7 +90,10 @@ pub(super) async fn start_reconciliation(
     security(("bearer" = [])),
 )]
 #[get("/admin/reconciliation/runs/{id}")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reconciliation_run", use_case = "reconciliation_run"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "reconciliation_run", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn reconciliation_run(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -107,7 +117,10 @@ pub(super) async fn reconciliation_run(
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}/documents")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_documents", use_case = "order_documents"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "order_documents", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn documents(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -138,7 +151,10 @@ pub(super) async fn documents(
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}/documents/{number}")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_document", use_case = "order_document"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "order_document", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn document(
     state: web::Data<AppState>,
     User(ctx): User,

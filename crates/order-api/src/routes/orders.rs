@@ -20,6 +20,7 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{Json, JsonOrEmpty, Query, RawJson, path_id};
 use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
+use crate::spans;
 
 /// Create an order. `eventId` + `items`: a ticket order — priced by the ticket service, its
 /// tickets held, a payment intent created. `shippingAddress` (+ `billingAddress`,
@@ -46,7 +47,10 @@ use crate::guards::{Claim, Command, RateAction, WhenStoreDown::*};
     "/orders",
     wrap = "Command::user(FailClosed).limited(RateAction::Orders)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "create_order", use_case = "create_order"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "create_order", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn create(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -121,7 +125,10 @@ fn created_at(id: OrderId, replayed: bool) -> actix_web::HttpResponseBuilder {
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "get_order", use_case = "get_order"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "get_order", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn get(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -144,7 +151,10 @@ pub(super) async fn get(
     security(("bearer" = [])),
 )]
 #[get("/orders")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "list_orders", use_case = "list_orders"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "list_orders", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn list(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -180,7 +190,10 @@ pub(super) async fn list(
     security(("bearer" = [])),
 )]
 #[get("/admin/orders")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "search_orders", use_case = "search_orders"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "search_orders", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn search(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -230,7 +243,10 @@ pub(super) fn order_page(
     "/orders/{id}/reserve",
     wrap = "Command::user(FailOpen).limited(RateAction::Reserve)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "reserve", use_case = "reserve"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "reserve", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn reserve(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -260,7 +276,10 @@ pub(super) async fn reserve(
     "/orders/{id}/cancel",
     wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "cancel", use_case = "cancel"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "cancel", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn cancel(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -301,7 +320,10 @@ pub(super) async fn cancel(
     "/orders/{id}/items/{itemId}/cancel",
     wrap = "Command::user(FailOpen).limited(RateAction::Cancel)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "cancel_line", use_case = "cancel_line"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "cancel_line", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn cancel_item(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -340,7 +362,10 @@ pub(super) async fn cancel_item(
     "/orders/{id}/refund",
     wrap = "Command::user(FailClosed).limited(RateAction::Refund)"
 )]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "request_refund", use_case = "request_refund"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "request_refund", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn refund(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -386,7 +411,10 @@ pub(super) async fn refund(
     security(("bearer" = [])),
 )]
 #[post("/orders/{id}/confirm-payment", wrap = "Command::user(FailOpen)")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "confirm_payment", use_case = "confirm_payment"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "confirm_payment", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn confirm_payment(
     state: web::Data<AppState>,
     User(ctx): User,
@@ -417,7 +445,10 @@ pub(super) async fn confirm_payment(
     security(("bearer" = [])),
 )]
 #[get("/orders/{id}/events")]
-#[tracing::instrument(name = "use_case", skip_all, fields(otel.name = "order_history", use_case = "order_history"))]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "order_history", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
 pub(super) async fn history(
     state: web::Data<AppState>,
     User(ctx): User,
