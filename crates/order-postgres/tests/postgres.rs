@@ -516,10 +516,11 @@ async fn an_order_update_looks_its_row_up_by_id_under_row_level_security_in_a_ge
             .await
             .expect("explain");
     let plan = plan.join("\n");
-    // Not a filter over the tenant's orders: the id is an index condition.
+    // Not a filter over the tenant's orders: the id (whichever parameter carries it) is an index
+    // condition.
     assert!(
         plan.lines()
-            .any(|line| line.contains("Index Cond:") && line.contains("(id = $2)")),
+            .any(|line| line.contains("Index Cond: (id = $")),
         "the update must look its rows up by their ids:\n{plan}"
     );
 }

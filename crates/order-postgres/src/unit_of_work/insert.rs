@@ -66,16 +66,16 @@ pub(super) async fn insert_order(
     let row = sqlx::query!(
         r#"WITH day_quota AS (
             INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
-            SELECT $2, $4, $67::date, 1 WHERE $67::date IS NOT NULL AND $68::integer > 0
+            SELECT $1, $2, $3::date, 1 WHERE $3::date IS NOT NULL AND $4::integer > 0
             ON CONFLICT (tenant_id, user_id, day) DO UPDATE SET created = q.created + 1
-                WHERE q.created < $68::integer
+                WHERE q.created < $4::integer
             RETURNING 1
         ),
         event_quota AS (
             INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
-            SELECT $2, $4, $69::uuid, 1 WHERE $69::uuid IS NOT NULL AND $70::integer > 0
+            SELECT $1, $2, $5::uuid, 1 WHERE $5::uuid IS NOT NULL AND $6::integer > 0
             ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE SET active = q.active + 1
-                WHERE q.active < $70::integer
+                WHERE q.active < $6::integer
             RETURNING 1
         ),
         o AS (
@@ -86,20 +86,20 @@ pub(super) async fn insert_order(
                 cancelled_at, expired_at, returned_at, refunded_at, carrier, tracking_number, label_url,
                 estimated_delivery, shipping_address, billing_address, shipping_method, promo_code, notes,
                 payment_method, metadata, contact_email)
-            SELECT $1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}',
-                $19, $20, $21, $22, $23, $24, $25, $76, $77, $78, $26, $27, $79, $80, $81, $82, $83,
-                $84, $28, $29, $30, $31, $32, $33, $85, $86
-            WHERE ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
-              AND ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
+            SELECT $7, $1, $8, $2, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, '{}',
+                $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39,
+                $40, $41, $42, $43, $44, $45, $46, $47, $48
+            WHERE ($3::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
+              AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
             ON CONFLICT (id) DO NOTHING
             RETURNING id, tenant_id, user_id, created_at
         ),
         idem AS (
             INSERT INTO order_idempotency_keys AS k (tenant_id, user_id, key, fingerprint, order_id, created_at)
-            SELECT o.tenant_id, o.user_id, $71, $72, o.id, o.created_at FROM o WHERE $71::text IS NOT NULL
+            SELECT o.tenant_id, o.user_id, $49, $50, o.id, o.created_at FROM o WHERE $49::text IS NOT NULL
             ON CONFLICT (tenant_id, user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
                 order_id = EXCLUDED.order_id, created_at = EXCLUDED.created_at
-                WHERE k.created_at < $73::timestamptz
+                WHERE k.created_at < $51::timestamptz
             RETURNING 1
         ),
         items AS (
@@ -109,9 +109,9 @@ pub(super) async fn insert_order(
             SELECT i.id, o.tenant_id, o.id, i.position, i.ticket_type_id, i.ticket_pricing_id, i.product_id,
                 i.product_name, i.attributes, i.quantity, i.unit_price, i.subtotal, i.discount,
                 i.platform_fee, i.processing_fee, i.shipping, i.tax, i.total
-            FROM o, unnest($34::uuid[], $35::uuid[], $36::uuid[], $37::uuid[], $38::text[], $39::jsonb[],
-                    $40::integer[], $41::bigint[], $42::bigint[], $43::bigint[], $44::bigint[], $45::bigint[],
-                    $46::bigint[], $47::bigint[], $48::bigint[])
+            FROM o, unnest($52::uuid[], $53::uuid[], $54::uuid[], $55::uuid[], $56::text[], $57::jsonb[],
+                    $58::integer[], $59::bigint[], $60::bigint[], $61::bigint[], $62::bigint[], $63::bigint[],
+                    $64::bigint[], $65::bigint[], $66::bigint[])
                 WITH ORDINALITY AS i(id, ticket_type_id, ticket_pricing_id, product_id, product_name,
                     attributes, quantity, unit_price, subtotal, discount, platform_fee, processing_fee,
                     shipping, tax, total, position)
@@ -120,42 +120,42 @@ pub(super) async fn insert_order(
             INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
                 actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
             SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
-                a.actor_name, ARRAY(SELECT r.role FROM unnest($59::uuid[], $60::text[]) WITH ORDINALITY
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($67::uuid[], $68::text[]) WITH ORDINALITY
                     AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
                 a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
-            FROM o, unnest($49::uuid[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[],
-                    $55::boolean[], $56::text[], $57::jsonb[], $58::timestamptz[])
+            FROM o, unnest($69::uuid[], $70::text[], $71::text[], $72::text[], $73::text[], $74::text[],
+                    $75::boolean[], $76::text[], $77::jsonb[], $78::timestamptz[])
                 AS a(id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip, ip,
                     metadata, occurred_at)
         ),
         events AS (
             INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $87::text
-            FROM o, unnest($61::uuid[], $62::text[], $63::jsonb[], $64::timestamptz[])
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $79::text
+            FROM o, unnest($80::uuid[], $81::text[], $82::jsonb[], $83::timestamptz[])
                 WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
             ORDER BY e.n
         ),
         cart_lines AS (
-            DELETE FROM cart_items WHERE cart_id = $65 AND EXISTS (SELECT 1 FROM o)
+            DELETE FROM cart_items WHERE cart_id = $84 AND EXISTS (SELECT 1 FROM o)
         ),
         cart AS (
             UPDATE shopping_carts SET version = version + 1, updated_at = now()
-            WHERE id = $65 AND version = $66 AND EXISTS (SELECT 1 FROM o)
+            WHERE id = $84 AND version = $85 AND EXISTS (SELECT 1 FROM o)
             RETURNING id
         ),
         promo_use AS (
             INSERT INTO promo_code_usages (tenant_id, code, user_id, order_id)
-            SELECT o.tenant_id, $74, $75, o.id FROM o WHERE $74::text IS NOT NULL
+            SELECT o.tenant_id, $86, $87, o.id FROM o WHERE $86::text IS NOT NULL
         ),
         promo AS (
             UPDATE promo_codes SET times_used = times_used + 1
-            WHERE code = $74 AND tenant_id = $2 AND EXISTS (SELECT 1 FROM o)
+            WHERE code = $86 AND tenant_id = $1 AND EXISTS (SELECT 1 FROM o)
               AND (usage_limit IS NULL OR times_used < usage_limit)
             RETURNING code, per_user_limit
         ),
         promo_user AS (
             INSERT INTO promo_code_user_uses AS q (tenant_id, code, user_id, used)
-            SELECT $2, p.code, $75, 1 FROM promo p
+            SELECT $1, p.code, $87, 1 FROM promo p
             WHERE p.per_user_limit IS NULL OR p.per_user_limit >= 1
             ON CONFLICT (tenant_id, code, user_id) DO UPDATE SET used = q.used + 1
                 WHERE q.used < coalesce((SELECT c.per_user_limit FROM promo_codes c
@@ -164,15 +164,22 @@ pub(super) async fn insert_order(
             RETURNING 1
         )
         SELECT EXISTS (SELECT 1 FROM o) AS "saved!",
-               ($67::date IS NULL OR EXISTS (SELECT 1 FROM day_quota)) AS "day_ok!",
-               ($69::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota)) AS "event_ok!",
-               ($71::text IS NULL OR EXISTS (SELECT 1 FROM idem)) AS "idempotency_ok!",
-               ($65::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS "cart_ok!",
-               ($74::text IS NULL OR EXISTS (SELECT 1 FROM promo_user)) AS "promo_ok!""#,
-        order.id.as_uuid(),
+               ($3::date IS NULL OR EXISTS (SELECT 1 FROM day_quota)) AS "day_ok!",
+               ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota)) AS "event_ok!",
+               ($49::text IS NULL OR EXISTS (SELECT 1 FROM idem)) AS "idempotency_ok!",
+               ($84::uuid IS NULL OR EXISTS (SELECT 1 FROM cart)) AS "cart_ok!",
+               ($86::text IS NULL OR EXISTS (SELECT 1 FROM promo_user)) AS "promo_ok!""#,
+        // day_quota
         order.tenant_id.as_uuid(),
-        order.number.as_str(),
         order.user_id.as_uuid(),
+        quota.map(|q| q.day),
+        quota.map(|q| to_i32(q.max_orders_per_day)),
+        // event_quota
+        quota_event.map(|(id, _)| *id.as_uuid()),
+        quota_event.map(|(_, max)| to_i32(max)),
+        // o
+        order.id.as_uuid(),
+        order.number.as_str(),
         order.kind.as_str(),
         order.status.as_str(),
         order.event_id.map(|e| *e.as_uuid()),
@@ -194,14 +201,30 @@ pub(super) async fn insert_order(
         milestones.updated_at,
         milestones.reserved_at,
         milestones.confirmed_at,
+        milestones.processing_at,
+        milestones.shipped_at,
+        milestones.delivered_at,
         milestones.cancelled_at,
         milestones.expired_at,
+        milestones.returned_at,
+        milestones.refunded_at,
+        order.shipment.as_ref().map(|s| s.carrier.as_str()),
+        order.shipment.as_ref().map(|s| s.tracking_number.as_str()),
+        order.shipment.as_ref().and_then(|s| s.label_url.as_deref()),
+        order.shipment.as_ref().and_then(|s| s.estimated_delivery),
         shipping_address as _,
         billing_address as _,
         goods.shipping_method.as_deref(),
         goods.promo_code.as_deref(),
         goods.notes.as_deref(),
         goods.payment_method.as_deref(),
+        order.metadata.to_value(),
+        contact_email as _,
+        // idem
+        idempotency.map(|k| k.key.as_str()),
+        idempotency.map(|k| k.fingerprint.as_str()),
+        idempotency.map(|k| k.reusable_before),
+        // items
         &items.id,
         &items.ticket_type_id as _,
         &items.ticket_pricing_id as _,
@@ -217,6 +240,9 @@ pub(super) async fn insert_order(
         &items.shipping,
         &items.tax,
         &items.total,
+        // audit
+        &audit.role_entry,
+        &audit.role as _,
         &audit.id,
         &audit.event_type,
         &audit.from_status as _,
@@ -227,35 +253,19 @@ pub(super) async fn insert_order(
         &audit.ip as _,
         &audit.metadata,
         &audit.occurred_at,
-        &audit.role_entry,
-        &audit.role as _,
+        // events
+        outbox.traceparent.as_deref(),
         &outbox.id,
         &outbox.event_type as _,
         &outbox.payload,
         &outbox.occurred_at,
+        // cart_lines
         cart_id,
+        // cart
         cart_version,
-        quota.map(|q| q.day),
-        quota.map(|q| to_i32(q.max_orders_per_day)),
-        quota_event.map(|(id, _)| *id.as_uuid()),
-        quota_event.map(|(_, max)| to_i32(max)),
-        idempotency.map(|k| k.key.as_str()),
-        idempotency.map(|k| k.fingerprint.as_str()),
-        idempotency.map(|k| k.reusable_before),
+        // promo_use
         promo.map(|p| p.code.as_str()),
         promo.map(|p| *p.user_id.as_uuid()),
-        milestones.processing_at,
-        milestones.shipped_at,
-        milestones.delivered_at,
-        milestones.returned_at,
-        milestones.refunded_at,
-        order.shipment.as_ref().map(|s| s.carrier.as_str()),
-        order.shipment.as_ref().map(|s| s.tracking_number.as_str()),
-        order.shipment.as_ref().and_then(|s| s.label_url.as_deref()),
-        order.shipment.as_ref().and_then(|s| s.estimated_delivery),
-        order.metadata.to_value(),
-        contact_email as _,
-        outbox.traceparent.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await

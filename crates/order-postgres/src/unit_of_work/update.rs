@@ -43,35 +43,35 @@ pub(super) async fn update_order(
     let documents = DocumentColumns::new(&change.documents, keys)?;
     let outcome = sqlx::query!(
         r#"WITH o AS (
-            UPDATE orders SET status = $4, version = version + 1, hold_id = $5, expires_at = $6,
-                payment_intent_id = $7, tickets = $26, refundable_max = $8, cancellation_reason = $9,
-                return_reason = $10, updated_at = $11, reserved_at = $12, confirmed_at = $13,
-                processing_at = $14, shipped_at = $15, delivered_at = $16, cancelled_at = $17,
-                expired_at = $18, returned_at = $19, refunded_at = $20, carrier = $21,
-                tracking_number = $22, label_url = $23, estimated_delivery = $24, return_items = $61,
-                cancelled_items = $62, hold_extensions = $84
-            WHERE id = $2 AND tenant_id = $1 AND version = $3
+            UPDATE orders SET status = $1, version = version + 1, hold_id = $2, expires_at = $3,
+                payment_intent_id = $4, tickets = $5, refundable_max = $6, cancellation_reason = $7,
+                return_reason = $8, updated_at = $9, reserved_at = $10, confirmed_at = $11,
+                processing_at = $12, shipped_at = $13, delivered_at = $14, cancelled_at = $15,
+                expired_at = $16, returned_at = $17, refunded_at = $18, carrier = $19,
+                tracking_number = $20, label_url = $21, estimated_delivery = $22, return_items = $23,
+                cancelled_items = $24, hold_extensions = $25
+            WHERE id = $26 AND tenant_id = $27 AND version = $28
             RETURNING id, tenant_id, user_id, event_id
         ),
         event_place AS (
             INSERT INTO buyer_event_orders AS q (tenant_id, user_id, event_id, active)
-            SELECT o.tenant_id, o.user_id, o.event_id, greatest($25::integer, 0)
-            FROM o WHERE o.event_id IS NOT NULL AND $25::integer <> 0
+            SELECT o.tenant_id, o.user_id, o.event_id, greatest($29::integer, 0)
+            FROM o WHERE o.event_id IS NOT NULL AND $29::integer <> 0
             ON CONFLICT (tenant_id, user_id, event_id) DO UPDATE
-                SET active = greatest(q.active + $25::integer, 0)
+                SET active = greatest(q.active + $29::integer, 0)
         ),
         refunds AS (
             INSERT INTO order_refunds (id, tenant_id, order_id, amount, status, item_ids, reason,
                 requested_by, requested_at, decided_by, decided_at, decision_note, payment_reference,
                 failure_reason, attempts, completed_at, retry_at)
             SELECT r.id, o.tenant_id, o.id, r.amount, r.status,
-                ARRAY(SELECT l.item FROM unnest($40::uuid[], $41::uuid[]) WITH ORDINALITY
+                ARRAY(SELECT l.item FROM unnest($30::uuid[], $31::uuid[]) WITH ORDINALITY
                     AS l(refund, item, n) WHERE l.refund = r.id ORDER BY l.n),
                 r.reason, r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
                 r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at
-            FROM o, unnest($27::uuid[], $28::bigint[], $29::text[], $30::text[], $31::text[],
-                    $32::timestamptz[], $33::text[], $34::timestamptz[], $35::text[], $36::text[],
-                    $37::text[], $38::integer[], $39::timestamptz[], $60::timestamptz[])
+            FROM o, unnest($32::uuid[], $33::bigint[], $34::text[], $35::text[], $36::text[],
+                    $37::timestamptz[], $38::text[], $39::timestamptz[], $40::text[], $41::text[],
+                    $42::text[], $43::integer[], $44::timestamptz[], $45::timestamptz[])
                 AS r(id, amount, status, reason, requested_by, requested_at, decided_by, decided_at,
                     decision_note, payment_reference, failure_reason, attempts, completed_at, retry_at)
             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
@@ -84,40 +84,40 @@ pub(super) async fn update_order(
             INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
                 actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
             SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
-                a.actor_name, ARRAY(SELECT r.role FROM unnest($52::uuid[], $53::text[]) WITH ORDINALITY
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($46::uuid[], $47::text[]) WITH ORDINALITY
                     AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
                 a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
-            FROM o, unnest($42::uuid[], $43::text[], $44::text[], $45::text[], $46::text[], $47::text[],
-                    $48::boolean[], $49::text[], $50::jsonb[], $51::timestamptz[])
+            FROM o, unnest($48::uuid[], $49::text[], $50::text[], $51::text[], $52::text[], $53::text[],
+                    $54::boolean[], $55::text[], $56::jsonb[], $57::timestamptz[])
                 AS a(id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip, ip,
                     metadata, occurred_at)
         ),
         events AS (
             INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $63::text
-            FROM o, unnest($54::uuid[], $55::text[], $56::jsonb[], $57::timestamptz[])
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $58::text
+            FROM o, unnest($59::uuid[], $60::text[], $61::jsonb[], $62::timestamptz[])
                 WITH ORDINALITY AS e(id, event_type, payload, occurred_at, n)
             ORDER BY e.n
         ),
         inbox_row AS (
             INSERT INTO inbox (tenant_id, consumer, message_id)
-            SELECT o.tenant_id, $58, $59 FROM o WHERE $58::text IS NOT NULL
+            SELECT o.tenant_id, $63, $64 FROM o WHERE $63::text IS NOT NULL
         ),
         ledger AS (
             INSERT INTO ledger_entries (id, tenant_id, order_id, kind, amount, currency, refund_id,
                 reference, occurred_at)
             SELECT l.id, o.tenant_id, o.id, l.kind, l.amount, l.currency, l.refund_id, l.reference,
                 l.occurred_at
-            FROM o, unnest($69::uuid[], $70::text[], $71::bigint[], $72::text[], $73::uuid[],
-                    $74::text[], $75::timestamptz[])
+            FROM o, unnest($65::uuid[], $66::text[], $67::bigint[], $68::text[], $69::uuid[],
+                    $70::text[], $71::timestamptz[])
                 WITH ORDINALITY AS l(id, kind, amount, currency, refund_id, reference, occurred_at, n)
             ORDER BY l.n
         ),
         doc_input AS (
             SELECT d.kind, d.year, d.refund_id, d.issued_at, d.total, d.currency, d.content, d.buyer,
                 d.n
-            FROM unnest($76::text[], $77::integer[], $78::uuid[], $79::timestamptz[],
-                    $80::bigint[], $81::text[], $82::jsonb[], $83::jsonb[])
+            FROM unnest($72::text[], $73::integer[], $74::uuid[], $75::timestamptz[],
+                    $76::bigint[], $77::text[], $78::jsonb[], $79::jsonb[])
                 WITH ORDINALITY AS d(kind, year, refund_id, issued_at, total, currency, content,
                     buyer, n)
         ),
@@ -146,22 +146,21 @@ pub(super) async fn update_order(
         refund_key AS (
             INSERT INTO refund_request_keys AS k (tenant_id, caller, key, fingerprint, order_id,
                 refund_id, created_at)
-            SELECT o.tenant_id, $64, $65, $66, o.id, $67, $11 FROM o WHERE $65::text IS NOT NULL
+            SELECT o.tenant_id, $80, $81, $82, o.id, $83, $9 FROM o WHERE $81::text IS NOT NULL
             ON CONFLICT (tenant_id, caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
                 order_id = EXCLUDED.order_id, refund_id = EXCLUDED.refund_id,
                 created_at = EXCLUDED.created_at
-                WHERE k.created_at < $68::timestamptz
+                WHERE k.created_at < $84::timestamptz
             RETURNING 1
         )
         SELECT EXISTS (SELECT 1 FROM o) AS "stored!",
-            ($65::text IS NULL OR EXISTS (SELECT 1 FROM refund_key)) AS "key_claimed!""#,
-        order.tenant_id.as_uuid(),
-        order.id.as_uuid(),
-        i64::try_from(order.version).map_err(corrupt)?,
+            ($81::text IS NULL OR EXISTS (SELECT 1 FROM refund_key)) AS "key_claimed!""#,
+        // o
         order.status.as_str(),
         order.hold_id.as_ref().map(|h| h.as_str()),
         order.expires_at,
         order.payment_intent_id.as_ref().map(|p| p.as_str()),
+        &tickets as _,
         order.refundable_max,
         order.cancellation_reason.as_deref(),
         order.return_reason.as_deref(),
@@ -179,8 +178,17 @@ pub(super) async fn update_order(
         shipment.map(|s| s.tracking_number.as_str()),
         shipment.and_then(|s| s.label_url.as_deref()),
         shipment.and_then(|s| s.estimated_delivery),
+        &return_items,
+        &cancelled_items,
+        i32::try_from(order.hold_extensions).map_err(corrupt)?,
+        order.id.as_uuid(),
+        order.tenant_id.as_uuid(),
+        i64::try_from(order.version).map_err(corrupt)?,
+        // event_place
         event_place_delta(change),
-        &tickets as _,
+        // refunds
+        &refunds.line_refund,
+        &refunds.line_item,
         &refunds.id,
         &refunds.amount,
         &refunds.status as _,
@@ -194,8 +202,10 @@ pub(super) async fn update_order(
         &refunds.failure_reason as _,
         &refunds.attempts,
         &refunds.completed_at as _,
-        &refunds.line_refund,
-        &refunds.line_item,
+        &refunds.retry_at as _,
+        // audit
+        &audit.role_entry,
+        &audit.role as _,
         &audit.id,
         &audit.event_type,
         &audit.from_status as _,
@@ -206,23 +216,16 @@ pub(super) async fn update_order(
         &audit.ip as _,
         &audit.metadata,
         &audit.occurred_at,
-        &audit.role_entry,
-        &audit.role as _,
+        // events
+        outbox.traceparent.as_deref(),
         &outbox.id,
         &outbox.event_type as _,
         &outbox.payload,
         &outbox.occurred_at,
+        // inbox_row
         inbox.map(|m| m.consumer.as_str()),
         inbox.map(|m| m.message_id.as_str()),
-        &refunds.retry_at as _,
-        &return_items,
-        &cancelled_items,
-        outbox.traceparent.as_deref(),
-        refund_key.map(|k| k.caller.as_str()),
-        refund_key.map(|k| k.record.key.as_str()),
-        refund_key.map(|k| k.record.fingerprint.as_str()),
-        refund_key.map(|k| *k.refund_id.as_uuid()),
-        refund_key.map(|k| k.record.reusable_before),
+        // ledger
         &ledger.id,
         &ledger.kind as _,
         &ledger.amount,
@@ -230,6 +233,7 @@ pub(super) async fn update_order(
         &ledger.refund_id as _,
         &ledger.reference as _,
         &ledger.occurred_at,
+        // doc_input
         &documents.kind as _,
         &documents.year,
         &documents.refund_id as _,
@@ -238,7 +242,12 @@ pub(super) async fn update_order(
         &documents.currency as _,
         &documents.content,
         &documents.buyer as _,
-        i32::try_from(order.hold_extensions).map_err(corrupt)?,
+        // refund_key
+        refund_key.map(|k| k.caller.as_str()),
+        refund_key.map(|k| k.record.key.as_str()),
+        refund_key.map(|k| k.record.fingerprint.as_str()),
+        refund_key.map(|k| *k.refund_id.as_uuid()),
+        refund_key.map(|k| k.record.reusable_before),
     )
     .fetch_one(&mut **tx)
     .await
@@ -279,11 +288,11 @@ pub(super) async fn update_batch(
     }
     let stored = sqlx::query_scalar!(
         r#"WITH input AS (
-            SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[],
-                $7::text[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
-                $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
-                $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[],
-                $21::integer[])
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[],
+                $6::text[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[],
+                $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[],
+                $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[],
+                $20::integer[])
             AS t(id, version, status, hold_id, expires_at, payment_intent_id, refundable_max,
                 cancellation_reason, return_reason, updated_at, reserved_at, confirmed_at, processing_at,
                 shipped_at, delivered_at, cancelled_at, expired_at, returned_at, refunded_at, place_delta)
@@ -297,7 +306,7 @@ pub(super) async fn update_batch(
                 delivered_at = i.delivered_at, cancelled_at = i.cancelled_at, expired_at = i.expired_at,
                 returned_at = i.returned_at, refunded_at = i.refunded_at
             FROM input i
-            WHERE orders.id = i.id AND orders.tenant_id = $1 AND orders.version = i.version
+            WHERE orders.id = i.id AND orders.tenant_id = $21 AND orders.version = i.version
             RETURNING orders.id, orders.tenant_id, orders.user_id, orders.event_id
         ),
         places AS (
@@ -321,25 +330,25 @@ pub(super) async fn update_batch(
             INSERT INTO order_events (id, tenant_id, order_id, event_type, from_status, to_status, actor_kind,
                 actor_name, actor_roles, actor_vip, ip, metadata, occurred_at)
             SELECT a.id, o.tenant_id, o.id, a.event_type, a.from_status, a.to_status, a.actor_kind,
-                a.actor_name, ARRAY(SELECT r.role FROM unnest($33::uuid[], $34::text[]) WITH ORDINALITY
+                a.actor_name, ARRAY(SELECT r.role FROM unnest($22::uuid[], $23::text[]) WITH ORDINALITY
                     AS r(entry, role, n) WHERE r.entry = a.id ORDER BY r.n),
                 a.actor_vip, a.ip::inet, a.metadata, a.occurred_at
-            FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::text[], $26::text[], $27::text[],
-                    $28::text[], $29::boolean[], $30::text[], $31::jsonb[], $32::timestamptz[])
+            FROM unnest($24::uuid[], $25::uuid[], $26::text[], $27::text[], $28::text[], $29::text[],
+                    $30::text[], $31::boolean[], $32::text[], $33::jsonb[], $34::timestamptz[])
                 AS a(order_id, id, event_type, from_status, to_status, actor_kind, actor_name, actor_vip,
                     ip, metadata, occurred_at)
             JOIN o ON o.id = a.order_id
         ),
         events AS (
             INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at, traceparent)
-            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $40::text
-            FROM unnest($35::uuid[], $36::uuid[], $37::text[], $38::jsonb[], $39::timestamptz[])
+            SELECT e.id, o.tenant_id, o.id, e.event_type, e.payload, e.occurred_at, $35::text
+            FROM unnest($36::uuid[], $37::uuid[], $38::text[], $39::jsonb[], $40::timestamptz[])
                 WITH ORDINALITY AS e(order_id, id, event_type, payload, occurred_at, n)
             JOIN o ON o.id = e.order_id
             ORDER BY e.n
         )
         SELECT coalesce(array_agg(id), '{}') AS "stored!" FROM o"#,
-        tenant,
+        // input
         &orders.id,
         &orders.version,
         &orders.status as _,
@@ -360,6 +369,11 @@ pub(super) async fn update_batch(
         &orders.returned_at as _,
         &orders.refunded_at as _,
         &orders.place_delta,
+        // o
+        tenant,
+        // audit
+        &audit.role_entry,
+        &audit.role as _,
         &audit.order_id,
         &audit.id,
         &audit.event_type,
@@ -371,14 +385,13 @@ pub(super) async fn update_batch(
         &audit.ip as _,
         &audit.metadata,
         &audit.occurred_at,
-        &audit.role_entry,
-        &audit.role as _,
+        // events
+        outbox.traceparent.as_deref(),
         &outbox.order_id,
         &outbox.id,
         &outbox.event_type as _,
         &outbox.payload,
         &outbox.occurred_at,
-        outbox.traceparent.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await
