@@ -74,7 +74,9 @@ impl ItemColumns {
             columns.product_id.push(product);
             columns.product_name.push(name);
             columns.attributes.push(attributes);
-            columns.quantity.push(to_i32(item.quantity));
+            columns
+                .quantity
+                .push(i32::try_from(item.quantity).map_err(corrupt)?);
             columns.unit_price.push(item.unit_price);
             columns.subtotal.push(parts.subtotal);
             columns.discount.push(parts.discount);

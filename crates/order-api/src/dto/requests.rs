@@ -8,8 +8,10 @@
 
 use garde::Validate;
 use order_domain::ids::{EventId, OrderItemId, TicketPricingId, TicketTypeId, UserId};
-use order_domain::order::{OrderStatus, RefundScope, RefundStatus};
+use order_domain::order::{ContactEmail, OrderStatus, RefundScope, RefundStatus};
+use order_domain::policy::{FieldError, Violations};
 use order_domain::ports::{OrderFilter, PageRequest};
+use order_domain::use_cases::{CreateTicketOrder, IdempotencyKey, TicketItemRequest};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -39,7 +41,7 @@ pub struct CreateOrderBody {
     #[schema(value_type = Option<CurrencySchema>)]
     pub currency: Option<String>,
     /// The client's own data: a JSON object of at most 4096 bytes, stored and returned as given.
-    #[garde(custom(metadata_rule))]
+    #[garde(skip)]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
 }
@@ -64,38 +66,67 @@ pub struct CreateItemBody {
     pub quantity: i64,
 }
 
-fn metadata_rule(value: &Option<serde_json::Value>, (): &()) -> garde::Result {
-    use order_domain::order::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
-    match value.clone().map(OrderMetadata::new).transpose() {
-        Ok(_) => Ok(()),
-        Err(InvalidMetadata::NotAnObject) => Err(rule("invalid", "must be a JSON object")),
-        Err(InvalidMetadata::TooLarge { .. }) => Err(rule(
-            "too_large",
-            format!("at most {MAX_METADATA_BYTES} bytes of JSON"),
-        )),
-    }
-}
-
 impl CreateOrderBody {
-    /// The domain's metadata (already checked by the garde rule).
-    pub fn metadata(&self) -> Result<order_domain::order::OrderMetadata, ApiError> {
-        self.metadata
-            .clone()
-            .map(order_domain::order::OrderMetadata::new)
-            .transpose()
-            .map(Option::unwrap_or_default)
-            .map_err(|_| ApiError::field("metadata", "invalid", "must be a JSON object"))
-    }
-
-    /// The requested currency.
-    pub fn currency(&self) -> Result<Option<order_domain::money::Currency>, ApiError> {
-        self.currency
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|_| {
-                ApiError::field("currency", "unsupported", "one of USD, EUR, GBP, CAD, AUD")
-            })
+    /// The use case's command, converted once: the currency and the metadata are checked here
+    /// (the two violations together), the quantities go on as sent, signed, for the domain's
+    /// limits to judge (a negative count is a field error, not a parse error).
+    ///
+    /// # Errors
+    /// 422 at `currency` or `metadata`.
+    pub fn try_into_domain(
+        self,
+        idempotency: Option<IdempotencyKey>,
+        contact_email: Option<ContactEmail>,
+    ) -> Result<CreateTicketOrder, ApiError> {
+        use order_domain::order::{InvalidMetadata, MAX_METADATA_BYTES, OrderMetadata};
+        let mut violations = Violations::default();
+        let currency = match self.currency.as_deref().map(str::parse).transpose() {
+            Ok(currency) => currency,
+            Err(_) => {
+                violations.push(FieldError::new(
+                    "currency",
+                    "unsupported",
+                    "one of USD, EUR, GBP, CAD, AUD",
+                ));
+                None
+            }
+        };
+        let metadata = match self.metadata.map(OrderMetadata::new).transpose() {
+            Ok(metadata) => metadata.unwrap_or_default(),
+            Err(InvalidMetadata::NotAnObject) => {
+                violations.push(FieldError::new(
+                    "metadata",
+                    "invalid",
+                    "must be a JSON object",
+                ));
+                OrderMetadata::default()
+            }
+            Err(InvalidMetadata::TooLarge { .. }) => {
+                violations.push(FieldError::new(
+                    "metadata",
+                    "too_large",
+                    format!("at most {MAX_METADATA_BYTES} bytes of JSON"),
+                ));
+                OrderMetadata::default()
+            }
+        };
+        violations.into_result().map_err(ApiError::Validation)?;
+        Ok(CreateTicketOrder {
+            event_id: self.event_id,
+            items: self
+                .items
+                .into_iter()
+                .map(|item| TicketItemRequest {
+                    ticket_type_id: item.ticket_type_id,
+                    ticket_pricing_id: item.ticket_pricing_id,
+                    quantity: item.quantity,
+                })
+                .collect(),
+            currency,
+            idempotency,
+            metadata,
+            contact_email,
+        })
     }
 }
 

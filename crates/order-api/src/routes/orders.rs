@@ -7,7 +7,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use order_domain::ids::{OrderId, OrderItemId};
-use order_domain::use_cases::{CreateTicketOrder, TicketItemRequest};
 
 use super::{AppState, order_answer};
 use crate::caller::{Contact, User};
@@ -74,31 +73,10 @@ pub(super) async fn create(
         };
         return Ok(created_at(order.id(), created.replayed).json(answer));
     }
-    let body: CreateOrderBody = body.parse()?;
-    let currency = body.currency()?;
-    let metadata = body.metadata()?;
-    let created = state
-        .service
-        .create_ticket_order(
-            &ctx,
-            CreateTicketOrder {
-                event_id: body.event_id,
-                items: body
-                    .items
-                    .iter()
-                    .map(|i| TicketItemRequest {
-                        ticket_type_id: i.ticket_type_id,
-                        ticket_pricing_id: i.ticket_pricing_id,
-                        quantity: i.quantity,
-                    })
-                    .collect(),
-                currency,
-                idempotency,
-                metadata,
-                contact_email,
-            },
-        )
-        .await?;
+    let request = body
+        .parse::<CreateOrderBody>()?
+        .try_into_domain(idempotency, contact_email)?;
+    let created = state.service.create_ticket_order(&ctx, request).await?;
     Ok(created_at(created.order.id(), created.replayed)
         .json(OrderResponse::new(&created.order, created.client_secret)))
 }

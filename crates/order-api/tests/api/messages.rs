@@ -171,7 +171,13 @@ async fn a_failed_payment_cancels_the_order_and_releases_its_tickets() {
         cancelled["cancellationReason"],
         "payment failed: card_declined"
     );
-    assert_eq!(app.simulator_state().await["availability"][0]["held"], 0);
+    // The hold is released right after the cancellation commits.
+    crate::helpers::eventually(
+        "the tickets are released",
+        StdDuration::from_secs(5),
+        || async { (app.simulator_state().await["availability"][0]["held"] == 0).then_some(()) },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -129,12 +129,16 @@ impl QuotaExceeded {
 }
 
 impl OrderLimits {
-    /// Checks line count, quantities, per-group and total quantity. Paths are
-    /// `items`, `items[i].quantity`, …
+    /// Checks line count, quantities, per-group and total quantity, and answers the quantities
+    /// as the unsigned counts the rest of the order works with (each in `1..=max_quantity_per_item`).
+    /// Paths are `items`, `items[i].quantity`, …
     ///
     /// # Errors
     /// Every violation found.
-    pub fn check_lines<K: Ord + Copy>(&self, lines: &[LineQuantity<K>]) -> Result<(), Violations> {
+    pub fn check_lines<K: Ord + Copy>(
+        &self,
+        lines: &[LineQuantity<K>],
+    ) -> Result<Vec<u32>, Violations> {
         let mut violations = Violations::default();
         if lines.is_empty() {
             violations.push(FieldError::new(
@@ -152,16 +156,20 @@ impl OrderLimits {
         }
         let mut per_group: BTreeMap<K, (i64, usize)> = BTreeMap::new();
         let mut total = 0i64;
+        let mut checked = Vec::with_capacity(lines.len());
         for (index, line) in lines.iter().enumerate() {
-            if line.quantity < 1 || line.quantity > i64::from(self.max_quantity_per_item) {
-                violations.push(FieldError::new(
+            match u32::try_from(line.quantity) {
+                Ok(quantity) if (1..=self.max_quantity_per_item).contains(&quantity) => {
+                    checked.push(quantity);
+                }
+                _ => violations.push(FieldError::new(
                     format!("items[{index}].quantity"),
                     "out_of_range",
                     format!(
                         "quantity must be between 1 and {}",
                         self.max_quantity_per_item
                     ),
-                ));
+                )),
             }
             let quantity = line.quantity.max(0);
             let entry = per_group.entry(line.group).or_insert((0, index));
@@ -188,7 +196,8 @@ impl OrderLimits {
                 format!("at most {} units per order", self.max_total_quantity),
             ));
         }
-        violations.into_result()
+        violations.into_result()?;
+        Ok(checked)
     }
 
     /// Checks the order total against the minimum and maximum value.
@@ -268,7 +277,10 @@ mod tests {
             limits.check_lines::<u8>(&[]).expect_err("none").0[0].code,
             "too_few"
         );
-        assert_eq!(limits.check_lines(&[line(1, 10), line(2, 10)]), Ok(()));
+        assert_eq!(
+            limits.check_lines(&[line(1, 10), line(2, 10)]),
+            Ok(vec![10, 10])
+        );
     }
 
     #[test]

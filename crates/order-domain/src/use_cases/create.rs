@@ -10,11 +10,10 @@ use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
 use crate::ids::{EventId, OrderId, OrderItemId, OrderNumber, TicketPricingId, TicketTypeId};
 use crate::order::{
-    ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
+    ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind, price_items,
 };
 use crate::policy::{FieldError, LineQuantity, Violations};
 use crate::ports::{EventStatus, Hold, IdempotencyRecord, QuotaClaim, RepositoryError, TicketLine};
-use crate::pricing::{PricingLine, PricingRequest, price_order};
 
 /// One requested ticket line; the quantity is signed so that a negative one is reported as a
 /// field error rather than rejected by the parser.
@@ -97,7 +96,7 @@ impl OrderService {
                 quantity: i.quantity,
             })
             .collect();
-        limits.check_lines(&quantities)?;
+        let quantities = limits.check_lines(&quantities)?;
         let now = self.now();
         if let Some(replay) = self
             .replay_earlier_attempt(ctx, request.idempotency.as_ref())
@@ -126,27 +125,28 @@ impl OrderService {
         let lines: Vec<TicketLine> = request
             .items
             .iter()
-            .map(|i| TicketLine {
+            .zip(quantities)
+            .map(|(i, quantity)| TicketLine {
                 ticket_type_id: i.ticket_type_id,
                 ticket_pricing_id: i.ticket_pricing_id,
-                // check_lines bounded it to 1..=max_quantity_per_item.
-                quantity: u32::try_from(i.quantity).unwrap_or(0),
+                quantity,
             })
             .collect();
-        let prices = self
+        let prices: BTreeMap<_, _> = self
             .ports
             .tickets
             .prices(ctx.tenant_id, request.event_id, &lines)
-            .await?;
-        let mut unit_prices = Vec::with_capacity(lines.len());
+            .await?
+            .into_iter()
+            .map(|p| ((p.ticket_type_id, p.ticket_pricing_id), p))
+            .collect();
+        // Each line becomes an order item at the price the ticket service answered for it.
+        let order_id = OrderId::from_uuid(self.ports.ids.uuid());
+        let mut items = Vec::with_capacity(lines.len());
         let mut wanted_per_type: BTreeMap<TicketTypeId, u32> = BTreeMap::new();
         for (index, line) in lines.iter().enumerate() {
             let price = prices
-                .iter()
-                .find(|p| {
-                    p.ticket_type_id == line.ticket_type_id
-                        && p.ticket_pricing_id == line.ticket_pricing_id
-                })
+                .get(&(line.ticket_type_id, line.ticket_pricing_id))
                 .ok_or_else(|| {
                     field(
                         format!("items[{index}].ticketPricingId"),
@@ -170,41 +170,19 @@ impl OrderService {
                     available: price.available,
                 });
             }
-            unit_prices.push(price.price.minor());
-        }
-        let priced = price_order(
-            &self.config.ticket_fees,
-            &PricingRequest {
-                currency: event.currency,
-                lines: lines
-                    .iter()
-                    .zip(&unit_prices)
-                    .map(|(l, p)| PricingLine {
-                        unit_price: *p,
-                        quantity: l.quantity,
-                    })
-                    .collect(),
-                discount: 0,
-                shipping: 0,
-                tax_rate: None,
-            },
-        )?;
-        limits.check_total(priced.order.total().minor())?;
-
-        let order_id = OrderId::from_uuid(self.ports.ids.uuid());
-        let items = lines
-            .iter()
-            .zip(&unit_prices)
-            .map(|(line, unit_price)| NewOrderItem {
+            items.push(NewOrderItem {
                 id: OrderItemId::from_uuid(self.ports.ids.uuid()),
                 product: ItemProduct::Ticket {
                     ticket_type_id: line.ticket_type_id,
                     ticket_pricing_id: line.ticket_pricing_id,
                 },
                 quantity: line.quantity,
-                unit_price: *unit_price,
-            })
-            .collect();
+                unit_price: price.price.minor(),
+            });
+        }
+        let priced = price_items(&self.config.ticket_fees, event.currency, &items)?;
+        limits.check_total(priced.order.total().minor())?;
+
         let expires_at =
             self.config
                 .reservation
