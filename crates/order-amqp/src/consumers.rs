@@ -625,7 +625,7 @@ mod tests {
         assert_eq!(
             disposition(&Err(UseCaseError::Upstream(UpstreamError::Unavailable {
                 service: "tickets",
-                detail: "timeout".into()
+                cause: "timeout".into()
             }))),
             Disposition::Retry
         );

@@ -56,9 +56,10 @@ pub enum ApiError {
     /// 503 `guard_unavailable`: the idempotency store is down and this command fails closed.
     #[error("the idempotency store is unavailable: {0}")]
     GuardUnavailable(order_domain::ports::GuardError),
-    /// 500 `internal_error`.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// 500 `internal_error`: a broken invariant of this service; what broke is kept as the
+    /// source, for the log only.
+    #[error("internal error")]
+    Internal(#[source] order_domain::cause::Cause),
 }
 
 impl ApiError {

@@ -271,7 +271,7 @@ async fn guard(command: Command, mut request: ServiceRequest) -> Guarded {
                         "a stored idempotent answer does not open (ADDRESS_ENCRYPTION_KEYS rotated?)"
                     );
                     actix_web::ResponseError::error_response(&ApiError::Internal(
-                        "a stored answer does not open".into(),
+                        order_domain::cause::Cause::new(error),
                     ))
                 }
             };

@@ -39,6 +39,12 @@ impl From<String> for Cause {
     }
 }
 
+impl From<Box<dyn Error + Send + Sync + 'static>> for Cause {
+    fn from(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Self(Arc::from(error))
+    }
+}
+
 impl From<&str> for Cause {
     fn from(message: &str) -> Self {
         Self::from(message.to_owned())

@@ -21,6 +21,7 @@ mod webhooks;
 
 use std::time::Duration;
 
+use order_domain::cause::Cause;
 use order_domain::ports::UpstreamError;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -86,17 +87,17 @@ struct Upstream {
 struct Failure {
     status: Option<reqwest::StatusCode>,
     body: serde_json::Value,
-    detail: String,
+    cause: Cause,
     /// Set when the open breaker refused the call: how long until it lets calls through.
     circuit_open: Option<Duration>,
 }
 
 impl Failure {
-    fn transport(status: Option<reqwest::StatusCode>, detail: String) -> Self {
+    fn transport(status: Option<reqwest::StatusCode>, cause: impl Into<Cause>) -> Self {
         Self {
             status,
             body: serde_json::Value::Null,
-            detail,
+            cause: cause.into(),
             circuit_open: None,
         }
     }
@@ -191,7 +192,7 @@ impl Upstream {
             }
             return Err(Failure {
                 circuit_open: Some(retry_after),
-                ..Failure::transport(None, "circuit breaker open".into())
+                ..Failure::transport(None, "circuit breaker open")
             });
         }
         let started = std::time::Instant::now();
@@ -229,25 +230,26 @@ impl Upstream {
         let response = request
             .send()
             .await
-            .map_err(|e| Failure::transport(None, e.to_string()))?;
+            .map_err(|e| Failure::transport(None, Cause::new(e)))?;
         let status = response.status();
         if status.is_success() {
             let bytes = response
                 .bytes()
                 .await
-                .map_err(|e| Failure::transport(Some(status), e.to_string()))?;
+                .map_err(|e| Failure::transport(Some(status), Cause::new(e)))?;
             // 204 answers decode from `null`.
             let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             serde_json::from_slice(text)
-                .map_err(|e| Failure::transport(Some(status), format!("unexpected body: {e}")))
+                .map_err(|e| Failure::transport(Some(status), Cause::new(e)))
         } else {
             let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
             Err(Failure {
                 status: Some(status),
-                detail: format!(
+                cause: format!(
                     "HTTP {status}: {}",
                     body.get("code").and_then(|c| c.as_str()).unwrap_or("")
-                ),
+                )
+                .into(),
                 body,
                 circuit_open: None,
             })
@@ -269,12 +271,12 @@ impl Upstream {
             Some(s) if s.is_client_error() && s != reqwest::StatusCode::TOO_MANY_REQUESTS => {
                 UpstreamError::Rejected {
                     service: self.service,
-                    detail: failure.detail,
+                    detail: failure.cause.to_string(),
                 }
             }
             _ => UpstreamError::Unavailable {
                 service: self.service,
-                detail: failure.detail,
+                cause: failure.cause,
             },
         }
     }
@@ -313,6 +315,6 @@ mod tests {
         for status in [400, 404, 409, 422] {
             assert!(!failure(status).is_outage(), "{status}");
         }
-        assert!(Failure::transport(None, "refused".into()).is_outage());
+        assert!(Failure::transport(None, "refused").is_outage());
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, storage};
+use crate::{PgStore, corrupt, corrupt_data, storage};
 
 /// One listed failure as the `errors` column keeps it.
 #[derive(Serialize, Deserialize)]
@@ -49,7 +49,7 @@ impl JobRow {
             event_id: EventId::from_uuid(self.event_id),
             reason: self.reason,
             requested_by: self.requested_by,
-            status: self.status.parse::<BulkJobStatus>().map_err(corrupt)?,
+            status: self.status.parse::<BulkJobStatus>().map_err(corrupt_data)?,
             after: self.after_order.map(OrderId::from_uuid),
             current: self.current_order.map(OrderId::from_uuid),
             total: count(self.total)?,
@@ -180,7 +180,7 @@ impl BulkJobs for PgStore {
                 job: row.into_job()?,
                 token,
             })),
-            Some(_) => Err(corrupt("a leased job came back with another token")),
+            Some(_) => Err(corrupt_data("a leased job came back with another token")),
             None => Ok(None),
         }
     }

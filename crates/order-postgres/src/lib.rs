@@ -158,8 +158,15 @@ pub fn storage(error: sqlx::Error) -> RepositoryError {
     RepositoryError::Unavailable(Cause::new(error))
 }
 
-fn corrupt(error: impl std::fmt::Display) -> RepositoryError {
-    RepositoryError::Corrupt(error.to_string().into())
+/// Stored data that cannot be what the schema promises, with the error that found out as its
+/// cause (the log shows the whole chain).
+fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> RepositoryError {
+    RepositoryError::Corrupt(order_domain::cause::Cause::new(error))
+}
+
+/// Stored data that breaks a rule this adapter checks itself.
+fn corrupt_data(problem: impl Into<String>) -> RepositoryError {
+    RepositoryError::Corrupt(problem.into().into())
 }
 
 fn to_i64(value: u32) -> i64 {

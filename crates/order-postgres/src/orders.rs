@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::rows::{ItemRow, OrderRow, RefundRow};
 use crate::sealing::{SealedColumn, SealedValue};
-use crate::{PgStore, corrupt, currency, storage};
+use crate::{PgStore, corrupt, corrupt_data, currency, storage};
 use sqlx::types::Json;
 
 impl PgStore {
@@ -259,7 +259,7 @@ impl OrderRepository for PgStore {
             .map(|row| {
                 Ok(LedgerEntry {
                     id: LedgerEntryId::from_uuid(row.id),
-                    kind: row.kind.parse().map_err(corrupt)?,
+                    kind: row.kind.parse().map_err(corrupt_data)?,
                     amount: row.amount,
                     currency: crate::currency(&row.currency)?,
                     refund_id: row.refund_id.map(RefundId::from_uuid),
@@ -334,7 +334,7 @@ impl OrderRepository for PgStore {
             .orders_by_id(tenant, &[found.order_id])
             .await?
             .pop()
-            .ok_or_else(|| corrupt("an idempotency key names a missing order"))?;
+            .ok_or_else(|| corrupt_data("an idempotency key names a missing order"))?;
         Ok(Some((found.fingerprint, order)))
     }
 }

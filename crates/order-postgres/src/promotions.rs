@@ -8,7 +8,7 @@ use order_domain::ports::{PromotionRepository, RepositoryError};
 use order_domain::pricing::goods::{DiscountRule, PromoCode, Promotion};
 use time::OffsetDateTime;
 
-use crate::{PgStore, corrupt, storage};
+use crate::{PgStore, corrupt, corrupt_data, storage};
 
 /// The rule stored as `(discount_kind, discount_value)`.
 fn discount_rule(kind: &str, value: i64) -> Result<DiscountRule, RepositoryError> {
@@ -17,7 +17,7 @@ fn discount_rule(kind: &str, value: i64) -> Result<DiscountRule, RepositoryError
             u32::try_from(value).map_err(corrupt)?,
         ))),
         "fixed" => Ok(DiscountRule::Fixed(value)),
-        other => Err(corrupt(format!("unknown discount kind {other:?}"))),
+        other => Err(corrupt_data(format!("unknown discount kind {other:?}"))),
     }
 }
 

@@ -7,7 +7,7 @@ use order_domain::ports::{Reconciliations, RepositoryError};
 use order_domain::reconciliation::{Difference, ReconciliationRun};
 use uuid::Uuid;
 
-use crate::{PgStore, corrupt, storage};
+use crate::{PgStore, corrupt, corrupt_data, storage};
 
 #[async_trait]
 impl Reconciliations for PgStore {
@@ -94,7 +94,7 @@ impl Reconciliations for PgStore {
             .map(|d| {
                 Ok(Difference {
                     order_id: OrderId::from_uuid(d.order_id),
-                    kind: d.kind.parse().map_err(corrupt)?,
+                    kind: d.kind.parse().map_err(corrupt_data)?,
                     refund_id: d.refund_id.map(RefundId::from_uuid),
                     ours: d.ours,
                     theirs: d.theirs,

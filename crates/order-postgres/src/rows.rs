@@ -24,8 +24,8 @@ use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::corrupt;
 use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
+use crate::{corrupt, corrupt_data};
 use order_domain::ports::RepositoryError;
 
 /// One row of the `order_rows` view: the order's columns, its lines and its refunds.
@@ -254,7 +254,11 @@ impl OrderRow {
                 estimated_delivery: self.estimated_delivery,
             }),
             (None, None) => None,
-            _ => return Err(corrupt("a shipment without its carrier or tracking number")),
+            _ => {
+                return Err(corrupt_data(
+                    "a shipment without its carrier or tracking number",
+                ));
+            }
         };
         let record = OrderRecord {
             id,
@@ -340,7 +344,11 @@ impl ItemRow {
                 name,
                 attributes: attributes.0,
             },
-            _ => return Err(corrupt("a line that is neither tickets nor one product")),
+            _ => {
+                return Err(corrupt_data(
+                    "a line that is neither tickets nor one product",
+                ));
+            }
         };
         Ok(OrderItem {
             id: OrderItemId::from_uuid(self.id),
@@ -367,7 +375,7 @@ impl RefundRow {
         Ok(Refund {
             id: RefundId::from_uuid(self.id),
             amount: self.amount,
-            status: self.status.parse().map_err(corrupt)?,
+            status: self.status.parse().map_err(corrupt_data)?,
             items: self
                 .item_ids
                 .into_iter()
@@ -424,7 +432,7 @@ impl AuditRow {
             "system" => Actor::System {
                 name: self.actor_name,
             },
-            other => return Err(corrupt(format!("unknown actor kind {other:?}"))),
+            other => return Err(corrupt_data(format!("unknown actor kind {other:?}"))),
         };
         Ok(AuditEntry {
             id: AuditEntryId::from_uuid(self.id),
@@ -462,5 +470,5 @@ fn role_named(name: &str) -> Result<Role, RepositoryError> {
     [Role::Customer, Role::Admin, Role::Warehouse]
         .into_iter()
         .find(|role| role_name(*role) == name)
-        .ok_or_else(|| corrupt(format!("unknown role {name:?}")))
+        .ok_or_else(|| corrupt_data(format!("unknown role {name:?}")))
 }

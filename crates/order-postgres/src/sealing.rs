@@ -16,7 +16,7 @@ use order_domain::ids::OrderId;
 use order_domain::ports::RepositoryError;
 use serde::{Deserialize, Serialize};
 
-use crate::corrupt;
+use crate::{corrupt, corrupt_data};
 
 /// Which column a sealed value belongs to (part of what the seal authenticates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +136,7 @@ impl AddressKeys {
         let mut in_out = plaintext.to_vec();
         let nonce = key
             .seal_in_place_append_tag(Aad::from(aad), &mut in_out)
-            .map_err(|_| corrupt("an address could not be sealed"))?;
+            .map_err(|_| corrupt_data("an address could not be sealed"))?;
         Ok(SealedValue {
             kid: id.clone(),
             nonce: STANDARD.encode(nonce.as_ref()),
@@ -161,7 +161,7 @@ impl AddressKeys {
             .iter()
             .find(|(id, _)| *id == sealed.kid)
             .ok_or_else(|| {
-                corrupt(format!(
+                corrupt_data(format!(
                     "an address is sealed under key {:?}, which is not configured \
                      (ADDRESS_ENCRYPTION_KEYS)",
                     sealed.kid
@@ -171,17 +171,17 @@ impl AddressKeys {
             .decode(&sealed.nonce)
             .ok()
             .and_then(|n| n.try_into().ok())
-            .ok_or_else(|| corrupt("a sealed address has a malformed nonce"))?;
+            .ok_or_else(|| corrupt_data("a sealed address has a malformed nonce"))?;
         let mut in_out = STANDARD
             .decode(&sealed.ciphertext)
-            .map_err(|_| corrupt("a sealed address is not base64"))?;
+            .map_err(|_| corrupt_data("a sealed address is not base64"))?;
         let plaintext = key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad),
                 &mut in_out,
             )
-            .map_err(|_| corrupt("a sealed address does not open for its order and column"))?;
+            .map_err(|_| corrupt_data("a sealed address does not open for its order and column"))?;
         Ok(plaintext.to_vec())
     }
 }

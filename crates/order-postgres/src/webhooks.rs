@@ -16,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::sealing::{SealedColumn, SealedValue};
-use crate::{PgStore, corrupt, storage, to_i32};
+use crate::{PgStore, corrupt, corrupt_data, storage, to_i32};
 
 /// A `webhook_subscriptions` row.
 struct SubscriptionRow {
@@ -61,7 +61,7 @@ impl DeliveryRow {
             event_type: self.event_type,
             order_id: OrderId::from_uuid(self.order_id),
             body: self.body,
-            status: self.status.parse().map_err(corrupt)?,
+            status: self.status.parse().map_err(corrupt_data)?,
             attempts: u32::try_from(self.attempts).map_err(corrupt)?,
             next_attempt_at: self.next_attempt_at,
             created_at: self.created_at,
@@ -81,7 +81,7 @@ fn outcome(text: &str) -> Result<AttemptOutcome, RepositoryError> {
         "delivered" => Ok(AttemptOutcome::Delivered),
         "gone" => Ok(AttemptOutcome::Gone),
         "failed" => Ok(AttemptOutcome::Failed),
-        other => Err(corrupt(format!("unknown attempt outcome {other:?}"))),
+        other => Err(corrupt_data(format!("unknown attempt outcome {other:?}"))),
     }
 }
 
@@ -316,7 +316,8 @@ impl WebhookRepository for PgStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, RepositoryError> {
-        let lease = sqlx::postgres::types::PgInterval::try_from(lease).map_err(corrupt)?;
+        let lease = sqlx::postgres::types::PgInterval::try_from(lease)
+            .map_err(|error| RepositoryError::Corrupt(error.into()))?;
         let rows = sqlx::query_as!(
             DeliveryRow,
             r#"SELECT id AS "id!", tenant_id AS "tenant_id!", subscription_id AS "subscription_id!",

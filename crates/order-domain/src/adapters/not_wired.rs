@@ -35,7 +35,7 @@ fn storage(port: &'static str) -> RepositoryError {
 fn upstream(port: &'static str) -> UpstreamError {
     UpstreamError::Unavailable {
         service: port,
-        detail: NotWiredError(port).to_string(),
+        cause: Cause::new(NotWiredError(port)),
     }
 }
 
@@ -586,7 +586,9 @@ mod tests {
             .await
             .expect_err("not wired");
         assert!(
-            paid.to_string().contains("PaymentGateway is not wired"),
+            crate::cause::Chain(&paid)
+                .to_string()
+                .contains("PaymentGateway is not wired"),
             "{paid}"
         );
     }

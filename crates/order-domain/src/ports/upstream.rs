@@ -15,13 +15,14 @@ use crate::order::Address;
 /// Why an upstream call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
-    /// Timed out, refused, 5xx, or the circuit breaker is open; retry later.
-    #[error("{service} unavailable: {detail}")]
+    /// Timed out, refused, 5xx, or an answer that could not be read; retry later.
+    #[error("{service} unavailable")]
     Unavailable {
         /// Which upstream.
         service: &'static str,
-        /// What happened (for logs, never for clients).
-        detail: String,
+        /// What happened, with its own causes (for logs, never for clients).
+        #[source]
+        cause: crate::cause::Cause,
     },
     /// The upstream's circuit breaker is open: no call was made. Retry after `retry_after`.
     #[error("{service} unavailable: circuit breaker open")]

@@ -9,7 +9,7 @@ use crate::columns::{
     AuditColumns, ItemColumns, OutboxColumns, address_column, contact_email_column,
 };
 use crate::sealing::{AddressKeys, SealedColumn};
-use crate::{corrupt, storage, to_i32};
+use crate::{corrupt, corrupt_data, storage, to_i32};
 
 /// What the insert statement reports besides the rows it wrote.
 pub(super) struct InsertOutcome {
@@ -35,7 +35,9 @@ pub(super) async fn insert_order(
 ) -> Result<InsertOutcome, RepositoryError> {
     let order = change.order.record();
     if !order.refunds.is_empty() || !order.ticket_ids.is_empty() {
-        return Err(corrupt("a new order has no refunds and no tickets yet"));
+        return Err(corrupt_data(
+            "a new order has no refunds and no tickets yet",
+        ));
     }
     let items = ItemColumns::of(&order.items)?;
     let mut audit = AuditColumns::default();

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use order_domain::policy::QuotaExceeded;
 use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork, check_batch};
 
-use crate::{PgStore, corrupt};
+use crate::{PgStore, corrupt_data};
 
 mod insert;
 mod update;
@@ -58,7 +58,7 @@ impl UnitOfWork for PgStore {
             }
         } else {
             if change.claims_creation_extras() {
-                return Err(corrupt(
+                return Err(corrupt_data(
                     "carts, promo codes, quotas and idempotency keys go with a new order only",
                 ));
             }

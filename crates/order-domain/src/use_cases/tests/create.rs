@@ -334,7 +334,7 @@ async fn a_compensation_that_fails_is_reported_with_the_order_and_its_cause() {
     h.payments.expect_cancel_intent().times(1).returning(|_| {
         Err(PaymentError::Upstream(UpstreamError::Unavailable {
             service: "payment",
-            detail: "connection refused".into(),
+            cause: "connection refused".into(),
         }))
     });
     h.tickets.expect_release().times(1).returning(|_| Ok(()));
@@ -679,7 +679,7 @@ async fn a_failed_goods_payment_intent_releases_the_stock() {
         .returning(|_, _, _, _, _| {
             Err(PaymentError::Upstream(UpstreamError::Unavailable {
                 service: "payment",
-                detail: "timeout".into(),
+                cause: "timeout".into(),
             }))
         });
     h.inventory
@@ -773,7 +773,7 @@ async fn an_unreachable_ticket_service_is_an_upstream_error_with_nothing_held() 
     h.tickets.expect_prices().returning(|_, _, _| {
         Err(UpstreamError::Unavailable {
             service: "tickets",
-            detail: "circuit open".into(),
+            cause: "circuit open".into(),
         })
     });
     let (service, _) = h.build();

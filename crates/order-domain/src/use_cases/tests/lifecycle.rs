@@ -744,7 +744,7 @@ async fn a_failed_label_purchase_leaves_the_order_processing() {
         .returning(|_, _, _, _| {
             Err(UpstreamError::Unavailable {
                 service: "shipping",
-                detail: "timeout".into(),
+                cause: "timeout".into(),
             })
         });
     let (service, _) = h.build();

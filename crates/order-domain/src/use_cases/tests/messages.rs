@@ -183,7 +183,7 @@ async fn an_unreachable_ticket_service_leaves_a_late_payment_for_a_retry() {
     h.tickets.expect_hold().times(1).returning(|_, _, _, _, _| {
         Err(HoldError::Upstream(UpstreamError::Unavailable {
             service: "tickets",
-            detail: "timeout".into(),
+            cause: "timeout".into(),
         }))
     });
     let (service, commits) = h.build();

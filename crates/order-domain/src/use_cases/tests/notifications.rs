@@ -191,7 +191,7 @@ async fn a_notifier_outage_is_retryable_and_leaves_the_inbox_unrecorded() {
     rig.notifier.expect_notify().returning(|_| {
         Err(UpstreamError::Unavailable {
             service: "notifications",
-            detail: "timeout".into(),
+            cause: "timeout".into(),
         })
     });
     let outcome = rig.build().announce(CONSUMER, &confirmed()).await;
