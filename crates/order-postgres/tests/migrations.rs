@@ -57,7 +57,7 @@ async fn database_at(last: i64) -> PgPool {
 
 /// A confirmed ticket order with tickets and a refund of one line, never stored.
 fn confirmed_order_with_a_refund() -> Order {
-    let mut order = new_order(tenant_a(), 1, 7, 9);
+    let mut order = OrderFixture::new(1).build();
     order
         .reserve(
             HoldId::new("hold-1"),

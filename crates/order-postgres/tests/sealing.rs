@@ -9,10 +9,10 @@ use common::*;
 use order_domain::ids::*;
 use order_domain::money::Currency;
 use order_domain::order::{
-    Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
+    Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind, price_items,
 };
 use order_domain::ports::{OrderRepository, UnitOfWork};
-use order_domain::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
+use order_domain::pricing::FeeSchedule;
 use order_postgres::{AddressKeys, PgStore};
 use time::Duration;
 
@@ -37,20 +37,17 @@ fn address(name: &str, street: &str, phone: &str) -> Address {
 }
 
 fn goods_order(n: u128) -> Order {
-    let priced = price_order(
-        &FeeSchedule::goods(),
-        &PricingRequest {
-            currency: Currency::Usd,
-            lines: vec![PricingLine {
-                unit_price: 9_999,
-                quantity: 2,
-            }],
-            discount: 0,
-            shipping: 0,
-            tax_rate: None,
+    let items = vec![NewOrderItem {
+        id: OrderItemId::from_uuid(id(n * 1_000)),
+        product: ItemProduct::Goods {
+            product_id: ProductId::from_uuid(id(900)),
+            name: "Mug".into(),
+            attributes: Default::default(),
         },
-    )
-    .expect("priced");
+        quantity: 2,
+        unit_price: 9_999,
+    }];
+    let priced = price_items(&FeeSchedule::goods(), Currency::Usd, &items).expect("priced");
     let (order, _) = Order::create(NewOrder {
         id: OrderId::from_uuid(id(n)),
         tenant_id: tenant_a(),
@@ -58,16 +55,7 @@ fn goods_order(n: u128) -> Order {
         user_id: UserId::from_uuid(id(7)),
         kind: OrderKind::Goods,
         event_id: None,
-        items: vec![NewOrderItem {
-            id: OrderItemId::from_uuid(id(n * 1_000)),
-            product: ItemProduct::Goods {
-                product_id: ProductId::from_uuid(id(900)),
-                name: "Mug".into(),
-                attributes: Default::default(),
-            },
-            quantity: 2,
-            unit_price: 9_999,
-        }],
+        items,
         priced,
         goods: GoodsDetails {
             shipping_address: Some(address("Ada Lovelace", "12 Analytical Row", "+1 555 0100")),

@@ -5,9 +5,11 @@ mod helpers;
 mod messaging;
 
 mod analytics;
+mod business_errors;
 mod cli;
 mod commit_cut;
 mod concurrency;
+mod contract;
 mod crash;
 mod documents;
 mod errors;

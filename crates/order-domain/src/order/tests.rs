@@ -11,7 +11,7 @@ use super::*;
 use crate::events::TicketsAllocated;
 use crate::ids::{HoldId, ProductId, RefundId, TicketId, TicketPricingId, TicketTypeId};
 use crate::money::Currency;
-use crate::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
+use crate::pricing::FeeSchedule;
 
 pub(crate) const T0: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 
@@ -33,24 +33,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
 /// A ticket or goods order of two lines (2 × 100.00, 1 × 25.00), priced by the ticket fees.
 fn new_order(kind: OrderKind) -> NewOrder {
     let lines = [(10_000, 2), (2_500, 1)];
-    let priced = price_order(
-        &FeeSchedule::tickets(),
-        &PricingRequest {
-            currency: Currency::Usd,
-            lines: lines
-                .iter()
-                .map(|&(unit_price, quantity)| PricingLine {
-                    unit_price,
-                    quantity,
-                })
-                .collect(),
-            discount: 0,
-            shipping: 0,
-            tax_rate: None,
-        },
-    )
-    .expect("priced");
-    let items = lines
+    let items: Vec<NewOrderItem> = lines
         .iter()
         .enumerate()
         .map(|(i, &(unit_price, quantity))| NewOrderItem {
@@ -70,6 +53,7 @@ fn new_order(kind: OrderKind) -> NewOrder {
             unit_price,
         })
         .collect();
+    let priced = price_items(&FeeSchedule::tickets(), Currency::Usd, &items).expect("priced");
     NewOrder {
         id: OrderId::from_uuid(uuid(1)),
         tenant_id: TenantId::from_uuid(uuid(2)),

@@ -204,7 +204,7 @@ pub async fn checkout_empties_the_cart_with_the_order_and_only_at_its_version(
     store.save(&saved).await.expect("insert");
     saved.mark_committed();
 
-    let stale_order = new_order(tenant_a(), 89, 7, 9);
+    let stale_order = OrderFixture::new(89).build();
     let mut stale = change(&stale_order, Vec::new(), 89_000);
     stale.consumed_cart = Some((saved.id(), saved.version() + 1));
     assert_eq!(
@@ -219,7 +219,7 @@ pub async fn checkout_empties_the_cart_with_the_order_and_only_at_its_version(
         None
     );
 
-    let order = new_order(tenant_a(), 90, 7, 9);
+    let order = OrderFixture::new(90).build();
     let mut checkout = change(&order, Vec::new(), 90_000);
     checkout.consumed_cart = Some((saved.id(), saved.version()));
     store.commit(&checkout).await.expect("checkout");
@@ -242,9 +242,14 @@ pub async fn checkout_empties_the_cart_with_the_order_and_only_at_its_version(
 /// A relay leases rows in position order; another relay skips them and never takes a later
 /// event of an order whose earlier one is leased; published rows are not claimed again.
 pub async fn relays_lease_outbox_rows_in_order_and_never_overtake_an_order(store: &impl Storage) {
-    let x = store_reserved(store, new_order(tenant_a(), 40, 7, 9), 40_000).await;
+    let x = store_reserved(store, OrderFixture::new(40).build(), 40_000).await;
     store_confirmed(store, x.clone(), 40_500).await;
-    let y = store_reserved(store, new_order(tenant_b(), 41, 7, 9), 41_000).await;
+    let y = store_reserved(
+        store,
+        OrderFixture::new(41).tenant(tenant_b()).build(),
+        41_000,
+    )
+    .await;
     let lease = Duration::seconds(30);
 
     let a = store.claim_unpublished(1, lease).await.expect("claim");

@@ -37,11 +37,16 @@ fn content(order: &Order, kind: DocumentKind, total: i64) -> DocumentContent {
 /// Invoices of two orders and a credit note get the next numbers of their kind in their tenant
 /// and year; a stale change takes none; another tenant counts from one.
 pub async fn documents_are_numbered_in_the_commit_without_gaps(store: &impl Storage) {
-    let first = store_reserved(store, new_order(tenant_a(), 500, 7, 9), 500_000).await;
+    let first = store_reserved(store, OrderFixture::new(500).build(), 500_000).await;
     let first = store_confirmed(store, first, 500_500).await;
-    let second = store_reserved(store, new_order(tenant_a(), 501, 8, 9), 501_000).await;
+    let second = store_reserved(store, OrderFixture::new(501).buyer(8).build(), 501_000).await;
     let second = store_confirmed(store, second, 501_500).await;
-    let other = store_reserved(store, new_order(tenant_b(), 502, 7, 9), 502_000).await;
+    let other = store_reserved(
+        store,
+        OrderFixture::new(502).tenant(tenant_b()).build(),
+        502_000,
+    )
+    .await;
     let other = store_confirmed(store, other, 502_500).await;
 
     let issue = |order: &Order, kind, total, seed| {

@@ -18,10 +18,10 @@ use crate::ids::{
 use crate::money::Currency;
 use crate::order::{
     ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
-    RefundRequest, RefundScope, RefundTerms,
+    RefundRequest, RefundScope, RefundTerms, price_items,
 };
 use crate::ports::OrderChange;
-use crate::pricing::{FeeSchedule, PricingLine, PricingRequest, price_order};
+use crate::pricing::FeeSchedule;
 
 /// The instant every fixture is created at.
 pub const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
@@ -51,82 +51,103 @@ pub fn event(n: u128) -> EventId {
     EventId::from_uuid(id(n))
 }
 
-/// A new ticket order (10 000 × 2 and 2 500 × 1) of `tenant` created `minutes_later` than
-/// [`NOW`], `n` making its ids and number unique.
-pub fn new_order_at(
-    tenant: TenantId,
+/// A new ticket order of two lines (10 000 × 2 and 2 500 × 1), described by name:
+/// `OrderFixture::new(n).tenant(tenant_b()).buyer(8).event(10).minutes_later(5).build()`. `n`
+/// makes its ids and its number unique; the rest defaults to tenant A, buyer 7, event 9, created
+/// at [`NOW`].
+#[derive(Debug, Clone)]
+pub struct OrderFixture {
     n: u128,
+    tenant: TenantId,
     buyer: u128,
-    for_event: u128,
+    event: u128,
     minutes_later: i64,
-) -> Order {
-    let number = OrderNumber::new(NOW.date(), u32::try_from(n).expect("small fixture numbers"));
-    new_order_numbered(tenant, n, buyer, for_event, minutes_later, number)
+    number: Option<OrderNumber>,
 }
 
-/// A new ticket order as [`new_order_at`], with the number `number`.
-pub fn new_order_numbered(
-    tenant: TenantId,
-    n: u128,
-    buyer: u128,
-    for_event: u128,
-    minutes_later: i64,
-    number: OrderNumber,
-) -> Order {
-    let lines = [(10_000i64, 2u32), (2_500, 1)];
-    let priced = price_order(
-        &FeeSchedule::tickets(),
-        &PricingRequest {
-            currency: Currency::Usd,
-            lines: lines
-                .iter()
-                .map(|&(unit_price, quantity)| PricingLine {
-                    unit_price,
-                    quantity,
-                })
-                .collect(),
-            discount: 0,
-            shipping: 0,
-            tax_rate: None,
-        },
-    )
-    .expect("the fixture's lines price");
-    let items = lines
-        .iter()
-        .zip(0_u128..)
-        .map(|(&(unit_price, quantity), i)| NewOrderItem {
-            id: OrderItemId::from_uuid(id(n * 1_000 + i)),
-            product: ItemProduct::Ticket {
-                ticket_type_id: TicketTypeId::from_uuid(id(500)),
-                ticket_pricing_id: TicketPricingId::from_uuid(id(501)),
-            },
-            quantity,
-            unit_price,
+impl OrderFixture {
+    /// Order `n` of buyer 7 for event 9 in tenant A, created at [`NOW`].
+    pub fn new(n: u128) -> Self {
+        Self {
+            n,
+            tenant: tenant_a(),
+            buyer: 7,
+            event: 9,
+            minutes_later: 0,
+            number: None,
+        }
+    }
+
+    /// In `tenant`.
+    pub fn tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = tenant;
+        self
+    }
+
+    /// Bought by [`user`]`(buyer)`.
+    pub fn buyer(mut self, buyer: u128) -> Self {
+        self.buyer = buyer;
+        self
+    }
+
+    /// For [`event`]`(event)`.
+    pub fn event(mut self, event: u128) -> Self {
+        self.event = event;
+        self
+    }
+
+    /// Created `minutes` after [`NOW`].
+    pub fn minutes_later(mut self, minutes: i64) -> Self {
+        self.minutes_later = minutes;
+        self
+    }
+
+    /// Numbered `number` (by default a number made from `n`).
+    pub fn number(mut self, number: OrderNumber) -> Self {
+        self.number = Some(number);
+        self
+    }
+
+    /// The PENDING order.
+    pub fn build(self) -> Order {
+        let n = self.n;
+        let items: Vec<NewOrderItem> = [(10_000i64, 2u32), (2_500, 1)]
+            .iter()
+            .zip(0_u128..)
+            .map(|(&(unit_price, quantity), i)| NewOrderItem {
+                id: OrderItemId::from_uuid(id(n * 1_000 + i)),
+                product: ItemProduct::Ticket {
+                    ticket_type_id: TicketTypeId::from_uuid(id(500)),
+                    ticket_pricing_id: TicketPricingId::from_uuid(id(501)),
+                },
+                quantity,
+                unit_price,
+            })
+            .collect();
+        let priced = price_items(&FeeSchedule::tickets(), Currency::Usd, &items)
+            .expect("the fixture's lines price");
+        let number = self.number.unwrap_or_else(|| {
+            OrderNumber::new(NOW.date(), u32::try_from(n).expect("small fixture numbers"))
+        });
+        let created = NOW + Duration::minutes(self.minutes_later);
+        let (order, _) = Order::create(NewOrder {
+            id: OrderId::from_uuid(id(n)),
+            tenant_id: self.tenant,
+            number,
+            user_id: user(self.buyer),
+            kind: OrderKind::Ticket,
+            event_id: Some(event(self.event)),
+            items,
+            priced,
+            goods: GoodsDetails::default(),
+            metadata: Default::default(),
+            contact_email: ContactEmail::parse("buyer@example.com").ok(),
+            expires_at: created + Duration::minutes(15),
+            now: created,
         })
-        .collect();
-    let created = NOW + Duration::minutes(minutes_later);
-    let (order, _) = Order::create(NewOrder {
-        id: OrderId::from_uuid(id(n)),
-        tenant_id: tenant,
-        number,
-        user_id: user(buyer),
-        kind: OrderKind::Ticket,
-        event_id: Some(event(for_event)),
-        items,
-        priced,
-        goods: GoodsDetails::default(),
-        metadata: Default::default(),
-        contact_email: ContactEmail::parse("buyer@example.com").ok(),
-        expires_at: created + Duration::minutes(15),
-        now: created,
-    })
-    .expect("the fixture is a valid order");
-    order
-}
-
-/// A new ticket order created at [`NOW`].
-pub fn new_order(tenant: TenantId, n: u128, buyer: u128, for_event: u128) -> Order {
-    new_order_at(tenant, n, buyer, for_event, 0)
+        .expect("the fixture is a valid order");
+        order
+    }
 }
 
 /// The customer every fixture's audit entries name.

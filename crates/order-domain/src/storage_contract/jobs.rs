@@ -14,7 +14,7 @@ use crate::ports::{InboxMessage, PageRequest, QuotaClaim, RepositoryError};
 /// an order it expires gives its place in the event quota back.
 pub async fn a_batch_stores_each_change_under_its_own_version(store: &impl Storage) {
     let only_one_for_event_9 = |n: u128, seed: u128| {
-        let (order, mut change) = reserved(new_order(tenant_a(), n, 7, 9), seed);
+        let (order, mut change) = reserved(OrderFixture::new(n).build(), seed);
         change.quota = Some(QuotaClaim {
             day: NOW.date(),
             max_orders_per_day: 20,
@@ -25,7 +25,7 @@ pub async fn a_batch_stores_each_change_under_its_own_version(store: &impl Stora
     let (mut kept, first) = only_one_for_event_9(70, 70_000);
     store.commit(&first).await.expect("stored");
     kept.mark_committed();
-    let raced = store_reserved(store, new_order(tenant_a(), 71, 8, 9), 71_000).await;
+    let raced = store_reserved(store, OrderFixture::new(71).buyer(8).build(), 71_000).await;
     // Someone confirms order 71 first.
     store_confirmed(store, raced.clone(), 71_500).await;
     let expired = |order: &Order, seed: u128| {
@@ -65,8 +65,13 @@ pub async fn a_batch_stores_each_change_under_its_own_version(store: &impl Stora
 /// A batch carrying anything but status changes of stored orders of one tenant is refused
 /// whole.
 pub async fn a_batch_refuses_changes_it_cannot_store_in_full(store: &impl Storage) {
-    let a = store_reserved(store, new_order(tenant_a(), 80, 7, 9), 80_000).await;
-    let b = store_reserved(store, new_order(tenant_b(), 81, 7, 9), 81_000).await;
+    let a = store_reserved(store, OrderFixture::new(80).build(), 80_000).await;
+    let b = store_reserved(
+        store,
+        OrderFixture::new(81).tenant(tenant_b()).build(),
+        81_000,
+    )
+    .await;
     let expire = |order: &Order, seed: u128| {
         let mut order = order.clone();
         let events = order.expire(NOW + Duration::hours(1)).expect("expire");
@@ -102,11 +107,29 @@ pub async fn a_batch_refuses_changes_it_cannot_store_in_full(store: &impl Storag
 /// event's active orders are its unfinished ones; due refunds are FAILED ones past `retry_at` and
 /// APPROVED ones decided before the lease's start.
 pub async fn scans_find_due_orders_an_events_active_orders_and_due_refunds(store: &impl Storage) {
-    let early = store_reserved(store, new_order_at(tenant_a(), 90, 7, 9, 0), 90_000).await;
-    let late = store_reserved(store, new_order_at(tenant_b(), 91, 7, 9, 5), 91_000).await;
-    let paid = store_reserved(store, new_order_at(tenant_a(), 92, 8, 9, 1), 92_000).await;
+    let early = store_reserved(store, OrderFixture::new(90).build(), 90_000).await;
+    let late = store_reserved(
+        store,
+        OrderFixture::new(91)
+            .tenant(tenant_b())
+            .minutes_later(5)
+            .build(),
+        91_000,
+    )
+    .await;
+    let paid = store_reserved(
+        store,
+        OrderFixture::new(92).buyer(8).minutes_later(1).build(),
+        92_000,
+    )
+    .await;
     let paid = store_confirmed(store, paid, 92_500).await;
-    store_reserved(store, new_order_at(tenant_a(), 93, 7, 10, 2), 93_000).await;
+    store_reserved(
+        store,
+        OrderFixture::new(93).event(10).minutes_later(2).build(),
+        93_000,
+    )
+    .await;
 
     let due = store
         .expiring(NOW + Duration::minutes(19), 100)
@@ -182,7 +205,12 @@ pub async fn scans_find_due_orders_an_events_active_orders_and_due_refunds(store
 
     // An APPROVED refund (decided at NOW) whose payout never recorded a result is due once its
     // lease has run out, before any FAILED one.
-    let other = store_reserved(store, new_order(tenant_b(), 193, 7, 9), 193_000).await;
+    let other = store_reserved(
+        store,
+        OrderFixture::new(193).tenant(tenant_b()).build(),
+        193_000,
+    )
+    .await;
     let mut other = store_confirmed(store, other, 193_500).await;
     let stalled = RefundId::from_uuid(id(193_700));
     let events = request_refund_of_1_000(&mut other, stalled, Approval::Automatic);
@@ -226,7 +254,7 @@ async fn failed_refund(store: &impl Storage, mut order: Order, seed: u128) -> Re
 /// Refunds are listed per status, oldest first, with their order and buyer; a refund leads to
 /// its order in its own tenant only.
 pub async fn refunds_are_listed_by_status_and_lead_to_their_order(store: &impl Storage) {
-    let order = store_reserved(store, new_order(tenant_a(), 95, 7, 9), 95_000).await;
+    let order = store_reserved(store, OrderFixture::new(95).build(), 95_000).await;
     let mut order = store_confirmed(store, order, 95_500).await;
     let refund = RefundId::from_uuid(id(96));
     let events = request_refund_of_1_000(&mut order, refund, Approval::Review);

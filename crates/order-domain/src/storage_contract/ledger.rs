@@ -23,7 +23,7 @@ fn entry(n: u128, kind: LedgerEntryKind, amount: i64, refund: Option<RefundId>) 
 /// A change's entries are stored with it, in order, visible in its tenant only; a stale change
 /// stores none; a second capture or a second payout of one refund is refused whole.
 pub async fn ledger_entries_are_stored_with_their_change_and_never_twice(store: &impl Storage) {
-    let order = store_reserved(store, new_order(tenant_a(), 400, 7, 9), 400_000).await;
+    let order = store_reserved(store, OrderFixture::new(400).build(), 400_000).await;
     let mut order = store_confirmed(store, order, 400_500).await;
     let refund = RefundId::from_uuid(id(401));
     let events = request_refund_of_1_000(&mut order, refund, Approval::Automatic);

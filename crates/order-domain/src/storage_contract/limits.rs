@@ -14,7 +14,7 @@ use crate::pricing::goods::{DiscountRule, PromoCode};
 
 /// A new reserved order `n` of buyer 7 for `for_event`, claiming `quota`.
 fn claiming(n: u128, for_event: u128, quota: QuotaClaim) -> OrderChange {
-    let (_, mut change) = reserved(new_order(tenant_a(), n, 7, for_event), n * 10_000);
+    let (_, mut change) = reserved(OrderFixture::new(n).event(for_event).build(), n * 10_000);
     change.quota = Some(quota);
     change
 }
@@ -103,7 +103,7 @@ pub async fn concurrent_orders_of_one_buyer_never_exceed_the_daily_quota(store: 
 /// place in the event quota back in its own commit.
 pub async fn an_order_leaving_the_active_statuses_gives_its_event_place_back(store: &impl Storage) {
     // An order stored without a claim takes no place.
-    let (_, unclaimed) = reserved(new_order(tenant_a(), 5, 7, 9), 50_000);
+    let (_, unclaimed) = reserved(OrderFixture::new(5).build(), 50_000);
     store
         .commit(&unclaimed)
         .await
@@ -147,7 +147,7 @@ pub async fn one_refund_request_key_stores_one_refund(store: &impl Storage) {
     for n in 0..8u128 {
         let order = store_reserved(
             store,
-            new_order(tenant_a(), 300 + n, 7, 30 + n),
+            OrderFixture::new(300 + n).event(30 + n).build(),
             300_000 + n * 10,
         )
         .await;
@@ -295,9 +295,9 @@ pub async fn one_idempotency_key_creates_one_order_until_it_may_be_reused(store:
 /// draws another); another tenant may hold the same number.
 pub async fn a_taken_order_number_is_reported_so_another_can_be_drawn(store: &impl Storage) {
     let number = OrderNumber::new(NOW.date(), 4_242);
-    let first = new_order_numbered(tenant_a(), 50, 7, 9, 0, number.clone());
+    let first = OrderFixture::new(50).number(number.clone()).build();
     store_reserved(store, first, 50_000).await;
-    let clash = new_order_numbered(tenant_a(), 51, 7, 9, 0, number.clone());
+    let clash = OrderFixture::new(51).number(number.clone()).build();
     let (_, change) = reserved(clash, 51_000);
     assert_eq!(
         store.commit(&change).await,
@@ -310,7 +310,10 @@ pub async fn a_taken_order_number_is_reported_so_another_can_be_drawn(store: &im
             .expect("find"),
         None
     );
-    let elsewhere = new_order_numbered(tenant_b(), 52, 7, 9, 0, number);
+    let elsewhere = OrderFixture::new(52)
+        .tenant(tenant_b())
+        .number(number)
+        .build();
     store_reserved(store, elsewhere, 52_000).await;
 }
 
@@ -328,7 +331,7 @@ fn code(name: &str, usage_limit: Option<u32>, per_user_limit: Option<u32>) -> Pr
 }
 
 fn redeeming(n: u128, buyer: u128, name: &str) -> OrderChange {
-    let order = new_order(tenant_a(), n, buyer, 9);
+    let order = OrderFixture::new(n).buyer(buyer).build();
     let mut change = change(&order, Vec::new(), n * 10_000);
     change.promo_redemption = Some(PromoRedemption {
         code: name.to_owned(),

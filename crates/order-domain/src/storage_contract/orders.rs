@@ -20,7 +20,7 @@ const FIRST_PAGE: OrderPageRequest = OrderPageRequest {
 
 /// A stored order reads back equal at version 1, with its audit entry and its outbox event.
 pub async fn an_order_round_trips_with_its_audit_trail_and_outbox_event(store: &impl Storage) {
-    let order = store_reserved(store, new_order(tenant_a(), 1, 7, 9), 10_000).await;
+    let order = store_reserved(store, OrderFixture::new(1).build(), 10_000).await;
     let loaded = store
         .find(tenant_a(), order.id())
         .await
@@ -60,7 +60,7 @@ pub async fn an_order_round_trips_with_its_audit_trail_and_outbox_event(store: &
 /// The second writer of one version gets `Conflict` and leaves no audit or outbox behind; a
 /// new order stored twice is a conflict at version 0.
 pub async fn a_stale_version_is_a_conflict_and_writes_nothing(store: &impl Storage) {
-    let order = store_reserved(store, new_order(tenant_a(), 2, 7, 9), 20_000).await;
+    let order = store_reserved(store, OrderFixture::new(2).build(), 20_000).await;
     store_confirmed(store, order.clone(), 20_500).await;
     let mut second = order.clone();
     let events = second.expire(NOW + Duration::hours(1)).expect("expire");
@@ -90,7 +90,7 @@ pub async fn a_stale_version_is_a_conflict_and_writes_nothing(store: &impl Stora
         .await
         .expect("claim");
     assert_eq!(outbox.len(), 2, "the losing change left no outbox event");
-    let again = new_order(tenant_a(), 2, 7, 9);
+    let again = OrderFixture::new(2).build();
     let result = store.commit(&change(&again, Vec::new(), 20_700)).await;
     assert_eq!(result, Err(RepositoryError::Conflict { expected: 0 }));
 }
@@ -98,7 +98,7 @@ pub async fn a_stale_version_is_a_conflict_and_writes_nothing(store: &impl Stora
 /// Reads with another tenant find nothing of tenant A's, and a change of A's order under B's
 /// name stores nothing.
 pub async fn another_tenant_sees_none_of_the_orders_or_keys_and_changes_none(store: &impl Storage) {
-    let (order, mut keyed) = reserved(new_order(tenant_a(), 3, 7, 9), 30_000);
+    let (order, mut keyed) = reserved(OrderFixture::new(3).build(), 30_000);
     keyed.idempotency = Some(IdempotencyRecord {
         key: "key-3".into(),
         fingerprint: "f".into(),
@@ -165,7 +165,7 @@ pub async fn another_tenant_sees_none_of_the_orders_or_keys_and_changes_none(sto
 /// An effect recorded with its message is applied once: the same message again is a
 /// `Duplicate` and changes nothing.
 pub async fn a_message_is_recorded_once_with_its_effect(store: &impl Storage) {
-    let order = store_reserved(store, new_order(tenant_a(), 6, 7, 9), 60_000).await;
+    let order = store_reserved(store, OrderFixture::new(6).build(), 60_000).await;
     let message = InboxMessage {
         consumer: "payment.succeeded".into(),
         message_id: "msg-1".into(),
@@ -240,7 +240,7 @@ pub async fn a_message_id_belongs_to_its_tenant(store: &impl Storage) {
                 .expect("inbox"),
             "not seen yet in {tenant}"
         );
-        let order = store_reserved(store, new_order(tenant, n, 7, 9), seed).await;
+        let order = store_reserved(store, OrderFixture::new(n).tenant(tenant).build(), seed).await;
         let mut confirmed = order.clone();
         confirmed
             .attach_payment_intent(PaymentIntentId::new("pi"))
@@ -281,12 +281,35 @@ pub async fn lists_filter_page_count_and_sum_only_matching_orders(store: &impl S
     for n in 10..15 {
         let minutes = i64::try_from(n).expect("small");
         mine.push(
-            store_reserved(store, new_order_at(tenant_a(), n, 7, 9, minutes), n * 1_000).await,
+            store_reserved(
+                store,
+                OrderFixture::new(n).minutes_later(minutes).build(),
+                n * 1_000,
+            )
+            .await,
         );
     }
-    store_reserved(store, new_order_at(tenant_a(), 15, 8, 9, 15), 15_000).await;
-    let other_event = store_reserved(store, new_order_at(tenant_a(), 16, 7, 10, 16), 16_000).await;
-    store_reserved(store, new_order_at(tenant_b(), 17, 7, 9, 17), 17_000).await;
+    store_reserved(
+        store,
+        OrderFixture::new(15).buyer(8).minutes_later(15).build(),
+        15_000,
+    )
+    .await;
+    let other_event = store_reserved(
+        store,
+        OrderFixture::new(16).event(10).minutes_later(16).build(),
+        16_000,
+    )
+    .await;
+    store_reserved(
+        store,
+        OrderFixture::new(17)
+            .tenant(tenant_b())
+            .minutes_later(17)
+            .build(),
+        17_000,
+    )
+    .await;
     let paid = store_confirmed(store, mine[0].clone(), 10_500).await;
 
     let by_buyer = OrderFilter {

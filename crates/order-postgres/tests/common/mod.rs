@@ -6,7 +6,7 @@ use order_domain::ids::TenantId;
 use order_domain::order::Order;
 use order_domain::storage_contract::fixtures;
 pub use order_domain::storage_contract::fixtures::{
-    NOW, actor, change, id, new_order, tenant_a, tenant_b,
+    NOW, OrderFixture, actor, change, id, tenant_a, tenant_b,
 };
 use order_postgres::PgStore;
 use sqlx::postgres::PgPool;
@@ -42,5 +42,14 @@ pub async fn store_reserved(
     user: u128,
     event: u128,
 ) -> Order {
-    fixtures::store_reserved(&db.store, new_order(tenant, n, user, event), n * 10_000).await
+    fixtures::store_reserved(
+        &db.store,
+        OrderFixture::new(n)
+            .tenant(tenant)
+            .buyer(user)
+            .event(event)
+            .build(),
+        n * 10_000,
+    )
+    .await
 }
