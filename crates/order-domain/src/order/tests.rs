@@ -1,5 +1,6 @@
-//! Given/when/then tests of the aggregate: every (from, to) pair of statuses through the command
-//! that asks for `to`, plus refunds and their arithmetic.
+//! Given/when/then tests of the aggregate (`given(order).when(command).then_events([…])`): every
+//! (from, to) pair of statuses through the command that asks for `to`, plus refunds and their
+//! arithmetic.
 
 use std::collections::BTreeMap;
 
@@ -81,6 +82,67 @@ pub(crate) fn names(events: &[OrderEvent]) -> Vec<&'static str> {
         );
     }
     names
+}
+
+/// Given an order in some state, when one command runs, then its events (or its refusal) and
+/// the state it leaves: `given(order).when(|o| o.expire(t)).then_events(["order.expired"])`.
+pub(crate) fn given(order: Order) -> Given {
+    Given(order)
+}
+
+pub(crate) struct Given(Order);
+
+/// What a command did to the order it ran on.
+pub(crate) struct Then {
+    order: Order,
+    before: Order,
+    outcome: Result<Vec<OrderEvent>, OrderError>,
+}
+
+impl Given {
+    /// Runs `command` on the order.
+    pub(crate) fn when(
+        self,
+        command: impl FnOnce(&mut Order) -> Result<Vec<OrderEvent>, OrderError>,
+    ) -> Then {
+        let before = self.0.clone();
+        let mut order = self.0;
+        let outcome = command(&mut order);
+        Then {
+            order,
+            before,
+            outcome,
+        }
+    }
+}
+
+impl Then {
+    /// The command succeeded with exactly these events, in order; answers the order after it.
+    #[track_caller]
+    pub(crate) fn then_events<const N: usize>(self, expected: [&str; N]) -> Order {
+        match &self.outcome {
+            Ok(events) => assert_eq!(names(events), expected),
+            Err(error) => panic!("expected {expected:?}, the command failed: {error:?}"),
+        }
+        self.order
+    }
+
+    /// The command was refused with `expected`, and the order did not change.
+    #[track_caller]
+    pub(crate) fn then_refused(self, expected: OrderError) {
+        assert_eq!(self.outcome, Err(expected));
+        assert_eq!(self.order, self.before, "a refused command changes nothing");
+    }
+
+    /// The command was refused with an error `check` accepts, and the order did not change.
+    #[track_caller]
+    pub(crate) fn then_refused_with(self, check: impl FnOnce(&OrderError) -> bool) {
+        match &self.outcome {
+            Err(error) => assert!(check(error), "refused with {error:?}"),
+            Ok(events) => panic!("expected a refusal, got {:?}", names(events)),
+        }
+        assert_eq!(self.order, self.before, "a refused command changes nothing");
+    }
 }
 
 fn terms_full(order: &Order) -> RefundTerms {
@@ -267,14 +329,19 @@ fn extending_a_reservation_is_flagged_and_moves_the_expiry() {
 
 #[test]
 fn expiry_before_the_window_ends_is_refused() {
-    let mut order = order_in(OrderKind::Ticket, OrderStatus::Reserved).expect("reachable");
-    let result = order.expire(T0 + Duration::minutes(14));
-    assert_eq!(
-        result,
-        Err(OrderError::NotYetExpired {
-            expires_at: T0 + Duration::minutes(15)
-        })
-    );
+    given(order_in(OrderKind::Ticket, OrderStatus::Reserved).expect("reachable"))
+        .when(|order| order.expire(T0 + Duration::minutes(14)))
+        .then_refused(OrderError::NotYetExpired {
+            expires_at: T0 + Duration::minutes(15),
+        });
+}
+
+#[test]
+fn expiry_once_the_window_has_ended_expires_the_order() {
+    let expired = given(order_in(OrderKind::Ticket, OrderStatus::Reserved).expect("reachable"))
+        .when(|order| order.expire(T0 + Duration::minutes(15)))
+        .then_events(["order.expired"]);
+    assert_eq!(expired.status(), OrderStatus::Expired);
 }
 
 #[test]
@@ -283,12 +350,9 @@ fn confirming_with_another_orders_intent_is_refused() {
     order
         .attach_payment_intent(PaymentIntentId::new("pi-own"))
         .expect("attached");
-    let result = order.confirm(&PaymentIntentId::new("pi-other"), T0);
-    assert!(matches!(
-        result,
-        Err(OrderError::PaymentIntentMismatch { .. })
-    ));
-    assert_eq!(order.status(), OrderStatus::Pending);
+    given(order)
+        .when(|order| order.confirm(&PaymentIntentId::new("pi-other"), T0))
+        .then_refused_with(|error| matches!(error, OrderError::PaymentIntentMismatch { .. }));
 }
 
 #[test]
@@ -457,31 +521,26 @@ fn line_refunds_return_exactly_each_lines_share_and_never_twice() {
 
 #[test]
 fn tickets_attach_only_to_confirmed_ticket_orders() {
-    let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
-    let events = order
-        .attach_tickets(vec![TicketId::new("t1"), TicketId::new("t2")], T0)
-        .expect("attached");
-    assert_eq!(names(&events), ["order.tickets_allocated"]);
-    assert_eq!(order.record().ticket_ids.len(), 2);
-    let mut goods = order_in(OrderKind::Goods, OrderStatus::Confirmed).expect("reachable");
-    assert_eq!(
-        goods.attach_tickets(vec![TicketId::new("t1")], T0),
-        Err(OrderError::WrongKind {
-            expected: OrderKind::Ticket
-        })
-    );
+    let order = given(order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable"))
+        .when(|order| order.attach_tickets(vec![TicketId::new("t1"), TicketId::new("t2")], T0))
+        .then_events(["order.tickets_allocated"]);
+    assert_eq!(order.ticket_ids().len(), 2);
+    given(order_in(OrderKind::Goods, OrderStatus::Confirmed).expect("reachable"))
+        .when(|goods| goods.attach_tickets(vec![TicketId::new("t1")], T0))
+        .then_refused(OrderError::WrongKind {
+            expected: OrderKind::Ticket,
+        });
 }
 
 #[test]
 fn returns_close_after_the_window() {
-    let mut order = order_in(OrderKind::Goods, OrderStatus::Delivered).expect("reachable");
-    let result = order.request_return("late", &[], Duration::days(30), T0 + Duration::days(31));
-    assert_eq!(
-        result,
-        Err(OrderError::ReturnWindowClosed {
-            deadline: T0 + Duration::days(30)
+    given(order_in(OrderKind::Goods, OrderStatus::Delivered).expect("reachable"))
+        .when(|order| {
+            order.request_return("late", &[], Duration::days(30), T0 + Duration::days(31))
         })
-    );
+        .then_refused(OrderError::ReturnWindowClosed {
+            deadline: T0 + Duration::days(30),
+        });
 }
 
 #[test]
@@ -645,13 +704,10 @@ fn failed_payouts_are_retried_after_doubling_pauses_until_the_attempts_run_out()
 
 #[test]
 fn an_order_without_a_payment_intent_cannot_be_confirmed_by_any_intent() {
-    let (mut order, _) = Order::create(new_order(OrderKind::Ticket)).expect("created");
-    let before = order.clone();
-    assert_eq!(
-        order.confirm(&PaymentIntentId::new("pi-anything"), T0),
-        Err(OrderError::NoPaymentIntent)
-    );
-    assert_eq!(order, before, "nothing changed");
+    let (order, _) = Order::create(new_order(OrderKind::Ticket)).expect("created");
+    given(order)
+        .when(|order| order.confirm(&PaymentIntentId::new("pi-anything"), T0))
+        .then_refused(OrderError::NoPaymentIntent);
 }
 
 #[test]
