@@ -25,8 +25,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (and the background jobs unless RUN_JOBS=false).
     Serve,
-    /// Run the background jobs only (expiry, refund retries, analytics, outbox relay,
-    /// consumers), no HTTP.
+    /// Run the background jobs (expiry, refund retries, analytics, outbox relay, consumers,
+    /// webhooks) with only the health checks and /metrics on PORT, no API route.
     Worker,
     /// Expire every order due now, once, and report how many and how fast.
     ExpireDue,
@@ -91,24 +91,10 @@ async fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(config, false).await,
         Command::Migrate => migrate(&config).await,
         Command::HealthCheck => health_check().await,
-        Command::Worker => {
-            let telemetry = match start_telemetry(&config) {
-                Ok(telemetry) => telemetry,
-                Err(code) => return code,
-            };
-            let code = match order_api::startup::run_worker(config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    ExitCode::FAILURE
-                }
-            };
-            telemetry.shutdown();
-            code
-        }
+        Command::Worker => serve(config, true).await,
         Command::ExpireDue => expire_due(&config).await,
         Command::DevToken {
             tenant,
@@ -176,12 +162,18 @@ fn start_telemetry(config: &Config) -> Result<order_api::telemetry::Telemetry, E
     )
 }
 
-async fn serve(config: Config) -> ExitCode {
+/// `serve`, or with `worker` the jobs behind the health checks and /metrics only.
+async fn serve(config: Config, worker: bool) -> ExitCode {
     let telemetry = match start_telemetry(&config) {
         Ok(telemetry) => telemetry,
         Err(code) => return code,
     };
-    let app = match Application::build(config).await {
+    let built = if worker {
+        Application::build_worker(config).await
+    } else {
+        Application::build(config).await
+    };
+    let app = match built {
         Ok(app) => app,
         Err(error) => {
             eprintln!("error: {error}");

@@ -185,6 +185,15 @@ fn upstream(url: &str, config: &Config, metrics: &Arc<AppMetrics>) -> UpstreamCo
     }
 }
 
+/// What an instance's listener serves.
+#[derive(Debug, Clone, Copy)]
+enum Serves {
+    /// Every route (`order-api serve`).
+    Api,
+    /// Health checks and `/metrics` only (`order-api worker`).
+    Operations,
+}
+
 impl Application {
     /// Connects the adapters and binds the listener (`PORT` 0 picks a free port).
     ///
@@ -194,12 +203,30 @@ impl Application {
         Self::build_at(config, Arc::new(SystemClock)).await
     }
 
+    /// `order-api worker`: the background jobs, with only the health checks and `/metrics` on
+    /// the listener (what an orchestrator probes and scrapes), no API route.
+    ///
+    /// # Errors
+    /// [`StartError`] naming what failed and what to set.
+    pub async fn build_worker(mut config: Config) -> Result<Self, StartError> {
+        config.run_jobs = true;
+        Self::build_serving(config, Arc::new(SystemClock), Serves::Operations).await
+    }
+
     /// [`Application::build`] with the use cases reading the time from `clock`: tests move it
     /// forward instead of waiting for reservations and leases to run out.
     ///
     /// # Errors
     /// [`StartError`] naming what failed and what to set.
     pub async fn build_at(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        Self::build_serving(config, clock, Serves::Api).await
+    }
+
+    async fn build_serving(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        serves: Serves,
+    ) -> Result<Self, StartError> {
         let metrics = AppMetrics::new();
         let (service, store, redis, breakers) =
             build_service_with(&config, &metrics, clock).await?;
@@ -251,7 +278,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
-                .configure(routes::configure)
+                .configure(match serves {
+                    Serves::Api => routes::configure,
+                    Serves::Operations => routes::configure_operations,
+                })
                 .into_app()
                 .wrap(actix_web::middleware::from_fn(crate::metrics::record_http))
                 .wrap(TracingLogger::default())
@@ -444,35 +474,4 @@ pub fn build_webhooks(store: &PgStore, config: &Config) -> Result<WebhookService
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     }))
-}
-
-/// `order-api worker`: the background jobs alone, until SIGINT or SIGTERM.
-///
-/// # Errors
-/// [`StartError`] when the adapters cannot be built.
-pub async fn run_worker(config: Config) -> Result<(), StartError> {
-    let (service, store, _redis) = build_service(&config).await?;
-    // `order-api worker` serves no /metrics; deployments run `serve` with RUN_JOBS=true instead.
-    let metrics = AppMetrics::new();
-    let announcer = build_announcer(&store, &config, &metrics)?;
-    let webhooks = build_webhooks(&store, &config)?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = spawn_jobs(
-        &service, &store, &announcer, &webhooks, &metrics, &config, &stopped,
-    );
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|source| StartError::Listen {
-        address: "signals".into(),
-        source,
-    })?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-    tracing::info!("worker stopping after the current order");
-    let _ = stop.send(true);
-    for job in jobs {
-        let _ = job.await;
-    }
-    Ok(())
 }

@@ -84,6 +84,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     .service(health::docs);
 }
 
+/// What `order-api worker` serves beside its jobs: the health checks the orchestrator probes and
+/// `/metrics`, no API route.
+pub fn configure_operations(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::liveness)
+        .service(health::readiness)
+        .service(health::detailed)
+        .service(metrics::metrics);
+}
+
 /// One order as the API shows it, with the day a goods order should arrive.
 fn order_answer(state: &AppState, order: &order_domain::order::Order) -> crate::dto::OrderResponse {
     crate::dto::OrderResponse::new(order, None)

@@ -90,7 +90,7 @@ async fn the_service_will_not_start_on_a_role_that_bypasses_tenant_isolation() {
 }
 
 #[tokio::test]
-async fn the_worker_runs_the_jobs_without_serving_and_stops_on_sigterm() {
+async fn the_worker_runs_the_jobs_serves_only_health_and_metrics_and_stops_on_sigterm() {
     let app = spawn_app().await;
     let order = app.new_order(40, 1).await;
     let id = order["id"].as_str().expect("id").to_owned();
@@ -116,8 +116,15 @@ async fn the_worker_runs_the_jobs_without_serving_and_stops_on_sigterm() {
     );
     let redis =
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    // A free port for the worker's health checks and metrics.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
     let worker = order_api()
         .arg("worker")
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
         .env("DATABASE_URL", &app_url)
         .env("REDIS_URL", &redis)
         .env("RABBITMQ_URL", amqp_url())
@@ -151,6 +158,25 @@ async fn the_worker_runs_the_jobs_without_serving_and_stops_on_sigterm() {
         }
     }
     let mut worker = Reaped(worker);
+
+    let base = format!("http://127.0.0.1:{port}");
+    eventually(
+        "the worker's health check",
+        std::time::Duration::from_secs(20),
+        || async {
+            let live = reqwest::get(format!("{base}/health/liveness")).await.ok()?;
+            live.status().is_success().then_some(())
+        },
+    )
+    .await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status(), 200);
+    let no_api = reqwest::get(format!("{base}/api/v1/orders"))
+        .await
+        .expect("answer");
+    assert_eq!(no_api.status(), 404, "the worker serves no API route");
 
     let path = format!("/api/v1/orders/{id}");
     eventually(
