@@ -1,6 +1,8 @@
 //! Creation of a goods order from the caller's cart: current catalog prices, promotions, promo
 //! code, tax and shipping, the stock reservation; then the saga `create` shares with tickets.
 
+use std::collections::BTreeMap;
+
 use super::create::{CreatedOrder, Held, IdempotencyKey, field};
 use super::{Extras, OrderService, UseCaseError};
 use crate::actor::RequestContext;
@@ -85,12 +87,19 @@ impl OrderService {
             .shipping_method(request.shipping_method.as_deref())
             .ok_or_else(|| field("shippingMethod", "unknown", "no such shipping method"))?;
         let ids: Vec<_> = cart.lines().iter().map(|l| l.product_id).collect();
-        let products = self.ports.products.products(ctx.tenant_id, &ids).await?;
+        let products: BTreeMap<_, _> = self
+            .ports
+            .products
+            .products(ctx.tenant_id, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         let mut violations = Violations::default();
         let mut priced_lines = Vec::with_capacity(cart.lines().len());
         let mut names = Vec::with_capacity(cart.lines().len());
         for (index, line) in cart.lines().iter().enumerate() {
-            match products.iter().find(|p| p.id == line.product_id) {
+            match products.get(&line.product_id) {
                 Some(p)
                     if p.active && p.price_for(&line.attributes).currency() == cart.currency() =>
                 {
