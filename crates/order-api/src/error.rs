@@ -6,10 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use order_domain::cause::Chain;
-use order_domain::order::{OrderError, RefundError};
 use order_domain::policy::{FieldError, Violations};
 use order_domain::ports::{RepositoryError, UpstreamError};
-use order_domain::use_cases::UseCaseError;
+use order_domain::use_cases::{ProblemKind, UseCaseError};
 use serde::Serialize;
 
 /// An API failure.
@@ -84,84 +83,10 @@ impl ApiError {
             Self::IdempotencyKeyReused => (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
             Self::GuardUnavailable(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
-            Self::UseCase(error) => match error {
-                UseCaseError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed"),
-                UseCaseError::NotFound { .. } => (S::NOT_FOUND, "not_found"),
-                UseCaseError::Forbidden => (S::FORBIDDEN, "forbidden"),
-                UseCaseError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
-                UseCaseError::Conflict => (S::CONFLICT, "conflict"),
-                UseCaseError::Locked => (S::CONFLICT, "order_locked"),
-                UseCaseError::HoldLimit(_) => (S::CONFLICT, "hold_limit_reached"),
-                UseCaseError::IdempotencyKeyReused => {
-                    (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-                }
-                UseCaseError::Quota(_) => (S::UNPROCESSABLE_ENTITY, "limit_exceeded"),
-                UseCaseError::SoldOut { .. } => (S::CONFLICT, "sold_out"),
-                UseCaseError::OutOfStock { .. } => (S::CONFLICT, "out_of_stock"),
-                UseCaseError::RefundDenied(_) => (S::UNPROCESSABLE_ENTITY, "refund_not_allowed"),
-                UseCaseError::PromoCode(_) => (S::UNPROCESSABLE_ENTITY, "promo_code_invalid"),
-                UseCaseError::Cart(order_domain::cart::CartError::LineNotFound(_)) => {
-                    (S::NOT_FOUND, "not_found")
-                }
-                UseCaseError::Cart(_) => (S::UNPROCESSABLE_ENTITY, "cart_invalid"),
-                UseCaseError::PaymentDeclined(_) => (S::PAYMENT_REQUIRED, "payment_declined"),
-                UseCaseError::Order(order) => match order {
-                    OrderError::InvalidTransition(_) => (S::CONFLICT, "invalid_transition"),
-                    OrderError::PaymentIntentMismatch { .. } | OrderError::NoPaymentIntent => {
-                        (S::CONFLICT, "payment_intent_mismatch")
-                    }
-                    OrderError::NotYetExpired { .. } => (S::CONFLICT, "not_yet_expired"),
-                    OrderError::ReturnWindowClosed { .. } => {
-                        (S::UNPROCESSABLE_ENTITY, "return_window_closed")
-                    }
-                    OrderError::WrongKind { .. } => (S::UNPROCESSABLE_ENTITY, "wrong_order_kind"),
-                    OrderError::PricingMismatch | OrderError::NoItems => {
-                        (S::UNPROCESSABLE_ENTITY, "validation_failed")
-                    }
-                    OrderError::ItemNotFound(_) => (S::NOT_FOUND, "not_found"),
-                    OrderError::ItemAlreadyCancelled(_) => (S::CONFLICT, "item_already_cancelled"),
-                    OrderError::LineCancellationClosed { .. } | OrderError::LastActiveItem => {
-                        (S::CONFLICT, "line_not_cancellable")
-                    }
-                    OrderError::Refund(refund) => match refund {
-                        RefundError::NotFound(_) => (S::NOT_FOUND, "not_found"),
-                        RefundError::InvalidState { .. } => (S::CONFLICT, "invalid_transition"),
-                        RefundError::ExceedsRefundable { .. } => {
-                            (S::UNPROCESSABLE_ENTITY, "refund_exceeds_maximum")
-                        }
-                        RefundError::NothingToRefund => {
-                            (S::UNPROCESSABLE_ENTITY, "nothing_to_refund")
-                        }
-                        RefundError::InvalidAmount => {
-                            (S::UNPROCESSABLE_ENTITY, "validation_failed")
-                        }
-                        RefundError::UnknownItem(_) => {
-                            (S::UNPROCESSABLE_ENTITY, "validation_failed")
-                        }
-                        RefundError::ItemAlreadyRefunded(_) => {
-                            (S::CONFLICT, "item_already_refunded")
-                        }
-                    },
-                },
-                UseCaseError::Upstream(
-                    UpstreamError::Unavailable { .. } | UpstreamError::CircuitOpen { .. },
-                ) => (S::SERVICE_UNAVAILABLE, "upstream_unavailable"),
-                UseCaseError::Upstream(_) => (S::BAD_GATEWAY, "upstream_error"),
-                UseCaseError::Guard(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
-                UseCaseError::Storage(
-                    RepositoryError::Unavailable(_) | RepositoryError::CommitOutcomeUnknown(_),
-                ) => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
-                // A unique constraint a concurrent request won (the constraint's name is in the
-                // log): the caller's request met a race, not a server fault.
-                UseCaseError::Storage(RepositoryError::Duplicate { .. }) => {
-                    (S::CONFLICT, "conflict")
-                }
-                // A check, foreign key or required column the domain did not enforce.
-                UseCaseError::Storage(RepositoryError::Rejected { .. }) => {
-                    (S::UNPROCESSABLE_ENTITY, "validation_failed")
-                }
-                UseCaseError::Storage(_) => (S::INTERNAL_SERVER_ERROR, "internal_error"),
-            },
+            Self::UseCase(error) => {
+                let (kind, code) = error.problem();
+                (status_of(kind), code)
+            }
         }
     }
 
@@ -214,6 +139,20 @@ impl ApiError {
             Self::UseCase(UseCaseError::Quota(quota)) => Some(vec![quota.field_error()]),
             _ => None,
         }
+    }
+}
+
+/// The status the API answers for each kind of failure (the kinds document theirs).
+fn status_of(kind: ProblemKind) -> StatusCode {
+    match kind {
+        ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ProblemKind::NotFound => StatusCode::NOT_FOUND,
+        ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+        ProblemKind::Conflict => StatusCode::CONFLICT,
+        ProblemKind::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
+        ProblemKind::UpstreamRefused => StatusCode::BAD_GATEWAY,
+        ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ProblemKind::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
