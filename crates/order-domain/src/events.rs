@@ -161,7 +161,8 @@ pub struct StatusChanged {
     pub to: OrderStatus,
 }
 
-/// One line of a new order.
+/// One line of a new order as `order.created` carries it: the published contract's shape, which
+/// changes by versioning the event, not with the aggregate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedItem {

@@ -20,7 +20,8 @@ use crate::rows::{StoredAddress, role_name};
 use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
 use crate::{corrupt, to_i32};
 
-/// The lines of a new order.
+/// The lines of a new order as column arrays, one per column of `order_items`: what the insert
+/// statement unnests, so an order of any size is one statement.
 #[derive(Default)]
 pub(crate) struct ItemColumns {
     pub id: Vec<Uuid>,

@@ -128,7 +128,8 @@ pub struct NewOrder {
     pub now: OffsetDateTime,
 }
 
-/// One line of a [`NewOrder`].
+/// One line of a [`NewOrder`]: what it is and the unit price its upstream answered, before the
+/// order's components are allocated to it (then it is an [`OrderItem`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrderItem {
     /// New line id.

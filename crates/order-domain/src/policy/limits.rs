@@ -89,7 +89,8 @@ impl Default for OrderLimits {
     }
 }
 
-/// The per-line facts the limits look at.
+/// The per-line facts the limits look at, for ticket and goods lines alike (`group` is the
+/// ticket type, or the product).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineQuantity<K> {
     /// What counts toward the per-type limit (the ticket type; any key for goods).

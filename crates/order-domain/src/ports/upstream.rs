@@ -48,7 +48,8 @@ pub enum UpstreamError {
     },
 }
 
-/// One line of a ticket request.
+/// One line of what the ticket service is asked to price, hold or release: the port's own shape,
+/// for every ticket-service adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketLine {
     /// Ticket type.

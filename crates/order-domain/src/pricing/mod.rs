@@ -248,7 +248,8 @@ impl PriceBreakdown {
     }
 }
 
-/// One line to price: a unit price in minor units and a quantity.
+/// One line to price: a unit price in minor units and a quantity — all the fee formula needs,
+/// so pricing stays a pure function with no ids or products in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PricingLine {
     /// Price of one unit in minor units.

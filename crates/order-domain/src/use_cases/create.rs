@@ -15,8 +15,10 @@ use crate::order::{
 use crate::policy::{FieldError, LineQuantity, Violations};
 use crate::ports::{EventStatus, Hold, IdempotencyRecord, QuotaClaim, RepositoryError, TicketLine};
 
-/// One requested ticket line; the quantity is signed so that a negative one is reported as a
-/// field error rather than rejected by the parser.
+/// One requested ticket line, as the buyer asked for it and not yet checked: the command's own
+/// shape, so the domain never sees the API's wire type. The quantity is signed so that a
+/// negative one is reported as a field error rather than rejected by the parser; the limits
+/// turn it into a `u32` ([`OrderLimits::check_lines`](crate::policy::OrderLimits::check_lines)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketItemRequest {
     /// Ticket type.
