@@ -343,33 +343,10 @@ mod tests {
         );
     }
 
-    /// A `MakeWriter` that keeps what the subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if let Ok(mut kept) = self.0.lock() {
-                kept.extend_from_slice(bytes);
-            }
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
-
     #[test]
     fn a_5xx_logs_the_whole_cause_chain_and_answers_without_it() {
         use actix_web::ResponseError;
-        let captured = Captured::default();
+        let captured = crate::telemetry::MemorySink::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(captured.clone())
             .with_ansi(false)
@@ -379,7 +356,7 @@ mod tests {
             order_domain::cause::Cause::new(root),
         )));
         let response = tracing::subscriber::with_default(subscriber, || error.error_response());
-        let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+        let log = captured.text();
         assert!(
             log.contains("storage unavailable: connection refused"),
             "the chain is logged: {log}"

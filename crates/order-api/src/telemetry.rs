@@ -160,6 +160,45 @@ pub fn init_into(
     let _ = Registry::default().with(layers).try_init();
 }
 
+/// Log lines kept in memory, for tests that read what was logged: give a clone to
+/// [`init_into`] (as `BoxMakeWriter::new(sink.clone())`) or to a subscriber's `with_writer`.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl MemorySink {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for MemorySink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MemorySink {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
 /// A span's fields as JSON, kept in its extensions so that log lines can carry them.
 struct SpanFields(Map<String, Value>);
 
@@ -333,37 +372,13 @@ fn current_trace() -> (Option<Value>, Option<Value>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
 
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if let Ok(mut kept) = self.0.lock() {
-                kept.extend_from_slice(bytes);
-            }
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
-
     #[test]
     fn a_text_line_is_the_event_alone_without_its_spans_fields() {
-        let captured = Captured::default();
+        let captured = MemorySink::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(captured.clone())
             .with_ansi(false)
@@ -384,7 +399,7 @@ mod tests {
                 "request"
             );
         });
-        let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        let text = captured.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1, "{text}");
         let line = lines[0];

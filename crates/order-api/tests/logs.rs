@@ -6,41 +6,13 @@
 #[allow(dead_code, unused_imports)]
 mod helpers;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use order_api::telemetry::BoxMakeWriter;
+use order_api::telemetry::{BoxMakeWriter, MemorySink};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use helpers::*;
-
-/// The log lines written so far.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Sink {
-    fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().expect("lock").clone();
-        String::from_utf8(bytes)
-            .expect("utf-8")
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The request lines logged so far.
 fn requests(lines: &[String]) -> Vec<Value> {
@@ -53,7 +25,7 @@ fn requests(lines: &[String]) -> Vec<Value> {
 
 #[tokio::test]
 async fn json_logs_carry_their_fields_and_no_secret_or_personal_data() {
-    let sink = Sink::default();
+    let sink = MemorySink::default();
     let writer = sink.clone();
     order_api::telemetry::init_into(
         "debug",
@@ -102,7 +74,7 @@ async fn json_logs_carry_their_fields_and_no_secret_or_personal_data() {
         "the four requests are logged",
         StdDuration::from_secs(5),
         || async {
-            let lines = sink.lines();
+            let lines: Vec<String> = sink.text().lines().map(str::to_owned).collect();
             (requests(&lines).len() >= 4).then_some(lines)
         },
     )
