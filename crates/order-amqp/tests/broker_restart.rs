@@ -124,17 +124,7 @@ async fn receive_each(
         delivery.ack(BasicAckOptions::default()).await.expect("ack");
         let envelope: EventEnvelope = serde_json::from_slice(&delivery.data).expect("envelope");
         if all.iter().any(|e| e.order_id == envelope.order_id) {
-            let message_id = delivery
-                .properties
-                .message_id()
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            received.push((
-                message_id,
-                envelope.order_id,
-                delivery.routing_key.to_string(),
-            ));
+            received.push(arrival(&delivery, &envelope));
         }
         if settle.is_none() && !missing(&received) {
             settle = Some(tokio::time::Instant::now() + StdDuration::from_millis(500));

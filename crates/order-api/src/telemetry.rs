@@ -373,7 +373,6 @@ fn current_trace() -> (Option<Value>, Option<Value>) {
 #[cfg(test)]
 mod tests {
 
-
     use super::*;
 
     #[test]

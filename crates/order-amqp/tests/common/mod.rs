@@ -153,19 +153,27 @@ pub(crate) async fn receive(
         if !expected.iter().any(|e| e.order_id == envelope.order_id) {
             continue;
         }
-        let message_id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        received.push((
-            message_id,
-            envelope.order_id,
-            delivery.routing_key.to_string(),
-        ));
+        received.push(arrival(&delivery, &envelope));
     }
     received
+}
+
+/// What the tests note of a delivery: its message id, its order and its routing key.
+pub(crate) fn arrival(
+    delivery: &lapin::message::Delivery,
+    envelope: &EventEnvelope,
+) -> (String, OrderId, String) {
+    let message_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    (
+        message_id,
+        envelope.order_id,
+        delivery.routing_key.to_string(),
+    )
 }
 
 /// Asserts that no further message of `expected`'s orders arrives within half a second.
