@@ -95,7 +95,7 @@ impl EventHandler for WebhookService {
         _queue: &str,
         event: &EventEnvelope,
     ) -> Result<MessageOutcome, UseCaseError> {
-        self.enqueue(event).await
+        self.enqueue(event).await.map_err(UseCaseError::from)
     }
 }
 

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use order_domain::cause::Chain;
 use order_domain::policy::{FieldError, Violations};
 use order_domain::ports::{RepositoryError, UpstreamError};
-use order_domain::use_cases::{ProblemKind, UseCaseError};
+use order_domain::use_cases::{ProblemKind, ReadError, UseCaseError, WebhookError};
 use serde::Serialize;
 
 /// An API failure.
@@ -139,6 +139,19 @@ impl ApiError {
             Self::UseCase(UseCaseError::Quota(quota)) => Some(vec![quota.field_error()]),
             _ => None,
         }
+    }
+}
+
+// The narrower families answer the same problems as the use-case error they widen into.
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        Self::UseCase(error.into())
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(error: WebhookError) -> Self {
+        Self::UseCase(error.into())
     }
 }
 

@@ -12,7 +12,7 @@
 //! use order_domain::policy::DomainConfig;
 //! use order_domain::testing::MockPorts;
 //! use order_domain::time::macros::datetime;
-//! use order_domain::use_cases::{GoodsCatalogConfig, OrderService, UseCaseError};
+//! use order_domain::use_cases::{GoodsCatalogConfig, OrderService, ReadError};
 //! use order_domain::uuid::Uuid;
 //!
 //! let mut mocks = MockPorts::new(datetime!(2026-12-01 12:00 UTC));
@@ -30,7 +30,7 @@
 //! };
 //! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
 //! let answer = runtime.block_on(service.get_order(&buyer, OrderId::from_uuid(Uuid::from_u128(3))));
-//! assert!(matches!(answer, Err(UseCaseError::NotFound { what: "order" })));
+//! assert!(matches!(answer, Err(ReadError::NotFound { what: "order" })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -1,4 +1,9 @@
-//! The one error type of the use cases; the API maps each variant to a status and problem code.
+//! What use cases fail with. Commands on an order answer [`UseCaseError`], the widest family;
+//! reads ([`ReadError`]) and webhook subscriptions ([`WebhookError`]) have families of their own
+//! because only three or four outcomes can happen there, and a caller should not have to match
+//! eighteen. Every family widens into [`UseCaseError`] without loss, for callers that answer
+//! all of them alike (the API's problem bodies). The API maps each variant to a status and
+//! problem code through [`super::ProblemKind`].
 
 use crate::cart::CartError;
 use crate::ids::{ProductId, TicketTypeId};
@@ -83,6 +88,64 @@ pub enum UseCaseError {
     /// 503 `storage_unavailable` / 500 for corrupt data.
     #[error(transparent)]
     Storage(RepositoryError),
+}
+
+/// Why a read (one order, a page, an order's ledger, documents or history) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// 404 `not_found`: absent, or not visible to the caller.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+    },
+    /// 403 `forbidden`: the caller's role does not allow this read.
+    #[error("this action needs another role")]
+    Forbidden,
+    /// 503 `storage_unavailable` / 500 for corrupt data.
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
+/// Why a webhook subscription's command or read failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// 403 `forbidden`: only admins manage webhooks.
+    #[error("this action needs another role")]
+    Forbidden,
+    /// 404 `not_found`: no such subscription or delivery in the caller's tenant.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+    },
+    /// 422 `validation_failed`: a refused address or an unknown event type (paths included).
+    #[error(transparent)]
+    Validation(#[from] Violations),
+    /// 503 `storage_unavailable` / 500 for corrupt data.
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
+impl From<ReadError> for UseCaseError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::NotFound { what } => Self::NotFound { what },
+            ReadError::Forbidden => Self::Forbidden,
+            ReadError::Storage(error) => Self::Storage(error),
+        }
+    }
+}
+
+impl From<WebhookError> for UseCaseError {
+    fn from(error: WebhookError) -> Self {
+        match error {
+            WebhookError::Forbidden => Self::Forbidden,
+            WebhookError::NotFound { what } => Self::NotFound { what },
+            WebhookError::Validation(violations) => Self::Validation(violations),
+            WebhookError::Storage(error) => Self::Storage(error),
+        }
+    }
 }
 
 impl UseCaseError {

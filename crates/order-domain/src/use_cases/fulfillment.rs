@@ -202,7 +202,7 @@ impl OrderService {
             return Err(UseCaseError::Forbidden);
         }
         if ctx.actor.is_privileged() {
-            return self.load_visible(ctx, id).await;
+            return Ok(self.load_visible(ctx, id).await?);
         }
         self.ports
             .orders

@@ -71,7 +71,7 @@ pub use self::bulk_cancel::{BulkRunner, DescribeFailure};
 pub use self::carts::{CART_TTL, CartAddition, CartLineView, CartPreview, CartScope, CartView};
 pub use self::create::{CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest};
 pub use self::create_goods::CreateGoodsOrder;
-pub use self::error::UseCaseError;
+pub use self::error::{ReadError, UseCaseError, WebhookError};
 pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::CancelOutcome;
 pub use self::line_cancellation::LineCancelOutcome;
@@ -259,17 +259,17 @@ impl OrderService {
 
     /// Loads an order the caller may see; another user's or tenant's order is "not found" so
     /// that ids leak nothing.
-    async fn load_visible(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, UseCaseError> {
+    async fn load_visible(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, ReadError> {
         let order = self
             .ports
             .orders
             .find(ctx.tenant_id, id)
             .await?
-            .ok_or(UseCaseError::NotFound { what: "order" })?;
+            .ok_or(ReadError::NotFound { what: "order" })?;
         if ctx.actor.can_see_order_of(order.user_id()) {
             Ok(order)
         } else {
-            Err(UseCaseError::NotFound { what: "order" })
+            Err(ReadError::NotFound { what: "order" })
         }
     }
 

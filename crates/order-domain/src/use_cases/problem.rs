@@ -7,7 +7,7 @@ use crate::cart::CartError;
 use crate::order::{OrderError, RefundError};
 use crate::ports::{RepositoryError, UpstreamError};
 
-use super::UseCaseError;
+use super::{ReadError, UseCaseError, WebhookError};
 
 /// How a caller handles a failure; the HTTP status the API answers is named on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,29 @@ impl UseCaseError {
             Self::Upstream(error) => error.problem(),
             Self::HoldLimit(_) => (K::Conflict, "hold_limit_reached"),
             Self::Guard(_) => (K::Unavailable, "guard_unavailable"),
+            Self::Storage(error) => error.problem(),
+        }
+    }
+}
+
+impl ReadError {
+    /// This failure's kind and problem code.
+    pub fn problem(&self) -> Problem {
+        match self {
+            Self::NotFound { .. } => (ProblemKind::NotFound, "not_found"),
+            Self::Forbidden => (ProblemKind::Forbidden, "forbidden"),
+            Self::Storage(error) => error.problem(),
+        }
+    }
+}
+
+impl WebhookError {
+    /// This failure's kind and problem code.
+    pub fn problem(&self) -> Problem {
+        match self {
+            Self::Forbidden => (ProblemKind::Forbidden, "forbidden"),
+            Self::NotFound { .. } => (ProblemKind::NotFound, "not_found"),
+            Self::Validation(_) => (ProblemKind::Invalid, "validation_failed"),
             Self::Storage(error) => error.problem(),
         }
     }
@@ -158,6 +181,27 @@ mod tests {
             UseCaseError::Order(OrderError::Refund(refund)).problem(),
             expected
         );
+    }
+
+    #[test]
+    fn a_family_error_widens_into_the_use_case_error_with_the_same_problem() {
+        let reads = [
+            ReadError::NotFound { what: "order" },
+            ReadError::Forbidden,
+            ReadError::Storage(RepositoryError::Unavailable(Cause::from("down"))),
+        ];
+        for error in reads {
+            assert_eq!(UseCaseError::from(error.clone()).problem(), error.problem());
+        }
+        let webhooks = [
+            WebhookError::Forbidden,
+            WebhookError::NotFound { what: "webhook" },
+            WebhookError::Validation(crate::policy::Violations(vec![])),
+            WebhookError::Storage(RepositoryError::Corrupt(Cause::from("bad row"))),
+        ];
+        for error in webhooks {
+            assert_eq!(UseCaseError::from(error.clone()).problem(), error.problem());
+        }
     }
 
     #[test]

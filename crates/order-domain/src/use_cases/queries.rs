@@ -1,6 +1,6 @@
 //! Reads: one order, a page of orders, an order's history.
 
-use super::{OrderService, UseCaseError};
+use super::{OrderService, ReadError};
 use crate::actor::RequestContext;
 use crate::audit::AuditEntry;
 use crate::documents::Document;
@@ -26,12 +26,8 @@ impl OrderService {
     /// `orders`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] when absent or not visible.
-    pub async fn get_order(
-        &self,
-        ctx: &RequestContext,
-        id: OrderId,
-    ) -> Result<Order, UseCaseError> {
+    /// [`ReadError::NotFound`] when absent or not visible.
+    pub async fn get_order(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, ReadError> {
         self.load_visible(ctx, id).await
     }
 
@@ -42,16 +38,16 @@ impl OrderService {
     /// `orders`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] when absent or not the caller's (warehouse staff included: the
+    /// [`ReadError::NotFound`] when absent or not the caller's (warehouse staff included: the
     /// money of an order is not theirs to read).
     pub async fn order_ledger(
         &self,
         ctx: &RequestContext,
         id: OrderId,
-    ) -> Result<OrderLedger, UseCaseError> {
+    ) -> Result<OrderLedger, ReadError> {
         let order = self.load_visible(ctx, id).await?;
         if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
-            return Err(UseCaseError::NotFound { what: "order" });
+            return Err(ReadError::NotFound { what: "order" });
         }
         let entries = self.ports.orders.ledger(ctx.tenant_id, id).await?;
         let balance = LedgerBalance::of(&order, &entries);
@@ -69,15 +65,15 @@ impl OrderService {
     /// `orders`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] when the order is absent or not the caller's.
+    /// [`ReadError::NotFound`] when the order is absent or not the caller's.
     pub async fn order_documents(
         &self,
         ctx: &RequestContext,
         id: OrderId,
-    ) -> Result<Vec<Document>, UseCaseError> {
+    ) -> Result<Vec<Document>, ReadError> {
         let order = self.load_visible(ctx, id).await?;
         if !ctx.actor.is_privileged() && ctx.actor.user_id() != Some(order.user_id()) {
-            return Err(UseCaseError::NotFound { what: "order" });
+            return Err(ReadError::NotFound { what: "order" });
         }
         Ok(self.ports.orders.documents(ctx.tenant_id, id).await?)
     }
@@ -88,19 +84,19 @@ impl OrderService {
     /// `orders`.
     ///
     /// # Errors
-    /// As [`OrderService::order_documents`]; [`UseCaseError::NotFound`] for a number the order
+    /// As [`OrderService::order_documents`]; [`ReadError::NotFound`] for a number the order
     /// does not have.
     pub async fn order_document(
         &self,
         ctx: &RequestContext,
         id: OrderId,
         number: &str,
-    ) -> Result<Document, UseCaseError> {
+    ) -> Result<Document, ReadError> {
         self.order_documents(ctx, id)
             .await?
             .into_iter()
             .find(|d| d.number == number)
-            .ok_or(UseCaseError::NotFound { what: "document" })
+            .ok_or(ReadError::NotFound { what: "document" })
     }
 
     /// `GET /orders`: customers (and warehouse staff, who reach paid goods orders through
@@ -117,9 +113,9 @@ impl OrderService {
         ctx: &RequestContext,
         mut filter: OrderFilter,
         page: OrderPageRequest,
-    ) -> Result<OrderPage, UseCaseError> {
+    ) -> Result<OrderPage, ReadError> {
         if !ctx.actor.is_privileged() {
-            filter.user_id = Some(ctx.actor.user_id().ok_or(UseCaseError::Forbidden)?);
+            filter.user_id = Some(ctx.actor.user_id().ok_or(ReadError::Forbidden)?);
         }
         Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
     }
@@ -130,15 +126,15 @@ impl OrderService {
     /// `orders`.
     ///
     /// # Errors
-    /// [`UseCaseError::Forbidden`] for anyone but an admin; storage errors.
+    /// [`ReadError::Forbidden`] for anyone but an admin; storage errors.
     pub async fn search_orders(
         &self,
         ctx: &RequestContext,
         filter: OrderFilter,
         page: OrderPageRequest,
-    ) -> Result<OrderPage, UseCaseError> {
+    ) -> Result<OrderPage, ReadError> {
         if !ctx.actor.is_privileged() {
-            return Err(UseCaseError::Forbidden);
+            return Err(ReadError::Forbidden);
         }
         Ok(self.ports.orders.list(ctx.tenant_id, &filter, page).await?)
     }
@@ -149,12 +145,12 @@ impl OrderService {
     /// `audit`, `orders`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] when the order is absent or not visible.
+    /// [`ReadError::NotFound`] when the order is absent or not visible.
     pub async fn order_history(
         &self,
         ctx: &RequestContext,
         id: OrderId,
-    ) -> Result<Vec<AuditEntry>, UseCaseError> {
+    ) -> Result<Vec<AuditEntry>, ReadError> {
         let order = self.load_visible(ctx, id).await?;
         Ok(self
             .ports

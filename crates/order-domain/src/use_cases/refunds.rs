@@ -361,7 +361,7 @@ impl OrderService {
             .order_of(ctx.tenant_id, refund)
             .await?
             .ok_or(UseCaseError::NotFound { what: "refund" })?;
-        self.load_visible(ctx, order_id).await
+        Ok(self.load_visible(ctx, order_id).await?)
     }
 
     /// Pays an APPROVED or FAILED refund out and records the result (COMPLETED, or FAILED to be

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use super::UseCaseError;
+use super::WebhookError;
 use crate::actor::{RequestContext, Role};
 use crate::events::{EVENT_TYPES, EventEnvelope};
 use crate::ids::{WebhookDeliveryId, WebhookId};
@@ -86,13 +86,13 @@ impl WebhookService {
     /// `repository`, `transport`.
     ///
     /// # Errors
-    /// [`UseCaseError::Forbidden`] unless admin; [`UseCaseError::Validation`] at `url` (refused
+    /// [`WebhookError::Forbidden`] unless admin; [`WebhookError::Validation`] at `url` (refused
     /// address) or `eventTypes` (unknown type); storage errors.
     pub async fn subscribe(
         &self,
         ctx: &RequestContext,
         new: NewSubscription,
-    ) -> Result<(WebhookSubscription, WebhookSecret), UseCaseError> {
+    ) -> Result<(WebhookSubscription, WebhookSecret), WebhookError> {
         require_admin(ctx)?;
         check_event_types(&new.event_types)?;
         self.check_url(&new.url).await?;
@@ -117,11 +117,11 @@ impl WebhookService {
     /// `repository`.
     ///
     /// # Errors
-    /// [`UseCaseError::Forbidden`] unless admin; storage errors.
+    /// [`WebhookError::Forbidden`] unless admin; storage errors.
     pub async fn subscriptions(
         &self,
         ctx: &RequestContext,
-    ) -> Result<Vec<SubscriptionView>, UseCaseError> {
+    ) -> Result<Vec<SubscriptionView>, WebhookError> {
         require_admin(ctx)?;
         let now = self.ports.clock.now();
         let mut views = Vec::new();
@@ -145,12 +145,12 @@ impl WebhookService {
     /// `repository`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] (another tenant's too); [`UseCaseError::Forbidden`].
+    /// [`WebhookError::NotFound`] (another tenant's too); [`WebhookError::Forbidden`].
     pub async fn subscription(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
-    ) -> Result<SubscriptionView, UseCaseError> {
+    ) -> Result<SubscriptionView, WebhookError> {
         let subscription = self.load(ctx, id).await?;
         let stats = self
             .ports
@@ -169,13 +169,13 @@ impl WebhookService {
     /// `repository`, `transport`.
     ///
     /// # Errors
-    /// As [`Self::subscribe`], and [`UseCaseError::NotFound`].
+    /// As [`Self::subscribe`], and [`WebhookError::NotFound`].
     pub async fn change(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
         changes: SubscriptionChanges,
-    ) -> Result<WebhookSubscription, UseCaseError> {
+    ) -> Result<WebhookSubscription, WebhookError> {
         let mut subscription = self.load(ctx, id).await?;
         if let Some(types) = &changes.event_types {
             check_event_types(types)?;
@@ -197,12 +197,12 @@ impl WebhookService {
     /// `repository`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
+    /// [`WebhookError::NotFound`]; [`WebhookError::Forbidden`].
     pub async fn unsubscribe(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
-    ) -> Result<(), UseCaseError> {
+    ) -> Result<(), WebhookError> {
         require_admin(ctx)?;
         if self
             .ports
@@ -212,7 +212,7 @@ impl WebhookService {
         {
             Ok(())
         } else {
-            Err(UseCaseError::NotFound { what: "webhook" })
+            Err(WebhookError::NotFound { what: "webhook" })
         }
     }
 
@@ -222,12 +222,12 @@ impl WebhookService {
     /// `repository`, `transport`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
+    /// [`WebhookError::NotFound`]; [`WebhookError::Forbidden`].
     pub async fn rotate_secret(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
-    ) -> Result<(WebhookSubscription, WebhookSecret), UseCaseError> {
+    ) -> Result<(WebhookSubscription, WebhookSecret), WebhookError> {
         let mut subscription = self.load(ctx, id).await?;
         let secret = self.ports.transport.new_secret();
         subscription.rotate(secret.clone(), self.ports.clock.now());
@@ -244,14 +244,14 @@ impl WebhookService {
     /// `repository`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`]; [`UseCaseError::Forbidden`].
+    /// [`WebhookError::NotFound`]; [`WebhookError::Forbidden`].
     pub async fn deliveries(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
         status: Option<DeliveryStatus>,
         limit: u32,
-    ) -> Result<Vec<DeliveryLog>, UseCaseError> {
+    ) -> Result<Vec<DeliveryLog>, WebhookError> {
         self.load(ctx, id).await?;
         Ok(self
             .ports
@@ -266,20 +266,20 @@ impl WebhookService {
     /// `repository`.
     ///
     /// # Errors
-    /// [`UseCaseError::NotFound`] (subscription or delivery); [`UseCaseError::Forbidden`].
+    /// [`WebhookError::NotFound`] (subscription or delivery); [`WebhookError::Forbidden`].
     pub async fn replay(
         &self,
         ctx: &RequestContext,
         id: WebhookId,
         delivery: WebhookDeliveryId,
-    ) -> Result<WebhookDelivery, UseCaseError> {
+    ) -> Result<WebhookDelivery, WebhookError> {
         self.load(ctx, id).await?;
         let mut delivery = self
             .ports
             .repository
             .delivery(ctx.tenant_id, id, delivery)
             .await?
-            .ok_or(UseCaseError::NotFound { what: "delivery" })?;
+            .ok_or(WebhookError::NotFound { what: "delivery" })?;
         delivery.replay(self.ports.clock.now());
         self.ports.repository.save_delivery(&delivery).await?;
         Ok(delivery)
@@ -293,10 +293,10 @@ impl WebhookService {
     ///
     /// # Errors
     /// Storage errors (retryable: the consumer tries again).
-    pub async fn enqueue(&self, event: &EventEnvelope) -> Result<MessageOutcome, UseCaseError> {
+    pub async fn enqueue(&self, event: &EventEnvelope) -> Result<MessageOutcome, WebhookError> {
         let name = event.event.name();
         let body = serde_json::to_string(event).map_err(|e| {
-            UseCaseError::Storage(crate::ports::RepositoryError::Corrupt(
+            WebhookError::Storage(crate::ports::RepositoryError::Corrupt(
                 crate::cause::Cause::new(e),
             ))
         })?;
@@ -341,7 +341,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn claim_due(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, UseCaseError> {
+    pub async fn claim_due(&self, limit: u32) -> Result<Vec<ClaimedDelivery>, WebhookError> {
         Ok(self
             .ports
             .repository
@@ -357,7 +357,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// Storage errors (the lease then runs out and another attempt is made).
-    pub async fn deliver(&self, claimed: ClaimedDelivery) -> Result<AttemptResult, UseCaseError> {
+    pub async fn deliver(&self, claimed: ClaimedDelivery) -> Result<AttemptResult, WebhookError> {
         let ClaimedDelivery {
             mut delivery,
             subscription,
@@ -415,7 +415,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn prune_log(&self) -> Result<u64, UseCaseError> {
+    pub async fn prune_log(&self) -> Result<u64, WebhookError> {
         let before = self.ports.clock.now() - DELIVERY_LOG_RETENTION;
         Ok(self.ports.repository.prune_deliveries(before).await?)
     }
@@ -424,22 +424,22 @@ impl WebhookService {
         &self,
         ctx: &RequestContext,
         id: WebhookId,
-    ) -> Result<WebhookSubscription, UseCaseError> {
+    ) -> Result<WebhookSubscription, WebhookError> {
         require_admin(ctx)?;
         self.ports
             .repository
             .subscription(ctx.tenant_id, id)
             .await?
-            .ok_or(UseCaseError::NotFound { what: "webhook" })
+            .ok_or(WebhookError::NotFound { what: "webhook" })
     }
 
-    async fn check_url(&self, url: &str) -> Result<(), UseCaseError> {
+    async fn check_url(&self, url: &str) -> Result<(), WebhookError> {
         self.ports
             .transport
             .check_url(url)
             .await
             .map_err(|refused| {
-                UseCaseError::Validation(Violations(vec![FieldError::new(
+                WebhookError::Validation(Violations(vec![FieldError::new(
                     "url",
                     "url_refused",
                     &refused.0,
@@ -454,15 +454,15 @@ impl WebhookService {
     }
 }
 
-fn require_admin(ctx: &RequestContext) -> Result<(), UseCaseError> {
+fn require_admin(ctx: &RequestContext) -> Result<(), WebhookError> {
     if ctx.actor.has_role(Role::Admin) {
         Ok(())
     } else {
-        Err(UseCaseError::Forbidden)
+        Err(WebhookError::Forbidden)
     }
 }
 
-fn check_event_types(types: &[String]) -> Result<(), UseCaseError> {
+fn check_event_types(types: &[String]) -> Result<(), WebhookError> {
     let unknown: Vec<FieldError> = types
         .iter()
         .enumerate()
@@ -472,6 +472,6 @@ fn check_event_types(types: &[String]) -> Result<(), UseCaseError> {
     if unknown.is_empty() {
         Ok(())
     } else {
-        Err(UseCaseError::Validation(Violations(unknown)))
+        Err(WebhookError::Validation(Violations(unknown)))
     }
 }

@@ -14,7 +14,7 @@
 //! use order_domain::policy::DomainConfig;
 //! use order_domain::ports::{OrderFilter, OrderPage, OrderPageRequest, OrderRepository, OrderSummary, RepositoryError};
 //! use order_domain::time::OffsetDateTime;
-//! use order_domain::use_cases::{GoodsCatalogConfig, OrderService, Ports, UseCaseError};
+//! use order_domain::use_cases::{GoodsCatalogConfig, OrderService, Ports, ReadError};
 //! use order_domain::uuid::Uuid;
 //!
 //! /// A read side with no orders yet.
@@ -60,7 +60,7 @@
 //!     ip: None,
 //! };
 //! let answer = runtime.block_on(service.get_order(&buyer, OrderId::from_uuid(Uuid::from_u128(3))));
-//! assert!(matches!(answer, Err(UseCaseError::NotFound { what: "order" })));
+//! assert!(matches!(answer, Err(ReadError::NotFound { what: "order" })));
 //!
 //! // The expiry job's query goes to `OrderScans`, which nobody wired.
 //! let unwired = runtime.block_on(service.due_for_expiry(10)).unwrap_err();

@@ -7,7 +7,7 @@ use super::*;
 use crate::ids::TicketId;
 use crate::order::{OrderError, RefundStatus};
 use crate::ports::OrderSummary;
-use crate::use_cases::UseCaseError;
+use crate::use_cases::{ReadError, UseCaseError};
 
 fn locking(h: &mut Harness) {
     h.locks
@@ -132,13 +132,13 @@ async fn another_users_order_is_not_found() {
         .build();
     assert_eq!(
         service.get_order(&stranger(), order_id()).await,
-        Err(UseCaseError::NotFound { what: "order" })
+        Err(ReadError::NotFound { what: "order" })
     );
     let mut other_tenant = admin();
     other_tenant.tenant_id = TenantId::from_uuid(uuid(77));
     assert_eq!(
         service.get_order(&other_tenant, order_id()).await,
-        Err(UseCaseError::NotFound { what: "order" })
+        Err(ReadError::NotFound { what: "order" })
     );
     assert!(service.get_order(&admin(), order_id()).await.is_ok());
 }
@@ -625,7 +625,7 @@ async fn the_history_of_an_invisible_order_is_not_found() {
         .build();
     assert_eq!(
         service.order_history(&stranger(), order_id()).await,
-        Err(UseCaseError::NotFound { what: "order" })
+        Err(ReadError::NotFound { what: "order" })
     );
 }
 

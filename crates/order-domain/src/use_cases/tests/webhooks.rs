@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use crate::events::{EventEnvelope, OrderEvent, StatusChanged};
 use crate::ids::{DomainEventId, WebhookDeliveryId, WebhookId};
-use crate::use_cases::{UseCaseError, WebhookPorts, WebhookService};
+use crate::use_cases::{WebhookError, WebhookPorts, WebhookService};
 use crate::webhooks::{
     DeliveryStatus, NewSubscription, WebhookDelivery, WebhookSecret, WebhookSubscription,
 };
@@ -126,10 +126,10 @@ async fn only_admins_subscribe_and_a_refused_address_is_a_field_error() {
     };
     assert!(matches!(
         webhooks.subscribe(&customer(), new.clone()).await,
-        Err(UseCaseError::Forbidden)
+        Err(WebhookError::Forbidden)
     ));
     match webhooks.subscribe(&admin(), new.clone()).await {
-        Err(UseCaseError::Validation(v)) => assert_eq!(v.0[0].path, "url"),
+        Err(WebhookError::Validation(v)) => assert_eq!(v.0[0].path, "url"),
         other => panic!("expected a field error, got {other:?}"),
     }
     let unknown = NewSubscription {
@@ -137,7 +137,7 @@ async fn only_admins_subscribe_and_a_refused_address_is_a_field_error() {
         ..new
     };
     match webhooks.subscribe(&admin(), unknown).await {
-        Err(UseCaseError::Validation(v)) => assert_eq!(v.0[0].path, "eventTypes[0]"),
+        Err(WebhookError::Validation(v)) => assert_eq!(v.0[0].path, "eventTypes[0]"),
         other => panic!("expected a field error, got {other:?}"),
     }
 }
