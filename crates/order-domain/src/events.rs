@@ -17,7 +17,7 @@ use crate::order::status::{OrderKind, OrderStatus, RefundStatus};
 pub const EVENT_VERSION: u16 = 1;
 
 /// Every event name [`OrderEvent::name`] gives, for subscriptions that pick some.
-pub const EVENT_TYPES: [&str; 17] = [
+pub const EVENT_TYPES: [&str; 18] = [
     "order.created",
     "order.reserved",
     "order.confirmed",
@@ -29,6 +29,7 @@ pub const EVENT_TYPES: [&str; 17] = [
     "order.delivered",
     "order.returned",
     "order.item_cancelled",
+    "order.edited",
     "order.tickets_allocated",
     "refund.requested",
     "refund.approved",
@@ -74,6 +75,9 @@ pub enum OrderEvent {
     /// One line cancelled before shipping; a paid order carries the refund it started.
     #[serde(rename = "order.item_cancelled")]
     ItemCancelled(ItemCancelled),
+    /// Lines added, changed or removed after the order was placed; the order was repriced.
+    #[serde(rename = "order.edited")]
+    Edited(OrderEdited),
     /// The ticket service issued the tickets.
     #[serde(rename = "order.tickets_allocated")]
     TicketsAllocated(TicketsAllocated),
@@ -109,6 +113,7 @@ impl OrderEvent {
             Self::Delivered(_) => "order.delivered",
             Self::Returned(_) => "order.returned",
             Self::ItemCancelled(_) => "order.item_cancelled",
+            Self::Edited(_) => "order.edited",
             Self::TicketsAllocated(_) => "order.tickets_allocated",
             Self::RefundRequested(_) => "refund.requested",
             Self::RefundApproved(_) => "refund.approved",
@@ -132,6 +137,7 @@ impl OrderEvent {
             Self::Returned(e) => e.change,
             Self::Created(_)
             | Self::ItemCancelled(_)
+            | Self::Edited(_)
             | Self::TicketsAllocated(_)
             | Self::RefundRequested(_)
             | Self::RefundApproved(_)
@@ -318,6 +324,41 @@ pub struct ItemCancelled {
     /// Its amount, minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<i64>,
+}
+
+/// `order.edited`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderEdited {
+    /// The edit.
+    pub edit_id: crate::ids::OrderEditId,
+    /// Why.
+    pub reason: String,
+    /// Lines added, with their prices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<CreatedItem>,
+    /// Lines whose quantity changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<EditedLine>,
+    /// Lines removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<OrderItemId>,
+    /// The order's total before, minor units.
+    pub total_before: i64,
+    /// And after.
+    pub total: i64,
+}
+
+/// A line whose quantity an edit changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditedLine {
+    /// The line.
+    pub item_id: OrderItemId,
+    /// Units before.
+    pub quantity_before: u32,
+    /// Units now.
+    pub quantity: u32,
 }
 
 /// `order.tickets_allocated`.

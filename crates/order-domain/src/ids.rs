@@ -104,6 +104,10 @@ uuid_id!(
     RefundId
 );
 uuid_id!(
+    /// One edit of an order (lines added, changed or removed after it was placed).
+    OrderEditId
+);
+uuid_id!(
     /// An audit entry.
     AuditEntryId
 );

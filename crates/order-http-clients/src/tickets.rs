@@ -33,6 +33,34 @@ impl HttpTicketService {
     pub fn breaker_state(&self) -> crate::BreakerState {
         self.upstream.breaker_state()
     }
+
+    /// What a refused hold or adjustment means: not on sale, sold out (naming the type, else the
+    /// first line's), or another failure.
+    fn hold_refusal(&self, failure: crate::Failure, lines: &[TicketLine]) -> HoldError {
+        match failure.body.get("code").and_then(|c| c.as_str()) {
+            Some("not_on_sale") => HoldError::NotOnSale,
+            Some("sold_out") => {
+                let ticket_type_id = failure
+                    .body
+                    .get("ticketTypeId")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .or_else(|| lines.first().map(|l| l.ticket_type_id));
+                match ticket_type_id {
+                    Some(ticket_type_id) => HoldError::SoldOut {
+                        ticket_type_id,
+                        available: failure
+                            .body
+                            .get("available")
+                            .and_then(serde_json::Value::as_u64)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .unwrap_or(0),
+                    },
+                    None => HoldError::Upstream(self.upstream.error(failure)),
+                }
+            }
+            _ => HoldError::Upstream(self.upstream.error(failure)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -142,33 +170,7 @@ impl TicketService for HttpTicketService {
                 hold_id: HoldId::new(body.hold_id),
                 expires_at: body.expires_at,
             }),
-            Err(failure)
-                if failure.body.get("code").and_then(|c| c.as_str()) == Some("not_on_sale") =>
-            {
-                Err(HoldError::NotOnSale)
-            }
-            Err(failure)
-                if failure.body.get("code").and_then(|c| c.as_str()) == Some("sold_out") =>
-            {
-                let ticket_type_id = failure
-                    .body
-                    .get("ticketTypeId")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .or_else(|| lines.first().map(|l| l.ticket_type_id));
-                match ticket_type_id {
-                    Some(ticket_type_id) => Err(HoldError::SoldOut {
-                        ticket_type_id,
-                        available: failure
-                            .body
-                            .get("available")
-                            .and_then(serde_json::Value::as_u64)
-                            .and_then(|n| u32::try_from(n).ok())
-                            .unwrap_or(0),
-                    }),
-                    None => Err(HoldError::Upstream(self.upstream.error(failure))),
-                }
-            }
-            Err(failure) => Err(HoldError::Upstream(self.upstream.error(failure))),
+            Err(failure) => Err(self.hold_refusal(failure, lines)),
         }
     }
 
@@ -221,6 +223,28 @@ impl TicketService for HttpTicketService {
             .await
             .map(|_| ())
             .map_err(|f| self.upstream.error(f))
+    }
+
+    async fn adjust_hold(
+        &self,
+        hold: &HoldId,
+        key: uuid::Uuid,
+        added: &[TicketLine],
+        released: &[TicketLine],
+    ) -> Result<(), HoldError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/tickets/holds/{hold}/adjust"))
+            .json(&json!({
+                "key": key,
+                "add": line_bodies(added),
+                "release": line_bodies(released),
+            }));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|failure| self.hold_refusal(failure, added))
     }
 
     async fn release_all(&self, holds: &[HoldId]) -> Result<(), UpstreamError> {

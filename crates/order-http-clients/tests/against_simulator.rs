@@ -106,6 +106,92 @@ async fn a_hold_is_priced_extended_committed_and_released() {
     assert_eq!(gone, Err(UpstreamError::NotFound { service: "tickets" }));
 }
 
+async fn available(tickets: &HttpTicketService) -> u32 {
+    tickets
+        .prices(tenant(), event(), &[line(1)])
+        .await
+        .expect("prices")[0]
+        .available
+}
+
+#[tokio::test]
+async fn a_held_hold_is_adjusted_all_or_nothing_and_once_per_key() {
+    let base = simulator(10).await;
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    let order = OrderId::from_uuid(Uuid::from_u128(200));
+    let hold = tickets
+        .hold(tenant(), order, event(), &[line(4)], expires)
+        .await
+        .expect("hold");
+    let key = Uuid::from_u128(1);
+    tickets
+        .adjust_hold(&hold.hold_id, key, &[line(3)], &[line(1)])
+        .await
+        .expect("adjusted");
+    assert_eq!(available(&tickets).await, 4, "4 held, 3 more, 1 back");
+    tickets
+        .adjust_hold(&hold.hold_id, key, &[line(3)], &[line(1)])
+        .await
+        .expect("the same key again");
+    assert_eq!(available(&tickets).await, 4, "applied once");
+    let refused = tickets
+        .adjust_hold(&hold.hold_id, Uuid::from_u128(2), &[line(5)], &[line(2)])
+        .await;
+    assert!(matches!(
+        refused,
+        Err(HoldError::SoldOut { available: 4, .. })
+    ));
+    assert_eq!(
+        available(&tickets).await,
+        4,
+        "a refused adjustment releases nothing"
+    );
+    assert_eq!(
+        tickets.commit(&hold.hold_id).await.expect("commit").len(),
+        6
+    );
+    let sold = tickets
+        .adjust_hold(&hold.hold_id, Uuid::from_u128(3), &[line(1)], &[])
+        .await;
+    assert!(matches!(
+        sold,
+        Err(HoldError::Upstream(UpstreamError::NotFound { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_adjustments_never_exceed_the_quota() {
+    let base = simulator(10).await;
+    let tickets = HttpTicketService::new(config(&base)).expect("client");
+    let expires = OffsetDateTime::now_utc() + Duration::minutes(15);
+    let mut holds = Vec::new();
+    for n in 0..5u128 {
+        let order = OrderId::from_uuid(Uuid::from_u128(300 + n));
+        let hold = tickets
+            .hold(tenant(), order, event(), &[line(1)], expires)
+            .await
+            .expect("hold");
+        holds.push(hold.hold_id);
+    }
+    let attempts = (0..20u128).map(|n| {
+        let tickets = tickets.clone();
+        let hold = holds[(n % 5) as usize].clone();
+        async move {
+            tickets
+                .adjust_hold(&hold, Uuid::from_u128(1_000 + n), &[line(1)], &[])
+                .await
+        }
+    });
+    let added = join_all(attempts)
+        .await
+        .iter()
+        .filter(|r| r.is_ok())
+        .count();
+    assert_eq!(added, 5, "10 tickets: 5 held by the holds, 5 added");
+    assert_eq!(available(&tickets).await, 0);
+}
+
 #[tokio::test]
 async fn concurrent_holds_never_exceed_the_quota() {
     let base = simulator(10).await;

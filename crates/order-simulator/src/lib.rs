@@ -331,6 +331,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 "/tickets/holds/{hold}/lines/{line}/release",
                 web::post().to(tickets::release_hold_line),
             )
+            .route(
+                "/tickets/holds/{hold}/adjust",
+                web::post().to(tickets::adjust_hold),
+            )
             .route("/payments/intents", web::post().to(payments::create_intent))
             .route(
                 "/payments/intents/{intent}",

@@ -348,6 +348,106 @@ pub(crate) async fn release_hold_line(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub(crate) struct AdjustRequest {
+    pub(crate) key: Uuid,
+    #[serde(default)]
+    pub(crate) add: Vec<LineRequest>,
+    #[serde(default)]
+    pub(crate) release: Vec<LineRequest>,
+}
+
+/// A held (unsold) hold changed in one step: `add` held too, `release` given back, all or
+/// nothing under the one lock that counts the tickets; idempotent per `key`.
+pub(crate) async fn adjust_hold(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<AdjustRequest>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "tickets").await {
+        return refused;
+    }
+    let id = path.into_inner();
+    let applied = format!("adjust:{}", body.key);
+    let mut state = sim.lock();
+    let Some(hold) = state.holds.get(&id).cloned() else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no hold with that id");
+    };
+    if hold.released_lines.contains(&applied) {
+        return HttpResponse::Ok().json(hold_json(&hold));
+    }
+    if hold.status != HoldStatus::Held {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the hold is not held any more",
+        );
+    }
+    let Some(event) = state.event(hold.tenant_id, hold.event_id).cloned() else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such event");
+    };
+    let mut wanted: HashMap<Uuid, u32> = HashMap::new();
+    for line in &body.add {
+        let Some(ticket_type) = event.ticket_types.iter().find(|t| {
+            t.id == line.ticket_type_id && t.prices.iter().any(|p| p.id == line.ticket_pricing_id)
+        }) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such ticket type or price",
+            );
+        };
+        let total = wanted.entry(ticket_type.id).or_default();
+        *total += line.quantity;
+        let available = state.available(ticket_type);
+        if *total > available {
+            return HttpResponse::Conflict().json(json!({
+                "code": "sold_out",
+                "message": "not enough tickets left",
+                "ticketTypeId": ticket_type.id,
+                "available": available,
+            }));
+        }
+    }
+    let mut lines = hold.lines.clone();
+    for line in &body.release {
+        let Some(held) = lines.iter_mut().find(|l| {
+            l.ticket_type_id == line.ticket_type_id
+                && l.ticket_pricing_id == line.ticket_pricing_id
+                && l.quantity >= line.quantity
+        }) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "the hold has no such tickets",
+            );
+        };
+        held.quantity -= line.quantity;
+    }
+    lines.retain(|l| l.quantity > 0);
+    lines.extend(body.add.iter().map(|l| HoldLine {
+        ticket_type_id: l.ticket_type_id,
+        ticket_pricing_id: l.ticket_pricing_id,
+        quantity: l.quantity,
+    }));
+    for line in &body.add {
+        *state.held_by_type.entry(line.ticket_type_id).or_default() += line.quantity;
+    }
+    for line in &body.release {
+        if let Some(count) = state.held_by_type.get_mut(&line.ticket_type_id) {
+            *count = count.saturating_sub(line.quantity);
+        }
+    }
+    let Some(stored) = state.holds.get_mut(&id) else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no hold with that id");
+    };
+    stored.lines = lines;
+    stored.released_lines.push(applied);
+    HttpResponse::Ok().json(hold_json(stored))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ReleaseRequest {
     pub(crate) hold_ids: Vec<String>,
 }

@@ -361,6 +361,16 @@ impl TicketService for NotWired {
         Err(upstream("TicketService"))
     }
 
+    async fn adjust_hold(
+        &self,
+        _hold: &HoldId,
+        _key: uuid::Uuid,
+        _added: &[TicketLine],
+        _released: &[TicketLine],
+    ) -> Result<(), HoldError> {
+        Err(HoldError::Upstream(upstream("TicketService")))
+    }
+
     async fn release_all(&self, _holds: &[HoldId]) -> Result<(), UpstreamError> {
         Err(upstream("TicketService"))
     }

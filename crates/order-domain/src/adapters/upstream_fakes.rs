@@ -51,6 +51,8 @@ struct HeldTickets {
 struct TicketState {
     types: HashMap<(TenantId, EventId, TicketTypeId), TicketType>,
     holds: HashMap<HoldId, (TenantId, EventId, HeldTickets)>,
+    /// The keys of the adjustments applied, so that one sent again changes nothing.
+    adjustments: std::collections::HashSet<uuid::Uuid>,
     next: u64,
 }
 
@@ -208,6 +210,47 @@ impl TicketService for InMemoryTickets {
         if let Some(count) = held.taken.get_mut(&tickets.ticket_type_id) {
             *count = count.saturating_sub(tickets.quantity);
         }
+        Ok(())
+    }
+
+    async fn adjust_hold(
+        &self,
+        hold: &HoldId,
+        key: uuid::Uuid,
+        added: &[TicketLine],
+        released: &[TicketLine],
+    ) -> Result<(), HoldError> {
+        let mut state = lock(&self.state);
+        if state.adjustments.contains(&key) {
+            return Ok(());
+        }
+        let &(tenant, event, ref held) = state.holds.get(hold).ok_or_else(not_found)?;
+        if held.sold {
+            return Err(HoldError::Upstream(not_found()));
+        }
+        let mut wanted: BTreeMap<TicketTypeId, u32> = BTreeMap::new();
+        for line in added {
+            *wanted.entry(line.ticket_type_id).or_default() += line.quantity;
+        }
+        for (&ticket_type, &count) in &wanted {
+            let available = state.available((tenant, event, ticket_type));
+            if count > available {
+                return Err(HoldError::SoldOut {
+                    ticket_type_id: ticket_type,
+                    available,
+                });
+            }
+        }
+        let (_, _, held) = state.holds.get_mut(hold).ok_or_else(not_found)?;
+        for (ticket_type, count) in wanted {
+            *held.taken.entry(ticket_type).or_default() += count;
+        }
+        for line in released {
+            if let Some(count) = held.taken.get_mut(&line.ticket_type_id) {
+                *count = count.saturating_sub(line.quantity);
+            }
+        }
+        state.adjustments.insert(key);
         Ok(())
     }
 

@@ -44,6 +44,14 @@ impl ItemProduct {
             Self::Goods { product_id, .. } => format!("product:{product_id}"),
         }
     }
+
+    /// What the per-group limit counts this line under: its ticket type, or its product.
+    pub fn limit_group(&self) -> uuid::Uuid {
+        match self {
+            Self::Ticket { ticket_type_id, .. } => *ticket_type_id.as_uuid(),
+            Self::Goods { product_id, .. } => *product_id.as_uuid(),
+        }
+    }
 }
 
 /// One line of an order with its share of every price component.

@@ -7,6 +7,7 @@
 
 mod cancellation;
 mod contact;
+mod edit;
 mod fulfillment;
 mod goods;
 mod line_cancellation;
@@ -22,6 +23,7 @@ pub mod status;
 use time::OffsetDateTime;
 
 pub use self::contact::{ContactEmail, InvalidEmail, MAX_EMAIL_CHARS};
+pub use self::edit::{EditBalance, EditChange, EditWindow, PriceDifference};
 pub use self::goods::{Address, GoodsDetails, Shipment};
 pub use self::line_cancellation::LineRefund;
 pub use self::lines::{ItemProduct, OrderItem, price_items};
@@ -95,6 +97,14 @@ pub enum OrderError {
     /// The last active line: cancelling it is cancelling the order.
     #[error("the last active line is cancelled by cancelling the order")]
     LastActiveItem,
+    /// The order may not be edited now.
+    #[error("a {status} order cannot be edited: {why}")]
+    NotEditable {
+        /// The order's status.
+        status: OrderStatus,
+        /// Which rule refuses.
+        why: &'static str,
+    },
 }
 
 /// Everything needed to create an order.
@@ -173,26 +183,8 @@ impl Order {
         if new.priced.lines.len() != new.items.len() {
             return Err(OrderError::PricingMismatch);
         }
-        let items = new
-            .items
-            .into_iter()
-            .zip(new.priced.lines)
-            .map(|(item, pricing)| {
-                let expected = item.unit_price.checked_mul(i64::from(item.quantity));
-                if expected != Some(pricing.subtotal().minor())
-                    || pricing.currency() != new.priced.order.currency()
-                {
-                    return Err(OrderError::PricingMismatch);
-                }
-                Ok(OrderItem {
-                    id: item.id,
-                    product: item.product,
-                    quantity: item.quantity,
-                    unit_price: item.unit_price,
-                    pricing,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let currency = new.priced.order.currency();
+        let items = priced_items(new.items, new.priced.lines, currency)?;
         let record = OrderRecord {
             id: new.id,
             tenant_id: new.tenant_id,
@@ -300,5 +292,40 @@ impl Order {
     }
 }
 
+/// The lines with their share of the breakdown, checked to belong together: one price per line,
+/// each line's subtotal its unit price × quantity, one currency. Creation and edits both take
+/// their lines through here.
+fn priced_items(
+    items: Vec<NewOrderItem>,
+    prices: Vec<crate::pricing::PriceBreakdown>,
+    currency: crate::money::Currency,
+) -> Result<Vec<OrderItem>, OrderError> {
+    if items.is_empty() {
+        return Err(OrderError::NoItems);
+    }
+    if prices.len() != items.len() {
+        return Err(OrderError::PricingMismatch);
+    }
+    items
+        .into_iter()
+        .zip(prices)
+        .map(|(item, pricing)| {
+            let expected = item.unit_price.checked_mul(i64::from(item.quantity));
+            if expected != Some(pricing.subtotal().minor()) || pricing.currency() != currency {
+                return Err(OrderError::PricingMismatch);
+            }
+            Ok(OrderItem {
+                id: item.id,
+                product: item.product,
+                quantity: item.quantity,
+                unit_price: item.unit_price,
+                pricing,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod edit_tests;
 #[cfg(test)]
 pub(crate) mod tests;

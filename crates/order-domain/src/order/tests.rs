@@ -32,7 +32,7 @@ pub(crate) fn pending(kind: OrderKind) -> Order {
 }
 
 /// A ticket or goods order of two lines (2 × 100.00, 1 × 25.00), priced by the ticket fees.
-fn new_order(kind: OrderKind) -> NewOrder {
+pub(crate) fn new_order(kind: OrderKind) -> NewOrder {
     let lines = [(10_000, 2), (2_500, 1)];
     let items: Vec<NewOrderItem> = lines
         .iter()

@@ -14,7 +14,8 @@
 //! | `scans` | [`OrderScans`]: the background jobs' cross-tenant and batch queries |
 //! | `audit_log` | [`AuditLog`]: the audit trail's reads |
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
-//! | `upstream` | [`TicketService`], [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
+//! | `tickets` | [`TicketService`] |
+//! | `upstream` | [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
 //! | `webhooks` | [`WebhookRepository`], [`WebhookTransport`] |
 //! | `summary` | [`OrderSummary`] (the figures of [`OrderPage`]) |
 //! | `clock` | [`Clock`], [`IdGenerator`] |
@@ -32,6 +33,7 @@ mod reconciliations;
 mod scans;
 mod storage;
 mod summary;
+mod tickets;
 mod unit_of_work;
 mod upstream;
 mod webhooks;
@@ -53,16 +55,16 @@ pub use self::storage::{
     RefundView, RepositoryError,
 };
 pub use self::summary::OrderSummary;
+pub use self::tickets::{Hold, HoldError, TicketLine, TicketPrice, TicketService};
 pub use self::unit_of_work::{
     IdempotencyRecord, InboxMessage, KeyedRefund, OrderChange, PromoRedemption, QuotaClaim,
     RefundKey, UnitOfWork, check_batch,
 };
 pub use self::upstream::{
-    Allocation, Availability, EventCatalog, EventInfo, EventStatus, Hold, HoldError,
-    InventoryService, Notification, Notifier, PaymentError, PaymentGateway, PaymentIntent,
-    PaymentRecord, Payout, Pick, Product, ProductCatalog, ProductVariant, ShippingLabel,
-    ShippingRate, ShippingService, StockError, StockLine, TicketLine, TicketPrice, TicketService,
-    UpstreamError,
+    Allocation, Availability, EventCatalog, EventInfo, EventStatus, InventoryService, Notification,
+    Notifier, PaymentError, PaymentGateway, PaymentIntent, PaymentRecord, Payout, Pick, Product,
+    ProductCatalog, ProductVariant, ShippingLabel, ShippingRate, ShippingService, StockError,
+    StockLine, UpstreamError,
 };
 pub use self::webhooks::{
     AttemptResult, ClaimedDelivery, DeliveryLog, DeliveryStats, UrlRefused, WebhookRepository,
@@ -93,11 +95,13 @@ pub use self::storage::{
     MockRefundRepository,
 };
 #[cfg(any(test, feature = "mocks"))]
+pub use self::tickets::MockTicketService;
+#[cfg(any(test, feature = "mocks"))]
 pub use self::unit_of_work::MockUnitOfWork;
 #[cfg(any(test, feature = "mocks"))]
 pub use self::upstream::{
     MockEventCatalog, MockInventoryService, MockNotifier, MockPaymentGateway, MockProductCatalog,
-    MockShippingService, MockTicketService,
+    MockShippingService,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use self::webhooks::{MockWebhookRepository, MockWebhookTransport};

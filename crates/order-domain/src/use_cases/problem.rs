@@ -103,6 +103,7 @@ impl OrderError {
                 (K::Conflict, "line_not_cancellable")
             }
             Self::Refund(error) => error.problem(),
+            Self::NotEditable { .. } => (K::Conflict, "order_not_editable"),
         }
     }
 }
