@@ -260,6 +260,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "hold_limit_reached",
     "item_already_cancelled",
     "line_not_cancellable",
+    "order_not_editable",
     "limit_exceeded",
     "sold_out",
     "out_of_stock",

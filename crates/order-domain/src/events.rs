@@ -343,10 +343,10 @@ pub struct OrderEdited {
     /// Lines removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<OrderItemId>,
-    /// The order's total before, minor units.
-    pub total_before: i64,
-    /// And after.
-    pub total: i64,
+    /// The order's price before the edit.
+    pub before: crate::pricing::PriceBreakdown,
+    /// And after it.
+    pub after: crate::pricing::PriceBreakdown,
 }
 
 /// A line whose quantity an edit changed.

@@ -51,6 +51,32 @@ impl HttpInventoryService {
             .await
             .map_err(|f| self.upstream.error(f))
     }
+
+    /// What a refused reservation or adjustment means: a product short of units (named, else the
+    /// first line's), or another failure.
+    fn stock_refusal(&self, failure: crate::Failure, lines: &[StockLine]) -> StockError {
+        if failure.body.get("code").and_then(|c| c.as_str()) != Some("insufficient_stock") {
+            return StockError::Upstream(self.upstream.error(failure));
+        }
+        let product_id = failure
+            .body
+            .get("productId")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .or_else(|| lines.first().map(|l| l.product_id));
+        let available = failure
+            .body
+            .get("available")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|a| u32::try_from(a).ok())
+            .unwrap_or(0);
+        match product_id {
+            Some(product_id) => StockError::Insufficient {
+                product_id,
+                available,
+            },
+            None => StockError::Upstream(self.upstream.error(failure)),
+        }
+    }
 }
 
 /// One product line of an availability check or a reservation, as the inventory service reads it.
@@ -160,31 +186,32 @@ impl InventoryService for HttpInventoryService {
                 hold_id: HoldId::new(body.reservation_id),
                 expires_at: body.expires_at,
             }),
-            Err(failure)
-                if failure.body.get("code").and_then(|c| c.as_str())
-                    == Some("insufficient_stock") =>
-            {
-                let product_id = failure
-                    .body
-                    .get("productId")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .or_else(|| lines.first().map(|l| l.product_id));
-                let available = failure
-                    .body
-                    .get("available")
-                    .and_then(serde_json::Value::as_u64)
-                    .and_then(|a| u32::try_from(a).ok())
-                    .unwrap_or(0);
-                match product_id {
-                    Some(product_id) => Err(StockError::Insufficient {
-                        product_id,
-                        available,
-                    }),
-                    None => Err(StockError::Upstream(self.upstream.error(failure))),
-                }
-            }
-            Err(failure) => Err(StockError::Upstream(self.upstream.error(failure))),
+            Err(failure) => Err(self.stock_refusal(failure, lines)),
         }
+    }
+
+    async fn adjust(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        key: uuid::Uuid,
+        added: &[StockLine],
+        released: &[StockLine],
+    ) -> Result<(), StockError> {
+        let request = self
+            .upstream
+            .request(Method::POST, &format!("/inventory/adjust/{order}"))
+            .json(&json!({
+                "tenantId": tenant,
+                "key": key,
+                "add": item_bodies(added),
+                "release": item_bodies(released),
+            }));
+        self.upstream
+            .send::<serde_json::Value>(request, Repeat::Safe)
+            .await
+            .map(|_| ())
+            .map_err(|failure| self.stock_refusal(failure, added))
     }
 
     async fn release(&self, tenant: TenantId, order: OrderId) -> Result<(), UpstreamError> {

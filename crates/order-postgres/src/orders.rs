@@ -51,7 +51,7 @@ impl PgStore {
                 shipping_address AS "shipping_address: _", billing_address AS "billing_address: _",
                 shipping_method, promo_code, notes, payment_method, metadata AS "metadata!",
                 contact_email AS "contact_email: _", return_items AS "return_items!",
-                cancelled_items AS "cancelled_items!",
+                cancelled_items AS "cancelled_items!", edits AS "edits!",
                 items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
             FROM orders_by_id($1, $2)"#,
             tenant.as_uuid(),

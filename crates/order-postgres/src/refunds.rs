@@ -24,7 +24,8 @@ impl RefundRepository for PgStore {
         let rows = sqlx::query!(
             "SELECT r.order_id, o.user_id, o.currency, r.id, r.amount, r.status, r.item_ids, r.reason,
                     r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.decision_note,
-                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at
+                    r.payment_reference, r.failure_reason, r.attempts, r.completed_at, r.retry_at,
+                    r.edit_id
              FROM order_refunds r JOIN orders o ON o.id = r.order_id
              WHERE r.tenant_id = $1 AND r.status = $2
              ORDER BY r.requested_at, r.id LIMIT $3 OFFSET $4",
@@ -55,6 +56,7 @@ impl RefundRepository for PgStore {
                     attempts: row.attempts,
                     completed_at: row.completed_at,
                     retry_at: row.retry_at,
+                    edit_id: row.edit_id,
                 };
                 Ok(RefundView {
                     order_id: OrderId::from_uuid(row.order_id),

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use order_domain::actor::{Actor, Role};
 use order_domain::audit::AuditEntry;
 use order_domain::ids::{
-    AuditEntryId, EventId, HoldId, OrderId, OrderItemId, PaymentIntentId, ProductId, RefundId,
-    TenantId, TicketId, TicketPricingId, TicketTypeId, UserId,
+    AuditEntryId, EventId, HoldId, OrderEditId, OrderId, OrderItemId, PaymentIntentId, ProductId,
+    RefundId, TenantId, TicketId, TicketPricingId, TicketTypeId, UserId,
 };
 use order_domain::money::Currency;
 use order_domain::order::{
@@ -80,6 +80,7 @@ pub(crate) struct OrderRow {
     pub contact_email: Option<Json<SealedValue>>,
     pub return_items: Vec<Uuid>,
     pub cancelled_items: Vec<Uuid>,
+    pub edits: Vec<Uuid>,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
@@ -124,6 +125,7 @@ pub(crate) struct RefundRow {
     pub attempts: i32,
     pub completed_at: Option<OffsetDateTime>,
     pub retry_at: Option<OffsetDateTime>,
+    pub edit_id: Option<Uuid>,
 }
 
 /// An address column: sealed (every write), or a plaintext document an earlier version wrote
@@ -305,6 +307,7 @@ impl OrderRow {
                 .into_iter()
                 .map(OrderItemId::from_uuid)
                 .collect(),
+            edits: self.edits.into_iter().map(OrderEditId::from_uuid).collect(),
             milestones: Milestones {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
@@ -392,6 +395,7 @@ impl RefundRow {
             attempts: u32::try_from(self.attempts).map_err(corrupt)?,
             completed_at: self.completed_at,
             retry_at: self.retry_at,
+            edit_id: self.edit_id.map(OrderEditId::from_uuid),
         })
     }
 }

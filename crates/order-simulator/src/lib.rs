@@ -387,6 +387,10 @@ pub fn configure(simulator: Simulator) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::post().to(shop::release_stock_line),
             )
             .route(
+                "/inventory/adjust/{order}",
+                web::post().to(shop::adjust_stock),
+            )
+            .route(
                 "/inventory/commit/{order}",
                 web::post().to(shop::commit_stock),
             )

@@ -274,6 +274,53 @@ pub(crate) async fn release_stock_line(
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AdjustBody {
+    tenant_id: Uuid,
+    key: Uuid,
+    #[serde(default)]
+    add: Vec<StockItem>,
+    #[serde(default)]
+    release: Vec<StockItem>,
+}
+
+/// An order edit's difference: units reserved too and units back, all or nothing; once per key.
+pub(crate) async fn adjust_stock(
+    sim: web::Data<Simulator>,
+    request: HttpRequest,
+    order: web::Path<Uuid>,
+    body: web::Json<AdjustBody>,
+) -> HttpResponse {
+    if let Some(refused) = sim.admit(&request, "inventory").await {
+        return refused;
+    }
+    let pairs = |items: &[StockItem]| -> Vec<(Uuid, u32)> {
+        items.iter().map(|i| (i.product_id, i.quantity)).collect()
+    };
+    let outcome = sim.lock().shop.stock.adjust(
+        body.tenant_id,
+        *order,
+        body.key,
+        &pairs(&body.add),
+        &pairs(&body.release),
+    );
+    match outcome {
+        Ok(true) => HttpResponse::NoContent().finish(),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the order has no such reservation or units",
+        ),
+        Err(short) => HttpResponse::Conflict().json(json!({
+            "code": "insufficient_stock",
+            "message": "not enough units",
+            "productId": short.product_id,
+            "available": short.available,
+        })),
+    }
+}
+
 pub(crate) async fn commit_stock(
     sim: web::Data<Simulator>,
     request: HttpRequest,

@@ -222,6 +222,73 @@ impl Stock {
         true
     }
 
+    /// An order edit's difference on `order`'s stock, all or nothing, once per `key`: `added`
+    /// units reserved too (only while reserved, not committed) and `released` ones back (from
+    /// the reservation, or to stock once committed). `Ok(false)` when the order has no such
+    /// reservation or units; `Err` names the first product short of units.
+    pub(crate) fn adjust(
+        &mut self,
+        tenant: Uuid,
+        order: Uuid,
+        key: Uuid,
+        added: &[(Uuid, u32)],
+        released: &[(Uuid, u32)],
+    ) -> Result<bool, Short> {
+        let Some(reservation) = self.reservations.get(&(tenant, order)) else {
+            return Ok(false);
+        };
+        if reservation.released_lines.contains(&key) {
+            return Ok(true);
+        }
+        let committed = match reservation.status {
+            ReservationStatus::Reserved => false,
+            ReservationStatus::Committed if added.is_empty() => true,
+            _ => return Ok(false),
+        };
+        let mut items = reservation.items.clone();
+        for (product, quantity) in released {
+            match items.get_mut(product).filter(|units| **units >= *quantity) {
+                Some(units) => *units -= quantity,
+                None => return Ok(false),
+            }
+        }
+        let mut wanted: BTreeMap<Uuid, u32> = BTreeMap::new();
+        for (product, quantity) in added {
+            *wanted.entry(*product).or_default() += quantity;
+        }
+        if let Some((product, _)) = wanted
+            .iter()
+            .find(|(product, quantity)| self.available(**product) < **quantity)
+        {
+            return Err(Short {
+                product_id: *product,
+                available: self.available(*product),
+            });
+        }
+        for (product, quantity) in &wanted {
+            *items.entry(*product).or_default() += quantity;
+            *self.reserved.entry(*product).or_default() += quantity;
+        }
+        for (product, quantity) in released {
+            let counter = if committed {
+                self.on_hand.entry(*product).or_default()
+            } else {
+                self.reserved.entry(*product).or_default()
+            };
+            *counter = if committed {
+                *counter + quantity
+            } else {
+                counter.saturating_sub(*quantity)
+            };
+        }
+        items.retain(|_, units| *units > 0);
+        if let Some(reservation) = self.reservations.get_mut(&(tenant, order)) {
+            reservation.items = items;
+            reservation.released_lines.push(key);
+        }
+        Ok(true)
+    }
+
     /// Takes a live reservation's units out of stock; `false` when there is none to commit.
     pub(crate) fn commit(&mut self, tenant: Uuid, order: Uuid) -> bool {
         let key = (tenant, order);

@@ -376,7 +376,9 @@ pub(crate) async fn adjust_hold(
     if hold.released_lines.contains(&applied) {
         return HttpResponse::Ok().json(hold_json(&hold));
     }
-    if hold.status != HoldStatus::Held {
+    // A sold hold only gives tickets back (they are voided); nothing is added to it.
+    let sold = hold.status == HoldStatus::Committed;
+    if !(hold.status == HoldStatus::Held || sold && body.add.is_empty()) {
         return error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -433,14 +435,24 @@ pub(crate) async fn adjust_hold(
     for line in &body.add {
         *state.held_by_type.entry(line.ticket_type_id).or_default() += line.quantity;
     }
+    let counter = if sold {
+        &mut state.sold
+    } else {
+        &mut state.held_by_type
+    };
     for line in &body.release {
-        if let Some(count) = state.held_by_type.get_mut(&line.ticket_type_id) {
+        if let Some(count) = counter.get_mut(&line.ticket_type_id) {
             *count = count.saturating_sub(line.quantity);
         }
     }
+    let voided: usize = body.release.iter().map(|l| l.quantity as usize).sum();
     let Some(stored) = state.holds.get_mut(&id) else {
         return error(StatusCode::NOT_FOUND, "not_found", "no hold with that id");
     };
+    if sold {
+        let keep = stored.ticket_ids.len().saturating_sub(voided);
+        stored.ticket_ids.truncate(keep);
+    }
     stored.lines = lines;
     stored.released_lines.push(applied);
     HttpResponse::Ok().json(hold_json(stored))

@@ -5,6 +5,7 @@
 pub mod address;
 pub mod analytics;
 pub mod carts;
+pub mod edits;
 pub mod goods;
 pub mod history;
 pub mod internal;
@@ -21,6 +22,7 @@ pub mod webhooks;
 pub use address::*;
 pub use analytics::*;
 pub use carts::*;
+pub use edits::*;
 pub use goods::*;
 pub use history::*;
 pub use internal::*;

@@ -159,6 +159,11 @@ pub struct OrderResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<uuid::Uuid>)]
     cancelled_item_ids: Vec<OrderItemId>,
+    /// The edits applied to the order, oldest first (absent when none was); each is in
+    /// `GET /orders/{id}/edits`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    edit_ids: Vec<order_domain::ids::OrderEditId>,
     /// Goods orders: where it ships.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_address: Option<AddressBody>,
@@ -184,6 +189,8 @@ pub struct OrderResponse {
     /// The client's own data, as given at creation.
     #[schema(value_type = Object)]
     metadata: serde_json::Value,
+    /// The stored version: each change adds one. An edit may name the version it was made from
+    /// (`If-Match` or `version`) and is refused when the order changed meanwhile.
     version: u64,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -278,6 +285,7 @@ impl OrderResponse {
             cancellation_reason: order.cancellation_reason().map(str::to_owned),
             returned_item_ids: order.return_items().to_vec(),
             cancelled_item_ids: order.cancelled_items().to_vec(),
+            edit_ids: order.edits().to_vec(),
             shipping_address: goods
                 .shipping_address
                 .as_ref()

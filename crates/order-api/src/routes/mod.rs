@@ -3,6 +3,7 @@
 
 mod admin;
 mod carts;
+mod edits;
 mod fulfillment;
 mod health;
 mod internal;
@@ -35,6 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(orders::reserve)
             .service(orders::cancel)
             .service(orders::cancel_item)
+            .service(edits::edit)
+            .service(edits::list)
             .service(orders::refund)
             .service(orders::confirm_payment)
             .service(fulfillment::queue)

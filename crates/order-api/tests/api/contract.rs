@@ -28,6 +28,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),
     ("post", "/api/v1/orders/{id}/items/{itemId}/cancel"),
+    ("post", "/api/v1/orders/{id}/edits"),
+    ("get", "/api/v1/orders/{id}/edits"),
     ("get", "/api/v1/admin/webhooks"),
     ("post", "/api/v1/admin/webhooks"),
     ("get", "/api/v1/admin/webhooks/{id}"),

@@ -12,6 +12,7 @@ mod concurrency;
 mod contract;
 mod crash;
 mod documents;
+mod edits;
 mod errors;
 mod guards;
 mod jobs;

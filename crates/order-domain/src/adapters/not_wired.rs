@@ -414,6 +414,17 @@ impl InventoryService for NotWired {
         Err(upstream("InventoryService"))
     }
 
+    async fn adjust(
+        &self,
+        _tenant: TenantId,
+        _order: OrderId,
+        _key: uuid::Uuid,
+        _added: &[StockLine],
+        _released: &[StockLine],
+    ) -> Result<(), StockError> {
+        Err(StockError::Upstream(upstream("InventoryService")))
+    }
+
     async fn commit(&self, _tenant: TenantId, _order: OrderId) -> Result<(), UpstreamError> {
         Err(upstream("InventoryService"))
     }

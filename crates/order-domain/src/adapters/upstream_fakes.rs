@@ -225,7 +225,7 @@ impl TicketService for InMemoryTickets {
             return Ok(());
         }
         let &(tenant, event, ref held) = state.holds.get(hold).ok_or_else(not_found)?;
-        if held.sold {
+        if held.sold && !added.is_empty() {
             return Err(HoldError::Upstream(not_found()));
         }
         let mut wanted: BTreeMap<TicketTypeId, u32> = BTreeMap::new();

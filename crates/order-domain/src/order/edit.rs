@@ -10,9 +10,11 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{NewOrderItem, Order, OrderError, OrderItem, OrderKind, OrderStatus};
-use crate::events::{CreatedItem, EditedLine, OrderEdited, OrderEvent};
-use crate::ids::{OrderEditId, OrderItemId};
+use super::{
+    NewOrderItem, Order, OrderError, OrderItem, OrderKind, OrderStatus, Refund, RefundStatus,
+};
+use crate::events::{CreatedItem, EditedLine, OrderEdited, OrderEvent, RefundRequested};
+use crate::ids::{OrderEditId, OrderItemId, RefundId};
 use crate::policy::{FieldError, LineQuantity, OrderLimits, Violations};
 use crate::pricing::{PriceBreakdown, PricedOrder};
 
@@ -93,8 +95,8 @@ pub struct EditWindow {
 
 impl Order {
     /// Whether the order may be edited now: open and not yet fulfilled (PENDING, RESERVED or
-    /// CONFIRMED), inside `window`, and with no refund and no cancelled line, whose amounts
-    /// were fixed against the breakdown an edit would change (decision 0078).
+    /// CONFIRMED), inside `window`, and with no refund (but an earlier edit's) and no cancelled
+    /// line, whose amounts were fixed against the breakdown an edit would change (decision 0078).
     ///
     /// # Errors
     /// [`OrderError::NotEditable`] naming why.
@@ -121,7 +123,8 @@ impl Order {
         if window.closes_at.is_some_and(|closes_at| now >= closes_at) {
             return refuse("ticket orders change only until the refund cutoff before the event");
         }
-        if !self.record.refunds.is_empty() || !self.record.cancelled_items.is_empty() {
+        let other_refunds = self.record.refunds.iter().any(|r| r.edit_id.is_none());
+        if other_refunds || !self.record.cancelled_items.is_empty() {
             return refuse("an order with a refund or a cancelled line cannot change");
         }
         Ok(())
@@ -274,11 +277,12 @@ impl Order {
                 .filter(|b| !items.iter().any(|item| item.id == b.id))
                 .map(|b| b.id)
                 .collect(),
-            total_before: before.total().minor(),
-            total: after.total().minor(),
+            before,
+            after,
         };
         self.record.items = items;
         self.record.pricing = after;
+        self.record.edits.push(edit);
         self.record.milestones.updated_at = now;
         let balance = EditBalance {
             before,
@@ -286,6 +290,43 @@ impl Order {
             difference: PriceDifference::between(&before, &after),
         };
         Ok((balance, vec![OrderEvent::Edited(event)]))
+    }
+}
+
+impl Order {
+    /// A paid order's negative balance paid back: an APPROVED refund `id` of exactly `amount`
+    /// that names the edit (the edited total no longer asks for it), for the refund pipeline to
+    /// pay. No events for nothing to pay.
+    pub fn refund_edit_balance(
+        &mut self,
+        edit: OrderEditId,
+        id: RefundId,
+        amount: i64,
+        requested_by: &str,
+        now: OffsetDateTime,
+    ) -> Vec<OrderEvent> {
+        if amount <= 0 || self.status().is_unpaid() {
+            return Vec::new();
+        }
+        let reason = "order edited";
+        let mut refund = Refund::approved(
+            id,
+            amount,
+            Vec::new(),
+            reason,
+            requested_by,
+            "order edit",
+            now,
+        );
+        refund.edit_id = Some(edit);
+        self.record.refunds.push(refund);
+        vec![OrderEvent::RefundRequested(RefundRequested {
+            refund_id: id,
+            amount,
+            status: RefundStatus::Approved,
+            items: Vec::new(),
+            reason: reason.to_owned(),
+        })]
     }
 }
 

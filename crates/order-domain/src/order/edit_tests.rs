@@ -87,7 +87,8 @@ fn a_removed_line_gives_back_its_share_and_the_event_names_it() {
         panic!("expected order.edited, got {:?}", names(&events));
     };
     assert_eq!(edited.removed, vec![removed]);
-    assert_eq!(edited.total, order.total().minor());
+    assert_eq!(edited.after, *order.pricing());
+    assert_eq!(order.edits(), [OrderEditId::from_uuid(uuid(8_000))]);
     assert!(order.items().iter().all(|i| i.id != removed));
 }
 

@@ -211,6 +211,7 @@ impl Order {
             return_reason: None,
             return_items: Vec::new(),
             cancelled_items: Vec::new(),
+            edits: Vec::new(),
             milestones: Milestones::new(new.now),
         };
         let order = Order {

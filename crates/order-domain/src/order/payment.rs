@@ -137,6 +137,7 @@ impl Order {
             attempts: 0,
             completed_at: None,
             retry_at: None,
+            edit_id: None,
         });
         self.record.milestones.updated_at = now;
         Ok(vec![

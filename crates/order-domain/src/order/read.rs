@@ -62,7 +62,13 @@ impl Order {
         self.record.hold_extensions
     }
 
-    /// Version of the stored row this order was loaded from (0: never stored).
+    /// The edits applied to the order, oldest first.
+    pub fn edits(&self) -> &[crate::ids::OrderEditId] {
+        &self.record.edits
+    }
+
+    /// The stored version this order was loaded with (0: never stored); each stored change adds
+    /// one, and a change made from an older version is refused.
     pub fn version(&self) -> u64 {
         self.record.version
     }

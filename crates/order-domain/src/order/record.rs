@@ -8,7 +8,8 @@ use super::{
     OrderMetadata, OrderStatus, Refund, Shipment,
 };
 use crate::ids::{
-    EventId, HoldId, OrderId, OrderItemId, OrderNumber, PaymentIntentId, TenantId, TicketId, UserId,
+    EventId, HoldId, OrderEditId, OrderId, OrderItemId, OrderNumber, PaymentIntentId, TenantId,
+    TicketId, UserId,
 };
 use crate::pricing::PriceBreakdown;
 
@@ -51,6 +52,8 @@ pub struct OrderRecord {
     pub return_items: Vec<OrderItemId>,
     /// The lines cancelled one by one (decision 0050), in the order they were cancelled.
     pub cancelled_items: Vec<OrderItemId>,
+    /// The edits applied to the order, oldest first (their details are in the audit trail).
+    pub edits: Vec<OrderEditId>,
     pub milestones: Milestones,
 }
 

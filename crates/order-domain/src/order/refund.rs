@@ -51,6 +51,10 @@ pub struct Refund {
     /// retries are used up (an admin retries it then).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub retry_at: Option<OffsetDateTime>,
+    /// The edit whose negative balance this refund pays back: money the edited total no longer
+    /// asks for, so it does not count toward the refund policy's maximum of that total.
+    #[serde(default)]
+    pub edit_id: Option<crate::ids::OrderEditId>,
 }
 
 impl Refund {
@@ -81,6 +85,7 @@ impl Refund {
             attempts: 0,
             completed_at: None,
             retry_at: None,
+            edit_id: None,
         }
     }
 }
@@ -263,6 +268,7 @@ impl Order {
             attempts: 0,
             completed_at: None,
             retry_at: None,
+            edit_id: None,
         });
         self.record.milestones.updated_at = now;
         let mut events = vec![OrderEvent::RefundRequested(RefundRequested {
@@ -355,7 +361,13 @@ impl Order {
             payment_reference: payment_reference.to_owned(),
         })];
         self.record.milestones.updated_at = now;
-        let completed = self.completed_refunds();
+        let completed = self
+            .record
+            .refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Completed && r.edit_id.is_none())
+            .map(|r| r.amount)
+            .sum::<i64>();
         let fully_refunded = self
             .record
             .refundable_max
@@ -411,17 +423,18 @@ impl Order {
         self.record.refunds.iter().find(|r| r.id == id)
     }
 
-    /// Refunds that are or will be paid out (all but REJECTED), minor units.
+    /// Refunds against the order's total that are or will be paid out (all but REJECTED, and
+    /// not an edit's settlement), minor units.
     pub fn committed_refunds(&self) -> i64 {
         self.record
             .refunds
             .iter()
-            .filter(|r| r.status.counts_toward_maximum())
+            .filter(|r| r.status.counts_toward_maximum() && r.edit_id.is_none())
             .map(|r| r.amount)
             .sum()
     }
 
-    /// Refunds paid out, minor units.
+    /// Refunds paid out (an edit's settlement too), minor units.
     pub fn completed_refunds(&self) -> i64 {
         self.record
             .refunds

@@ -125,15 +125,15 @@ pub trait TicketService: Send + Sync {
         tickets: &TicketLine,
     ) -> Result<(), UpstreamError>;
 
-    /// Changes a hold that is not sold yet: `added` tickets are held under it too and
-    /// `released` ones go back to sale, all or nothing, decided where the tickets are counted (an
-    /// order edit claims only its difference). Idempotent per `key`: the same adjustment sent
-    /// again changes nothing.
+    /// Changes a hold for an order edit: `added` tickets are held under it too (only while it is
+    /// not sold) and `released` ones go back to sale (held ones freed, sold ones voided), all or
+    /// nothing, decided where the tickets are counted, so an edit claims only its difference.
+    /// Idempotent per `key`: the same adjustment sent again changes nothing.
     ///
     /// # Errors
     /// [`HoldError::SoldOut`] when an added line cannot be held (nothing changes then);
-    /// [`HoldError::Upstream`] with [`UpstreamError::NotFound`] when the hold was sold, released
-    /// or has expired.
+    /// [`HoldError::Upstream`] with [`UpstreamError::NotFound`] when the hold was released or has
+    /// expired, tickets are added to a sold hold, or it has not that many tickets to release.
     async fn adjust_hold(
         &self,
         hold: &HoldId,

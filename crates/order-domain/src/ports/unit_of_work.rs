@@ -122,6 +122,14 @@ impl OrderChange {
             || self.idempotency.is_some()
     }
 
+    /// Whether the change rewrites the order's lines and price (an edit): the store writes them
+    /// again with the order, in the same transaction.
+    pub fn rewrites_lines(&self) -> bool {
+        self.outbox
+            .iter()
+            .any(|e| matches!(e.event, crate::events::OrderEvent::Edited(_)))
+    }
+
     /// Whether the change is a status change of a stored, unpaid order with nothing but its
     /// audit entries and outbox events: what [`UnitOfWork::commit_batch`] accepts.
     pub fn is_plain_status_change(&self) -> bool {
@@ -134,6 +142,7 @@ impl OrderChange {
             && self.refund_key.is_none()
             && self.ledger.is_empty()
             && self.documents.is_empty()
+            && !self.rewrites_lines()
             && !self.claims_creation_extras()
     }
 }

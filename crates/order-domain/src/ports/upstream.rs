@@ -154,6 +154,23 @@ pub trait InventoryService: Send + Sync {
         stock: StockLine,
     ) -> Result<(), UpstreamError>;
 
+    /// Changes `order`'s stock for an edit: `added` units reserved too (only while the
+    /// reservation is not yet committed) and `released` ones back in stock (reserved or already
+    /// deducted), all or nothing. Idempotent per `key`.
+    ///
+    /// # Errors
+    /// [`StockError::Insufficient`] naming the first short product (nothing changes then);
+    /// [`StockError::Upstream`] with [`UpstreamError::NotFound`] when the order has no such
+    /// reservation or units, or units are added to committed stock.
+    async fn adjust(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+        key: uuid::Uuid,
+        added: &[StockLine],
+        released: &[StockLine],
+    ) -> Result<(), StockError>;
+
     /// Deducts the reserved stock (after payment). Idempotent.
     ///
     /// # Errors

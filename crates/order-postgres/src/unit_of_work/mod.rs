@@ -2,6 +2,9 @@
 //! promo-code, inbox and refund-key writes that belong to it, in one statement of one
 //! transaction.
 //!
+//! An edit's lines and price follow the order's update in the same transaction
+//! ([`lines::rewrite_lines`]).
+//!
 //! Three statements, each checked against the schema at compile time: [`insert::insert_order`] stores a
 //! new order (claiming its quota places first), [`update::update_order`] stores the change of one stored
 //! order, [`update::update_batch`] the status changes of many (the expiry job). Values are bound as typed parameters — the columns of
@@ -14,6 +17,7 @@ use order_domain::ports::{OrderChange, RepositoryError, UnitOfWork, check_batch}
 use crate::{PgStore, corrupt_data};
 
 mod insert;
+mod lines;
 mod update;
 
 use self::insert::insert_order;
@@ -63,6 +67,9 @@ impl UnitOfWork for PgStore {
                 ));
             }
             match update_order(&mut tx, change, &self.address_keys).await? {
+                Updated::Stored if change.rewrites_lines() => {
+                    self::lines::rewrite_lines(&mut tx, change).await?;
+                }
                 Updated::Stored => {}
                 Updated::StaleVersion => {
                     return Err(RepositoryError::Conflict {
