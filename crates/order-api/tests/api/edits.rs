@@ -384,3 +384,144 @@ async fn bad_edits_are_refused_with_the_path_of_the_change_at_fault() {
     assert_eq!(app.stored(&order).await.items().len(), 1, "nothing changed");
     assert_eq!(app.tickets().await.0, 2);
 }
+
+mod goods {
+    use serde_json::{Value, json};
+
+    use crate::helpers::*;
+    use crate::shop::{product, warehouse};
+
+    impl TestApp {
+        /// Units of product `n` on hand and free at the inventory service.
+        async fn units(&self, n: u128) -> (i64, i64) {
+            let state = self.simulator_state().await;
+            let entry = state["shop"]["stock"]
+                .as_array()
+                .expect("stock")
+                .iter()
+                .find(|s| s["productId"] == product(n).as_str())
+                .cloned()
+                .expect("product");
+            (
+                entry["onHand"].as_i64().expect("on hand"),
+                entry["available"].as_i64().expect("available"),
+            )
+        }
+    }
+
+    fn quantity_of(order: &Value, quantity: i64) -> Value {
+        let line = order["items"][0]["id"].as_str().expect("line");
+        json!({ "changes": [{ "type": "CHANGE_QUANTITY", "itemId": line, "quantity": quantity }] })
+    }
+
+    #[tokio::test]
+    async fn an_unpaid_goods_order_gains_a_unit_priced_like_a_new_order_and_its_stock_follows() {
+        let app = spawn_app().await;
+        let buyer = customer(311);
+        let created = app.goods_order(&buyer, 3, 1).await;
+        let order = &created["order"];
+        let stock = i64::from(PRODUCT_STOCK);
+        assert_eq!(app.units(3).await, (stock, stock - 1));
+        let edited: Value = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{}/edits", order["id"].as_str().expect("id")),
+                &quantity_of(order, 2),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(edited["applied"], true, "{edited}");
+        assert_eq!(
+            app.units(3).await,
+            (stock, stock - 2),
+            "one more unit reserved"
+        );
+        // The oracle: the same two units ordered new by another buyer.
+        let twin = app.goods_order(&customer(312), 3, 2).await;
+        assert_eq!(edited["order"]["pricing"], twin["order"]["pricing"]);
+        let paid = app
+            .post(
+                &buyer,
+                &format!(
+                    "/api/v1/orders/{}/confirm-payment",
+                    order["id"].as_str().expect("id")
+                ),
+                &json!({ "paymentIntentId": edited["order"]["paymentIntentId"] }),
+            )
+            .await;
+        assert_eq!(paid.status(), 200, "the new intent pays the edited order");
+    }
+
+    #[tokio::test]
+    async fn a_paid_goods_order_loses_a_unit_and_gets_exactly_the_difference_back() {
+        let app = spawn_app().await;
+        let buyer = customer(313);
+        let created = app.goods_order(&buyer, 4, 2).await;
+        let id = created["order"]["id"].as_str().expect("id").to_owned();
+        let paid = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/confirm-payment"),
+                &json!({ "paymentIntentId": created["paymentIntent"]["id"] }),
+            )
+            .await;
+        assert_eq!(paid.status(), 200);
+        let stock = i64::from(PRODUCT_STOCK);
+        assert_eq!(app.units(4).await.0, stock - 2);
+        let edited: Value = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/edits"),
+                &quantity_of(&created["order"], 1),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        let before = created["order"]["pricing"]["total"]
+            .as_i64()
+            .expect("total");
+        let after = edited["order"]["pricing"]["total"].as_i64().expect("total");
+        assert!(after < before);
+        assert_eq!(
+            edited["refund"]["amount"].as_i64(),
+            Some(before - after),
+            "{edited}"
+        );
+        assert_eq!(edited["refund"]["status"], "COMPLETED");
+        assert_eq!(app.units(4).await.0, stock - 1, "the unit is back on hand");
+    }
+
+    #[tokio::test]
+    async fn a_goods_order_in_fulfillment_cannot_be_edited() {
+        let app = spawn_app().await;
+        let buyer = customer(314);
+        let id = app.paid_goods_order(&buyer, 5).await;
+        let started = app
+            .post(
+                &warehouse(),
+                &format!("/api/v1/orders/{id}/fulfillment/start"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(started.status(), 200);
+        let order: Value = app
+            .get(&buyer, &format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let refused = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/edits"),
+                &quantity_of(&order, 2),
+            )
+            .await;
+        let problem = assert_problem(refused, 409, "order_not_editable").await;
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(detail.contains("PROCESSING"), "{detail}");
+    }
+}
