@@ -29,6 +29,7 @@
 
 mod carts;
 mod documents;
+mod edits;
 pub mod fixtures;
 mod jobs;
 mod ledger;
@@ -41,6 +42,7 @@ use std::task::Poll;
 
 pub use self::carts::*;
 pub use self::documents::*;
+pub use self::edits::*;
 pub use self::jobs::*;
 pub use self::ledger::*;
 pub use self::limits::*;
@@ -107,6 +109,7 @@ macro_rules! storage_contract_tests {
             relays_lease_outbox_rows_in_order_and_never_overtake_an_order,
             ledger_entries_are_stored_with_their_change_and_never_twice,
             documents_are_numbered_in_the_commit_without_gaps,
+            an_edited_order_is_stored_with_its_new_lines_and_prices,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

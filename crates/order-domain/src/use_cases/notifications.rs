@@ -45,8 +45,9 @@ impl Announcer {
     }
 
     /// Sends the notification `envelope` calls for, once per `consumer`: every event that moves
-    /// an order to another status. Events that move nothing (creation, which is followed by the
-    /// reservation, an extended hold, refund bookkeeping, tickets attached) need none.
+    /// an order to another status, and an edit (the buyer learns the new lines and total). Other
+    /// events that move nothing (creation, which is followed by the reservation, an extended
+    /// hold, refund bookkeeping, tickets attached) need none.
     ///
     /// # Errors
     /// [`UseCaseError::Storage`] or [`UseCaseError::Upstream`] when the order cannot be read or
@@ -56,13 +57,15 @@ impl Announcer {
         consumer: &str,
         envelope: &EventEnvelope,
     ) -> Result<MessageOutcome, UseCaseError> {
-        let Some((_, status)) = envelope
+        let moved = envelope
             .event
             .status_change()
             .filter(|(from, to)| from != to)
-        else {
+            .map(|(_, to)| to);
+        let edited = matches!(envelope.event, crate::events::OrderEvent::Edited(_));
+        if moved.is_none() && !edited {
             return Ok(MessageOutcome::Ignored("no status change to announce"));
-        };
+        }
         let tenant = envelope.tenant_id;
         let message_id = envelope.id.to_string();
         if self.inbox.contains(tenant, consumer, &message_id).await? {
@@ -71,7 +74,9 @@ impl Announcer {
         let Some(order) = self.orders.find(tenant, envelope.order_id).await? else {
             return Ok(MessageOutcome::Ignored("the order is not in this store"));
         };
-        // The order is read after the change committed, so a shipped order has its shipment.
+        // An edit leaves the status as it is; the order is read after the change committed.
+        let status = moved.unwrap_or(order.status());
+        // So a shipped order has its shipment.
         let tracking_number = order.shipment().map(|s| s.tracking_number.clone());
         // The receipt names the invoice, issued by the confirmation's own commit.
         let invoice_number = if status == crate::order::OrderStatus::Confirmed {

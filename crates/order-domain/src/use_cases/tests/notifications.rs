@@ -158,6 +158,34 @@ async fn a_shipment_notification_carries_the_tracking_number() {
 }
 
 #[tokio::test]
+async fn an_edit_is_announced_with_the_orders_status() {
+    let mut rig = Rig::new()
+        .unseen()
+        .with_order(stored(OrderKind::Ticket, OrderStatus::Reserved));
+    rig.notifier
+        .expect_notify()
+        .withf(|n| n.template == "order.edited" && n.status == OrderStatus::Reserved)
+        .times(1)
+        .returning(|_| Ok(()));
+    rig.inbox
+        .expect_record()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let breakdown = *stored(OrderKind::Ticket, OrderStatus::Reserved).pricing();
+    let edited = envelope(OrderEvent::Edited(crate::events::OrderEdited {
+        edit_id: crate::ids::OrderEditId::from_uuid(uuid(5)),
+        reason: "friends".into(),
+        added: Vec::new(),
+        changed: Vec::new(),
+        removed: Vec::new(),
+        before: breakdown,
+        after: breakdown,
+    }));
+    let outcome = rig.build().announce(CONSUMER, &edited).await;
+    assert_eq!(outcome, Ok(MessageOutcome::Applied));
+}
+
+#[tokio::test]
 async fn an_announced_event_is_not_sent_again() {
     let mut rig = Rig::new();
     rig.inbox.expect_contains().returning(|_, _, _| Ok(true));
