@@ -21,7 +21,7 @@ use order_domain::ports::{
 use order_domain::pricing::FeeSchedule;
 use order_domain::testing::MockPorts;
 use order_domain::time::{Duration, macros::datetime};
-use order_domain::use_cases::{GoodsCatalogConfig, OrderService, UseCaseError};
+use order_domain::use_cases::{GoodsCatalogConfig, OrderService, ReadError};
 use order_domain::uuid::Uuid;
 
 fn id(n: u128) -> Uuid {
@@ -147,7 +147,7 @@ async fn a_use_case_runs_against_the_mocks_harness() {
     );
     let buyer = customer(1, 2);
     let answer = service.get_order(&buyer, OrderId::from_uuid(id(3))).await;
-    assert!(matches!(answer, Err(UseCaseError::NotFound { .. })));
+    assert!(matches!(answer, Err(ReadError::NotFound { .. })));
 }
 
 #[tokio::test]
@@ -166,7 +166,7 @@ async fn a_service_wires_only_the_ports_it_calls() {
     let buyer = customer(1, 2);
     assert!(matches!(
         service.get_order(&buyer, OrderId::from_uuid(id(3))).await,
-        Err(UseCaseError::NotFound { .. })
+        Err(ReadError::NotFound { .. })
     ));
     let unwired = service.due_for_expiry(10).await.expect_err("not wired");
     assert!(
