@@ -45,6 +45,7 @@ mod bulk_cancel;
 mod carts;
 mod create;
 mod create_goods;
+mod edit_pricing;
 mod edits;
 mod error;
 mod expiry;
