@@ -4,6 +4,31 @@ ALTER TABLE orders ADD COLUMN edits uuid[] NOT NULL DEFAULT '{}';
 -- A refund that pays back an edit's negative balance names the edit: it is money the new total no
 -- longer asks for, not a refund against that total, so the refund policy's maximum leaves it out.
 ALTER TABLE order_refunds ADD COLUMN edit_id uuid;
+-- An edit that raises a paid order's total waits for its difference (`pending_edit`, its deadline
+-- beside it for the job that lets unpaid ones lapse); the differences paid with the edits' own
+-- intents (`edit_payments`) are where later refunds are paid back from.
+ALTER TABLE orders ADD COLUMN pending_edit jsonb;
+ALTER TABLE orders ADD COLUMN pending_edit_expires_at timestamptz;
+ALTER TABLE orders ADD COLUMN edit_payments jsonb NOT NULL DEFAULT '[]';
+CREATE INDEX orders_pending_edit_idx ON orders (pending_edit_expires_at)
+    WHERE pending_edit_expires_at IS NOT NULL;
+-- The lapse job: edits waiting for a payment past their deadline, across tenants, oldest first.
+CREATE FUNCTION edits_due(before timestamptz, max_rows integer)
+    RETURNS TABLE (tenant_id uuid, order_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$
+        SELECT o.tenant_id, o.id
+        FROM orders o
+        WHERE o.pending_edit_expires_at IS NOT NULL AND o.pending_edit_expires_at <= before
+        ORDER BY o.pending_edit_expires_at
+        LIMIT max_rows
+    $$;
+REVOKE ALL ON FUNCTION edits_due(timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION edits_due(timestamptz, integer) TO order_app;
+-- One capture per order and paying intent (an edit's difference is a capture of its own).
+DROP INDEX ledger_entries_capture_key;
+CREATE UNIQUE INDEX ledger_entries_capture_key ON ledger_entries (order_id, coalesce(reference, ''))
+    WHERE kind = 'PAYMENT_CAPTURED';
 
 -- The order view carries the new column.
 DROP FUNCTION orders_by_id(uuid, uuid[]);
@@ -20,7 +45,7 @@ SELECT o.id, o.tenant_id, o.order_number, o.user_id, o.kind, o.status, o.version
     o.returned_at, o.refunded_at, o.carrier, o.tracking_number, o.label_url, o.estimated_delivery,
     o.shipping_address, o.billing_address, o.shipping_method, o.promo_code, o.notes,
     o.payment_method, o.metadata, o.contact_email, o.return_items,
-    o.cancelled_items, o.hold_extensions, o.edits,
+    o.cancelled_items, o.hold_extensions, o.edits, o.pending_edit, o.edit_payments,
     ARRAY(SELECT ROW(i.id, i.ticket_type_id, i.ticket_pricing_id, i.product_id, i.product_name,
                      i.attributes, i.quantity, i.unit_price, i.subtotal, i.discount, i.platform_fee,
                      i.processing_fee, i.shipping, i.tax, i.total)::order_item_row

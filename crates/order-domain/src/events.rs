@@ -17,7 +17,7 @@ use crate::order::status::{OrderKind, OrderStatus, RefundStatus};
 pub const EVENT_VERSION: u16 = 1;
 
 /// Every event name [`OrderEvent::name`] gives, for subscriptions that pick some.
-pub const EVENT_TYPES: [&str; 18] = [
+pub const EVENT_TYPES: [&str; 20] = [
     "order.created",
     "order.reserved",
     "order.confirmed",
@@ -30,6 +30,8 @@ pub const EVENT_TYPES: [&str; 18] = [
     "order.returned",
     "order.item_cancelled",
     "order.edited",
+    "order.edit_awaiting_payment",
+    "order.edit_lapsed",
     "order.tickets_allocated",
     "refund.requested",
     "refund.approved",
@@ -78,6 +80,12 @@ pub enum OrderEvent {
     /// Lines added, changed or removed after the order was placed; the order was repriced.
     #[serde(rename = "order.edited")]
     Edited(OrderEdited),
+    /// An edit raising a paid order's total waits for the difference to be paid.
+    #[serde(rename = "order.edit_awaiting_payment")]
+    EditAwaitingPayment(EditAwaitingPayment),
+    /// An edit waiting for its payment was not paid in time and was dropped.
+    #[serde(rename = "order.edit_lapsed")]
+    EditLapsed(EditLapsed),
     /// The ticket service issued the tickets.
     #[serde(rename = "order.tickets_allocated")]
     TicketsAllocated(TicketsAllocated),
@@ -114,6 +122,8 @@ impl OrderEvent {
             Self::Returned(_) => "order.returned",
             Self::ItemCancelled(_) => "order.item_cancelled",
             Self::Edited(_) => "order.edited",
+            Self::EditAwaitingPayment(_) => "order.edit_awaiting_payment",
+            Self::EditLapsed(_) => "order.edit_lapsed",
             Self::TicketsAllocated(_) => "order.tickets_allocated",
             Self::RefundRequested(_) => "refund.requested",
             Self::RefundApproved(_) => "refund.approved",
@@ -138,6 +148,8 @@ impl OrderEvent {
             Self::Created(_)
             | Self::ItemCancelled(_)
             | Self::Edited(_)
+            | Self::EditAwaitingPayment(_)
+            | Self::EditLapsed(_)
             | Self::TicketsAllocated(_)
             | Self::RefundRequested(_)
             | Self::RefundApproved(_)
@@ -347,6 +359,44 @@ pub struct OrderEdited {
     pub before: crate::pricing::PriceBreakdown,
     /// And after it.
     pub after: crate::pricing::PriceBreakdown,
+    /// For an edit that raised a paid order's total: the difference its own intent captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<EditPaid>,
+}
+
+/// The difference an edit's own intent captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditPaid {
+    /// The intent.
+    pub payment_intent_id: PaymentIntentId,
+    /// Captured, minor units.
+    pub amount: i64,
+}
+
+/// `order.edit_awaiting_payment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditAwaitingPayment {
+    /// The edit.
+    pub edit_id: crate::ids::OrderEditId,
+    /// The difference to pay, minor units.
+    pub amount: i64,
+    /// The intent that pays it.
+    pub payment_intent_id: PaymentIntentId,
+    /// When the edit lapses unpaid.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `order.edit_lapsed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditLapsed {
+    /// The edit.
+    pub edit_id: crate::ids::OrderEditId,
+    /// Its intent, cancelled.
+    pub payment_intent_id: PaymentIntentId,
 }
 
 /// A line whose quantity an edit changed.

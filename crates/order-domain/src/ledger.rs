@@ -87,6 +87,17 @@ pub fn entries_for(
                 None,
                 order.payment_intent_id().map(|p| p.as_str().to_owned()),
             ),
+            // A paid order's edit that raised its total, paid with its own intent.
+            OrderEvent::Edited(edited) if edited.paid.is_some() => {
+                if let Some(paid) = &edited.paid {
+                    entry(
+                        LedgerEntryKind::PaymentCaptured,
+                        paid.amount,
+                        None,
+                        Some(paid.payment_intent_id.as_str().to_owned()),
+                    );
+                }
+            }
             OrderEvent::RefundCompleted(completed) => entry(
                 LedgerEntryKind::RefundPaid,
                 completed.amount,

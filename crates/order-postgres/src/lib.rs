@@ -17,6 +17,7 @@ mod columns;
 mod inbox;
 mod orders;
 mod outbox;
+mod pending_edits;
 mod promotions;
 mod reconciliations;
 mod refunds;

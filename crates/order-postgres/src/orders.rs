@@ -52,6 +52,7 @@ impl PgStore {
                 shipping_method, promo_code, notes, payment_method, metadata AS "metadata!",
                 contact_email AS "contact_email: _", return_items AS "return_items!",
                 cancelled_items AS "cancelled_items!", edits AS "edits!",
+                pending_edit AS "pending_edit: _", edit_payments AS "edit_payments!: _",
                 items AS "items!: Vec<ItemRow>", refunds AS "refunds!: Vec<RefundRow>"
             FROM orders_by_id($1, $2)"#,
             tenant.as_uuid(),

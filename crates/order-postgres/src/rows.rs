@@ -81,13 +81,17 @@ pub(crate) struct OrderRow {
     pub return_items: Vec<Uuid>,
     pub cancelled_items: Vec<Uuid>,
     pub edits: Vec<Uuid>,
+    pub pending_edit: Option<Json<crate::pending_edits::StoredPendingEdit>>,
+    pub edit_payments: Json<Vec<crate::pending_edits::StoredEditPayment>>,
     pub items: Vec<ItemRow>,
     pub refunds: Vec<RefundRow>,
 }
 
 /// One order line (`order_item_row`): either the ticket columns or the product columns are set.
-#[derive(Debug, sqlx::Type)]
+/// The same shape is the line of a stored pending edit's JSON document.
+#[derive(Debug, sqlx::Type, Serialize, Deserialize)]
 #[sqlx(type_name = "order_item_row")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ItemRow {
     pub id: Uuid,
     pub ticket_type_id: Option<Uuid>,
@@ -308,6 +312,16 @@ impl OrderRow {
                 .map(OrderItemId::from_uuid)
                 .collect(),
             edits: self.edits.into_iter().map(OrderEditId::from_uuid).collect(),
+            pending_edit: self
+                .pending_edit
+                .map(|stored| stored.0.into_pending(currency))
+                .transpose()?,
+            edit_payments: self
+                .edit_payments
+                .0
+                .into_iter()
+                .map(crate::pending_edits::StoredEditPayment::into_payment)
+                .collect(),
             milestones: Milestones {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
@@ -327,7 +341,7 @@ impl OrderRow {
 }
 
 impl ItemRow {
-    fn into_item(
+    pub(crate) fn into_item(
         self,
         breakdown: &impl Fn(Components, i64) -> Result<PriceBreakdown, RepositoryError>,
     ) -> Result<OrderItem, RepositoryError> {

@@ -62,6 +62,29 @@ impl OrderScans for PgStore {
         Ok(ids.into_iter().map(OrderId::from_uuid).collect())
     }
 
+    async fn edits_due(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<order_domain::ports::DueEdit>, RepositoryError> {
+        // Across tenants on purpose (one job for all); only ids leave the function.
+        let rows = sqlx::query!(
+            r#"SELECT tenant_id AS "tenant_id!", order_id AS "order_id!" FROM edits_due($1, $2)"#,
+            before,
+            i32::try_from(limit).unwrap_or(i32::MAX),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| order_domain::ports::DueEdit {
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                order_id: OrderId::from_uuid(row.order_id),
+            })
+            .collect())
+    }
+
     async fn payments_changed(
         &self,
         tenant: Option<TenantId>,

@@ -276,6 +276,14 @@ impl OrderScans for NotWired {
         Err(storage("OrderScans"))
     }
 
+    async fn edits_due(
+        &self,
+        _before: OffsetDateTime,
+        _limit: u32,
+    ) -> Result<Vec<crate::ports::DueEdit>, RepositoryError> {
+        Err(storage("OrderScans"))
+    }
+
     async fn payments_changed(
         &self,
         _tenant: Option<TenantId>,

@@ -20,6 +20,7 @@ impl Order {
         now: OffsetDateTime,
     ) -> Result<Vec<OrderEvent>, OrderError> {
         check_transition(self.kind(), self.status(), OrderStatus::Cancelled)?;
+        self.no_edit_waiting()?;
         let paid = !self.status().is_unpaid();
         let mut events = Vec::new();
         let mut started = None;

@@ -123,6 +123,9 @@ impl Order {
         if window.closes_at.is_some_and(|closes_at| now >= closes_at) {
             return refuse("ticket orders change only until the refund cutoff before the event");
         }
+        if self.record.pending_edit.is_some() {
+            return refuse("an earlier edit is waiting for its payment");
+        }
         let other_refunds = self.record.refunds.iter().any(|r| r.edit_id.is_none());
         if other_refunds || !self.record.cancelled_items.is_empty() {
             return refuse("an order with a refund or a cancelled line cannot change");
@@ -249,37 +252,10 @@ impl Order {
         if priced.order.currency() != self.currency() {
             return Err(OrderError::PricingMismatch);
         }
-        let before_items = self.record.items.clone();
         let items = super::priced_items(lines, priced.lines, priced.order.currency())?;
         let before = self.record.pricing;
         let after = priced.order;
-        let event = OrderEdited {
-            edit_id: edit,
-            reason: reason.to_owned(),
-            added: items
-                .iter()
-                .filter(|item| !before_items.iter().any(|b| b.id == item.id))
-                .map(created_item)
-                .collect(),
-            changed: items
-                .iter()
-                .filter_map(|item| {
-                    let old = before_items.iter().find(|b| b.id == item.id)?;
-                    (old.quantity != item.quantity).then_some(EditedLine {
-                        item_id: item.id,
-                        quantity_before: old.quantity,
-                        quantity: item.quantity,
-                    })
-                })
-                .collect(),
-            removed: before_items
-                .iter()
-                .filter(|b| !items.iter().any(|item| item.id == b.id))
-                .map(|b| b.id)
-                .collect(),
-            before,
-            after,
-        };
+        let event = edited_event(edit, reason, &self.record.items, &items, before, after);
         self.record.items = items;
         self.record.pricing = after;
         self.record.edits.push(edit);
@@ -327,6 +303,45 @@ impl Order {
             items: Vec::new(),
             reason: reason.to_owned(),
         })]
+    }
+}
+
+/// `order.edited` for lines `before_items` → `items` and breakdowns `before` → `after`.
+pub(super) fn edited_event(
+    edit: OrderEditId,
+    reason: &str,
+    before_items: &[OrderItem],
+    items: &[OrderItem],
+    before: PriceBreakdown,
+    after: PriceBreakdown,
+) -> OrderEdited {
+    OrderEdited {
+        edit_id: edit,
+        reason: reason.to_owned(),
+        added: items
+            .iter()
+            .filter(|item| !before_items.iter().any(|b| b.id == item.id))
+            .map(created_item)
+            .collect(),
+        changed: items
+            .iter()
+            .filter_map(|item| {
+                let old = before_items.iter().find(|b| b.id == item.id)?;
+                (old.quantity != item.quantity).then_some(EditedLine {
+                    item_id: item.id,
+                    quantity_before: old.quantity,
+                    quantity: item.quantity,
+                })
+            })
+            .collect(),
+        removed: before_items
+            .iter()
+            .filter(|b| !items.iter().any(|item| item.id == b.id))
+            .map(|b| b.id)
+            .collect(),
+        before,
+        after,
+        paid: None,
     }
 }
 

@@ -313,3 +313,153 @@ proptest! {
         prop_assert_eq!(balance.difference.tax, share(after, B::tax) - share(&before, B::tax));
     }
 }
+
+mod paid_increase {
+    use time::Duration;
+
+    use super::super::tests::{T0, given, names, order_in, uuid};
+    use super::*;
+    use crate::ids::{PaymentIntentId, TicketId};
+    use crate::ledger::{LedgerEntryKind, entries_for};
+
+    fn due() -> DifferenceDue {
+        DifferenceDue {
+            payment_intent_id: PaymentIntentId::new("pi-edit"),
+            hold_id: None,
+            expires_at: T0 + Duration::minutes(15),
+        }
+    }
+
+    /// A confirmed ticket order with one more line kept aside until it is paid.
+    fn waiting() -> (Order, EditBalance) {
+        let mut order = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
+        let lines = order
+            .lines_after(
+                &[EditChange::AddItem(ticket_line(1, 4_000, 1))],
+                &OrderLimits::default(),
+            )
+            .expect("valid");
+        let priced =
+            price_items(&FeeSchedule::tickets(), order.currency(), &lines).expect("priced");
+        let (balance, events) = order
+            .await_edit_payment(
+                OrderEditId::from_uuid(uuid(8_100)),
+                lines,
+                priced,
+                "one more",
+                due(),
+                T0,
+            )
+            .expect("kept aside");
+        assert_eq!(names(&events), ["order.edit_awaiting_payment"]);
+        (order, balance)
+    }
+
+    #[test]
+    fn a_paid_orders_increase_waits_and_changes_nothing_until_paid() {
+        let before = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
+        let (order, balance) = waiting();
+        assert!(balance.difference.total > 0);
+        assert_eq!(
+            order.items(),
+            before.items(),
+            "the lines wait with the edit"
+        );
+        assert_eq!(order.pricing(), before.pricing());
+        let pending = order.pending_edit().expect("waiting");
+        assert_eq!(pending.amount, balance.difference.total);
+        assert_eq!(pending.pricing, balance.after);
+        assert!(matches!(
+            order.check_editable(OPEN, T0),
+            Err(OrderError::NotEditable { .. })
+        ));
+    }
+
+    #[test]
+    fn the_paid_difference_makes_the_edit_the_orders_and_is_captured_in_the_ledger() {
+        let (order, balance) = waiting();
+        let intent = PaymentIntentId::new("pi-edit");
+        let mut events = Vec::new();
+        let order = given(order)
+            .when(|o| {
+                events = o.settle_edit_payment(&intent, vec![TicketId::new("t-9")], T0)?;
+                Ok(events.clone())
+            })
+            .then_events(["order.edited"]);
+        assert_eq!(*order.pricing(), balance.after);
+        assert_eq!(order.items().len(), 3);
+        assert!(order.ticket_ids().contains(&TicketId::new("t-9")));
+        assert_eq!(order.edit_payments()[0].amount, balance.difference.total);
+        assert!(order.pending_edit().is_none());
+        let entries = entries_for(&order, &events, T0, || {
+            crate::ids::LedgerEntryId::from_uuid(uuid(1))
+        });
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].kind, LedgerEntryKind::PaymentCaptured);
+        assert_eq!(entries[0].amount, balance.difference.total);
+        assert_eq!(entries[0].reference.as_deref(), Some("pi-edit"));
+    }
+
+    #[test]
+    fn another_intent_does_not_settle_the_edit() {
+        let (order, _) = waiting();
+        given(order)
+            .when(|o| o.settle_edit_payment(&PaymentIntentId::new("pi-1"), Vec::new(), T0))
+            .then_refused(OrderError::PaymentIntentMismatch {
+                received: PaymentIntentId::new("pi-1"),
+            });
+    }
+
+    #[test]
+    fn an_unpaid_edit_lapses_at_its_deadline_and_the_order_is_as_it_was() {
+        let before = order_in(OrderKind::Ticket, OrderStatus::Confirmed).expect("reachable");
+        let (order, _) = waiting();
+        let deadline = T0 + Duration::minutes(15);
+        given(order.clone())
+            .when(|o| o.lapse_edit(deadline - Duration::seconds(1)))
+            .then_refused(OrderError::NotYetExpired {
+                expires_at: deadline,
+            });
+        let lapsed = given(order)
+            .when(|o| o.lapse_edit(deadline))
+            .then_events(["order.edit_lapsed"]);
+        assert!(lapsed.pending_edit().is_none());
+        assert_eq!(lapsed.items(), before.items());
+        assert_eq!(lapsed.pricing(), before.pricing());
+    }
+
+    #[test]
+    fn a_waiting_edit_blocks_cancellations_and_refunds_until_it_is_paid_or_lapses() {
+        let (order, _) = waiting();
+        let line = order.items()[0].id;
+        given(order.clone())
+            .when(|o| o.cancel("changed my mind", None, T0))
+            .then_refused_with(|e| matches!(e, OrderError::NotEditable { .. }));
+        given(order)
+            .when(|o| o.cancel_line(line, "not needed", None, T0))
+            .then_refused_with(|e| matches!(e, OrderError::NotEditable { .. }));
+    }
+
+    #[test]
+    fn a_decrease_or_an_unpaid_order_does_not_wait_for_a_payment() {
+        let mut unpaid = pending(OrderKind::Ticket);
+        let lines = unpaid
+            .lines_after(
+                &[EditChange::AddItem(ticket_line(1, 4_000, 1))],
+                &OrderLimits::default(),
+            )
+            .expect("valid");
+        let priced =
+            price_items(&FeeSchedule::tickets(), unpaid.currency(), &lines).expect("priced");
+        let refused = unpaid.await_edit_payment(
+            OrderEditId::from_uuid(uuid(1)),
+            lines,
+            priced,
+            "",
+            due(),
+            T0,
+        );
+        assert!(matches!(refused, Err(OrderError::NotEditable { .. })));
+        assert!(unpaid.pending_edit().is_none());
+    }
+}

@@ -78,6 +78,7 @@ impl Order {
                 status: self.status(),
             });
         }
+        self.no_edit_waiting()?;
         let line = self
             .record
             .items

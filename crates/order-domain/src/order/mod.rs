@@ -8,6 +8,7 @@
 mod cancellation;
 mod contact;
 mod edit;
+mod edit_payment;
 mod fulfillment;
 mod goods;
 mod line_cancellation;
@@ -24,6 +25,7 @@ use time::OffsetDateTime;
 
 pub use self::contact::{ContactEmail, InvalidEmail, MAX_EMAIL_CHARS};
 pub use self::edit::{EditBalance, EditChange, EditWindow, PriceDifference};
+pub use self::edit_payment::{DifferenceDue, EditPayment, PendingEdit};
 pub use self::goods::{Address, GoodsDetails, Shipment};
 pub use self::line_cancellation::LineRefund;
 pub use self::lines::{ItemProduct, OrderItem, price_items};
@@ -212,6 +214,8 @@ impl Order {
             return_items: Vec::new(),
             cancelled_items: Vec::new(),
             edits: Vec::new(),
+            pending_edit: None,
+            edit_payments: Vec::new(),
             milestones: Milestones::new(new.now),
         };
         let order = Order {

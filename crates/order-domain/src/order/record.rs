@@ -54,6 +54,10 @@ pub struct OrderRecord {
     pub cancelled_items: Vec<OrderItemId>,
     /// The edits applied to the order, oldest first (their details are in the audit trail).
     pub edits: Vec<OrderEditId>,
+    /// An edit raising the paid order's total, waiting for its difference to be paid.
+    pub pending_edit: Option<super::PendingEdit>,
+    /// The differences edits' own intents captured.
+    pub edit_payments: Vec<super::EditPayment>,
     pub milestones: Milestones,
 }
 

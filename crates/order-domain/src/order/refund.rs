@@ -223,6 +223,7 @@ impl Order {
         if !allowed {
             return Err(self.invalid(OrderStatus::Refunded).into());
         }
+        self.no_edit_waiting()?;
         self.record.refundable_max = Some(terms.refundable_max);
         let remaining = self.remaining_refundable();
         let (amount, items) = match request.scope {

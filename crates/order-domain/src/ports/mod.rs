@@ -48,7 +48,7 @@ pub use self::guards::{
 pub use self::incidents::Incidents;
 pub use self::outbox::{Inbox, Outbox, OutboxRecord};
 pub use self::reconciliations::Reconciliations;
-pub use self::scans::{ChangedPayment, DueRefund, ExpiringOrder, OrderScans};
+pub use self::scans::{ChangedPayment, DueEdit, DueRefund, ExpiringOrder, OrderScans};
 pub use self::storage::{
     AnalyticsStore, CartRepository, EXACT_TOTAL_UP_TO, OrderCursor, OrderFilter, OrderPage,
     OrderPageRequest, OrderRepository, PageRequest, PromotionRepository, RefundRepository,

@@ -44,6 +44,15 @@ pub struct ChangedPayment {
     pub order_id: OrderId,
 }
 
+/// An order whose edit waited for its payment past its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueEdit {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The order.
+    pub order_id: OrderId,
+}
+
 /// The queries of the background jobs.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -85,6 +94,17 @@ pub trait OrderScans: Send + Sync {
         approved_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueRefund>, RepositoryError>;
+
+    /// Orders of every tenant whose edit waits for its payment past its deadline (before
+    /// `before`), the longest overdue first, at most `limit` (the lapse job).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn edits_due(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueEdit>, RepositoryError>;
 
     /// Orders with a payment intent, past their payment window (neither PENDING nor RESERVED),
     /// whose last change falls in `from..to`, of `tenant` or of every tenant, oldest change

@@ -122,12 +122,16 @@ impl OrderChange {
             || self.idempotency.is_some()
     }
 
-    /// Whether the change rewrites the order's lines and price (an edit): the store writes them
-    /// again with the order, in the same transaction.
+    /// Whether the change is an edit's (applied, waiting for its payment, or lapsed): the store
+    /// writes the order's lines, price and edits again with the order, in the same transaction.
     pub fn rewrites_lines(&self) -> bool {
-        self.outbox
-            .iter()
-            .any(|e| matches!(e.event, crate::events::OrderEvent::Edited(_)))
+        use crate::events::OrderEvent as E;
+        self.outbox.iter().any(|e| {
+            matches!(
+                e.event,
+                E::Edited(_) | E::EditAwaitingPayment(_) | E::EditLapsed(_)
+            )
+        })
     }
 
     /// Whether the change is a status change of a stored, unpaid order with nothing but its

@@ -110,6 +110,7 @@ macro_rules! storage_contract_tests {
             ledger_entries_are_stored_with_their_change_and_never_twice,
             documents_are_numbered_in_the_commit_without_gaps,
             an_edited_order_is_stored_with_its_new_lines_and_prices,
+            an_edit_waiting_for_its_payment_is_stored_found_when_overdue_and_settled,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {

@@ -251,6 +251,29 @@ impl OrderScans for MemoryStore {
             .collect())
     }
 
+    async fn edits_due(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<crate::ports::DueEdit>, RepositoryError> {
+        let state = self.state();
+        let mut due: Vec<(OffsetDateTime, &Order)> = state
+            .orders
+            .values()
+            .filter_map(|order| Some((order.pending_edit()?.expires_at, order)))
+            .filter(|(deadline, _)| *deadline <= before)
+            .collect();
+        due.sort_by_key(|(deadline, order)| (*deadline, order.id()));
+        Ok(due
+            .into_iter()
+            .take(to_usize(limit))
+            .map(|(_, order)| crate::ports::DueEdit {
+                tenant_id: order.tenant_id(),
+                order_id: order.id(),
+            })
+            .collect())
+    }
+
     async fn payments_changed(
         &self,
         tenant: Option<TenantId>,

@@ -114,23 +114,23 @@ impl State {
         }
     }
 
-    /// Refuses a second capture of an order or a second payout entry of a refund (the unique
-    /// keys of the PostgreSQL ledger).
+    /// Refuses a second capture of an order by one intent or a second payout entry of a refund
+    /// (the unique keys of the PostgreSQL ledger).
     fn check_ledger(&self, change: &OrderChange) -> Result<(), RepositoryError> {
         let stored = self.ledger.get(&change.order.id());
-        let mut seen: Vec<(LedgerEntryKind, Option<crate::ids::RefundId>)> = Vec::new();
+        let key_of = |e: &crate::ledger::LedgerEntry| match e.kind {
+            LedgerEntryKind::PaymentCaptured => Some((e.kind, None, e.reference.clone())),
+            LedgerEntryKind::RefundPaid => Some((e.kind, e.refund_id, None)),
+            LedgerEntryKind::FeeRetained => None,
+        };
+        let mut seen = Vec::new();
         for entry in &change.ledger {
-            let key = match entry.kind {
-                LedgerEntryKind::PaymentCaptured => (entry.kind, None),
-                LedgerEntryKind::RefundPaid => (entry.kind, entry.refund_id),
-                LedgerEntryKind::FeeRetained => continue,
+            let Some(key) = key_of(entry) else {
+                continue;
             };
             let taken = seen.contains(&key)
-                || stored.is_some_and(|entries| {
-                    entries
-                        .iter()
-                        .any(|e| e.kind == key.0 && (key.1.is_none() || e.refund_id == key.1))
-                });
+                || stored
+                    .is_some_and(|entries| entries.iter().any(|e| key_of(e) == Some(key.clone())));
             if taken {
                 return Err(RepositoryError::Duplicate {
                     what: "ledger entry".to_owned(),

@@ -180,6 +180,7 @@ async fn an_edit_is_announced_with_the_orders_status() {
         removed: Vec::new(),
         before: breakdown,
         after: breakdown,
+        paid: None,
     }));
     let outcome = rig.build().announce(CONSUMER, &edited).await;
     assert_eq!(outcome, Ok(MessageOutcome::Applied));
