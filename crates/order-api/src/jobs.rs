@@ -206,6 +206,38 @@ pub async fn run_refund_retries(
     }
 }
 
+/// Runs [`OrderService::lapse_due_edits`] every `interval` (the expiry job's) until `stop` turns
+/// true: an edit that raised a paid order's total and was not paid by its deadline gives its
+/// units back and is dropped.
+pub async fn run_edit_lapses(
+    service: OrderService,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    tracing::info!(interval_secs = interval.as_secs(), "edit lapse job started");
+    loop {
+        match service
+            .lapse_due_edits()
+            .instrument(tracing::info_span!("job", otel.name = "lapse_due_edits"))
+            .await
+        {
+            Ok(0) => {}
+            Ok(lapsed) => tracing::info!(lapsed, "edit lapse pass"),
+            Err(error) => {
+                tracing::warn!(error = %Chain(&error), "edit lapse pass failed; retried next pass")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("edit lapse job stopped");
+            return;
+        }
+    }
+}
+
 /// Runs [`OrderService::reconcile_all`] every `interval` until `stop` turns true, over the window
 /// since the previous pass (the first pass looks one interval back, and each window overlaps the
 /// previous by a minute, so a change committed at a boundary is not missed). Every difference is

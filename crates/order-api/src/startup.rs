@@ -128,6 +128,11 @@ fn spawn_jobs(
             config.refund_retry_interval,
             stopped.clone(),
         )),
+        tokio::spawn(crate::jobs::run_edit_lapses(
+            service.clone(),
+            config.expiry_interval,
+            stopped.clone(),
+        )),
         tokio::spawn(crate::jobs::run_reconciliation(
             service.clone(),
             config.reconciliation_interval,

@@ -225,6 +225,26 @@ impl TicketService for HttpTicketService {
             .map_err(|f| self.upstream.error(f))
     }
 
+    async fn hold_for_edit(
+        &self,
+        tenant: TenantId,
+        edit: order_domain::ids::OrderEditId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError> {
+        // A hold's `orderId` is its key at the ticket service: an edit's own hold is keyed by the
+        // edit, so it never meets the order's (sold) hold.
+        self.hold(
+            tenant,
+            OrderId::from_uuid(*edit.as_uuid()),
+            event,
+            lines,
+            expires_at,
+        )
+        .await
+    }
+
     async fn adjust_hold(
         &self,
         hold: &HoldId,

@@ -223,7 +223,7 @@ impl Stock {
     }
 
     /// An order edit's difference on `order`'s stock, all or nothing, once per `key`: `added`
-    /// units reserved too (only while reserved, not committed) and `released` ones back (from
+    /// units reserved too (deducted at once from committed stock) and `released` ones back (from
     /// the reservation, or to stock once committed). `Ok(false)` when the order has no such
     /// reservation or units; `Err` names the first product short of units.
     pub(crate) fn adjust(
@@ -242,7 +242,7 @@ impl Stock {
         }
         let committed = match reservation.status {
             ReservationStatus::Reserved => false,
-            ReservationStatus::Committed if added.is_empty() => true,
+            ReservationStatus::Committed => true,
             _ => return Ok(false),
         };
         let mut items = reservation.items.clone();
@@ -267,7 +267,13 @@ impl Stock {
         }
         for (product, quantity) in &wanted {
             *items.entry(*product).or_default() += quantity;
-            *self.reserved.entry(*product).or_default() += quantity;
+            // Units added to committed stock are deducted at once, like the rest of the order.
+            if committed {
+                let on_hand = self.on_hand.entry(*product).or_default();
+                *on_hand = on_hand.saturating_sub(*quantity);
+            } else {
+                *self.reserved.entry(*product).or_default() += quantity;
+            }
         }
         for (product, quantity) in released {
             let counter = if committed {

@@ -244,6 +244,24 @@ pub struct EditResponse {
     /// The refund of a paid order's negative balance.
     #[serde(skip_serializing_if = "Option::is_none")]
     refund: Option<RefundResponse>,
+    /// For a paid order whose total rises: the difference to pay (with
+    /// `POST /orders/{id}/confirm-payment` and this intent) before `expiresAt`; until then the
+    /// added units are held and the order is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_due: Option<PaymentDueBody>,
+}
+
+/// The difference an edit of a paid order asks for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = EditPaymentDue)]
+pub struct PaymentDueBody {
+    payment_intent_id: String,
+    client_secret: Option<String>,
+    amount: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: time::OffsetDateTime,
 }
 
 impl EditResponse {
@@ -263,6 +281,12 @@ impl EditResponse {
                 difference: (&outcome.balance.difference).into(),
             },
             refund,
+            payment_due: outcome.payment_due.as_ref().map(|due| PaymentDueBody {
+                payment_intent_id: due.payment_intent_id.as_str().to_owned(),
+                client_secret: due.client_secret.clone(),
+                amount: due.amount,
+                expires_at: due.expires_at,
+            }),
         }
     }
 }

@@ -42,6 +42,22 @@ impl From<&PriceBreakdown> for PricingBody {
     }
 }
 
+/// An edit waiting for its difference to be paid.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PendingEdit)]
+pub struct PendingEditBody {
+    #[schema(value_type = uuid::Uuid)]
+    edit_id: order_domain::ids::OrderEditId,
+    /// The difference, minor units.
+    amount: i64,
+    payment_intent_id: String,
+    /// When it lapses unpaid.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: time::OffsetDateTime,
+}
+
 /// What an order line is for.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -164,6 +180,9 @@ pub struct OrderResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<uuid::Uuid>)]
     edit_ids: Vec<order_domain::ids::OrderEditId>,
+    /// An edit raising the paid order's total, waiting for its difference to be paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_edit: Option<PendingEditBody>,
     /// Goods orders: where it ships.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_address: Option<AddressBody>,
@@ -286,6 +305,12 @@ impl OrderResponse {
             returned_item_ids: order.return_items().to_vec(),
             cancelled_item_ids: order.cancelled_items().to_vec(),
             edit_ids: order.edits().to_vec(),
+            pending_edit: order.pending_edit().map(|pending| PendingEditBody {
+                edit_id: pending.id,
+                amount: pending.amount,
+                payment_intent_id: pending.payment_intent_id.as_str().to_owned(),
+                expires_at: pending.expires_at,
+            }),
             shipping_address: goods
                 .shipping_address
                 .as_ref()

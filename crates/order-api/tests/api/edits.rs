@@ -525,3 +525,217 @@ mod goods {
         assert!(detail.contains("PROCESSING"), "{detail}");
     }
 }
+
+mod paid_increase {
+    use serde_json::{Value, json};
+
+    use crate::helpers::*;
+    use crate::shop::product;
+
+    fn add_one_ticket() -> Value {
+        json!({ "changes": [{ "type": "ADD_ITEM", "ticketTypeId": TICKET_TYPE, "ticketPricingId": PRICING, "quantity": 1 }] })
+    }
+
+    impl TestApp {
+        async fn ledger_of(&self, token: &str, id: &str) -> Value {
+            self.get(token, &format!("/api/v1/orders/{id}/ledger"))
+                .await
+                .json()
+                .await
+                .expect("json")
+        }
+
+        async fn on_hand(&self, n: u128) -> i64 {
+            let state = self.simulator_state().await;
+            state["shop"]["stock"]
+                .as_array()
+                .expect("stock")
+                .iter()
+                .find(|s| s["productId"] == product(n).as_str())
+                .and_then(|s| s["onHand"].as_i64())
+                .expect("on hand")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_paid_ticket_order_gains_a_ticket_once_the_difference_is_paid_and_refunds_split_over_both_payments()
+     {
+        let app = spawn_app().await;
+        let buyer = customer(321);
+        let order = app.confirmed_order(321, 2).await;
+        let id = order["id"].as_str().expect("id").to_owned();
+        let before = order["pricing"]["total"].as_i64().expect("total");
+        let waiting: Value = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/edits"),
+                &add_one_ticket(),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(waiting["applied"], false, "{waiting}");
+        let due = &waiting["paymentDue"];
+        let difference = due["amount"].as_i64().expect("amount");
+        assert_eq!(
+            difference,
+            waiting["balance"]["difference"]["total"]
+                .as_i64()
+                .expect("total")
+        );
+        assert!(difference > 0);
+        assert_eq!(
+            waiting["order"]["items"].as_array().map(Vec::len),
+            Some(1),
+            "unchanged until paid"
+        );
+        assert_eq!(
+            waiting["order"]["pendingEdit"]["amount"].as_i64(),
+            Some(difference)
+        );
+        let state = app.simulator_state().await;
+        assert_eq!(
+            state["availability"][0]["held"], 1,
+            "the added ticket is held"
+        );
+        assert_eq!(state["availability"][0]["sold"], 2);
+
+        // The payment service confirms the difference's intent.
+        let intent = due["paymentIntentId"].as_str().expect("intent");
+        app.pay(&json!({ "paymentIntentId": intent })).await;
+        let settled = app
+            .confirm(&json!({ "id": id, "paymentIntentId": intent }))
+            .await;
+        assert_eq!(settled.status(), 200);
+        let now: Value = app
+            .get(&buyer, &format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(now["items"].as_array().map(Vec::len), Some(2));
+        assert_eq!(now["pricing"]["total"].as_i64(), Some(before + difference));
+        assert_eq!(now["ticketIds"].as_array().map(Vec::len), Some(3));
+        assert!(now["pendingEdit"].is_null());
+        let state = app.simulator_state().await;
+        assert_eq!(
+            (
+                state["availability"][0]["held"].as_i64(),
+                state["availability"][0]["sold"].as_i64()
+            ),
+            (Some(0), Some(3))
+        );
+        let ledger = app.ledger_of(&buyer, &id).await;
+        assert_eq!(
+            ledger["balance"]["captured"].as_i64(),
+            Some(before + difference)
+        );
+
+        // A full refund is paid back from both payments.
+        let refunded: Value = app
+            .post(
+                &admin(),
+                &format!("/api/v1/orders/{id}/refund"),
+                &json!({ "reason": "event moved" }),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(refunded["status"], "COMPLETED", "{refunded}");
+        let ledger = app.ledger_of(&buyer, &id).await;
+        assert_eq!(
+            ledger["balance"]["refunded"].as_i64(),
+            refunded["amount"].as_i64(),
+            "{ledger}"
+        );
+        assert!(
+            refunded["amount"].as_i64().expect("amount") > before,
+            "more than the first payment held"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_paid_goods_order_gains_a_unit_held_until_paid_and_released_when_not() {
+        let app = spawn_app().await;
+        let buyer = customer(322);
+        let id = app.paid_goods_order(&buyer, 6).await;
+        let stock = i64::from(PRODUCT_STOCK);
+        assert_eq!(app.on_hand(6).await, stock - 1);
+        let order: Value = app
+            .get(&buyer, &format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let line = order["items"][0]["id"].as_str().expect("line");
+        let change =
+            json!({ "changes": [{ "type": "CHANGE_QUANTITY", "itemId": line, "quantity": 2 }] });
+        let waiting: Value = app
+            .post(&buyer, &format!("/api/v1/orders/{id}/edits"), &change)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            waiting["paymentDue"]["amount"].as_i64().expect("amount") > 0,
+            "{waiting}"
+        );
+        assert_eq!(app.on_hand(6).await, stock - 2, "the unit is held");
+        let again = app
+            .post(&buyer, &format!("/api/v1/orders/{id}/edits"), &change)
+            .await;
+        assert_problem(again, 409, "order_not_editable").await;
+
+        // Not paid: past its deadline the unit goes back and the order is as it was.
+        app.clock.advance(time::Duration::minutes(31));
+        assert_eq!(app.service.lapse_due_edits().await.expect("lapse"), 1);
+        assert_eq!(app.on_hand(6).await, stock - 1, "the unit is back");
+        let lapsed: Value = app
+            .get(&buyer, &format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(lapsed["pendingEdit"].is_null());
+        assert_eq!(lapsed["pricing"], order["pricing"]);
+        let late = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/confirm-payment"),
+                &json!({ "paymentIntentId": waiting["paymentDue"]["paymentIntentId"] }),
+            )
+            .await;
+        assert!(
+            late.status().is_client_error(),
+            "a lapsed edit's intent pays nothing"
+        );
+
+        // Edited again and paid by the buyer this time.
+        let waiting: Value = app
+            .post(&buyer, &format!("/api/v1/orders/{id}/edits"), &change)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let paid = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/confirm-payment"),
+                &json!({ "paymentIntentId": waiting["paymentDue"]["paymentIntentId"] }),
+            )
+            .await;
+        assert_eq!(paid.status(), 200);
+        let now: Value = app
+            .get(&buyer, &format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(now["items"][0]["quantity"], 2);
+        assert_eq!(app.on_hand(6).await, stock - 2);
+        let ledger = app.ledger_of(&buyer, &id).await;
+        assert_eq!(ledger["balance"]["captured"], now["pricing"]["total"]);
+    }
+}

@@ -379,6 +379,17 @@ impl TicketService for NotWired {
         Err(HoldError::Upstream(upstream("TicketService")))
     }
 
+    async fn hold_for_edit(
+        &self,
+        _tenant: TenantId,
+        _edit: crate::ids::OrderEditId,
+        _event: EventId,
+        _lines: &[TicketLine],
+        _expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError> {
+        Err(HoldError::Upstream(upstream("TicketService")))
+    }
+
     async fn release_all(&self, _holds: &[HoldId]) -> Result<(), UpstreamError> {
         Err(upstream("TicketService"))
     }

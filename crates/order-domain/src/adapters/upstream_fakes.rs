@@ -254,6 +254,24 @@ impl TicketService for InMemoryTickets {
         Ok(())
     }
 
+    async fn hold_for_edit(
+        &self,
+        tenant: TenantId,
+        edit: crate::ids::OrderEditId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError> {
+        self.hold(
+            tenant,
+            OrderId::from_uuid(*edit.as_uuid()),
+            event,
+            lines,
+            expires_at,
+        )
+        .await
+    }
+
     async fn release_all(&self, holds: &[HoldId]) -> Result<(), UpstreamError> {
         for hold in holds {
             self.release(hold).await?;

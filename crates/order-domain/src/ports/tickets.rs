@@ -142,6 +142,21 @@ pub trait TicketService: Send + Sync {
         released: &[TicketLine],
     ) -> Result<(), HoldError>;
 
+    /// Holds the tickets an edit adds to a sold order, as a hold of their own keyed by the edit
+    /// (holding again returns it), until `expires_at`; committed when the edit is paid, released
+    /// or lapsed when it is not.
+    ///
+    /// # Errors
+    /// As [`TicketService::hold`].
+    async fn hold_for_edit(
+        &self,
+        tenant: TenantId,
+        edit: crate::ids::OrderEditId,
+        event: EventId,
+        lines: &[TicketLine],
+        expires_at: OffsetDateTime,
+    ) -> Result<Hold, HoldError>;
+
     /// Lets many holds go in one call (the expiry job's batches). Idempotent like
     /// [`TicketService::release`].
     ///

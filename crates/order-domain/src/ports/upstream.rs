@@ -154,14 +154,14 @@ pub trait InventoryService: Send + Sync {
         stock: StockLine,
     ) -> Result<(), UpstreamError>;
 
-    /// Changes `order`'s stock for an edit: `added` units reserved too (only while the
-    /// reservation is not yet committed) and `released` ones back in stock (reserved or already
-    /// deducted), all or nothing. Idempotent per `key`.
+    /// Changes `order`'s stock for an edit: `added` units reserved too (deducted at once when
+    /// the order's stock is already committed) and `released` ones back (from the reservation,
+    /// or to stock once committed), all or nothing. Idempotent per `key`.
     ///
     /// # Errors
     /// [`StockError::Insufficient`] naming the first short product (nothing changes then);
-    /// [`StockError::Upstream`] with [`UpstreamError::NotFound`] when the order has no such
-    /// reservation or units, or units are added to committed stock.
+    /// [`StockError::Upstream`] with [`UpstreamError::NotFound`] when the order has no live
+    /// reservation or not that many units to give back.
     async fn adjust(
         &self,
         tenant: TenantId,

@@ -1,6 +1,6 @@
 //! Contracts of the ledger: entries are stored with the change that causes them and only with
-//! it, read in their order in their tenant, and one capture per order and one payout entry per
-//! refund is all a store accepts.
+//! it, read in their order in their tenant, and one capture per order and paying intent and one
+//! payout entry per refund is all a store accepts.
 
 use super::Storage;
 use super::fixtures::*;
@@ -59,7 +59,8 @@ pub async fn ledger_entries_are_stored_with_their_change_and_never_twice(store: 
         "another tenant sees none"
     );
 
-    // The same refund paid twice, or a second capture, with a current version: refused whole.
+    // The same refund paid twice, or a second capture by the same intent, with a current
+    // version: refused whole.
     let mut twice = change(&order, Vec::new(), 406_000);
     twice.ledger = vec![entry(407, LedgerEntryKind::RefundPaid, 1_000, Some(refund))];
     assert!(
@@ -71,12 +72,13 @@ pub async fn ledger_entries_are_stored_with_their_change_and_never_twice(store: 
     );
     let mut recaptured = change(&order, Vec::new(), 408_000);
     recaptured.ledger = vec![entry(409, LedgerEntryKind::PaymentCaptured, 5, None)];
+    recaptured.ledger[0].reference = requested.ledger[0].reference.clone();
     assert!(
         matches!(
             store.commit(&recaptured).await,
             Err(RepositoryError::Duplicate { .. })
         ),
-        "one capture per order"
+        "one capture per order and paying intent"
     );
     assert_eq!(
         store

@@ -84,13 +84,28 @@ pub struct EditOutcome {
     pub refund_id: Option<RefundId>,
     /// The payment intent's secret an unpaid order is now paid with.
     pub client_secret: Option<String>,
+    /// For a paid order whose total rises: the difference to pay before the edit applies.
+    pub payment_due: Option<PaymentDue>,
 }
 
 /// The upstream difference of an edit: units to claim and units to give back, per line.
 #[derive(Debug, Default)]
-struct Difference {
-    added: Vec<(ItemProduct, u32)>,
-    released: Vec<(ItemProduct, u32)>,
+pub(super) struct Difference {
+    pub(super) added: Vec<(ItemProduct, u32)>,
+    pub(super) released: Vec<(ItemProduct, u32)>,
+}
+
+/// How the difference of an edit that raises a paid order's total is paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentDue {
+    /// The intent created for the difference.
+    pub payment_intent_id: crate::ids::PaymentIntentId,
+    /// Its secret for the front end.
+    pub client_secret: Option<String>,
+    /// The difference, minor units.
+    pub amount: i64,
+    /// When the edit lapses unpaid.
+    pub expires_at: time::OffsetDateTime,
 }
 
 impl OrderService {
@@ -139,6 +154,7 @@ impl OrderService {
             .limits
             .check_total(priced.order.total().minor())?;
         let edit_id = OrderEditId::from_uuid(self.ports.ids.uuid());
+        let (kept_lines, kept_prices) = (lines.clone(), priced.clone());
         let mut edited = order.clone();
         let (balance, events) = edited.apply_edit(edit_id, lines, priced, &request.reason, now)?;
         if request.preview {
@@ -149,14 +165,21 @@ impl OrderService {
                 applied: false,
                 refund_id: None,
                 client_secret: None,
+                payment_due: None,
             });
         }
         if !order.status().is_unpaid() && balance.difference.total > 0 {
-            return Err(crate::order::OrderError::NotEditable {
-                status: order.status(),
-                why: "a paid order's total may not rise: order the extra lines separately",
-            }
-            .into());
+            return self
+                .await_difference(
+                    ctx,
+                    order,
+                    &edited,
+                    edit_id,
+                    kept_lines,
+                    kept_prices,
+                    &request.reason,
+                )
+                .await;
         }
         self.apply(ctx, order, edited, edit_id, balance, events)
             .await
@@ -198,7 +221,7 @@ impl OrderService {
         balance: EditBalance,
         mut events: Vec<OrderEvent>,
     ) -> Result<EditOutcome, UseCaseError> {
-        let difference = difference(&before, &order);
+        let difference = difference_of(before.items(), order.items());
         self.claim(
             &order,
             *edit_id.as_uuid(),
@@ -267,6 +290,7 @@ impl OrderService {
             applied: true,
             refund_id,
             client_secret,
+            payment_due: None,
         })
     }
 
@@ -290,7 +314,7 @@ impl OrderService {
 
     /// Holds `added` and gives `released` back at the ticket service or the inventory, all or
     /// nothing, once per `key`.
-    async fn claim(
+    pub(super) async fn claim(
         &self,
         order: &Order,
         key: uuid::Uuid,
@@ -327,13 +351,15 @@ impl OrderService {
     }
 }
 
-/// What the edit adds and gives back upstream, line by line: a new line or a raised quantity
-/// is claimed, a removed line or a lowered quantity released.
-fn difference(before: &Order, after: &Order) -> Difference {
+/// What an edit from lines `before` to `after` adds and gives back upstream, line by line: a new
+/// line or a raised quantity is claimed, a removed line or a lowered quantity released.
+pub(super) fn difference_of(
+    before: &[crate::order::OrderItem],
+    after: &[crate::order::OrderItem],
+) -> Difference {
     let mut difference = Difference::default();
-    for line in after.items() {
+    for line in after {
         let was = before
-            .items()
             .iter()
             .find(|b| b.id == line.id)
             .map_or(0, |b| b.quantity);
@@ -347,8 +373,8 @@ fn difference(before: &Order, after: &Order) -> Difference {
                 .push((line.product.clone(), was - line.quantity));
         }
     }
-    for line in before.items() {
-        if !after.items().iter().any(|a| a.id == line.id) {
+    for line in before {
+        if !after.iter().any(|a| a.id == line.id) {
             difference
                 .released
                 .push((line.product.clone(), line.quantity));
@@ -357,7 +383,7 @@ fn difference(before: &Order, after: &Order) -> Difference {
     difference
 }
 
-fn ticket_lines(lines: &[(ItemProduct, u32)]) -> Vec<TicketLine> {
+pub(super) fn ticket_lines(lines: &[(ItemProduct, u32)]) -> Vec<TicketLine> {
     lines
         .iter()
         .filter_map(|(product, quantity)| match product {
@@ -374,7 +400,7 @@ fn ticket_lines(lines: &[(ItemProduct, u32)]) -> Vec<TicketLine> {
         .collect()
 }
 
-fn stock_lines(lines: &[(ItemProduct, u32)]) -> Vec<StockLine> {
+pub(super) fn stock_lines(lines: &[(ItemProduct, u32)]) -> Vec<StockLine> {
     lines
         .iter()
         .filter_map(|(product, quantity)| match product {

@@ -123,6 +123,9 @@ impl OrderService {
         inbox: Option<InboxMessage>,
     ) -> Result<Order, UseCaseError> {
         let order = self.load_visible(ctx, id).await?;
+        if Self::pays_pending_edit(&order, &intent) {
+            return self.settle_edit(ctx, order, &intent, inbox).await;
+        }
         self.confirm_loaded(ctx, order, intent, inbox).await
     }
 
@@ -147,6 +150,16 @@ impl OrderService {
         let order = self.load_visible(ctx, id).await?;
         if ctx.actor.user_id() != Some(order.user_id()) {
             return Err(UseCaseError::Forbidden);
+        }
+        if Self::pays_pending_edit(&order, &intent) {
+            // The difference of an edit: a decline leaves the edit waiting until it lapses.
+            return match self.ports.payments.confirm_intent(&intent).await {
+                Ok(()) => self.settle_edit(ctx, order, &intent, None).await,
+                Err(crate::ports::PaymentError::Declined(reason)) => {
+                    Err(UseCaseError::PaymentDeclined(reason))
+                }
+                Err(crate::ports::PaymentError::Upstream(error)) => Err(error.into()),
+            };
         }
         let own_intent = order.payment_intent_id() == Some(&intent);
         if order.status() == OrderStatus::Confirmed && own_intent {

@@ -76,6 +76,10 @@ impl OrderService {
         inbox: InboxMessage,
     ) -> Result<MessageOutcome, UseCaseError> {
         let order = self.load_visible(ctx, message.order_id).await?;
+        if Self::pays_pending_edit(&order, intent) {
+            self.settle_edit(ctx, order, intent, Some(inbox)).await?;
+            return Ok(MessageOutcome::Applied);
+        }
         if order.status().is_unpaid() {
             match self
                 .confirm_loaded(ctx, order, intent.clone(), Some(inbox.clone()))

@@ -160,15 +160,31 @@ impl OrderService {
         ctx: &RequestContext,
         mut order: Order,
     ) -> Result<Vec<Difference>, UseCaseError> {
-        let Some(intent) = order.payment_intent_id().cloned() else {
+        if order.payment_intent_id().is_none() {
             return Ok(Vec::new());
-        };
-        let theirs = self
-            .ports
-            .payments
-            .payment(&intent)
-            .await?
-            .unwrap_or_default();
+        }
+        // The order's own intent and its paid edits' intents, as one payment: captures add up,
+        // and a refund paid in parts from several intents is one payout.
+        let mut theirs = PaymentRecord::default();
+        for (intent, _) in order.paying_intents() {
+            let Some(record) = self.ports.payments.payment(&intent).await? else {
+                continue;
+            };
+            theirs.captured += record.captured;
+            for payout in record.payouts {
+                match theirs
+                    .payouts
+                    .iter_mut()
+                    .find(|p| p.refund_id == payout.refund_id)
+                {
+                    Some(merged) => {
+                        merged.amount += payout.amount;
+                        merged.reference = format!("{}+{}", merged.reference, payout.reference);
+                    }
+                    None => theirs.payouts.push(payout),
+                }
+            }
+        }
         let ledger = self.ports.orders.ledger(ctx.tenant_id, order.id()).await?;
         let mut differences = compare(&order, &ledger, &theirs);
         for difference in &mut differences {

@@ -381,6 +381,9 @@ impl OrderService {
             .map(|r| r.amount)
             .ok_or(UseCaseError::NotFound { what: "refund" })?;
         let outcome = match order.payment_intent_id() {
+            Some(_) if !order.edit_payments().is_empty() => {
+                self.pay_across_intents(&order, refund, amount).await
+            }
             Some(intent) => self
                 .ports
                 .payments
@@ -393,6 +396,60 @@ impl OrderService {
             None => Err("the order has no payment to refund".to_owned()),
         };
         self.record_payout(ctx, order, refund, &outcome).await
+    }
+
+    /// A refund of an order paid by several intents (its own and its edits'): paid from the
+    /// newest intent first, each at most what it still holds, every part under the refund's id
+    /// as its key, so a payout repeated after a crash finds its earlier parts and pays only the
+    /// rest. The references of the parts, joined by `+`, are the payout's reference.
+    async fn pay_across_intents(
+        &self,
+        order: &Order,
+        refund: RefundId,
+        amount: i64,
+    ) -> Result<String, String> {
+        let failure = |error: PaymentError| match error {
+            PaymentError::Declined(reason) => reason,
+            PaymentError::Upstream(error) => error.to_string(),
+        };
+        let mut left = amount;
+        let mut references = Vec::new();
+        for (intent, _) in order.paying_intents().into_iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let record = self
+                .ports
+                .payments
+                .payment(&intent)
+                .await
+                .map_err(failure)?
+                .unwrap_or_default();
+            if let Some(earlier) = record.payouts.iter().find(|p| p.refund_id == refund) {
+                left -= earlier.amount;
+                references.push(earlier.reference.clone());
+                continue;
+            }
+            let holds = record.captured - record.payouts.iter().map(|p| p.amount).sum::<i64>();
+            let part = left.min(holds);
+            if part <= 0 {
+                continue;
+            }
+            let reference = self
+                .ports
+                .payments
+                .refund(&intent, refund, Money::new(part, order.currency()))
+                .await
+                .map_err(failure)?;
+            left -= part;
+            references.push(reference);
+        }
+        if left > 0 {
+            return Err(format!(
+                "the order's payments hold {left} minor units less than the refund"
+            ));
+        }
+        Ok(references.join("+"))
     }
 
     /// Stores a payout's `outcome` on the refund, reloading the order and applying it again
