@@ -10,13 +10,13 @@ use order_domain::actor::Actor;
 use order_domain::audit::AuditEntry;
 use order_domain::events::EventEnvelope;
 use order_domain::ids::OrderId;
-use order_domain::order::{ItemProduct, Order, OrderItem, Refund};
+use order_domain::order::{Order, OrderItem, Refund};
 use order_domain::ports::RepositoryError;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{StoredAddress, role_name};
+use crate::rows::{ItemRow, StoredAddress, role_name};
 use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
 use crate::{corrupt, to_i32};
 
@@ -45,47 +45,27 @@ impl ItemColumns {
     pub(crate) fn of(items: &[OrderItem]) -> Result<Self, RepositoryError> {
         let mut columns = Self::default();
         for item in items {
-            let (ticket_type, ticket_pricing, product, name, attributes) = match &item.product {
-                ItemProduct::Ticket {
-                    ticket_type_id,
-                    ticket_pricing_id,
-                } => (
-                    Some(*ticket_type_id.as_uuid()),
-                    Some(*ticket_pricing_id.as_uuid()),
-                    None,
-                    None,
-                    None,
-                ),
-                ItemProduct::Goods {
-                    product_id,
-                    name,
-                    attributes,
-                } => (
-                    None,
-                    None,
-                    Some(*product_id.as_uuid()),
-                    Some(name.clone()),
-                    Some(serde_json::to_value(attributes).map_err(corrupt)?),
-                ),
-            };
-            let parts = item.pricing.components();
-            columns.id.push(*item.id.as_uuid());
-            columns.ticket_type_id.push(ticket_type);
-            columns.ticket_pricing_id.push(ticket_pricing);
-            columns.product_id.push(product);
-            columns.product_name.push(name);
-            columns.attributes.push(attributes);
-            columns
-                .quantity
-                .push(i32::try_from(item.quantity).map_err(corrupt)?);
-            columns.unit_price.push(item.unit_price);
-            columns.subtotal.push(parts.subtotal);
-            columns.discount.push(parts.discount);
-            columns.platform_fee.push(parts.platform_fee);
-            columns.processing_fee.push(parts.processing_fee);
-            columns.shipping.push(parts.shipping);
-            columns.tax.push(parts.tax);
-            columns.total.push(item.pricing.total().minor());
+            let row = ItemRow::of(item)?;
+            columns.id.push(row.id);
+            columns.ticket_type_id.push(row.ticket_type_id);
+            columns.ticket_pricing_id.push(row.ticket_pricing_id);
+            columns.product_id.push(row.product_id);
+            columns.product_name.push(row.product_name);
+            columns.attributes.push(
+                row.attributes
+                    .map(|a| serde_json::to_value(a.0))
+                    .transpose()
+                    .map_err(corrupt)?,
+            );
+            columns.quantity.push(row.quantity);
+            columns.unit_price.push(row.unit_price);
+            columns.subtotal.push(row.subtotal);
+            columns.discount.push(row.discount);
+            columns.platform_fee.push(row.platform_fee);
+            columns.processing_fee.push(row.processing_fee);
+            columns.shipping.push(row.shipping);
+            columns.tax.push(row.tax);
+            columns.total.push(row.total);
         }
         Ok(columns)
     }

@@ -4,16 +4,15 @@
 
 use order_domain::ids::{HoldId, OrderEditId, PaymentIntentId};
 use order_domain::money::Currency;
-use order_domain::order::{EditPayment, ItemProduct, OrderItem, PendingEdit};
+use order_domain::order::{EditPayment, OrderItem, PendingEdit};
 use order_domain::ports::RepositoryError;
 use order_domain::pricing::{Components, PriceBreakdown};
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::corrupt;
 use crate::rows::ItemRow;
-use crate::{corrupt, to_i32};
 
 /// `orders.pending_edit`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -40,12 +39,16 @@ pub(crate) struct StoredEditPayment {
 }
 
 impl StoredPendingEdit {
-    pub(crate) fn of(pending: &PendingEdit) -> Self {
+    pub(crate) fn of(pending: &PendingEdit) -> Result<Self, RepositoryError> {
         let c = pending.pricing.components();
-        Self {
+        Ok(Self {
             id: *pending.id.as_uuid(),
             reason: pending.reason.clone(),
-            lines: pending.items.iter().map(ItemRow::of).collect(),
+            lines: pending
+                .items
+                .iter()
+                .map(ItemRow::of)
+                .collect::<Result<_, _>>()?,
             pricing: [
                 c.subtotal,
                 c.discount,
@@ -59,7 +62,7 @@ impl StoredPendingEdit {
             payment_intent_id: pending.payment_intent_id.as_str().to_owned(),
             hold_id: pending.hold_id.as_ref().map(|h| h.as_str().to_owned()),
             expires_at: pending.expires_at,
-        }
+        })
     }
 
     pub(crate) fn into_pending(self, currency: Currency) -> Result<PendingEdit, RepositoryError> {
@@ -116,54 +119,6 @@ impl StoredEditPayment {
             edit_id: OrderEditId::from_uuid(self.edit_id),
             payment_intent_id: PaymentIntentId::new(self.payment_intent_id),
             amount: self.amount,
-        }
-    }
-}
-
-impl ItemRow {
-    /// `item` as the row the order view gives for it.
-    pub(crate) fn of(item: &OrderItem) -> Self {
-        let (ticket_type_id, ticket_pricing_id, product_id, product_name, attributes) =
-            match &item.product {
-                ItemProduct::Ticket {
-                    ticket_type_id,
-                    ticket_pricing_id,
-                } => (
-                    Some(*ticket_type_id.as_uuid()),
-                    Some(*ticket_pricing_id.as_uuid()),
-                    None,
-                    None,
-                    None,
-                ),
-                ItemProduct::Goods {
-                    product_id,
-                    name,
-                    attributes,
-                } => (
-                    None,
-                    None,
-                    Some(*product_id.as_uuid()),
-                    Some(name.clone()),
-                    Some(Json(attributes.clone())),
-                ),
-            };
-        let c = item.pricing.components();
-        Self {
-            id: *item.id.as_uuid(),
-            ticket_type_id,
-            ticket_pricing_id,
-            product_id,
-            product_name,
-            attributes,
-            quantity: to_i32(item.quantity),
-            unit_price: item.unit_price,
-            subtotal: c.subtotal,
-            discount: c.discount,
-            platform_fee: c.platform_fee,
-            processing_fee: c.processing_fee,
-            shipping: c.shipping,
-            tax: c.tax,
-            total: item.pricing.total().minor(),
         }
     }
 }

@@ -490,3 +490,52 @@ fn role_named(name: &str) -> Result<Role, RepositoryError> {
         .find(|role| role_name(*role) == name)
         .ok_or_else(|| corrupt_data(format!("unknown role {name:?}")))
 }
+
+impl ItemRow {
+    /// `item` as the row the order view gives for it: what the insert's columns and a pending
+    /// edit's document are made of.
+    pub(crate) fn of(item: &OrderItem) -> Result<Self, RepositoryError> {
+        let (ticket_type_id, ticket_pricing_id, product_id, product_name, attributes) =
+            match &item.product {
+                ItemProduct::Ticket {
+                    ticket_type_id,
+                    ticket_pricing_id,
+                } => (
+                    Some(*ticket_type_id.as_uuid()),
+                    Some(*ticket_pricing_id.as_uuid()),
+                    None,
+                    None,
+                    None,
+                ),
+                ItemProduct::Goods {
+                    product_id,
+                    name,
+                    attributes,
+                } => (
+                    None,
+                    None,
+                    Some(*product_id.as_uuid()),
+                    Some(name.clone()),
+                    Some(Json(attributes.clone())),
+                ),
+            };
+        let c = item.pricing.components();
+        Ok(Self {
+            id: *item.id.as_uuid(),
+            ticket_type_id,
+            ticket_pricing_id,
+            product_id,
+            product_name,
+            attributes,
+            quantity: i32::try_from(item.quantity).map_err(corrupt)?,
+            unit_price: item.unit_price,
+            subtotal: c.subtotal,
+            discount: c.discount,
+            platform_fee: c.platform_fee,
+            processing_fee: c.processing_fee,
+            shipping: c.shipping,
+            tax: c.tax,
+            total: item.pricing.total().minor(),
+        })
+    }
+}

@@ -52,6 +52,11 @@ impl TestApp {
 
 /// What the order with `lines` (unit price, quantity) costs, priced as a new order would be.
 fn priced_as_new(lines: &[(i64, u32)]) -> i64 {
+    breakdown_as_new(lines).total().minor()
+}
+
+/// The breakdown of a new order with `lines` (unit price, quantity).
+fn breakdown_as_new(lines: &[(i64, u32)]) -> order_domain::pricing::PriceBreakdown {
     let items: Vec<NewOrderItem> = lines
         .iter()
         .enumerate()
@@ -72,8 +77,6 @@ fn priced_as_new(lines: &[(i64, u32)]) -> i64 {
     )
     .expect("priced")
     .order
-    .total()
-    .minor()
 }
 
 #[tokio::test]
@@ -215,10 +218,30 @@ async fn a_paid_ticket_order_reduced_by_one_ticket_is_refunded_exactly_that_tick
         .await
         .expect("json");
     let difference = priced_as_new(&[(10_000, 3)]) - priced_as_new(&[(10_000, 2)]);
-    assert_eq!(
-        edited["balance"]["difference"]["total"].as_i64(),
-        Some(-difference)
+    // The ticket's share of every component, as the two orders' prices differ.
+    let (three, two) = (
+        breakdown_as_new(&[(10_000, 3)]),
+        breakdown_as_new(&[(10_000, 2)]),
     );
+    use order_domain::pricing::PriceBreakdown as B;
+    for (field, part) in [
+        (
+            "subtotal",
+            B::subtotal as fn(&B) -> order_domain::money::Money,
+        ),
+        ("discount", B::discount),
+        ("platformFee", B::platform_fee),
+        ("processingFee", B::processing_fee),
+        ("shipping", B::shipping),
+        ("tax", B::tax),
+        ("total", B::total),
+    ] {
+        assert_eq!(
+            edited["balance"]["difference"][field].as_i64(),
+            Some(part(&two).minor() - part(&three).minor()),
+            "{field}"
+        );
+    }
     assert_eq!(
         edited["refund"]["amount"].as_i64(),
         Some(difference),
@@ -389,25 +412,7 @@ mod goods {
     use serde_json::{Value, json};
 
     use crate::helpers::*;
-    use crate::shop::{product, warehouse};
-
-    impl TestApp {
-        /// Units of product `n` on hand and free at the inventory service.
-        async fn units(&self, n: u128) -> (i64, i64) {
-            let state = self.simulator_state().await;
-            let entry = state["shop"]["stock"]
-                .as_array()
-                .expect("stock")
-                .iter()
-                .find(|s| s["productId"] == product(n).as_str())
-                .cloned()
-                .expect("product");
-            (
-                entry["onHand"].as_i64().expect("on hand"),
-                entry["available"].as_i64().expect("available"),
-            )
-        }
-    }
+    use crate::shop::warehouse;
 
     fn quantity_of(order: &Value, quantity: i64) -> Value {
         let line = order["items"][0]["id"].as_str().expect("line");
@@ -421,7 +426,7 @@ mod goods {
         let created = app.goods_order(&buyer, 3, 1).await;
         let order = &created["order"];
         let stock = i64::from(PRODUCT_STOCK);
-        assert_eq!(app.units(3).await, (stock, stock - 1));
+        assert_eq!(app.stock_of(3).await, (stock, stock - 1));
         let edited: Value = app
             .post(
                 &buyer,
@@ -434,7 +439,7 @@ mod goods {
             .expect("json");
         assert_eq!(edited["applied"], true, "{edited}");
         assert_eq!(
-            app.units(3).await,
+            app.stock_of(3).await,
             (stock, stock - 2),
             "one more unit reserved"
         );
@@ -469,7 +474,7 @@ mod goods {
             .await;
         assert_eq!(paid.status(), 200);
         let stock = i64::from(PRODUCT_STOCK);
-        assert_eq!(app.units(4).await.0, stock - 2);
+        assert_eq!(app.stock_of(4).await.0, stock - 2);
         let edited: Value = app
             .post(
                 &buyer,
@@ -491,11 +496,15 @@ mod goods {
             "{edited}"
         );
         assert_eq!(edited["refund"]["status"], "COMPLETED");
-        assert_eq!(app.units(4).await.0, stock - 1, "the unit is back on hand");
+        assert_eq!(
+            app.stock_of(4).await.0,
+            stock - 1,
+            "the unit is back on hand"
+        );
     }
 
     #[tokio::test]
-    async fn a_goods_order_in_fulfillment_cannot_be_edited() {
+    async fn a_goods_order_in_fulfillment_or_shipped_cannot_be_edited() {
         let app = spawn_app().await;
         let buyer = customer(314);
         let id = app.paid_goods_order(&buyer, 5).await;
@@ -523,6 +532,24 @@ mod goods {
         let problem = assert_problem(refused, 409, "order_not_editable").await;
         let detail = problem["detail"].as_str().expect("detail");
         assert!(detail.contains("PROCESSING"), "{detail}");
+        let shipped = app
+            .post(
+                &warehouse(),
+                &format!("/api/v1/orders/{id}/fulfillment/ship"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(shipped.status(), 200);
+        let refused = app
+            .post(
+                &buyer,
+                &format!("/api/v1/orders/{id}/edits"),
+                &quantity_of(&order, 2),
+            )
+            .await;
+        let problem = assert_problem(refused, 409, "order_not_editable").await;
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(detail.contains("SHIPPED"), "{detail}");
     }
 }
 
@@ -530,7 +557,6 @@ mod paid_increase {
     use serde_json::{Value, json};
 
     use crate::helpers::*;
-    use crate::shop::product;
 
     fn add_one_ticket() -> Value {
         json!({ "changes": [{ "type": "ADD_ITEM", "ticketTypeId": TICKET_TYPE, "ticketPricingId": PRICING, "quantity": 1 }] })
@@ -543,17 +569,6 @@ mod paid_increase {
                 .json()
                 .await
                 .expect("json")
-        }
-
-        async fn on_hand(&self, n: u128) -> i64 {
-            let state = self.simulator_state().await;
-            state["shop"]["stock"]
-                .as_array()
-                .expect("stock")
-                .iter()
-                .find(|s| s["productId"] == product(n).as_str())
-                .and_then(|s| s["onHand"].as_i64())
-                .expect("on hand")
         }
     }
 
@@ -662,7 +677,7 @@ mod paid_increase {
         let buyer = customer(322);
         let id = app.paid_goods_order(&buyer, 6).await;
         let stock = i64::from(PRODUCT_STOCK);
-        assert_eq!(app.on_hand(6).await, stock - 1);
+        assert_eq!(app.stock_of(6).await.0, stock - 1);
         let order: Value = app
             .get(&buyer, &format!("/api/v1/orders/{id}"))
             .await
@@ -682,7 +697,7 @@ mod paid_increase {
             waiting["paymentDue"]["amount"].as_i64().expect("amount") > 0,
             "{waiting}"
         );
-        assert_eq!(app.on_hand(6).await, stock - 2, "the unit is held");
+        assert_eq!(app.stock_of(6).await.0, stock - 2, "the unit is held");
         let again = app
             .post(&buyer, &format!("/api/v1/orders/{id}/edits"), &change)
             .await;
@@ -691,7 +706,7 @@ mod paid_increase {
         // Not paid: past its deadline the unit goes back and the order is as it was.
         app.clock.advance(time::Duration::minutes(31));
         assert_eq!(app.service.lapse_due_edits().await.expect("lapse"), 1);
-        assert_eq!(app.on_hand(6).await, stock - 1, "the unit is back");
+        assert_eq!(app.stock_of(6).await.0, stock - 1, "the unit is back");
         let lapsed: Value = app
             .get(&buyer, &format!("/api/v1/orders/{id}"))
             .await
@@ -734,7 +749,7 @@ mod paid_increase {
             .await
             .expect("json");
         assert_eq!(now["items"][0]["quantity"], 2);
-        assert_eq!(app.on_hand(6).await, stock - 2);
+        assert_eq!(app.stock_of(6).await.0, stock - 2);
         let ledger = app.ledger_of(&buyer, &id).await;
         assert_eq!(ledger["balance"]["captured"], now["pricing"]["total"]);
     }

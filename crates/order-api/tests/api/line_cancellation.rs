@@ -45,7 +45,7 @@ impl TestApp {
     }
 
     /// Units of product `n` on hand and free at the inventory service.
-    async fn stock_of(&self, n: u128) -> (i64, i64) {
+    pub(crate) async fn stock_of(&self, n: u128) -> (i64, i64) {
         let state = self.simulator_state().await;
         let entry = state["shop"]["stock"]
             .as_array()

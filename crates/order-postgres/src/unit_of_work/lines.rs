@@ -28,7 +28,9 @@ pub(super) async fn rewrite_lines(
     let pending = order
         .pending_edit
         .as_ref()
-        .map(|p| Json(StoredPendingEdit::of(p)));
+        .map(StoredPendingEdit::of)
+        .transpose()?
+        .map(Json);
     let pending_expires_at = order.pending_edit.as_ref().map(|p| p.expires_at);
     let payments = Json(
         order
