@@ -703,8 +703,15 @@ mod paid_increase {
             .await;
         assert_problem(again, 409, "order_not_editable").await;
 
-        // Not paid: past its deadline the unit goes back and the order is as it was.
+        // Not paid: past its deadline (30 minutes for goods) and the grace period (2), the unit
+        // goes back and the order is as it was.
         app.clock.advance(time::Duration::minutes(31));
+        assert_eq!(
+            app.service.lapse_due_edits().await.expect("lapse"),
+            0,
+            "in its grace period"
+        );
+        app.clock.advance(time::Duration::minutes(2));
         assert_eq!(app.service.lapse_due_edits().await.expect("lapse"), 1);
         assert_eq!(app.stock_of(6).await.0, stock - 1, "the unit is back");
         let lapsed: Value = app

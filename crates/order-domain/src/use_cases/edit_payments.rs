@@ -130,8 +130,9 @@ impl OrderService {
         Ok(order)
     }
 
-    /// The lapse job: edits whose difference was not paid by their deadline give their units
-    /// back and are dropped; their intents are cancelled. Answers how many lapsed.
+    /// The lapse job: edits whose difference was not paid by their deadline (and the grace
+    /// period after it, for a payment made at the last moment) give their units back and are
+    /// dropped; their intents are cancelled. Answers how many lapsed.
     ///
     /// # Ports
     /// `incidents`, `inventory`, `orders`, `payments`, `scans`, `tickets`, `unit_of_work`.
@@ -140,8 +141,9 @@ impl OrderService {
     /// Storage errors of the scan; an edit that cannot lapse now is left for the next pass.
     pub async fn lapse_due_edits(&self) -> Result<u32, UseCaseError> {
         let now = self.now();
+        let overdue = now - self.config.reservation.grace;
         let mut lapsed = 0;
-        for due in self.ports.scans.edits_due(now, EDITS_PER_PASS).await? {
+        for due in self.ports.scans.edits_due(overdue, EDITS_PER_PASS).await? {
             let ctx = RequestContext {
                 tenant_id: due.tenant_id,
                 actor: Actor::System {
@@ -206,7 +208,9 @@ impl OrderService {
                         edit_id,
                         event,
                         &ticket_lines(&difference.added),
-                        expires_at,
+                        // As an order's: the hold outlives the intent by the grace period, so a
+                        // payment made at the last moment still finds its tickets.
+                        expires_at + self.config.reservation.grace,
                     )
                     .await?;
                 Ok(Some(hold.hold_id))
