@@ -761,3 +761,35 @@ mod paid_increase {
         assert_eq!(ledger["balance"]["captured"], now["pricing"]["total"]);
     }
 }
+
+#[tokio::test]
+async fn a_paid_ticket_order_that_trades_tickets_for_fewer_sells_the_new_and_refunds_the_difference()
+ {
+    let app = spawn_app().await;
+    let buyer = customer(308);
+    let order = app.confirmed_order(308, 3).await;
+    let line = order["items"][0]["id"].as_str().expect("line");
+    let edited: Value = app
+        .edit(
+            &buyer,
+            &order,
+            &json!({ "changes": [
+                { "type": "CHANGE_QUANTITY", "itemId": line, "quantity": 1 },
+                add_tickets(1),
+            ] }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let difference = priced_as_new(&[(10_000, 3)]) - priced_as_new(&[(10_000, 1), (10_000, 1)]);
+    assert_eq!(edited["applied"], true, "{edited}");
+    assert_eq!(edited["refund"]["amount"].as_i64(), Some(difference));
+    assert_eq!(edited["refund"]["status"], "COMPLETED");
+    assert_eq!(
+        app.tickets().await,
+        (0, 2),
+        "two sold tickets voided, the added one sold"
+    );
+    assert_eq!(edited["order"]["items"].as_array().map(Vec::len), Some(2));
+}

@@ -186,6 +186,68 @@ impl OrderService {
             .await
     }
 
+    /// For a paid ticket order's edit that adds tickets but lowers the total: the added tickets
+    /// held under the edit's own hold and sold at once (nothing is left to pay); `None` for any
+    /// other edit.
+    pub(super) async fn sell_added_tickets(
+        &self,
+        order: &Order,
+        edit_id: OrderEditId,
+        difference: &Difference,
+    ) -> Result<Option<(crate::ids::HoldId, Vec<crate::ids::TicketId>)>, UseCaseError> {
+        let (OrderKind::Ticket, Some(event)) = (order.kind(), order.event_id()) else {
+            return Ok(None);
+        };
+        if order.status().is_unpaid() || difference.added.is_empty() {
+            return Ok(None);
+        }
+        let until = self.now() + self.config.reservation.grace;
+        let hold = self
+            .ports
+            .tickets
+            .hold_for_edit(
+                order.tenant_id(),
+                edit_id,
+                event,
+                &ticket_lines(&difference.added),
+                until,
+            )
+            .await?;
+        match self.ports.tickets.commit(&hold.hold_id).await {
+            Ok(tickets) => Ok(Some((hold.hold_id, tickets))),
+            Err(error) => {
+                let released = self.ports.tickets.release(&hold.hold_id).await;
+                self.report_dropped(&[order.id()], "release an edit's unsold hold", released);
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Voids what [`Self::sell_added_tickets`] sold for an edit that was not stored; a failure
+    /// is reported.
+    pub(super) async fn unsell(
+        &self,
+        order: &Order,
+        edit_id: OrderEditId,
+        difference: &Difference,
+        sold: Option<&(crate::ids::HoldId, Vec<crate::ids::TicketId>)>,
+    ) {
+        let Some((hold, _)) = sold else {
+            return;
+        };
+        let voided = self
+            .ports
+            .tickets
+            .adjust_hold(
+                hold,
+                uuid::Uuid::new_v5(edit_id.as_uuid(), b"void"),
+                &[],
+                &ticket_lines(&difference.added),
+            )
+            .await;
+        self.report_dropped(&[order.id()], "void an unstored edit's tickets", voided);
+    }
+
     /// Holds what an edit of a paid order adds: tickets in a hold of the edit's own, units
     /// taken from the order's committed stock.
     async fn hold_added(

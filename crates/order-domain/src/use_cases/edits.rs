@@ -222,13 +222,31 @@ impl OrderService {
         mut events: Vec<OrderEvent>,
     ) -> Result<EditOutcome, UseCaseError> {
         let difference = difference_of(before.items(), order.items());
-        self.claim(
-            &order,
-            *edit_id.as_uuid(),
-            &difference.added,
-            &difference.released,
-        )
-        .await?;
+        // A paid ticket order's sold hold takes no more tickets: those an edit adds are sold
+        // under a hold of the edit's own (the edit lowers the total, so nothing is left to pay).
+        let sold = self
+            .sell_added_tickets(&order, edit_id, &difference)
+            .await?;
+        let claimed = self
+            .claim(
+                &order,
+                *edit_id.as_uuid(),
+                if sold.is_some() {
+                    &[]
+                } else {
+                    &difference.added
+                },
+                &difference.released,
+            )
+            .await;
+        if let Err(error) = claimed {
+            self.unsell(&order, edit_id, &difference, sold.as_ref())
+                .await;
+            return Err(error);
+        }
+        if let Some((_, tickets)) = &sold {
+            events.extend(order.attach_tickets(tickets.clone(), self.now())?);
+        }
         let mut client_secret = None;
         let mut refund_id = None;
         let old_intent = before.payment_intent_id().cloned();
@@ -251,6 +269,8 @@ impl OrderService {
                 }
                 Err(error) => {
                     self.give_back(&order, &difference).await;
+                    self.unsell(&order, edit_id, &difference, sold.as_ref())
+                        .await;
                     return Err(error.into());
                 }
             }
@@ -270,6 +290,8 @@ impl OrderService {
             .await
         {
             self.give_back(&order, &difference).await;
+            self.unsell(&order, edit_id, &difference, sold.as_ref())
+                .await;
             return Err(error);
         }
         if let (Some(old), true) = (old_intent, client_secret.is_some()) {
