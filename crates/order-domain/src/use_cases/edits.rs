@@ -258,7 +258,9 @@ impl OrderService {
                     order.tenant_id(),
                     order.id(),
                     order.total(),
-                    order.expires_at(),
+                    // As at creation: the intent outlives the window by the grace period that
+                    // late payments are still taken in.
+                    order.expires_at() + self.config.reservation.grace,
                     &format!("edit:{edit_id}"),
                 )
                 .await
