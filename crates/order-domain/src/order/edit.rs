@@ -123,9 +123,7 @@ impl Order {
         if window.closes_at.is_some_and(|closes_at| now >= closes_at) {
             return refuse("ticket orders change only until the refund cutoff before the event");
         }
-        if self.record.pending_edit.is_some() {
-            return refuse("an earlier edit is waiting for its payment");
-        }
+        self.no_edit_waiting()?;
         let other_refunds = self.record.refunds.iter().any(|r| r.edit_id.is_none());
         if other_refunds || !self.record.cancelled_items.is_empty() {
             return refuse("an order with a refund or a cancelled line cannot change");

@@ -65,19 +65,17 @@ impl Order {
     }
 
     /// Every intent that captured money for this order: the order's own, then each paid edit's.
-    pub fn paying_intents(&self) -> Vec<(PaymentIntentId, Option<i64>)> {
-        let mut intents: Vec<(PaymentIntentId, Option<i64>)> = self
-            .payment_intent_id()
-            .map(|own| (own.clone(), None))
+    pub fn paying_intents(&self) -> Vec<PaymentIntentId> {
+        self.payment_intent_id()
             .into_iter()
-            .collect();
-        intents.extend(
-            self.record
-                .edit_payments
-                .iter()
-                .map(|p| (p.payment_intent_id.clone(), Some(p.amount))),
-        );
-        intents
+            .chain(
+                self.record
+                    .edit_payments
+                    .iter()
+                    .map(|p| &p.payment_intent_id),
+            )
+            .cloned()
+            .collect()
     }
 
     /// Refuses what would change the lines or the money an edit waiting for its payment was

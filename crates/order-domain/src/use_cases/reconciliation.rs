@@ -166,7 +166,7 @@ impl OrderService {
         // The order's own intent and its paid edits' intents, as one payment: captures add up,
         // and a refund paid in parts from several intents is one payout.
         let mut theirs = PaymentRecord::default();
-        for (intent, _) in order.paying_intents() {
+        for intent in order.paying_intents() {
             let Some(record) = self.ports.payments.payment(&intent).await? else {
                 continue;
             };

@@ -414,7 +414,7 @@ impl OrderService {
         };
         let mut left = amount;
         let mut references = Vec::new();
-        for (intent, _) in order.paying_intents().into_iter().rev() {
+        for intent in order.paying_intents().into_iter().rev() {
             if left == 0 {
                 break;
             }
