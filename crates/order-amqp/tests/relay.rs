@@ -69,9 +69,9 @@ async fn rows_wait_while_the_broker_is_unreachable_and_go_out_when_it_returns() 
     let task = tokio::spawn(relay.run(amqp_url(), StdDuration::from_millis(100), stopped));
     let received = receive(&mut consumer, &events).await;
     assert_eq!(received.len(), 2);
+    assert_eq!(unpublished_once_marked(&db.owner).await, 0);
     let _ = stop.send(true);
     task.await.expect("relay stops");
-    assert_eq!(unpublished(&db.owner).await, 0);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod guards;
+pub mod history_cli;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;

@@ -10,7 +10,7 @@ use order_api::auth::{Claims, sign_dev_token};
 use order_api::config::Config;
 use order_api::startup::Application;
 use order_domain::actor::Role;
-use order_domain::ids::{TenantId, UserId};
+use order_domain::ids::{OrderId, TenantId, UserId};
 
 /// The order service: carts, orders, reservations, payments, fulfillment, refunds.
 #[derive(Debug, Parser)]
@@ -35,6 +35,11 @@ enum Command {
     /// Exit 0 when the local instance answers /health/liveness on PORT (container health checks;
     /// needs no other configuration).
     HealthCheck,
+    /// Check the tamper-evident audit trail (docs/audit.md).
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print a JWT signed with JWT_SECRET (local development and tests).
     DevToken {
         /// The tenant (shop) the token belongs to.
@@ -56,6 +61,32 @@ enum Command {
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10_080))]
         minutes: i64,
     },
+}
+
+/// What `audit` does.
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Recompute an order's hash chain, or a tenant's range of chains and daily anchors, and
+    /// report the first broken link (exit code 1 when there is one).
+    Verify {
+        /// The tenant.
+        #[arg(long)]
+        tenant: TenantId,
+        /// One order's chain.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        order: Option<OrderId>,
+        /// Chains with an entry from this instant (RFC 3339)…
+        #[arg(long, requires = "to", value_parser = rfc3339)]
+        from: Option<time::OffsetDateTime>,
+        /// …until before this one, and the anchors of those days (at most 31 days).
+        #[arg(long, requires = "from", value_parser = rfc3339)]
+        to: Option<time::OffsetDateTime>,
+    },
+}
+
+fn rfc3339(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|error| format!("not an RFC 3339 instant: {error}"))
 }
 
 /// A JWT role on the command line.
@@ -96,6 +127,27 @@ async fn main() -> ExitCode {
         Command::HealthCheck => health_check().await,
         Command::Worker => serve(config, true).await,
         Command::ExpireDue => expire_due(&config).await,
+        Command::Audit {
+            action:
+                AuditAction::Verify {
+                    tenant,
+                    order,
+                    from,
+                    to,
+                },
+        } => {
+            let _telemetry = match start_telemetry(&config) {
+                Ok(telemetry) => telemetry,
+                Err(code) => return code,
+            };
+            let args = order_api::history_cli::VerifyArgs {
+                tenant,
+                order,
+                from,
+                to,
+            };
+            order_api::history_cli::audit_verify(&config, args).await
+        }
         Command::DevToken {
             tenant,
             user,

@@ -139,6 +139,11 @@ fn spawn_jobs(
             metrics.clone(),
             stopped.clone(),
         )),
+        tokio::spawn(crate::jobs::run_audit_anchoring(
+            service.clone(),
+            config.housekeeping_interval,
+            stopped.clone(),
+        )),
         tokio::spawn(crate::jobs::run_housekeeping(
             store.clone(),
             config.housekeeping_interval,
@@ -419,6 +424,7 @@ pub async fn build_service_with(
         orders: store_arc.clone(),
         scans: store_arc.clone(),
         audit: store_arc.clone(),
+        audit_chain: store_arc.clone(),
         refunds: store_arc.clone(),
         carts: store_arc.clone(),
         promotions: store_arc.clone(),

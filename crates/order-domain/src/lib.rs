@@ -14,6 +14,7 @@
 //! | [`policy`] | limits, reservation durations, cancellation/refund/return terms, [`DomainConfig`](policy::DomainConfig) |
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
+//! | [`audit_chain`] | the audit's hash chains and daily anchors: what a check found |
 //! | [`analytics`] | the figures of the admin analytics, computed from orders |
 //! | [`bulk_cancel`] | the durable job that cancels an event's orders, its position and counts |
 //! | [`cause`] | error causes kept as chains, for logs (never for clients) |
@@ -80,6 +81,7 @@ pub mod actor;
 pub mod adapters;
 pub mod analytics;
 pub mod audit;
+pub mod audit_chain;
 pub mod backoff;
 pub mod bulk_cancel;
 pub mod cart;

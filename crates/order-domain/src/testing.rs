@@ -41,7 +41,7 @@ use time::OffsetDateTime;
 use crate::adapters::{ManualClock, SequentialIds};
 use crate::ids::OrderId;
 use crate::ports::{
-    Incidents, MockAnalyticsStore, MockAuditLog, MockBulkJobs, MockCartRepository,
+    Incidents, MockAnalyticsStore, MockAuditChain, MockAuditLog, MockBulkJobs, MockCartRepository,
     MockDistributedLock, MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository,
     MockOrderScans, MockPaymentGateway, MockProductCatalog, MockPromotionRepository,
     MockReconciliations, MockRefundRepository, MockShippingService, MockTicketService,
@@ -55,6 +55,7 @@ pub struct MockPorts {
     pub orders: MockOrderRepository,
     pub scans: MockOrderScans,
     pub audit: MockAuditLog,
+    pub audit_chain: MockAuditChain,
     pub refunds: MockRefundRepository,
     pub carts: MockCartRepository,
     pub promotions: MockPromotionRepository,
@@ -90,6 +91,7 @@ impl MockPorts {
             orders: MockOrderRepository::new(),
             scans: MockOrderScans::new(),
             audit: MockAuditLog::new(),
+            audit_chain: MockAuditChain::new(),
             refunds: MockRefundRepository::new(),
             carts: MockCartRepository::new(),
             promotions: MockPromotionRepository::new(),
@@ -117,6 +119,7 @@ impl MockPorts {
             orders: Arc::new(self.orders),
             scans: Arc::new(self.scans),
             audit: Arc::new(self.audit),
+            audit_chain: Arc::new(self.audit_chain),
             refunds: Arc::new(self.refunds),
             carts: Arc::new(self.carts),
             promotions: Arc::new(self.promotions),

@@ -20,7 +20,7 @@ impl AuditLog for PgStore {
             AuditRow,
             "SELECT id, tenant_id, order_id, event_type, from_status, to_status, actor_kind, actor_name,
                     actor_roles, actor_vip, host(ip) AS ip, metadata, occurred_at
-             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY occurred_at, id",
+             FROM order_events WHERE tenant_id = $1 AND order_id = $2 ORDER BY seq",
             tenant.as_uuid(),
             order.as_uuid(),
         )

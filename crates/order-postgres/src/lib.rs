@@ -10,6 +10,7 @@
 //! order is still one statement per read or write (docs/persistence.md).
 
 mod analytics;
+mod audit_chain;
 mod audit_log;
 mod bulk_jobs;
 mod carts;

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use order_domain::ids::*;
 use order_domain::order::{Order, RefundRequest, RefundScope, RefundTerms};
-use order_domain::ports::{AuditLog, OrderRepository};
+use order_domain::ports::{AuditChain, AuditLog, OrderRepository};
 use order_postgres::PgStore;
 use order_postgres::setup::testing::admin_url;
 use sqlx::migrate::Migrator;
@@ -198,6 +198,20 @@ async fn orders_stored_before_the_typed_columns_read_back_unchanged_after_migrat
     .await
     .expect("promo code");
 
+    // A later entry, from a caller's address: migration 0029 chains both and commits to the
+    // address.
+    sqlx::query(
+        "INSERT INTO order_events (id, tenant_id, order_id, event_type, actor, ip, metadata, occurred_at)
+         VALUES ($1, $2, $3, 'refund.requested', $4, '203.0.113.7', '{}', now() + interval '1 second')",
+    )
+    .bind(id(501))
+    .bind(order.tenant_id().as_uuid())
+    .bind(order.id().as_uuid())
+    .bind(serde_json::to_value(actor()).expect("actor"))
+    .execute(&db)
+    .await
+    .expect("second entry");
+
     order_postgres::migrate(&db).await.expect("migration 0008");
 
     let store = PgStore::from_pool(db.clone(), order_postgres::setup::testing::address_keys());
@@ -216,8 +230,25 @@ async fn orders_stored_before_the_typed_columns_read_back_unchanged_after_migrat
         .audit_trail(tenant_a(), order.id())
         .await
         .expect("audit");
-    assert_eq!(trail.len(), 1);
+    assert_eq!(trail.len(), 2);
     assert_eq!(trail[0].actor, actor());
+    assert_eq!(
+        trail[1].ip.map(|ip| ip.to_string()).as_deref(),
+        Some("203.0.113.7")
+    );
+    // Entries stored before the chain existed got one, oldest first.
+    let chain_break = AuditChain::chain_break(&store, tenant_a(), &[order.id()])
+        .await
+        .expect("check");
+    assert_eq!(chain_break, None);
+    let places: Vec<(i32, bool)> = sqlx::query_as(
+        "SELECT seq, ip_commitment IS NOT NULL FROM order_events WHERE order_id = $1 ORDER BY seq",
+    )
+    .bind(order.id().as_uuid())
+    .fetch_all(&db)
+    .await
+    .expect("places");
+    assert_eq!(places, vec![(1, false), (2, true)]);
     let rule: (String, i64) = sqlx::query_as(
         "SELECT discount_kind, discount_value FROM promo_codes WHERE code = 'TENOFF'",
     )

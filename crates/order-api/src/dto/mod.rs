@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod analytics;
+pub mod audit;
 pub mod carts;
 pub mod edits;
 pub mod goods;
@@ -21,6 +22,7 @@ pub mod webhooks;
 
 pub use address::*;
 pub use analytics::*;
+pub use audit::*;
 pub use carts::*;
 pub use edits::*;
 pub use goods::*;

@@ -2,6 +2,7 @@
 //! answer. Business rules live in `order-domain`.
 
 mod admin;
+mod audit;
 mod carts;
 mod edits;
 mod fulfillment;
@@ -62,6 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(admin::list_promo_codes)
             .service(admin::create_promo_code)
             .service(admin::retire_promo_code)
+            .service(audit::verify)
+            .service(audit::anchors)
             .service(webhooks::create)
             .service(webhooks::list)
             .service(webhooks::get)

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::helpers::*;
 
 /// `order-api` with only the configuration it requires (nothing from the caller's environment).
-fn order_api() -> Command {
+pub(crate) fn order_api() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_order-api"));
     command
         .env_clear()

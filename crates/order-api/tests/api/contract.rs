@@ -59,6 +59,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/promo-codes"),
     ("post", "/api/v1/admin/promo-codes"),
     ("delete", "/api/v1/admin/promo-codes/{code}"),
+    ("get", "/api/v1/admin/audit/verify"),
+    ("get", "/api/v1/admin/audit/anchors"),
     ("post", "/internal/v1/orders/{id}/confirm"),
     ("post", "/internal/v1/orders/{id}/expire"),
     ("get", "/internal/v1/orders/expiring"),

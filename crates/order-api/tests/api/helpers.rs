@@ -139,6 +139,8 @@ pub(crate) struct TestApp {
     pub(crate) owner: sqlx::PgPool,
     /// The prefix of the app's Redis keys.
     pub(crate) redis_prefix: String,
+    /// The app's database as its own role sees it (for the command line's tools).
+    pub(crate) database_url: String,
     /// Dropping it stops the consumers.
     _stop_consumers: tokio::sync::watch::Sender<bool>,
 }
@@ -395,6 +397,7 @@ pub(crate) async fn spawn_with(setup: Setup) -> TestApp {
         store,
         owner: db.owner.clone(),
         redis_prefix,
+        database_url: db.app_url.clone(),
     }
 }
 

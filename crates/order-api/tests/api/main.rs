@@ -5,6 +5,7 @@ mod helpers;
 mod messaging;
 
 mod analytics;
+mod audit_chain;
 mod business_errors;
 mod cli;
 mod commit_cut;

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `storage` | [`OrderRepository`] (what requests read), [`RefundRepository`], [`CartRepository`], [`PromotionRepository`], [`UnitOfWork`], [`Outbox`], [`Inbox`], [`AnalyticsStore`] |
 //! | `scans` | [`OrderScans`]: the background jobs' cross-tenant and batch queries |
-//! | `audit_log` | [`AuditLog`]: the audit trail's reads |
+//! | `audit_log` | [`AuditLog`]: the audit trail's reads; [`AuditChain`]: its hash chains and anchors |
 //! | `guards` | [`IdempotencyStore`], [`RateLimiter`], [`DistributedLock`] |
 //! | `tickets` | [`TicketService`] |
 //! | `upstream` | [`InventoryService`], [`ProductCatalog`], [`PaymentGateway`], [`EventCatalog`], [`Notifier`], [`ShippingService`] |
@@ -38,7 +38,7 @@ mod unit_of_work;
 mod upstream;
 mod webhooks;
 
-pub use self::audit_log::AuditLog;
+pub use self::audit_log::{AuditChain, AuditLog};
 pub use self::bulk_jobs::{BulkJobs, LeasedJob};
 pub use self::clock::{Clock, IdGenerator};
 pub use self::guards::{
@@ -74,7 +74,7 @@ pub use self::webhooks::{
 // The mocks one by one: a glob would also re-export the helper modules mockall generates beside
 // each (`__mock_Mock…`), which would crowd the documentation's index.
 #[cfg(any(test, feature = "mocks"))]
-pub use self::audit_log::MockAuditLog;
+pub use self::audit_log::{MockAuditChain, MockAuditLog};
 #[cfg(any(test, feature = "mocks"))]
 pub use self::bulk_jobs::MockBulkJobs;
 #[cfg(any(test, feature = "mocks"))]

@@ -41,6 +41,7 @@
 //! errors (`error.rs`) and the wiring of [`Ports`] (`wiring.rs`).
 
 mod analytics;
+mod audit_checks;
 mod bulk_cancel;
 mod carts;
 mod create;
@@ -70,6 +71,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use self::audit_checks::ANCHOR_GRACE;
 pub use self::bulk_cancel::{BulkRunner, DescribeFailure};
 pub use self::carts::{CART_TTL, CartAddition, CartLineView, CartPreview, CartScope, CartView};
 pub use self::create::{CreateTicketOrder, CreatedOrder, IdempotencyKey, TicketItemRequest};
@@ -96,9 +98,9 @@ use crate::ids::{AuditEntryId, DomainEventId, OrderId};
 use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
-    AnalyticsStore, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock, EventCatalog,
-    IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService, OrderChange,
-    OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
+    AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
+    EventCatalog, IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService,
+    OrderChange, OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
     PromotionRepository, QuotaClaim, Reconciliations, RefundRepository, ShippingService,
     TicketService, UnitOfWork,
 };
@@ -114,6 +116,8 @@ pub struct Ports {
     pub scans: Arc<dyn OrderScans>,
     /// The history route's reads.
     pub audit: Arc<dyn AuditLog>,
+    /// The audit's hash chains and anchors.
+    pub audit_chain: Arc<dyn AuditChain>,
     pub refunds: Arc<dyn RefundRepository>,
     pub carts: Arc<dyn CartRepository>,
     pub promotions: Arc<dyn PromotionRepository>,

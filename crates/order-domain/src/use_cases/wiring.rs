@@ -73,10 +73,10 @@ use std::sync::Arc;
 use super::Ports;
 use crate::adapters::NotWired;
 use crate::ports::{
-    AnalyticsStore, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock, EventCatalog,
-    IdGenerator, Inbox, Incidents, InventoryService, OrderRepository, OrderScans, PaymentGateway,
-    ProductCatalog, PromotionRepository, Reconciliations, RefundRepository, ShippingService,
-    TicketService, UnitOfWork,
+    AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
+    EventCatalog, IdGenerator, Inbox, Incidents, InventoryService, OrderRepository, OrderScans,
+    PaymentGateway, ProductCatalog, PromotionRepository, Reconciliations, RefundRepository,
+    ShippingService, TicketService, UnitOfWork,
 };
 
 impl Ports {
@@ -88,6 +88,7 @@ impl Ports {
             orders: none.clone(),
             scans: none.clone(),
             audit: none.clone(),
+            audit_chain: none.clone(),
             refunds: none.clone(),
             carts: none.clone(),
             promotions: none.clone(),
@@ -133,6 +134,7 @@ wiring!(
     orders: OrderRepository,
     scans: OrderScans,
     audit: AuditLog,
+    audit_chain: AuditChain,
     refunds: RefundRepository,
     carts: CartRepository,
     promotions: PromotionRepository,

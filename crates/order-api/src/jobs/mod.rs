@@ -424,3 +424,6 @@ pub async fn run_bulk_jobs(service: OrderService, mut stop: watch::Receiver<bool
         }
     }
 }
+
+mod history;
+pub use history::run_audit_anchoring;

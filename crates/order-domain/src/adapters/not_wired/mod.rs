@@ -633,3 +633,5 @@ mod tests {
         );
     }
 }
+
+mod history;
