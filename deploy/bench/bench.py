@@ -50,9 +50,10 @@ ORDER_BODY = json.dumps({
 })
 
 FULL = dict(creation_s=20, get_s=15, list_s=10, pgbench_s=15, event_fill=100_000,
-            list_sizes=[10_000, 100_000, 1_000_000], expiry=100_000, clients=[8, 32])
+            list_sizes=[10_000, 100_000, 1_000_000], expiry=100_000, archive=100_000,
+            clients=[8, 32])
 SMOKE = dict(creation_s=3, get_s=2, list_s=2, pgbench_s=2, event_fill=1_000,
-             list_sizes=[1_000, 2_000, 4_000], expiry=500, clients=[8])
+             list_sizes=[1_000, 2_000, 4_000], expiry=500, archive=500, clients=[8])
 
 started_at = time.time()
 
@@ -404,7 +405,8 @@ def columns(table):
                 ).split(",")
 
 
-def copy_orders(template, count, tenant, status=None, due=False, chunk=100_000):
+def copy_orders(template, count, tenant, status=None, due=False, finished_long_ago=False,
+                chunk=100_000):
     """Copies the template order (and its items) `count` times as other buyers' orders."""
     base = int(psql("SELECT coalesce(max(n), 0) FROM pgb.copies"))
     created = "o.created_at - make_interval(secs => g / 1000.0)"
@@ -420,6 +422,10 @@ def copy_orders(template, count, tenant, status=None, due=False, chunk=100_000):
         # The copy reached its status within the template's lifetime (restored orders are checked).
         overrides["status"] = f"'{status}'"
         overrides[f"{status.lower()}_at"] = "o.updated_at"
+    if finished_long_ago:
+        # Finished eight years ago: past the default retention of seven.
+        overrides["updated_at"] = "now() - interval '8 years'"
+        overrides[f"{status.lower()}_at"] = "now() - interval '8 years'"
     if due:
         overrides.update({"expires_at": "now() - interval '1 hour'",
                           "hold_id": "'hold_bench_' || g", "payment_intent_id": "'pi_bench_' || g"})
@@ -502,6 +508,19 @@ def expiry_phase(stack, count, template):
     elapsed = time.time() - start
     left = int(psql("SELECT count(*) FROM orders WHERE status IN ('PENDING', 'RESERVED') "
                     "AND expires_at < now() - interval '5 minutes'"))
+    log(f"  {report}; {left} still due")
+    return {"orders": count, "seconds": elapsed, "rate": count / elapsed, "left": left,
+            "report": report}
+
+
+def archive_phase(stack, count, template):
+    log(f"archiving of {count} orders finished eight years ago (order-api archive-due)")
+    copy_orders(template, count, TENANT, status="CANCELLED", finished_long_ago=True)
+    start = time.time()
+    report = stack.run("archive-due")
+    elapsed = time.time() - start
+    left = int(psql("SELECT count(*) FROM orders WHERE archived_at IS NULL AND status = 'CANCELLED' "
+                    "AND updated_at < now() - interval '2557 days'"))
     log(f"  {report}; {left} still due")
     return {"orders": count, "seconds": elapsed, "rate": count / elapsed, "left": left,
             "report": report}
@@ -625,6 +644,13 @@ def report(results, smoke):
         f"{e['orders']} due orders expired by one `order-api expire-due` pass in {e['seconds']:.1f} s "
         f"({e['rate']:.0f}/s; {e['left']} left due). Its report: {e['report']}",
         "",
+        "## Retention",
+        "",
+        f"{results['archive']['orders']} orders finished eight years ago archived (personal data "
+        f"erased, `ORDER_ARCHIVED` audited) by one `order-api archive-due` run in "
+        f"{results['archive']['seconds']:.1f} s ({results['archive']['rate']:.0f}/s; "
+        f"{results['archive']['left']} left due). Its report: {results['archive']['report']}",
+        "",
         "Reproduce: `just bench` (about 10 minutes after the release build); `just bench --smoke` "
         "checks the harness in about a minute. Raw figures: `.state/bench/results.json`.",
         "",
@@ -661,6 +687,7 @@ def main():
         results["get"] = get_phase(stack, plan["get_s"])
         results["list"] = list_phase(stack, plan["list_sizes"], plan["list_s"], template)
         results["expiry"] = expiry_phase(stack, plan["expiry"], template)
+        results["archive"] = archive_phase(stack, plan["archive"], template)
         psql("CREATE TABLE pgb.ids AS SELECT row_number() OVER () AS n, id FROM orders LIMIT 100000")
         psql("ALTER TABLE pgb.ids ADD PRIMARY KEY (n)")
         results["pgbench"] = pgbench_phase(plan["pgbench_s"])

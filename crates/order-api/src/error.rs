@@ -278,6 +278,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "upstream_unavailable",
     "upstream_error",
     "guard_unavailable",
+    "customer_has_open_orders",
     "idempotency_in_flight",
     "idempotency_key_reused",
     "rate_limited",

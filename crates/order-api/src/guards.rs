@@ -448,7 +448,7 @@ fn replay(stored: &StoredResponse, body: Vec<u8>) -> HttpResponse {
 /// # Errors
 /// 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when the window is full.
 /// When Redis is down the request passes (fail open) and a warning is logged.
-async fn rate_limit(state: &AppState, check: &RateCheck) -> Result<(), ApiError> {
+pub(crate) async fn rate_limit(state: &AppState, check: &RateCheck) -> Result<(), ApiError> {
     match state
         .rate_limiter
         .hit(&check.key, check.limit, check.window)

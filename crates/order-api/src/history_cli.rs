@@ -1,4 +1,5 @@
-//! The command line's history tools: `order-api audit verify` (docs/audit.md).
+//! The command line's history tools: `order-api audit verify` (docs/audit.md) and
+//! `order-api archive-due` (docs/personal-data.md).
 
 use std::process::ExitCode;
 
@@ -69,4 +70,37 @@ pub async fn audit_verify(config: &Config, args: VerifyArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Archives every order due now, pass after pass, and prints how many and how fast; exit code 1
+/// when a pass failed (what was archived before stays archived).
+pub async fn archive_due(config: &Config) -> ExitCode {
+    let service = match crate::startup::build_service(config).await {
+        Ok((service, _, _)) => service,
+        Err(error) => {
+            eprintln!("error: {error}; check DATABASE_URL");
+            return ExitCode::FAILURE;
+        }
+    };
+    let metrics = crate::metrics::AppMetrics::new();
+    let started = std::time::Instant::now();
+    let mut archived = 0u64;
+    loop {
+        match crate::jobs::archive_due_orders(&service, config.order_retention, &metrics).await {
+            Ok(0) => break,
+            Ok(n) => archived += n,
+            Err(error) => {
+                eprintln!(
+                    "error: archiving stopped after {archived} orders: {}",
+                    Chain(&error)
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!(
+        "archived {archived} orders in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
 }

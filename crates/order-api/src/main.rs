@@ -35,6 +35,9 @@ enum Command {
     /// Exit 0 when the local instance answers /health/liveness on PORT (container health checks;
     /// needs no other configuration).
     HealthCheck,
+    /// Archive every order finished more than ORDER_RETENTION_DAYS ago, once, and report how many
+    /// and how fast (docs/personal-data.md).
+    ArchiveDue,
     /// Check the tamper-evident audit trail (docs/audit.md).
     Audit {
         #[command(subcommand)]
@@ -127,6 +130,13 @@ async fn main() -> ExitCode {
         Command::HealthCheck => health_check().await,
         Command::Worker => serve(config, true).await,
         Command::ExpireDue => expire_due(&config).await,
+        Command::ArchiveDue => {
+            let _telemetry = match start_telemetry(&config) {
+                Ok(telemetry) => telemetry,
+                Err(code) => return code,
+            };
+            order_api::history_cli::archive_due(&config).await
+        }
         Command::Audit {
             action:
                 AuditAction::Verify {

@@ -139,6 +139,13 @@ fn spawn_jobs(
             metrics.clone(),
             stopped.clone(),
         )),
+        tokio::spawn(crate::jobs::run_retention(
+            service.clone(),
+            config.housekeeping_interval,
+            config.order_retention,
+            metrics.clone(),
+            stopped.clone(),
+        )),
         tokio::spawn(crate::jobs::run_audit_anchoring(
             service.clone(),
             config.housekeeping_interval,
@@ -425,6 +432,7 @@ pub async fn build_service_with(
         scans: store_arc.clone(),
         audit: store_arc.clone(),
         audit_chain: store_arc.clone(),
+        personal_data: store_arc.clone(),
         refunds: store_arc.clone(),
         carts: store_arc.clone(),
         promotions: store_arc.clone(),

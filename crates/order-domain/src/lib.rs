@@ -15,6 +15,7 @@
 //! | [`events`] | domain events with stable names and the outbox envelope |
 //! | [`audit`] | audit entries |
 //! | [`audit_chain`] | the audit's hash chains and daily anchors: what a check found |
+//! | [`personal_data`] | a customer's data across orders: export records, erasure reports |
 //! | [`analytics`] | the figures of the admin analytics, computed from orders |
 //! | [`bulk_cancel`] | the durable job that cancels an event's orders, its position and counts |
 //! | [`cause`] | error causes kept as chains, for logs (never for clients) |
@@ -93,6 +94,7 @@ pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;
+pub mod personal_data;
 pub mod policy;
 pub mod ports;
 pub mod pricing;

@@ -43,9 +43,9 @@ use crate::ids::OrderId;
 use crate::ports::{
     Incidents, MockAnalyticsStore, MockAuditChain, MockAuditLog, MockBulkJobs, MockCartRepository,
     MockDistributedLock, MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository,
-    MockOrderScans, MockPaymentGateway, MockProductCatalog, MockPromotionRepository,
-    MockReconciliations, MockRefundRepository, MockShippingService, MockTicketService,
-    MockUnitOfWork,
+    MockOrderScans, MockPaymentGateway, MockPersonalData, MockProductCatalog,
+    MockPromotionRepository, MockReconciliations, MockRefundRepository, MockShippingService,
+    MockTicketService, MockUnitOfWork,
 };
 use crate::use_cases::Ports;
 
@@ -56,6 +56,7 @@ pub struct MockPorts {
     pub scans: MockOrderScans,
     pub audit: MockAuditLog,
     pub audit_chain: MockAuditChain,
+    pub personal_data: MockPersonalData,
     pub refunds: MockRefundRepository,
     pub carts: MockCartRepository,
     pub promotions: MockPromotionRepository,
@@ -92,6 +93,7 @@ impl MockPorts {
             scans: MockOrderScans::new(),
             audit: MockAuditLog::new(),
             audit_chain: MockAuditChain::new(),
+            personal_data: MockPersonalData::new(),
             refunds: MockRefundRepository::new(),
             carts: MockCartRepository::new(),
             promotions: MockPromotionRepository::new(),
@@ -120,6 +122,7 @@ impl MockPorts {
             scans: Arc::new(self.scans),
             audit: Arc::new(self.audit),
             audit_chain: Arc::new(self.audit_chain),
+            personal_data: Arc::new(self.personal_data),
             refunds: Arc::new(self.refunds),
             carts: Arc::new(self.carts),
             promotions: Arc::new(self.promotions),

@@ -19,6 +19,7 @@ mod inbox;
 mod orders;
 mod outbox;
 mod pending_edits;
+mod personal_data;
 mod promotions;
 mod reconciliations;
 mod refunds;

@@ -30,7 +30,7 @@ impl PgStore {
         skip_all,
         fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "orders_by_id")
     )]
-    async fn orders_by_id(
+    pub(crate) async fn orders_by_id(
         &self,
         tenant: TenantId,
         ids: &[Uuid],
@@ -278,7 +278,7 @@ impl OrderRepository for PgStore {
     ) -> Result<Vec<Document>, RepositoryError> {
         let mut tx = self.tenant_tx(tenant).await?;
         let rows = sqlx::query!(
-            r#"SELECT number, corrects, content, buyer AS "buyer: Json<SealedValue>"
+            r#"SELECT number, corrects, content, buyer AS "buyer?: Json<SealedValue>"
              FROM order_documents WHERE tenant_id = $1 AND order_id = $2
              ORDER BY kind DESC, year, sequence"#,
             tenant.as_uuid(),
@@ -290,15 +290,19 @@ impl OrderRepository for PgStore {
         tx.commit().await.map_err(storage)?;
         rows.into_iter()
             .map(|row| {
-                let buyer =
-                    self.address_keys
-                        .open(&row.buyer.0, order, SealedColumn::DocumentBuyer)?;
+                // An erased buyer (docs/personal-data.md) keeps the document, named as erased.
+                let buyer = match row.buyer {
+                    Some(sealed) => serde_json::from_slice(&self.address_keys.open(
+                        &sealed.0,
+                        order,
+                        SealedColumn::DocumentBuyer,
+                    )?)
+                    .map_err(corrupt)?,
+                    None => serde_json::json!({ "name": "(erased)", "address": [], "email": null }),
+                };
                 let mut content = row.content;
                 if let Some(fields) = content.as_object_mut() {
-                    fields.insert(
-                        "buyer".to_owned(),
-                        serde_json::from_slice(&buyer).map_err(corrupt)?,
-                    );
+                    fields.insert("buyer".to_owned(), buyer);
                 }
                 Ok(Document {
                     number: row.number,

@@ -292,6 +292,50 @@ impl IdempotencyStore for RedisGuards {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    async fn forget_prefix(&self, prefix: &str) -> Result<u64, GuardError> {
+        // SCAN walks the keyspace in bounded steps (never blocking Redis like KEYS would);
+        // UNLINK frees the values off the main thread.
+        let pattern = format!("{}*", glob_escape(prefix));
+        let mut conn = self.connection().await?;
+        let mut cursor: u64 = 0;
+        let mut deleted = 0u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = deadpool_redis::redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1_000)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            if !keys.is_empty() {
+                let unlinked: u64 = deadpool_redis::redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(unavailable)?;
+                deleted += unlinked;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// `text` matched literally by a Redis glob.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 #[async_trait]

@@ -16,6 +16,7 @@ pub(super) struct JobVars {
     metrics_aggregation_interval_minutes: Option<Minutes>,
     housekeeping_interval_minutes: Option<Minutes>,
     inbox_retention_days: Option<Days>,
+    order_retention_days: Option<Days>,
     refund_retry_interval_seconds: Option<Seconds>,
     reconciliation_interval_minutes: Option<Minutes>,
     analytics_window_days: Option<Days>,
@@ -28,6 +29,7 @@ pub(super) struct Jobs {
     pub(super) metrics_interval: Duration,
     pub(super) housekeeping_interval: Duration,
     pub(super) inbox_retention: time::Duration,
+    pub(super) order_retention: time::Duration,
     pub(super) refund_retry_interval: Duration,
     pub(super) reconciliation_interval: Duration,
     pub(super) analytics_window: time::Duration,
@@ -56,6 +58,13 @@ impl JobVars {
             housekeeping_interval: every(self.housekeeping_interval_minutes, 10),
             reconciliation_interval: every(self.reconciliation_interval_minutes, 60),
             inbox_retention: days("INBOX_RETENTION_DAYS", self.inbox_retention_days)?,
+            order_retention: in_range(
+                "ORDER_RETENTION_DAYS",
+                self.order_retention_days.map_or(2_557, |d| d.0),
+                1..=36_500,
+                "a number of days from 1 to 36500",
+            )
+            .map(time::Duration::days)?,
             refund_retry_interval: Duration::from_secs(in_range(
                 "REFUND_RETRY_INTERVAL_SECONDS",
                 self.refund_retry_interval_seconds.map_or(60, |s| s.0),

@@ -115,6 +115,9 @@ pub struct Config {
     /// broker redelivers (or an operator replays from the dead-letter queue) within it is applied
     /// once.
     pub inbox_retention: time::Duration,
+    /// `ORDER_RETENTION_DAYS` (2557, seven years): orders finished longer ago are archived, their
+    /// personal data erased and their financial records kept.
+    pub order_retention: time::Duration,
     /// `METRICS_AGGREGATION_INTERVAL_MINUTES` (5).
     pub metrics_interval: std::time::Duration,
     /// `ANALYTICS_WINDOW_DAYS` (30): analytics count orders created this far back.
@@ -204,6 +207,7 @@ impl Config {
             reconciliation_interval: jobs.reconciliation_interval,
             housekeeping_interval: jobs.housekeeping_interval,
             inbox_retention: jobs.inbox_retention,
+            order_retention: jobs.order_retention,
             metrics_interval: jobs.metrics_interval,
             analytics_window: jobs.analytics_window,
             run_jobs: jobs.run_jobs,

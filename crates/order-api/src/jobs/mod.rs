@@ -426,4 +426,4 @@ pub async fn run_bulk_jobs(service: OrderService, mut stop: watch::Receiver<bool
 }
 
 mod history;
-pub use history::run_audit_anchoring;
+pub use history::{archive_due_orders, run_audit_anchoring, run_retention};

@@ -153,6 +153,7 @@ impl AppMetrics {
             );
         }
         self.count("carts_created_total", &[], 0);
+        self.count("order_service_orders_archived_total", &[], 0);
         for reason in ["contended", "unavailable"] {
             self.count(
                 "order_service_lock_failures_total",
@@ -225,6 +226,10 @@ impl AppMetrics {
                 "Upstream calls by service and outcome",
             ),
             ("carts_created_total", "Carts started (their first line)"),
+            (
+                "order_service_orders_archived_total",
+                "Finished orders archived by the retention job (personal data erased)",
+            ),
             (
                 "order_service_lock_failures_total",
                 "Times the order lock could not be taken, by reason (contended, unavailable)",
@@ -306,6 +311,15 @@ impl AppMetrics {
             self.recorder
                 .describe_gauge(KeyName::from(name), None, SharedString::from(help));
         }
+    }
+
+    /// Counts orders the retention job archived.
+    pub fn archived(&self, orders: u32) {
+        self.count(
+            "order_service_orders_archived_total",
+            &[],
+            u64::from(orders),
+        );
     }
 
     /// Counts the differences of a reconciliation run by kind and repair.

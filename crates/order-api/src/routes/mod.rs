@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod carts;
+mod customers;
 mod edits;
 mod fulfillment;
 mod health;
@@ -65,6 +66,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(admin::retire_promo_code)
             .service(audit::verify)
             .service(audit::anchors)
+            .service(customers::export_mine)
+            .service(customers::export_customer)
+            .service(customers::erase)
             .service(webhooks::create)
             .service(webhooks::list)
             .service(webhooks::get)

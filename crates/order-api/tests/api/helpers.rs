@@ -300,6 +300,7 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
         reconciliation_interval: StdDuration::from_secs(3_600),
         housekeeping_interval: StdDuration::from_secs(600),
         inbox_retention: Duration::days(30),
+        order_retention: Duration::days(2_557),
         analytics_window: Duration::days(30),
         // Tests run the jobs themselves, deterministically.
         run_jobs: setup.jobs_with_dead_broker,

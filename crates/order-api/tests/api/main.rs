@@ -23,6 +23,7 @@ mod messages;
 mod metrics;
 mod money;
 mod notifications;
+mod personal_data;
 mod pricing;
 mod reconciliation;
 mod refunds_once;

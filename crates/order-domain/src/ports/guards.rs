@@ -78,6 +78,13 @@ pub trait IdempotencyStore: Send + Sync {
     /// # Errors
     /// [`GuardError::Unavailable`].
     async fn abandon(&self, key: &str) -> Result<(), GuardError>;
+
+    /// Deletes every stored answer whose key starts with `prefix` (a customer's erasure: their
+    /// answers may hold their addresses); answers how many.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`].
+    async fn forget_prefix(&self, prefix: &str) -> Result<u64, GuardError>;
 }
 
 /// One attempt to count against a per-caller limit.

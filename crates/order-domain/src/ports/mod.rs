@@ -21,6 +21,7 @@
 //! | `clock` | [`Clock`], [`IdGenerator`] |
 //! | `incidents` | [`Incidents`] |
 //! | `reconciliations` | [`Reconciliations`]: runs against the payment service and their differences |
+//! | `personal_data` | [`PersonalData`]: a customer's data across orders, erasure, retention |
 //! | `bulk_jobs` | [`BulkJobs`]: durable bulk cancellations and their leases |
 
 mod audit_log;
@@ -29,6 +30,7 @@ mod clock;
 mod guards;
 mod incidents;
 mod outbox;
+mod personal_data;
 mod reconciliations;
 mod scans;
 mod storage;
@@ -47,6 +49,7 @@ pub use self::guards::{
 };
 pub use self::incidents::Incidents;
 pub use self::outbox::{Inbox, Outbox, OutboxRecord};
+pub use self::personal_data::PersonalData;
 pub use self::reconciliations::Reconciliations;
 pub use self::scans::{ChangedPayment, DueEdit, DueRefund, ExpiringOrder, OrderScans};
 pub use self::storage::{
@@ -85,6 +88,8 @@ pub use self::guards::{MockDistributedLock, MockIdempotencyStore, MockRateLimite
 pub use self::incidents::MockIncidents;
 #[cfg(any(test, feature = "mocks"))]
 pub use self::outbox::{MockInbox, MockOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::personal_data::MockPersonalData;
 #[cfg(any(test, feature = "mocks"))]
 pub use self::reconciliations::MockReconciliations;
 #[cfg(any(test, feature = "mocks"))]

@@ -85,6 +85,13 @@ pub enum UseCaseError {
     /// 503 `guard_unavailable`: the lock or idempotency store is down.
     #[error(transparent)]
     Guard(#[from] GuardError),
+    /// 409 `customer_has_open_orders`: a customer's data is erased only once none of their
+    /// orders is unpaid, unshipped or owed a refund.
+    #[error("the customer has open orders: {}", orders.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    OpenOrders {
+        /// The open orders' numbers.
+        orders: Vec<crate::ids::OrderNumber>,
+    },
     /// 503 `storage_unavailable` / 500 for corrupt data.
     #[error(transparent)]
     Storage(RepositoryError),

@@ -56,6 +56,7 @@ mod lifecycle;
 mod line_cancellation;
 mod messages;
 mod notifications;
+mod personal_data;
 mod problem;
 mod promotions;
 mod queries;
@@ -83,6 +84,7 @@ pub use self::fulfillment::ManualShipment;
 pub use self::lifecycle::CancelOutcome;
 pub use self::line_cancellation::LineCancelOutcome;
 pub use self::notifications::Announcer;
+pub use self::personal_data::{ARCHIVE_BATCH, EXPORT_PAGE, ExportPage};
 pub use self::problem::{Problem, ProblemKind};
 pub use self::queries::OrderLedger;
 pub use self::reconciliation::{MAX_ORDERS_PER_RUN, MAX_WINDOW};
@@ -100,9 +102,9 @@ use crate::policy::DomainConfig;
 use crate::ports::{
     AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
     EventCatalog, IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService,
-    OrderChange, OrderRepository, OrderScans, PaymentGateway, ProductCatalog, PromoRedemption,
-    PromotionRepository, QuotaClaim, Reconciliations, RefundRepository, ShippingService,
-    TicketService, UnitOfWork,
+    OrderChange, OrderRepository, OrderScans, PaymentGateway, PersonalData, ProductCatalog,
+    PromoRedemption, PromotionRepository, QuotaClaim, Reconciliations, RefundRepository,
+    ShippingService, TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -118,6 +120,8 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     /// The audit's hash chains and anchors.
     pub audit_chain: Arc<dyn AuditChain>,
+    /// A customer's data across orders: export, erasure, retention.
+    pub personal_data: Arc<dyn PersonalData>,
     pub refunds: Arc<dyn RefundRepository>,
     pub carts: Arc<dyn CartRepository>,
     pub promotions: Arc<dyn PromotionRepository>,

@@ -55,6 +55,7 @@ impl UseCaseError {
             Self::PaymentDeclined(_) => (K::PaymentDeclined, "payment_declined"),
             Self::Upstream(error) => error.problem(),
             Self::HoldLimit(_) => (K::Conflict, "hold_limit_reached"),
+            Self::OpenOrders { .. } => (K::Conflict, "customer_has_open_orders"),
             Self::Guard(_) => (K::Unavailable, "guard_unavailable"),
             Self::Storage(error) => error.problem(),
         }

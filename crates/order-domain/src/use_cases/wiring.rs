@@ -75,8 +75,8 @@ use crate::adapters::NotWired;
 use crate::ports::{
     AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
     EventCatalog, IdGenerator, Inbox, Incidents, InventoryService, OrderRepository, OrderScans,
-    PaymentGateway, ProductCatalog, PromotionRepository, Reconciliations, RefundRepository,
-    ShippingService, TicketService, UnitOfWork,
+    PaymentGateway, PersonalData, ProductCatalog, PromotionRepository, Reconciliations,
+    RefundRepository, ShippingService, TicketService, UnitOfWork,
 };
 
 impl Ports {
@@ -89,6 +89,7 @@ impl Ports {
             scans: none.clone(),
             audit: none.clone(),
             audit_chain: none.clone(),
+            personal_data: none.clone(),
             refunds: none.clone(),
             carts: none.clone(),
             promotions: none.clone(),
@@ -135,6 +136,7 @@ wiring!(
     scans: OrderScans,
     audit: AuditLog,
     audit_chain: AuditChain,
+    personal_data: PersonalData,
     refunds: RefundRepository,
     carts: CartRepository,
     promotions: PromotionRepository,

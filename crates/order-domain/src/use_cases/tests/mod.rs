@@ -11,6 +11,7 @@ mod line_cancellation;
 mod messages;
 mod notifications;
 mod payouts;
+mod personal_data;
 mod refunds;
 mod webhooks;
 
