@@ -282,6 +282,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "idempotency_in_flight",
     "idempotency_key_reused",
     "rate_limited",
+    "replay_running",
     "storage_unavailable",
     "internal_error",
 ];

@@ -1,5 +1,6 @@
-//! The command line's history tools: `order-api audit verify` (docs/audit.md) and
-//! `order-api archive-due` (docs/personal-data.md).
+//! The command line's history tools: `order-api audit verify` (docs/audit.md),
+//! `order-api archive-due` (docs/personal-data.md) and `order-api events rebuild`
+//! (docs/events.md).
 
 use std::process::ExitCode;
 
@@ -103,4 +104,71 @@ pub async fn archive_due(config: &Config) -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+/// Orders read per page by `events rebuild --all`.
+const REBUILD_PAGE: u32 = 500;
+
+/// Rebuilds `order` (or every order when `None`) from its stored events and prints each order's
+/// differences; exit code 0 when every order agrees with its events, 1 when one does not, 2
+/// when the check could not run.
+pub async fn events_rebuild(config: &Config, order: Option<OrderId>) -> ExitCode {
+    let service = match crate::startup::build_service(config).await {
+        Ok((service, _, _)) => service,
+        Err(error) => {
+            eprintln!("error: {error}; check DATABASE_URL");
+            return ExitCode::from(2);
+        }
+    };
+    let mut checked = 0u64;
+    let mut differing = 0u64;
+    let mut after = None;
+    loop {
+        let page = match order {
+            Some(order) => vec![order],
+            None => match service.orders_to_rebuild(after, REBUILD_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    eprintln!("error: the orders could not be listed: {}", Chain(&error));
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        for id in &page {
+            match service.rebuild_order(*id).await {
+                Ok(report) => {
+                    checked += 1;
+                    if !report.differences.is_empty() {
+                        differing += 1;
+                        println!(
+                            "order {} (tenant {}, {} events) differs from its events:",
+                            report.order_id, report.tenant_id, report.events
+                        );
+                        for line in &report.differences {
+                            println!("  {line}");
+                        }
+                    } else if order.is_some() {
+                        println!(
+                            "order {}: agrees with its {} events",
+                            report.order_id, report.events
+                        );
+                    }
+                }
+                Err(error) => {
+                    eprintln!("error: order {id} could not be rebuilt: {}", Chain(&error));
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        if order.is_some() || page.len() < REBUILD_PAGE as usize {
+            break;
+        }
+        after = page.last().copied();
+    }
+    println!("{checked} orders rebuilt from their events, {differing} differ");
+    if differing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

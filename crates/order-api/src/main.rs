@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The stored events (docs/events.md).
+    Events {
+        #[command(subcommand)]
+        action: EventsAction,
+    },
     /// Print a JWT signed with JWT_SECRET (local development and tests).
     DevToken {
         /// The tenant (shop) the token belongs to.
@@ -84,6 +89,21 @@ enum AuditAction {
         /// …until before this one, and the anchors of those days (at most 31 days).
         #[arg(long, requires = "from", value_parser = rfc3339)]
         to: Option<time::OffsetDateTime>,
+    },
+}
+
+/// What `events` does.
+#[derive(Debug, Subcommand)]
+enum EventsAction {
+    /// Fold an order's stored events and compare the result with the stored order: the
+    /// differences, and exit code 1 when there are any.
+    Rebuild {
+        /// One order.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        order: Option<OrderId>,
+        /// Every order of every tenant.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -130,6 +150,15 @@ async fn main() -> ExitCode {
         Command::HealthCheck => health_check().await,
         Command::Worker => serve(config, true).await,
         Command::ExpireDue => expire_due(&config).await,
+        Command::Events {
+            action: EventsAction::Rebuild { order, all: _ },
+        } => {
+            let _telemetry = match start_telemetry(&config) {
+                Ok(telemetry) => telemetry,
+                Err(code) => return code,
+            };
+            order_api::history_cli::events_rebuild(&config, order).await
+        }
         Command::ArchiveDue => {
             let _telemetry = match start_telemetry(&config) {
                 Ok(telemetry) => telemetry,

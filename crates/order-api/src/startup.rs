@@ -170,6 +170,12 @@ fn spawn_jobs(
             config.webhooks,
             stopped.clone(),
         )),
+        tokio::spawn(crate::jobs::run_event_replays(
+            service.clone(),
+            webhooks.clone(),
+            config.rabbitmq_url.expose_secret().to_owned(),
+            stopped.clone(),
+        )),
         tokio::spawn(crate::webhook_worker::run_webhook_log_pruning(
             webhooks.clone(),
             config.housekeeping_interval,
@@ -433,6 +439,8 @@ pub async fn build_service_with(
         audit: store_arc.clone(),
         audit_chain: store_arc.clone(),
         personal_data: store_arc.clone(),
+        event_replays: store_arc.clone(),
+        stored_events: store_arc.clone(),
         refunds: store_arc.clone(),
         carts: store_arc.clone(),
         promotions: store_arc.clone(),

@@ -124,6 +124,10 @@ uuid_id!(
     BulkJobId
 );
 uuid_id!(
+    /// A replay of stored events (docs/events.md).
+    ReplayId
+);
+uuid_id!(
     /// A domain event; also the AMQP `message-id` of its outbox message.
     DomainEventId
 );

@@ -24,6 +24,8 @@
 //! | [`documents`] | invoices and credit notes: what each says, from the change's events |
 //! | [`ledger`] | the money trail: entries derived from each change's events, the balance |
 //! | [`reconciliation`] | an order's ledger compared with the payment service, differences by kind |
+//! | [`rebuild`] | an order folded from its stored events, and where the stored order disagrees |
+//! | [`replay`] | event replay: its scope, target, cursor and progress |
 //! | [`backoff`] | the pauses between attempts every adapter retries with |
 //! | [`actor`] | who calls: users with roles, services, the system |
 //! | [`ports`] | the traits adapters implement, each with its error type |
@@ -98,7 +100,9 @@ pub mod personal_data;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+pub mod rebuild;
 pub mod reconciliation;
+pub mod replay;
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod storage_contract;
 #[cfg(any(test, feature = "mocks"))]

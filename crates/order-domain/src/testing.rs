@@ -42,10 +42,10 @@ use crate::adapters::{ManualClock, SequentialIds};
 use crate::ids::OrderId;
 use crate::ports::{
     Incidents, MockAnalyticsStore, MockAuditChain, MockAuditLog, MockBulkJobs, MockCartRepository,
-    MockDistributedLock, MockEventCatalog, MockInbox, MockInventoryService, MockOrderRepository,
-    MockOrderScans, MockPaymentGateway, MockPersonalData, MockProductCatalog,
+    MockDistributedLock, MockEventCatalog, MockEventReplays, MockInbox, MockInventoryService,
+    MockOrderRepository, MockOrderScans, MockPaymentGateway, MockPersonalData, MockProductCatalog,
     MockPromotionRepository, MockReconciliations, MockRefundRepository, MockShippingService,
-    MockTicketService, MockUnitOfWork,
+    MockStoredEvents, MockTicketService, MockUnitOfWork,
 };
 use crate::use_cases::Ports;
 
@@ -57,6 +57,8 @@ pub struct MockPorts {
     pub audit: MockAuditLog,
     pub audit_chain: MockAuditChain,
     pub personal_data: MockPersonalData,
+    pub event_replays: MockEventReplays,
+    pub stored_events: MockStoredEvents,
     pub refunds: MockRefundRepository,
     pub carts: MockCartRepository,
     pub promotions: MockPromotionRepository,
@@ -94,6 +96,8 @@ impl MockPorts {
             audit: MockAuditLog::new(),
             audit_chain: MockAuditChain::new(),
             personal_data: MockPersonalData::new(),
+            event_replays: MockEventReplays::new(),
+            stored_events: MockStoredEvents::new(),
             refunds: MockRefundRepository::new(),
             carts: MockCartRepository::new(),
             promotions: MockPromotionRepository::new(),
@@ -123,6 +127,8 @@ impl MockPorts {
             audit: Arc::new(self.audit),
             audit_chain: Arc::new(self.audit_chain),
             personal_data: Arc::new(self.personal_data),
+            event_replays: Arc::new(self.event_replays),
+            stored_events: Arc::new(self.stored_events),
             refunds: Arc::new(self.refunds),
             carts: Arc::new(self.carts),
             promotions: Arc::new(self.promotions),

@@ -15,6 +15,7 @@ mod audit_log;
 mod bulk_jobs;
 mod carts;
 mod columns;
+mod event_replays;
 mod inbox;
 mod orders;
 mod outbox;

@@ -260,54 +260,11 @@ impl WebhookRepository for PgStore {
     }
 
     async fn enqueue(&self, deliveries: &[WebhookDelivery]) -> Result<u64, RepositoryError> {
-        let Some(first) = deliveries.first() else {
-            return Ok(0);
-        };
-        let column = |f: fn(&WebhookDelivery) -> Uuid| deliveries.iter().map(f).collect::<Vec<_>>();
-        let ids = column(|d| *d.id.as_uuid());
-        let subscriptions = column(|d| *d.subscription_id.as_uuid());
-        let events = column(|d| *d.event_id.as_uuid());
-        let orders = column(|d| *d.order_id.as_uuid());
-        let types: Vec<String> = deliveries.iter().map(|d| d.event_type.clone()).collect();
-        let bodies: Vec<String> = deliveries.iter().map(|d| d.body.clone()).collect();
-        let due: Vec<OffsetDateTime> = deliveries
-            .iter()
-            .map(|d| d.next_attempt_at.unwrap_or(d.created_at))
-            .collect();
-        // Each delivery's trace, or the trace of the event being handled now, for the attempts
-        // to continue.
-        let current = order_trace_context::current_traceparent();
-        let traces: Vec<Option<String>> = deliveries
-            .iter()
-            .map(|d| d.traceparent.clone().or_else(|| current.clone()))
-            .collect();
-        let mut tx = self.tenant_tx(first.tenant_id).await?;
-        let added = sqlx::query!(
-            "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type,
-                order_id, body, status, next_attempt_at, created_at, traceparent)
-             SELECT d.id, $1, d.subscription_id, d.event_id, d.event_type, d.order_id, d.body,
-                'PENDING', d.due, $9, d.traceparent
-             FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
-                         $8::timestamptz[], $10::text[])
-                  AS d(id, subscription_id, event_id, event_type, order_id, body, due, traceparent)
-             ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            first.tenant_id.as_uuid(),
-            &ids,
-            &subscriptions,
-            &events,
-            &types,
-            &orders,
-            &bodies,
-            &due,
-            first.created_at,
-            &traces as _,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(storage)?
-        .rows_affected();
-        tx.commit().await.map_err(storage)?;
-        Ok(added)
+        self.store_deliveries(deliveries, false).await
+    }
+
+    async fn requeue(&self, deliveries: &[WebhookDelivery]) -> Result<u64, RepositoryError> {
+        self.store_deliveries(deliveries, true).await
     }
 
     async fn claim_due(
@@ -563,5 +520,67 @@ impl WebhookRepository for PgStore {
             .await
             .map_err(storage)?;
         Ok(u64::try_from(pruned).unwrap_or(0))
+    }
+}
+
+impl PgStore {
+    /// New PENDING deliveries; with `again`, one that exists for its subscription and event is
+    /// made PENDING and due at the new one's time instead of being left out.
+    async fn store_deliveries(
+        &self,
+        deliveries: &[WebhookDelivery],
+        again: bool,
+    ) -> Result<u64, RepositoryError> {
+        let Some(first) = deliveries.first() else {
+            return Ok(0);
+        };
+        let column = |f: fn(&WebhookDelivery) -> Uuid| deliveries.iter().map(f).collect::<Vec<_>>();
+        let ids = column(|d| *d.id.as_uuid());
+        let subscriptions = column(|d| *d.subscription_id.as_uuid());
+        let events = column(|d| *d.event_id.as_uuid());
+        let orders = column(|d| *d.order_id.as_uuid());
+        let types: Vec<String> = deliveries.iter().map(|d| d.event_type.clone()).collect();
+        let bodies: Vec<String> = deliveries.iter().map(|d| d.body.clone()).collect();
+        let due: Vec<OffsetDateTime> = deliveries
+            .iter()
+            .map(|d| d.next_attempt_at.unwrap_or(d.created_at))
+            .collect();
+        // Each delivery's trace, or the trace of the event being handled now, for the attempts
+        // to continue.
+        let current = order_trace_context::current_traceparent();
+        let traces: Vec<Option<String>> = deliveries
+            .iter()
+            .map(|d| d.traceparent.clone().or_else(|| current.clone()))
+            .collect();
+        let mut tx = self.tenant_tx(first.tenant_id).await?;
+        let added = sqlx::query!(
+            "INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_id, event_type,
+                order_id, body, status, next_attempt_at, created_at, traceparent)
+             SELECT d.id, $1, d.subscription_id, d.event_id, d.event_type, d.order_id, d.body,
+                'PENDING', d.due, $9, d.traceparent
+             FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
+                         $8::timestamptz[], $10::text[])
+                  AS d(id, subscription_id, event_id, event_type, order_id, body, due, traceparent)
+             ON CONFLICT (subscription_id, event_id) DO UPDATE
+                 SET status = 'PENDING', next_attempt_at = EXCLUDED.next_attempt_at
+                 WHERE $11",
+            first.tenant_id.as_uuid(),
+            &ids,
+            &subscriptions,
+            &events,
+            &types,
+            &orders,
+            &bodies,
+            &due,
+            first.created_at,
+            &traces as _,
+            again,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(storage)?
+        .rows_affected();
+        tx.commit().await.map_err(storage)?;
+        Ok(added)
     }
 }

@@ -196,20 +196,6 @@ pub(crate) async fn unpublished(owner: &sqlx::PgPool) -> i64 {
         .expect("count")
 }
 
-/// What [`unpublished`] counts once the relay has marked what it published (the mark follows
-/// the broker's confirm, so a consumer can see a message before its row is marked), waiting for
-/// it by name for at most 10 s.
-pub(crate) async fn unpublished_once_marked(owner: &sqlx::PgPool) -> i64 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let left = unpublished(owner).await;
-        if left == 0 || std::time::Instant::now() > deadline {
-            return left;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 /// Asserts that `received` holds each of `sent` exactly once, every order's events in the order
 /// they were written.
 pub(crate) fn assert_once_in_order_per_order(

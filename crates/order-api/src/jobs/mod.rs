@@ -426,4 +426,6 @@ pub async fn run_bulk_jobs(service: OrderService, mut stop: watch::Receiver<bool
 }
 
 mod history;
+mod replay;
 pub use history::{archive_due_orders, run_audit_anchoring, run_retention};
+pub use replay::{REPLAY_POLL, replay_once, run_event_replays};

@@ -12,6 +12,7 @@ mod internal;
 mod metrics;
 mod money;
 mod orders;
+mod replays;
 mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -69,6 +70,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(customers::export_mine)
             .service(customers::export_customer)
             .service(customers::erase)
+            .service(replays::start)
+            .service(replays::progress)
             .service(webhooks::create)
             .service(webhooks::list)
             .service(webhooks::get)

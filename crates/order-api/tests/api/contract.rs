@@ -64,6 +64,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/me/export"),
     ("get", "/api/v1/admin/customers/{userId}/export"),
     ("post", "/api/v1/admin/customers/{userId}/erase"),
+    ("post", "/api/v1/admin/events/replay"),
+    ("get", "/api/v1/admin/events/replay/{id}"),
     ("post", "/internal/v1/orders/{id}/confirm"),
     ("post", "/internal/v1/orders/{id}/expire"),
     ("get", "/internal/v1/orders/expiring"),

@@ -450,6 +450,16 @@ pub(crate) fn admin() -> String {
     )
 }
 
+/// An admin of the other shop (tenant B).
+pub(crate) fn other_shop_admin() -> String {
+    token_with(
+        tenant_b(),
+        user(90),
+        &[Role::Admin],
+        OffsetDateTime::now_utc() + Duration::hours(1),
+    )
+}
+
 pub(crate) fn order_body(quantity: i64) -> Value {
     order_body_for(0, quantity)
 }

@@ -27,6 +27,7 @@ mod personal_data;
 mod pricing;
 mod reconciliation;
 mod refunds_once;
+mod replays;
 mod resilience;
 mod returns;
 mod roles;

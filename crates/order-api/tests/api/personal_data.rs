@@ -166,12 +166,7 @@ async fn a_customer_exports_everything_held_about_them_and_only_that() {
         "not_found",
     )
     .await;
-    let elsewhere = token_with(
-        tenant_b(),
-        user(90),
-        &[order_domain::actor::Role::Admin],
-        time::OffsetDateTime::now_utc() + Duration::hours(1),
-    );
+    let elsewhere = other_shop_admin();
     assert_problem(
         app.get(
             &elsewhere,

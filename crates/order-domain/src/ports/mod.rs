@@ -22,11 +22,13 @@
 //! | `incidents` | [`Incidents`] |
 //! | `reconciliations` | [`Reconciliations`]: runs against the payment service and their differences |
 //! | `personal_data` | [`PersonalData`]: a customer's data across orders, erasure, retention |
+//! | `event_replays` | [`EventReplays`]: durable replays of stored events; [`StoredEvents`]: one order's, for rebuilding it |
 //! | `bulk_jobs` | [`BulkJobs`]: durable bulk cancellations and their leases |
 
 mod audit_log;
 mod bulk_jobs;
 mod clock;
+mod event_replays;
 mod guards;
 mod incidents;
 mod outbox;
@@ -43,6 +45,7 @@ mod webhooks;
 pub use self::audit_log::{AuditChain, AuditLog};
 pub use self::bulk_jobs::{BulkJobs, LeasedJob};
 pub use self::clock::{Clock, IdGenerator};
+pub use self::event_replays::{EventReplays, StoredEvents};
 pub use self::guards::{
     DistributedLock, GuardError, IdempotencyBegin, IdempotencyStore, LockGuard, RateCheck,
     RateDecision, RateLimiter, StoredResponse,
@@ -82,6 +85,8 @@ pub use self::audit_log::{MockAuditChain, MockAuditLog};
 pub use self::bulk_jobs::MockBulkJobs;
 #[cfg(any(test, feature = "mocks"))]
 pub use self::clock::{MockClock, MockIdGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use self::event_replays::{MockEventReplays, MockStoredEvents};
 #[cfg(any(test, feature = "mocks"))]
 pub use self::guards::{MockDistributedLock, MockIdempotencyStore, MockRateLimiter};
 #[cfg(any(test, feature = "mocks"))]

@@ -123,6 +123,14 @@ pub trait WebhookRepository: Send + Sync {
     /// [`RepositoryError`].
     async fn enqueue(&self, deliveries: &[WebhookDelivery]) -> Result<u64, RepositoryError>;
 
+    /// Stores deliveries of a replayed event: new ones PENDING, and one the subscription already
+    /// has for the event PENDING and due again (same id: the receiver sees the same
+    /// `webhook-id`). Returns how many were stored or made due.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    async fn requeue(&self, deliveries: &[WebhookDelivery]) -> Result<u64, RepositoryError>;
+
     /// Leases up to `limit` due deliveries for `lease`, across tenants: PENDING, due at `now`,
     /// not leased by another worker, of an enabled subscription whose breaker is closed, and the
     /// oldest pending one of their (subscription, order) — so one order's events reach a

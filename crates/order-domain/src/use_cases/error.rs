@@ -92,6 +92,9 @@ pub enum UseCaseError {
         /// The open orders' numbers.
         orders: Vec<crate::ids::OrderNumber>,
     },
+    /// 409 `replay_running`: one replay per tenant runs at a time.
+    #[error("another replay of this tenant is running; wait for it to finish")]
+    ReplayRunning,
     /// 503 `storage_unavailable` / 500 for corrupt data.
     #[error(transparent)]
     Storage(RepositoryError),

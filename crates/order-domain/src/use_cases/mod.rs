@@ -60,8 +60,10 @@ mod personal_data;
 mod problem;
 mod promotions;
 mod queries;
+mod rebuild;
 mod reconciliation;
 mod refunds;
+mod replays;
 mod webhooks;
 mod wiring;
 
@@ -87,8 +89,10 @@ pub use self::notifications::Announcer;
 pub use self::personal_data::{ARCHIVE_BATCH, EXPORT_PAGE, ExportPage};
 pub use self::problem::{Problem, ProblemKind};
 pub use self::queries::OrderLedger;
+pub use self::rebuild::RebuildReport;
 pub use self::reconciliation::{MAX_ORDERS_PER_RUN, MAX_WINDOW};
 pub use self::refunds::{RefundRetryReport, RequestedRefund};
+pub use self::replays::{REPLAY_BATCH, REPLAY_LEASE, ReplayRequest};
 pub use self::webhooks::{
     DELIVERY_LEASE, DELIVERY_LOG_RETENTION, SubscriptionView, WebhookPorts, WebhookService,
 };
@@ -101,10 +105,10 @@ use crate::order::Order;
 use crate::policy::DomainConfig;
 use crate::ports::{
     AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
-    EventCatalog, IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents, InventoryService,
-    OrderChange, OrderRepository, OrderScans, PaymentGateway, PersonalData, ProductCatalog,
-    PromoRedemption, PromotionRepository, QuotaClaim, Reconciliations, RefundRepository,
-    ShippingService, TicketService, UnitOfWork,
+    EventCatalog, EventReplays, IdGenerator, IdempotencyRecord, Inbox, InboxMessage, Incidents,
+    InventoryService, OrderChange, OrderRepository, OrderScans, PaymentGateway, PersonalData,
+    ProductCatalog, PromoRedemption, PromotionRepository, QuotaClaim, Reconciliations,
+    RefundRepository, ShippingService, StoredEvents, TicketService, UnitOfWork,
 };
 use crate::pricing::goods::{ShippingMethod, TaxTable};
 
@@ -122,6 +126,10 @@ pub struct Ports {
     pub audit_chain: Arc<dyn AuditChain>,
     /// A customer's data across orders: export, erasure, retention.
     pub personal_data: Arc<dyn PersonalData>,
+    /// Durable replays of stored events.
+    pub event_replays: Arc<dyn EventReplays>,
+    /// One order's stored events, for rebuilding it.
+    pub stored_events: Arc<dyn StoredEvents>,
     pub refunds: Arc<dyn RefundRepository>,
     pub carts: Arc<dyn CartRepository>,
     pub promotions: Arc<dyn PromotionRepository>,

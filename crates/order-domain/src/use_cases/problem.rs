@@ -56,6 +56,7 @@ impl UseCaseError {
             Self::Upstream(error) => error.problem(),
             Self::HoldLimit(_) => (K::Conflict, "hold_limit_reached"),
             Self::OpenOrders { .. } => (K::Conflict, "customer_has_open_orders"),
+            Self::ReplayRunning => (K::Conflict, "replay_running"),
             Self::Guard(_) => (K::Unavailable, "guard_unavailable"),
             Self::Storage(error) => error.problem(),
         }

@@ -294,6 +294,38 @@ impl WebhookService {
     /// # Errors
     /// Storage errors (retryable: the consumer tries again).
     pub async fn enqueue(&self, event: &EventEnvelope) -> Result<MessageOutcome, WebhookError> {
+        let deliveries = self.deliveries_of(event).await?;
+        if deliveries.is_empty() {
+            return Ok(MessageOutcome::Ignored("no subscription wants this event"));
+        }
+        Ok(match self.ports.repository.enqueue(&deliveries).await? {
+            0 => MessageOutcome::Duplicate,
+            _ => MessageOutcome::Applied,
+        })
+    }
+
+    /// A replayed event (docs/events.md): due now for every enabled subscription that wants
+    /// it; a delivery the subscription already has goes again with the same `webhook-id`.
+    /// Answers how many deliveries were made due.
+    ///
+    /// # Ports
+    /// `repository`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn redeliver(&self, event: &EventEnvelope) -> Result<u64, WebhookError> {
+        let deliveries = self.deliveries_of(event).await?;
+        if deliveries.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.ports.repository.requeue(&deliveries).await?)
+    }
+
+    /// One new PENDING delivery of `event` per enabled subscription of its tenant that wants it.
+    async fn deliveries_of(
+        &self,
+        event: &EventEnvelope,
+    ) -> Result<Vec<WebhookDelivery>, WebhookError> {
         let name = event.event.name();
         let body = serde_json::to_string(event).map_err(|e| {
             WebhookError::Storage(crate::ports::RepositoryError::Corrupt(
@@ -301,7 +333,7 @@ impl WebhookService {
             ))
         })?;
         let now = self.ports.clock.now();
-        let deliveries: Vec<WebhookDelivery> = self
+        Ok(self
             .ports
             .repository
             .subscriptions(event.tenant_id)
@@ -324,14 +356,7 @@ impl WebhookService {
                 last_status: None,
                 traceparent: None,
             })
-            .collect();
-        if deliveries.is_empty() {
-            return Ok(MessageOutcome::Ignored("no subscription wants this event"));
-        }
-        Ok(match self.ports.repository.enqueue(&deliveries).await? {
-            0 => MessageOutcome::Duplicate,
-            _ => MessageOutcome::Applied,
-        })
+            .collect())
     }
 
     /// Leases up to `limit` due deliveries for this worker.

@@ -74,9 +74,9 @@ use super::Ports;
 use crate::adapters::NotWired;
 use crate::ports::{
     AnalyticsStore, AuditChain, AuditLog, BulkJobs, CartRepository, Clock, DistributedLock,
-    EventCatalog, IdGenerator, Inbox, Incidents, InventoryService, OrderRepository, OrderScans,
-    PaymentGateway, PersonalData, ProductCatalog, PromotionRepository, Reconciliations,
-    RefundRepository, ShippingService, TicketService, UnitOfWork,
+    EventCatalog, EventReplays, IdGenerator, Inbox, Incidents, InventoryService, OrderRepository,
+    OrderScans, PaymentGateway, PersonalData, ProductCatalog, PromotionRepository, Reconciliations,
+    RefundRepository, ShippingService, StoredEvents, TicketService, UnitOfWork,
 };
 
 impl Ports {
@@ -90,6 +90,8 @@ impl Ports {
             audit: none.clone(),
             audit_chain: none.clone(),
             personal_data: none.clone(),
+            event_replays: none.clone(),
+            stored_events: none.clone(),
             refunds: none.clone(),
             carts: none.clone(),
             promotions: none.clone(),
@@ -137,6 +139,8 @@ wiring!(
     audit: AuditLog,
     audit_chain: AuditChain,
     personal_data: PersonalData,
+    event_replays: EventReplays,
+    stored_events: StoredEvents,
     refunds: RefundRepository,
     carts: CartRepository,
     promotions: PromotionRepository,

@@ -614,7 +614,9 @@ mod tests {
     async fn an_unwired_port_answers_an_error_naming_it() {
         let tenant = TenantId::from_uuid(Uuid::from_u128(1));
         let order = OrderId::from_uuid(Uuid::from_u128(2));
-        let stored = NotWired.find(tenant, order).await.expect_err("not wired");
+        let stored = OrderRepository::find(&NotWired, tenant, order)
+            .await
+            .expect_err("not wired");
         assert!(
             crate::cause::Chain(&stored)
                 .to_string()
