@@ -16,7 +16,8 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{ItemRow, StoredAddress, role_name};
+use crate::item_row::ItemRow;
+use crate::rows::{StoredAddress, role_name};
 use crate::sealing::{AddressKeys, SealedColumn, SealedValue};
 use crate::{corrupt, to_i32};
 

@@ -17,6 +17,7 @@ mod carts;
 mod columns;
 mod event_replays;
 mod inbox;
+mod item_row;
 mod orders;
 mod outbox;
 mod pending_edits;

@@ -17,7 +17,8 @@ use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::rows::{ItemRow, OrderRow, RefundRow};
+use crate::item_row::ItemRow;
+use crate::rows::{OrderRow, RefundRow};
 use crate::sealing::{SealedColumn, SealedValue};
 use crate::{PgStore, corrupt, corrupt_data, currency, storage};
 use sqlx::types::Json;

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::corrupt;
-use crate::rows::ItemRow;
+use crate::item_row::ItemRow;
 
 /// `orders.pending_edit`.
 #[derive(Debug, Serialize, Deserialize)]

@@ -2,11 +2,11 @@
 
 use garde::Validate;
 use order_domain::audit_chain::{AuditAnchor, AuditBreak, AuditScope, AuditVerification};
-use order_domain::ids::OrderId;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
+use super::scope::{OrderOrRange, order_or_range};
 use crate::error::ApiError;
 
 /// `GET /admin/audit/verify`: one order (`orderId`), or a range (`from` and `to`).
@@ -35,22 +35,10 @@ impl AuditVerifyQuery {
     /// # Errors
     /// 422 when neither or both of an order and a range are given, or half a range.
     pub fn scope(&self) -> Result<AuditScope, ApiError> {
-        match (self.order_id, self.from, self.to) {
-            (Some(id), None, None) => Ok(AuditScope::Order(OrderId::from_uuid(id))),
-            (None, Some(from), Some(to)) => Ok(AuditScope::Range { from, to }),
-            (Some(_), _, _) => Err(ApiError::field(
-                "orderId",
-                "conflict",
-                "give an order, or a range, not both",
-            )),
-            (None, None, None) => Err(ApiError::field(
-                "orderId",
-                "required",
-                "give an order (orderId), or a range (from and to)",
-            )),
-            (None, None, Some(_)) => Err(ApiError::field("from", "required", "a range needs from")),
-            (None, Some(_), None) => Err(ApiError::field("to", "required", "a range needs to")),
-        }
+        Ok(match order_or_range(self.order_id, self.from, self.to)? {
+            OrderOrRange::Order(id) => AuditScope::Order(id),
+            OrderOrRange::Range(from, to) => AuditScope::Range { from, to },
+        })
     }
 }
 

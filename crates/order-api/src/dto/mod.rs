@@ -20,6 +20,7 @@ pub mod replays;
 pub mod requests;
 pub mod responses;
 pub mod schemas;
+pub mod scope;
 pub mod webhooks;
 
 pub use address::*;

@@ -1,13 +1,13 @@
 //! Event replay on the wire: `POST /admin/events/replay` and its progress.
 
 use garde::Validate;
-use order_domain::ids::OrderId;
 use order_domain::replay::{EventReplay, ReplayScope, ReplayTarget};
 use order_domain::use_cases::ReplayRequest;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use super::scope::{OrderOrRange, order_or_range};
 use crate::error::ApiError;
 
 /// Where the events go.
@@ -66,29 +66,9 @@ impl ReplayBody {
     /// # Errors
     /// 422 when neither or both of an order and a range are given, or half a range.
     pub fn into_request(self) -> Result<ReplayRequest, ApiError> {
-        let scope = match (self.order_id, self.from, self.to) {
-            (Some(id), None, None) => ReplayScope::Order(OrderId::from_uuid(id)),
-            (None, Some(from), Some(to)) => ReplayScope::Range { from, to },
-            (Some(_), _, _) => {
-                return Err(ApiError::field(
-                    "orderId",
-                    "conflict",
-                    "give an order, or a range, not both",
-                ));
-            }
-            (None, None, None) => {
-                return Err(ApiError::field(
-                    "orderId",
-                    "required",
-                    "give an order (orderId), or a range (from and to)",
-                ));
-            }
-            (None, None, Some(_)) => {
-                return Err(ApiError::field("from", "required", "a range needs from"));
-            }
-            (None, Some(_), None) => {
-                return Err(ApiError::field("to", "required", "a range needs to"));
-            }
+        let scope = match order_or_range(self.order_id, self.from, self.to)? {
+            OrderOrRange::Order(id) => ReplayScope::Order(id),
+            OrderOrRange::Range(from, to) => ReplayScope::Range { from, to },
         };
         Ok(ReplayRequest {
             scope,
