@@ -482,3 +482,55 @@ async fn the_retention_job_archives_finished_orders_once_across_replicas() {
         .expect("json");
     assert_eq!(report["intact"], true);
 }
+
+#[tokio::test]
+async fn an_export_of_many_orders_streams_every_one_exactly_once_across_pages() {
+    let app = spawn_app().await;
+    let first = app.new_order(5, 1).await;
+    // 120 more orders of the same buyer, copied beside the first (a copy carries no sealed
+    // contact: a sealed value opens for its own order only).
+    let copies = 120;
+    sqlx::query(
+        "INSERT INTO orders (id, tenant_id, order_number, user_id, kind, status, version, event_id,
+             currency, subtotal, discount, platform_fee, processing_fee, shipping, tax, total,
+             hold_id, expires_at, payment_intent_id, created_at, updated_at, reserved_at, metadata)
+         SELECT gen_random_uuid(), o.tenant_id, 'ORD-20260101-' || upper(lpad(to_hex(g), 6, '0')),
+             o.user_id, o.kind, o.status, 1, o.event_id, o.currency, o.subtotal, o.discount,
+             o.platform_fee, o.processing_fee, o.shipping, o.tax, o.total, o.hold_id, o.expires_at,
+             o.payment_intent_id, o.created_at, o.updated_at, o.reserved_at, o.metadata
+         FROM orders o, generate_series(1, $2) g WHERE o.id = $1::uuid",
+    )
+    .bind(first["id"].as_str().expect("id"))
+    .bind(copies)
+    .execute(&app.owner)
+    .await
+    .expect("copies");
+    sqlx::query(
+        "INSERT INTO order_items (id, tenant_id, order_id, position, ticket_type_id,
+             ticket_pricing_id, quantity, unit_price, subtotal, discount, platform_fee,
+             processing_fee, shipping, tax, total)
+         SELECT gen_random_uuid(), i.tenant_id, c.id, i.position, i.ticket_type_id,
+             i.ticket_pricing_id, i.quantity, i.unit_price, i.subtotal, i.discount, i.platform_fee,
+             i.processing_fee, i.shipping, i.tax, i.total
+         FROM order_items i, orders c
+         WHERE i.order_id = $1::uuid AND c.order_number LIKE 'ORD-20260101-%'",
+    )
+    .bind(first["id"].as_str().expect("id"))
+    .execute(&app.owner)
+    .await
+    .expect("their lines");
+
+    let exported = export(&app, &customer(5), "/api/v1/me/export").await;
+    let ids: std::collections::BTreeSet<&str> = exported["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| o["order"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        exported["orders"].as_array().map(Vec::len),
+        Some(copies as usize + 1),
+        "three pages of 50, each order once"
+    );
+    assert_eq!(ids.len(), copies as usize + 1);
+}

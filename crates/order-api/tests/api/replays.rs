@@ -169,6 +169,17 @@ async fn a_range_replay_to_webhooks_queues_each_event_once_per_subscription_and_
         .to_owned();
     let first = app.confirmed_order(1, 1).await;
     let second = app.confirmed_order(2, 1).await;
+    // Another shop's confirmation in the same range, copied under tenant B: never replayed here.
+    sqlx::query(
+        "INSERT INTO outbox (id, tenant_id, order_id, event_type, payload, occurred_at)
+         SELECT gen_random_uuid(), $2, order_id, event_type, payload, occurred_at
+         FROM outbox WHERE order_id = $1::uuid AND event_type = 'order.confirmed'",
+    )
+    .bind(first["id"].as_str().expect("id"))
+    .bind(tenant_b().as_uuid())
+    .execute(&app.owner)
+    .await
+    .expect("another tenant's event");
     let now = time::OffsetDateTime::now_utc();
     let from = (now - Duration::days(30))
         .format(&time::format_description::well_known::Rfc3339)
@@ -182,7 +193,10 @@ async fn a_range_replay_to_webhooks_queues_each_event_once_per_subscription_and_
     )
     .await;
     let done = work_one(&app).await;
-    assert_eq!(done.replayed, 2, "one order.confirmed per order");
+    assert_eq!(
+        done.replayed, 2,
+        "one order.confirmed per order of this shop"
+    );
     assert_eq!(done.status, order_domain::replay::ReplayStatus::Done);
 
     let deliveries: Value = app
