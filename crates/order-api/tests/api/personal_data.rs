@@ -520,6 +520,7 @@ async fn an_export_of_many_orders_streams_every_one_exactly_once_across_pages() 
     .await
     .expect("their lines");
 
+    let expected = usize::try_from(copies + 1).expect("a count");
     let exported = export(&app, &customer(5), "/api/v1/me/export").await;
     let ids: std::collections::BTreeSet<&str> = exported["orders"]
         .as_array()
@@ -529,8 +530,8 @@ async fn an_export_of_many_orders_streams_every_one_exactly_once_across_pages() 
         .collect();
     assert_eq!(
         exported["orders"].as_array().map(Vec::len),
-        Some(copies as usize + 1),
+        Some(expected),
         "three pages of 50, each order once"
     );
-    assert_eq!(ids.len(), copies as usize + 1);
+    assert_eq!(ids.len(), expected);
 }
