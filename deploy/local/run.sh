@@ -73,4 +73,8 @@ curl -sS -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/admin/promo-codes" 
     -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
     -d '{"code":"DEMO10","percentOffBps":1000}' || log "could not create the demo promo code DEMO10"
 log "demo promo code: DEMO10 (10 % off)"
+# The console signs in with a token: an admin's for 8 hours, to paste at the sign-in page.
+CONSOLE_TOKEN="$(target/debug/order-api dev-token --tenant $TENANT --user $ADMIN --roles admin --minutes 480)"
+log "operator console: http://127.0.0.1:$PORT/console/sign-in — paste this admin token:"
+printf '    %s\n' "$CONSOLE_TOKEN" >&2
 wait "$API_PID"

@@ -123,6 +123,19 @@ impl Authenticator {
         let token = header(request)
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized("a bearer token is required"))?;
+        self.verify_token(token, request).map(|(ctx, _)| ctx)
+    }
+
+    /// `token` checked as [`Authenticator::user`] checks a bearer token (the console's session
+    /// holds one): the caller, and when the token expires (Unix seconds).
+    ///
+    /// # Errors
+    /// [`ApiError::Unauthorized`] for a malformed, expired, tampered or wrong-key token.
+    pub fn verify_token(
+        &self,
+        token: &str,
+        request: &HttpRequest,
+    ) -> Result<(RequestContext, i64), ApiError> {
         let claims = decode::<Claims>(token.trim(), &self.decoding, &self.validation)
             .map_err(|_| ApiError::Unauthorized("the token is invalid or expired"))?
             .claims;
@@ -143,19 +156,22 @@ impl Authenticator {
         {
             request.extensions_mut().insert(email);
         }
-        Ok(RequestContext {
-            tenant_id: claims.tenant_id,
-            actor: Actor::User {
-                id: claims.sub,
-                roles: if claims.roles.is_empty() {
-                    vec![Role::Customer]
-                } else {
-                    claims.roles
+        Ok((
+            RequestContext {
+                tenant_id: claims.tenant_id,
+                actor: Actor::User {
+                    id: claims.sub,
+                    roles: if claims.roles.is_empty() {
+                        vec![Role::Customer]
+                    } else {
+                        claims.roles
+                    },
+                    vip: claims.vip,
                 },
-                vip: claims.vip,
+                ip: self.client_ip(request),
             },
-            ip: self.client_ip(request),
-        })
+            claims.exp,
+        ))
     }
 
     /// The calling service of an internal route, from `Authorization: Service-Key <key>`; the

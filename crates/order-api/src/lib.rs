@@ -5,6 +5,7 @@ pub mod auth;
 pub mod caller;
 pub mod client_ip;
 pub mod config;
+pub mod console;
 pub mod cursor;
 pub mod dto;
 pub mod error;

@@ -306,6 +306,11 @@ impl Application {
                     Serves::Operations => routes::configure_operations,
                 })
                 .into_app()
+                .configure(|cfg| {
+                    if matches!(serves, Serves::Api) {
+                        crate::console::configure(cfg);
+                    }
+                })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::record_http))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())

@@ -12,6 +12,7 @@ mod internal;
 mod metrics;
 mod money;
 mod orders;
+pub(crate) use orders::order_page;
 mod replays;
 mod webhooks;
 

@@ -183,7 +183,7 @@ pub(super) async fn search(
 }
 
 /// The page of a list: `offset` or a keyset `cursor`, never both.
-pub(super) fn order_page(
+pub(crate) fn order_page(
     limit: Option<i64>,
     offset: Option<i64>,
     cursor: Option<&str>,

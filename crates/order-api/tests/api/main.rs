@@ -10,6 +10,7 @@ mod business_errors;
 mod cli;
 mod commit_cut;
 mod concurrency;
+mod console;
 mod contract;
 mod crash;
 mod documents;

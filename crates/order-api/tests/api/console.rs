@@ -1,0 +1,315 @@
+//! The operator console over HTTP: sign-in with the API's own tokens into a strict cookie, CSRF
+//! on every form, the same authority as the API for what a page shows, security headers.
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+
+use crate::helpers::*;
+use crate::shop::warehouse;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn browser() -> Client {
+    Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// `name=value` of a `Set-Cookie` of `response`, with its attributes.
+fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("a value")
+}
+
+/// Signs in with `token`; answers the sign-in's response and the cookies to send after it.
+async fn sign_in(app: &TestApp, token: &str) -> (Response, String) {
+    let client = browser();
+    let form = client
+        .get(app.url("/console/sign-in"))
+        .send()
+        .await
+        .expect("sign-in page");
+    assert_eq!(form.status(), 200);
+    let csrf_cookie = set_cookie(&form, "order_console_csrf").expect("a CSRF cookie");
+    let csrf = value(&csrf_cookie);
+    let answer = client
+        .post(app.url("/console/sign-in"))
+        .header(COOKIE, format!("order_console_csrf={csrf}"))
+        .header(CONTENT_TYPE, FORM)
+        .body(
+            serde_urlencoded::to_string([("token", token), ("csrf", csrf.as_str())]).expect("form"),
+        )
+        .send()
+        .await
+        .expect("sign in");
+    let session = set_cookie(&answer, "order_console_session").map(|c| value(&c));
+    let cookies = match session {
+        Some(session) => format!("order_console_csrf={csrf}; order_console_session={session}"),
+        None => format!("order_console_csrf={csrf}"),
+    };
+    (answer, cookies)
+}
+
+async fn page(app: &TestApp, cookies: &str, path: &str) -> (u16, String) {
+    let response = browser()
+        .get(app.url(path))
+        .header(COOKIE, cookies)
+        .send()
+        .await
+        .expect("page");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_finds_an_order_by_number_and_reads_its_timeline() {
+    let app = spawn_app().await;
+    let order = app.new_order(1, 2).await;
+    let number = order["orderNumber"].as_str().expect("number");
+    let id = order["id"].as_str().expect("id");
+
+    let signed_out = browser()
+        .get(app.url("/console"))
+        .send()
+        .await
+        .expect("console");
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(signed_out.headers()[LOCATION], "/console/sign-in");
+
+    let (answer, cookies) = sign_in(&app, &admin()).await;
+    assert_eq!(answer.status(), 303, "{:?}", answer.text().await);
+    let session = set_cookie(&answer, "order_console_session").expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age="] {
+        assert!(session.contains(flag), "{flag} in {session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain http on loopback: {session}"
+    );
+
+    let (status, html) = page(&app, &cookies, &format!("/console?orderNumber={number}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(number) && html.contains(&format!("/console/orders/{id}")),
+        "{html}"
+    );
+    assert!(html.contains("1 order(s)"), "{html}");
+
+    let (status, html) = page(&app, &cookies, &format!("/console/orders/{id}")).await;
+    assert_eq!(status, 200);
+    for shown in [number, "ORDER_CREATED", "ORDER_RESERVED", "RESERVED"] {
+        assert!(html.contains(shown), "{shown} on the order page");
+    }
+    let (status, _) = page(
+        &app,
+        &cookies,
+        &format!("/console/orders/{}", uuid::Uuid::now_v7()),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn buyers_are_refused_forms_need_their_csrf_token_and_pages_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let (refused, _) = sign_in(&app, &customer(1)).await;
+    assert_eq!(refused.status(), 403);
+    assert!(set_cookie(&refused, "order_console_session").is_none());
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("admins and warehouse staff")
+    );
+
+    let (bad, _) = sign_in(&app, "not-a-token").await;
+    assert_eq!(bad.status(), 401);
+
+    // A sign-in posted from elsewhere carries no CSRF token.
+    let forged = browser()
+        .post(app.url("/console/sign-in"))
+        .header(CONTENT_TYPE, FORM)
+        .body(
+            serde_urlencoded::to_string([("token", admin().as_str()), ("csrf", "guess")])
+                .expect("form"),
+        )
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status(), 403);
+    assert!(set_cookie(&forged, "order_console_session").is_none());
+
+    let (_, cookies) = sign_in(&app, &admin()).await;
+    let session_only = cookies
+        .split("; ")
+        .find(|c| c.starts_with("order_console_session="))
+        .expect("session")
+        .to_owned();
+    let forged_out = browser()
+        .post(app.url("/console/sign-out"))
+        .header(COOKIE, &session_only)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string([("csrf", "")]).expect("form"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged_out.status(), 403);
+
+    let response = browser()
+        .get(app.url("/console"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .expect("page");
+    let headers = response.headers();
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    // Signing out with the form's token ends the session.
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("order_console_csrf="))
+        .expect("csrf")
+        .to_owned();
+    let out = browser()
+        .post(app.url("/console/sign-out"))
+        .header(COOKIE, &cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(out.status(), 303);
+    let cleared = set_cookie(&out, "order_console_session").expect("cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+}
+
+#[tokio::test]
+async fn warehouse_staff_sign_in_and_the_search_answers_as_the_api_would() {
+    let app = spawn_app().await;
+    let (answer, cookies) = sign_in(&app, &warehouse()).await;
+    assert_eq!(answer.status(), 303);
+    let api = app
+        .get(&warehouse(), "/api/v1/admin/orders")
+        .await
+        .status()
+        .as_u16();
+    let (status, html) = page(&app, &cookies, "/console").await;
+    assert_eq!(status, api, "one authority for both: {html}");
+    if status == 403 {
+        assert!(html.contains("Your role does not allow this."), "{html}");
+    }
+    assert!(!html.to_lowercase().contains("panicked"));
+}
+
+#[tokio::test]
+async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_it_completed() {
+    let mut setup = Setup::default();
+    setup.domain.refund.auto_approve_below = 1_000;
+    let app = spawn_with(setup).await;
+    let order = app.confirmed_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let refund: serde_json::Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &serde_json::json!({ "amount": 5000 }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(refund["status"], "PENDING");
+    let refund_id = refund["refundId"].as_str().expect("refund id");
+
+    let (_, cookies) = sign_in(&app, &admin()).await;
+    let (status, html) = page(&app, &cookies, "/console/refunds").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("/console/refunds/{refund_id}/approve")),
+        "{html}"
+    );
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("order_console_csrf="))
+        .expect("csrf")
+        .to_owned();
+
+    // Without the form's token nothing is decided.
+    let forged = browser()
+        .post(app.url(&format!("/console/refunds/{refund_id}/approve")))
+        .header(COOKIE, &cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body("csrf=")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status(), 403);
+    let (_, still) = page(&app, &cookies, "/console/refunds").await;
+    assert!(still.contains(refund_id), "still pending");
+
+    let approved = browser()
+        .post(app.url(&format!("/console/refunds/{refund_id}/approve")))
+        .header(COOKIE, &cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(approved.status(), 303);
+    assert_eq!(
+        approved.headers()[LOCATION],
+        format!("/console/orders/{id}").as_str()
+    );
+    let (_, timeline) = page(&app, &cookies, &format!("/console/orders/{id}")).await;
+    for shown in ["REFUND_APPROVED", "REFUND_COMPLETED"] {
+        assert!(timeline.contains(shown), "{shown} in the timeline");
+    }
+    // The decision is the operator's in the audit, as through the API.
+    let history: serde_json::Value = app
+        .get(&admin(), &format!("/api/v1/orders/{id}/events"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let approval = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["eventType"] == "REFUND_APPROVED")
+        .expect("approved");
+    assert_eq!(approval["actor"]["id"], user(999).to_string());
+
+    // Twice: the use case refuses, the page says so.
+    let again = browser()
+        .post(app.url(&format!("/console/refunds/{refund_id}/approve")))
+        .header(COOKIE, &cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(again.status(), 409);
+}
