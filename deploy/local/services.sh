@@ -37,6 +37,8 @@ install_missing() {
     command -v pdftotext >/dev/null || packages+=(poppler-utils)
     # The metrics test lints a fresh instance's /metrics with promtool.
     command -v promtool >/dev/null || packages+=(prometheus)
+    # The console's browser tests drive Debian's Chromium headless through chromedriver.
+    command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
     if [ "${#packages[@]}" -gt 0 ]; then
         log "installing ${packages[*]} from Debian's packages (about a minute)"
         as_root apt-get update -qq

@@ -6,6 +6,7 @@ mod pages;
 mod refunds;
 mod render;
 pub mod session;
+mod warehouse;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web::{self, ServiceConfig};
@@ -36,6 +37,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(refunds::queue)
             .service(refunds::approve)
             .service(refunds::reject)
-            .service(refunds::retry),
+            .service(refunds::retry)
+            .service(warehouse::queue)
+            .service(warehouse::start)
+            .service(warehouse::ship)
+            .service(warehouse::deliver),
     );
 }

@@ -9,17 +9,13 @@ use order_domain::actor::RequestContext;
 use order_domain::ids::RefundId;
 use order_domain::money::Money;
 use order_domain::order::RefundStatus;
-use order_domain::ports::RateCheck;
 use serde::Deserialize;
 
 use super::render::{html, message, money, problem_text, redirect, refused, when, who};
-use super::session::{csrf_for, csrf_holds, operator};
+use super::session::{count_action, csrf_for, csrf_holds, operator};
 use crate::dto::{MAX_REASON, page};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Console actions one operator may take per minute.
-const ACTIONS_PER_MINUTE: u32 = 60;
 
 struct RefundRow {
     id: String,
@@ -188,17 +184,7 @@ async fn act(
     form: &DecisionForm,
     decision: Decision,
 ) -> Result<String, ApiError> {
-    let check = RateCheck {
-        key: format!(
-            "{}:console:{}:{}",
-            state.redis_key_prefix,
-            ctx.tenant_id,
-            crate::spans::caller(ctx)
-        ),
-        limit: ACTIONS_PER_MINUTE,
-        window: time::Duration::MINUTE,
-    };
-    crate::guards::rate_limit(state, &check).await?;
+    count_action(state, ctx).await?;
     let id: RefundId = path.parse().map_err(|_| ApiError::NotFound("refund"))?;
     let order = match decision {
         Decision::Approve => state.service.approve_refund(ctx, id).await?,

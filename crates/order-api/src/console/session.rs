@@ -119,3 +119,27 @@ pub fn csrf_for(request: &HttpRequest) -> (String, Option<Cookie<'static>>) {
         }
     }
 }
+
+/// Console actions one operator may take per minute.
+const ACTIONS_PER_MINUTE: u32 = 60;
+
+/// Counts one action of the operator: 60 a minute at the most.
+///
+/// # Errors
+/// 429 `rate_limited` when the minute's actions are used up.
+pub async fn count_action(
+    state: &AppState,
+    ctx: &RequestContext,
+) -> Result<(), crate::error::ApiError> {
+    let check = order_domain::ports::RateCheck {
+        key: format!(
+            "{}:console:{}:{}",
+            state.redis_key_prefix,
+            ctx.tenant_id,
+            crate::spans::caller(ctx)
+        ),
+        limit: ACTIONS_PER_MINUTE,
+        window: time::Duration::MINUTE,
+    };
+    crate::guards::rate_limit(state, &check).await
+}

@@ -11,7 +11,7 @@ use order_domain::use_cases::ManualShipment;
 use serde::Deserialize;
 
 use super::render::{html, message, problem_text, redirect, refused, who};
-use super::session::{csrf_for, csrf_holds, operator};
+use super::session::{count_action, csrf_for, csrf_holds, operator};
 use crate::dto::ShipBody;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -136,25 +136,32 @@ fn checked(
     state: &AppState,
     request: &HttpRequest,
     form: &StepForm,
-) -> Result<RequestContext, HttpResponse> {
-    let ctx = operator(state, request).map_err(|refusal| refused(request, refusal))?;
+) -> Result<RequestContext, Box<HttpResponse>> {
+    let ctx = operator(state, request).map_err(|refusal| Box::new(refused(request, refusal)))?;
     if csrf_holds(request, &form.csrf) {
         Ok(ctx)
     } else {
-        Err(message(
+        Err(Box::new(message(
             request,
             Some(&ctx),
             StatusCode::FORBIDDEN,
             "Form expired",
             "This form was not sent from this console; reload the page and try again.",
             "/console/warehouse",
-        ))
+        )))
     }
 }
 
 fn failed(request: &HttpRequest, ctx: &RequestContext, error: ApiError) -> HttpResponse {
     let (status, text) = problem_text(error);
-    message(request, Some(ctx), status, "Warehouse", &text, "/console/warehouse")
+    message(
+        request,
+        Some(ctx),
+        status,
+        "Warehouse",
+        &text,
+        "/console/warehouse",
+    )
 }
 
 fn order_id(path: &str) -> Result<OrderId, ApiError> {
@@ -171,9 +178,10 @@ pub(super) async fn start(
 ) -> HttpResponse {
     let ctx = match checked(&state, &request, &form) {
         Ok(ctx) => ctx,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let started = async {
+        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         Ok::<_, ApiError>(state.service.start_fulfillment(&ctx, id).await?)
     }
@@ -225,13 +233,14 @@ pub(super) async fn ship(
 ) -> HttpResponse {
     let ctx = match checked(&state, &request, &form) {
         Ok(ctx) => ctx,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let optional = |text: &str| {
         let text = text.trim();
         (!text.is_empty()).then(|| text.to_owned())
     };
     let shipped = async {
+        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         let manual: Option<ManualShipment> = ShipBody {
             carrier: optional(&form.carrier),
@@ -257,9 +266,10 @@ pub(super) async fn deliver(
 ) -> HttpResponse {
     let ctx = match checked(&state, &request, &form) {
         Ok(ctx) => ctx,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let delivered = async {
+        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         Ok::<_, ApiError>(state.service.deliver(&ctx, id).await?)
     }

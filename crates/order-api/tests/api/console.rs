@@ -313,3 +313,95 @@ async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_
         .expect("post");
     assert_eq!(again.status(), 409);
 }
+
+#[tokio::test]
+async fn warehouse_staff_start_ship_and_deliver_a_paid_goods_order_from_the_queue() {
+    let app = spawn_app().await;
+    let id = app.paid_goods_order(&customer(3), 2).await;
+    let (answer, cookies) = sign_in(&app, &warehouse()).await;
+    assert_eq!(answer.status(), 303);
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("order_console_csrf="))
+        .expect("csrf")
+        .to_owned();
+    let step = |path: String, fields: Vec<(&'static str, String)>| {
+        let cookies = cookies.clone();
+        let app_url = app.url(&path);
+        async move {
+            browser()
+                .post(app_url)
+                .header(COOKIE, cookies)
+                .header(CONTENT_TYPE, FORM)
+                .body(serde_urlencoded::to_string(fields).expect("form"))
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+
+    let (status, html) = page(&app, &cookies, "/console/warehouse").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(&format!("/console/warehouse/{id}/start")),
+        "{html}"
+    );
+
+    let started = step(
+        format!("/console/warehouse/{id}/start"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(started.status(), 200);
+    let pick_list = started.text().await.expect("html");
+    assert!(
+        pick_list.contains("Pick list for") && pick_list.contains("T-shirt 2"),
+        "{pick_list}"
+    );
+
+    let shipped = step(
+        format!("/console/warehouse/{id}/ship"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("carrier", String::new()),
+            ("trackingNumber", String::new()),
+        ],
+    )
+    .await;
+    assert_eq!(shipped.status(), 303);
+    let delivered = step(
+        format!("/console/warehouse/{id}/deliver"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(delivered.status(), 303);
+
+    let order: serde_json::Value = app
+        .get(&admin(), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order["status"], "DELIVERED");
+    assert!(
+        order["shipment"]["trackingNumber"].is_string(),
+        "a label was made: {order}"
+    );
+
+    // A step out of order is the use case's refusal, shown with its status.
+    let again = step(
+        format!("/console/warehouse/{id}/start"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    // And a buyer's order is not the warehouse's to read through the admin pages.
+    let (status, _) = page(&app, &cookies, &format!("/console/orders/{id}")).await;
+    assert_eq!(
+        status,
+        app.get(&warehouse(), &format!("/api/v1/orders/{id}"))
+            .await
+            .status()
+            .as_u16()
+    );
+}

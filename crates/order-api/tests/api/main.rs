@@ -6,6 +6,7 @@ mod messaging;
 
 mod analytics;
 mod audit_chain;
+mod browser;
 mod business_errors;
 mod cli;
 mod commit_cut;

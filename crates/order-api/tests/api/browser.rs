@@ -1,0 +1,325 @@
+//! The console in a real browser: Debian's Chromium, headless, driven over WebDriver by
+//! chromedriver (both installed by `deploy/local/services.sh`). Each test keeps a screenshot of
+//! every page it saw under `target/test-artifacts/console/`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration as StdDuration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// The W3C WebDriver element key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver of this test, on a free loopback port; stopped when dropped.
+struct Driver {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed: run `just services-up`");
+        let driver = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        };
+        order_test_support::eventually(
+            "chromedriver to answer",
+            StdDuration::from_secs(20),
+            || async {
+                let ready = driver
+                    .client
+                    .get(format!("{}/status", driver.base))
+                    .send()
+                    .await
+                    .ok()?;
+                let status: Value = ready.json().await.ok()?;
+                (status["value"]["ready"] == true).then_some(())
+            },
+        )
+        .await;
+        driver
+    }
+
+    async fn browser(&self, test: &str) -> Browser<'_> {
+        let created: Value = self
+            .client
+            .post(format!("{}/session", self.base))
+            .json(&json!({ "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1280,1000"]
+                }
+            } } }))
+            .send()
+            .await
+            .expect("a session")
+            .json()
+            .await
+            .expect("json");
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/test-artifacts/console")
+            .join(test);
+        std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+        Browser {
+            driver: self,
+            session,
+            artifacts,
+            shots: 0,
+        }
+    }
+}
+
+/// One browser window.
+struct Browser<'d> {
+    driver: &'d Driver,
+    session: String,
+    artifacts: std::path::PathBuf,
+    shots: u32,
+}
+
+impl Browser<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{path}", self.driver.base, self.session)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.driver.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            answer["value"].get("error").is_none(),
+            "webdriver {path}: {answer}"
+        );
+        answer["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        found[ELEMENT].as_str().expect("an element").to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .expect("html")
+            .to_owned()
+    }
+
+    async fn current(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .expect("url")
+            .to_owned()
+    }
+
+    /// Saves what the window shows as `NN-name.png`.
+    async fn screenshot(&mut self, name: &str) {
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().expect("base64"))
+            .expect("png");
+        self.shots += 1;
+        std::fs::write(
+            self.artifacts.join(format!("{:02}-{name}.png", self.shots)),
+            bytes,
+        )
+        .expect("screenshot saved");
+    }
+
+    async fn sign_in(&mut self, app: &TestApp, token: &str) {
+        self.open(&app.url("/console/sign-in")).await;
+        self.screenshot("sign-in").await;
+        self.type_into("#token", token).await;
+        self.click("form[action='/console/sign-in'] button").await;
+    }
+
+    async fn close(self) {
+        let _ = self
+            .driver
+            .client
+            .delete(format!("{}/session/{}", self.driver.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buyer_is_turned_away() {
+    let mut setup = Setup::default();
+    setup.domain.refund.auto_approve_below = 1_000;
+    let app = spawn_with(setup).await;
+    let order = app.confirmed_order(1, 1).await;
+    let id = order["id"].as_str().expect("id");
+    let number = order["orderNumber"].as_str().expect("number");
+    let refund: Value = app
+        .post(
+            &customer(1),
+            &format!("/api/v1/orders/{id}/refund"),
+            &json!({ "amount": 5000 }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let refund_id = refund["refundId"].as_str().expect("refund id");
+
+    let driver = Driver::start().await;
+    let mut browser = driver.browser("admin").await;
+    browser.sign_in(&app, &admin()).await;
+    assert!(
+        browser.current().await.ends_with("/console"),
+        "signed in to the search"
+    );
+    browser.screenshot("orders").await;
+
+    browser.type_into("#orderNumber", number).await;
+    browser.click("form.search button").await;
+    browser.screenshot("search").await;
+    browser
+        .click(&format!("a[href='/console/orders/{id}']"))
+        .await;
+    assert!(browser.source().await.contains("ORDER_CONFIRMED"));
+    browser.screenshot("order").await;
+
+    browser.open(&app.url("/console/refunds")).await;
+    browser.screenshot("refunds").await;
+    browser
+        .click(&format!(
+            "form[action='/console/refunds/{refund_id}/approve'] button"
+        ))
+        .await;
+    assert!(
+        browser
+            .current()
+            .await
+            .ends_with(&format!("/console/orders/{id}"))
+    );
+    let timeline = browser.source().await;
+    assert!(
+        timeline.contains("REFUND_COMPLETED"),
+        "the approved refund is paid"
+    );
+    browser.screenshot("refund-completed").await;
+    browser.close().await;
+
+    let mut buyer = driver.browser("buyer").await;
+    buyer.sign_in(&app, &customer(1)).await;
+    assert!(buyer.source().await.contains("admins and warehouse staff"));
+    buyer.screenshot("refused").await;
+    buyer.open(&app.url("/console")).await;
+    assert!(
+        buyer.current().await.ends_with("/console/sign-in"),
+        "no session was made"
+    );
+    buyer.close().await;
+}
+
+#[tokio::test]
+async fn in_a_browser_warehouse_staff_start_ship_and_deliver_a_paid_goods_order() {
+    let app = spawn_app().await;
+    let id = app.paid_goods_order(&customer(3), 2).await;
+    let driver = Driver::start().await;
+    let mut browser = driver.browser("warehouse").await;
+    browser.sign_in(&app, &crate::shop::warehouse()).await;
+    browser.open(&app.url("/console/warehouse")).await;
+    browser.screenshot("confirmed").await;
+    browser
+        .click(&format!(
+            "form[action='/console/warehouse/{id}/start'] button"
+        ))
+        .await;
+    assert!(browser.source().await.contains("Pick list for"));
+    browser.screenshot("pick-list").await;
+    browser
+        .open(&app.url("/console/warehouse?status=PROCESSING"))
+        .await;
+    browser
+        .click(&format!(
+            "form[action='/console/warehouse/{id}/ship'] button"
+        ))
+        .await;
+    browser.screenshot("shipped").await;
+    browser
+        .click(&format!(
+            "form[action='/console/warehouse/{id}/deliver'] button"
+        ))
+        .await;
+    browser.screenshot("delivered").await;
+    browser.close().await;
+    let order: Value = app
+        .get(&admin(), &format!("/api/v1/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order["status"], "DELIVERED");
+}
