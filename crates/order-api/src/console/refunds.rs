@@ -11,11 +11,17 @@ use order_domain::money::Money;
 use order_domain::order::RefundStatus;
 use serde::Deserialize;
 
-use super::render::{html, message, money, problem_text, redirect, refused, when, who};
-use super::session::{count_action, csrf_for, csrf_holds, operator};
+use super::render::{
+    acting_operator, failed_action, html, message, money, problem_text, redirect, refused, when,
+    who,
+};
+use super::session::{csrf_for, operator};
 use crate::dto::{MAX_REASON, page};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The queue, where every decision's problem page leads back to.
+const QUEUE: &str = "/console/refunds";
 
 struct RefundRow {
     id: String,
@@ -147,33 +153,13 @@ async fn decide(
     form: &DecisionForm,
     decision: Decision,
 ) -> HttpResponse {
-    let ctx = match operator(state, request) {
+    let ctx = match acting_operator(state, request, &form.csrf, QUEUE).await {
         Ok(ctx) => ctx,
-        Err(refusal) => return refused(request, refusal),
+        Err(answer) => return *answer,
     };
-    if !csrf_holds(request, &form.csrf) {
-        return message(
-            request,
-            Some(&ctx),
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form was not sent from this console; reload the page and try again.",
-            "/console/refunds",
-        );
-    }
     match act(state, &ctx, path, form, decision).await {
         Ok(order) => redirect(&format!("/console/orders/{order}")),
-        Err(error) => {
-            let (status, text) = problem_text(error);
-            message(
-                request,
-                Some(&ctx),
-                status,
-                "Refund",
-                &text,
-                "/console/refunds",
-            )
-        }
+        Err(error) => failed_action(request, &ctx, "Refund", QUEUE, error),
     }
 }
 
@@ -184,7 +170,6 @@ async fn act(
     form: &DecisionForm,
     decision: Decision,
 ) -> Result<String, ApiError> {
-    count_action(state, ctx).await?;
     let id: RefundId = path.parse().map_err(|_| ApiError::NotFound("refund"))?;
     let order = match decision {
         Decision::Approve => state.service.approve_refund(ctx, id).await?,

@@ -1,5 +1,6 @@
 //! What every console page shares: rendering a template into an answer, redirects, the message
-//! page for refusals and failures, and how amounts, times and operators are written.
+//! page for refusals and failures, the checks every action's form passes, and how amounts,
+//! times and operators are written.
 
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -9,8 +10,9 @@ use askama::Template;
 use order_domain::actor::{Actor, RequestContext};
 use order_domain::money::Money;
 
-use super::session::{Refusal, csrf_for};
+use super::session::{Refusal, count_action, csrf_for, csrf_holds, operator};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "console/message.html")]
@@ -119,4 +121,47 @@ pub(super) fn money(amount: Money) -> String {
 pub(super) fn when(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// The operator behind an action's form, once the session, the form's CSRF token and the
+/// operator's action budget all hold; otherwise the page that says why (leading to `back`).
+pub(super) async fn acting_operator(
+    state: &AppState,
+    request: &HttpRequest,
+    csrf: &str,
+    back: &str,
+) -> Result<RequestContext, Box<HttpResponse>> {
+    let ctx = operator(state, request).map_err(|refusal| Box::new(refused(request, refusal)))?;
+    if !csrf_holds(request, csrf) {
+        return Err(Box::new(message(
+            request,
+            Some(&ctx),
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "This form was not sent from this console; reload the page and try again.",
+            back,
+        )));
+    }
+    if let Err(error) = count_action(state, &ctx).await {
+        return Err(Box::new(failed_action(
+            request,
+            &ctx,
+            "Slow down",
+            back,
+            error,
+        )));
+    }
+    Ok(ctx)
+}
+
+/// The page of an action the use case refused or that failed: its problem's message and status.
+pub(super) fn failed_action(
+    request: &HttpRequest,
+    ctx: &RequestContext,
+    heading: &str,
+    back: &str,
+    error: ApiError,
+) -> HttpResponse {
+    let (status, text) = problem_text(error);
+    message(request, Some(ctx), status, heading, &text, back)
 }

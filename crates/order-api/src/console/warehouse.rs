@@ -10,11 +10,16 @@ use order_domain::order::{ItemProduct, OrderStatus};
 use order_domain::use_cases::ManualShipment;
 use serde::Deserialize;
 
-use super::render::{html, message, problem_text, redirect, refused, who};
-use super::session::{count_action, csrf_for, csrf_holds, operator};
+use super::render::{
+    acting_operator, failed_action, html, message, problem_text, redirect, refused, who,
+};
+use super::session::{csrf_for, operator};
 use crate::dto::ShipBody;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The queue, where every step's page leads back to.
+const QUEUE: &str = "/console/warehouse";
 
 /// The queue's steps, in order.
 const STEPS: [OrderStatus; 3] = [
@@ -131,37 +136,8 @@ pub(super) struct StepForm {
     tracking_number: String,
 }
 
-/// The checks every step's form passes first: the operator, then the form's CSRF token.
-fn checked(
-    state: &AppState,
-    request: &HttpRequest,
-    form: &StepForm,
-) -> Result<RequestContext, Box<HttpResponse>> {
-    let ctx = operator(state, request).map_err(|refusal| Box::new(refused(request, refusal)))?;
-    if csrf_holds(request, &form.csrf) {
-        Ok(ctx)
-    } else {
-        Err(Box::new(message(
-            request,
-            Some(&ctx),
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form was not sent from this console; reload the page and try again.",
-            "/console/warehouse",
-        )))
-    }
-}
-
 fn failed(request: &HttpRequest, ctx: &RequestContext, error: ApiError) -> HttpResponse {
-    let (status, text) = problem_text(error);
-    message(
-        request,
-        Some(ctx),
-        status,
-        "Warehouse",
-        &text,
-        "/console/warehouse",
-    )
+    failed_action(request, ctx, "Warehouse", QUEUE, error)
 }
 
 fn order_id(path: &str) -> Result<OrderId, ApiError> {
@@ -176,12 +152,11 @@ pub(super) async fn start(
     path: web::Path<String>,
     form: web::Form<StepForm>,
 ) -> HttpResponse {
-    let ctx = match checked(&state, &request, &form) {
+    let ctx = match acting_operator(&state, &request, &form.csrf, QUEUE).await {
         Ok(ctx) => ctx,
         Err(answer) => return *answer,
     };
     let started = async {
-        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         Ok::<_, ApiError>(state.service.start_fulfillment(&ctx, id).await?)
     }
@@ -231,7 +206,7 @@ pub(super) async fn ship(
     path: web::Path<String>,
     form: web::Form<StepForm>,
 ) -> HttpResponse {
-    let ctx = match checked(&state, &request, &form) {
+    let ctx = match acting_operator(&state, &request, &form.csrf, QUEUE).await {
         Ok(ctx) => ctx,
         Err(answer) => return *answer,
     };
@@ -240,7 +215,6 @@ pub(super) async fn ship(
         (!text.is_empty()).then(|| text.to_owned())
     };
     let shipped = async {
-        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         let manual: Option<ManualShipment> = ShipBody {
             carrier: optional(&form.carrier),
@@ -264,12 +238,11 @@ pub(super) async fn deliver(
     path: web::Path<String>,
     form: web::Form<StepForm>,
 ) -> HttpResponse {
-    let ctx = match checked(&state, &request, &form) {
+    let ctx = match acting_operator(&state, &request, &form.csrf, QUEUE).await {
         Ok(ctx) => ctx,
         Err(answer) => return *answer,
     };
     let delivered = async {
-        count_action(&state, &ctx).await?;
         let id = order_id(&path)?;
         Ok::<_, ApiError>(state.service.deliver(&ctx, id).await?)
     }

@@ -181,6 +181,20 @@ impl Browser<'_> {
             .to_owned()
     }
 
+    /// Waits (by name, 15 s at most) until the window shows a page whose address holds `path`
+    /// and whose content holds `text`: a click that submits a form returns before the next page is in.
+    async fn wait_for(&self, path: &str, text: &str) {
+        order_test_support::eventually(
+            &format!("a page at {path} showing {text}"),
+            StdDuration::from_secs(15),
+            || async {
+                (self.current().await.contains(path) && self.source().await.contains(text))
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Saves what the window shows as `NN-name.png`.
     async fn screenshot(&mut self, name: &str) {
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
@@ -200,6 +214,12 @@ impl Browser<'_> {
         self.screenshot("sign-in").await;
         self.type_into("#token", token).await;
         self.click("form[action='/console/sign-in'] button").await;
+        order_test_support::eventually(
+            "the sign-in form to go",
+            StdDuration::from_secs(15),
+            || async { (!self.source().await.contains("name=\"token\"")).then_some(()) },
+        )
+        .await;
     }
 
     async fn close(self) {
@@ -235,19 +255,19 @@ async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buye
     let driver = Driver::start().await;
     let mut browser = driver.browser("admin").await;
     browser.sign_in(&app, &admin()).await;
-    assert!(
-        browser.current().await.ends_with("/console"),
-        "signed in to the search"
-    );
+    browser.wait_for("/console", "order(s)").await;
     browser.screenshot("orders").await;
 
     browser.type_into("#orderNumber", number).await;
     browser.click("form.search button").await;
+    browser.wait_for("orderNumber=", "1 order(s)").await;
     browser.screenshot("search").await;
     browser
         .click(&format!("a[href='/console/orders/{id}']"))
         .await;
-    assert!(browser.source().await.contains("ORDER_CONFIRMED"));
+    browser
+        .wait_for(&format!("/console/orders/{id}"), "ORDER_CONFIRMED")
+        .await;
     browser.screenshot("order").await;
 
     browser.open(&app.url("/console/refunds")).await;
@@ -257,29 +277,22 @@ async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buye
             "form[action='/console/refunds/{refund_id}/approve'] button"
         ))
         .await;
-    assert!(
-        browser
-            .current()
-            .await
-            .ends_with(&format!("/console/orders/{id}"))
-    );
-    let timeline = browser.source().await;
-    assert!(
-        timeline.contains("REFUND_COMPLETED"),
-        "the approved refund is paid"
-    );
+    // The approved refund is paid: the order page follows with it in the timeline.
+    browser
+        .wait_for(&format!("/console/orders/{id}"), "REFUND_COMPLETED")
+        .await;
     browser.screenshot("refund-completed").await;
     browser.close().await;
 
     let mut buyer = driver.browser("buyer").await;
     buyer.sign_in(&app, &customer(1)).await;
-    assert!(buyer.source().await.contains("admins and warehouse staff"));
+    buyer
+        .wait_for("/console/sign-in", "admins and warehouse staff")
+        .await;
     buyer.screenshot("refused").await;
     buyer.open(&app.url("/console")).await;
-    assert!(
-        buyer.current().await.ends_with("/console/sign-in"),
-        "no session was made"
-    );
+    // No session was made: the console sends the buyer back to sign in.
+    buyer.wait_for("/console/sign-in", "Access token").await;
     buyer.close().await;
 }
 
@@ -297,7 +310,9 @@ async fn in_a_browser_warehouse_staff_start_ship_and_deliver_a_paid_goods_order(
             "form[action='/console/warehouse/{id}/start'] button"
         ))
         .await;
-    assert!(browser.source().await.contains("Pick list for"));
+    browser
+        .wait_for(&format!("/console/warehouse/{id}/start"), "Pick list for")
+        .await;
     browser.screenshot("pick-list").await;
     browser
         .open(&app.url("/console/warehouse?status=PROCESSING"))
@@ -307,11 +322,20 @@ async fn in_a_browser_warehouse_staff_start_ship_and_deliver_a_paid_goods_order(
             "form[action='/console/warehouse/{id}/ship'] button"
         ))
         .await;
+    browser
+        .wait_for(
+            "status=SHIPPED",
+            &format!("/console/warehouse/{id}/deliver"),
+        )
+        .await;
     browser.screenshot("shipped").await;
     browser
         .click(&format!(
             "form[action='/console/warehouse/{id}/deliver'] button"
         ))
+        .await;
+    browser
+        .wait_for("status=SHIPPED", "0 order(s) SHIPPED")
         .await;
     browser.screenshot("delivered").await;
     browser.close().await;
