@@ -2,6 +2,7 @@
 //! warehouse staff, signed in with the same JWTs as the API, reading and acting through the same
 //! use cases. No script: every page works with forms and links.
 
+mod analytics;
 mod pages;
 mod refunds;
 mod render;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(warehouse::queue)
             .service(warehouse::start)
             .service(warehouse::ship)
-            .service(warehouse::deliver),
+            .service(warehouse::deliver)
+            .service(analytics::figures),
     );
 }

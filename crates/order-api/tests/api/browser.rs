@@ -282,6 +282,11 @@ async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buye
         .wait_for(&format!("/console/orders/{id}"), "REFUND_COMPLETED")
         .await;
     browser.screenshot("refund-completed").await;
+    browser.open(&app.url("/console/analytics")).await;
+    browser
+        .wait_for("/console/analytics", "Orders by status")
+        .await;
+    browser.screenshot("analytics").await;
     browser.close().await;
 
     let mut buyer = driver.browser("buyer").await;

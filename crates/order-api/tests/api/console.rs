@@ -405,3 +405,28 @@ async fn warehouse_staff_start_ship_and_deliver_a_paid_goods_order_from_the_queu
             .as_u16()
     );
 }
+
+#[tokio::test]
+async fn analytics_draw_their_charts_on_the_server_for_admins_only() {
+    let app = spawn_app().await;
+    app.confirmed_order(1, 2).await;
+    app.new_order(2, 1).await;
+    let (_, cookies) = sign_in(&app, &admin()).await;
+    let (status, html) = page(&app, &cookies, "/console/analytics").await;
+    assert_eq!(status, 200, "{html}");
+    for shown in [
+        "<svg",
+        "Orders by status",
+        "CONFIRMED",
+        "RESERVED",
+        "Top events by revenue",
+        "USD",
+    ] {
+        assert!(html.contains(shown), "{shown} on the analytics page");
+    }
+    assert!(!html.contains("<script"), "no script");
+    let (_, warehouse_cookies) = sign_in(&app, &warehouse()).await;
+    let (status, html) = page(&app, &warehouse_cookies, "/console/analytics").await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("Your role does not allow this."));
+}
