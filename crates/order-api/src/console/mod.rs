@@ -8,6 +8,7 @@ mod refunds;
 mod render;
 pub mod session;
 mod warehouse;
+mod webhooks;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web::{self, ServiceConfig};
@@ -43,6 +44,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(warehouse::start)
             .service(warehouse::ship)
             .service(warehouse::deliver)
-            .service(analytics::figures),
+            .service(analytics::figures)
+            .service(webhooks::subscriptions)
+            .service(webhooks::deliveries)
+            .service(webhooks::replay),
     );
 }

@@ -430,3 +430,80 @@ async fn analytics_draw_their_charts_on_the_server_for_admins_only() {
     assert_eq!(status, 403, "{html}");
     assert!(html.contains("Your role does not allow this."));
 }
+
+#[tokio::test]
+async fn admins_read_a_subscriptions_delivery_log_and_send_a_delivery_again() {
+    let app = spawn_app().await;
+    let subscribed: serde_json::Value = app
+        .post(
+            &admin(),
+            "/api/v1/admin/webhooks",
+            &serde_json::json!({ "url": "http://127.0.0.1:9/hooks" }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let webhook = subscribed["webhook"]["id"].as_str().expect("id").to_owned();
+    let order = app.new_order(1, 1).await;
+    // The order's first event, handed to the webhooks as the consumer would.
+    let payload: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE order_id = $1::uuid ORDER BY position LIMIT 1",
+    )
+    .bind(order["id"].as_str().expect("id"))
+    .fetch_one(&app.owner)
+    .await
+    .expect("an event");
+    let envelope: order_domain::events::EventEnvelope =
+        serde_json::from_value(payload).expect("an envelope");
+    let config = test_config(&Setup::default(), &app.database_url, &app.simulator);
+    order_api::startup::build_webhooks(&app.store, &config)
+        .expect("webhooks")
+        .enqueue(&envelope)
+        .await
+        .expect("queued");
+
+    let (_, cookies) = sign_in(&app, &admin()).await;
+    let (status, html) = page(&app, &cookies, "/console/webhooks").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("http://127.0.0.1:9/hooks") && html.contains("enabled"),
+        "{html}"
+    );
+    let (status, log) = page(&app, &cookies, &format!("/console/webhooks/{webhook}")).await;
+    assert_eq!(status, 200, "{log}");
+    assert!(
+        log.contains("order.created") && log.contains("PENDING"),
+        "{log}"
+    );
+    let delivery = log
+        .split("/deliveries/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a delivery's replay form")
+        .to_owned();
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("order_console_csrf="))
+        .expect("csrf")
+        .to_owned();
+    let again = browser()
+        .post(app.url(&format!(
+            "/console/webhooks/{webhook}/deliveries/{delivery}/replay"
+        )))
+        .header(COOKIE, &cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(again.status(), 303);
+    assert_eq!(
+        again.headers()[LOCATION],
+        format!("/console/webhooks/{webhook}").as_str()
+    );
+
+    let (_, warehouse_cookies) = sign_in(&app, &warehouse()).await;
+    let (status, _) = page(&app, &warehouse_cookies, "/console/webhooks").await;
+    assert_eq!(status, 403);
+}
