@@ -66,6 +66,27 @@ async fn sign_in(app: &TestApp, token: &str) -> (Response, String) {
     (answer, cookies)
 }
 
+/// The CSRF value the console's forms repeat, from the cookies `sign_in` answered.
+fn csrf_in(cookies: &str) -> String {
+    cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("order_console_csrf="))
+        .expect("a CSRF cookie")
+        .to_owned()
+}
+
+/// Posts a console form with `fields` and the session's `cookies`.
+async fn submit(app: &TestApp, cookies: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+    browser()
+        .post(app.url(path))
+        .header(COOKIE, cookies)
+        .header(CONTENT_TYPE, FORM)
+        .body(serde_urlencoded::to_string(fields).expect("form"))
+        .send()
+        .await
+        .expect("post")
+}
+
 async fn page(app: &TestApp, cookies: &str, path: &str) -> (u16, String) {
     let response = browser()
         .get(app.url(path))
@@ -188,19 +209,14 @@ async fn buyers_are_refused_forms_need_their_csrf_token_and_pages_carry_the_secu
     assert_eq!(headers["x-content-type-options"], "nosniff");
 
     // Signing out with the form's token ends the session.
-    let csrf = cookies
-        .split("; ")
-        .find_map(|c| c.strip_prefix("order_console_csrf="))
-        .expect("csrf")
-        .to_owned();
-    let out = browser()
-        .post(app.url("/console/sign-out"))
-        .header(COOKIE, &cookies)
-        .header(CONTENT_TYPE, FORM)
-        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
-        .send()
-        .await
-        .expect("post");
+    let csrf = csrf_in(&cookies);
+    let out = submit(
+        &app,
+        &cookies,
+        "/console/sign-out",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(out.status(), 303);
     let cleared = set_cookie(&out, "order_console_session").expect("cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
@@ -251,11 +267,7 @@ async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_
         html.contains(&format!("/console/refunds/{refund_id}/approve")),
         "{html}"
     );
-    let csrf = cookies
-        .split("; ")
-        .find_map(|c| c.strip_prefix("order_console_csrf="))
-        .expect("csrf")
-        .to_owned();
+    let csrf = csrf_in(&cookies);
 
     // Without the form's token nothing is decided.
     let forged = browser()
@@ -270,14 +282,13 @@ async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_
     let (_, still) = page(&app, &cookies, "/console/refunds").await;
     assert!(still.contains(refund_id), "still pending");
 
-    let approved = browser()
-        .post(app.url(&format!("/console/refunds/{refund_id}/approve")))
-        .header(COOKIE, &cookies)
-        .header(CONTENT_TYPE, FORM)
-        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
-        .send()
-        .await
-        .expect("post");
+    let approved = submit(
+        &app,
+        &cookies,
+        &format!("/console/refunds/{refund_id}/approve"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(approved.status(), 303);
     assert_eq!(
         approved.headers()[LOCATION],
@@ -303,14 +314,13 @@ async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_
     assert_eq!(approval["actor"]["id"], user(999).to_string());
 
     // Twice: the use case refuses, the page says so.
-    let again = browser()
-        .post(app.url(&format!("/console/refunds/{refund_id}/approve")))
-        .header(COOKIE, &cookies)
-        .header(CONTENT_TYPE, FORM)
-        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
-        .send()
-        .await
-        .expect("post");
+    let again = submit(
+        &app,
+        &cookies,
+        &format!("/console/refunds/{refund_id}/approve"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(again.status(), 409);
 }
 
@@ -320,11 +330,7 @@ async fn warehouse_staff_start_ship_and_deliver_a_paid_goods_order_from_the_queu
     let id = app.paid_goods_order(&customer(3), 2).await;
     let (answer, cookies) = sign_in(&app, &warehouse()).await;
     assert_eq!(answer.status(), 303);
-    let csrf = cookies
-        .split("; ")
-        .find_map(|c| c.strip_prefix("order_console_csrf="))
-        .expect("csrf")
-        .to_owned();
+    let csrf = csrf_in(&cookies);
     let step = |path: String, fields: Vec<(&'static str, String)>| {
         let cookies = cookies.clone();
         let app_url = app.url(&path);
@@ -482,11 +488,7 @@ async fn admins_read_a_subscriptions_delivery_log_and_send_a_delivery_again() {
         .and_then(|rest| rest.split('/').next())
         .expect("a delivery's replay form")
         .to_owned();
-    let csrf = cookies
-        .split("; ")
-        .find_map(|c| c.strip_prefix("order_console_csrf="))
-        .expect("csrf")
-        .to_owned();
+    let csrf = csrf_in(&cookies);
     let again = browser()
         .post(app.url(&format!(
             "/console/webhooks/{webhook}/deliveries/{delivery}/replay"
