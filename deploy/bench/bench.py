@@ -417,6 +417,7 @@ def copy_orders(template, count, tenant, status=None, due=False, finished_long_a
         "created_at": created,
         # A sealed value opens for its own order only: copies carry no contact.
         "contact_email": "NULL",
+        "contact_email_index": "NULL",
     }
     if status:
         # The copy reached its status within the template's lifetime (restored orders are checked).

@@ -327,6 +327,13 @@ async fn migrate(config: &Config) -> ExitCode {
         println!("==> checking that {role} cannot bypass row-level security and the jobs can");
         order_postgres::setup::check_app_role(&admin, Some(&role)).await?;
         order_postgres::setup::check_definer_owner(&admin).await?;
+        println!("==> indexing the contact e-mails sealed before their blind index");
+        let indexed =
+            order_postgres::index_contact_emails(&admin, &config.address_keys, |so_far| {
+                println!("    {so_far} indexed");
+            })
+            .await?;
+        println!("    {indexed} order(s) indexed");
         Ok::<(), Box<dyn std::error::Error>>(())
     }
     .await;

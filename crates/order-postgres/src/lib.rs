@@ -12,6 +12,7 @@
 mod analytics;
 mod audit_chain;
 mod audit_log;
+mod blind_index;
 mod bulk_jobs;
 mod carts;
 mod columns;
@@ -39,6 +40,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
+pub use self::blind_index::index_contact_emails;
 pub use self::sealing::{AddressKeys, InvalidAddressKeys};
 pub use self::setup::{MIGRATOR, RoleProblem, check_roles, ensure_login_role, migrate};
 

@@ -16,6 +16,7 @@ use order_domain::ids::OrderId;
 use order_domain::ports::RepositoryError;
 use serde::{Deserialize, Serialize};
 
+use crate::blind_index::EmailIndexKeys;
 use crate::{corrupt, corrupt_data};
 
 /// Which column a sealed value belongs to (part of what the seal authenticates).
@@ -46,6 +47,8 @@ impl SealedColumn {
 #[derive(Debug)]
 pub struct AddressKeys {
     keys: Vec<(String, RandomizedNonceKey)>,
+    /// The contact e-mails' blind index keys, derived from these (one per key, same order).
+    email_index: EmailIndexKeys,
 }
 
 /// Why a key list was refused.
@@ -62,6 +65,7 @@ impl AddressKeys {
     /// exactly 32 bytes — the message says which entry, never the key.
     pub fn parse(list: &str) -> Result<Self, InvalidAddressKeys> {
         let mut keys: Vec<(String, RandomizedNonceKey)> = Vec::new();
+        let mut email_index = EmailIndexKeys::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (id, encoded) = entry.split_once(':').ok_or_else(|| {
                 InvalidAddressKeys(
@@ -85,6 +89,7 @@ impl AddressKeys {
                 })?;
             let key = RandomizedNonceKey::new(&AES_256_GCM, &bytes)
                 .map_err(|_| InvalidAddressKeys(format!("the key {id:?} was refused")))?;
+            email_index.derive_from(&bytes);
             keys.push((id.to_owned(), key));
         }
         if keys.is_empty() {
@@ -92,7 +97,12 @@ impl AddressKeys {
                 "needs at least one id:base64-key entry".into(),
             ));
         }
-        Ok(Self { keys })
+        Ok(Self { keys, email_index })
+    }
+
+    /// The contact e-mails' blind index keys (`blind_index.rs`).
+    pub(crate) fn email_index(&self) -> &EmailIndexKeys {
+        &self.email_index
     }
 
     /// The id of the key new addresses are sealed under.

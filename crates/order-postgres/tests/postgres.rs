@@ -361,7 +361,7 @@ async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip()
 }
 
 /// Copies the stored order `template` (and its items) `copies` times, one second apart, without
-/// its sealed contact (a seal opens for its own order only).
+/// its sealed contact (a seal opens for its own order only) or the contact's index.
 async fn copy_order(db: &TestDb, template: &Order, copies: i32) {
     sqlx::query(
         "WITH o_new AS (
@@ -371,7 +371,7 @@ async fn copy_order(db: &TestDb, template: &Order, copies: i32) {
                 'created_at', o.created_at + make_interval(secs => g),
                 'reserved_at', o.created_at + make_interval(secs => g),
                 'updated_at', o.created_at + make_interval(secs => g),
-                'contact_email', null))).*
+                'contact_email', null, 'contact_email_index', null))).*
             FROM orders o, generate_series(1, $2) g WHERE o.id = $1
             RETURNING id)
          INSERT INTO order_items

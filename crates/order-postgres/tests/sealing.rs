@@ -9,9 +9,10 @@ use common::*;
 use order_domain::ids::*;
 use order_domain::money::Currency;
 use order_domain::order::{
-    Address, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind, price_items,
+    Address, ContactEmail, GoodsDetails, ItemProduct, NewOrder, NewOrderItem, Order, OrderKind,
+    price_items,
 };
-use order_domain::ports::{OrderRepository, UnitOfWork};
+use order_domain::ports::{OrderFilter, OrderPageRequest, OrderRepository, UnitOfWork};
 use order_domain::pricing::FeeSchedule;
 use order_postgres::{AddressKeys, PgStore};
 use time::Duration;
@@ -147,5 +148,127 @@ async fn an_order_sealed_under_the_old_key_reads_after_a_rotation_and_new_orders
             .await
             .is_err(),
         "an address under a key that is no longer configured is an error, not a blank"
+    );
+}
+
+fn by_email(address: &str) -> OrderFilter {
+    OrderFilter {
+        contact_email: Some(ContactEmail::parse(address).expect("an e-mail")),
+        ..OrderFilter::default()
+    }
+}
+
+async fn found_by_email(store: &PgStore, address: &str) -> Vec<OrderId> {
+    let page = OrderPageRequest {
+        limit: 10,
+        offset: 0,
+        after: None,
+    };
+    store
+        .list(tenant_a(), &by_email(address), page)
+        .await
+        .expect("list")
+        .orders
+        .iter()
+        .map(Order::id)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_is_found_by_a_keyed_hash_of_its_e_mail_across_a_key_rotation() {
+    let db = fresh_db().await;
+    let before = PgStore::from_pool(db.app.clone(), keys(OLD_KEY));
+    let old_order = goods_order(1);
+    before
+        .commit(&change(&old_order, Vec::new(), 10_000))
+        .await
+        .expect("commit");
+    let index: Vec<u8> = sqlx::query_scalar("SELECT contact_email_index FROM orders WHERE id = $1")
+        .bind(old_order.id().as_uuid())
+        .fetch_one(&db.owner)
+        .await
+        .expect("the index");
+    let unkeyed = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"ada@example.com");
+    assert_eq!(index.len(), 32);
+    assert_ne!(
+        index,
+        unkeyed.as_ref(),
+        "the hash is keyed, not the address's bare hash"
+    );
+    assert_eq!(
+        found_by_email(&before, "ADA@Example.com").await,
+        [old_order.id()]
+    );
+
+    let rotated = PgStore::from_pool(db.app.clone(), keys(&format!("{NEW_KEY},{OLD_KEY}")));
+    let new_order = goods_order(2);
+    rotated
+        .commit(&change(&new_order, Vec::new(), 20_000))
+        .await
+        .expect("commit");
+    assert_eq!(
+        found_by_email(&rotated, "ada@example.com").await,
+        [new_order.id(), old_order.id()],
+        "indexed under either key, both are found"
+    );
+    assert!(found_by_email(&rotated, "bob@example.com").await.is_empty());
+}
+
+#[tokio::test]
+async fn orders_sealed_before_the_index_are_indexed_once_by_the_backfill() {
+    let db = fresh_db().await;
+    let orders = [goods_order(1), goods_order(2)];
+    for (order, seed) in orders.iter().zip([10_000, 20_000]) {
+        db.store
+            .commit(&change(order, Vec::new(), seed))
+            .await
+            .expect("commit");
+    }
+    // As a deployment migrated from before the index has them.
+    sqlx::query("UPDATE orders SET contact_email_index = NULL")
+        .execute(&db.owner)
+        .await
+        .expect("unindexed");
+    assert!(
+        found_by_email(&db.store, "ada@example.com")
+            .await
+            .is_empty()
+    );
+
+    let mut reported = Vec::new();
+    let indexed = order_postgres::index_contact_emails(
+        &db.owner,
+        &order_postgres::setup::testing::address_keys(),
+        |n| reported.push(n),
+    )
+    .await
+    .expect("backfill");
+    assert_eq!((indexed, reported), (2, vec![2]));
+    assert_eq!(found_by_email(&db.store, "ada@example.com").await.len(), 2);
+    let again = order_postgres::index_contact_emails(
+        &db.owner,
+        &order_postgres::setup::testing::address_keys(),
+        |_| {},
+    )
+    .await
+    .expect("backfill");
+    assert_eq!(again, 0, "a second run finds nothing to index");
+}
+
+#[tokio::test]
+async fn an_index_cannot_outlive_its_e_mail() {
+    let db = fresh_db().await;
+    let order = goods_order(1);
+    db.store
+        .commit(&change(&order, Vec::new(), 10_000))
+        .await
+        .expect("commit");
+    let refused = sqlx::query("UPDATE orders SET contact_email = NULL WHERE id = $1")
+        .bind(order.id().as_uuid())
+        .execute(&db.owner)
+        .await;
+    assert!(
+        refused.is_err(),
+        "erasing the address alone would leave who ordered findable"
     );
 }

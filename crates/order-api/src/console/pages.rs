@@ -45,6 +45,14 @@ pub(super) struct SearchForm {
     #[serde(default)]
     event_id: String,
     #[serde(default)]
+    email: String,
+    /// The first day (UTC) of orders to show, `YYYY-MM-DD` as a date input sends it.
+    #[serde(default)]
+    from: String,
+    /// The last day (UTC) of orders to show, included.
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
     cursor: String,
 }
 
@@ -193,12 +201,31 @@ pub(super) async fn sign_out(request: HttpRequest, form: web::Form<CsrfForm>) ->
     response
 }
 
+/// Midnight (UTC) `days_after` days after the date in `text`: a date field's first instant, or
+/// with 1 the instant after its last (so the day `to` names is included).
+fn day_start(
+    field: &str,
+    text: &str,
+    days_after: i64,
+) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    let Some(text) = none_if_empty(text) else {
+        return Ok(None);
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(&text, format)
+        .ok()
+        .and_then(|day| day.checked_add(time::Duration::days(days_after)))
+        .map(|day| Some(day.midnight().assume_utc()))
+        .ok_or_else(|| ApiError::field(field, "invalid", "a date like 2026-12-07"))
+}
+
 fn none_if_empty(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// Order search: number, buyer, status, event; newest first, keyset pages of 50.
+/// Order search: number, buyer, contact e-mail, status, event and days; newest first, keyset
+/// pages of 50.
 #[get("")]
 pub(super) async fn search_orders(
     state: web::Data<AppState>,
@@ -252,13 +279,14 @@ async fn search(
     let query = ListQuery {
         status: none_if_empty(&form.status),
         event_id: parse_id("eventId", &form.event_id)?.map(order_domain::ids::EventId::from_uuid),
-        from: None,
-        to: None,
+        from: day_start("from", &form.from, 0)?,
+        to: day_start("to", &form.to, 1)?,
         limit: Some(50),
         offset: None,
         cursor: none_if_empty(&form.cursor),
         user_id: parse_id("userId", &form.user_id)?.map(order_domain::ids::UserId::from_uuid),
         order_number: none_if_empty(&form.order_number),
+        email: none_if_empty(&form.email),
     };
     let paging = crate::routes::order_page(query.limit, query.offset, query.cursor.as_deref())?;
     let found = state
@@ -293,6 +321,9 @@ async fn search(
                 ("userId", form.user_id.as_str()),
                 ("status", form.status.as_str()),
                 ("eventId", form.event_id.as_str()),
+                ("email", form.email.as_str()),
+                ("from", form.from.as_str()),
+                ("to", form.to.as_str()),
                 ("cursor", cursor.as_str()),
             ])
             .unwrap_or_default();

@@ -104,11 +104,22 @@ pub(super) fn message(
 /// The problem's message a page shows for a refused or failed use case (never a trace).
 pub(super) fn problem_text(error: ApiError) -> (StatusCode, String) {
     let (status, _) = error.status_and_code();
-    let text = match status.as_u16() {
-        403 => "Your role does not allow this.".to_owned(),
-        404 => "Not found in your shop.".to_owned(),
-        422 => format!("Please check the form: {error}"),
-        503 => "A service this page needs is unavailable; try again shortly.".to_owned(),
+    let text = match (status.as_u16(), &error) {
+        (403, _) => "Your role does not allow this.".to_owned(),
+        (404, _) => "Not found in your shop.".to_owned(),
+        (422, ApiError::Validation(violations)) => {
+            let fields: Vec<String> = violations
+                .0
+                .iter()
+                .map(|field| {
+                    let name = field.path.rsplit('.').next().unwrap_or(&field.path);
+                    format!("{name}: {}", field.message)
+                })
+                .collect();
+            format!("Please check the form: {}.", fields.join("; "))
+        }
+        (422, _) => format!("Please check the form: {error}"),
+        (503, _) => "A service this page needs is unavailable; try again shortly.".to_owned(),
         _ => "Something went wrong; the error is logged.".to_owned(),
     };
     (status, text)

@@ -343,6 +343,11 @@ pub struct ListQuery {
     #[garde(skip)]
     #[param(pattern = "^ORD-[0-9]{8}-[0-9A-HJKMNP-TV-Z]{6}$")]
     pub order_number: Option<String>,
+    /// Admin search only: orders whose contact e-mail is this address, in any letter case (found
+    /// through a keyed hash; addresses are sealed at rest).
+    #[garde(skip)]
+    #[param(max_length = 254, format = "email")]
+    pub email: Option<String>,
 }
 
 /// `GET /api/v1/fulfillment/queue`.
@@ -413,6 +418,12 @@ impl ListQuery {
                 "an order number like ORD-20261122-7K3QXA",
             ));
         }
+        let contact_email = self
+            .email
+            .as_deref()
+            .map(ContactEmail::parse)
+            .transpose()
+            .map_err(|_| ApiError::field("query.email", "invalid", "not an e-mail address"))?;
         Ok(OrderFilter {
             user_id: self.user_id,
             status,
@@ -421,6 +432,7 @@ impl ListQuery {
             created_from: self.from,
             created_to: self.to,
             order_number: self.order_number.clone(),
+            contact_email,
         })
     }
 }

@@ -138,14 +138,14 @@ pub(super) async fn list(
     User(ctx): User,
     Query(q): Query<ListQuery>,
 ) -> Result<web::Json<OrderPageResponse>, ApiError> {
-    if q.user_id.is_some() || q.order_number.is_some() {
-        let path = if q.user_id.is_some() {
-            "query.userId"
-        } else {
-            "query.orderNumber"
-        };
+    let admin_only = [
+        ("query.userId", q.user_id.is_some()),
+        ("query.orderNumber", q.order_number.is_some()),
+        ("query.email", q.email.is_some()),
+    ];
+    if let Some((path, _)) = admin_only.iter().find(|(_, given)| *given) {
         return Err(ApiError::field(
-            path,
+            *path,
             "admin_only",
             "use GET /api/v1/admin/orders",
         ));
@@ -155,7 +155,8 @@ pub(super) async fn list(
     Ok(web::Json(OrderPageResponse::new(&result, page)))
 }
 
-/// Admins: search the tenant's orders by status, user, event, order number and dates.
+/// Admins: search the tenant's orders by status, user, event, order number, contact e-mail and
+/// dates.
 #[utoipa::path(
     operation_id = "searchOrders",
     tag = "admin",

@@ -147,6 +147,37 @@ async fn an_admin_signs_in_finds_an_order_by_number_and_reads_its_timeline() {
 }
 
 #[tokio::test]
+async fn the_search_finds_orders_by_contact_e_mail_and_by_day_and_names_a_bad_field() {
+    let app = spawn_app().await;
+    let mine = app.new_order(1, 1).await;
+    app.new_order(2, 1).await;
+    let (_, cookies) = sign_in(&app, &admin()).await;
+    let address = format!("{}%40Example.COM", user(1).as_uuid().simple());
+
+    let (status, html) = page(&app, &cookies, &format!("/console?email={address}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("1 order(s)"), "{html}");
+    assert!(html.contains(mine["orderNumber"].as_str().expect("number")));
+
+    let created = mine["createdAt"].as_str().expect("createdAt");
+    let day = &created[..10];
+    let (_, html) = page(&app, &cookies, &format!("/console?from={day}&to={day}")).await;
+    assert!(
+        html.contains("2 order(s)"),
+        "the day `to` names is included: {html}"
+    );
+    let (_, html) = page(&app, &cookies, "/console?to=2000-01-01").await;
+    assert!(html.contains("0 order(s)"), "{html}");
+
+    let (status, html) = page(&app, &cookies, "/console?from=yesterday").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("a date like"), "{html}");
+    let (status, html) = page(&app, &cookies, "/console?email=nobody").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("not an e-mail address"), "{html}");
+}
+
+#[tokio::test]
 async fn buyers_are_refused_forms_need_their_csrf_token_and_pages_carry_the_security_headers() {
     let app = spawn_app().await;
     let (refused, _) = sign_in(&app, &customer(1)).await;

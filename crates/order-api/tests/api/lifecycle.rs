@@ -310,6 +310,59 @@ async fn admins_search_the_tenant_by_buyer_and_order_number_and_buyers_may_not()
 }
 
 #[tokio::test]
+async fn admins_find_orders_by_contact_e_mail_in_any_case_and_the_address_is_never_stored_in_clear()
+{
+    let app = spawn_app().await;
+    let first = app.new_order(1, 1).await;
+    let second = app.new_order(1, 1).await;
+    app.new_order(2, 1).await;
+    // The tokens carry `<user id without dashes>@example.com`.
+    let address = format!("{}@EXAMPLE.com", user(1).as_uuid().simple()).to_uppercase();
+    let found: Value = app
+        .get(
+            &admin(),
+            &format!("/api/v1/admin/orders?email={}", address.replace('@', "%40")),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<&Value> = found["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| &o["id"])
+        .collect();
+    assert_eq!(ids, [&second["id"], &first["id"]]);
+    let stranger: Value = app
+        .get(&admin(), "/api/v1/admin/orders?email=nobody%40example.com")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stranger["pagination"]["total"], 0);
+    let raw: String = sqlx::query_scalar("SELECT string_agg(to_jsonb(o)::text, '') FROM orders o")
+        .fetch_one(&app.owner)
+        .await
+        .expect("rows");
+    assert!(
+        !raw.to_lowercase().contains("example.com"),
+        "no address is stored in clear"
+    );
+
+    let malformed = app
+        .get(&admin(), "/api/v1/admin/orders?email=not-an-address")
+        .await;
+    let problem = assert_problem(malformed, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "query.email");
+    let snooping = app
+        .get(&customer(1), "/api/v1/orders?email=someone%40example.com")
+        .await;
+    let problem = assert_problem(snooping, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "admin_only");
+}
+
+#[tokio::test]
 async fn internal_routes_expire_list_and_bulk_cancel() {
     let mut setup = Setup::default();
     setup.domain.reservation.ticket_hold = time::Duration::seconds(1);

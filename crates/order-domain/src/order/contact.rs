@@ -45,6 +45,13 @@ impl ContactEmail {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What a search by e-mail compares: the address lower-cased, since buyers do not type the
+    /// same address in the same case twice (a mail server that tells `Ada@` from `ada@` is rare
+    /// enough that finding both is the better mistake).
+    pub fn search_key(&self) -> String {
+        self.0.to_lowercase()
+    }
 }
 
 impl TryFrom<String> for ContactEmail {

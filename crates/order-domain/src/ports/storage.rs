@@ -12,7 +12,7 @@ use crate::documents::Document;
 use crate::ids::{CartId, EventId, OrderId, RefundId, TenantId, UserId};
 use crate::ledger::LedgerEntry;
 use crate::money::Currency;
-use crate::order::{Order, OrderKind, OrderStatus, Refund, RefundStatus};
+use crate::order::{ContactEmail, Order, OrderKind, OrderStatus, Refund, RefundStatus};
 use crate::pricing::goods::{PromoCode, Promotion};
 
 /// Why a storage operation failed.
@@ -121,6 +121,10 @@ pub struct OrderFilter {
     pub created_to: Option<OffsetDateTime>,
     /// Only the order with this number (`ORD-…`).
     pub order_number: Option<String>,
+    /// Only orders whose contact e-mail is this address, in any letter case. Addresses are sealed
+    /// at rest: an adapter finds them through a keyed hash (a blind index), never by comparing
+    /// them in clear.
+    pub contact_email: Option<ContactEmail>,
 }
 
 /// One page of orders and how many match in all.

@@ -63,6 +63,7 @@ pub struct OrderFixture {
     event: u128,
     minutes_later: i64,
     number: Option<OrderNumber>,
+    email: &'static str,
 }
 
 impl OrderFixture {
@@ -75,6 +76,7 @@ impl OrderFixture {
             event: 9,
             minutes_later: 0,
             number: None,
+            email: "buyer@example.com",
         }
     }
 
@@ -105,6 +107,12 @@ impl OrderFixture {
     /// Numbered `number` (by default a number made from `n`).
     pub fn number(mut self, number: OrderNumber) -> Self {
         self.number = Some(number);
+        self
+    }
+
+    /// With `email` as its contact e-mail (by default `buyer@example.com`).
+    pub fn email(mut self, email: &'static str) -> Self {
+        self.email = email;
         self
     }
 
@@ -141,7 +149,7 @@ impl OrderFixture {
             priced,
             goods: GoodsDetails::default(),
             metadata: Default::default(),
-            contact_email: ContactEmail::parse("buyer@example.com").ok(),
+            contact_email: Some(ContactEmail::parse(self.email).expect("the fixture's e-mail")),
             expires_at: created + Duration::minutes(15),
             now: created,
         })

@@ -91,6 +91,7 @@ macro_rules! storage_contract_tests {
             a_message_is_recorded_once_with_its_effect,
             a_message_id_belongs_to_its_tenant,
             lists_filter_page_count_and_sum_only_matching_orders,
+            orders_are_found_by_contact_email_in_any_case,
             a_batch_stores_each_change_under_its_own_version,
             a_batch_refuses_changes_it_cannot_store_in_full,
             scans_find_due_orders_an_events_active_orders_and_due_refunds,

@@ -7,7 +7,7 @@ use super::Storage;
 use super::fixtures::*;
 use crate::ids::{OrderId, PaymentIntentId, TicketId};
 use crate::money::{Currency, Money};
-use crate::order::{Order, OrderStatus};
+use crate::order::{ContactEmail, Order, OrderStatus};
 use crate::ports::{
     IdempotencyRecord, InboxMessage, OrderFilter, OrderPageRequest, RepositoryError,
 };
@@ -425,4 +425,71 @@ pub async fn lists_filter_page_count_and_sum_only_matching_orders(store: &impl S
         .await
         .expect("list");
     assert_eq!((nothing.total, nothing.summary.spent), (0, None));
+}
+
+/// Contact e-mails are found in any letter case, only in the caller's tenant, and only exactly.
+pub async fn orders_are_found_by_contact_email_in_any_case(store: &impl Storage) {
+    let ada = store_reserved(
+        store,
+        OrderFixture::new(20)
+            .email("Ada.Lovelace@Example.org")
+            .build(),
+        20_000,
+    )
+    .await;
+    let ada_again = store_reserved(
+        store,
+        OrderFixture::new(21)
+            .buyer(8)
+            .minutes_later(1)
+            .email("ada.lovelace@example.org")
+            .build(),
+        21_000,
+    )
+    .await;
+    store_reserved(store, OrderFixture::new(22).build(), 22_000).await;
+    store_reserved(
+        store,
+        OrderFixture::new(23)
+            .tenant(tenant_b())
+            .email("ada.lovelace@example.org")
+            .build(),
+        23_000,
+    )
+    .await;
+    let by_email = |address: &str| OrderFilter {
+        contact_email: Some(ContactEmail::parse(address).expect("an e-mail")),
+        ..OrderFilter::default()
+    };
+    let found = store
+        .list(
+            tenant_a(),
+            &by_email("ADA.lovelace@EXAMPLE.org"),
+            OrderPageRequest {
+                limit: 10,
+                ..FIRST_PAGE
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(found.orders, vec![ada_again.clone(), ada.clone()]);
+    assert_eq!(found.total, 2);
+    let of_one_buyer = OrderFilter {
+        user_id: Some(user(8)),
+        ..by_email("ada.lovelace@example.org")
+    };
+    let narrowed = store
+        .list(tenant_a(), &of_one_buyer, FIRST_PAGE)
+        .await
+        .expect("list");
+    assert_eq!(narrowed.orders, vec![ada_again]);
+    let nobody = store
+        .list(tenant_a(), &by_email("ada@example.org"), FIRST_PAGE)
+        .await
+        .expect("list");
+    assert_eq!(
+        (nobody.orders.len(), nobody.total),
+        (0, 0),
+        "no prefix match"
+    );
 }

@@ -65,6 +65,10 @@ pub(super) async fn insert_order(
         goods.billing_address.as_ref(),
     )?;
     let contact_email = contact_email_column(keys, order.id, order.contact_email.as_ref())?;
+    let contact_email_index = order
+        .contact_email
+        .as_ref()
+        .map(|email| keys.email_index().current(email));
     let row = sqlx::query!(
         r#"WITH day_quota AS (
             INSERT INTO buyer_daily_orders AS q (tenant_id, user_id, day, created)
@@ -87,10 +91,10 @@ pub(super) async fn insert_order(
                 created_at, updated_at, reserved_at, confirmed_at, processing_at, shipped_at, delivered_at,
                 cancelled_at, expired_at, returned_at, refunded_at, carrier, tracking_number, label_url,
                 estimated_delivery, shipping_address, billing_address, shipping_method, promo_code, notes,
-                payment_method, metadata, contact_email)
+                payment_method, metadata, contact_email, contact_email_index)
             SELECT $7, $1, $8, $2, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, '{}',
                 $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39,
-                $40, $41, $42, $43, $44, $45, $46, $47, $48
+                $40, $41, $42, $43, $44, $45, $46, $47, $48, $88
             WHERE ($3::date IS NULL OR EXISTS (SELECT 1 FROM day_quota))
               AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM event_quota))
             ON CONFLICT (id) DO NOTHING
@@ -268,6 +272,8 @@ pub(super) async fn insert_order(
         // promo_use
         promo.map(|p| p.code.as_str()),
         promo.map(|p| *p.user_id.as_uuid()),
+        // o, continued
+        contact_email_index,
     )
     .fetch_one(&mut **tx)
     .await

@@ -30,6 +30,11 @@ fn matches(order: &Order, tenant: TenantId, filter: &OrderFilter) -> bool {
             .order_number
             .as_deref()
             .is_none_or(|number| order.number().as_str() == number)
+        && filter.contact_email.as_ref().is_none_or(|wanted| {
+            order
+                .contact_email()
+                .is_some_and(|email| email.search_key() == wanted.search_key())
+        })
 }
 
 /// Newest first, as the lists sort.
