@@ -331,7 +331,8 @@ class Snapshot:
 
 def wrk(script, connections, seconds, args):
     """Runs wrk; returns its result line and its own CPU seconds."""
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+    # wrk needs a connection per thread.
+    command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-s", os.path.join(BENCH_DIR, script), f"http://127.0.0.1:{API_PORT}", "--", *args]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env={**os.environ, "BENCH_DIR": BENCH_DIR})
@@ -501,6 +502,24 @@ def list_phase(stack, sizes, seconds, template):
     return rows
 
 
+def console_phase(seconds, size):
+    """The console's order search: a page of 50 orders rendered as HTML, one operator at a time."""
+    admin = token(LIST_TENANT, str(uuid.uuid4()), roles=("admin",))
+    file = os.path.join(WORK, "console.txt")
+    with open(file, "w") as f:
+        f.write(f"{admin} /console\n")
+    log(f"console order search (a page of 50 of {size} orders) at 1 client for {seconds} s")
+    result, _ = wrk("get.lua", 1, seconds, [file, "1"])
+    ok = result["statuses"].get("200", 0)
+    row = {"size": size, "rate": ok / (result["duration_us"] / 1e6),
+           "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+           "other_statuses": {k: v for k, v in result["statuses"].items() if k != "200"}}
+    log(f"  p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, {row['rate']:.0f} pages/s")
+    if not ok:
+        die(f"the console page answered no 200: {result['statuses']}")
+    return row
+
+
 def expiry_phase(stack, count, template):
     log(f"expiry of {count} due orders by one worker (order-api expire-due)")
     copy_orders(template, count, TENANT, status="RESERVED", due=True)
@@ -637,6 +656,14 @@ def report(results, smoke):
     for query, p50s in by_query.items():
         lines.append("")
         lines.append(f"{query}: p50 at the largest size ÷ at the smallest = {p50s[-1] / p50s[0]:.2f}×.")
+    c = results["console"]
+    lines += [
+        "",
+        "Operator console, order search (`GET /console` as an admin: a page of 50 orders "
+        f"rendered to HTML on the server), 1 client, {c['size']} orders in the tenant: "
+        f"p50 {c['p50_ms']:.2f} ms, p99 {c['p99_ms']:.2f} ms, {c['rate']:.0f} pages/s"
+        f"{'; other answers ' + str(c['other_statuses']) if c['other_statuses'] else ''}.",
+    ]
     e = results["expiry"]
     lines += [
         "",
@@ -687,6 +714,7 @@ def main():
             results["creation"].append(creation(stack, clients, plan["creation_s"], f"c{clients}-full"))
         results["get"] = get_phase(stack, plan["get_s"])
         results["list"] = list_phase(stack, plan["list_sizes"], plan["list_s"], template)
+        results["console"] = console_phase(plan["list_s"], plan["list_sizes"][-1])
         results["expiry"] = expiry_phase(stack, plan["expiry"], template)
         results["archive"] = archive_phase(stack, plan["archive"], template)
         psql("CREATE TABLE pgb.ids AS SELECT row_number() OVER () AS n, id FROM orders LIMIT 100000")

@@ -39,12 +39,23 @@ install_missing() {
     command -v promtool >/dev/null || packages+=(prometheus)
     # The console's browser tests drive Debian's Chromium headless through chromedriver.
     command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
+    # ... and inject axe-core, from the npm registry, into every page they see.
+    command -v npm >/dev/null || packages+=(nodejs npm)
     if [ "${#packages[@]}" -gt 0 ]; then
         log "installing ${packages[*]} from Debian's packages (about a minute)"
         as_root apt-get update -qq
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     fi
     # Debian's package starts nothing here (no systemd); we start our own servers below.
+}
+
+# The accessibility checker the browser tests run in each page, pinned in deploy/browser.
+browser_checks() {
+    local dir="$ROOT/deploy/browser"
+    [ -f "$dir/node_modules/axe-core/axe.min.js" ] && return
+    log "installing axe-core into $dir/node_modules (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+        || die "npm ci failed in $dir; check that the npm registry answers"
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
@@ -183,6 +194,7 @@ ENV
 case "${1:-up}" in
     up)
         install_missing
+        browser_checks
         postgres_up
         redis_up
         rabbit_up

@@ -1,5 +1,5 @@
-//! The OpenAPI 3.1 document (`/openapi.json`) and a self-contained docs page (`/docs`, no
-//! external assets).
+//! The OpenAPI 3.1 document (`/openapi.json`), which the interactive reference at `/docs`
+//! ([`crate::api_reference`]) shows.
 //!
 //! The document is generated: utoipa-actix-web collects every route registered in
 //! [`crate::routes::configure`] together with its `#[utoipa::path]` contract and the schemas of
@@ -141,9 +141,9 @@ impl ApiDocument {
             .openapi(BaseDocument::openapi())
             .configure(crate::routes::configure)
             .split_for_parts();
-        let json = finish(&paths, limits);
-        let html = html(&json);
-        Self { json, html }
+        Self {
+            json: finish(&paths, limits),
+        }
     }
 }
 
@@ -258,66 +258,6 @@ fn all_contains(descriptions: &[String], code: &str) -> bool {
     descriptions
         .iter()
         .any(|d| d.split([',', ':', ' ']).any(|word| word == code))
-}
-
-/// The docs page: every operation with its summary, authentication and answers, rendered from
-/// the document itself.
-fn html(doc: &Value) -> String {
-    let mut rows = String::new();
-    if let Some(paths) = doc["paths"].as_object() {
-        for (path, item) in paths {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
-            for (method, op) in item {
-                let auth = match op["security"][0].as_object().and_then(|s| s.keys().next()) {
-                    Some(scheme) if scheme == "bearer" => "Bearer JWT",
-                    Some(_) => "Service-Key",
-                    None => "none",
-                };
-                let answers: Vec<String> = op["responses"]
-                    .as_object()
-                    .map(|r| {
-                        r.iter()
-                            .map(|(status, answer)| {
-                                format!(
-                                    "<b>{status}</b> {}",
-                                    escape(answer["description"].as_str().unwrap_or(""))
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let summary = op["summary"]
-                    .as_str()
-                    .or(op["description"].as_str())
-                    .unwrap_or("");
-                rows.push_str(&format!(
-                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    method.to_uppercase(),
-                    escape(path),
-                    escape(summary),
-                    auth,
-                    answers.join("<br>")
-                ));
-            }
-        }
-    }
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Order service API</title>\
-         <style>body{{font-family:sans-serif;margin:2em}}td,th{{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}}</style>\
-         </head><body><h1>Order service API</h1><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>. \
-         Errors are <code>application/problem+json</code> with codes: {}.</p>\
-         <table><tr><th>Method</th><th>Path</th><th>What</th><th>Auth</th><th>Answers</th></tr>\n{}</table></body></html>",
-        PROBLEM_CODES.join(", "),
-        rows
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -309,6 +309,7 @@ impl Application {
                 .configure(|cfg| {
                     if matches!(serves, Serves::Api) {
                         crate::console::configure(cfg);
+                        crate::api_reference::configure(cfg);
                     }
                 })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::record_http))

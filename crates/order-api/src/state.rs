@@ -122,11 +122,9 @@ impl UpstreamBreakers {
     }
 }
 
-/// The document and the docs page of this instance.
+/// The OpenAPI document of this instance (`/openapi.json`).
 #[derive(Debug, Clone)]
 pub struct ApiDocument {
     /// `/openapi.json`.
     pub json: Value,
-    /// `/docs`.
-    pub html: String,
 }

@@ -1,6 +1,6 @@
 //! Order analytics per tenant (the shop's dashboard, the ticketing API's metrics job): average
 //! order value, conversion from reserved to confirmed, top events by revenue, status breakdown,
-//! revenue by currency, cancellation and refund rates.
+//! revenue by currency and per day, cancellation and refund rates.
 //!
 //! Storage counts and sums ([`OrderStats`]); this module derives the figures ([`Analytics`]).
 //! Money stays in integer minor units per currency (never summed across currencies); rates are
@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::ids::EventId;
 use crate::money::Currency;
@@ -31,6 +31,8 @@ pub struct OrderStats {
     pub revenue: Vec<CurrencyTotals>,
     /// Paid ticket orders per event.
     pub events: Vec<EventTotals>,
+    /// Paid orders per UTC day of payment and currency.
+    pub daily_revenue: Vec<DailyRevenue>,
 }
 
 /// Paid orders of one currency.
@@ -61,6 +63,21 @@ pub struct EventTotals {
     pub paid_orders: u64,
     /// Sum of their totals minus completed refunds, minor units.
     pub revenue: i64,
+}
+
+/// What was paid on one UTC day in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyRevenue {
+    /// The day the orders were paid (CONFIRMED), in UTC.
+    pub day: Date,
+    /// The currency.
+    pub currency: Currency,
+    /// Orders paid that day.
+    pub paid_orders: u64,
+    /// Sum of their totals, minor units (refunds count on the figures by currency, not here: they
+    /// happen on other days).
+    pub gross: i64,
 }
 
 /// Revenue of one currency.
@@ -117,6 +134,10 @@ pub struct Analytics {
     pub refund_rate_bps: u32,
     /// The [`TOP_EVENTS`] events with the highest net revenue (per currency, highest first).
     pub top_events: Vec<EventTotals>,
+    /// Paid revenue per UTC day and currency, by day then currency (snapshots from before it
+    /// was kept have none).
+    #[serde(default)]
+    pub revenue_by_day: Vec<DailyRevenue>,
 }
 
 impl Analytics {
@@ -158,6 +179,8 @@ impl Analytics {
                 .then_with(|| a.event_id.as_uuid().cmp(b.event_id.as_uuid()))
         });
         top_events.truncate(TOP_EVENTS);
+        let mut revenue_by_day = stats.daily_revenue;
+        revenue_by_day.sort_by_key(|d| (d.day, d.currency.code()));
         Self {
             window_start,
             computed_at,
@@ -172,6 +195,7 @@ impl Analytics {
             cancellation_rate_bps: basis_points(cancelled, total_orders),
             refund_rate_bps: basis_points(refunded_orders, paid),
             top_events,
+            revenue_by_day,
         }
     }
 }
@@ -242,6 +266,7 @@ mod tests {
                 },
             ],
             events: vec![event(1, 100), event(2, 300), event(3, 200)],
+            daily_revenue: Vec::new(),
         };
         let analytics = Analytics::from_stats(stats, T0, T0);
         assert_eq!(analytics.total_orders, 6);
@@ -258,6 +283,40 @@ mod tests {
         assert_eq!(analytics.refund_rate_bps, 3_333);
         let top: Vec<i64> = analytics.top_events.iter().map(|e| e.revenue).collect();
         assert_eq!(top, [300, 200, 100]);
+    }
+
+    #[test]
+    fn revenue_per_day_is_listed_by_day_then_currency_and_old_snapshots_have_none() {
+        let day = |d: u8, currency: Currency, gross: i64| DailyRevenue {
+            day: time::Date::from_calendar_date(2026, time::Month::December, d).expect("a day"),
+            currency,
+            paid_orders: 1,
+            gross,
+        };
+        let stats = OrderStats {
+            daily_revenue: vec![
+                day(7, Currency::Usd, 300),
+                day(6, Currency::Usd, 100),
+                day(7, Currency::Eur, 200),
+            ],
+            ..OrderStats::default()
+        };
+        let analytics = Analytics::from_stats(stats, T0, T0);
+        assert_eq!(
+            analytics.revenue_by_day,
+            [
+                day(6, Currency::Usd, 100),
+                day(7, Currency::Eur, 200),
+                day(7, Currency::Usd, 300)
+            ]
+        );
+        let mut stored = serde_json::to_value(&analytics).expect("json");
+        stored
+            .as_object_mut()
+            .expect("an object")
+            .remove("revenueByDay");
+        let old: Analytics = serde_json::from_value(stored).expect("an older snapshot reads");
+        assert!(old.revenue_by_day.is_empty());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use order_domain::analytics::{Analytics, CurrencyTotals, EventTotals, OrderStats, TOP_EVENTS};
+use order_domain::analytics::{
+    Analytics, CurrencyTotals, DailyRevenue, EventTotals, OrderStats, TOP_EVENTS,
+};
 use order_domain::ids::{EventId, TenantId};
 use order_domain::order::OrderStatus;
 use order_domain::ports::{AnalyticsStore, RepositoryError};
@@ -107,6 +109,28 @@ impl AnalyticsStore for PgStore {
             })
         })
         .collect::<Result<Vec<_>, RepositoryError>>()?;
+        // The day of payment, in UTC whatever the session's time zone.
+        let daily_revenue = sqlx::query!(
+            r#"SELECT (confirmed_at AT TIME ZONE 'UTC')::date AS "day!", currency AS "currency!",
+                    count(*) AS "paid_orders!", sum(total)::bigint AS "gross!"
+             FROM orders WHERE created_at >= $1 AND confirmed_at IS NOT NULL
+             GROUP BY 1, 2
+             ORDER BY 1, 2"#,
+            since
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?
+        .into_iter()
+        .map(|row| {
+            Ok(DailyRevenue {
+                day: row.day,
+                currency: currency(&row.currency)?,
+                paid_orders: count_of(row.paid_orders),
+                gross: row.gross,
+            })
+        })
+        .collect::<Result<Vec<_>, RepositoryError>>()?;
         tx.commit().await.map_err(storage)?;
         Ok(OrderStats {
             by_status,
@@ -114,6 +138,7 @@ impl AnalyticsStore for PgStore {
             reserved_then_confirmed: count_of(conversion.confirmed),
             revenue,
             events,
+            daily_revenue,
         })
     }
 

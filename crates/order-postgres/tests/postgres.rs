@@ -340,6 +340,22 @@ async fn order_stats_count_and_sum_one_tenants_window_and_snapshots_round_trip()
     assert_eq!(stats.events.len(), 1, "only event 9 has paid orders");
     assert_eq!(stats.events[0].event_id, EventId::from_uuid(id(9)));
     assert_eq!(stats.events[0].revenue, 2 * paid.total().minor() - 1_000);
+    assert_eq!(
+        stats.daily_revenue,
+        [order_domain::analytics::DailyRevenue {
+            day: paid
+                .record()
+                .milestones
+                .confirmed_at
+                .expect("paid")
+                .to_offset(time::UtcOffset::UTC)
+                .date(),
+            currency: Currency::Usd,
+            paid_orders: 2,
+            gross: 2 * paid.total().minor(),
+        }],
+        "paid on one day, refunds left out"
+    );
 
     let analytics = Analytics::from_stats(stats, since, NOW);
     db.store

@@ -84,6 +84,31 @@ async fn raw_row(db: &TestDb, order: &Order) -> String {
         .expect("the row, read as the owner")
 }
 
+/// The row's columns in clear, and the bytes of each sealed value: a secret must be in neither.
+/// (Searching the base64 text itself would find a short secret like `555` by chance, now and
+/// then, in a random nonce or ciphertext.)
+fn clear_and_sealed(raw: &str) -> (String, Vec<Vec<u8>>) {
+    use base64::Engine;
+    let mut row: serde_json::Value = serde_json::from_str(raw).expect("json");
+    let mut sealed = Vec::new();
+    for column in row.as_object_mut().expect("a row").values_mut() {
+        let Some(value) = column.as_object_mut() else {
+            continue;
+        };
+        for field in ["nonce", "ciphertext"] {
+            if let Some(text) = value.get_mut(field) {
+                sealed.push(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(text.as_str().expect("base64"))
+                        .expect("base64"),
+                );
+                *text = serde_json::Value::Null;
+            }
+        }
+    }
+    (row.to_string(), sealed)
+}
+
 #[tokio::test]
 async fn the_raw_row_holds_no_name_street_or_phone_and_the_store_reads_them_back() {
     let db = fresh_db().await;
@@ -93,6 +118,12 @@ async fn the_raw_row_holds_no_name_street_or_phone_and_the_store_reads_them_back
         .await
         .expect("commit");
     let raw = raw_row(&db, &order).await;
+    let (clear, sealed) = clear_and_sealed(&raw);
+    assert_eq!(
+        sealed.len(),
+        6,
+        "two addresses and the e-mail, each a nonce and a ciphertext"
+    );
     for secret in [
         "Ada",
         "Lovelace",
@@ -102,7 +133,13 @@ async fn the_raw_row_holds_no_name_street_or_phone_and_the_store_reads_them_back
         "555",
         "Flat 3",
     ] {
-        assert!(!raw.contains(secret), "{secret:?} is readable in {raw}");
+        assert!(!clear.contains(secret), "{secret:?} is readable in {clear}");
+        assert!(
+            sealed
+                .iter()
+                .all(|bytes| !bytes.windows(secret.len()).any(|w| w == secret.as_bytes())),
+            "{secret:?} is inside a sealed value in clear"
+        );
     }
     assert!(
         raw.contains("\"kid\": \"test\""),

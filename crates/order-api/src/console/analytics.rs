@@ -25,15 +25,19 @@ struct Bar {
 }
 
 struct Chart {
-    id: &'static str,
-    title: &'static str,
+    id: String,
+    title: String,
     height: u64,
     bars: Vec<Bar>,
 }
 
 impl Chart {
     /// Bars of `rows` (label, size, value as written), scaled to the largest.
-    fn of(id: &'static str, title: &'static str, rows: Vec<(String, u64, String)>) -> Self {
+    fn of(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        rows: Vec<(String, u64, String)>,
+    ) -> Self {
         let largest = rows
             .iter()
             .map(|(_, size, _)| *size)
@@ -51,8 +55,8 @@ impl Chart {
             })
             .collect();
         Self {
-            id,
-            title,
+            id: id.into(),
+            title: title.into(),
             height: (bars.len() as u64 * ROW).max(ROW),
             bars,
         }
@@ -128,6 +132,37 @@ pub(super) async fn figures(state: web::Data<AppState>, request: HttpRequest) ->
             )
         })
         .collect();
+    let mut charts = vec![
+        Chart::of("statuses", "Orders by status", statuses),
+        Chart::of("events", "Top events by revenue", events),
+    ];
+    // One chart per currency: amounts of two currencies share no scale.
+    let mut currencies: Vec<_> = figures.revenue_by_day.iter().map(|d| d.currency).collect();
+    currencies.sort_by_key(|c| c.code());
+    currencies.dedup();
+    for currency in currencies {
+        let days = figures
+            .revenue_by_day
+            .iter()
+            .filter(|d| d.currency == currency)
+            .map(|d| {
+                (
+                    d.day.to_string(),
+                    u64::try_from(d.gross).unwrap_or(0),
+                    format!(
+                        "{} ({} orders)",
+                        money(Money::new(d.gross, d.currency)),
+                        d.paid_orders
+                    ),
+                )
+            })
+            .collect();
+        charts.push(Chart::of(
+            format!("revenue-{}", currency.code().to_lowercase()),
+            format!("Revenue per day, {} (UTC days of payment)", currency.code()),
+            days,
+        ));
+    }
     let (csrf, new_csrf) = csrf_for(&request);
     let page = AnalyticsPage {
         operator: Some(who(&ctx.actor)),
@@ -143,10 +178,7 @@ pub(super) async fn figures(state: web::Data<AppState>, request: HttpRequest) ->
         ),
         cancellation_rate: percent(figures.cancellation_rate_bps),
         refund_rate: percent(figures.refund_rate_bps),
-        charts: vec![
-            Chart::of("statuses", "Orders by status", statuses),
-            Chart::of("events", "Top events by revenue", events),
-        ],
+        charts,
         revenue: figures
             .revenue_by_currency
             .iter()

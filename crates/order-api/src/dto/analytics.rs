@@ -33,6 +33,24 @@ pub struct AnalyticsResponse {
     cancellation_rate_bps: u32,
     refund_rate_bps: u32,
     top_events: Vec<EventRevenueBody>,
+    /// What was paid per UTC day and currency (by day, then currency); refunds count in
+    /// `revenueByCurrency`, on their own days.
+    revenue_by_day: Vec<DailyRevenueBody>,
+}
+
+/// What was paid on one UTC day in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DailyRevenue)]
+pub struct DailyRevenueBody {
+    /// `YYYY-MM-DD`, UTC.
+    #[schema(value_type = String, format = Date)]
+    day: String,
+    #[schema(value_type = CurrencySchema)]
+    currency: &'static str,
+    paid_orders: u64,
+    /// Minor units.
+    gross: i64,
 }
 
 /// Paid revenue of one currency.
@@ -106,6 +124,16 @@ impl From<Analytics> for AnalyticsResponse {
                     currency: e.currency.code(),
                     paid_orders: e.paid_orders,
                     revenue: e.revenue,
+                })
+                .collect(),
+            revenue_by_day: a
+                .revenue_by_day
+                .iter()
+                .map(|d| DailyRevenueBody {
+                    day: d.day.to_string(),
+                    currency: d.currency.code(),
+                    paid_orders: d.paid_orders,
+                    gross: d.gross,
                 })
                 .collect(),
         }

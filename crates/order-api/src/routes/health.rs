@@ -187,16 +187,17 @@ pub(super) async fn openapi(document: web::Data<ApiDocument>) -> HttpResponse {
     HttpResponse::Ok().json(&document.json)
 }
 
-/// This document as a page (no external assets).
+/// This document as an interactive reference (Swagger UI, served by us: no CDN).
 #[utoipa::path(
     operation_id = "getApiDocs",
     tag = "operations",
     responses((status = 200, description = "HTML", content_type = "text/html", body = String)),
     security(),
 )]
-#[get("/docs")]
-pub(super) async fn docs(document: web::Data<ApiDocument>) -> HttpResponse {
+#[get("/docs", wrap = "crate::api_reference::security_headers()")]
+pub(super) async fn docs() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(document.html.clone())
+        .insert_header(("cache-control", "no-cache"))
+        .body(crate::api_reference::PAGE)
 }

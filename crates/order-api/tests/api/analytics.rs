@@ -81,6 +81,12 @@ async fn the_metrics_job_stores_figures_that_admins_read_per_tenant() {
     assert_eq!(analytics["refundRateBps"], 5000);
     assert_eq!(analytics["topEvents"][0]["eventId"], EVENT.to_string());
     assert_eq!(analytics["topEvents"][0]["revenue"], 23900);
+    // Both paid today (UTC): one day, gross of both, the refund left to its own figures.
+    let today = OffsetDateTime::now_utc().date().to_string();
+    assert_eq!(
+        analytics["revenueByDay"],
+        json!([{ "day": today, "currency": "USD", "paidOrders": 2, "gross": 46740 }])
+    );
 
     let forbidden = app.get(&customer(1), "/api/v1/admin/analytics").await;
     assert_problem(forbidden, 403, "forbidden").await;

@@ -1,6 +1,8 @@
-//! The console in a real browser: Debian's Chromium, headless, driven over WebDriver by
-//! chromedriver (both installed by `deploy/local/services.sh`). Each test keeps a screenshot of
-//! every page it saw under `target/test-artifacts/console/`.
+//! The console and the API reference in a real browser: Debian's Chromium, headless, driven over
+//! WebDriver by chromedriver (both installed by `deploy/local/services.sh`). Each test keeps a
+//! screenshot of every page it saw under `target/test-artifacts/console/`, and runs axe-core
+//! (pinned in `deploy/browser`) in each of those pages: a serious or critical accessibility
+//! violation fails the test, and axe's report is kept beside the screenshot.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration as StdDuration;
@@ -12,6 +14,9 @@ use crate::helpers::*;
 
 /// The W3C WebDriver element key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// WebDriver's codes of the Tab and Enter keys.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
 
 /// A chromedriver of this test, on a free loopback port; stopped when dropped.
 struct Driver {
@@ -165,6 +170,63 @@ impl Browser<'_> {
         .await;
     }
 
+    /// The element that has the keyboard focus.
+    async fn focused(&self) -> String {
+        let active = self
+            .call(reqwest::Method::GET, "/element/active", None)
+            .await;
+        active[ELEMENT].as_str().expect("an element").to_owned()
+    }
+
+    /// Presses `key` (a WebDriver key code) in the focused element.
+    async fn press(&self, key: &str) {
+        let element = self.focused().await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": key })),
+        )
+        .await;
+    }
+
+    /// Moves the focus with Tab (from the top of the page) until it is on `css`, and checks that
+    /// the focus ring shows there.
+    async fn tab_to(&self, css: &str) {
+        let target = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "document.activeElement.blur(); window.scrollTo(0, 0);", "args": [] })),
+        )
+        .await;
+        for _ in 0..60 {
+            self.call(
+                reqwest::Method::POST,
+                "/actions",
+                Some(json!({ "actions": [{
+                "type": "key", "id": "keyboard",
+                "actions": [{ "type": "keyDown", "value": TAB }, { "type": "keyUp", "value": TAB }]
+            }] })),
+            )
+            .await;
+            if self.focused().await == target {
+                let outline = self
+                    .call(
+                        reqwest::Method::POST,
+                        "/execute/sync",
+                        Some(json!({
+                            "script": "return getComputedStyle(document.activeElement).outlineStyle;",
+                            "args": []
+                        })),
+                    )
+                    .await;
+                assert_eq!(outline, "solid", "the focus on {css} is visible");
+                return;
+            }
+        }
+        panic!("{css} is not reachable with Tab");
+    }
+
     async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
@@ -195,8 +257,52 @@ impl Browser<'_> {
         .await;
     }
 
-    /// Saves what the window shows as `NN-name.png`.
+    /// Saves what the window shows as `NN-name.png`, after checking the page's accessibility.
     async fn screenshot(&mut self, name: &str) {
+        self.check_accessibility(name).await;
+        self.picture(name).await;
+    }
+
+    /// Runs axe-core in the page; fails on any serious or critical violation and keeps the
+    /// violations of every impact as `NN-name.axe.json`.
+    async fn check_accessibility(&self, name: &str) {
+        let script = format!(
+            "{}\n;const done = arguments[arguments.length - 1];\
+             window.axe.run(document, {{ resultTypes: ['violations'] }})\
+               .then(r => done(r.violations.map(v => ({{ id: v.id, impact: v.impact,\
+                 help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }}))),\
+                     e => done({{ error: String(e) }}));",
+            axe_source()
+        );
+        let violations = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({ "script": script, "args": [] })),
+            )
+            .await;
+        let list = violations
+            .as_array()
+            .unwrap_or_else(|| panic!("axe ran on {name}: {violations}"));
+        std::fs::write(
+            self.artifacts
+                .join(format!("{:02}-{name}.axe.json", self.shots + 1)),
+            serde_json::to_vec_pretty(&violations).expect("json"),
+        )
+        .expect("axe report saved");
+        let serious: Vec<&Value> = list
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "accessibility violations on {name}: {}",
+            serde_json::to_string_pretty(&serious).expect("json")
+        );
+    }
+
+    /// Saves what the window shows as `NN-name.png`.
+    async fn picture(&mut self, name: &str) {
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().expect("base64"))
@@ -230,6 +336,21 @@ impl Browser<'_> {
             .send()
             .await;
     }
+}
+
+/// axe-core's browser build, installed by `deploy/local/services.sh` (`npm ci` in deploy/browser).
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/browser/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run `just services-up` (it installs axe-core)",
+                path.display()
+            )
+        })
+    })
 }
 
 #[tokio::test]
@@ -310,11 +431,13 @@ async fn in_a_browser_warehouse_staff_start_ship_and_deliver_a_paid_goods_order(
     browser.sign_in(&app, &crate::shop::warehouse()).await;
     browser.open(&app.url("/console/warehouse")).await;
     browser.screenshot("confirmed").await;
+    // By keyboard alone: Tab to the order's Start button, Enter presses it.
     browser
-        .click(&format!(
+        .tab_to(&format!(
             "form[action='/console/warehouse/{id}/start'] button"
         ))
         .await;
+    browser.press(ENTER).await;
     browser
         .wait_for(&format!("/console/warehouse/{id}/start"), "Pick list for")
         .await;
@@ -351,4 +474,64 @@ async fn in_a_browser_warehouse_staff_start_ship_and_deliver_a_paid_goods_order(
         .await
         .expect("json");
     assert_eq!(order["status"], "DELIVERED");
+}
+
+#[tokio::test]
+async fn in_a_browser_the_api_reference_shows_every_operation_and_tries_one_out() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("json");
+    let operations: usize = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| item.as_object().map_or(0, serde_json::Map::len))
+        .sum();
+
+    let driver = Driver::start().await;
+    let mut browser = driver.browser("api-reference").await;
+    browser.open(&app.url("/docs")).await;
+    browser
+        .wait_for("/docs", "operations-operations-getLiveness")
+        .await;
+    let shown = browser
+        .call(
+            reqwest::Method::POST,
+            "/elements",
+            Some(json!({ "using": "css selector", "value": ".opblock" })),
+        )
+        .await;
+    assert_eq!(
+        shown.as_array().map(Vec::len),
+        Some(operations),
+        "every operation of the document is on the page"
+    );
+    browser.screenshot("reference").await;
+
+    browser
+        .click("#operations-operations-getLiveness .opblock-summary-control")
+        .await;
+    browser.wait_for("/docs", "try-out__btn").await;
+    browser
+        .click("#operations-operations-getLiveness .try-out__btn")
+        .await;
+    browser
+        .click("#operations-operations-getLiveness .execute")
+        .await;
+    // The answer of this instance is shown under the operation.
+    browser.wait_for("/docs", "live-responses-table").await;
+    let source = browser.source().await;
+    assert!(
+        source.contains("response-col_status\">200"),
+        "a 200 is shown"
+    );
+    browser.screenshot("tried-out").await;
+    browser.close().await;
 }

@@ -458,6 +458,7 @@ async fn analytics_draw_their_charts_on_the_server_for_admins_only() {
         "RESERVED",
         "Top events by revenue",
         "USD",
+        "Revenue per day, USD",
     ] {
         assert!(html.contains(shown), "{shown} on the analytics page");
     }

@@ -175,14 +175,34 @@ async fn health_and_openapi_describe_the_service() {
         .await
         .expect("json");
     assert_eq!(unknown["detail"], "route not found");
+    // The interactive reference loads its files from this instance, under a policy without
+    // inline script (tests/api/browser.rs runs it in Chromium).
     let docs = app
         .client
         .get(app.url("/docs"))
         .send()
         .await
-        .expect("request")
-        .text()
+        .expect("request");
+    let policy = docs.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    let page = docs.text().await.expect("text");
+    for file in ["swagger-ui-bundle.js", "swagger-ui.css", "api-reference.js"] {
+        let path = format!("/docs/assets/{file}");
+        assert!(page.contains(&path), "the page loads {path}");
+        let served = app.client.get(app.url(&path)).send().await.expect("asset");
+        assert_eq!(served.status(), 200, "{path}");
+    }
+    let missing = app
+        .client
+        .get(app.url("/docs/assets/nothing.js"))
+        .send()
         .await
-        .expect("text");
-    assert!(docs.contains("/api/v1/orders/{id}/refund"));
+        .expect("request");
+    assert_eq!(missing.status(), 404);
 }

@@ -12,6 +12,7 @@ mod cli;
 mod commit_cut;
 mod concurrency;
 mod console;
+mod console_fuzz;
 mod contract;
 mod crash;
 mod documents;

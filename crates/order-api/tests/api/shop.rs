@@ -299,8 +299,27 @@ async fn a_goods_order_from_the_cart_is_priced_reserved_and_empties_the_cart() {
         .fetch_one(&app.owner)
         .await
         .expect("the row, read as the database owner");
+    // The sealed values' random base64 may spell a short name by chance: search the rest.
+    let mut row: Value = serde_json::from_str(&raw).expect("json");
+    for column in row.as_object_mut().expect("a row").values_mut() {
+        if let Some(sealed) = column
+            .as_object_mut()
+            .filter(|c| c.contains_key("ciphertext"))
+        {
+            sealed.remove("ciphertext");
+            sealed.remove("nonce");
+        }
+    }
+    let clear = row.to_string();
+    assert!(
+        clear.contains("\"kid\""),
+        "the addresses are sealed: {clear}"
+    );
     for personal in ["Ada", "Lovelace", "Market", "4155550100"] {
-        assert!(!raw.contains(personal), "{personal:?} is readable at rest");
+        assert!(
+            !clear.contains(personal),
+            "{personal:?} is readable at rest"
+        );
     }
 
     let cart: Value = app
