@@ -3,6 +3,7 @@
 //! use cases. No script: every page works with forms and links.
 
 mod analytics;
+mod order_page;
 mod pages;
 mod refunds;
 mod render;
@@ -34,7 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(pages::sign_in_form)
             .service(pages::sign_in)
             .service(pages::sign_out)
-            .service(pages::show_order)
+            .service(order_page::show_order)
             .service(pages::search_orders)
             .service(refunds::queue)
             .service(refunds::approve)

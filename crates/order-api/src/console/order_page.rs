@@ -8,9 +8,9 @@ use askama::Template;
 use order_domain::actor::RequestContext;
 use order_domain::documents::Document;
 use order_domain::ids::OrderId;
-use order_domain::use_cases::OrderLedger;
 use order_domain::money::Money;
 use order_domain::order::{ItemProduct, Order};
+use order_domain::use_cases::OrderLedger;
 
 use super::render::{html, message, money, problem_text, refused, when, who};
 use super::session::{csrf_for, operator};

@@ -1,6 +1,6 @@
-//! The console's pages: sign-in and sign-out, order search, the order page. Every page reads
-//! through the same use cases as the API, with the signed-in operator's context: the use cases
-//! decide what the operator may see, exactly as for the API.
+//! The console's pages: sign-in and sign-out, and the order search (the order page is
+//! `order_page.rs`). Every page reads through the same use cases as the API, with the signed-in
+//! operator's context: the use cases decide what the operator may see, exactly as for the API.
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::http::StatusCode;
@@ -8,16 +8,14 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use order_domain::actor::RequestContext;
-use order_domain::ids::OrderId;
-use order_domain::money::Money;
-use order_domain::order::{ItemProduct, Order, OrderStatus};
+use order_domain::order::OrderStatus;
 use serde::Deserialize;
 
 use super::render::{html, message, money, problem_text, redirect, refused, when, who};
 use super::session::{
     CSRF_COOKIE, Refusal, SESSION_COOKIE, cookie, csrf_for, csrf_holds, is_operator, operator,
 };
-use crate::dto::{ListQuery, history_event_type};
+use crate::dto::ListQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -76,39 +74,6 @@ struct OrdersPage {
     total: String,
     next: Option<String>,
     problem: Option<String>,
-}
-
-struct LineView {
-    what: String,
-    quantity: u32,
-    unit_price: String,
-    total: String,
-}
-
-struct OrderView {
-    number: String,
-    status: &'static str,
-    kind: &'static str,
-    user_id: String,
-    total: String,
-    created_at: String,
-    lines: Vec<LineView>,
-}
-
-struct TimelineEntry {
-    at: String,
-    what: String,
-    change: String,
-    who: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/order.html")]
-struct OrderPage {
-    operator: Option<String>,
-    csrf: String,
-    order: OrderView,
-    timeline: Vec<TimelineEntry>,
 }
 
 /// Sign-in: a token from the identity provider.
@@ -330,89 +295,6 @@ async fn search(
             format!("/console?{query}")
         });
     Ok((rows, total, next))
-}
-
-/// One order: its facts, lines and timeline (the audit trail).
-#[get("/orders/{id}")]
-pub(super) async fn show_order(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let ctx = match operator(&state, &request) {
-        Ok(ctx) => ctx,
-        Err(refusal) => return refused(&request, refusal),
-    };
-    let Ok(id) = path.parse::<OrderId>() else {
-        return message(
-            &request,
-            Some(&ctx),
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No such order.",
-            "/console",
-        );
-    };
-    let loaded = async {
-        let order = state.service.get_order(&ctx, id).await?;
-        let history = state.service.order_history(&ctx, id).await?;
-        Ok::<_, ApiError>((order, history))
-    }
-    .await;
-    match loaded {
-        Ok((order, history)) => {
-            let (csrf, new_csrf) = csrf_for(&request);
-            let page = OrderPage {
-                operator: Some(who(&ctx.actor)),
-                csrf,
-                order: view(&order),
-                timeline: history
-                    .into_iter()
-                    .map(|entry| TimelineEntry {
-                        at: when(entry.occurred_at),
-                        what: history_event_type(&entry.event_type),
-                        change: match (entry.from_status, entry.to_status) {
-                            (Some(from), Some(to)) => format!("{from} → {to}"),
-                            (None, Some(to)) => format!("→ {to}"),
-                            _ => String::new(),
-                        },
-                        who: who(&entry.actor),
-                    })
-                    .collect(),
-            };
-            html(&request, StatusCode::OK, &page, new_csrf)
-        }
-        Err(error) => {
-            let (status, text) = problem_text(error);
-            message(&request, Some(&ctx), status, "Order", &text, "/console")
-        }
-    }
-}
-
-fn view(order: &Order) -> OrderView {
-    OrderView {
-        number: order.number().to_string(),
-        status: order.status().as_str(),
-        kind: order.kind().as_str(),
-        user_id: order.user_id().to_string(),
-        total: money(order.total()),
-        created_at: when(order.created_at()),
-        lines: order
-            .items()
-            .iter()
-            .map(|item| LineView {
-                what: match &item.product {
-                    ItemProduct::Ticket { ticket_type_id, .. } => {
-                        format!("Ticket {ticket_type_id}")
-                    }
-                    ItemProduct::Goods { name, .. } => name.clone(),
-                },
-                quantity: item.quantity,
-                unit_price: money(Money::new(item.unit_price, order.currency())),
-                total: money(item.pricing.total()),
-            })
-            .collect(),
-    }
 }
 
 /// The stylesheet.

@@ -329,6 +329,38 @@ async fn an_admin_approves_a_pending_refund_in_the_queue_and_the_timeline_shows_
     for shown in ["REFUND_APPROVED", "REFUND_COMPLETED"] {
         assert!(timeline.contains(shown), "{shown} in the timeline");
     }
+    // The money trail beside it, as the API's ledger and documents read it.
+    let ledger: serde_json::Value = app
+        .get(&admin(), &format!("/api/v1/orders/{id}/ledger"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let documents: serde_json::Value = app
+        .get(&admin(), &format!("/api/v1/orders/{id}/documents"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    for section in [
+        "<h2>Price</h2>",
+        "<h2>Refunds</h2>",
+        "<h2>Ledger</h2>",
+        "<h2>Documents</h2>",
+    ] {
+        assert!(timeline.contains(section), "{section} on the order page");
+    }
+    for kind in ["PAYMENT_CAPTURED", "REFUND_PAID", "COMPLETED"] {
+        assert!(timeline.contains(kind), "{kind} on the order page");
+    }
+    for document in documents["documents"].as_array().expect("documents") {
+        let number = document["number"].as_str().expect("number");
+        assert!(timeline.contains(number), "{number} on the order page");
+    }
+    assert!(
+        ledger["entries"].as_array().is_some_and(|e| e.len() >= 2),
+        "{ledger}"
+    );
     // The decision is the operator's in the audit, as through the API.
     let history: serde_json::Value = app
         .get(&admin(), &format!("/api/v1/orders/{id}/events"))
