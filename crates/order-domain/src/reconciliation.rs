@@ -163,6 +163,27 @@ pub struct ReconciliationRun {
     pub finished_at: OffsetDateTime,
 }
 
+/// A stored run without its differences, for the list of recent runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Its id.
+    pub id: ReconciliationRunId,
+    /// Orders changed from this instant…
+    pub window_from: OffsetDateTime,
+    /// …until before this one.
+    pub window_to: OffsetDateTime,
+    /// Orders compared.
+    pub orders_checked: u32,
+    /// Orders the payment service could not be asked about.
+    pub orders_unchecked: u32,
+    /// Differences found.
+    pub differences: u32,
+    /// Of those, repaired on the spot.
+    pub repaired: u32,
+    /// When it ran.
+    pub started_at: OffsetDateTime,
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;

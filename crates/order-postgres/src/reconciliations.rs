@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use order_domain::ids::{OrderId, ReconciliationRunId, RefundId, TenantId};
 use order_domain::ports::{Reconciliations, RepositoryError};
-use order_domain::reconciliation::{Difference, ReconciliationRun};
+use order_domain::reconciliation::{Difference, ReconciliationRun, RunSummary};
 use uuid::Uuid;
 
 use crate::{PgStore, corrupt, corrupt_data, storage};
@@ -113,5 +113,45 @@ impl Reconciliations for PgStore {
             started_at: row.started_at,
             finished_at: row.finished_at,
         }))
+    }
+
+    async fn recent_runs(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, RepositoryError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query!(
+            r#"SELECT r.id, r.window_from, r.window_to, r.orders_checked, r.orders_unchecked,
+                    r.started_at,
+                    (SELECT count(*) FROM reconciliation_differences d
+                     WHERE d.run_id = r.id) AS "differences!",
+                    (SELECT count(*) FROM reconciliation_differences d
+                     WHERE d.run_id = r.id AND d.repaired) AS "repaired!"
+             FROM reconciliation_runs r
+             WHERE r.tenant_id = $1
+             ORDER BY r.started_at DESC, r.id DESC
+             LIMIT $2"#,
+            tenant.as_uuid(),
+            i64::from(limit),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(RunSummary {
+                    id: ReconciliationRunId::from_uuid(row.id),
+                    window_from: row.window_from,
+                    window_to: row.window_to,
+                    orders_checked: u32::try_from(row.orders_checked).map_err(corrupt)?,
+                    orders_unchecked: u32::try_from(row.orders_unchecked).map_err(corrupt)?,
+                    differences: u32::try_from(row.differences).map_err(corrupt)?,
+                    repaired: u32::try_from(row.repaired).map_err(corrupt)?,
+                    started_at: row.started_at,
+                })
+            })
+            .collect()
     }
 }

@@ -5,6 +5,7 @@
 mod analytics;
 mod order_page;
 mod pages;
+mod reconciliation;
 mod refunds;
 mod render;
 pub mod session;
@@ -48,6 +49,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(analytics::figures)
             .service(webhooks::subscriptions)
             .service(webhooks::deliveries)
-            .service(webhooks::replay),
+            .service(webhooks::replay)
+            .service(reconciliation::list_runs)
+            .service(reconciliation::start)
+            .service(reconciliation::show_run),
     );
 }

@@ -11,7 +11,7 @@ use order_domain::actor::RequestContext;
 use order_domain::order::OrderStatus;
 use serde::Deserialize;
 
-use super::render::{html, message, money, problem_text, redirect, refused, when, who};
+use super::render::{day_start, html, message, money, problem_text, redirect, refused, when, who};
 use super::session::{
     CSRF_COOKIE, Refusal, SESSION_COOKIE, cookie, csrf_for, csrf_holds, is_operator, operator,
 };
@@ -166,25 +166,7 @@ pub(super) async fn sign_out(request: HttpRequest, form: web::Form<CsrfForm>) ->
     response
 }
 
-/// Midnight (UTC) `days_after` days after the date in `text`: a date field's first instant, or
-/// with 1 the instant after its last (so the day `to` names is included).
-fn day_start(
-    field: &str,
-    text: &str,
-    days_after: i64,
-) -> Result<Option<time::OffsetDateTime>, ApiError> {
-    let Some(text) = none_if_empty(text) else {
-        return Ok(None);
-    };
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(&text, format)
-        .ok()
-        .and_then(|day| day.checked_add(time::Duration::days(days_after)))
-        .map(|day| Some(day.midnight().assume_utc()))
-        .ok_or_else(|| ApiError::field(field, "invalid", "a date like 2026-12-07"))
-}
-
-fn none_if_empty(text: &str) -> Option<String> {
+pub(super) fn none_if_empty(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }

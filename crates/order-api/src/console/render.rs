@@ -176,3 +176,22 @@ pub(super) fn failed_action(
     let (status, text) = problem_text(error);
     message(request, Some(ctx), status, heading, &text, back)
 }
+
+/// Midnight (UTC) `days_after` days after the date in `text`: a date field's first instant, or
+/// with 1 the instant after its last (so the day `to` names is included).
+pub(super) fn day_start(
+    field: &str,
+    text: &str,
+    days_after: i64,
+) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format)
+        .ok()
+        .and_then(|day| day.checked_add(time::Duration::days(days_after)))
+        .map(|day| Some(day.midnight().assume_utc()))
+        .ok_or_else(|| ApiError::field(field, "invalid", "a date like 2026-12-07"))
+}

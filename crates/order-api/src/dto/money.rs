@@ -4,11 +4,11 @@
 use garde::Validate;
 use order_domain::documents::Document;
 use order_domain::ledger::{LedgerBalance, LedgerEntry};
-use order_domain::reconciliation::ReconciliationRun;
+use order_domain::reconciliation::{ReconciliationRun, RunSummary};
 use order_domain::use_cases::OrderLedger;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// `GET /orders/{id}/ledger`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,6 +187,65 @@ impl From<&ReconciliationRun> for ReconciliationRunResponse {
                 .collect(),
             started_at: run.started_at,
             finished_at: run.finished_at,
+        }
+    }
+}
+
+/// `GET /admin/reconciliation/runs`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReconciliationRunsQuery {
+    /// How many of the latest runs, 1 to 100.
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /admin/reconciliation/runs`: the latest runs, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReconciliationRunList)]
+pub struct ReconciliationRunsResponse {
+    /// Each with how many differences it found and repaired; the differences themselves are at
+    /// `GET /admin/reconciliation/runs/{id}`.
+    pub runs: Vec<RunSummaryBody>,
+}
+
+/// A stored run, counted.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ReconciliationRunSummary)]
+pub struct RunSummaryBody {
+    #[schema(value_type = uuid::Uuid)]
+    id: order_domain::ids::ReconciliationRunId,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    window_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    window_to: OffsetDateTime,
+    orders_checked: u32,
+    orders_unchecked: u32,
+    /// Differences found.
+    differences: u32,
+    /// Of those, repaired by the run.
+    repaired: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    started_at: OffsetDateTime,
+}
+
+impl From<&RunSummary> for RunSummaryBody {
+    fn from(run: &RunSummary) -> Self {
+        Self {
+            id: run.id,
+            window_from: run.window_from,
+            window_to: run.window_to,
+            orders_checked: run.orders_checked,
+            orders_unchecked: run.orders_unchecked,
+            differences: run.differences,
+            repaired: run.repaired,
+            started_at: run.started_at,
         }
     }
 }

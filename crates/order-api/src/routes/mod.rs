@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
             .service(money::documents)
             .service(money::document)
             .service(money::start_reconciliation)
+            .service(money::reconciliation_runs)
             .service(money::reconciliation_run)
             .service(orders::search)
             .service(admin::analytics)

@@ -9,10 +9,10 @@ use super::AppState;
 use crate::caller::User;
 use crate::dto::{
     DocumentListResponse, DocumentResponse, DocumentSummary, LedgerResponse, ReconciliationBody,
-    ReconciliationRunResponse,
+    ReconciliationRunResponse, ReconciliationRunsQuery, ReconciliationRunsResponse, RunSummaryBody,
 };
 use crate::error::ApiError;
-use crate::extract::{Json, path_id};
+use crate::extract::{Json, Query, path_id};
 use crate::guards::{Command, WhenStoreDown::FailOpen};
 use crate::spans;
 
@@ -75,6 +75,38 @@ pub(super) async fn start_reconciliation(
             format!("/api/v1/admin/reconciliation/runs/{}", run.id),
         ))
         .json(ReconciliationRunResponse::from(&run)))
+}
+
+/// Admins: the tenant's latest reconciliation runs, newest first, each with how many differences
+/// it found and repaired.
+#[utoipa::path(
+    operation_id = "listReconciliationRuns",
+    tag = "admin",
+    params(ReconciliationRunsQuery),
+    responses(
+        (status = 200, description = "The runs", body = ReconciliationRunsResponse),
+        (status = 403, description = "forbidden"),
+        (status = 422, description = "validation_failed"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/admin/reconciliation/runs")]
+#[tracing::instrument(name = "use_case", skip_all, fields(
+    otel.name = "reconciliation_runs", tenant_id = %ctx.tenant_id, user_id = spans::user_id(&ctx),
+    caller = %spans::caller(&ctx), order_id = spans::LATER,
+))]
+pub(super) async fn reconciliation_runs(
+    state: web::Data<AppState>,
+    User(ctx): User,
+    Query(q): Query<ReconciliationRunsQuery>,
+) -> Result<web::Json<ReconciliationRunsResponse>, ApiError> {
+    let runs = state
+        .service
+        .reconciliation_runs(&ctx, q.limit.unwrap_or(20))
+        .await?;
+    Ok(web::Json(ReconciliationRunsResponse {
+        runs: runs.iter().map(RunSummaryBody::from).collect(),
+    }))
 }
 
 /// Admins: a stored reconciliation run with its differences.

@@ -408,6 +408,16 @@ async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buye
         .wait_for("/console/analytics", "Orders by status")
         .await;
     browser.screenshot("analytics").await;
+    // A reconciliation over today, started from its form.
+    browser.open(&app.url("/console/reconciliation")).await;
+    browser.screenshot("reconciliation").await;
+    browser
+        .click("form[action='/console/reconciliation'] button")
+        .await;
+    browser
+        .wait_for("/console/reconciliation/", "Orders checked")
+        .await;
+    browser.screenshot("reconciliation-run").await;
     browser.close().await;
 
     let mut buyer = driver.browser("buyer").await;

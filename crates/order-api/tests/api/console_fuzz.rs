@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/console/webhooks"),
     ("GET", "/console/webhooks/{}"),
     ("POST", "/console/webhooks/{}/deliveries/{}/replay"),
+    ("GET", "/console/reconciliation"),
+    ("POST", "/console/reconciliation"),
+    ("GET", "/console/reconciliation/{}"),
 ];
 
 /// Field names the forms and searches read, and some they do not.

@@ -24,6 +24,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/api/v1/orders/{id}/documents"),
     ("get", "/api/v1/orders/{id}/documents/{number}"),
     ("post", "/api/v1/admin/reconciliation/runs"),
+    ("get", "/api/v1/admin/reconciliation/runs"),
     ("get", "/api/v1/admin/reconciliation/runs/{id}"),
     ("post", "/api/v1/orders/{id}/reserve"),
     ("post", "/api/v1/orders/{id}/cancel"),

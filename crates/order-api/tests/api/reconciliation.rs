@@ -172,6 +172,78 @@ async fn a_run_repairs_what_is_certain_and_reports_the_rest() {
         kinds(&second),
         [("PAYOUT_UNKNOWN_UPSTREAM".to_owned(), false)]
     );
+
+    // The latest runs, newest first, counted.
+    let listed: Value = app
+        .get(&admin(), "/api/v1/admin/reconciliation/runs?limit=5")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let counts: Vec<(Value, Value, Value)> = listed["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].clone(),
+                r["differences"].clone(),
+                r["repaired"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (second["id"].clone(), json!(1), json!(0)),
+            (first["id"].clone(), json!(3), json!(2))
+        ]
+    );
+    assert_problem(
+        app.get(&customer(1), "/api/v1/admin/reconciliation/runs")
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // The console shows the same runs, and a run's differences lead to their orders.
+    let console = |path: String| {
+        let client = reqwest::Client::new();
+        let url = app.url(&path);
+        async move {
+            client
+                .get(url)
+                .header("cookie", format!("order_console_session={}", admin()))
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let runs_page = console("/console/reconciliation".into()).await;
+    for id in [&first["id"], &second["id"]] {
+        let id = id.as_str().expect("id");
+        assert!(
+            runs_page.contains(&format!("/console/reconciliation/{id}")),
+            "{runs_page}"
+        );
+    }
+    let run_page = console(format!(
+        "/console/reconciliation/{}",
+        first["id"].as_str().expect("id")
+    ))
+    .await;
+    for shown in [
+        "PAYOUT_UNKNOWN_UPSTREAM",
+        "CAPTURE_ON_CLOSED_ORDER",
+        "needs a person",
+    ] {
+        assert!(run_page.contains(shown), "{shown} on the run page");
+    }
+    assert!(run_page.contains(&format!("/console/orders/{closed_id}")));
 }
 
 #[tokio::test]

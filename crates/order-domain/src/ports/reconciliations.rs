@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::RepositoryError;
 use crate::ids::{ReconciliationRunId, TenantId};
-use crate::reconciliation::ReconciliationRun;
+use crate::reconciliation::{ReconciliationRun, RunSummary};
 
 /// Reconciliation runs.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -25,4 +25,15 @@ pub trait Reconciliations: Send + Sync {
         tenant: TenantId,
         id: ReconciliationRunId,
     ) -> Result<Option<ReconciliationRun>, RepositoryError>;
+
+    /// The tenant's `limit` latest runs, newest first, each with how many differences it found
+    /// and repaired.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when storage fails.
+    async fn recent_runs(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, RepositoryError>;
 }

@@ -90,7 +90,7 @@ pub use self::personal_data::{ARCHIVE_BATCH, EXPORT_PAGE, ExportPage};
 pub use self::problem::{Problem, ProblemKind};
 pub use self::queries::OrderLedger;
 pub use self::rebuild::RebuildReport;
-pub use self::reconciliation::{MAX_ORDERS_PER_RUN, MAX_WINDOW};
+pub use self::reconciliation::{MAX_ORDERS_PER_RUN, MAX_RUNS_LISTED, MAX_WINDOW};
 pub use self::refunds::{RefundRetryReport, RequestedRefund};
 pub use self::replays::{REPLAY_BATCH, REPLAY_LEASE, ReplayRequest};
 pub use self::webhooks::{

@@ -12,12 +12,14 @@ use crate::actor::{Actor, RequestContext};
 use crate::ids::{OrderId, ReconciliationRunId, RefundId, TenantId};
 use crate::order::Order;
 use crate::ports::{PaymentRecord, Payout};
-use crate::reconciliation::{Difference, DifferenceKind, ReconciliationRun, compare};
+use crate::reconciliation::{Difference, DifferenceKind, ReconciliationRun, RunSummary, compare};
 
 /// Orders one run compares at the most; a later run takes the rest of a busier window.
 pub const MAX_ORDERS_PER_RUN: u32 = 10_000;
 /// The longest window one run covers.
 pub const MAX_WINDOW: Duration = Duration::days(31);
+/// The most runs one list shows.
+pub const MAX_RUNS_LISTED: u32 = 100;
 /// Orders loaded per storage round trip.
 const BATCH: usize = 100;
 
@@ -111,6 +113,28 @@ impl OrderService {
             .ok_or(UseCaseError::NotFound {
                 what: "reconciliation run",
             })
+    }
+
+    /// `GET /admin/reconciliation/runs`: the tenant's latest runs, newest first.
+    ///
+    /// # Ports
+    /// `reconciliations`.
+    ///
+    /// # Errors
+    /// [`UseCaseError::Forbidden`] for non-admins; storage errors.
+    pub async fn reconciliation_runs(
+        &self,
+        ctx: &RequestContext,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, UseCaseError> {
+        if !ctx.actor.is_privileged() {
+            return Err(UseCaseError::Forbidden);
+        }
+        Ok(self
+            .ports
+            .reconciliations
+            .recent_runs(ctx.tenant_id, limit.clamp(1, MAX_RUNS_LISTED))
+            .await?)
     }
 
     async fn run_reconciliation(

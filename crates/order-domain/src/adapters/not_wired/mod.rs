@@ -567,6 +567,14 @@ impl Reconciliations for NotWired {
     ) -> Result<Option<crate::reconciliation::ReconciliationRun>, RepositoryError> {
         Err(storage("Reconciliations"))
     }
+
+    async fn recent_runs(
+        &self,
+        _tenant: TenantId,
+        _limit: u32,
+    ) -> Result<Vec<crate::reconciliation::RunSummary>, RepositoryError> {
+        Err(storage("Reconciliations"))
+    }
 }
 
 #[async_trait]

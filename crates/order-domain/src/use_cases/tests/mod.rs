@@ -12,6 +12,7 @@ mod messages;
 mod notifications;
 mod payouts;
 mod personal_data;
+mod reconciliation;
 mod refunds;
 mod webhooks;
 
