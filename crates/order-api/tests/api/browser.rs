@@ -393,11 +393,28 @@ async fn in_a_browser_an_admin_finds_an_order_and_approves_its_refund_and_a_buye
 
     browser.open(&app.url("/console/refunds")).await;
     browser.screenshot("refunds").await;
+    let approve = format!("form[action='/console/refunds/{refund_id}/approve']");
+    // The same form with its CSRF field taken out (as a forged post would come): refused.
     browser
-        .click(&format!(
-            "form[action='/console/refunds/{refund_id}/approve'] button"
-        ))
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "document.querySelector(arguments[0]).querySelector('[name=csrf]').remove();",
+                "args": [approve]
+            })),
+        )
         .await;
+    browser.click(&format!("{approve} button")).await;
+    browser
+        .wait_for(
+            &format!("/console/refunds/{refund_id}/approve"),
+            "Form expired",
+        )
+        .await;
+    browser.screenshot("forged-form-refused").await;
+    browser.open(&app.url("/console/refunds")).await;
+    browser.click(&format!("{approve} button")).await;
     // The approved refund is paid: the order page follows with it in the timeline.
     browser
         .wait_for(&format!("/console/orders/{id}"), "REFUND_COMPLETED")
