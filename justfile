@@ -44,7 +44,8 @@ clients:
 
 # Measure the order path end to end against a durable PostgreSQL of its own and write
 # docs/benchmarks.md (about 10 minutes after the release build). `just bench --smoke`: a quick run
-# that only proves the harness works.
+# that only proves the harness works. `just bench --faults [scenario…]`: the proof suite (crashes,
+# restarts, a flash sale), each scenario checking its invariants.
 bench *args:
     deploy/bench/run.sh {{args}}
 

@@ -2,6 +2,7 @@
 # `just bench [--smoke]`: builds the release binaries (debug ones for --smoke), makes sure wrk and
 # the local Redis and RabbitMQ are there, then runs deploy/bench/bench.py, which starts its own
 # durable PostgreSQL, the simulator and order-api, and writes docs/benchmarks.md.
+# `just bench --faults [scenario…]`: the proof suite (deploy/bench/faults.py) on the same stack.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,4 +24,10 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 log "building order-api and order-simulator (release; about 10 minutes from clean)"
 cargo build --release -p order-api -p order-simulator
+if [ "${1:-}" = "--faults" ]; then
+    shift
+    # 5 000 buyers at once are 5 000 sockets of this process.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    exec python3 deploy/bench/faults.py "$@"
+fi
 exec python3 deploy/bench/bench.py "$@"
