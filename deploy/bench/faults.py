@@ -174,7 +174,7 @@ async def ledger_of_load(load, name, unavailable_ok=True):
 
 # --- scenarios ------------------------------------------------------------------------------------
 
-async def flash_sale(stack, buyers=5_000, window_s=60):
+async def flash_sale(stack, buyers=int(os.environ.get("FLASH_BUYERS", "5000")), window_s=60):
     log(f"flash sale: {buyers} buyers at once for {bench.FLASH_QUOTA} tickets (2 per order)")
     headers = [buyer_headers() for _ in range(buyers)]
     started = time.monotonic()

@@ -52,6 +52,9 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after_seconds: u64,
     },
+    /// 503 `overloaded`: every place for a command was taken for the whole queue wait.
+    #[error(transparent)]
+    Overloaded(#[from] crate::admission::Overloaded),
     /// 503 `guard_unavailable`: the idempotency store is down and this command fails closed.
     #[error("the idempotency store is unavailable: {0}")]
     GuardUnavailable(order_domain::ports::GuardError),
@@ -83,6 +86,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
             Self::GuardUnavailable(_) => (S::SERVICE_UNAVAILABLE, "guard_unavailable"),
+            Self::Overloaded(_) => (S::SERVICE_UNAVAILABLE, "overloaded"),
             Self::UseCase(error) => {
                 let (kind, code) = error.problem();
                 (status_of(kind), code)
@@ -129,6 +133,8 @@ impl ApiError {
                 let whole = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 whole.max(1).to_string()
             }
+            // A place comes free as soon as any running command answers.
+            Self::Overloaded(_) => "1".to_owned(),
             _ => "5".to_owned(),
         }
     }
@@ -278,6 +284,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "upstream_unavailable",
     "upstream_error",
     "guard_unavailable",
+    "overloaded",
     "customer_has_open_orders",
     "idempotency_in_flight",
     "idempotency_key_reused",

@@ -1,5 +1,6 @@
-//! The command pipeline in front of every state-changing route ([`Command`]): caller,
-//! per-user rate limits and `Idempotency-Key` replay, declared per route.
+//! The command pipeline in front of every state-changing route ([`Command`]): its turn
+//! ([`crate::admission`]), caller, per-user rate limits and `Idempotency-Key` replay, declared per
+//! route.
 //!
 //! What happens when Redis is down is decided per feature (docs/idempotency-and-rate-limits.md):
 //! idempotency fails closed for commands that create money movements (order creation, refund
@@ -182,6 +183,19 @@ where
         let service = Rc::clone(&self.service);
         let command = self.command;
         Box::pin(async move {
+            // Its turn first: a command waiting here holds nothing but its connection.
+            let gate = request
+                .app_data::<web::Data<AppState>>()
+                .map(|state| state.command_gate.clone());
+            let _place = match gate {
+                Some(gate) => match gate.admit().await {
+                    Ok(place) => Some(place),
+                    Err(overloaded) => {
+                        return Ok(request.error_response(ApiError::Overloaded(overloaded)));
+                    }
+                },
+                None => None,
+            };
             match guard(command, request).await {
                 Guarded::Answer(response) => Ok(response),
                 Guarded::Run(request, None) => service

@@ -1,6 +1,7 @@
 //! The order service's HTTP API: configuration, authentication, routes, errors, OpenAPI and
 //! start-up. `main.rs` only parses the command line.
 
+pub mod admission;
 pub mod api_reference;
 pub mod auth;
 pub mod caller;

@@ -158,6 +158,10 @@ fn shared_problems(method: &str, secured: bool, has_body: bool) -> Vec<(u16, &'s
         (500, "internal_error"),
         (503, "storage_unavailable"),
     ]);
+    if method != "get" {
+        // Commands wait their turn (crate::admission) and may be refused when it never comes.
+        codes.push((503, "overloaded"));
+    }
     if method == "post" {
         codes.extend([
             (409, "idempotency_in_flight"),

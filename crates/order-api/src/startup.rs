@@ -280,10 +280,14 @@ impl Application {
             answer_keys: config.address_keys.clone(),
             rate_limiter: redis,
             rate_limits: config.rate_limits,
+            command_gate: crate::admission::CommandGate::new(
+                config.max_concurrent_commands,
+                config.command_queue_timeout,
+            ),
             redis_key_prefix: config.redis_key_prefix.clone(),
         };
         let address = format!("{}:{}", config.host, config.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartError::Listen {
+        let listener = listen(&address).map_err(|source| StartError::Listen {
             address: address.clone(),
             source,
         })?;
@@ -507,4 +511,29 @@ pub fn build_webhooks(store: &PgStore, config: &Config) -> Result<WebhookService
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     }))
+}
+
+/// Connections the kernel holds for us before we accept them (capped by the kernel's
+/// `net.core.somaxconn`). The standard library asks for 128: a burst of buyers beyond that (a
+/// flash sale) is dropped by the kernel and waits for its SYN to be sent again, 1 s then 3 s later.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// A listener on `address` with [`LISTEN_BACKLOG`].
+fn listen(address: &str) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = address.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address names no host",
+        )
+    })?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }

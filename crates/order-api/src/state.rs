@@ -37,6 +37,8 @@ pub struct AppState {
     pub idempotency_ttl: time::Duration,
     /// Seal the answers kept for replay (the address keys).
     pub answer_keys: std::sync::Arc<order_postgres::AddressKeys>,
+    /// The commands running at once, and the queue of those waiting.
+    pub command_gate: crate::admission::CommandGate,
     /// Per-user request limits.
     pub rate_limiter: std::sync::Arc<dyn order_domain::ports::RateLimiter>,
     /// The limits.

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::values::{ConfigError, Count, Port, Size};
+use super::values::{ConfigError, Count, Millis, Port, Size};
 use crate::client_ip::TrustedProxies;
 
 /// Per-user limits of the ticketing API's table, per minute.
@@ -54,6 +54,8 @@ pub(super) struct HttpVars {
     rate_limit_anonymous_cart_per_minute: Option<Count>,
     rate_limit_cart_per_address_per_minute: Option<Count>,
     rate_limit_promo_code_per_minute: Option<Count>,
+    max_concurrent_commands: Option<Count>,
+    command_queue_timeout_ms: Option<Millis>,
 }
 
 pub(super) struct Http {
@@ -64,6 +66,8 @@ pub(super) struct Http {
     pub(super) log_level: String,
     pub(super) log_json: bool,
     pub(super) rate_limits: RateLimits,
+    pub(super) max_concurrent_commands: usize,
+    pub(super) command_queue_timeout: std::time::Duration,
 }
 
 impl HttpVars {
@@ -86,7 +90,18 @@ impl HttpVars {
                 )
             })?;
         let defaults = RateLimits::default();
+        let max_concurrent_commands = self.max_concurrent_commands.map_or(64, |c| c.0);
+        if max_concurrent_commands == 0 {
+            return Err(ConfigError::new(
+                "MAX_CONCURRENT_COMMANDS",
+                "must be at least 1",
+            ));
+        }
         Ok(Http {
+            max_concurrent_commands: usize::try_from(max_concurrent_commands).unwrap_or(usize::MAX),
+            command_queue_timeout: self
+                .command_queue_timeout_ms
+                .map_or(std::time::Duration::from_secs(10), |m| m.0),
             port: self.port.map_or(3004, |p| p.0),
             host: self.host.unwrap_or_else(|| "127.0.0.1".into()),
             max_body_bytes: self.max_body_bytes.map_or(64 * 1024, |s| s.0),

@@ -89,6 +89,12 @@ pub struct Config {
     /// `RATE_LIMIT_RESERVE_PER_MINUTE` (5), `RATE_LIMIT_CANCEL_PER_MINUTE` (5),
     /// `RATE_LIMIT_REFUND_PER_MINUTE` (3).
     pub rate_limits: RateLimits,
+    /// `MAX_CONCURRENT_COMMANDS` (64): state-changing requests run at once by this process; the
+    /// rest wait their turn in arrival order (docs/resilience.md).
+    pub max_concurrent_commands: usize,
+    /// `COMMAND_QUEUE_TIMEOUT_MS` (10000): how long a command waits for its turn before 503
+    /// `overloaded`.
+    pub command_queue_timeout: std::time::Duration,
     /// `RABBITMQ_URL` (amqp://guest:guest@127.0.0.1:5672/%2f).
     pub rabbitmq_url: SecretString,
     /// `OUTBOX_BATCH_SIZE` (100): rows leased per relay pass.
@@ -197,6 +203,8 @@ impl Config {
             upstream_resilience: upstreams.upstream_resilience,
             redis_url: stores.redis_url,
             rate_limits: http.rate_limits,
+            max_concurrent_commands: http.max_concurrent_commands,
+            command_queue_timeout: http.command_queue_timeout,
             rabbitmq_url: stores.rabbitmq_url,
             outbox_batch_size: stores.outbox_batch_size,
             consumers: stores.consumers,

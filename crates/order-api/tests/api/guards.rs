@@ -379,3 +379,79 @@ async fn anonymous_carts_have_a_budget_per_session_and_per_address_and_promo_gue
         "a plain read"
     );
 }
+
+#[tokio::test]
+async fn a_command_that_cannot_get_its_turn_within_the_wait_is_503_overloaded_and_changes_nothing()
+{
+    let setup = Setup {
+        command_places: (1, std::time::Duration::from_millis(300)),
+        ..Setup::default()
+    };
+    let app = spawn_with(setup).await;
+    // The ticket service answers slowly: the first order holds the only place for a while.
+    crate::crash::put_faults(&app.simulator, json!({"tickets": {"latencyMs": 1500}})).await;
+    let first = {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/orders");
+        let token = customer(1);
+        let body = order_body(2);
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", "first")
+                .json(&body)
+                .send()
+                .await
+                .expect("first")
+                .status()
+                .as_u16()
+        })
+    };
+    // Wait until the first order is inside (its hold has reached the ticket service).
+    order_test_support::eventually(
+        "the first order to reach the ticket service",
+        std::time::Duration::from_secs(10),
+        || async {
+            let faults: Value = reqwest::get(format!("{}/_admin/faults", app.simulator))
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (faults["tickets"]["requests"].as_u64().unwrap_or(0) > 0).then_some(())
+        },
+    )
+    .await;
+    let refused = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(customer(2))
+        .header("Idempotency-Key", "second")
+        .json(&order_body(2))
+        .send()
+        .await
+        .expect("second");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_problem(refused, 503, "overloaded").await;
+    assert_eq!(first.await.expect("first"), 201);
+    // The refused request created nothing: sent again now, it runs and creates one order.
+    crate::crash::put_faults(&app.simulator, json!({})).await;
+    let again = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(customer(2))
+        .header("Idempotency-Key", "second")
+        .json(&order_body(2))
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(again.status(), 201);
+    let mine: Value = app
+        .get(&customer(2), "/api/v1/orders")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["pagination"]["total"], 1);
+}

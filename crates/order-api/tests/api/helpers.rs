@@ -60,6 +60,8 @@ pub(crate) struct Setup {
     pub(crate) extra_events: u128,
     /// Goods-pricing tables per tenant (`PRICING_FILE`).
     pub(crate) pricing: order_domain::use_cases::GoodsCatalogs,
+    /// `MAX_CONCURRENT_COMMANDS` and `COMMAND_QUEUE_TIMEOUT_MS`.
+    pub(crate) command_places: (usize, StdDuration),
 }
 
 impl Default for Setup {
@@ -86,6 +88,7 @@ impl Default for Setup {
             messaging: false,
             extra_events: 0,
             pricing: Default::default(),
+            command_places: (64, StdDuration::from_secs(10)),
             resilience: order_http_clients::Resilience {
                 // Quick retries keep the dead-upstream tests fast.
                 retry_base: StdDuration::from_millis(5),
@@ -279,6 +282,8 @@ pub(crate) fn test_config(setup: &Setup, database_url: &str, simulator: &str) ->
                 .into()
         },
         rate_limits: setup.rate_limits,
+        max_concurrent_commands: setup.command_places.0,
+        command_queue_timeout: setup.command_places.1,
         redis_key_prefix: format!("test-{}", Uuid::new_v4().simple()),
         rabbitmq_url: if setup.jobs_with_dead_broker {
             "amqp://guest:guest@127.0.0.1:9/%2f".into()
