@@ -16,6 +16,7 @@ mod blind_index;
 mod bulk_jobs;
 mod carts;
 mod columns;
+mod email_index_backfill;
 mod event_replays;
 mod inbox;
 mod item_row;
@@ -40,7 +41,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
-pub use self::blind_index::index_contact_emails;
+pub use self::email_index_backfill::index_contact_emails;
 pub use self::sealing::{AddressKeys, InvalidAddressKeys};
 pub use self::setup::{MIGRATOR, RoleProblem, check_roles, ensure_login_role, migrate};
 

@@ -106,17 +106,7 @@ pub(super) async fn show_order(
         Ok(ctx) => ctx,
         Err(refusal) => return refused(&request, refusal),
     };
-    let Ok(id) = path.parse::<OrderId>() else {
-        return message(
-            &request,
-            Some(&ctx),
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No such order.",
-            "/console",
-        );
-    };
-    match load(&state, &ctx, id).await {
+    match load(&state, &ctx, &path).await {
         Ok((order, ledger, documents, history)) => {
             let (csrf, new_csrf) = csrf_for(&request);
             let page = OrderPage {
@@ -157,7 +147,8 @@ type Loaded = (
 
 /// The order, then what only its owner and admins may read (the money): an operator the use
 /// cases refuse the ledger (warehouse staff) sees the order without it.
-async fn load(state: &AppState, ctx: &RequestContext, id: OrderId) -> Result<Loaded, ApiError> {
+async fn load(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Loaded, ApiError> {
+    let id: OrderId = id.parse().map_err(|_| ApiError::NotFound("order"))?;
     let order = state.service.get_order(ctx, id).await?;
     let history = state.service.order_history(ctx, id).await?;
     let (ledger, documents) = if ctx.actor.is_privileged() {

@@ -158,17 +158,14 @@ pub(super) async fn show_run(
         Ok(ctx) => ctx,
         Err(refusal) => return refused(&request, refusal),
     };
-    let Ok(id) = path.parse::<ReconciliationRunId>() else {
-        return message(
-            &request,
-            Some(&ctx),
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No such run.",
-            RUNS,
-        );
-    };
-    match state.service.reconciliation_run(&ctx, id).await {
+    let run = async {
+        let id: ReconciliationRunId = path
+            .parse()
+            .map_err(|_| ApiError::NotFound("reconciliation run"))?;
+        Ok::<_, ApiError>(state.service.reconciliation_run(&ctx, id).await?)
+    }
+    .await;
+    match run {
         Ok(run) => {
             let (csrf, new_csrf) = csrf_for(&request);
             let page = RunPage {
@@ -194,7 +191,7 @@ pub(super) async fn show_run(
             html(&request, StatusCode::OK, &page, new_csrf)
         }
         Err(error) => {
-            let (status, text) = problem_text(ApiError::UseCase(error));
+            let (status, text) = problem_text(error);
             message(&request, Some(&ctx), status, "Reconciliation", &text, RUNS)
         }
     }
