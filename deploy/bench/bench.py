@@ -815,7 +815,15 @@ def fault_report(results, failures):
             f"{flash['within_1s']} buyers answered within 1 s; all answered in "
             f"{flash['seconds']:.1f} s. (The buyers are one Python process on the same two "
             "cores, about 1 100 requests a second at most: a burst of 1 000 is answered within "
-            "1 s, one of 5 000 waits on the generator as much as on the service.)",
+            "1 s, one of 5 000 waits on the generator as much as on the service.) The same "
+            f"burst from wrk, {flash['wrk']['connections']} connections for 5 s, every request "
+            f"another buyer: {flash['wrk']['requests']} requests, p50 "
+            f"{flash['wrk']['p50_ms']:.0f} ms, p90 {flash['wrk']['p90_ms']:.0f} ms, p99 "
+            f"{flash['wrk']['p99_ms']:.0f} ms, {flash['wrk']['socket_errors']} socket errors — "
+            "with every connection always waiting, latency is connections ÷ throughput, so "
+            "answering a burst this size within a second needs about "
+            f"{flash['wrk']['connections'] * 5 / max(flash['wrk']['requests'], 1):.1f} times "
+            "the rate at which this run answered a sold-out event.",
         ]
     kill = results.get("kill-api")
     if kill:
